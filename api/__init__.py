@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI), the command line, and the wiring of both."""

@@ -1,0 +1,47 @@
+"""`create_app`: the FastAPI application, wired to a Linli it opens (or is given)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.bootstrap import Linli, open_linli
+from api.limits import BodySizeLimit
+from api.routers import awards, health, keys, payments, reads, registry, rules
+from ledger.limits import BODY_MAX_BYTES
+from ledger.settings import Settings
+
+DESCRIPTION = """
+Linli (邻里) — the points bank (积分银行) and volunteer time bank (时间银行) of a community.
+
+Every `/v1` call takes `Authorization: Bearer <token>`. Errors are `application/problem+json`.
+Amounts are integers. Calls marked ◆ take an `Idempotency-Key` header.
+"""
+
+
+def create_app(settings: Settings | None = None, *, linli: Linli | None = None) -> FastAPI:
+    """The API. Given a `linli`, it starts and stops it; otherwise it opens its own."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = linli or open_linli(settings or Settings())
+        app.state.linli = running
+        running.start()
+        try:
+            yield
+        finally:
+            if linli is None:
+                running.close()
+            else:
+                running.stop()
+
+    app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    errors.install(app)
+    for module in (health, keys, registry, rules, awards, payments, reads):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
+    return app

@@ -1,0 +1,64 @@
+"""The one place that wires Linli together: event store, writer, projections, read engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from ledger.application import LedgerApp, open_ledger
+from ledger.settings import Settings
+from ledger.writer import Writer
+from projections.database import create_read_engine
+from projections.runner import ProjectionRunner
+from projections.schema import migrate
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Linli:
+    """A running Linli: commands go to `writer`, reads to `engine` after `read_your_writes`."""
+
+    settings: Settings
+    app: LedgerApp
+    writer: Writer
+    projections: ProjectionRunner
+    engine: Engine
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def start(self) -> None:
+        self.projections.start()
+        self.writer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
+        self.projections.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.app.close()
+        self.engine.dispose()
+
+    def read_your_writes(self) -> bool:
+        """Wait until the views hold every write this process has committed."""
+        return self.projections.wait_for(self.writer.last_position,
+                                         self.settings.read_wait_seconds)
+
+
+def open_linli(settings: Settings, *, run_migrations: bool = True) -> Linli:
+    if run_migrations:
+        migrate(settings)
+    app = open_ledger(settings)
+    engine = create_read_engine(settings)
+    projections = ProjectionRunner(app, engine, poll_seconds=settings.projection_poll_seconds,
+                                   batch_events=settings.projection_batch_events)
+    writer = Writer(app, batch_max_commands=settings.batch_max_commands,
+                    snapshot_interval_events=settings.snapshot_interval_events,
+                    cache_max_aggregates=settings.cache_max_aggregates,
+                    on_commit=projections.wake)
+    return Linli(settings, app, writer, projections, engine)

@@ -1,0 +1,105 @@
+"""The `linli` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from ledger.settings import Settings
+
+cli = typer.Typer(help="Linli (邻里): points bank and volunteer time bank.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API and the projection workers (migrating the schema first)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database's schema to the latest migration (alembic upgrade head)."""
+    from projections.schema import migrate as run
+
+    run(Settings())
+    typer.echo("schema is at the latest migration")
+
+
+@cli.command()
+def demo() -> None:
+    """Fill the database with a demo community modelled on 116社区 (prints tokens to try)."""
+    from api.bootstrap import open_linli
+    from ledger.demo import build_demo
+
+    linli = open_linli(Settings())
+    try:
+        linli.start()
+        summary = build_demo(linli.writer, now=linli.clock())
+        linli.read_your_writes()
+    finally:
+        linli.close()
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@cli.command()
+def rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all).")] = None,
+) -> None:
+    """Rebuild projections from the event store."""
+    from api.bootstrap import open_linli
+
+    linli = open_linli(Settings())
+    try:
+        replayed = linli.projections.rebuild(names or None)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        linli.close()
+    typer.echo(f"rebuilt {', '.join(names or [v.name for v in linli.projections.views])} "
+               f"from {replayed} events")
+
+
+@cli.command()
+def verify() -> None:
+    """Check the invariants: books balance, no overdraft, balances = passbooks = replay."""
+    from api.bootstrap import open_linli
+    from projections.verify import verify as run
+
+    linli = open_linli(Settings())
+    try:
+        linli.projections.catch_up()
+        report = run(linli.app, linli.engine)
+    finally:
+        linli.close()
+    typer.echo(f"checked {report.events_checked} events, {report.accounts_checked} accounts")
+    for problem in report.problems:
+        typer.echo(f"PROBLEM: {problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+    typer.echo("ok")
+
+
+def main() -> None:
+    try:
+        cli()
+    except Exception as error:  # a clear line, not a traceback, for configuration errors
+        from ledger.settings import UnsafeConfiguration
+
+        if isinstance(error, UnsafeConfiguration):
+            typer.echo(f"linli: {error}", err=True)
+            sys.exit(2)
+        raise

@@ -1,0 +1,77 @@
+"""Idempotency-Key handling: required, replayed byte for byte, refused while in flight."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from api.bootstrap import Linli
+from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
+from ledger.actor import Actor
+from ledger.errors import DomainError
+from ledger.writer import Idempotency, StoredResponse, UnitOfWork
+
+KEY_MAX_CHARS = 255
+
+_in_flight: set[tuple[str, str]] = set()
+_in_flight_lock = threading.Lock()
+
+
+@contextmanager
+def _claim(principal_id: str, key: str) -> Iterator[None]:
+    claim = (principal_id, key)
+    with _in_flight_lock:
+        if claim in _in_flight:
+            raise ApiProblem(409, "idempotency-key-in-flight", "Request in flight",
+                             "a request with this Idempotency-Key is still being processed")
+        _in_flight.add(claim)
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(claim)
+
+
+def fingerprint(method: str, path: str, body: BaseModel) -> str:
+    canonical = dumps([method, path, body.model_dump(mode="json")])
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def run_keyed(
+    linli: Linli,
+    actor: Actor,
+    key: str | None,
+    *,
+    method: str,
+    path: str,
+    body: BaseModel,
+    command: Callable[[UnitOfWork], Any],
+    render: Callable[[Any], BaseModel],
+    status_code: int = 201,
+) -> Response:
+    """Run `command` at most once per (principal, key); answer with the stored response."""
+    if not key:
+        raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
+                         "send an Idempotency-Key header (a unique string per operation)")
+    if len(key) > KEY_MAX_CHARS:
+        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key too long",
+                         f"an Idempotency-Key has at most {KEY_MAX_CHARS} characters")
+
+    def to_response(outcome: Any) -> StoredResponse:
+        if isinstance(outcome, DomainError):
+            status, problem_body = domain_problem(outcome)
+            return StoredResponse(status, dumps(problem_body))
+        return StoredResponse(status_code, dumps(render(outcome).model_dump(mode="json")))
+
+    spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
+    with _claim(actor.id, key):
+        stored = linli.writer.execute_keyed(command, spec)
+    media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
+    return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
+                    media_type=media_type)

@@ -1,0 +1,49 @@
+"""Awards (积分发放) and their approval, rejection and reversal."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.schemas import AwardIn, AwardOut, ReasonIn
+from ledger.actor import Role
+from ledger.commands import points
+from ledger.commands.points import AwardResult
+
+router = APIRouter(prefix="/v1/awards", tags=["points"])
+
+
+def _out(result: AwardResult) -> AwardOut:
+    return AwardOut(id=result.id, member_id=result.member_id, rule_code=result.rule_code,
+                    rule_version=result.rule_version, status=result.status,  # type: ignore[arg-type]
+                    points=result.points, occurred_at=result.occurred_at, reason=result.reason)
+
+
+@router.post("", status_code=201, response_model=AwardOut)
+def create_award(body: AwardIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(points.award(
+        body.member_id, body.rule_code, quantity=body.quantity, minutes=body.minutes,
+        occurred_at=body.occurred_at, note=body.note, now=linli.clock(), by=actor,
+    )))
+
+
+@router.post("/{award_id}/approve", response_model=AwardOut)
+def approve_award(award_id: UUID, actor: ActorDep, linli: LinliDep) -> AwardOut:
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(points.approve_award(award_id, actor)))
+
+
+@router.post("/{award_id}/reject", response_model=AwardOut)
+def reject_award(award_id: UUID, body: ReasonIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(points.reject_award(award_id, body.reason, actor)))
+
+
+@router.post("/{award_id}/reverse", response_model=AwardOut)
+def reverse_award(award_id: UUID, body: ReasonIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(points.reverse_award(award_id, body.reason, actor)))

@@ -1,0 +1,29 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from api.deps import LinliDep
+from api.errors import ApiProblem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(linli: LinliDep) -> dict[str, object]:
+    try:
+        with linli.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        linli.app.recorder.max_notification_id()
+    except Exception as error:
+        raise ApiProblem(503, "not-ready", "Not ready", f"the database did not answer: {error}"
+                         ) from error
+    return {"status": "ready", "projection_position": linli.projections.position,
+            "last_write_position": linli.writer.last_position}

@@ -1,0 +1,39 @@
+"""API keys: issue (token shown once) and revoke."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.errors import ApiProblem
+from api.schemas import ApiKeyIn, ApiKeyOut
+from ledger.actor import Role
+from ledger.commands import access
+
+router = APIRouter(prefix="/v1/api-keys", tags=["access"])
+
+
+@router.post("", status_code=201, response_model=ApiKeyOut)
+def issue_key(body: ApiKeyIn, actor: ActorDep, linli: LinliDep) -> ApiKeyOut:
+    require_role(actor, Role.STAFF)
+    role = Role(body.role)
+    if actor.role is Role.STAFF and role not in (Role.MEMBER, Role.MERCHANT):
+        raise ApiProblem(403, "forbidden", "Forbidden",
+                         "staff may issue member and merchant keys only")
+    issued = linli.writer.execute(access.issue_api_key(
+        role, community_id=body.community_id, merchant_id=body.merchant_id,
+        member_id=body.member_id, label=body.label, by=actor,
+    ))
+    return ApiKeyOut(id=issued.id, token=issued.token, role=issued.role,
+                     community_id=issued.community_id, merchant_id=issued.merchant_id,
+                     member_id=issued.member_id, label=issued.label)
+
+
+@router.delete("/{key_id}", status_code=204)
+def revoke_key(key_id: UUID, actor: ActorDep, linli: LinliDep) -> Response:
+    require_role(actor, Role.STAFF)
+    linli.writer.execute(access.revoke_api_key(key_id, actor))
+    return Response(status_code=204)

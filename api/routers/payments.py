@@ -1,0 +1,87 @@
+"""Points at the till: redemptions and refunds (keyed), and auditors' adjustments."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.auth import require_role
+from api.deps import ActorDep, IdempotencyKey, LinliDep
+from api.errors import ApiProblem
+from api.idempotency import run_keyed
+from api.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    RedemptionIn,
+    RedemptionOut,
+    RefundIn,
+    RefundOut,
+)
+from ledger.actor import Role
+from ledger.commands import points
+from ledger.commands.points import Movement
+from ledger.domain.assets import OwnerKind
+
+router = APIRouter(prefix="/v1", tags=["points"])
+
+KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
+
+
+@router.post("/redemptions", status_code=201, response_model=RedemptionOut,
+             responses={409: KEYED, 400: KEYED})
+def create_redemption(
+    body: RedemptionIn, request: Request, actor: ActorDep, linli: LinliDep, key: IdempotencyKey
+) -> Response:
+    """Take points from a member at this merchant's till (◆ Idempotency-Key)."""
+    require_role(actor, Role.MERCHANT)
+    if actor.merchant_id is None:
+        raise ApiProblem(403, "forbidden", "Forbidden", "only a merchant's key can redeem")
+
+    def render(m: Movement) -> RedemptionOut:
+        assert m.member_id is not None and m.merchant_id is not None
+        return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
+                             points=m.points, balance_after=m.balance_after)
+
+    return run_keyed(
+        linli, actor, key, method="POST", path=request.url.path, body=body,
+        command=points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
+                              actor),
+        render=render,
+    )
+
+
+@router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,
+             responses={409: KEYED, 400: KEYED})
+def create_refund(
+    redemption_id: UUID, body: RefundIn, request: Request, actor: ActorDep, linli: LinliDep,
+    key: IdempotencyKey,
+) -> Response:
+    """Give back some or all of a redemption's points (◆ Idempotency-Key)."""
+    require_role(actor, Role.MERCHANT)
+    return run_keyed(
+        linli, actor, key, method="POST", path=request.url.path, body=body,
+        command=points.refund(redemption_id, body.points, actor),
+        render=lambda m: RefundOut(id=m.id, redemption_id=redemption_id, points=m.points,
+                                   balance_after=m.balance_after),
+    )
+
+
+@router.post("/adjustments", status_code=201, response_model=AdjustmentOut)
+def create_adjustment(body: AdjustmentIn, actor: ActorDep, linli: LinliDep) -> AdjustmentOut:
+    """An explicit correction by an auditor: may leave a balance below zero."""
+    require_role(actor, Role.AUDITOR)
+    if (body.member_id is None) == (body.merchant_id is None):
+        raise ApiProblem(422, "validation-error", "The request is not valid",
+                         "give exactly one of member_id and merchant_id")
+    if body.amount == 0:
+        raise ApiProblem(422, "validation-error", "The request is not valid",
+                         "amount must not be zero")
+    owner_id = body.member_id or body.merchant_id
+    assert owner_id is not None
+    kind = OwnerKind.MEMBER if body.member_id else OwnerKind.MERCHANT
+    moved = linli.writer.execute(
+        points.adjust(owner_id, kind, body.asset, body.amount, body.reason, actor)
+    )
+    return AdjustmentOut(id=moved.id, member_id=moved.member_id, merchant_id=moved.merchant_id,
+                         asset=body.asset, amount=body.amount, balance_after=moved.balance_after)

@@ -1,0 +1,77 @@
+"""A member's balance (now or as of an instant) and passbook (积分存折)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.errors import ApiProblem
+from api.routers.common import caught_up
+from api.routers.registry import visible_member
+from api.schemas import BalanceOut, PassbookLineOut, PassbookOut
+from ledger.actor import Role
+from ledger.domain.assets import Asset
+from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from projections import queries
+
+router = APIRouter(prefix="/v1/members/{member_id}", tags=["reads"])
+
+Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
+
+
+@router.get("/balance", response_model=BalanceOut)
+def get_balance(
+    member_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339 instant")] = None,
+) -> BalanceOut:
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    visible_member(linli, actor, member_id)
+    caught_up(linli)
+    if as_of is None:
+        at = linli.clock()
+        points = queries.account_balance(linli.engine, member_id, Asset.POINTS)
+        minutes = queries.account_balance(linli.engine, member_id, Asset.MINUTES)
+    else:
+        at = as_of
+        points = queries.account_balance_as_of(linli.engine, member_id, Asset.POINTS, as_of)
+        minutes = queries.account_balance_as_of(linli.engine, member_id, Asset.MINUTES, as_of)
+    return BalanceOut(
+        member_id=member_id, points=points.balance, points_held=points.held,
+        points_available=points.balance - points.held, minutes=minutes.balance,
+        points_earned=points.earned, minutes_earned=minutes.earned, as_of=at,
+    )
+
+
+@router.get("/passbook", response_model=PassbookOut)
+def get_passbook(
+    member_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    asset: Asset = Asset.POINTS,
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> PassbookOut:
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    visible_member(linli, actor, member_id)
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise ApiProblem(400, "invalid-cursor", "Invalid cursor",
+                             "use the next_cursor of the previous page")
+        before = int(cursor)
+    caught_up(linli)
+    lines, next_before = queries.passbook(linli.engine, member_id, asset, limit=limit,
+                                          before=before)
+    return PassbookOut(
+        member_id=member_id, asset=asset,
+        items=[PassbookLineOut(**{k: v for k, v in line.items()
+                                  if k in PassbookLineOut.model_fields}) for line in lines],
+        next_cursor=str(next_before) if next_before is not None else None,
+    )

@@ -1,0 +1,132 @@
+"""The registry: communities and grids, households, members, merchants."""
+
+from __future__ import annotations
+
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.routers.common import load
+from api.schemas import (
+    CommunityIn,
+    CommunityOut,
+    CreatedOut,
+    GridIn,
+    GridOut,
+    HouseholdIn,
+    HouseholdOut,
+    MemberIn,
+    MemberOut,
+    MerchantIn,
+    MerchantOut,
+)
+from ledger.actor import Actor, Role
+from ledger.commands import registry
+from ledger.domain.registry import Community, Household, Member, Merchant
+from ledger.errors import InvalidRequest
+
+router = APIRouter(prefix="/v1", tags=["registry"])
+
+READERS = (Role.STAFF, Role.AUDITOR)
+
+
+def _community_out(community: Community) -> CommunityOut:
+    return CommunityOut(id=community.id, name=community.name, time_zone=community.time_zone,
+                        grids=[GridOut(id=UUID(i), name=n) for i, n in community.grids.items()])
+
+
+@router.post("/communities", status_code=201, response_model=CommunityOut)
+def create_community(body: CommunityIn, actor: ActorDep, linli: LinliDep) -> CommunityOut:
+    require_role(actor)
+    try:
+        ZoneInfo(body.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequest(f"unknown time zone {body.time_zone!r}") from None
+    created = linli.writer.execute(registry.register_community(body.name, actor, body.time_zone))
+    return _community_out(load(linli, Community, created.id))
+
+
+@router.get("/communities/{community_id}", response_model=CommunityOut)
+def get_community(community_id: UUID, actor: ActorDep, linli: LinliDep) -> CommunityOut:
+    require_role(actor, *READERS, Role.MERCHANT, Role.MEMBER)
+    actor.check_community(community_id, f"community {community_id}")
+    return _community_out(load(linli, Community, community_id))
+
+
+@router.post("/communities/{community_id}/grids", status_code=201, response_model=GridOut)
+def add_grid(community_id: UUID, body: GridIn, actor: ActorDep, linli: LinliDep) -> GridOut:
+    require_role(actor, Role.STAFF)
+    created = linli.writer.execute(registry.add_grid(community_id, body.name, actor))
+    return GridOut(id=created.id, name=body.name)
+
+
+@router.post("/households", status_code=201, response_model=HouseholdOut)
+def create_household(body: HouseholdIn, actor: ActorDep, linli: LinliDep) -> HouseholdOut:
+    require_role(actor, Role.STAFF)
+    created = linli.writer.execute(
+        registry.register_household(body.community_id, body.grid_id, body.address, actor)
+    )
+    return HouseholdOut(id=created.id, community_id=body.community_id, grid_id=body.grid_id,
+                        address=body.address)
+
+
+@router.get("/households/{household_id}", response_model=HouseholdOut)
+def get_household(household_id: UUID, actor: ActorDep, linli: LinliDep) -> HouseholdOut:
+    require_role(actor, *READERS)
+    household = load(linli, Household, household_id)
+    actor.check_community(household.community_id, f"household {household_id}")
+    return HouseholdOut(id=household.id, community_id=household.community_id,
+                        grid_id=household.grid_id, address=household.address)
+
+
+@router.post("/members", status_code=201, response_model=MemberOut)
+def create_member(body: MemberIn, actor: ActorDep, linli: LinliDep) -> MemberOut:
+    require_role(actor, Role.STAFF)
+    created = linli.writer.execute(registry.register_member(
+        body.community_id, body.name, body.household_id, body.grid_id, actor
+    ))
+    return _member_out(load(linli, Member, created.id))
+
+
+def _member_out(member: Member) -> MemberOut:
+    return MemberOut(id=member.id, community_id=member.community_id, name=member.name,
+                     household_id=member.household_id, grid_id=member.grid_id,
+                     passbook_no=member.passbook_no)
+
+
+def visible_member(linli: LinliDep, actor: Actor, member_id: UUID) -> Member:
+    """The member, if the actor may see it (404 otherwise: never another's data)."""
+    member = load(linli, Member, member_id)
+    actor.check_community(member.community_id, f"member {member_id}")
+    actor.check_member(member_id, f"member {member_id}")
+    return member
+
+
+@router.get("/members/{member_id}", response_model=MemberOut)
+def get_member(member_id: UUID, actor: ActorDep, linli: LinliDep) -> MemberOut:
+    require_role(actor, *READERS, Role.MEMBER)
+    return _member_out(visible_member(linli, actor, member_id))
+
+
+@router.post("/merchants", status_code=201, response_model=MerchantOut)
+def create_merchant(body: MerchantIn, actor: ActorDep, linli: LinliDep) -> MerchantOut:
+    require_role(actor, Role.STAFF)
+    created = linli.writer.execute(
+        registry.register_merchant(body.community_id, body.name, actor)
+    )
+    return MerchantOut(id=created.id, community_id=body.community_id, name=body.name)
+
+
+@router.get("/merchants/{merchant_id}", response_model=MerchantOut)
+def get_merchant(merchant_id: UUID, actor: ActorDep, linli: LinliDep) -> MerchantOut:
+    require_role(actor, *READERS, Role.MERCHANT)
+    merchant = load(linli, Merchant, merchant_id)
+    actor.check_community(merchant.community_id, f"merchant {merchant_id}")
+    actor.check_merchant(merchant_id, f"merchant {merchant_id}")
+    return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
+
+
+__all__ = ["CreatedOut", "router", "visible_member"]

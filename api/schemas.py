@@ -1,0 +1,242 @@
+"""Request (`...In`, extra fields forbidden) and response (`...Out`) models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ledger.actor import Role
+from ledger.domain.assets import Asset
+from ledger.limits import (
+    ADJUSTMENT_MAX,
+    CAP_MAX_POINTS,
+    MINUTES_MAX,
+    MINUTES_MIN,
+    NAME_MAX_CHARS,
+    POINTS_MAX,
+    POINTS_MIN,
+    QUANTITY_MAX,
+    RULE_POINTS_MAX,
+    TEXT_MAX_CHARS,
+)
+
+Points = Annotated[int, Field(strict=True, ge=POINTS_MIN, le=POINTS_MAX)]
+Minutes = Annotated[int, Field(strict=True, ge=MINUTES_MIN, le=MINUTES_MAX)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=QUANTITY_MAX)]
+Cap = Annotated[int, Field(strict=True, ge=1, le=CAP_MAX_POINTS)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]
+Text = Annotated[str, Field(max_length=TEXT_MAX_CHARS)]
+Reason = Annotated[str, Field(min_length=1, max_length=TEXT_MAX_CHARS)]
+RuleCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- access ---------------------------------------------------------------------------------
+class ApiKeyIn(In):
+    role: Literal["admin", "staff", "merchant", "member", "auditor"]
+    community_id: UUID | None = None
+    merchant_id: UUID | None = None
+    member_id: UUID | None = None
+    label: Text = ""
+
+
+class ApiKeyOut(BaseModel):
+    id: UUID
+    token: str = Field(description="Shown once; only its hash is stored.")
+    role: Role
+    community_id: UUID | None
+    merchant_id: UUID | None
+    member_id: UUID | None
+    label: str
+
+
+# --- registry -------------------------------------------------------------------------------
+class CommunityIn(In):
+    name: Name
+    time_zone: Annotated[str, Field(max_length=64)] = "Asia/Shanghai"
+
+
+class GridOut(BaseModel):
+    id: UUID
+    name: str
+
+
+class CommunityOut(BaseModel):
+    id: UUID
+    name: str
+    time_zone: str
+    grids: list[GridOut]
+
+
+class GridIn(In):
+    name: Name
+
+
+class HouseholdIn(In):
+    community_id: UUID
+    grid_id: UUID | None = None
+    address: Name
+
+
+class HouseholdOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    grid_id: UUID | None
+    address: str
+
+
+class MemberIn(In):
+    community_id: UUID
+    name: Name
+    household_id: UUID | None = None
+    grid_id: UUID | None = None
+
+
+class MemberOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    name: str
+    household_id: UUID | None
+    grid_id: UUID | None
+    passbook_no: str
+
+
+class MerchantIn(In):
+    community_id: UUID
+    name: Name
+
+
+class MerchantOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    name: str
+
+
+class CreatedOut(BaseModel):
+    id: UUID
+
+
+# --- rulebook -------------------------------------------------------------------------------
+class RuleIn(In):
+    name: Name
+    points: Annotated[int, Field(strict=True, ge=1, le=RULE_POINTS_MAX)]
+    unit: Literal["each", "hour"]
+    daily_cap: Cap | None = None
+    monthly_cap: Cap | None = None
+    requires_approval: bool = False
+
+
+class RuleOut(BaseModel):
+    code: str
+    version: int
+    name: str
+    points: int
+    unit: str
+    daily_cap: int | None
+    monthly_cap: int | None
+    requires_approval: bool
+
+
+class RulesOut(BaseModel):
+    items: list[RuleOut]
+
+
+# --- points ---------------------------------------------------------------------------------
+class AwardIn(In):
+    member_id: UUID
+    rule_code: RuleCode
+    quantity: Quantity | None = None
+    minutes: Minutes | None = None
+    occurred_at: AwareDatetime | None = None
+    note: Text = ""
+
+
+class AwardOut(BaseModel):
+    id: UUID
+    member_id: UUID
+    rule_code: str
+    rule_version: int
+    status: Literal["posted", "pending", "rejected", "reversed"]
+    points: int
+    occurred_at: datetime
+    reason: str | None = None
+
+
+class ReasonIn(In):
+    reason: Reason
+
+
+class RedemptionIn(In):
+    member_id: UUID
+    points: Points
+    description: Text = ""
+
+
+class RedemptionOut(BaseModel):
+    id: UUID
+    member_id: UUID
+    merchant_id: UUID
+    points: int
+    balance_after: int
+
+
+class RefundIn(In):
+    points: Points
+
+
+class RefundOut(BaseModel):
+    id: UUID
+    redemption_id: UUID
+    points: int
+    balance_after: int
+
+
+class AdjustmentIn(In):
+    member_id: UUID | None = None
+    merchant_id: UUID | None = None
+    asset: Asset
+    amount: Annotated[int, Field(strict=True, ge=-ADJUSTMENT_MAX, le=ADJUSTMENT_MAX)]
+    reason: Reason
+
+
+class AdjustmentOut(BaseModel):
+    id: UUID
+    member_id: UUID | None
+    merchant_id: UUID | None
+    asset: Asset
+    amount: int
+    balance_after: int
+
+
+# --- reads ----------------------------------------------------------------------------------
+class BalanceOut(BaseModel):
+    member_id: UUID
+    points: int
+    points_held: int
+    points_available: int
+    minutes: int
+    points_earned: int
+    minutes_earned: int
+    as_of: datetime
+
+
+class PassbookLineOut(BaseModel):
+    at: datetime
+    kind: str
+    amount: int
+    balance_after: int
+    reference: str
+    description: str
+
+
+class PassbookOut(BaseModel):
+    member_id: UUID
+    asset: Asset
+    items: list[PassbookLineOut]
+    next_cursor: str | None

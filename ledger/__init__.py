@@ -1,0 +1,1 @@
+"""Linli's ledger: the domain model (aggregates and events) and the application services."""

@@ -1,0 +1,49 @@
+"""Who does something: every event records an actor and the role it acted in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from ledger.errors import NotFound
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    MERCHANT = "merchant"
+    MEMBER = "member"
+    AUDITOR = "auditor"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The principal behind a command, with the scope its grant is limited to.
+
+    Events record `id` and `role`; the scope fields let commands refuse, atomically with
+    their own reads, a resource outside the grant (reported as not found: never its data).
+    """
+
+    id: str
+    role: Role
+    community_id: UUID | None = None
+    merchant_id: UUID | None = None
+    member_id: UUID | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(id="linli", role=Role.SYSTEM)
+
+    def check_community(self, community_id: UUID, what: str) -> None:
+        if self.community_id is not None and self.community_id != community_id:
+            raise NotFound(f"{what} was not found")
+
+    def check_merchant(self, merchant_id: UUID, what: str) -> None:
+        if self.merchant_id is not None and self.merchant_id != merchant_id:
+            raise NotFound(f"{what} was not found")
+
+    def check_member(self, member_id: UUID, what: str) -> None:
+        if self.member_id is not None and self.member_id != member_id:
+            raise NotFound(f"{what} was not found")

@@ -1,0 +1,87 @@
+"""Issuing and revoking API keys. Tokens are shown once and stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from ledger.actor import Actor, Role
+from ledger.domain.access import ApiKey
+from ledger.domain.registry import Community, Member, Merchant
+from ledger.errors import InvalidRequest, NotFound
+from ledger.writer import UnitOfWork
+
+TOKEN_PREFIX = "lnl_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: UUID
+    token: str
+    role: Role
+    community_id: UUID | None
+    merchant_id: UUID | None
+    member_id: UUID | None
+    label: str
+
+
+def issue_api_key(
+    role: Role,
+    *,
+    community_id: UUID | None,
+    merchant_id: UUID | None,
+    member_id: UUID | None,
+    label: str,
+    by: Actor,
+) -> Callable[[UnitOfWork], IssuedKey]:
+    def command(uow: UnitOfWork) -> IssuedKey:
+        community, merchant, member = community_id, merchant_id, member_id
+        if role is Role.MERCHANT:
+            if merchant is None:
+                raise InvalidRequest("a merchant key needs merchant_id")
+            community = uow.get(Merchant, merchant).community_id
+        elif role is Role.MEMBER:
+            if member is None:
+                raise InvalidRequest("a member key needs member_id")
+            community = uow.get(Member, member).community_id
+        elif role is Role.STAFF:
+            if community is None:
+                raise InvalidRequest("a staff key needs community_id")
+            uow.get(Community, community)
+        elif role is Role.AUDITOR and community is not None:
+            uow.get(Community, community)
+        elif role is Role.SYSTEM:
+            raise InvalidRequest("no key can be issued for the system role")
+        if role not in (Role.MERCHANT,):
+            merchant = None
+        if role not in (Role.MEMBER,):
+            member = None
+        if role is Role.ADMIN:
+            community = None
+        if by.community_id is not None and community != by.community_id:
+            raise NotFound(f"community {community} was not found")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(token_hash=hash_token(token), role=role.value, community_id=community,
+                     merchant_id=merchant, member_id=member, label=label, actor_id=by.id,
+                     actor_role=by.role.value)
+        uow.add(key)
+        return IssuedKey(key.id, token, role, community, merchant, member, label)
+
+    return command
+
+
+def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
+    def command(uow: UnitOfWork) -> None:
+        key = uow.get(ApiKey, key_id)
+        if by.community_id is not None and key.community_id != by.community_id:
+            raise NotFound(f"api key {key_id} was not found")
+        key.revoke(by.id, by.role.value)
+
+    return command

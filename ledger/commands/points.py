@@ -1,0 +1,274 @@
+"""Moving points: awards and their approval, rejection and reversal; redemptions, refunds,
+adjustments. Each transaction's postings sum to zero."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from ledger import ids
+from ledger.actor import Actor
+from ledger.domain.accounts import Account, cap_keys_for
+from ledger.domain.assets import Asset, OwnerKind, PostingKind
+from ledger.domain.awards import Award, AwardStatus
+from ledger.domain.redemptions import Redemption
+from ledger.domain.registry import Community, Member, Merchant
+from ledger.domain.rulebook import Rule
+from ledger.errors import InsufficientBalance, InvalidRequest, InvalidTransition, NotFound
+from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
+from ledger.writer import UnitOfWork
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    id: UUID
+    member_id: UUID
+    rule_code: str
+    rule_version: int
+    status: str
+    points: int
+    occurred_at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A redemption, refund or adjustment, with the balance it left."""
+
+    id: UUID
+    points: int
+    balance_after: int
+    member_id: UUID | None = None
+    merchant_id: UUID | None = None
+
+
+def _member_account(uow: UnitOfWork, member_id: UUID, asset: Asset = Asset.POINTS) -> Account:
+    return uow.get(Account, ids.account_id(member_id, asset.value))
+
+
+def _issued(community_id: UUID) -> str:
+    return ids.system_account(community_id, Asset.POINTS.value, "issued")
+
+
+def _result(award: Award) -> AwardResult:
+    return AwardResult(award.id, award.member_id, award.rule_code, award.rule_version,
+                       award.status, award.points, award.occurred_at, award.reason)
+
+
+def award(
+    member_id: UUID,
+    rule_code: str,
+    *,
+    quantity: int | None,
+    minutes: int | None,
+    occurred_at: datetime | None,
+    note: str,
+    now: datetime,
+    by: Actor,
+) -> Callable[[UnitOfWork], AwardResult]:
+    def command(uow: UnitOfWork) -> AwardResult:
+        member = uow.get(Member, member_id)
+        by.check_community(member.community_id, f"member {member_id}")
+        community = uow.get(Community, member.community_id)
+        rule = uow.find(Rule, ids.rule_id(member.community_id, rule_code))
+        if rule is None or not rule.versions:
+            raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
+        version = rule.current
+        points = _points_for(version, quantity, minutes)
+        when = occurred_at or now
+        if when > now + FUTURE_TOLERANCE:
+            raise InvalidRequest("occurred_at is in the future")
+        if when < now - timedelta(days=BACKDATE_MAX_DAYS):
+            raise InvalidRequest(f"occurred_at is more than {BACKDATE_MAX_DAYS} days ago")
+        day = when.astimezone(ZoneInfo(community.time_zone)).date()
+        daily_key, monthly_key = cap_keys_for(rule_code, day)
+        caps = [(k, c) for k, c in ((daily_key, version["daily_cap"]),
+                                    (monthly_key, version["monthly_cap"])) if c is not None]
+        account = _member_account(uow, member_id)
+        room = account.cap_room(caps)
+        if room is not None:
+            points = min(points, room)
+        cap_keys = [k for k, _ in caps]
+        pending = bool(version["requires_approval"])
+        new = Award(
+            member_id=member_id, community_id=member.community_id, rule_code=rule_code,
+            rule_version=version["version"], quantity=quantity, minutes=minutes, points=points,
+            status=(AwardStatus.PENDING if pending else AwardStatus.POSTED).value,
+            occurred_at=when, cap_keys=cap_keys, note=note, actor_id=by.id,
+            actor_role=by.role.value,
+        )
+        if pending:
+            account.reserve_cap(award_id=new.id, cap_keys=cap_keys, points=points, by=by)
+        else:
+            account.post(amount=points, kind=PostingKind.AWARD, transaction_id=new.id,
+                         counter_account=_issued(member.community_id), by=by,
+                         description=version["name"], reference=f"award:{new.id}",
+                         cap_keys=cap_keys)
+        uow.add(new)
+        return _result(new)
+
+    return command
+
+
+def _points_for(version: dict[str, object], quantity: int | None, minutes: int | None) -> int:
+    per_unit = int(version["points"])  # type: ignore[call-overload]
+    if version["unit"] == "hour":
+        if minutes is None or quantity is not None:
+            raise InvalidRequest("this rule counts per hour: give minutes, not quantity")
+        points = per_unit * minutes // 60
+    else:
+        if minutes is not None:
+            raise InvalidRequest("this rule counts each time: give quantity, not minutes")
+        points = per_unit * (quantity if quantity is not None else 1)
+    if points < 1:
+        raise InvalidRequest("that earns less than one point")
+    if points > POINTS_MAX:
+        raise InvalidRequest(f"one award moves at most {POINTS_MAX} points")
+    return points
+
+
+def _load_award(uow: UnitOfWork, award_id: UUID, by: Actor) -> Award:
+    found = uow.get(Award, award_id)
+    by.check_community(found.community_id, f"award {award_id}")
+    return found
+
+
+def approve_award(award_id: UUID, by: Actor) -> Callable[[UnitOfWork], AwardResult]:
+    def command(uow: UnitOfWork) -> AwardResult:
+        pending = _load_award(uow, award_id, by)
+        if pending.status != AwardStatus.PENDING:
+            raise InvalidTransition(f"cannot approve an award that is {pending.status}")
+        rule = uow.get(Rule, ids.rule_id(pending.community_id, pending.rule_code))
+        name = rule.versions[pending.rule_version - 1]["name"]
+        _member_account(uow, pending.member_id).post(
+            amount=pending.points, kind=PostingKind.AWARD, transaction_id=pending.id,
+            counter_account=_issued(pending.community_id), by=by, description=name,
+            reference=f"award:{pending.id}", cap_keys=pending.cap_keys,
+            cap_already_reserved=True,
+        )
+        pending.approve(by)
+        return _result(pending)
+
+    return command
+
+
+def reject_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWork], AwardResult]:
+    def command(uow: UnitOfWork) -> AwardResult:
+        pending = _load_award(uow, award_id, by)
+        pending.reject(reason, by)
+        _member_account(uow, pending.member_id).release_cap(
+            award_id=pending.id, cap_keys=pending.cap_keys, points=pending.points, by=by
+        )
+        return _result(pending)
+
+    return command
+
+
+def reverse_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWork], AwardResult]:
+    def command(uow: UnitOfWork) -> AwardResult:
+        posted = _load_award(uow, award_id, by)
+        if posted.status != AwardStatus.POSTED:
+            raise InvalidTransition(f"cannot reverse an award that is {posted.status}")
+        _member_account(uow, posted.member_id).post(
+            amount=-posted.points, kind=PostingKind.AWARD_REVERSAL, transaction_id=posted.id,
+            counter_account=_issued(posted.community_id), by=by, description=reason,
+            reference=f"award:{posted.id}", cap_keys=posted.cap_keys,
+        )
+        posted.reverse(reason, by)
+        return _result(posted)
+
+    return command
+
+
+def redeem(
+    merchant_id: UUID, member_id: UUID, points: int, description: str, by: Actor
+) -> Callable[[UnitOfWork], Movement]:
+    def command(uow: UnitOfWork) -> Movement:
+        by.check_merchant(merchant_id, f"merchant {merchant_id}")
+        merchant = uow.get(Merchant, merchant_id)
+        by.check_community(merchant.community_id, f"merchant {merchant_id}")
+        member = uow.get(Member, member_id)
+        if member.community_id != merchant.community_id:
+            raise NotFound(f"member {member_id} was not found")
+        member_account = _member_account(uow, member_id)
+        merchant_account = uow.get(Account, ids.account_id(merchant_id, Asset.POINTS.value))
+        redemption = Redemption(merchant_id=merchant_id, member_id=member_id,
+                                community_id=merchant.community_id, points=points,
+                                description=description, actor_id=by.id,
+                                actor_role=by.role.value)
+        reference = f"redemption:{redemption.id}"
+        member_account.post(amount=-points, kind=PostingKind.REDEMPTION,
+                            transaction_id=redemption.id,
+                            counter_account=f"account:{merchant_account.id}", by=by,
+                            description=description or merchant.name, reference=reference)
+        merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
+                              transaction_id=redemption.id,
+                              counter_account=f"account:{member_account.id}", by=by,
+                              description=description, reference=reference)
+        uow.add(redemption)
+        return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
+
+    return command
+
+
+def refund(
+    redemption_id: UUID, points: int, by: Actor
+) -> Callable[[UnitOfWork], Movement]:
+    def command(uow: UnitOfWork) -> Movement:
+        redemption = uow.get(Redemption, redemption_id)
+        by.check_merchant(redemption.merchant_id, f"redemption {redemption_id}")
+        by.check_community(redemption.community_id, f"redemption {redemption_id}")
+        refund_id = uuid4()
+        merchant_account = uow.get(
+            Account, ids.account_id(redemption.merchant_id, Asset.POINTS.value)
+        )
+        member_account = _member_account(uow, redemption.member_id)
+        if points > redemption.refundable:  # checked here so nothing is triggered before
+            redemption.refund(refund_id, points, by)
+        reference = f"refund:{refund_id}"
+        merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
+                              counter_account=f"account:{member_account.id}", by=by,
+                              description=redemption.description, reference=reference)
+        member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
+                            counter_account=f"account:{merchant_account.id}", by=by,
+                            description=redemption.description, reference=reference)
+        redemption.refund(refund_id, points, by)
+        return Movement(refund_id, points, member_account.balance, redemption.member_id,
+                        redemption.merchant_id)
+
+    return command
+
+
+def adjust(
+    owner_id: UUID, owner_kind: OwnerKind, asset: Asset, amount: int, reason: str, by: Actor
+) -> Callable[[UnitOfWork], Movement]:
+    """An auditor's explicit adjustment: the one posting that may leave a balance below zero."""
+
+    def command(uow: UnitOfWork) -> Movement:
+        owner = uow.get(Member if owner_kind is OwnerKind.MEMBER else Merchant, owner_id)
+        by.check_community(owner.community_id, f"{owner_kind.value} {owner_id}")
+        account = uow.find(Account, ids.account_id(owner_id, asset.value))
+        if account is None:
+            raise NotFound(f"{owner_kind.value} {owner_id} has no {asset.value} account")
+        adjustment_id = uuid4()
+        account.post(amount=amount, kind=PostingKind.ADJUSTMENT, transaction_id=adjustment_id,
+                     counter_account=ids.system_account(owner.community_id, asset.value,
+                                                        "adjustments"),
+                     by=by, description=reason, reference=f"adjustment:{adjustment_id}",
+                     allow_negative=True)
+        member_id = owner_id if owner_kind is OwnerKind.MEMBER else None
+        merchant_id = owner_id if owner_kind is OwnerKind.MERCHANT else None
+        return Movement(adjustment_id, amount, account.balance, member_id, merchant_id)
+
+    return command
+
+
+__all__ = [
+    "AwardResult", "InsufficientBalance", "Movement", "adjust", "approve_award", "award",
+    "redeem", "refund", "reject_award", "reverse_award",
+]

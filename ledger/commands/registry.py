@@ -1,0 +1,126 @@
+"""Registering communities, grids, households, members, merchants; the rulebook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from ledger import ids
+from ledger.actor import Actor
+from ledger.domain.accounts import Account
+from ledger.domain.assets import Asset, OwnerKind
+from ledger.domain.registry import DEFAULT_TIME_ZONE, Community, Household, Member, Merchant
+from ledger.domain.rulebook import Rule
+from ledger.errors import NotFound
+from ledger.writer import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Registered:
+    id: UUID
+    passbook_no: str | None = None
+
+
+def register_community(
+    name: str, by: Actor, time_zone: str = DEFAULT_TIME_ZONE
+) -> Callable[[UnitOfWork], Registered]:
+    def command(uow: UnitOfWork) -> Registered:
+        community = Community.register(name, by, time_zone)
+        uow.add(community)
+        return Registered(community.id)
+
+    return command
+
+
+def add_grid(community_id: UUID, name: str, by: Actor) -> Callable[[UnitOfWork], Registered]:
+    def command(uow: UnitOfWork) -> Registered:
+        by.check_community(community_id, f"community {community_id}")
+        community = uow.get(Community, community_id)
+        return Registered(community.add_grid(name, by))
+
+    return command
+
+
+def register_household(
+    community_id: UUID, grid_id: UUID | None, address: str, by: Actor
+) -> Callable[[UnitOfWork], Registered]:
+    def command(uow: UnitOfWork) -> Registered:
+        by.check_community(community_id, f"community {community_id}")
+        uow.get(Community, community_id).check_grid(grid_id)
+        household = Household(community_id=community_id, grid_id=grid_id, address=address,
+                              actor_id=by.id, actor_role=by.role.value)
+        uow.add(household)
+        return Registered(household.id)
+
+    return command
+
+
+def register_member(
+    community_id: UUID, name: str, household_id: UUID | None, grid_id: UUID | None, by: Actor
+) -> Callable[[UnitOfWork], Registered]:
+    def command(uow: UnitOfWork) -> Registered:
+        by.check_community(community_id, f"community {community_id}")
+        community = uow.get(Community, community_id)
+        community.check_grid(grid_id)
+        resolved_grid = grid_id
+        if household_id is not None:
+            household = uow.get(Household, household_id)
+            by.check_community(household.community_id, f"household {household_id}")
+            if household.community_id != community_id:
+                raise NotFound(f"household {household_id} is not in community {community_id}")
+            resolved_grid = grid_id or household.grid_id
+        member = Member(community_id=community_id, name=name, household_id=household_id,
+                        grid_id=resolved_grid, passbook_no=community.next_passbook_number(),
+                        actor_id=by.id, actor_role=by.role.value)
+        passbook_no = community.issue_passbook_number(member.id, by)
+        assert passbook_no == member.passbook_no
+        uow.add(member, *(
+            Account.open(member.id, OwnerKind.MEMBER, community_id, asset, by) for asset in Asset
+        ))
+        return Registered(member.id, passbook_no)
+
+    return command
+
+
+def register_merchant(
+    community_id: UUID, name: str, by: Actor
+) -> Callable[[UnitOfWork], Registered]:
+    def command(uow: UnitOfWork) -> Registered:
+        by.check_community(community_id, f"community {community_id}")
+        uow.get(Community, community_id)
+        merchant = Merchant(community_id=community_id, name=name, actor_id=by.id,
+                            actor_role=by.role.value)
+        account = Account.open(merchant.id, OwnerKind.MERCHANT, community_id, Asset.POINTS, by)
+        uow.add(merchant, account)
+        return Registered(merchant.id)
+
+    return command
+
+
+def put_rule(
+    community_id: UUID,
+    code: str,
+    *,
+    name: str,
+    points: int,
+    unit: str,
+    daily_cap: int | None,
+    monthly_cap: int | None,
+    requires_approval: bool,
+    by: Actor,
+) -> Callable[[UnitOfWork], dict[str, Any]]:
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        by.check_community(community_id, f"community {community_id}")
+        community = uow.get(Community, community_id)
+        rule = uow.find(Rule, ids.rule_id(community_id, code))
+        if rule is None:
+            rule = Rule.create(community_id, code, by)
+            uow.add(rule)
+            community.add_rule_code(code, by)
+        rule.revise(name=name, points=points, unit=unit, daily_cap=daily_cap,
+                    monthly_cap=monthly_cap, requires_approval=requires_approval, by=by)
+        return {"code": code, **rule.current}
+
+    return command

@@ -1,0 +1,1 @@
+"""Aggregates of the ledger. Commands check first and only then trigger events."""

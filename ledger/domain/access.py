@@ -1,0 +1,45 @@
+"""API keys: a role and a scope, stored only as the hash of the token."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger import ids
+
+
+class ApiKey(Aggregate):
+    """A bearer token's grant. The id derives from the token's hash, so a lookup is one read."""
+
+    @staticmethod
+    def create_id(token_hash: str) -> UUID:
+        return ids.api_key_id(token_hash)
+
+    @event("Issued")
+    def __init__(
+        self,
+        token_hash: str,
+        role: str,
+        community_id: UUID | None,
+        merchant_id: UUID | None,
+        member_id: UUID | None,
+        label: str,
+        actor_id: str,
+        actor_role: str,
+    ) -> None:
+        self.token_hash = token_hash
+        self.role = role
+        self.community_id = community_id
+        self.merchant_id = merchant_id
+        self.member_id = member_id
+        self.label = label
+        self.revoked = False
+
+    def revoke(self, actor_id: str, actor_role: str) -> None:
+        if not self.revoked:
+            self._revoked(actor_id=actor_id, actor_role=actor_role)
+
+    @event("Revoked")
+    def _revoked(self, actor_id: str, actor_role: str) -> None:
+        self.revoked = True

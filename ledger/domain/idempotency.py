@@ -1,0 +1,27 @@
+"""Idempotency records: the first response to a keyed request, stored with its effects."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger import ids
+
+
+class IdempotencyRecord(Aggregate):
+    """Saved in the same transaction as the command it answers, so a key acts at most once."""
+
+    @staticmethod
+    def create_id(principal_id: str, key: str) -> UUID:
+        return ids.idempotency_record_id(principal_id, key)
+
+    @event("Recorded")
+    def __init__(
+        self, principal_id: str, key: str, fingerprint: str, status_code: int, body: str
+    ) -> None:
+        self.principal_id = principal_id
+        self.key = key
+        self.fingerprint = fingerprint
+        self.status_code = status_code
+        self.body = body

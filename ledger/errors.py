@@ -1,0 +1,65 @@
+"""Domain errors. Each carries a slug: the last part of its problem `type` in the API."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command was refused; nothing was changed."""
+
+    slug = "domain-error"
+    title = "The request was refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    slug = "not-found"
+    title = "Not found"
+
+
+class InsufficientBalance(DomainError):
+    slug = "insufficient-balance"
+    title = "Not enough available balance"
+
+
+class RefundExceedsRedemption(DomainError):
+    slug = "refund-exceeds-redemption"
+    title = "The refund is more than what is left of the redemption"
+
+
+class CapReached(DomainError):
+    slug = "cap-reached"
+    title = "The rule's cap is reached"
+
+
+class InvalidTransition(DomainError):
+    slug = "invalid-transition"
+    title = "That step is not allowed in the current state"
+
+
+class InvalidRequest(DomainError):
+    """Input that passed the schema but breaks a domain rule (e.g. a unit mismatch)."""
+
+    slug = "invalid-request"
+    title = "The request is not valid"
+
+
+class AlreadyExists(DomainError):
+    slug = "already-exists"
+    title = "It already exists"
+
+
+class Conflict(DomainError):
+    """Concurrent writers kept colliding; the client may retry."""
+
+    slug = "concurrent-modification"
+    title = "Concurrent modification"
+
+
+class Unavailable(DomainError):
+    """The database could not be reached; the outcome is reported only when known."""
+
+    slug = "unavailable"
+    title = "Service unavailable"

@@ -1,0 +1,19 @@
+"""Limits on everything that comes in (TigerBeetle style: a bound for every quantity)."""
+
+from typing import Final
+
+POINTS_MIN: Final = 1
+POINTS_MAX: Final = 1_000_000
+MINUTES_MIN: Final = 1
+MINUTES_MAX: Final = 1_440
+QUANTITY_MAX: Final = 1_000
+TEXT_MAX_CHARS: Final = 500
+NAME_MAX_CHARS: Final = 200
+ADJUSTMENT_MAX: Final = 1_000_000
+RULE_POINTS_MAX: Final = 100_000
+CAP_MAX_POINTS: Final = 10_000_000
+BACKDATE_MAX_DAYS: Final = 90
+CAP_HISTORY_DAYS: Final = 100
+PAGE_DEFAULT: Final = 50
+PAGE_MAX: Final = 500
+BODY_MAX_BYTES: Final = 64 * 1024

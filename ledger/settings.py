@@ -1,0 +1,86 @@
+"""Settings, read from LINLI_* environment variables, and the event store's configuration."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+TRUTHY = {"y", "yes", "t", "true", "on", "1"}
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Build it once (in `create_app` or the CLI) and pass it on."""
+
+    model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore")
+
+    database_url: str = "sqlite:///./linli.db"
+    admin_token: str | None = None
+    # Group commit: at most this many commands share one transaction.
+    batch_max_commands: int = 256
+    # A snapshot of an aggregate every this many events keeps cold loads cheap.
+    snapshot_interval_events: int = 200
+    # Aggregates kept in the writer's memory.
+    cache_max_aggregates: int = 100_000
+    projection_poll_seconds: float = 0.1
+    projection_batch_events: int = 1_000
+    # How long a read waits for the projections to catch up with earlier writes.
+    read_wait_seconds: float = 10.0
+    postgres_lock_timeout_seconds: int = 5
+    postgres_idle_in_transaction_timeout_seconds: int = 10
+    postgres_pool_size: int = 8
+
+    @property
+    def is_postgres(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "postgresql"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL for SQLAlchemy (read models, alembic): psycopg2 on PostgreSQL."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "postgresql":
+            url = url.set(drivername="postgresql+psycopg2")
+        return url.render_as_string(hide_password=False)
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A setting that would break a guarantee, refused at start-up."""
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    """The `eventsourcing` environment for the configured database."""
+    if os.environ.get("POSTGRES_ENABLE_DB_FUNCTIONS", "").lower() in TRUTHY:
+        raise UnsafeConfiguration(
+            "POSTGRES_ENABLE_DB_FUNCTIONS is set: with it a reader following the "
+            "notification log can skip events written concurrently. Unset it."
+        )
+    url = make_url(settings.database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise UnsafeConfiguration("LINLI_DATABASE_URL must name a SQLite file")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": url.database,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "CREATE_TABLE": "y",
+        }
+    if backend == "postgresql":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "postgres",
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "postgres",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_seconds),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+                settings.postgres_idle_in_transaction_timeout_seconds
+            ),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            # The tables belong to the alembic migrations.
+            "CREATE_TABLE": "n",
+        }
+    raise UnsafeConfiguration(f"unsupported database {backend!r}: use sqlite or postgresql")

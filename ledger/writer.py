@@ -1,0 +1,364 @@
+"""The write path: one writer thread per process that commits commands in groups.
+
+A command is a function of a `UnitOfWork`: it loads aggregates, calls their methods (which
+check before they trigger events) and returns a result. The writer drains its queue, runs each
+command in turn against aggregates kept in memory, and saves every event of the group in one
+transaction (group commit): the database's cost per transaction is paid once per group, not
+once per command, and a hot account is never contended inside the process.
+
+When a group cannot be committed as one (another process wrote the same aggregate, or a command
+failed after it had triggered events), its aggregates are evicted and each command is run again
+alone, in its own transaction, so one failing command fails alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from ledger.application import LedgerApp
+from ledger.domain.idempotency import IdempotencyRecord
+from ledger.errors import Conflict, DomainError, NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+ATTEMPTS_ALONE = 5
+SUBMIT_TIMEOUT_SECONDS = 60.0
+
+
+class IdempotencyKeyReused(DomainError):
+    slug = "idempotency-key-reused"
+    title = "The idempotency key was used with a different request"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The response first given to a keyed request; replays give it again, byte for byte."""
+
+    status_code: int
+    body: str
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A keyed request: its record is saved with the command's events, in one transaction."""
+
+    principal_id: str
+    key: str
+    fingerprint: str
+    render: Callable[[Any], StoredResponse]  # result or DomainError -> response
+
+    @property
+    def record_id(self) -> UUID:
+        return IdempotencyRecord.create_id(self.principal_id, self.key)
+
+
+class UnitOfWork:
+    """What one command reads and changes, in front of the writer's cache."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+        self.loaded: dict[UUID, Aggregate] = {}
+        self.pending_before: dict[UUID, int] = {}
+        self.created: dict[UUID, Aggregate] = {}
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        aggregate = self.created.get(aggregate_id) or self.loaded.get(aggregate_id)
+        if aggregate is None:
+            aggregate = self._writer.load(aggregate_id)
+            if aggregate is None:
+                return None
+            self.loaded[aggregate_id] = aggregate
+            self.pending_before[aggregate_id] = len(aggregate.pending_events)
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} was not found")
+        return aggregate
+
+    def add(self, *aggregates: Aggregate) -> None:
+        for aggregate in aggregates:
+            self.created[aggregate.id] = aggregate
+
+    def triggered_on_loaded(self) -> bool:
+        """Whether the command changed an aggregate it loaded (so it cannot just be dropped)."""
+        return any(
+            len(a.pending_events) > self.pending_before[i] for i, a in self.loaded.items()
+        )
+
+    def changed(self) -> list[Aggregate]:
+        loaded = [a for i, a in self.loaded.items()
+                  if len(a.pending_events) > self.pending_before[i]]
+        return loaded + list(self.created.values())
+
+
+@dataclass
+class _Submission:
+    command: Callable[[UnitOfWork], Any]
+    idempotency: Idempotency | None
+    future: Future[Any]
+
+
+class _GroupFailed(Exception):
+    """The group must be retried one command at a time."""
+
+
+class Writer:
+    """Runs commands on one thread and commits them in groups."""
+
+    def __init__(
+        self,
+        app: LedgerApp,
+        *,
+        batch_max_commands: int = 256,
+        snapshot_interval_events: int = 200,
+        cache_max_aggregates: int = 100_000,
+        on_commit: Callable[[int], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.batch_max_commands = batch_max_commands
+        self.snapshot_interval_events = snapshot_interval_events
+        self.cache_max_aggregates = cache_max_aggregates
+        self.on_commit = on_commit
+        self.last_position = 0
+        self.batches_committed = 0
+        self.commands_committed = 0
+        self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._queue: queue.Queue[_Submission | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    # --- public ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="linli-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def __enter__(self) -> Writer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def submit(
+        self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
+    ) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put(_Submission(command, idempotency, future))
+        if self._thread is None:  # no thread: run here (scripts, tests of the domain)
+            self._drain()
+        return future
+
+    def execute(self, command: Callable[[UnitOfWork], T]) -> T:
+        """Run a command and wait for its commit."""
+        return self.submit(command).result(timeout=SUBMIT_TIMEOUT_SECONDS)
+
+    def execute_keyed(
+        self, command: Callable[[UnitOfWork], Any], idempotency: Idempotency
+    ) -> StoredResponse:
+        """Run a keyed command (or replay its first response) and wait for its commit."""
+        result: StoredResponse = self.submit(command, idempotency).result(
+            timeout=SUBMIT_TIMEOUT_SECONDS
+        )
+        return result
+
+    def load(self, aggregate_id: UUID) -> Aggregate | None:
+        """An aggregate from the cache, or from the event store (then cached)."""
+        aggregate = self._cache.get(aggregate_id)
+        if aggregate is not None:
+            self._cache.move_to_end(aggregate_id)
+            return aggregate
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        self._remember(aggregate)
+        return aggregate
+
+    # --- the loop -------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self.batch_max_commands:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            self._run_group(group)
+            if stop:
+                return
+
+    def _drain(self) -> None:
+        group: list[_Submission] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                group.append(item)
+        if group:
+            self._run_group(group)
+
+    def _run_group(self, group: list[_Submission]) -> None:
+        if len(group) > 1:
+            try:
+                self._commit(group)
+                return
+            except _GroupFailed:
+                pass
+        for submission in group:
+            self._run_alone(submission)
+
+    def _run_alone(self, submission: _Submission) -> None:
+        for _attempt in range(ATTEMPTS_ALONE):
+            try:
+                self._commit([submission])
+                return
+            except _GroupFailed:
+                continue
+        submission.future.set_exception(
+            Conflict("the records changed under this request too often; retry it")
+        )
+
+    def _commit(self, group: list[_Submission]) -> None:
+        """Run every command of the group, then save all their events in one transaction.
+
+        Resolves every future, or raises `_GroupFailed` having resolved none and evicted
+        every aggregate the group touched.
+        """
+        outcomes: list[tuple[bool, Any]] = []
+        staged: dict[UUID, Aggregate] = {}
+        alone = len(group) == 1
+        for submission in group:
+            uow = UnitOfWork(self)
+            try:
+                outcome = (True, self._execute(submission, uow))
+            except DomainError as error:
+                if uow.triggered_on_loaded():
+                    self._evict([*staged, *uow.loaded])
+                    if alone:
+                        submission.future.set_exception(error)
+                        return
+                    raise _GroupFailed from error
+                outcome = (False, error)
+            except Exception as error:  # a defect: fail this command, never the others
+                self._evict([*staged, *uow.loaded])
+                if alone:
+                    log.exception("command failed")
+                    submission.future.set_exception(error)
+                    return
+                raise _GroupFailed from error
+            for aggregate in uow.changed():
+                staged[aggregate.id] = aggregate
+                self._remember(aggregate)
+            outcomes.append(outcome)
+
+        versions_before = {i: a.version - len(a.pending_events) for i, a in staged.items()}
+        try:
+            recordings = self.app.save(*staged.values()) if staged else []
+        except IntegrityError as error:
+            self._evict(staged)
+            raise _GroupFailed from error
+        except PersistenceError as error:
+            self._evict(staged)
+            log.exception("could not save a group of %d commands", len(group))
+            for submission in group:
+                submission.future.set_exception(
+                    Unavailable(f"the database did not take the write: {error}")
+                )
+            return
+        self._take_snapshots(staged, versions_before)
+        if recordings:
+            self.last_position = max(r.notification.id for r in recordings)
+            if self.on_commit is not None:
+                self.on_commit(self.last_position)
+        self.batches_committed += 1
+        self.commands_committed += len(group)
+        for submission, (ok, value) in zip(group, outcomes, strict=True):
+            if ok:
+                submission.future.set_result(value)
+            else:
+                submission.future.set_exception(value)
+
+    def _execute(self, submission: _Submission, uow: UnitOfWork) -> Any:
+        spec = submission.idempotency
+        if spec is None:
+            return submission.command(uow)
+        record = uow.find(IdempotencyRecord, spec.record_id)
+        if record is not None:
+            if record.fingerprint != spec.fingerprint:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was first used with a different request"
+                )
+            return StoredResponse(record.status_code, record.body)
+        try:
+            response = spec.render(submission.command(uow))
+        except DomainError as error:
+            if uow.triggered_on_loaded():
+                raise
+            uow.created.clear()
+            response = spec.render(error)
+        uow.add(IdempotencyRecord(
+            principal_id=spec.principal_id, key=spec.key, fingerprint=spec.fingerprint,
+            status_code=response.status_code, body=response.body,
+        ))
+        return response
+
+    # --- cache and snapshots --------------------------------------------------------------
+    def _remember(self, aggregate: Aggregate) -> None:
+        self._cache[aggregate.id] = aggregate
+        self._cache.move_to_end(aggregate.id)
+        while len(self._cache) > self.cache_max_aggregates:
+            _, oldest = self._cache.popitem(last=False)
+            if oldest.pending_events:  # never drop unsaved work; put it back
+                self._cache[oldest.id] = oldest
+                break
+
+    def _evict(self, aggregate_ids: Any) -> None:
+        for aggregate_id in list(aggregate_ids):
+            aggregate = self._cache.pop(aggregate_id, None)
+            if aggregate is not None:
+                aggregate.collect_events()
+
+    def _take_snapshots(self, saved: dict[UUID, Aggregate], before: dict[UUID, int]) -> None:
+        if self.app.snapshots is None:
+            return
+        interval = self.snapshot_interval_events
+        snapshots = [
+            type(a).Snapshot.take(a)
+            for i, a in saved.items()
+            if a.version // interval > before[i] // interval
+        ]
+        if snapshots:
+            self.app.snapshots.put(snapshots)

@@ -1,0 +1,197 @@
+"""The projection runner: follows the notification log and applies each view exactly once.
+
+Both backends are followed the same way: by polling the log (SQLite cannot subscribe), woken
+at once by the in-process writer after each commit so reads wait milliseconds, not a poll
+interval. Each view's rows and its tracking position change in one transaction, and the
+position only moves forward from the value this runner last read, so an event is never applied
+twice, even with several runners (or a rebuild) on the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from ledger.application import LedgerApp
+from projections.tables import tracking
+from projections.views import Positioned, View, all_views, upsert
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionRunner:
+    """Keeps the views up to date with the event store."""
+
+    def __init__(
+        self,
+        app: LedgerApp,
+        engine: Engine,
+        views: Sequence[View] | None = None,
+        *,
+        poll_seconds: float = 0.1,
+        batch_events: int = 1_000,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.views = list(views if views is not None else all_views())
+        self.poll_seconds = poll_seconds
+        self.batch_events = batch_events
+        self.positions: dict[str, int] = {}
+        self.errors = 0
+        self._changed = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ensure_tracking_rows()
+
+    @property
+    def position(self) -> int:
+        """Every event up to here is in every view."""
+        return min(self.positions.values(), default=0)
+
+    # --- running --------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="linli-projections",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wake(self, _position: int = 0) -> None:
+        """Called by the writer after a commit."""
+        self._wake.set()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until every view holds the event at `position` (read your writes)."""
+        if self.position >= position:
+            return True
+        if self._thread is None:
+            self.catch_up()
+            return self.position >= position
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def catch_up(self) -> int:
+        """Apply everything recorded so far; returns how many events were read."""
+        total = 0
+        while (count := self.run_once()) > 0:
+            total += count
+        return total
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.run_once() > 0:
+                    continue
+            except Exception:
+                self.errors += 1
+                log.exception("projection batch failed; retrying")
+                self._reload_positions()
+                time.sleep(self.poll_seconds)
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    # --- one batch ------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Read one batch of the log and apply it to every view that lacks it."""
+        head = self.app.recorder.max_notification_id() or 0
+        start = self.position
+        if start >= head:
+            return 0
+        topics = sorted({t for v in self.views for t in v.topics})
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_events, stop=head, topics=topics,
+            inclusive_of_start=False,
+        )
+        end = head if len(notifications) < self.batch_events else notifications[-1].id
+        decoded = [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                   for n in notifications]
+        for view in self.views:
+            before = self.positions[view.name]
+            if before >= end:
+                continue
+            events = [e for e in decoded if e.position > before and e.topic in view.topics]
+            with self.engine.begin() as conn:
+                if not self._advance(conn, view.name, before, end):
+                    self._reload_positions()
+                    return 1  # someone else moved it: read again from where it now is
+                view.apply(conn, events)
+            self.positions[view.name] = end
+        with self._changed:
+            self._changed.notify_all()
+        return max(1, len(notifications))
+
+    @staticmethod
+    def _advance(conn: Connection, name: str, before: int, end: int) -> bool:
+        """Move the tracking position first: the write lock comes before any other work."""
+        result = conn.execute(
+            update(tracking)
+            .where(tracking.c.name == name, tracking.c.position == before)
+            .values(position=end)
+        )
+        return result.rowcount == 1
+
+    # --- tracking -------------------------------------------------------------------------
+    def _ensure_tracking_rows(self) -> None:
+        with self.engine.begin() as conn:
+            for view in self.views:
+                statement = upsert(conn, tracking).values(name=view.name, position=0)
+                conn.execute(statement.on_conflict_do_nothing(index_elements=[tracking.c.name]))
+        self._reload_positions()
+
+    def _reload_positions(self) -> None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tracking.c.name, tracking.c.position)).all()
+        known = {row.name: row.position for row in rows}
+        self.positions = {v.name: known.get(v.name, 0) for v in self.views}
+
+    def rebuild(self, names: Sequence[str] | None = None) -> int:
+        """Empty the named views (all by default) and replay the whole log into them.
+
+        Runs in one transaction per view, so readers see the old rows until the new ones
+        are complete.
+        """
+        chosen = [v for v in self.views if names is None or v.name in names]
+        unknown = set(names or []) - {v.name for v in self.views}
+        if unknown:
+            raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
+        replayed = 0
+        for view in chosen:
+            with self.engine.begin() as conn:
+                head = self.app.recorder.max_notification_id() or 0
+                conn.execute(update(tracking).where(tracking.c.name == view.name)
+                             .values(position=head))
+                for table in view.tables:
+                    conn.execute(delete(table))
+                position = 0
+                while position < head:
+                    notifications = self.app.recorder.select_notifications(
+                        start=position, limit=self.batch_events, stop=head,
+                        topics=list(view.topics), inclusive_of_start=False,
+                    )
+                    if not notifications:
+                        break
+                    view.apply(conn, [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                                      for n in notifications])
+                    replayed += len(notifications)
+                    position = notifications[-1].id
+        self._reload_positions()
+        return replayed
