@@ -27,7 +27,7 @@ def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) 
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Actor(BOOTSTRAP_ADMIN_ID, Role.ADMIN)
     try:
-        key = app.repository.get(api_key_id(hash_token(token)))
+        key: object = app.repository.get(api_key_id(hash_token(token)))
     except AggregateNotFoundError:
         raise unauthorized("the token is not known") from None
     if not isinstance(key, ApiKey) or key.revoked:

@@ -3,6 +3,7 @@ rulebook of the actions the seeds name, merchants including a 文明积分超市
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -90,10 +91,8 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             merchant_id = rng.choice(merchant_ids)
             item, cost = rng.choice(REWARDS)
             till = Actor(f"demo:till:{merchant_id}", Role.MERCHANT, community_id, merchant_id)
-            try:
+            with contextlib.suppress(DomainError):  # not enough points yet
                 writer.execute(points.redeem(merchant_id, member_id, cost, item, till))
-            except DomainError:
-                pass  # not enough points yet
 
     summary = DemoSummary(community_id, len(member_ids), households)
     admin = Actor("demo:admin", Role.ADMIN)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -50,7 +51,7 @@ def verify(app: LedgerApp, engine: Engine) -> Report:
         if not batch:
             break
         for notification in batch:
-            event = app.mapper.to_domain_event(notification)
+            event: Any = app.mapper.to_domain_event(notification)
             report.events_checked += 1
             account = str(event.originator_id)
             if isinstance(event, Account.Opened):  # type: ignore[attr-defined]

@@ -24,9 +24,12 @@ class Positioned:
 
 
 class View(Protocol):
-    name: str
-    tables: tuple[Table, ...]
-    topics: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+    @property
+    def tables(self) -> tuple[Table, ...]: ...
+    @property
+    def topics(self) -> tuple[str, ...]: ...
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None: ...
 

@@ -18,7 +18,7 @@ A = TypeVar("A", bound=Aggregate)
 def load(linli: Linli, cls: type[A], aggregate_id: UUID) -> A:
     """An aggregate as stored now, or 404."""
     try:
-        aggregate = linli.app.repository.get(aggregate_id)
+        aggregate: object = linli.app.repository.get(aggregate_id)
     except AggregateNotFoundError:
         aggregate = None
     if not isinstance(aggregate, cls):

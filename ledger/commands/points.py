@@ -250,7 +250,10 @@ def adjust(
     """An auditor's explicit adjustment: the one posting that may leave a balance below zero."""
 
     def command(uow: UnitOfWork) -> Movement:
-        owner = uow.get(Member if owner_kind is OwnerKind.MEMBER else Merchant, owner_id)
+        owner: Member | Merchant = (
+            uow.get(Member, owner_id) if owner_kind is OwnerKind.MEMBER
+            else uow.get(Merchant, owner_id)
+        )
         by.check_community(owner.community_id, f"{owner_kind.value} {owner_id}")
         account = uow.find(Account, ids.account_id(owner_id, asset.value))
         if account is None:

@@ -1,0 +1,100 @@
+"""Fixtures: every persistence test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is found through LINLI_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres): a role allowed to create databases. Each test
+gets a fresh database cloned from a template migrated once per session. Without a reachable
+server the PostgreSQL tests are skipped, except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.bootstrap import Linli, open_linli
+from ledger.settings import Settings
+from projections.schema import migrate
+
+ADMIN_TOKEN = "test-admin-token"
+POSTGRES_URL = os.environ.get(
+    "LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _admin_connection() -> psycopg.Connection:
+    url = make_url(POSTGRES_URL)
+    return psycopg.connect(
+        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
+        password=url.password or None, dbname=url.database or "postgres", autocommit=True,
+        connect_timeout=5,
+    )
+
+
+def _database_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated database to clone; skipped (or failed under CI) when there is no server."""
+    try:
+        conn = _admin_connection()
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (set LINLI_TEST_POSTGRES_URL)")
+    name = f"linli_tpl_{uuid.uuid4().hex[:12]}"
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        migrate(Settings(database_url=_database_url(name)))
+        yield name
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'linli.db'}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"linli_t_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _database_url(name)
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN,
+                    projection_poll_seconds=0.05)
+
+
+@pytest.fixture
+def linli(settings: Settings) -> Iterator[Linli]:
+    running = open_linli(settings)
+    running.start()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def client(linli: Linli) -> Iterator[TestClient]:
+    with TestClient(create_app(linli=linli)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield test_client
