@@ -142,6 +142,7 @@ class Writer:
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._queue: queue.Queue[_Submission | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._drain_lock = threading.Lock()
 
     # --- public ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -214,11 +215,15 @@ class Writer:
                     stop = True
                     break
                 group.append(item)
-            self._run_group(group)
+            self._run_group_safely(group)
             if stop:
                 return
 
     def _drain(self) -> None:
+        with self._drain_lock:
+            self._drain_locked()
+
+    def _drain_locked(self) -> None:
         group: list[_Submission] = []
         while True:
             try:
@@ -228,7 +233,18 @@ class Writer:
             if item is not None:
                 group.append(item)
         if group:
+            self._run_group_safely(group)
+
+    def _run_group_safely(self, group: list[_Submission]) -> None:
+        """A defect must fail its requests, never stop the writer thread."""
+        try:
             self._run_group(group)
+        except Exception as error:
+            log.exception("writer failed on a group of %d commands", len(group))
+            self._cache.clear()
+            for submission in group:
+                if not submission.future.done():
+                    submission.future.set_exception(error)
 
     def _run_group(self, group: list[_Submission]) -> None:
         if len(group) > 1:
@@ -361,4 +377,7 @@ class Writer:
             if a.version // interval > before[i] // interval
         ]
         if snapshots:
-            self.app.snapshots.put(snapshots)
+            try:
+                self.app.snapshots.put(snapshots)
+            except PersistenceError:  # a snapshot is an optimisation: never fail a commit
+                log.warning("could not store %d snapshots", len(snapshots), exc_info=True)
