@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ledger.actor import Role
 from ledger.domain.assets import Asset
@@ -155,6 +155,13 @@ class AwardIn(In):
     minutes: Minutes | None = None
     occurred_at: AwareDatetime | None = None
     note: Text = ""
+
+    @field_validator("quantity", "minutes", mode="before")
+    @classmethod
+    def _given_means_a_number(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a whole number, or leave the field out")
+        return value
 
 
 class AwardOut(BaseModel):

@@ -31,7 +31,11 @@ KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut,
              responses={409: KEYED, 400: KEYED})
 def create_redemption(
-    body: RedemptionIn, request: Request, actor: ActorDep, linli: LinliDep, key: IdempotencyKey
+    body: RedemptionIn,
+    request: Request,
+    actor: ActorDep,
+    linli: LinliDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Take points from a member at this merchant's till (◆ Idempotency-Key)."""
     require_role(actor, Role.MERCHANT)
@@ -55,7 +59,7 @@ def create_redemption(
              responses={409: KEYED, 400: KEYED})
 def create_refund(
     redemption_id: UUID, body: RefundIn, request: Request, actor: ActorDep, linli: LinliDep,
-    key: IdempotencyKey,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Give back some or all of a redemption's points (◆ Idempotency-Key)."""
     require_role(actor, Role.MERCHANT)
