@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 LINLI_NAMESPACE = UUID("6b1f5d1e-3c55-4c1a-9a51-6c696e6c6931")
+DIRECTORY_ID = uuid5(LINLI_NAMESPACE, "directory")
 
 
 def account_id(owner_id: UUID, asset: str) -> UUID:

@@ -13,7 +13,9 @@ ADJUSTMENT_MAX: Final = 1_000_000
 RULE_POINTS_MAX: Final = 100_000
 CAP_MAX_POINTS: Final = 10_000_000
 BACKDATE_MAX_DAYS: Final = 90
-CAP_HISTORY_DAYS: Final = 100
+# Cap usage is kept this long after the newest period an award counted in: longer than the
+# backdating limit plus a month, so a period still open to backdated awards is never forgotten.
+CAP_HISTORY_DAYS: Final = BACKDATE_MAX_DAYS + 35
 PAGE_DEFAULT: Final = 50
 PAGE_MAX: Final = 500
 BODY_MAX_BYTES: Final = 64 * 1024

@@ -30,6 +30,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from ledger.application import LedgerApp
 from ledger.domain.idempotency import IdempotencyRecord
 from ledger.errors import Conflict, DomainError, NotFound, Unavailable
+from ledger.store import latest_versions
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,7 @@ class Writer:
         """
         outcomes: list[tuple[bool, Any]] = []
         staged: dict[UUID, Aggregate] = {}
+        read_versions: dict[UUID, int] = {}
         alone = len(group) == 1
         for submission in group:
             uow = UnitOfWork(self)
@@ -298,7 +300,11 @@ class Writer:
             for aggregate in uow.changed():
                 staged[aggregate.id] = aggregate
                 self._remember(aggregate)
+            for aggregate_id, aggregate in uow.loaded.items():
+                read_versions.setdefault(aggregate_id, aggregate.version)
             outcomes.append(outcome)
+
+        self._check_reads_are_current(read_versions, staged)
 
         versions_before = {i: a.version - len(a.pending_events) for i, a in staged.items()}
         try:
@@ -350,6 +356,21 @@ class Writer:
             status_code=response.status_code, body=response.body,
         ))
         return response
+
+    def _check_reads_are_current(
+        self, read_versions: dict[UUID, int], staged: dict[UUID, Aggregate]
+    ) -> None:
+        """Aggregates only read (a rule, a member) may have changed in another process.
+
+        Changed ones are caught when they are saved; read ones are checked here, in one
+        query, and a stale one sends the group round again with fresh loads.
+        """
+        read_only = {i: v for i, v in read_versions.items() if i not in staged}
+        stored = latest_versions(self.app, list(read_only))
+        stale = [i for i, v in read_only.items() if stored.get(i, v) > v]
+        if stale:
+            self._evict([*stale, *staged])
+            raise _GroupFailed(f"{len(stale)} aggregates changed in another process")
 
     # --- cache and snapshots --------------------------------------------------------------
     def _remember(self, aggregate: Aggregate) -> None:

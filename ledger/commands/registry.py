@@ -11,7 +11,14 @@ from ledger import ids
 from ledger.actor import Actor
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind
-from ledger.domain.registry import DEFAULT_TIME_ZONE, Community, Household, Member, Merchant
+from ledger.domain.registry import (
+    DEFAULT_TIME_ZONE,
+    Community,
+    Directory,
+    Household,
+    Member,
+    Merchant,
+)
 from ledger.domain.rulebook import Rule
 from ledger.errors import NotFound
 from ledger.writer import UnitOfWork
@@ -27,7 +34,12 @@ def register_community(
     name: str, by: Actor, time_zone: str = DEFAULT_TIME_ZONE
 ) -> Callable[[UnitOfWork], Registered]:
     def command(uow: UnitOfWork) -> Registered:
-        community = Community.register(name, by, time_zone)
+        directory = uow.find(Directory, ids.DIRECTORY_ID)
+        if directory is None:
+            directory = Directory()
+            uow.add(directory)
+        community = Community.register(name, directory.next_number, by, time_zone)
+        directory.number(community.id, by)
         uow.add(community)
         return Registered(community.id)
 

@@ -93,7 +93,7 @@ class Account(Aggregate):
             actor_id=by.id,
             actor_role=by.role.value,
         )
-        assert allow_negative or self.available >= 0
+        assert allow_negative or amount > 0 or self.available >= 0
 
     def cap_room(self, keys_and_caps: list[tuple[str, int]]) -> int | None:
         """Points still allowed under every (key, cap) pair; None when nothing caps them."""
@@ -145,11 +145,15 @@ class Account(Aggregate):
         if not cap_keys or not cap_delta:
             return
         for key in cap_keys:
+            if cap_delta < 0 and key not in self.cap_usage:
+                continue  # usage of a period already forgotten stays forgotten
             self.cap_usage[key] = self.cap_usage.get(key, 0) + cap_delta
-        # Forget usage of days long past, so the state (and its snapshots) stay small.
-        newest = max(_key_day(k) for k in cap_keys)
+        # Forget usage of periods long past, so the state (and its snapshots) stay small.
+        # The horizon lies beyond the backdating limit, so no period still open to awards
+        # is ever forgotten.
+        newest = max(_key_last_day(k) for k in cap_keys)
         horizon = newest - timedelta(days=CAP_HISTORY_DAYS)
-        for key in [k for k in self.cap_usage if _key_day(k) < horizon]:
+        for key in [k for k in self.cap_usage if _key_last_day(k) < horizon]:
             del self.cap_usage[key]
 
 
@@ -158,6 +162,10 @@ def cap_keys_for(rule_code: str, day: date) -> tuple[str, str]:
     return f"{rule_code}|D|{day.isoformat()}", f"{rule_code}|M|{day:%Y-%m}"
 
 
-def _key_day(key: str) -> date:
+def _key_last_day(key: str) -> date:
+    """The last day a cap key counts for: its day, or the last day of its month."""
     _, period, when = key.rsplit("|", 2)
-    return date.fromisoformat(when if period == "D" else f"{when}-28")
+    if period == "D":
+        return date.fromisoformat(when)
+    first = date.fromisoformat(f"{when}-01")
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

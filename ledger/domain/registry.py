@@ -6,31 +6,65 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger import ids
 from ledger.actor import Actor
 from ledger.errors import NotFound
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
+class Directory(Aggregate):
+    """The deployment's register of communities. It numbers them, and each number prefixes its
+    community's passbook numbers, so a passbook number is unique across the deployment."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.DIRECTORY_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.communities_numbered = 0
+
+    @property
+    def next_number(self) -> int:
+        return self.communities_numbered + 1
+
+    def number(self, community_id: UUID, by: Actor) -> int:
+        number = self.next_number
+        self._numbered(community_id=community_id, number=number, actor_id=by.id,
+                       actor_role=by.role.value)
+        return number
+
+    @event("CommunityNumbered")
+    def _numbered(self, community_id: UUID, number: int, actor_id: str, actor_role: str) -> None:
+        self.communities_numbered = number
+
+
 class Community(Aggregate):
     """A residential community (社区): grids, time zone, and the passbook number sequence."""
 
     @event("Registered")
-    def __init__(self, name: str, time_zone: str, actor_id: str, actor_role: str) -> None:
+    def __init__(
+        self, name: str, number: int, time_zone: str, actor_id: str, actor_role: str
+    ) -> None:
         self.name = name
+        self.number = number
         self.time_zone = time_zone
         self.grids: dict[str, str] = {}
         self.rule_codes: list[str] = []
         self.passbooks_issued = 0
 
     @classmethod
-    def register(cls, name: str, by: Actor, time_zone: str = DEFAULT_TIME_ZONE) -> Community:
-        return cls(name=name, time_zone=time_zone, actor_id=by.id, actor_role=by.role.value)
+    def register(
+        cls, name: str, number: int, by: Actor, time_zone: str = DEFAULT_TIME_ZONE
+    ) -> Community:
+        return cls(name=name, number=number, time_zone=time_zone, actor_id=by.id,
+                   actor_role=by.role.value)
 
     @property
     def code(self) -> str:
-        """A short prefix for passbook numbers."""
-        return self.id.hex[:4].upper()
+        """The prefix of this community's passbook numbers: its number in the directory."""
+        return f"{self.number:04d}"
 
     def add_grid(self, name: str, by: Actor) -> UUID:
         grid_id = uuid4()

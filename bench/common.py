@@ -1,0 +1,110 @@
+"""Shared pieces: the machine's description, scratch databases, percentiles, set-up helpers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from api.bootstrap import Linli, open_linli
+from ledger.actor import Actor, Role
+from ledger.commands import points, registry
+from ledger.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "LINLI_BENCH_POSTGRES_URL",
+    os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+)
+ADMIN = Actor("bench:admin", Role.ADMIN)
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    pg = "?"
+    try:
+        with _admin() as conn:
+            pg = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    except Exception:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"PostgreSQL {pg}, {datetime.now(UTC):%Y-%m-%d %H:%M}Z")
+
+
+def _admin() -> psycopg.Connection:
+    url = make_url(POSTGRES_URL)
+    return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
+                           user=url.username or "postgres", password=url.password or None,
+                           dbname=url.database or "postgres", autocommit=True)
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    """A new empty database URL for `backend` ("sqlite" or "postgres"), dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    name = f"linli_bench_{uuid.uuid4().hex[:10]}"
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def summary_ms(samples: Sequence[float]) -> str:
+    return (f"p50 {percentile(samples, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(samples, 0.99) * 1000:.1f} ms, "
+            f"mean {statistics.fmean(samples) * 1000:.1f} ms")
+
+
+def open_bench(url: str, **overrides: object) -> Linli:
+    linli = open_linli(Settings(database_url=url, **overrides))  # type: ignore[arg-type]
+    linli.start()
+    return linli
+
+
+def populate(linli: Linli, members: int, points_each: int) -> tuple[object, object, list]:
+    """A community with a merchant and `members` members holding `points_each` points."""
+    writer = linli.writer
+    community = writer.execute(registry.register_community("bench", ADMIN)).id
+    writer.execute(registry.put_rule(community, "GIFT", name="gift", points=1, unit="each",
+                                     daily_cap=None, monthly_cap=None,
+                                     requires_approval=False, by=ADMIN))
+    merchant = writer.execute(registry.register_merchant(community, "shop", ADMIN)).id
+    futures = [writer.submit(registry.register_member(community, f"m{i}", None, None, ADMIN))
+               for i in range(members)]
+    member_ids = [f.result().id for f in futures]
+    now = datetime.now(UTC)
+    remaining = points_each
+    while remaining > 0:
+        step = min(remaining, 1000)
+        futures = [writer.submit(points.award(m, "GIFT", quantity=step, minutes=None,
+                                              occurred_at=None, note="", now=now, by=ADMIN))
+                   for m in member_ids]
+        for future in futures:
+            future.result()
+        remaining -= step
+    return community, merchant, member_ids

@@ -1,0 +1,38 @@
+"""Queries on the event store that the library does not offer."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from ledger.application import LedgerApp
+
+
+def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
+    """The stored version of each aggregate, in one query."""
+    if not aggregate_ids:
+        return {}
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    if isinstance(recorder, PostgresApplicationRecorder):
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"SELECT originator_id, MAX(originator_version) AS v FROM {table} "  # noqa: S608
+                "WHERE originator_id = ANY(%s) GROUP BY originator_id",
+                (list(aggregate_ids),),
+            )
+            return {row["originator_id"]: row["v"] for row in cursor.fetchall()}
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    by_hex = {i.hex: i for i in aggregate_ids}
+    placeholders = ",".join("?" * len(by_hex))
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT originator_id, MAX(originator_version) FROM {table} "  # noqa: S608
+            f"WHERE originator_id IN ({placeholders}) GROUP BY originator_id",
+            list(by_hex),
+        )
+        return {by_hex[row[0]]: row[1] for row in cursor.fetchall()}

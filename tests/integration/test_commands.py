@@ -1,0 +1,715 @@
+"""Commands through the group-commit writer, on SQLite and PostgreSQL, read back from the views."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select, text
+
+from api.bootstrap import Linli, open_linli
+from ledger import ids
+from ledger.actor import Actor, Role
+from ledger.commands import points as pts
+from ledger.commands import registry as reg
+from ledger.domain.accounts import Account
+from ledger.domain.assets import Asset, OwnerKind, PostingKind
+from ledger.domain.awards import Award
+from ledger.errors import (
+    CapReached,
+    InsufficientBalance,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    RefundExceedsRedemption,
+)
+from ledger.limits import BACKDATE_MAX_DAYS
+from ledger.settings import Settings
+from ledger.writer import UnitOfWork
+from projections.queries import AccountBalance, account_balance, asset_totals, passbook
+from projections.tables import balances
+from projections.verify import verify
+
+T = TypeVar("T")
+
+# 02:00 on 24 November in Shanghai.
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+ADMIN = Actor(id="admin-tests", role=Role.ADMIN)
+
+
+@dataclass
+class Town:
+    """One community on a running Linli, with actors for each role and short-hand commands."""
+
+    linli: Linli
+    community_id: UUID
+    staff: Actor
+    auditor: Actor
+    tills: dict[UUID, Actor] = field(default_factory=dict)
+
+    @classmethod
+    def found(cls, linli: Linli, time_zone: str = "Asia/Shanghai") -> Town:
+        name = f"社区-{uuid.uuid4().hex[:8]}"
+        community = linli.writer.execute(reg.register_community(name, ADMIN, time_zone))
+        cid = community.id
+        return cls(linli, cid, staff=Actor(f"staff-{name}", Role.STAFF, community_id=cid),
+                   auditor=Actor(f"auditor-{name}", Role.AUDITOR, community_id=cid))
+
+    def run(self, command: Callable[[UnitOfWork], T]) -> T:
+        return self.linli.writer.execute(command)
+
+    # --- registry -------------------------------------------------------------------------
+    def rule(self, code: str, points: int, *, unit: str = "each", daily_cap: int | None = None,
+             monthly_cap: int | None = None, requires_approval: bool = False,
+             name: str = "志愿服务") -> dict[str, Any]:
+        return self.run(reg.put_rule(
+            self.community_id, code, name=name, points=points, unit=unit, daily_cap=daily_cap,
+            monthly_cap=monthly_cap, requires_approval=requires_approval, by=self.staff))
+
+    def member(self, name: str = "张三") -> UUID:
+        return self.run(reg.register_member(self.community_id, name, None, None, self.staff)).id
+
+    def merchant(self, name: str = "文明积分超市") -> UUID:
+        merchant_id = self.run(reg.register_merchant(self.community_id, name, self.staff)).id
+        self.tills[merchant_id] = Actor(f"till-{merchant_id}", Role.MERCHANT,
+                                        community_id=self.community_id, merchant_id=merchant_id)
+        return merchant_id
+
+    # --- points ---------------------------------------------------------------------------
+    def award_command(self, member_id: UUID, code: str, *, quantity: int | None = None,
+                      minutes: int | None = None, occurred_at: datetime | None = None,
+                      now: datetime = NOW) -> Callable[[UnitOfWork], pts.AwardResult]:
+        return pts.award(member_id, code, quantity=quantity, minutes=minutes,
+                         occurred_at=occurred_at, note="", now=now, by=self.staff)
+
+    def award(self, member_id: UUID, code: str, **kwargs: Any) -> pts.AwardResult:
+        return self.run(self.award_command(member_id, code, **kwargs))
+
+    def approve(self, award_id: UUID) -> pts.AwardResult:
+        return self.run(pts.approve_award(award_id, self.staff))
+
+    def reject(self, award_id: UUID, reason: str = "材料不全") -> pts.AwardResult:
+        return self.run(pts.reject_award(award_id, reason, self.staff))
+
+    def reverse(self, award_id: UUID, reason: str = "重复登记") -> pts.AwardResult:
+        return self.run(pts.reverse_award(award_id, reason, self.staff))
+
+    def redeem_command(self, merchant_id: UUID, member_id: UUID,
+                       points: int) -> Callable[[UnitOfWork], pts.Movement]:
+        return pts.redeem(merchant_id, member_id, points, "大米", self.tills[merchant_id])
+
+    def redeem(self, merchant_id: UUID, member_id: UUID, points: int) -> pts.Movement:
+        return self.run(self.redeem_command(merchant_id, member_id, points))
+
+    def refund(self, merchant_id: UUID, redemption_id: UUID, points: int) -> pts.Movement:
+        return self.run(pts.refund(redemption_id, points, self.tills[merchant_id]))
+
+    def adjust(self, owner_id: UUID, kind: OwnerKind, amount: int) -> pts.Movement:
+        return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",
+                                   self.auditor))
+
+    # --- reads ----------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Bring the views up to date and check every invariant verify knows."""
+        self.linli.projections.catch_up()
+        report = verify(self.linli.app, self.linli.engine)
+        assert report.ok, report.problems
+        assert set(asset_totals(self.linli.engine).values()) <= {0}
+
+    def points(self, owner_id: UUID) -> AccountBalance:
+        return account_balance(self.linli.engine, owner_id, Asset.POINTS)
+
+    def balance(self, owner_id: UUID) -> int:
+        return self.points(owner_id).balance
+
+    def system_balance(self, purpose: str) -> int:
+        name = ids.system_account(self.community_id, Asset.POINTS.value, purpose)
+        with self.linli.engine.connect() as conn:
+            value = conn.execute(select(balances.c.balance)
+                                 .where(balances.c.account_id == name)).scalar()
+        return int(value or 0)
+
+
+@pytest.fixture
+def town(linli: Linli) -> Town:
+    return Town.found(linli)
+
+
+def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
+    """A new member holding `points`, awarded through a 1-point rule."""
+    town.rule(code, 1)
+    member_id = town.member()
+    town.award(member_id, code, quantity=points)
+    return member_id
+
+
+# --- awards ---------------------------------------------------------------------------------
+class TestAwardingPoints:
+    def test_each_time_points_are_rule_points_times_quantity(self, town):
+        town.rule("GARDEN", 5, name="最美花园")
+        member_id = town.member()
+
+        first = town.award(member_id, "GARDEN", quantity=3)
+        second = town.award(member_id, "GARDEN")  # no quantity: once
+
+        assert (first.points, first.status, first.rule_version) == (15, "posted", 1)
+        assert second.points == 5
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=20, held=0, earned=20)
+        assert town.system_balance("issued") == -20
+        lines, _ = passbook(town.linli.engine, member_id, Asset.POINTS, limit=10, before=None)
+        assert [(x["kind"], x["amount"], x["balance_after"], x["description"])
+                for x in lines] == [("award", 5, 20, "最美花园"), ("award", 15, 15, "最美花园")]
+
+    def test_per_hour_points_are_rounded_down_from_points_times_minutes_over_60(self, town):
+        # (points per hour, minutes, expected points)
+        cases = [(30, 90, 45), (7, 100, 11), (10, 59, 9), (12, 5, 1), (60, 1, 1), (4, 45, 3)]
+        members = []
+        for n, (per_hour, _, _) in enumerate(cases):
+            town.rule(f"PATROL{n}", per_hour, unit="hour", name="巡逻")
+            members.append(town.member(f"志愿者{n}"))
+
+        results = [town.award(member_id, f"PATROL{n}", minutes=minutes).points
+                   for n, (member_id, (_, minutes, _)) in enumerate(zip(members, cases,
+                                                                         strict=True))]
+
+        expected = [points for _, _, points in cases]
+        assert results == expected
+        town.settle()
+        assert [town.balance(member_id) for member_id in members] == expected
+
+    def test_awards_that_do_not_fit_the_rule_are_refused_and_move_nothing(self, town):
+        town.rule("GARDEN", 5)
+        town.rule("PATROL", 7, unit="hour")
+        member_id = town.member()
+        attempts: list[tuple[type[Exception], dict[str, Any]]] = [
+            (InvalidRequest, {"code": "GARDEN", "minutes": 60}),
+            (InvalidRequest, {"code": "PATROL", "quantity": 2}),
+            (InvalidRequest, {"code": "PATROL", "minutes": 8}),  # 56/60 of a point
+            (InvalidRequest, {"code": "GARDEN", "occurred_at": NOW + timedelta(hours=1)}),
+            (InvalidRequest, {"code": "GARDEN", "occurred_at": NOW - timedelta(
+                days=BACKDATE_MAX_DAYS, seconds=1)}),
+            (NotFound, {"code": "NO-SUCH-RULE", "quantity": 1}),
+        ]
+
+        for error, attempt in attempts:
+            with pytest.raises(error):
+                town.award(member_id, **attempt)
+
+        town.settle()
+        assert town.points(member_id) == AccountBalance()
+
+    def test_an_award_may_be_backdated_within_the_limit(self, town):
+        town.rule("GIFT", 1)
+        member_id = town.member()
+        when = NOW - timedelta(days=BACKDATE_MAX_DAYS - 1)
+
+        result = town.award(member_id, "GIFT", quantity=4, occurred_at=when)
+
+        assert (result.occurred_at, result.points) == (when, 4)
+
+
+# --- caps -----------------------------------------------------------------------------------
+class TestDailyCapsInTheCommunitysTimeZone:
+    def test_awards_either_side_of_local_midnight_count_on_different_days(self, town):
+        town.rule("MEDIATE", 10, daily_cap=10, name="纠纷调解")
+        member_id = town.member()
+
+        evening = town.award(member_id, "MEDIATE",  # 23:00 on the 23rd in Shanghai
+                             occurred_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+        night = town.award(member_id, "MEDIATE",  # 01:00 on the 24th in Shanghai
+                           occurred_at=datetime(2026, 11, 23, 17, 0, tzinfo=UTC))
+        with pytest.raises(CapReached):  # 23:59 on the 23rd
+            town.award(member_id, "MEDIATE",
+                       occurred_at=datetime(2026, 11, 23, 15, 59, tzinfo=UTC))
+        with pytest.raises(CapReached):  # 00:00 on the 24th
+            town.award(member_id, "MEDIATE",
+                       occurred_at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+
+        assert (evening.points, night.points) == (10, 10)
+        town.settle()
+        assert town.balance(member_id) == 20
+
+    def test_in_a_utc_community_the_same_two_instants_share_a_day(self, linli):
+        town = Town.found(linli, time_zone="UTC")
+        town.rule("MEDIATE", 10, daily_cap=10)
+        member_id = town.member()
+        town.award(member_id, "MEDIATE", occurred_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+
+        with pytest.raises(CapReached):
+            town.award(member_id, "MEDIATE",
+                       occurred_at=datetime(2026, 11, 23, 17, 0, tzinfo=UTC))
+
+        town.settle()
+        assert town.balance(member_id) == 10
+
+    def test_an_award_is_cut_to_the_room_left_and_caps_count_per_member(self, town):
+        town.rule("SORT", 10, daily_cap=25, name="垃圾分类")
+        member_id, neighbour_id = town.member("张三"), town.member("李四")
+
+        awarded = [town.award(member_id, "SORT").points for _ in range(3)]
+        with pytest.raises(CapReached):
+            town.award(member_id, "SORT")
+        neighbour = town.award(neighbour_id, "SORT")
+
+        assert awarded == [10, 10, 5]
+        assert neighbour.points == 10
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=25, held=0, earned=25)
+        assert town.balance(neighbour_id) == 10
+
+    def test_a_monthly_cap_follows_the_local_month(self, town):
+        town.rule("ADVICE", 10, monthly_cap=25, name="建言献策")
+        member_id = town.member()
+        town.award(member_id, "ADVICE", occurred_at=datetime(2026, 11, 5, 2, tzinfo=UTC))
+        town.award(member_id, "ADVICE", occurred_at=datetime(2026, 11, 20, 2, tzinfo=UTC))
+
+        cut = town.award(member_id, "ADVICE", occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC))
+        with pytest.raises(CapReached):  # 00:30 on 1 November in Shanghai
+            town.award(member_id, "ADVICE",
+                       occurred_at=datetime(2026, 10, 31, 16, 30, tzinfo=UTC))
+        october = town.award(member_id, "ADVICE",  # 23:30 on 31 October in Shanghai
+                             occurred_at=datetime(2026, 10, 31, 15, 30, tzinfo=UTC))
+
+        assert (cut.points, october.points) == (5, 10)
+        town.settle()
+        assert town.balance(member_id) == 35
+
+    def test_a_daily_cap_holds_for_a_backdated_day(self, town):
+        now = datetime(2026, 11, 2, 4, 0, tzinfo=UTC)
+        backdated = now - timedelta(days=BACKDATE_MAX_DAYS - 2)
+        town.rule("SORT", 10, daily_cap=10, monthly_cap=1_000)
+        member_id = town.member()
+        town.award(member_id, "SORT", occurred_at=backdated, now=now)
+        town.award(member_id, "SORT", occurred_at=now, now=now)
+
+        with pytest.raises(CapReached):
+            town.award(member_id, "SORT", occurred_at=backdated + timedelta(hours=1), now=now)
+
+
+# --- approval -------------------------------------------------------------------------------
+class TestAwardsNeedingApproval:
+    def test_a_pending_award_moves_no_points_until_approved(self, town):
+        town.rule("SHOW", 20, requires_approval=True, name="文化展演")
+        member_id = town.member()
+        pending = town.award(member_id, "SHOW")
+        town.settle()
+        assert (pending.status, pending.points) == ("pending", 20)
+        assert town.points(member_id) == AccountBalance()
+
+        approved = town.approve(pending.id)
+
+        assert approved.status == "posted"
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=20, held=0, earned=20)
+        assert town.system_balance("issued") == -20
+
+    def test_a_rejected_award_moves_no_points_and_keeps_its_reason(self, town):
+        town.rule("SHOW", 20, requires_approval=True)
+        member_id = town.member()
+        pending = town.award(member_id, "SHOW")
+
+        rejected = town.reject(pending.id, "未到场")
+
+        assert (rejected.status, rejected.reason) == ("rejected", "未到场")
+        town.settle()
+        assert town.balance(member_id) == 0
+
+    def test_only_a_pending_award_can_be_approved_or_rejected(self, town):
+        town.rule("SHOW", 20, requires_approval=True)
+        town.rule("GIFT", 5)
+        member_id = town.member()
+        approved = town.award(member_id, "SHOW")
+        town.approve(approved.id)
+        rejected = town.award(member_id, "SHOW")
+        town.reject(rejected.id)
+        posted = town.award(member_id, "GIFT")
+
+        refused = []
+        for step, award_id in [(town.approve, approved.id), (town.approve, rejected.id),
+                               (town.reject, approved.id), (town.reject, posted.id)]:
+            with pytest.raises(InvalidTransition):
+                step(award_id)
+            refused.append(award_id)
+
+        assert len(refused) == 4
+        town.settle()
+        assert town.balance(member_id) == 25
+
+    def test_a_pending_award_holds_its_place_under_the_cap_until_rejected(self, town):
+        town.rule("SHOW", 10, daily_cap=10, requires_approval=True)
+        member_id = town.member()
+        first = town.award(member_id, "SHOW")
+        with pytest.raises(CapReached):
+            town.award(member_id, "SHOW")
+
+        town.reject(first.id)
+        second = town.award(member_id, "SHOW")
+        town.approve(second.id)
+
+        assert second.points == 10
+        town.settle()
+        assert town.balance(member_id) == 10
+
+    def test_approval_keeps_the_award_counted_once_under_the_cap(self, town):
+        town.rule("SHOW", 10, daily_cap=15, requires_approval=True)
+        member_id = town.member()
+        first = town.award(member_id, "SHOW")
+        town.approve(first.id)
+
+        second = town.award(member_id, "SHOW")
+
+        assert second.points == 5
+
+
+# --- reversal -------------------------------------------------------------------------------
+class TestReversingAnAward:
+    def test_a_reversal_takes_the_points_back_and_frees_the_cap(self, town):
+        town.rule("GIFT", 10, daily_cap=30)
+        member_id = town.member()
+        posted = town.award(member_id, "GIFT", quantity=3)
+
+        reversed_ = town.reverse(posted.id, "记错人了")
+        again = town.award(member_id, "GIFT", quantity=1)
+
+        assert (reversed_.status, reversed_.reason) == ("reversed", "记错人了")
+        assert again.points == 10
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=10, held=0, earned=10)
+        assert town.system_balance("issued") == -10
+        lines, _ = passbook(town.linli.engine, member_id, Asset.POINTS, limit=10, before=None)
+        assert [(x["kind"], x["amount"]) for x in lines] == [
+            ("award", 10), ("award_reversal", -30), ("award", 30)]
+
+    def test_only_a_posted_award_can_be_reversed(self, town):
+        town.rule("GIFT", 10)
+        town.rule("SHOW", 10, requires_approval=True)
+        member_id = town.member()
+        reversed_ = town.award(member_id, "GIFT")
+        town.reverse(reversed_.id)
+        pending = town.award(member_id, "SHOW")
+
+        with pytest.raises(InvalidTransition):
+            town.reverse(reversed_.id)
+        with pytest.raises(InvalidTransition):
+            town.reverse(pending.id)
+
+        town.settle()
+        assert town.balance(member_id) == 0
+
+    def test_points_already_spent_cannot_be_reversed(self, town):
+        town.rule("GIFT", 10)
+        member_id, merchant_id = town.member(), town.merchant()
+        posted = town.award(member_id, "GIFT", quantity=2)
+        town.redeem(merchant_id, member_id, 15)
+
+        with pytest.raises(InsufficientBalance):
+            town.reverse(posted.id)
+
+        town.settle()
+        assert town.balance(member_id) == 5
+        assert town.linli.app.repository.get(posted.id).status == "posted"
+
+
+# --- redemptions and refunds ----------------------------------------------------------------
+class TestRedeemingPoints:
+    def test_a_redemption_moves_points_from_member_to_merchant(self, town):
+        member_id, merchant_id = funded(town, 100), town.merchant()
+
+        first = town.redeem(merchant_id, member_id, 30)
+        rest = town.redeem(merchant_id, member_id, 70)
+
+        assert (first.points, first.balance_after, rest.balance_after) == (30, 70, 0)
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=0, held=0, earned=100)
+        assert town.balance(merchant_id) == 100
+
+    def test_a_redemption_beyond_the_balance_is_refused_and_moves_nothing(self, town):
+        member_id, merchant_id = funded(town, 20), town.merchant()
+
+        with pytest.raises(InsufficientBalance):
+            town.redeem(merchant_id, member_id, 21)
+
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (20, 0)
+
+    def test_a_member_of_another_community_is_not_found(self, town, linli):
+        stranger = funded(Town.found(linli), 50)
+        merchant_id = town.merchant()
+
+        with pytest.raises(NotFound):
+            town.redeem(merchant_id, stranger, 10)
+
+        town.settle()
+        assert (town.balance(stranger), town.balance(merchant_id)) == (50, 0)
+
+
+class TestRefunds:
+    def test_partial_refunds_move_points_back_up_to_the_whole(self, town):
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        redemption = town.redeem(merchant_id, member_id, 30)
+
+        first = town.refund(merchant_id, redemption.id, 10)
+        town.linli.projections.catch_up()
+        halfway = (town.balance(member_id), town.balance(merchant_id))
+        second = town.refund(merchant_id, redemption.id, 20)
+
+        assert (first.balance_after, second.balance_after) == (80, 100)
+        assert halfway == (80, 20)
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=100, held=0, earned=100)
+        assert town.balance(merchant_id) == 0
+
+    def test_a_refund_beyond_what_is_left_is_refused(self, town):
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        redemption = town.redeem(merchant_id, member_id, 30)
+        town.refund(merchant_id, redemption.id, 10)
+
+        with pytest.raises(RefundExceedsRedemption):
+            town.refund(merchant_id, redemption.id, 21)
+
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (80, 20)
+
+    def test_a_till_cannot_refund_without_the_points_or_for_another_merchant(self, town):
+        member_id, merchant_id, other_id = funded(town, 100), town.merchant(), town.merchant()
+        redemption = town.redeem(merchant_id, member_id, 30)
+        town.adjust(merchant_id, OwnerKind.MERCHANT, -25)
+
+        with pytest.raises(InsufficientBalance):
+            town.refund(merchant_id, redemption.id, 10)
+        with pytest.raises(NotFound):
+            town.refund(other_id, redemption.id, 5)
+
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (70, 5)
+
+
+class TestAuditorAdjustments:
+    def test_an_adjustment_may_leave_a_member_below_zero_who_then_cannot_redeem(self, town):
+        member_id, merchant_id = funded(town, 10), town.merchant()
+
+        moved = town.adjust(member_id, OwnerKind.MEMBER, -25)
+        with pytest.raises(InsufficientBalance):
+            town.redeem(merchant_id, member_id, 1)
+
+        assert moved.balance_after == -15
+        town.settle()  # verify accepts it: an adjustment put it there
+        assert town.balance(member_id) == -15
+        assert town.system_balance("adjustments") == 25
+
+    def test_a_member_below_zero_can_still_earn_points(self, town):
+        member_id = funded(town, 10)
+        town.adjust(member_id, OwnerKind.MEMBER, -25)
+
+        result = town.award(member_id, "GIFT", quantity=10)
+
+        assert result.points == 10
+        town.settle()
+        assert town.balance(member_id) == -5
+
+    def test_a_credit_that_brings_the_balance_back_above_zero_is_taken(self, town):
+        member_id = funded(town, 10)
+        town.adjust(member_id, OwnerKind.MEMBER, -15)
+
+        town.award(member_id, "GIFT", quantity=8)
+
+        town.settle()
+        assert town.balance(member_id) == 3
+
+
+# --- the rulebook ---------------------------------------------------------------------------
+class TestRuleRevisions:
+    def test_a_revision_affects_only_later_awards(self, town):
+        town.rule("PATROL", 10, name="巡逻")
+        member_id = town.member()
+        before = town.award(member_id, "PATROL")
+
+        revised = town.rule("PATROL", 25, name="夜间巡逻")
+        after = town.award(member_id, "PATROL")
+
+        assert revised["version"] == 2
+        assert (before.rule_version, before.points) == (1, 10)
+        assert (after.rule_version, after.points) == (2, 25)
+        stored = town.linli.app.repository.get(before.id)
+        assert isinstance(stored, Award)
+        assert (stored.rule_version, stored.points) == (1, 10)
+        town.settle()
+        assert town.balance(member_id) == 35
+
+    def test_a_pending_award_is_approved_at_the_version_it_was_made_under(self, town):
+        town.rule("SHOW", 10, requires_approval=True, name="文化展演")
+        member_id = town.member()
+        pending = town.award(member_id, "SHOW")
+        town.rule("SHOW", 40, requires_approval=True, name="大型文化展演")
+
+        approved = town.approve(pending.id)
+
+        assert (approved.rule_version, approved.points) == (1, 10)
+        town.settle()
+        assert town.balance(member_id) == 10
+        lines, _ = passbook(town.linli.engine, member_id, Asset.POINTS, limit=10, before=None)
+        assert [x["description"] for x in lines] == ["文化展演"]
+
+
+# --- group commit ---------------------------------------------------------------------------
+class TestGroupCommit:
+    def test_failing_commands_fail_alone_inside_a_group(self, town):
+        spender, earner, merchant_id = funded(town, 100), town.member(), town.merchant()
+        town.rule("SORT", 3)
+        commands: list[tuple[str, Callable[[UnitOfWork], Any]]] = []
+        for _ in range(40):
+            commands.append(("redeem", town.redeem_command(merchant_id, spender, 7)))
+            commands.append(("award", town.award_command(earner, "SORT")))
+        batches_before = town.linli.writer.batches_committed
+
+        futures = [(what, town.linli.writer.submit(command)) for what, command in commands]
+        outcomes = []
+        for what, future in futures:
+            error = future.exception(timeout=60)
+            outcomes.append((what, "ok" if error is None else type(error).__name__))
+
+        # 100 points pay for 14 redemptions of 7; the 26 after them fail, the awards do not.
+        redeemed = [o for w, o in outcomes if w == "redeem"]
+        assert redeemed == ["ok"] * 14 + ["InsufficientBalance"] * 26
+        assert [o for w, o in outcomes if w == "award"] == ["ok"] * 40
+        assert town.linli.writer.batches_committed - batches_before < len(commands)
+        town.settle()
+        assert town.balance(spender) == 100 - 14 * 7
+        assert town.balance(merchant_id) == 14 * 7
+        assert town.points(earner) == AccountBalance(balance=40 * 3, held=0, earned=40 * 3)
+
+
+    @pytest.mark.parametrize("error", [InvalidRequest("changed its mind"),
+                                       RuntimeError("a defect")], ids=["refused", "defect"])
+    def test_a_command_failing_after_a_change_leaves_no_trace(self, town, error):
+        town.rule("SORT", 3)
+        member_id = town.member()
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+
+        def half_done(uow: UnitOfWork) -> None:
+            uow.get(Account, account_id).post(
+                amount=1_000, kind=PostingKind.AWARD, transaction_id=uuid.uuid4(),
+                counter_account=ids.system_account(town.community_id, "POINTS", "issued"),
+                by=town.staff)
+            raise error
+
+        commands = [town.award_command(member_id, "SORT") for _ in range(20)]
+        commands.insert(10, half_done)
+
+        futures = [town.linli.writer.submit(command) for command in commands]
+        errors = [future.exception(timeout=60) for future in futures]
+
+        assert errors[10] is error
+        assert errors[:10] + errors[11:] == [None] * 20
+        town.settle()
+        assert town.points(member_id) == AccountBalance(balance=60, held=0, earned=60)
+        assert town.award(member_id, "SORT").points == 3  # the cached account is sound
+
+
+class TestTwoProcessesOnOneDatabase:
+    """A second Linli on the same database stands for a second API process."""
+
+    @pytest.fixture
+    def other(self, settings: Settings) -> Iterator[Linli]:
+        running = open_linli(settings, run_migrations=False)
+        running.start()
+        yield running
+        running.close()
+
+    def test_a_write_from_another_process_is_not_lost(self, town, other):
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        town.redeem(merchant_id, member_id, 10)  # this process now holds both accounts
+        elsewhere = replace(town, linli=other)
+
+        elsewhere.redeem(merchant_id, member_id, 30)
+        here = town.redeem(merchant_id, member_id, 50)
+        with pytest.raises(InsufficientBalance):
+            town.redeem(merchant_id, member_id, 11)
+
+        assert here.balance_after == 10
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
+
+    def test_a_rule_revised_in_another_process_applies_to_later_awards_here(self, town, other):
+        town.rule("PATROL", 10)
+        member_id = town.member()
+        town.award(member_id, "PATROL")  # this process now holds the rule at version 1
+        elsewhere = replace(town, linli=other)
+
+        elsewhere.rule("PATROL", 25)
+        later = town.award(member_id, "PATROL")
+
+        assert (later.rule_version, later.points) == (2, 25)
+
+
+# --- the audit trail ------------------------------------------------------------------------
+def tamper(linli: Linli, aggregate_id: UUID, version: int, old: bytes, new: bytes) -> None:
+    """Edit one stored event in place, as someone with database access could."""
+    table = linli.app.recorder.events_table_name  # type: ignore[attr-defined]
+    where = "originator_id = :id AND originator_version = :version"
+    stored_id = str(aggregate_id) if linli.settings.is_postgres else aggregate_id.hex
+    key = {"id": stored_id, "version": version}
+    with linli.engine.begin() as conn:
+        state = bytes(conn.execute(text(f"SELECT state FROM {table} WHERE {where}"),
+                                   key).scalar_one())
+        assert old in state
+        conn.execute(text(f"UPDATE {table} SET state = :state WHERE {where}"),
+                     {**key, "state": state.replace(old, new)})
+
+
+class TestAuditTrail:
+    @pytest.mark.xfail(strict=True, reason=(
+        "Issue 6 (invariant 6, not built yet): verify only replays Account postings against "
+        "the views; events carry no hash link to the previous event of their stream, so an "
+        "edit that keeps the amounts (who did it, why, any Award or Rule event) "
+        "is not found"))
+    def test_verify_finds_an_edited_event(self, town):
+        member_id = funded(town, 10)
+        honest = replace(town, auditor=Actor("auditor-honest", Role.AUDITOR,
+                                             community_id=town.community_id))
+        honest.adjust(member_id, OwnerKind.MEMBER, -3)
+        town.settle()
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+        last = list(town.linli.app.events.get(account_id))[-1]
+
+        tamper(town.linli, account_id, last.originator_version, b"auditor-honest",
+               b"auditor-forged")
+
+        edited = list(town.linli.app.events.get(account_id))[-1]
+        assert edited.actor_id == "auditor-forged"
+        assert not verify(town.linli.app, town.linli.engine).ok
+
+
+# --- snapshots ------------------------------------------------------------------------------
+class TestSnapshots:
+    POSTINGS = 1_000
+
+    def test_a_busy_account_loads_from_its_latest_snapshot(self, town):
+        interval = town.linli.settings.snapshot_interval_events
+        member_id, merchant_id = funded(town, 10_000), town.merchant()
+        futures = [town.linli.writer.submit(town.redeem_command(merchant_id, member_id, 3))
+                   for _ in range(self.POSTINGS - 1)]
+        for future in futures:
+            future.result(timeout=60)
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+
+        loaded = town.linli.app.repository.get(account_id)
+
+        assert isinstance(loaded, Account)
+        assert loaded.balance == 10_000 - 3 * (self.POSTINGS - 1)
+        assert loaded.version == self.POSTINGS + 1  # opened, then the postings
+        snapshots = list(town.linli.app.snapshots.get(account_id))  # type: ignore[union-attr]
+        assert snapshots
+        latest = snapshots[-1]
+        assert latest.originator_version > loaded.version - interval
+        after = list(town.linli.app.events.get(account_id, gt=latest.originator_version))
+        assert len(after) <= interval
+        town.settle()
+        assert town.balance(member_id) == loaded.balance
+        assert town.balance(merchant_id) == 3 * (self.POSTINGS - 1)
