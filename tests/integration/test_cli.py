@@ -105,9 +105,8 @@ class TestServe:
 
 
 class TestPostgresSessions:
-    def test_event_store_sessions_have_timeouts(self, linli, backend):
-        if backend != "postgres":
-            pytest.skip("PostgreSQL sessions only")
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_event_store_sessions_have_timeouts(self, linli):
         datastore = linli.app.recorder.datastore  # type: ignore[attr-defined]
         with datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute("SHOW idle_in_transaction_session_timeout")
