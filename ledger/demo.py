@@ -92,7 +92,7 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             item, cost = rng.choice(REWARDS)
             till = Actor(f"demo:till:{merchant_id}", Role.MERCHANT, community_id, merchant_id)
             with contextlib.suppress(DomainError):  # not enough points yet
-                writer.execute(points.redeem(merchant_id, member_id, cost, item, till))
+                writer.execute(points.redeem(merchant_id, member_id, cost, item, till, now=when))
 
     summary = DemoSummary(community_id, len(member_ids), households)
     admin = Actor("demo:admin", Role.ADMIN)

@@ -34,6 +34,36 @@ class CapReached(DomainError):
     title = "The rule's cap is reached"
 
 
+class RedemptionLimitReached(DomainError):
+    slug = "redemption-limit-reached"
+    title = "The member's daily redemption limit is reached"
+
+
+class HoldExpired(DomainError):
+    slug = "hold-expired"
+    title = "The hold has expired"
+
+
+class HoldAlreadyCaptured(DomainError):
+    slug = "hold-already-captured"
+    title = "The hold was already captured"
+
+
+class HoldVoided(DomainError):
+    slug = "hold-voided"
+    title = "The hold was voided"
+
+
+class CaptureExceedsHold(DomainError):
+    slug = "capture-exceeds-hold"
+    title = "The capture is more than the hold"
+
+
+class NothingToSettle(DomainError):
+    slug = "nothing-to-settle"
+    title = "Nothing to settle"
+
+
 class InvalidTransition(DomainError):
     slug = "invalid-transition"
     title = "That step is not allowed in the current state"

@@ -27,3 +27,4 @@ def idempotency_record_id(principal_id: str, key: str) -> UUID:
 def system_account(community_id: UUID, asset: str, purpose: str) -> str:
     """Name of a community's system account, e.g. `community:<id>:POINTS:issued`."""
     return f"community:{community_id}:{asset}:{purpose}"
+

@@ -50,7 +50,7 @@ def create_redemption(
     return run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         command=points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
-                              actor),
+                              actor, now=linli.clock()),
         render=render,
     )
 
@@ -65,7 +65,7 @@ def create_refund(
     require_role(actor, Role.MERCHANT)
     return run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
-        command=points.refund(redemption_id, body.points, actor),
+        command=points.refund(redemption_id, body.points, actor, now=linli.clock()),
         render=lambda m: RefundOut(id=m.id, redemption_id=redemption_id, points=m.points,
                                    balance_after=m.balance_after),
     )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain import lots
 from ledger.domain.accounts import Account, cap_keys_for
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award, AwardStatus
@@ -53,6 +54,43 @@ def _member_account(uow: UnitOfWork, member_id: UUID, asset: Asset = Asset.POINT
 
 def _issued(community_id: UUID) -> str:
     return ids.system_account(community_id, Asset.POINTS.value, "issued")
+
+
+def _expired(community_id: UUID) -> str:
+    return ids.system_account(community_id, Asset.POINTS.value, "expired")
+
+
+def award_lot(community: Community, award_id: UUID, points: int,
+              occurred_at: datetime) -> list[lots.Change]:
+    """The lot an award's points become, dated by the community's policy of today."""
+    expires_at = community.policy.expires_at(occurred_at, community.time_zone)
+    return [[str(award_id), points, lots.instant(expires_at)]]
+
+
+def local_day(community: Community, now: datetime) -> str:
+    return now.astimezone(ZoneInfo(community.time_zone)).date().isoformat()
+
+
+def take_points(
+    uow: UnitOfWork, *, member_account: Account, merchant_account: Account, merchant: Merchant,
+    redemption_id: UUID, points: int, description: str, now: datetime, by: Actor,
+) -> list[lots.Change]:
+    """Move `points` from the member to the merchant for `redemption`, within the member's
+    daily limit; returns the lots they were taken from."""
+    community = uow.get(Community, merchant.community_id)
+    day = local_day(community, now)
+    member_account.check_redemption_limit(points, day,
+                                          community.policy.daily_redemption_limit_points)
+    reference = f"redemption:{redemption_id}"
+    taken = member_account.post(
+        amount=-points, kind=PostingKind.REDEMPTION, transaction_id=redemption_id,
+        counter_account=f"account:{merchant_account.id}", by=by,
+        description=description or merchant.name, reference=reference, redeemed_on=day)
+    merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
+                          transaction_id=redemption_id,
+                          counter_account=f"account:{member_account.id}", by=by,
+                          description=description, reference=reference)
+    return taken
 
 
 def _result(award: Award) -> AwardResult:
@@ -108,7 +146,8 @@ def award(
             account.post(amount=points, kind=PostingKind.AWARD, transaction_id=new.id,
                          counter_account=_issued(member.community_id), by=by,
                          description=version["name"], reference=f"award:{new.id}",
-                         cap_keys=cap_keys)
+                         cap_keys=cap_keys,
+                         new_lots=award_lot(community, new.id, points, when))
         uow.add(new)
         return _result(new)
 
@@ -145,11 +184,13 @@ def approve_award(award_id: UUID, by: Actor) -> Callable[[UnitOfWork], AwardResu
             raise InvalidTransition(f"cannot approve an award that is {pending.status}")
         rule = uow.get(Rule, ids.rule_id(pending.community_id, pending.rule_code))
         name = rule.versions[pending.rule_version - 1]["name"]
+        community = uow.get(Community, pending.community_id)
         _member_account(uow, pending.member_id).post(
             amount=pending.points, kind=PostingKind.AWARD, transaction_id=pending.id,
             counter_account=_issued(pending.community_id), by=by, description=name,
             reference=f"award:{pending.id}", cap_keys=pending.cap_keys,
             cap_already_reserved=True,
+            new_lots=award_lot(community, pending.id, pending.points, pending.occurred_at),
         )
         pending.approve(by)
         return _result(pending)
@@ -178,6 +219,7 @@ def reverse_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWor
             amount=-posted.points, kind=PostingKind.AWARD_REVERSAL, transaction_id=posted.id,
             counter_account=_issued(posted.community_id), by=by, description=reason,
             reference=f"award:{posted.id}", cap_keys=posted.cap_keys,
+            take_first=str(posted.id),
         )
         posted.reverse(reason, by)
         return _result(posted)
@@ -186,7 +228,8 @@ def reverse_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWor
 
 
 def redeem(
-    merchant_id: UUID, member_id: UUID, points: int, description: str, by: Actor
+    merchant_id: UUID, member_id: UUID, points: int, description: str, by: Actor,
+    now: datetime,
 ) -> Callable[[UnitOfWork], Movement]:
     def command(uow: UnitOfWork) -> Movement:
         by.check_merchant(merchant_id, f"merchant {merchant_id}")
@@ -200,16 +243,13 @@ def redeem(
         redemption = Redemption(merchant_id=merchant_id, member_id=member_id,
                                 community_id=merchant.community_id, points=points,
                                 description=description, actor_id=by.id,
-                                actor_role=by.role.value)
-        reference = f"redemption:{redemption.id}"
-        member_account.post(amount=-points, kind=PostingKind.REDEMPTION,
-                            transaction_id=redemption.id,
-                            counter_account=f"account:{merchant_account.id}", by=by,
-                            description=description or merchant.name, reference=reference)
-        merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
-                              transaction_id=redemption.id,
-                              counter_account=f"account:{member_account.id}", by=by,
-                              description=description, reference=reference)
+                                actor_role=by.role.value,
+                                lots_taken=lots.take(member_account.lots, points))
+        taken = take_points(uow, member_account=member_account,
+                            merchant_account=merchant_account, merchant=merchant,
+                            redemption_id=redemption.id, points=points,
+                            description=description, now=now, by=by)
+        assert [[i, -d, at] for i, d, at in taken] == redemption.lots_taken
         uow.add(redemption)
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
 
@@ -217,8 +257,11 @@ def redeem(
 
 
 def refund(
-    redemption_id: UUID, points: int, by: Actor
+    redemption_id: UUID, points: int, by: Actor, now: datetime
 ) -> Callable[[UnitOfWork], Movement]:
+    """Give points back. They return to the lots they were taken from (the last taken first);
+    a part whose lot has expired since expires again at once, in the same transaction."""
+
     def command(uow: UnitOfWork) -> Movement:
         redemption = uow.get(Redemption, redemption_id)
         by.check_merchant(redemption.merchant_id, f"redemption {redemption_id}")
@@ -228,16 +271,18 @@ def refund(
             Account, ids.account_id(redemption.merchant_id, Asset.POINTS.value)
         )
         member_account = _member_account(uow, redemption.member_id)
-        if points > redemption.refundable:  # checked here so nothing is triggered before
-            redemption.refund(refund_id, points, by)
+        redemption.check_refund(points)
+        returned = redemption.lots_to_return(points)
         reference = f"refund:{refund_id}"
         merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
                               counter_account=f"account:{member_account.id}", by=by,
                               description=redemption.description, reference=reference)
         member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
                             counter_account=f"account:{merchant_account.id}", by=by,
-                            description=redemption.description, reference=reference)
-        redemption.refund(refund_id, points, by)
+                            description=redemption.description, reference=reference,
+                            new_lots=returned)
+        member_account.expire(now, counter_account=_expired(redemption.community_id), by=by)
+        redemption.refund(refund_id, points, returned, by)
         return Movement(refund_id, points, member_account.balance, redemption.member_id,
                         redemption.merchant_id)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from uuid import UUID
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain import lots
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
-from ledger.errors import CapReached, InsufficientBalance
+from ledger.errors import CapReached, InsufficientBalance, RedemptionLimitReached
 from ledger.limits import CAP_HISTORY_DAYS
+
+REDEMPTION_DAYS_KEPT = 7
 
 
 class Account(Aggregate):
@@ -21,6 +25,10 @@ class Account(Aggregate):
     the counter is either another Account (which gets its own posting) or a community's
     system account (kept by the projections). `cap_usage` counts points awarded per rule
     per day and month, pending awards included, so caps hold under concurrency.
+
+    A member's points account also keeps `lots` (see `ledger.domain.lots`): what it holds by
+    expiry instant, spent earliest-expiring first; `holds`: points a till has authorised and
+    not yet captured (`held` in total); and `redeemed_by_day` for the daily redemption limit.
     """
 
     @staticmethod
@@ -45,6 +53,9 @@ class Account(Aggregate):
         self.held = 0
         self.earned = 0
         self.cap_usage: dict[str, int] = {}
+        self.lots: list[lots.Lot] = []
+        self.holds: dict[str, int] = {}
+        self.redeemed_by_day: dict[str, int] = {}
 
     @classmethod
     def open(cls, owner_id: UUID, kind: OwnerKind, community_id: UUID, asset: Asset,
@@ -55,6 +66,10 @@ class Account(Aggregate):
     @property
     def available(self) -> int:
         return self.balance - self.held
+
+    @property
+    def tracks_lots(self) -> bool:
+        return self.owner_kind == OwnerKind.MEMBER.value and self.asset == Asset.POINTS.value
 
     # --- commands -----------------------------------------------------------------------
     def post(
@@ -70,13 +85,24 @@ class Account(Aggregate):
         allow_negative: bool = False,
         cap_keys: list[str] | None = None,
         cap_already_reserved: bool = False,
-    ) -> None:
-        """Move `amount` (signed) into this account, refusing an overdraft."""
+        new_lots: list[lots.Change] | None = None,
+        take_first: str | None = None,
+        redeemed_on: str | None = None,
+    ) -> list[lots.Change]:
+        """Move `amount` (signed) into this account, refusing an overdraft.
+
+        A credit becomes `new_lots` (default: one never-expiring lot named after the
+        transaction), after repaying any overdraft; a debit spends lot `take_first`, then the
+        earliest-expiring. Returns the lot changes, as recorded on the event.
+        """
         assert isinstance(amount, int) and amount != 0, amount
         if amount < 0 and not allow_negative and self.available + amount < 0:
             raise InsufficientBalance(
                 f"available {self.asset.lower()} {self.available} is less than {-amount}"
             )
+        changes = self._lot_changes(amount, transaction_id, new_lots, take_first)
+        after = lots.apply(self.lots, changes)
+        next_at, next_points = lots.next_expiry(after)
         earned_delta = amount if kind in EARNING_KINDS else 0
         cap_delta = 0 if cap_already_reserved else (amount if kind in EARNING_KINDS else 0)
         self._posted(
@@ -92,8 +118,80 @@ class Account(Aggregate):
             cap_delta=cap_delta,
             actor_id=by.id,
             actor_role=by.role.value,
+            lot_changes=changes,
+            next_expiry_at=next_at,
+            next_expiry_points=next_points,
+            redeemed_on=redeemed_on,
         )
         assert allow_negative or amount > 0 or self.available >= 0
+        return changes
+
+    def _lot_changes(
+        self, amount: int, transaction_id: UUID, new_lots: list[lots.Change] | None,
+        take_first: str | None,
+    ) -> list[lots.Change]:
+        if not self.tracks_lots:
+            return []
+        if amount < 0:
+            return lots.take(self.lots, -amount, take_first)
+        given = [list(c) for c in (new_lots or [[str(transaction_id), amount, None]])]
+        assert sum(c[1] for c in given) == amount, (given, amount)
+        debt = max(0, -self.balance)  # an overdraft an auditor allowed is repaid first
+        for change in given:
+            repaid = min(debt, change[1])
+            change[1] -= repaid
+            debt -= repaid
+        return [c for c in given if c[1] > 0]
+
+    def expire(self, now: datetime, *, counter_account: str, by: Actor) -> int:
+        """Expire every lot whose instant has come (never points a till holds)."""
+        due = lots.due(self.lots, now)
+        amount = min(-sum(c[1] for c in due), self.available)
+        if amount <= 0:
+            return 0
+        self.post(amount=-amount, kind=PostingKind.EXPIRY, transaction_id=uuid4(),
+                  counter_account=counter_account, by=by, description="积分到期",
+                  reference=f"expiry:{now.date().isoformat()}")
+        return amount
+
+    def check_redemption_limit(self, points: int, day: str, limit: int | None) -> None:
+        if limit is None:
+            return
+        left = limit - self.redeemed_by_day.get(day, 0)
+        if points > left:
+            raise RedemptionLimitReached(
+                f"{max(left, 0)} of the {limit} points a member may redeem on {day} are left"
+            )
+
+    # --- holds ----------------------------------------------------------------------------
+    def place_hold(self, hold_id: UUID, points: int, by: Actor) -> None:
+        if points > self.available:
+            raise InsufficientBalance(f"available points {self.available} is less than {points}")
+        self._hold_placed(hold_id=str(hold_id), points=points, held_after=self.held + points,
+                          actor_id=by.id, actor_role=by.role.value)
+
+    def release_hold(self, hold_id: UUID, reason: str, by: Actor) -> int:
+        points = self.holds.get(str(hold_id), 0)
+        if points:
+            self._hold_released(hold_id=str(hold_id), points=points, reason=reason,
+                                held_after=self.held - points, actor_id=by.id,
+                                actor_role=by.role.value)
+        return points
+
+    @event("HoldPlaced")
+    def _hold_placed(
+        self, hold_id: str, points: int, held_after: int, actor_id: str, actor_role: str
+    ) -> None:
+        self.holds[hold_id] = points
+        self.held = held_after
+
+    @event("HoldReleased")
+    def _hold_released(
+        self, hold_id: str, points: int, reason: str, held_after: int, actor_id: str,
+        actor_role: str,
+    ) -> None:
+        del self.holds[hold_id]
+        self.held = held_after
 
     def cap_room(self, keys_and_caps: list[tuple[str, int]]) -> int | None:
         """Points still allowed under every (key, cap) pair; None when nothing caps them."""
@@ -130,10 +228,22 @@ class Account(Aggregate):
         cap_delta: int,
         actor_id: str,
         actor_role: str,
+        lot_changes: list[Any] | None = None,
+        next_expiry_at: str | None = None,
+        next_expiry_points: int = 0,
+        redeemed_on: str | None = None,
     ) -> None:
         self.balance = balance_after
         self.earned = earned_after
         self._apply_cap_delta(cap_keys, cap_delta)
+        if lot_changes:
+            self.lots = lots.apply(self.lots, lot_changes)
+        if redeemed_on is not None:
+            self.redeemed_by_day[redeemed_on] = self.redeemed_by_day.get(redeemed_on, 0) - amount
+            horizon = (date.fromisoformat(redeemed_on)
+                       - timedelta(days=REDEMPTION_DAYS_KEPT)).isoformat()
+            for day in [d for d in self.redeemed_by_day if d < horizon]:
+                del self.redeemed_by_day[day]
 
     @event("CapChanged")
     def _cap_changed(

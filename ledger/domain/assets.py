@@ -22,6 +22,8 @@ class PostingKind(StrEnum):
     REDEMPTION = "redemption"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
+    EXPIRY = "expiry"
+    SETTLEMENT = "settlement"
 
 
 EARNING_KINDS = frozenset({PostingKind.AWARD, PostingKind.AWARD_REVERSAL})

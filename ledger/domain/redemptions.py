@@ -1,7 +1,13 @@
-"""Redemptions (兑换, 积分抵现): points a merchant takes at its till, refundable in part."""
+"""Redemptions (兑换, 积分抵现): points a merchant takes at its till, refundable in part.
+
+A refund gives points back to the lots they were taken from, the last taken first; a part
+whose lot has expired since is expired again at once, so a refund never lengthens the life of
+points (see `Redemption.lots_to_return`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -23,6 +29,8 @@ class Redemption(Aggregate):
         description: str,
         actor_id: str,
         actor_role: str,
+        lots_taken: list[Any] | None = None,
+        hold_id: UUID | None = None,
     ) -> None:
         self.merchant_id = merchant_id
         self.member_id = member_id
@@ -30,19 +38,47 @@ class Redemption(Aggregate):
         self.points = points
         self.description = description
         self.refunded = 0
+        self.hold_id = hold_id
+        # [lot_id, points, expires_at] still to give back, in the order they were taken
+        self.lots_taken: list[Any] = [[i, -d, at] for i, d, at in (lots_taken or [])]
 
     @property
     def refundable(self) -> int:
         return self.points - self.refunded
 
-    def refund(self, refund_id: UUID, points: int, by: Actor) -> None:
+    def check_refund(self, points: int) -> None:
         if points > self.refundable:
             raise RefundExceedsRedemption(
                 f"only {self.refundable} of the {self.points} points are left to refund"
             )
-        self._refunded(refund_id=refund_id, points=points, actor_id=by.id,
+
+    def lots_to_return(self, points: int) -> list[Any]:
+        """Lot changes that give `points` back: the last lots taken first."""
+        changes: list[Any] = []
+        for lot_id, taken, expires_at in reversed(self.lots_taken):
+            if points <= 0:
+                break
+            part = min(taken, points)
+            changes.append([lot_id, part, expires_at])
+            points -= part
+        if points > 0:  # taken beyond the lots (an overdraft): give back without expiry
+            changes.append([f"refund:{self.id}", points, None])
+        return changes
+
+    def refund(self, refund_id: UUID, points: int, returned: list[Any], by: Actor) -> None:
+        self.check_refund(points)
+        self._refunded(refund_id=refund_id, points=points, returned=returned, actor_id=by.id,
                        actor_role=by.role.value)
 
     @event("Refunded")
-    def _refunded(self, refund_id: UUID, points: int, actor_id: str, actor_role: str) -> None:
+    def _refunded(
+        self, refund_id: UUID, points: int, actor_id: str, actor_role: str,
+        returned: list[Any] | None = None,
+    ) -> None:
         self.refunded += points
+        left = {lot_id: part for lot_id, part, _ in returned or []}
+        for entry in reversed(self.lots_taken):
+            give_back = min(entry[1], left.get(entry[0], 0))
+            entry[1] -= give_back
+            left[entry[0]] = left.get(entry[0], 0) - give_back
+        self.lots_taken = [e for e in self.lots_taken if e[1] > 0]

@@ -8,6 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.policy import PointsPolicy
 from ledger.errors import NotFound
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -53,6 +54,7 @@ class Community(Aggregate):
         self.grids: dict[str, str] = {}
         self.rule_codes: list[str] = []
         self.passbooks_issued = 0
+        self.points_policy: dict[str, object] = {}
 
     @classmethod
     def register(
@@ -83,6 +85,18 @@ class Community(Aggregate):
         self._passbook_issued(member_id=member_id, passbook_no=number,
                               actor_id=by.id, actor_role=by.role.value)
         return number
+
+    @property
+    def policy(self) -> PointsPolicy:
+        return PointsPolicy.from_dict(self.points_policy)
+
+    def set_policy(self, policy: PointsPolicy, by: Actor) -> None:
+        """A new policy applies to points earned (and redemptions made) from now on."""
+        self._policy_set(policy=policy.as_dict(), actor_id=by.id, actor_role=by.role.value)
+
+    @event("PolicySet")
+    def _policy_set(self, policy: dict[str, object], actor_id: str, actor_role: str) -> None:
+        self.points_policy = policy
 
     def add_rule_code(self, code: str, by: Actor) -> None:
         if code not in self.rule_codes:

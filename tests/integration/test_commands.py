@@ -101,13 +101,14 @@ class Town:
 
     def redeem_command(self, merchant_id: UUID, member_id: UUID,
                        points: int) -> Callable[[UnitOfWork], pts.Movement]:
-        return pts.redeem(merchant_id, member_id, points, "大米", self.tills[merchant_id])
+        return pts.redeem(merchant_id, member_id, points, "大米", self.tills[merchant_id],
+                          now=NOW)
 
     def redeem(self, merchant_id: UUID, member_id: UUID, points: int) -> pts.Movement:
         return self.run(self.redeem_command(merchant_id, member_id, points))
 
     def refund(self, merchant_id: UUID, redemption_id: UUID, points: int) -> pts.Movement:
-        return self.run(pts.refund(redemption_id, points, self.tills[merchant_id]))
+        return self.run(pts.refund(redemption_id, points, self.tills[merchant_id], now=NOW))
 
     def adjust(self, owner_id: UUID, kind: OwnerKind, amount: int) -> pts.Movement:
         return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",

@@ -284,7 +284,7 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             enough = self.balance[member_id] >= points
 
             moved = self.run(pts.redeem(merchant_id, member_id, points, "大米",
-                                        self.till(merchant_id)),
+                                        self.till(merchant_id), now=NOW),
                              None if enough else InsufficientBalance)
 
             if moved is not None:
@@ -304,7 +304,7 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             spec = Idempotency(till.id, request.key,
                                f"{request.member}:{request.merchant}:{request.points}", render)
             command = pts.redeem(request.merchant, request.member, request.points, "食用油",
-                                 till)
+                                 till, now=NOW)
             first = not request.response.body
             enough = self.balance[request.member] >= request.points
 
@@ -333,7 +333,7 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             elif self.balance[redemption.merchant] < points:
                 expected = InsufficientBalance
 
-            self.run(pts.refund(redemption.id, points, self.till(redemption.merchant)),
+            self.run(pts.refund(redemption.id, points, self.till(redemption.merchant), now=NOW),
                      expected)
 
             if expected is None:

@@ -435,25 +435,25 @@ class TestRefundingARedemption:
     def test_a_partial_refund_leaves_the_rest_refundable(self):
         redemption = new_redemption(30)
 
-        redemption.refund(uuid4(), 12, MERCHANT)
+        redemption.refund(uuid4(), 12, redemption.lots_to_return(12), MERCHANT)
 
         assert (redemption.refunded, redemption.refundable) == (12, 18)
 
     def test_partial_refunds_may_add_up_to_the_whole(self):
         redemption = new_redemption(30)
 
-        redemption.refund(uuid4(), 12, MERCHANT)
-        redemption.refund(uuid4(), 18, MERCHANT)
+        redemption.refund(uuid4(), 12, redemption.lots_to_return(12), MERCHANT)
+        redemption.refund(uuid4(), 18, redemption.lots_to_return(18), MERCHANT)
 
         assert redemption.refundable == 0
 
     def test_a_refund_beyond_what_is_left_raises_and_triggers_no_event(self):
         redemption = new_redemption(30)
-        redemption.refund(uuid4(), 25, MERCHANT)
+        redemption.refund(uuid4(), 25, redemption.lots_to_return(25), MERCHANT)
         events = list(redemption.pending_events)
 
         with pytest.raises(RefundExceedsRedemption):
-            redemption.refund(uuid4(), 6, MERCHANT)
+            redemption.refund(uuid4(), 6, redemption.lots_to_return(6), MERCHANT)
 
         assert redemption.pending_events == events
         assert redemption.refundable == 5
@@ -462,7 +462,7 @@ class TestRefundingARedemption:
         redemption = new_redemption(10)
 
         with pytest.raises(RefundExceedsRedemption):
-            redemption.refund(uuid4(), 11, MERCHANT)
+            redemption.refund(uuid4(), 11, redemption.lots_to_return(11), MERCHANT)
 
         assert redemption.refunded == 0
 
