@@ -10,7 +10,21 @@ from fastapi import FastAPI
 from api import errors
 from api.bootstrap import Linli, open_linli
 from api.limits import BodySizeLimit
-from api.routers import awards, health, keys, payments, reads, registry, rules
+from api.ratelimit import RateLimiter
+from api.routers import (
+    awards,
+    health,
+    holds,
+    households,
+    keys,
+    leaderboards,
+    merchants,
+    payments,
+    reads,
+    registry,
+    reports,
+    rules,
+)
 from ledger.limits import BODY_MAX_BYTES
 from ledger.settings import Settings
 
@@ -29,6 +43,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         running = linli or open_linli(settings or Settings())
         app.state.linli = running
+        app.state.rate_limiter = RateLimiter(running.settings.rate_limit_per_second,
+                                             running.settings.rate_limit_burst)
         running.start()
         try:
             yield
@@ -41,7 +57,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
-    for module in (health, keys, registry, rules, awards, payments, reads):
+    for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
+                   leaderboards, households, reports):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

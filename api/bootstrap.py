@@ -14,6 +14,7 @@ from ledger.writer import Writer
 from projections.database import create_read_engine
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
+from projections.sweeper import Sweeper
 
 
 def utc_now() -> datetime:
@@ -30,12 +31,23 @@ class Linli:
     projections: ProjectionRunner
     engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
+    sweeper: Sweeper | None = None
+
+    def __post_init__(self) -> None:
+        # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
+        self.sweeper = Sweeper(self.writer, self.engine, lambda: self.clock(),
+                               self.settings.sweep_interval_seconds)
 
     def start(self) -> None:
         self.projections.start()
         self.writer.start()
+        if self.settings.sweep_interval_seconds > 0:
+            assert self.sweeper is not None
+            self.sweeper.start()
 
     def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         self.writer.stop()
         self.projections.stop()
 

@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import actor_for_token
 from api.bootstrap import Linli
+from api.errors import ApiProblem
+from api.ratelimit import RateLimiter
 from ledger.actor import Actor
 
 
@@ -23,11 +25,20 @@ _bearer = HTTPBearer(auto_error=False, description="An API key, or LINLI_ADMIN_T
 
 
 def get_actor(
+    request: Request,
     linli: LinliDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    """The caller, from its bearer token; 429 when that token sends too many requests."""
     token = credentials.credentials if credentials else None
-    return actor_for_token(linli.app, token, linli.settings.admin_token)
+    actor = actor_for_token(linli.app, token, linli.settings.admin_token)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.retry_after(actor.id)
+    if wait is not None:
+        raise ApiProblem(429, "rate-limited", "Too many requests",
+                         f"this token may send {limiter.per_second:g} requests a second; "
+                         f"retry after {wait} s", headers={"Retry-After": str(wait)})
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -230,6 +230,8 @@ class BalanceOut(BaseModel):
     minutes: int
     points_earned: int
     minutes_earned: int
+    points_expiring_next: int = Field(0, description="Points due to expire next.")
+    points_expiring_at: datetime | None = Field(None, description="When they expire.")
     as_of: datetime
 
 
@@ -247,3 +249,83 @@ class PassbookOut(BaseModel):
     asset: Asset
     items: list[PassbookLineOut]
     next_cursor: str | None
+
+
+# --- merchants ------------------------------------------------------------------------------
+class HoldIn(In):
+    member_id: UUID
+    points: Points
+    expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=7 * 24 * 3600)] = 600
+
+
+class HoldOut(BaseModel):
+    id: UUID
+    status: Literal["held", "captured", "voided", "expired"]
+    member_id: UUID
+    merchant_id: UUID
+    points: int
+    expires_at: datetime
+    redemption_id: UUID | None = None
+    captured: int = 0
+
+
+class CaptureIn(In):
+    points: Points | None = None
+
+
+class CaptureOut(BaseModel):
+    id: UUID
+    status: Literal["captured"]
+    redemption_id: UUID
+    points: int
+    balance_after: int
+
+
+class PolicyIn(In):
+    points_expiry: Literal["never", "months_after_earning", "end_of_nth_year"] = "never"
+    n: Annotated[int, Field(strict=True, ge=0, le=120)] = 0
+    daily_redemption_limit_points: Points | None = None
+
+
+class PolicyOut(BaseModel):
+    community_id: UUID
+    points_expiry: str
+    n: int
+    daily_redemption_limit_points: int | None
+
+
+class StatementLineOut(BaseModel):
+    at: datetime
+    kind: str
+    points: int
+    balance_after: int
+    reference: str
+    description: str
+
+
+class StatementTotals(BaseModel):
+    redeemed: int
+    refunded: int
+    settled: int
+    adjusted: int
+    unsettled: int
+
+
+class StatementOut(BaseModel):
+    merchant_id: UUID
+    opening_balance: int = Field(description="Unsettled points before `from`.")
+    items: list[StatementLineOut]
+    totals: StatementTotals = Field(
+        description="Over the whole period: unsettled = opening_balance + redeemed − refunded "
+                    "− settled + adjusted.")
+    next_cursor: str | None
+
+
+class SettlementIn(In):
+    """Empty: a settlement takes everything unsettled."""
+
+
+class SettlementOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    points: int

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     projection_batch_events: int = 1_000
     # How long a read waits for the projections to catch up with earlier writes.
     read_wait_seconds: float = 10.0
+    # How often unused holds and due points are expired (0: never, e.g. in tests that sweep).
+    sweep_interval_seconds: float = 1.0
+    # Requests per second one token may make, and the burst it may save up.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 40
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from ledger import ids
 from ledger.domain.assets import Asset
-from projections.tables import balances, passbook_lines
+from projections.tables import balances, holds, passbook_lines
 
 
 @dataclass(frozen=True)
@@ -19,15 +19,18 @@ class AccountBalance:
     balance: int = 0
     held: int = 0
     earned: int = 0
+    next_expiry_points: int = 0
+    next_expiry_at: datetime | None = None
 
 
 def account_balance(engine: Engine, owner_id: UUID, asset: Asset) -> AccountBalance:
+    c = balances.c
     with engine.connect() as conn:
         row = conn.execute(
-            select(balances.c.balance, balances.c.held, balances.c.earned)
-            .where(balances.c.account_id == str(ids.account_id(owner_id, asset.value)))
+            select(c.balance, c.held, c.earned, c.next_expiry_points, c.next_expiry_at)
+            .where(c.account_id == str(ids.account_id(owner_id, asset.value)))
         ).first()
-    return AccountBalance(row.balance, row.held, row.earned) if row else AccountBalance()
+    return AccountBalance(*row) if row else AccountBalance()
 
 
 def account_balance_as_of(
@@ -66,10 +69,62 @@ def passbook(
     return page, next_before
 
 
+@dataclass(frozen=True)
+class Statement:
+    opening_balance: int
+    lines: list[dict[str, Any]]
+    totals: dict[str, int]
+    next_before: int | None
+
+
+STATEMENT_KINDS = {"redemption": "redeemed", "refund": "refunded", "settlement": "settled",
+                   "adjustment": "adjusted"}
+
+
+def statement(
+    engine: Engine, merchant_id: UUID, *, start: datetime | None, end: datetime | None,
+    limit: int, before: int | None,
+) -> Statement:
+    """A merchant's lines in [start, end), newest first, with totals over the whole period."""
+    lines = passbook_lines.c
+    account = str(ids.account_id(merchant_id, Asset.POINTS.value))
+    period = [lines.account_id == account]
+    if start is not None:
+        period.append(lines.at >= start)
+    if end is not None:
+        period.append(lines.at < end)
+    with engine.connect() as conn:
+        opening = 0
+        if start is not None:
+            opening = conn.execute(
+                select(lines.balance_after)
+                .where(lines.account_id == account, lines.at < start)
+                .order_by(lines.position.desc()).limit(1)).scalar() or 0
+        sums = dict(conn.execute(
+            select(lines.kind, func.sum(lines.amount)).where(*period).group_by(lines.kind)
+        ).all())
+        query = (select(lines.position, lines.at, lines.kind, lines.amount, lines.balance_after,
+                        lines.reference, lines.description)
+                 .where(*period).order_by(lines.position.desc()).limit(limit + 1))
+        if before is not None:
+            query = query.where(lines.position < before)
+        rows = [dict(r._mapping) for r in conn.execute(query).all()]
+    totals = {name: abs(int(sums.get(kind) or 0)) for kind, name in STATEMENT_KINDS.items()}
+    totals["adjusted"] = int(sums.get("adjustment") or 0)
+    totals["unsettled"] = int(opening) + sum(int(v or 0) for v in sums.values())
+    page = rows[:limit]
+    return Statement(int(opening), page, totals,
+                     page[-1]["position"] if len(rows) > limit else None)
+
+
+def hold_row(engine: Engine, hold_id: UUID) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(holds).where(holds.c.hold_id == str(hold_id))).first()
+    return dict(row._mapping) if row else None
+
+
 def asset_totals(engine: Engine) -> dict[str, int]:
     """Sum of every balance per asset (zero when the books balance)."""
-    from sqlalchemy import func
-
     with engine.connect() as conn:
         rows = conn.execute(
             select(balances.c.asset, func.sum(balances.c.balance)).group_by(balances.c.asset)

@@ -1,5 +1,8 @@
 """The projection runner: follows the notification log and applies each view exactly once.
 
+A batch of events goes to every view that lacks it in one transaction, together with each
+view's tracking position; each view keeps its own position, so one view can be rebuilt alone.
+
 Both backends are followed the same way: by polling the log (SQLite cannot subscribe), woken
 at once by the in-process writer after each commit so reads wait milliseconds, not a poll
 interval. Each view's rows and its tracking position change in one transaction, and the
@@ -124,16 +127,18 @@ class ProjectionRunner:
         end = head if len(notifications) < self.batch_events else notifications[-1].id
         decoded = [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
                    for n in notifications]
-        for view in self.views:
-            before = self.positions[view.name]
-            if before >= end:
-                continue
-            events = [e for e in decoded if e.position > before and e.topic in view.topics]
-            with self.engine.begin() as conn:
-                if not self._advance(conn, view.name, before, end):
+        behind = [v for v in self.views if self.positions[v.name] < end]
+        with self.engine.begin() as conn:  # one transaction for every view of the batch
+            for view in behind:
+                if not self._advance(conn, view.name, self.positions[view.name], end):
+                    conn.rollback()
                     self._reload_positions()
                     return 1  # someone else moved it: read again from where it now is
-                view.apply(conn, events)
+            for view in behind:
+                before = self.positions[view.name]
+                view.apply(conn, [e for e in decoded
+                                  if e.position > before and e.topic in view.topics])
+        for view in behind:
             self.positions[view.name] = end
         with self._changed:
             self._changed.notify_all()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -59,7 +60,26 @@ balances = Table(
     Column("earned", BigInteger, nullable=False),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=True),
+    Column("next_expiry_at", UtcDateTime(), nullable=True),
+    Column("next_expiry_points", BigInteger, nullable=False, server_default="0"),
     Index("balances_owner_idx", "owner_id", "asset"),
+    Index("balances_next_expiry_idx", "next_expiry_at"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("merchant_id", String(36), nullable=False),
+    Column("community_id", String(36), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("redemption_id", String(36), nullable=True),
+    Column("captured", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("holds_due_idx", "status", "expires_at"),
 )
 
 passbook_lines = Table(
@@ -78,4 +98,131 @@ passbook_lines = Table(
     Column("actor_id", String(100), nullable=False),
     Column("actor_role", String(16), nullable=False),
     Index("passbook_account_idx", "account_id", "position"),
+)
+
+
+# --- the registry read model (view "registry") ----------------------------------------------
+registry_communities = Table(
+    "registry_communities",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+)
+
+registry_grids = Table(
+    "registry_grids",
+    metadata,
+    Column("grid_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Index("registry_grids_community_idx", "community_id"),
+)
+
+registry_households = Table(
+    "registry_households",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("grid_id", String(36), nullable=True),
+    Column("address", String(200), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Index("registry_households_community_idx", "community_id"),
+)
+
+registry_members = Table(
+    "registry_members",
+    metadata,
+    Column("member_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("household_id", String(36), nullable=True),
+    Column("grid_id", String(36), nullable=True),
+    Column("passbook_no", String(32), nullable=False),
+    Column("opted_out", Boolean, nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("registry_members_community_idx", "community_id", "registered_at"),
+    Index("registry_members_household_idx", "household_id", "position"),
+)
+
+registry_rules = Table(
+    "registry_rules",
+    metadata,
+    Column("rule_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("registry_rules_community_idx", "community_id", "code"),
+)
+
+# --- leaderboards and monthly figures (view "leaderboards") ---------------------------------
+leaderboard_accounts = Table(
+    "leaderboard_accounts",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("community_id", String(36), nullable=False),
+    Column("asset", String(8), nullable=False),
+    Column("earned", BigInteger, nullable=False),
+)
+
+earning_occurrences = Table(
+    "earning_occurrences",
+    metadata,
+    Column("transaction_id", String(36), primary_key=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("rule_code", String(64), nullable=True),
+)
+
+leaderboard_pending = Table(
+    "leaderboard_pending",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", String(36), nullable=False),
+    Column("transaction_id", String(36), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("earned_delta", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+leaderboard_totals = Table(
+    "leaderboard_totals",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("grid_key", String(36), primary_key=True),
+    Column("subject_kind", String(16), primary_key=True),
+    Column("asset", String(8), primary_key=True),
+    Column("period", String(8), primary_key=True),
+    Column("subject_id", String(36), primary_key=True),
+    Column("earned", BigInteger, nullable=False),
+    Column("reached_position", BigInteger, nullable=False),
+)
+# A ranking is one range scan of this index: highest earned first, earlier reach first.
+Index("leaderboard_rank_idx", leaderboard_totals.c.community_id, leaderboard_totals.c.grid_key,
+      leaderboard_totals.c.subject_kind, leaderboard_totals.c.asset, leaderboard_totals.c.period,
+      leaderboard_totals.c.earned.desc(), leaderboard_totals.c.reached_position)
+
+monthly_postings = Table(
+    "monthly_postings",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("asset", String(8), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("postings", BigInteger, nullable=False),
+)
+
+monthly_rule_points = Table(
+    "monthly_rule_points",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("rule_code", String(64), primary_key=True),
+    Column("points", BigInteger, nullable=False),
+    Column("awards", BigInteger, nullable=False),
 )

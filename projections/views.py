@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
@@ -11,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.accounts import Account
 from ledger.domain.assets import OwnerKind
-from projections.tables import balances, passbook_lines
+from ledger.domain.holds import Hold, HoldStatus
+from projections.tables import balances, holds, passbook_lines
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class View(Protocol):
 
 OPENED = get_topic(Account.Opened)  # type: ignore[attr-defined]
 POSTED = get_topic(Account.Posted)  # type: ignore[attr-defined]
+HOLD_PLACED = get_topic(Account.HoldPlaced)  # type: ignore[attr-defined]
+HOLD_RELEASED = get_topic(Account.HoldReleased)  # type: ignore[attr-defined]
+HOLD_EVENTS = tuple(get_topic(cls) for cls in (
+    Hold.Placed, Hold.Captured, Hold.Voided, Hold.Expired))  # type: ignore[attr-defined]
 
 
 def upsert(conn: Connection, table: Table) -> Any:
@@ -49,11 +55,12 @@ class BalancesView:
 
     name = "balances"
     tables = (balances,)
-    topics = (OPENED, POSTED)
+    topics = (OPENED, POSTED, HOLD_PLACED, HOLD_RELEASED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         opened: list[dict[str, Any]] = []
         latest: dict[str, dict[str, Any]] = {}
+        held: dict[str, dict[str, Any]] = {}
         system: dict[str, dict[str, Any]] = {}
         for item in events:
             e = item.event
@@ -69,6 +76,9 @@ class BalancesView:
                     "b_account_id": str(e.originator_id), "balance": e.balance_after,
                     "earned": e.earned_after, "position": item.position,
                     "updated_at": e.timestamp,
+                    "next_expiry_at": (datetime.fromisoformat(e.next_expiry_at)
+                                       if e.next_expiry_at else None),
+                    "next_expiry_points": e.next_expiry_points,
                 }
                 if e.counter_account.startswith("community:"):
                     _, community_id, asset, _purpose = e.counter_account.split(":")
@@ -80,6 +90,9 @@ class BalancesView:
                     row["balance"] -= e.amount
                     row["position"] = item.position
                     row["updated_at"] = e.timestamp
+            elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
+                held[str(e.originator_id)] = {"b_account_id": str(e.originator_id),
+                                              "held": e.held_after}
         if opened:
             conn.execute(balances.insert(), opened)
         if latest:
@@ -87,8 +100,17 @@ class BalancesView:
                 update(balances)
                 .where(balances.c.account_id == bindparam("b_account_id"))
                 .values(balance=bindparam("balance"), earned=bindparam("earned"),
-                        position=bindparam("position"), updated_at=bindparam("updated_at")),
+                        position=bindparam("position"), updated_at=bindparam("updated_at"),
+                        next_expiry_at=bindparam("next_expiry_at"),
+                        next_expiry_points=bindparam("next_expiry_points")),
                 list(latest.values()),
+            )
+        if held:
+            conn.execute(
+                update(balances)
+                .where(balances.c.account_id == bindparam("b_account_id"))
+                .values(held=bindparam("held")),
+                list(held.values()),
             )
         for row in system.values():
             statement = upsert(conn, balances).values(**row)
@@ -98,6 +120,35 @@ class BalancesView:
                       "position": statement.excluded.position,
                       "updated_at": statement.excluded.updated_at},
             ))
+
+
+class HoldsView:
+    """Every hold and its state, for tills and for the sweeper that expires them."""
+
+    name = "holds"
+    tables = (holds,)
+    topics = HOLD_EVENTS
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
+        for item in events:
+            e = item.event
+            hold_id = str(e.originator_id)
+            if isinstance(e, Hold.Placed):  # type: ignore[attr-defined]
+                conn.execute(holds.insert().values(
+                    hold_id=hold_id, member_id=str(e.member_id),
+                    merchant_id=str(e.merchant_id), community_id=str(e.community_id),
+                    points=e.points, status=HoldStatus.HELD.value, expires_at=e.expires_at,
+                    redemption_id=None, captured=0, position=item.position))
+                continue
+            values: dict[str, Any] = {"position": item.position}
+            if isinstance(e, Hold.Captured):  # type: ignore[attr-defined]
+                values.update(status=HoldStatus.CAPTURED.value,
+                              redemption_id=str(e.redemption_id), captured=e.points)
+            elif isinstance(e, Hold.Voided):  # type: ignore[attr-defined]
+                values.update(status=HoldStatus.VOIDED.value)
+            else:
+                values.update(status=HoldStatus.EXPIRED.value)
+            conn.execute(update(holds).where(holds.c.hold_id == hold_id).values(**values))
 
 
 class PassbookView:
@@ -125,4 +176,9 @@ class PassbookView:
 
 
 def all_views() -> list[View]:
-    return [BalancesView(), PassbookView()]
+    # Imported here: those modules import this one. The registry comes before the views
+    # that read its tables while applying a batch (leaderboards).
+    from projections.leaderboards import LeaderboardsView
+    from projections.registry_view import RegistryView
+
+    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView()]

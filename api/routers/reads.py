@@ -45,7 +45,9 @@ def get_balance(
     return BalanceOut(
         member_id=member_id, points=points.balance, points_held=points.held,
         points_available=points.balance - points.held, minutes=minutes.balance,
-        points_earned=points.earned, minutes_earned=minutes.earned, as_of=at,
+        points_earned=points.earned, minutes_earned=minutes.earned,
+        points_expiring_next=points.next_expiry_points,
+        points_expiring_at=points.next_expiry_at, as_of=at,
     )
 
 

@@ -96,6 +96,31 @@ def register_member(
     return command
 
 
+@dataclass(frozen=True)
+class DisplayChoice:
+    member_id: UUID
+    opted_out: bool
+
+
+def set_public_display(
+    member_id: UUID, opted_out: bool, by: Actor
+) -> Callable[[UnitOfWork], DisplayChoice]:
+    """Opt a member out of (or back into) public display (公示). Staff of the member's
+    community, an admin, or the member through its own token may do it."""
+
+    def command(uow: UnitOfWork) -> DisplayChoice:
+        member = uow.get(Member, member_id)
+        by.check_community(member.community_id, f"member {member_id}")
+        by.check_member(member_id, f"member {member_id}")
+        if opted_out:
+            member.opt_out(by)
+        else:
+            member.opt_in(by)
+        return DisplayChoice(member.id, member.opted_out)
+
+    return command
+
+
 def register_merchant(
     community_id: UUID, name: str, by: Actor
 ) -> Callable[[UnitOfWork], Registered]:

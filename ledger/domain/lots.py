@@ -8,7 +8,7 @@ spent) is written down exactly.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 Lot = list[Any]  # [lot_id: str, remaining: int, expires_at: str | None]
@@ -18,8 +18,8 @@ NEVER = "9999"  # sorts after every ISO instant
 
 
 def instant(expires_at: datetime | None) -> str | None:
-    """The stored form of an expiry instant."""
-    return None if expires_at is None else expires_at.isoformat()
+    """The stored form of an expiry instant: ISO 8601 in UTC, so instants sort as strings."""
+    return None if expires_at is None else expires_at.astimezone(UTC).isoformat()
 
 
 def _key(lot: Lot) -> str:
@@ -45,7 +45,8 @@ def take(lots: list[Lot], amount: int, first: str | None = None) -> list[Change]
 
 def due(lots: list[Lot], now: datetime) -> list[Change]:
     """The changes that expire every lot whose instant has come."""
-    moment = now.isoformat()
+    moment = instant(now)
+    assert moment is not None
     return [[lot_id, -remaining, at] for lot_id, remaining, at in lots
             if at is not None and at <= moment and remaining > 0]
 

@@ -131,7 +131,15 @@ class Household(Aggregate):
 
 
 class Member(Aggregate):
-    """A resident (居民) with a passbook (积分存折)."""
+    """A resident (居民) with a passbook (积分存折).
+
+    A member may opt out of public display (公示): public leaderboards and reviews then leave
+    them off. Opting out and back in are events, so who asked and when is on record.
+    """
+
+    # A class default, so members restored from snapshots taken before opt-outs existed
+    # read as listed.
+    opted_out: bool = False
 
     @event("Registered")
     def __init__(
@@ -149,6 +157,25 @@ class Member(Aggregate):
         self.household_id = household_id
         self.grid_id = grid_id
         self.passbook_no = passbook_no
+        self.opted_out = False
+
+    def opt_out(self, by: Actor) -> None:
+        """Leave public display; nothing happens when already out."""
+        if not self.opted_out:
+            self._opted_out(actor_id=by.id, actor_role=by.role.value)
+
+    def opt_in(self, by: Actor) -> None:
+        """Return to public display; nothing happens when already listed."""
+        if self.opted_out:
+            self._opted_in(actor_id=by.id, actor_role=by.role.value)
+
+    @event("OptedOut")
+    def _opted_out(self, actor_id: str, actor_role: str) -> None:
+        self.opted_out = True
+
+    @event("OptedIn")
+    def _opted_in(self, actor_id: str, actor_role: str) -> None:
+        self.opted_out = False
 
 
 class Merchant(Aggregate):

@@ -1,0 +1,112 @@
+"""A merchant's statement and its settlement with the community (结算); the points policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from api.auth import require_role
+from api.deps import ActorDep, IdempotencyKey, LinliDep
+from api.errors import ApiProblem, dumps
+from api.idempotency import run_keyed
+from api.routers.common import caught_up, load
+from api.schemas import (
+    PolicyIn,
+    PolicyOut,
+    SettlementIn,
+    SettlementOut,
+    StatementLineOut,
+    StatementOut,
+    StatementTotals,
+)
+from ledger.actor import Role
+from ledger.commands import merchants
+from ledger.domain.policy import ExpiryKind, PointsPolicy
+from ledger.domain.registry import Community, Merchant
+from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from projections import queries
+
+router = APIRouter(prefix="/v1", tags=["merchants"])
+
+
+@router.get("/merchants/{merchant_id}/statement", response_model=StatementOut)
+def get_statement(
+    merchant_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+) -> StatementOut:
+    """Every redemption, refund and settlement in [from, to), newest first, with totals."""
+    require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
+    merchant = load(linli, Merchant, merchant_id)
+    actor.check_merchant(merchant_id, f"merchant {merchant_id}")
+    actor.check_community(merchant.community_id, f"merchant {merchant_id}")
+    if start and end and end <= start:
+        raise ApiProblem(422, "validation-error", "The request is not valid",
+                         "`to` must be after `from`")
+    caught_up(linli)
+    found = queries.statement(linli.engine, merchant_id, start=start, end=end, limit=limit,
+                              before=int(cursor) if cursor else None)
+    return StatementOut(
+        merchant_id=merchant_id, opening_balance=found.opening_balance,
+        items=[StatementLineOut(at=line["at"], kind=line["kind"], points=line["amount"],
+                                balance_after=line["balance_after"],
+                                reference=line["reference"], description=line["description"])
+               for line in found.lines],
+        totals=StatementTotals(**found.totals),
+        next_cursor=str(found.next_before) if found.next_before is not None else None,
+    )
+
+
+@router.post("/merchants/{merchant_id}/settlements", status_code=201,
+             response_model=SettlementOut)
+def create_settlement(
+    merchant_id: UUID, request: Request, actor: ActorDep, linli: LinliDep,
+    body: SettlementIn | None = None, key: IdempotencyKey = None,
+) -> Response:
+    """Settle every unsettled point of the merchant with its community. With an
+    Idempotency-Key a retry replays the first answer; without one, settling again when
+    nothing is left is 409 `nothing-to-settle`."""
+    require_role(actor, Role.STAFF)
+    command = merchants.settle(merchant_id, actor)
+
+    def render(done: merchants.Settlement) -> SettlementOut:
+        return SettlementOut(id=done.id, merchant_id=done.merchant_id, points=done.points)
+
+    if key is not None:
+        return run_keyed(linli, actor, key, method="POST", path=request.url.path,
+                         body=body or SettlementIn(), command=command, render=render)
+    done = linli.writer.execute(command)
+    return Response(dumps(render(done).model_dump(mode="json")), status_code=201,
+                    media_type="application/json")
+
+
+def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:
+    parsed = PointsPolicy.from_dict(policy)
+    return PolicyOut(community_id=community_id, points_expiry=parsed.expiry.value, n=parsed.n,
+                     daily_redemption_limit_points=parsed.daily_redemption_limit_points)
+
+
+@router.put("/communities/{community_id}/policy", response_model=PolicyOut)
+def put_policy(community_id: UUID, body: PolicyIn, actor: ActorDep, linli: LinliDep
+               ) -> PolicyOut:
+    """When points expire and how many a member may redeem a day. A new policy dates the
+    points earned from now on; points earned before keep their expiry."""
+    require_role(actor, Role.STAFF)
+    policy = PointsPolicy(ExpiryKind(body.points_expiry), body.n,
+                          body.daily_redemption_limit_points)
+    return _policy_out(community_id, linli.writer.execute(
+        merchants.set_policy(community_id, policy, actor)))
+
+
+@router.get("/communities/{community_id}/policy", response_model=PolicyOut)
+def get_policy(community_id: UUID, actor: ActorDep, linli: LinliDep) -> PolicyOut:
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MERCHANT, Role.MEMBER)
+    actor.check_community(community_id, f"community {community_id}")
+    return _policy_out(community_id, load(linli, Community, community_id).points_policy)

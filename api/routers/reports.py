@@ -1,0 +1,206 @@
+"""The quarterly review (季度积分评议) and the dashboard, as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.errors import ApiProblem
+from api.exports import Cell, Format, Sheet, chosen_format, export
+from api.routers.common import caught_up
+from api.routers.leaderboards import readable_community, sees_public_only
+from api.schemas_reports import (
+    DashboardOut,
+    GridShareOut,
+    MonthOut,
+    ReviewOut,
+    RuleMonthOut,
+    RuleShareOut,
+    StandingOut,
+    SummaryOut,
+)
+from ledger.actor import Role
+from projections import reports
+from projections.leaderboards import Standing
+from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
+
+router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])
+
+FORMATS = {
+    "description": "JSON by default; CSV or XLSX with ?format= or the Accept header",
+    "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                "spreadsheetml.sheet": {}},
+}
+FormatQuery = Annotated[Format | None, Query(alias="format", description="json, csv or xlsx "
+                                             "(else the Accept header decides)")]
+SUMMARY_LABELS = {
+    "points_earned": "积分发放",
+    "banked_minutes": "时间银行存入(分钟)",
+    "banked_hours": "时间银行存入(小时)",
+    "participants": "参与人数",
+    "members": "居民人数",
+    "participation_percent": "参与率(%)",
+}
+REVIEW_COLUMNS = ["section", "rank", "key", "name", "value", "previous", "change"]
+
+
+def _summary_out(summary: reports.Summary) -> SummaryOut:
+    return SummaryOut(points_earned=summary.points_earned,
+                      banked_minutes=summary.banked_minutes,
+                      banked_hours=round(summary.banked_minutes / 60, 1),
+                      participants=summary.participants, members=summary.members,
+                      participation_percent=summary.participation_percent)
+
+
+def _change(now: SummaryOut, before: SummaryOut) -> SummaryOut:
+    return SummaryOut(
+        points_earned=now.points_earned - before.points_earned,
+        banked_minutes=now.banked_minutes - before.banked_minutes,
+        banked_hours=round(now.banked_hours - before.banked_hours, 1),
+        participants=now.participants - before.participants,
+        members=now.members - before.members,
+        participation_percent=round(now.participation_percent - before.participation_percent,
+                                    1),
+    )
+
+
+def _standings(items: list[Standing]) -> list[StandingOut]:
+    return [StandingOut(rank=s.rank, subject_id=UUID(s.subject_id), name=s.name,
+                        earned=s.earned) for s in items]
+
+
+def review_out(review: reports.Review) -> ReviewOut:
+    summary, previous = _summary_out(review.summary), _summary_out(review.previous)
+    return ReviewOut(
+        community_id=UUID(review.community_id), quarter=review.quarter,
+        previous_quarter=review.previous_quarter, time_zone=review.time_zone,
+        public=review.public, summary=summary, previous=previous,
+        change=_change(summary, previous),
+        top_members=_standings(review.top_members),
+        top_households=_standings(review.top_households),
+        points_by_rule=[RuleShareOut(rule_code=s.key or "", name=s.name, points=s.points,
+                                     awards=s.awards or 0, previous_points=s.previous_points,
+                                     change=s.points - s.previous_points)
+                        for s in review.by_rule],
+        points_by_grid=[GridShareOut(grid_id=UUID(s.key) if s.key else None, name=s.name,
+                                     points=s.points, previous_points=s.previous_points,
+                                     change=s.points - s.previous_points)
+                        for s in review.by_grid],
+    )
+
+
+def review_sheet(review: ReviewOut) -> Sheet:
+    """The review as one table: the summary, the top lists, points by rule and by grid."""
+    sheet = Sheet(f"{review.quarter} 季度积分评议", REVIEW_COLUMNS)
+    now, before, change = (review.summary.model_dump(), review.previous.model_dump(),
+                           review.change.model_dump())
+    for field, label in SUMMARY_LABELS.items():
+        sheet.rows.append(["summary", None, field, label, now[field], before[field],
+                           change[field]])
+    for section, standings in (("top_members", review.top_members),
+                               ("top_households", review.top_households)):
+        for s in standings:
+            sheet.rows.append([section, s.rank, str(s.subject_id), s.name, s.earned, None,
+                               None])
+    for rule in review.points_by_rule:
+        sheet.rows.append(["points_by_rule", None, rule.rule_code, rule.name, rule.points,
+                           rule.previous_points, rule.change])
+    for grid in review.points_by_grid:
+        sheet.rows.append(["points_by_grid", None, str(grid.grid_id) if grid.grid_id else "",
+                           grid.name, grid.points, grid.previous_points, grid.change])
+    return sheet
+
+
+@router.get("/reviews/{quarter}", response_model=ReviewOut, responses={200: FORMATS})
+def get_review(
+    community_id: UUID,
+    quarter: str,
+    actor: ActorDep,
+    linli: LinliDep,
+    request: Request,
+    output: FormatQuery = None,
+    top: Annotated[int, Query(ge=1, le=100, description="how many members and households "
+                              "the top lists hold")] = 10,
+    public: Annotated[bool, Query(description="for publication (公示): names masked, members "
+                                  "who opted out left off; always so for members and "
+                                  "merchants")] = False,
+) -> ReviewOut | Response:
+    """季度积分评议: top members and households, points by rule and by grid, participation,
+    hours banked, and the change from the previous quarter."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER, Role.MERCHANT)
+    try:
+        chosen_quarter = Quarter.parse(quarter)
+    except ValueError as error:
+        raise ApiProblem(422, "invalid-period", "The quarter is not valid", str(error)) from None
+    chosen = chosen_format(output, request)
+    caught_up(linli)
+    community = readable_community(linli, actor, community_id)
+    review = review_out(reports.quarterly_review(
+        linli.engine, community, chosen_quarter, top=top,
+        public=public or sees_public_only(actor)))
+    if chosen is Format.JSON:
+        return review
+    return export(review_sheet(review), chosen, f"review-{chosen_quarter.key}")
+
+
+def _month_out(month: reports.Month) -> MonthOut:
+    return MonthOut(
+        month=month.month, points_issued=month.points_issued,
+        points_redeemed=month.points_redeemed, points_refunded=month.points_refunded,
+        points_expired=month.points_expired, minutes_deposited=month.minutes_deposited,
+        minutes_withdrawn=month.minutes_withdrawn, active_volunteers=month.active_volunteers,
+        members=month.members,
+        by_rule=[RuleMonthOut(rule_code=s.key or "", name=s.name, points=s.points,
+                              awards=s.awards or 0) for s in month.by_rule],
+        postings_by_kind=month.postings_by_kind,
+    )
+
+
+DASHBOARD_FIGURES = ["points_issued", "points_redeemed", "points_refunded", "points_expired",
+                     "minutes_deposited", "minutes_withdrawn", "active_volunteers", "members"]
+
+
+def dashboard_sheet(dashboard: DashboardOut) -> Sheet:
+    """One row a month and one for the year; a column for each rule's points."""
+    codes: dict[str, str] = {}
+    for month in [*dashboard.months, dashboard.total]:
+        for rule in month.by_rule:
+            codes.setdefault(rule.rule_code, rule.name)
+    sheet = Sheet(f"{dashboard.year} 月度数据",
+                  ["month", *DASHBOARD_FIGURES, *(f"rule:{code}" for code in sorted(codes))])
+    for month in [*dashboard.months, dashboard.total]:
+        figures = month.model_dump()
+        by_rule = {rule.rule_code: rule.points for rule in month.by_rule}
+        row: list[Cell] = [month.month, *(figures[f] for f in DASHBOARD_FIGURES)]
+        row.extend(by_rule.get(code, 0) for code in sorted(codes))
+        sheet.rows.append(row)
+    return sheet
+
+
+@router.get("/dashboard", response_model=DashboardOut, responses={200: FORMATS})
+def get_dashboard(
+    community_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    request: Request,
+    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
+    output: FormatQuery = None,
+) -> DashboardOut | Response:
+    """Per month: points issued, redeemed, refunded, expired; minutes deposited and withdrawn;
+    active volunteers; points by rule: the figures a street office reports upward."""
+    require_role(actor, Role.STAFF, Role.AUDITOR)
+    chosen = chosen_format(output, request)
+    caught_up(linli)
+    community = readable_community(linli, actor, community_id)
+    figures = reports.dashboard(linli.engine, community, year)
+    dashboard = DashboardOut(
+        community_id=community_id, year=year, time_zone=figures.time_zone,
+        months=[_month_out(m) for m in figures.months], total=_month_out(figures.total),
+    )
+    if chosen is Format.JSON:
+        return dashboard
+    return export(dashboard_sheet(dashboard), chosen, f"dashboard-{year}")

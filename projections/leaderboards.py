@@ -1,0 +1,409 @@
+"""Leaderboards (公益达人榜) and the monthly figures of the reports, kept incrementally.
+
+What counts as *earned* is what the account itself counts: each posting's `earned_after` minus
+the account's previous one (award and award reversal today; any kind later put in
+`EARNING_KINDS`, such as a time-bank deposit, counts without a change here). Spending never
+changes it; a reversed award lowers it.
+
+An award counts in the periods of the instant it *occurred* (its `occurred_at`, in its
+community's time zone); other postings count at the instant they were recorded. A reversal
+names its award (`transaction_id`), so it lowers the periods the award counted in.
+
+An award's posting is written before the award's own `Recorded` event (in the same
+transaction), and a batch of the log may end between the two: such a posting waits in
+`leaderboard_pending` until its award arrives. The result never depends on where batches end,
+so a rebuild gives exactly what the live view holds.
+
+Tables (one row per key, `earned` summed, `reached_position` the position of the last change,
+so of equal totals the one that got there first ranks first):
+- `leaderboard_totals`: community × scope (whole community "" or a grid) × subject (member or
+  household) × asset × period.
+- `monthly_postings`: per community, month, asset and posting kind on members' accounts
+  (every kind, known or not, so nothing is lost when new kinds appear).
+- `monthly_rule_points`: per community, month and rule, points earned and awards counted.
+
+Reads the registry tables, so `RegistryView` must come before this view in `all_views()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    String,
+    Table,
+    case,
+    delete,
+    false,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ledger.domain.accounts import Account
+from ledger.domain.assets import OwnerKind, PostingKind
+from ledger.domain.awards import Award
+from ledger.domain.registry import DEFAULT_TIME_ZONE
+from projections import periods
+from projections.tables import (
+    earning_occurrences,
+    leaderboard_accounts,
+    leaderboard_pending,
+    leaderboard_totals,
+    monthly_postings,
+    monthly_rule_points,
+    registry_communities,
+    registry_households,
+    registry_members,
+)
+
+if TYPE_CHECKING:  # at run time projections.views imports this module
+    from projections.views import Positioned
+
+OPENED = get_topic(Account.Opened)  # type: ignore[attr-defined]
+POSTED = get_topic(Account.Posted)  # type: ignore[attr-defined]
+AWARD_RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
+
+MEMBER = "member"
+HOUSEHOLD = "household"
+WHOLE_COMMUNITY = ""  # the grid_key of the community-wide boards
+
+# Postings of these kinds count when their transaction occurred, as an event of
+# OCCURRENCE_SOURCES says (transaction id, occurred_at, rule code); they wait for that event,
+# which follows them in the log. Every other posting counts when it was recorded. A time-bank
+# deposit dated by its volunteer would add its kind here and its event below.
+KINDS_WITH_OCCURRENCE = frozenset({PostingKind.AWARD.value, PostingKind.AWARD_REVERSAL.value})
+OCCURRENCE_SOURCES: dict[str, Callable[[Any], tuple[str, datetime, str | None]]] = {
+    AWARD_RECORDED: lambda e: (str(e.originator_id), e.occurred_at, e.rule_code),
+}
+AWARD_COUNT = {PostingKind.AWARD.value: 1, PostingKind.AWARD_REVERSAL.value: -1}
+
+
+@dataclass
+class _Posting:
+    position: int
+    account_id: str
+    transaction_id: str
+    kind: str
+    amount: int
+    earned_delta: int
+    recorded_at: datetime
+
+
+def _merge(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[Any],
+           changes: Callable[[Any], dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE of many rows (with distinct keys).
+
+    On PostgreSQL the rows go as one array a column through `unnest`: executemany would take
+    a round trip a row there (psycopg2 does not batch an upsert), and a multi-row VALUES
+    costs SQLAlchemy more to compile than the database to run. SQLite runs executemany
+    in-process.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        statement = sqlite.insert(table)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=keys, set_=changes(statement.excluded)), rows)
+        return
+    names = [column.name for column in table.columns]
+    arrays = ", ".join(f"CAST(:{name} AS {_pg_type(table.c[name])}[])" for name in names)
+    excluded = postgresql.insert(table).excluded
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    assignments = ", ".join(
+        f"{name} = {expression.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}"
+        for name, expression in changes(excluded).items())
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+           f"SELECT * FROM unnest({arrays}) "
+           f"ON CONFLICT ({', '.join(key.name for key in keys)}) DO UPDATE SET {assignments}")
+    conn.execute(text(sql), {name: [row[name] for row in rows] for name in names})
+
+
+def _pg_type(column: Any) -> str:
+    if isinstance(column.type, BigInteger):
+        return "bigint"
+    assert isinstance(column.type, String), column
+    return "text"
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class LeaderboardsView:
+    """Earned totals per period, scope and subject; monthly figures for the reports."""
+
+    name = "leaderboards"
+    tables = (leaderboard_accounts, earning_occurrences, leaderboard_pending, leaderboard_totals,
+              monthly_postings, monthly_rule_points)
+    topics = (OPENED, POSTED, *OCCURRENCE_SOURCES)
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
+        accounts: dict[str, dict[str, Any]] = {}
+        new_accounts: set[str] = set()
+        occurrences: dict[str, tuple[datetime, str | None]] = {}
+        postings: list[_Posting] = []
+        earned_after: dict[int, int] = {}  # by position, for this batch's postings
+
+        # Earlier postings still waiting for their occurrence come first: they are older.
+        waiting = conn.execute(select(leaderboard_pending)
+                               .order_by(leaderboard_pending.c.position)).all()
+        if waiting:
+            conn.execute(delete(leaderboard_pending))
+        postings.extend(_Posting(**row._mapping) for row in waiting)
+
+        for item in events:
+            e = item.event
+            if item.topic in OCCURRENCE_SOURCES:
+                transaction_id, occurred_at, rule_code = OCCURRENCE_SOURCES[item.topic](e)
+                occurrences[transaction_id] = (occurred_at, rule_code)
+            elif item.topic == OPENED:
+                if e.owner_kind == OwnerKind.MEMBER.value:
+                    account_id = str(e.originator_id)
+                    accounts[account_id] = {"account_id": account_id,
+                                            "member_id": str(e.owner_id),
+                                            "community_id": str(e.community_id),
+                                            "asset": e.asset, "earned": 0}
+                    new_accounts.add(account_id)
+            elif item.topic == POSTED:
+                posting = _Posting(item.position, str(e.originator_id), str(e.transaction_id),
+                                   str(e.kind), int(e.amount), 0, e.timestamp)
+                postings.append(posting)
+                earned_after[posting.position] = int(e.earned_after)
+
+        # The accounts posted to: members' only (merchants' mirror postings earn nothing).
+        unknown = sorted({p.account_id for p in postings} - set(accounts))
+        for chunk in _chunks(unknown):
+            for row in conn.execute(select(leaderboard_accounts)
+                                    .where(leaderboard_accounts.c.account_id.in_(chunk))):
+                accounts[row.account_id] = dict(row._mapping)
+        for posting in postings[len(waiting):]:  # in log order
+            account = accounts.get(posting.account_id)
+            if account is not None:
+                after = earned_after[posting.position]
+                posting.earned_delta = after - account["earned"]
+                account["earned"] = after
+        postings = [p for p in postings if p.account_id in accounts]
+
+        # When each award occurred: from this batch, or from the table.
+        missing = sorted({p.transaction_id for p in postings if p.kind in KINDS_WITH_OCCURRENCE}
+                         - set(occurrences))
+        known = dict(occurrences)
+        for chunk in _chunks(missing):
+            for row in conn.execute(select(earning_occurrences)
+                                    .where(earning_occurrences.c.transaction_id.in_(chunk))):
+                known[row.transaction_id] = (row.occurred_at, row.rule_code)
+
+        context = _Context.load(conn, [accounts[a] for a in {p.account_id for p in postings}])
+        still_waiting: list[dict[str, Any]] = []
+        for posting in postings:
+            instant, rule_code = posting.recorded_at, None
+            if posting.kind in KINDS_WITH_OCCURRENCE:
+                if posting.transaction_id not in known:
+                    still_waiting.append(vars(posting).copy())
+                    continue
+                instant, rule_code = known[posting.transaction_id]
+            context.count(posting, accounts[posting.account_id], instant, rule_code)
+
+        # Write it all: the accounts' earned, occurrences, what still waits, the sums.
+        touched = new_accounts | {p.account_id for p in postings}
+        if touched:
+            a = leaderboard_accounts
+            _merge(conn, a, [accounts[key] for key in sorted(touched)], [a.c.account_id],
+                   lambda excluded: {"earned": excluded.earned})
+        if occurrences:
+            conn.execute(earning_occurrences.insert(), [
+                {"transaction_id": t, "occurred_at": at, "rule_code": rule}
+                for t, (at, rule) in occurrences.items()])
+        if still_waiting:
+            conn.execute(leaderboard_pending.insert(), still_waiting)
+        context.write(conn)
+
+
+class _Context:
+    """What a batch needs to know about members, households and communities, and its sums."""
+
+    def __init__(self, members: dict[str, Any], household_grids: dict[str, str | None],
+                 zones: dict[str, ZoneInfo]) -> None:
+        self.members = members
+        self.household_grids = household_grids
+        self.zones = zones
+        self.totals: dict[tuple[str, str, str, str, str, str], list[int]] = {}
+        self.monthly: dict[tuple[str, str, str, str], list[int]] = {}
+        self.by_rule: dict[tuple[str, str, str], list[int]] = {}
+
+    @classmethod
+    def load(cls, conn: Connection, accounts: Iterable[dict[str, Any]]) -> _Context:
+        rows = list(accounts)
+        member_ids = sorted({a["member_id"] for a in rows})
+        community_ids = sorted({a["community_id"] for a in rows})
+        members: dict[str, Any] = {}
+        m = registry_members.c
+        for chunk in _chunks(member_ids):
+            for row in conn.execute(select(m.member_id, m.household_id, m.grid_id)
+                                    .where(m.member_id.in_(chunk))):
+                members[row.member_id] = row
+        household_ids = sorted({r.household_id for r in members.values() if r.household_id})
+        grids: dict[str, str | None] = {}
+        h = registry_households.c
+        for chunk in _chunks(household_ids):
+            for household in conn.execute(select(h.household_id, h.grid_id)
+                                          .where(h.household_id.in_(chunk))):
+                grids[household.household_id] = household.grid_id
+        zones: dict[str, ZoneInfo] = {}
+        c = registry_communities.c
+        for chunk in _chunks(community_ids):
+            for found in conn.execute(select(c.community_id, c.time_zone)
+                                      .where(c.community_id.in_(chunk))):
+                zones[found.community_id] = ZoneInfo(found.time_zone)
+        return cls(members, grids, zones)
+
+    def count(self, posting: _Posting, account: dict[str, Any], instant: datetime,
+              rule_code: str | None) -> None:
+        community_id, asset = account["community_id"], account["asset"]
+        time_zone = self.zones.get(community_id) or ZoneInfo(DEFAULT_TIME_ZONE)
+        keys = periods.keys_for(instant, time_zone)
+        month = keys[3]
+        monthly = self.monthly.setdefault((community_id, month, asset, posting.kind), [0, 0])
+        monthly[0] += posting.amount
+        monthly[1] += 1
+        delta = posting.earned_delta
+        if delta == 0:
+            return
+        if rule_code is not None:
+            rule = self.by_rule.setdefault((community_id, month, rule_code), [0, 0])
+            rule[0] += delta
+            rule[1] += AWARD_COUNT.get(posting.kind, 0)
+        member_id = account["member_id"]
+        member = self.members.get(member_id)
+        subjects: list[tuple[str, str, str | None]] = [
+            (MEMBER, member_id, member.grid_id if member is not None else None)]
+        if member is not None and member.household_id:
+            subjects.append((HOUSEHOLD, member.household_id,
+                             self.household_grids.get(member.household_id)))
+        for kind, subject_id, grid_id in subjects:
+            for grid_key in (WHOLE_COMMUNITY, grid_id) if grid_id else (WHOLE_COMMUNITY,):
+                for period in keys:
+                    total = self.totals.setdefault(
+                        (community_id, grid_key, kind, asset, period, subject_id), [0, 0])
+                    total[0] += delta
+                    total[1] = max(total[1], posting.position)
+
+    def write(self, conn: Connection) -> None:
+        t = leaderboard_totals
+        _merge(conn, t, [
+            {"community_id": k[0], "grid_key": k[1], "subject_kind": k[2], "asset": k[3],
+             "period": k[4], "subject_id": k[5], "earned": v[0], "reached_position": v[1]}
+            for k, v in sorted(self.totals.items())],
+            [t.c.community_id, t.c.grid_key, t.c.subject_kind, t.c.asset, t.c.period,
+             t.c.subject_id],
+            lambda excluded: {
+                "earned": t.c.earned + excluded.earned,
+                # positions only grow, but a posting that waited for its award may be older
+                "reached_position": case(
+                    (excluded.reached_position > t.c.reached_position,
+                     excluded.reached_position),
+                    else_=t.c.reached_position)})
+        mp = monthly_postings
+        _merge(conn, mp, [
+            {"community_id": k[0], "month": k[1], "asset": k[2], "kind": k[3],
+             "amount": v[0], "postings": v[1]} for k, v in sorted(self.monthly.items())],
+            [mp.c.community_id, mp.c.month, mp.c.asset, mp.c.kind],
+            lambda excluded: {"amount": mp.c.amount + excluded.amount,
+                              "postings": mp.c.postings + excluded.postings})
+        mr = monthly_rule_points
+        _merge(conn, mr, [
+            {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
+             "awards": v[1]} for k, v in sorted(self.by_rule.items())],
+            [mr.c.community_id, mr.c.month, mr.c.rule_code],
+            lambda excluded: {"points": mr.c.points + excluded.points,
+                              "awards": mr.c.awards + excluded.awards})
+
+
+# --- reads ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    subject_id: str
+    name: str
+    earned: int
+
+
+def masked(name: str) -> str:
+    """A name for public display (公示): 张小明 -> 张*明, 张三 -> 张*, 张 -> *."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" + name[-1]
+
+
+def ranking(
+    engine: Engine,
+    community_id: str,
+    *,
+    period: str,
+    subject: str,
+    asset: str,
+    grid_id: str | None,
+    limit: int,
+    public: bool,
+) -> list[Standing]:
+    """The top `limit` by what was earned in `period`: one range scan of the ranking index.
+
+    Public: names masked, members who opted out left off (a household while any member of
+    it is listed, under that member's masked name), ranks counted over who is shown.
+    """
+    t = leaderboard_totals.c
+    m = registry_members.c
+    h = registry_households.c
+    query = (
+        select(t.subject_id, t.earned)
+        .where(t.community_id == community_id, t.grid_key == (grid_id or WHOLE_COMMUNITY),
+               t.subject_kind == subject, t.asset == asset, t.period == period, t.earned > 0)
+        .order_by(t.earned.desc(), t.reached_position)
+        .limit(limit)
+    )
+    if subject == MEMBER:
+        query = query.add_columns(m.name).join(registry_members, m.member_id == t.subject_id)
+        if public:
+            query = query.where(m.opted_out == false())
+    else:
+        query = query.add_columns(h.address.label("name")).join(
+            registry_households, h.household_id == t.subject_id)
+        if public:
+            listed = (select(m.member_id)
+                      .where(m.household_id == t.subject_id, m.opted_out == false()))
+            query = query.where(listed.exists())
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        names = {row.subject_id: row.name for row in rows}
+        if public and subject == MEMBER:
+            names = {k: masked(v) for k, v in names.items()}
+        elif public:
+            names = _household_public_names(conn, list(names))
+    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned))
+            for rank, row in enumerate(rows, start=1)]
+
+
+def _household_public_names(conn: Connection, household_ids: list[str]) -> dict[str, str]:
+    """A household shown in public goes by its first listed member's masked name: 张*明家."""
+    m = registry_members.c
+    names: dict[str, str] = {}
+    for chunk in _chunks(household_ids):
+        rows = conn.execute(select(m.household_id, m.name)
+                            .where(m.household_id.in_(chunk), m.opted_out == false())
+                            .order_by(m.household_id, m.position)).all()
+        for row in rows:
+            names.setdefault(row.household_id, masked(row.name) + "家")
+    return names

@@ -1,0 +1,151 @@
+"""The registry read model: communities (with their time zones), grids, households, members
+(with whether they opted out of public display) and rule names.
+
+Other views may read these tables while applying a batch, provided they come after this view
+in `all_views()`: the runner applies a batch to the views in that order, so this view then
+already holds every event the later view is about to apply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from ledger.domain.registry import Community, Household, Member
+from ledger.domain.rulebook import Rule
+from projections.tables import (
+    registry_communities,
+    registry_grids,
+    registry_households,
+    registry_members,
+    registry_rules,
+)
+
+if TYPE_CHECKING:  # at run time projections.views imports this module
+    from projections.views import Positioned
+
+COMMUNITY_REGISTERED = get_topic(Community.Registered)  # type: ignore[attr-defined]
+GRID_ADDED = get_topic(Community.GridAdded)  # type: ignore[attr-defined]
+HOUSEHOLD_REGISTERED = get_topic(Household.Registered)  # type: ignore[attr-defined]
+MEMBER_REGISTERED = get_topic(Member.Registered)  # type: ignore[attr-defined]
+MEMBER_OPTED_OUT = get_topic(Member.OptedOut)  # type: ignore[attr-defined]
+MEMBER_OPTED_IN = get_topic(Member.OptedIn)  # type: ignore[attr-defined]
+RULE_CREATED = get_topic(Rule.Created)  # type: ignore[attr-defined]
+RULE_REVISED = get_topic(Rule.Revised)  # type: ignore[attr-defined]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class RegistryView:
+    """Who is who: names, households, grids, time zones, opt-outs, rule names."""
+
+    name = "registry"
+    tables = (registry_communities, registry_grids, registry_households, registry_members,
+              registry_rules)
+    topics = (COMMUNITY_REGISTERED, GRID_ADDED, HOUSEHOLD_REGISTERED, MEMBER_REGISTERED,
+              MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED)
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
+        communities: list[dict[str, Any]] = []
+        grids: list[dict[str, Any]] = []
+        households: list[dict[str, Any]] = []
+        members: dict[str, dict[str, Any]] = {}
+        opted: dict[str, bool] = {}  # members registered before this batch
+        rules: dict[str, dict[str, Any]] = {}
+        revised: dict[str, dict[str, Any]] = {}  # rules created before this batch
+        for item in events:
+            e = item.event
+            topic = item.topic
+            key = str(e.originator_id)
+            if topic == COMMUNITY_REGISTERED:
+                communities.append({"community_id": key, "name": e.name,
+                                    "time_zone": e.time_zone, "registered_at": e.timestamp})
+            elif topic == GRID_ADDED:
+                grids.append({"grid_id": str(e.grid_id), "community_id": key, "name": e.name})
+            elif topic == HOUSEHOLD_REGISTERED:
+                households.append({"household_id": key, "community_id": str(e.community_id),
+                                   "grid_id": _text(e.grid_id), "address": e.address,
+                                   "registered_at": e.timestamp})
+            elif topic == MEMBER_REGISTERED:
+                members[key] = {
+                    "member_id": key, "community_id": str(e.community_id), "name": e.name,
+                    "household_id": _text(e.household_id), "grid_id": _text(e.grid_id),
+                    "passbook_no": e.passbook_no, "opted_out": False,
+                    "registered_at": e.timestamp, "position": item.position,
+                }
+            elif topic in (MEMBER_OPTED_OUT, MEMBER_OPTED_IN):
+                choice = topic == MEMBER_OPTED_OUT
+                if key in members:
+                    members[key]["opted_out"] = choice
+                else:
+                    opted[key] = choice
+            elif topic == RULE_CREATED:
+                rules[key] = {"rule_id": key, "community_id": str(e.community_id),
+                              "code": e.code, "name": "", "version": 0}
+            elif topic == RULE_REVISED:
+                target = rules.get(key) or revised.setdefault(key, {"r_rule_id": key})
+                target.update(name=e.name, version=e.version)
+        for table, rows in ((registry_communities, communities), (registry_grids, grids),
+                            (registry_households, households),
+                            (registry_members, list(members.values())),
+                            (registry_rules, list(rules.values()))):
+            if rows:
+                conn.execute(table.insert(), rows)
+        if opted:
+            conn.execute(
+                update(registry_members)
+                .where(registry_members.c.member_id == bindparam("m_member_id"))
+                .values(opted_out=bindparam("opted_out")),
+                [{"m_member_id": k, "opted_out": v} for k, v in opted.items()],
+            )
+        if revised:
+            conn.execute(
+                update(registry_rules)
+                .where(registry_rules.c.rule_id == bindparam("r_rule_id"))
+                .values(name=bindparam("name"), version=bindparam("version")),
+                list(revised.values()),
+            )
+
+
+# --- reads ----------------------------------------------------------------------------------
+def community(engine: Engine, community_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(registry_communities)
+                           .where(registry_communities.c.community_id == community_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def grid_names(engine: Engine, community_id: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(registry_grids.c.grid_id, registry_grids.c.name)
+                            .where(registry_grids.c.community_id == community_id)
+                            .order_by(registry_grids.c.name, registry_grids.c.grid_id)).all()
+    return {row.grid_id: row.name for row in rows}
+
+
+def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(registry_households)
+                           .where(registry_households.c.household_id == household_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def household_members(engine: Engine, household_id: str) -> list[dict[str, Any]]:
+    """Members of a household, in the order they were registered."""
+    m = registry_members.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.member_id, m.name, m.passbook_no, m.opted_out)
+                            .where(m.household_id == household_id)
+                            .order_by(m.position)).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def rule_names(engine: Engine, community_id: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(registry_rules.c.code, registry_rules.c.name)
+                            .where(registry_rules.c.community_id == community_id)).all()
+    return {row.code: row.name for row in rows}
