@@ -107,12 +107,12 @@ def render(outcome: Any) -> StoredResponse:
 
 
 def table_rows(linli: Linli) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every view's tables, in a fixed order (invariant 5 compares them)."""
+    tables = [table for view in linli.projections.views for table in view.tables]
     with linli.engine.connect() as conn:
         return {
-            "balances": [tuple(r) for r in conn.execute(
-                select(balances).order_by(balances.c.account_id))],
-            "passbook_lines": [tuple(r) for r in conn.execute(
-                select(passbook_lines).order_by(passbook_lines.c.position))],
+            table.name: sorted((tuple(r) for r in conn.execute(select(table))), key=repr)
+            for table in tables
         }
 
 
