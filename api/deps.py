@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import actor_for_token
@@ -12,6 +12,7 @@ from api.bootstrap import Linli
 from api.errors import ApiProblem
 from api.ratelimit import RateLimiter
 from ledger.actor import Actor
+from ledger.limits import PAGE_MAX
 
 
 def get_linli(request: Request) -> Linli:
@@ -42,6 +43,11 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+PageLimit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="At most this many items.")]
+PageCursor = Annotated[
+    int | None, Query(ge=0, le=2**62, description="The `next_cursor` of the previous page."),
+]
 
 IdempotencyKey = Annotated[
     str | None,

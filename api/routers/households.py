@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.auth import require_role
 from api.bootstrap import Linli
-from api.deps import ActorDep, LinliDep
-from api.errors import ApiProblem
+from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
 from api.routers.common import caught_up
 from api.schemas_reports import (
     HouseholdBalanceOut,
@@ -21,7 +20,7 @@ from api.schemas_reports import (
 from ledger.actor import Actor, Role
 from ledger.domain.assets import Asset
 from ledger.errors import NotFound
-from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from ledger.limits import PAGE_DEFAULT
 from projections import households, registry_view
 
 router = APIRouter(prefix="/v1/households/{household_id}", tags=["households"])
@@ -67,17 +66,12 @@ def get_household_passbook(
     actor: ActorDep,
     linli: LinliDep,
     asset: Asset = Asset.POINTS,
-    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> HouseholdPassbookOut:
     """Every member's lines, newest first, each naming whose it is."""
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    before = None
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise ApiProblem(400, "invalid-cursor", "Invalid cursor",
-                             "use the next_cursor of the previous page")
-        before = int(cursor)
+    before = cursor
     caught_up(linli)
     visible_household(linli, actor, household_id)
     lines, next_before = households.household_passbook(

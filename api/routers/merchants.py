@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 from api.auth import require_role
-from api.deps import ActorDep, IdempotencyKey, LinliDep
+from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
 from api.errors import ApiProblem, dumps
 from api.idempotency import run_keyed
 from api.routers.common import caught_up, load
@@ -26,7 +26,7 @@ from ledger.actor import Role
 from ledger.commands import merchants
 from ledger.domain.policy import ExpiryKind, PointsPolicy
 from ledger.domain.registry import Community, Merchant
-from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from ledger.limits import PAGE_DEFAULT
 from projections import queries
 
 router = APIRouter(prefix="/v1", tags=["merchants"])
@@ -39,8 +39,8 @@ def get_statement(
     linli: LinliDep,
     start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> StatementOut:
     """Every redemption, refund and settlement in [from, to), newest first, with totals."""
     require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
@@ -52,7 +52,7 @@ def get_statement(
                          "`to` must be after `from`")
     caught_up(linli)
     found = queries.statement(linli.engine, merchant_id, start=start, end=end, limit=limit,
-                              before=int(cursor) if cursor else None)
+                              before=cursor)
     return StatementOut(
         merchant_id=merchant_id, opening_balance=found.opening_balance,
         items=[StatementLineOut(at=line["at"], kind=line["kind"], points=line["amount"],

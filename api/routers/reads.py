@@ -9,19 +9,17 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from api.auth import require_role
-from api.deps import ActorDep, LinliDep
-from api.errors import ApiProblem
+from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
 from api.routers.common import caught_up
 from api.routers.registry import visible_member
 from api.schemas import BalanceOut, PassbookLineOut, PassbookOut
 from ledger.actor import Role
 from ledger.domain.assets import Asset
-from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from ledger.limits import PAGE_DEFAULT
 from projections import queries
 
 router = APIRouter(prefix="/v1/members/{member_id}", tags=["reads"])
 
-Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
 
 @router.get("/balance", response_model=BalanceOut)
@@ -57,20 +55,14 @@ def get_passbook(
     actor: ActorDep,
     linli: LinliDep,
     asset: Asset = Asset.POINTS,
-    limit: Limit = PAGE_DEFAULT,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> PassbookOut:
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
     visible_member(linli, actor, member_id)
-    before = None
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise ApiProblem(400, "invalid-cursor", "Invalid cursor",
-                             "use the next_cursor of the previous page")
-        before = int(cursor)
     caught_up(linli)
     lines, next_before = queries.passbook(linli.engine, member_id, asset, limit=limit,
-                                          before=before)
+                                          before=cursor)
     return PassbookOut(
         member_id=member_id, asset=asset,
         items=[PassbookLineOut(**{k: v for k, v in line.items()

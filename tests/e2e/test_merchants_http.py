@@ -176,6 +176,9 @@ class TestStatementAndSettlement:
         empty = ok(client.get(url, headers=world.merchant, params={"from": future}))
         assert empty["items"] == [] and empty["opening_balance"] == 5
         assert empty["totals"]["unsettled"] == 5
+        for bad in ("abc", "-1"):
+            response = client.get(url, headers=world.merchant, params={"cursor": bad})
+            assert (response.status_code, problem_type(response)) == (422, "validation-error")
 
     def test_only_the_merchant_itself_reads_its_statement(self, client):
         world = make_world(client)
