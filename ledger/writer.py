@@ -307,8 +307,11 @@ class Writer:
         self._check_reads_are_current(read_versions, staged)
 
         versions_before = {i: a.version - len(a.pending_events) for i, a in staged.items()}
+        # Straight to the event store: `Application.save` adds only runtime protocol checks
+        # per event here (no library snapshots, no repository cache), a sixth of the CPU.
+        events = [e for aggregate in staged.values() for e in aggregate.collect_events()]
         try:
-            recordings = self.app.save(*staged.values()) if staged else []
+            recordings = self.app.events.put(events) if events else []
         except IntegrityError as error:
             self._evict(staged)
             raise _GroupFailed from error
