@@ -118,10 +118,6 @@ class MerchantOut(BaseModel):
     name: str
 
 
-class CreatedOut(BaseModel):
-    id: UUID
-
-
 # --- rulebook -------------------------------------------------------------------------------
 class RuleIn(In):
     name: Name

@@ -21,7 +21,7 @@ def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     if isinstance(recorder, PostgresApplicationRecorder):
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(
-                f"SELECT originator_id, MAX(originator_version) AS v FROM {table} "  # noqa: S608
+                f"SELECT originator_id, MAX(originator_version) AS v FROM {table} "
                 "WHERE originator_id = ANY(%s) GROUP BY originator_id",
                 (list(aggregate_ids),),
             )
@@ -31,7 +31,7 @@ def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     placeholders = ",".join("?" * len(by_hex))
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(
-            f"SELECT originator_id, MAX(originator_version) FROM {table} "  # noqa: S608
+            f"SELECT originator_id, MAX(originator_version) FROM {table} "
             f"WHERE originator_id IN ({placeholders}) GROUP BY originator_id",
             list(by_hex),
         )

@@ -13,7 +13,6 @@ from api.routers.common import load
 from api.schemas import (
     CommunityIn,
     CommunityOut,
-    CreatedOut,
     GridIn,
     GridOut,
     HouseholdIn,
@@ -128,5 +127,3 @@ def get_merchant(merchant_id: UUID, actor: ActorDep, linli: LinliDep) -> Merchan
     actor.check_merchant(merchant_id, f"merchant {merchant_id}")
     return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
 
-
-__all__ = ["CreatedOut", "router", "visible_member"]

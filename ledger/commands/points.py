@@ -18,7 +18,7 @@ from ledger.domain.awards import Award, AwardStatus
 from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.domain.rulebook import Rule
-from ledger.errors import InsufficientBalance, InvalidRequest, InvalidTransition, NotFound
+from ledger.errors import InvalidRequest, InvalidTransition, NotFound
 from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
 from ledger.writer import UnitOfWork
 
@@ -315,8 +315,3 @@ def adjust(
 
     return command
 
-
-__all__ = [
-    "AwardResult", "InsufficientBalance", "Movement", "adjust", "approve_award", "award",
-    "redeem", "refund", "reject_award", "reverse_award",
-]
