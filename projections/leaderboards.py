@@ -48,7 +48,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ledger.domain.accounts import Account
 from ledger.domain.assets import OwnerKind, PostingKind
 from ledger.domain.awards import Award
 from ledger.domain.registry import DEFAULT_TIME_ZONE
@@ -64,12 +63,11 @@ from projections.tables import (
     registry_households,
     registry_members,
 )
+from projections.views import OPENED, POSTED
 
-if TYPE_CHECKING:  # at run time projections.views imports this module
+if TYPE_CHECKING:
     from projections.views import Positioned
 
-OPENED = get_topic(Account.Opened)  # type: ignore[attr-defined]
-POSTED = get_topic(Account.Posted)  # type: ignore[attr-defined]
 AWARD_RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
 
 MEMBER = "member"
