@@ -24,6 +24,8 @@ from api.routers import (
     registry,
     reports,
     rules,
+    service_requests,
+    timebank,
 )
 from ledger.limits import BODY_MAX_BYTES
 from ledger.settings import Settings
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                   lifespan=lifespan)
     errors.install(app)
     for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
-                   leaderboards, households, reports):
+                   leaderboards, households, reports, timebank, service_requests):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

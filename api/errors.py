@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.AlreadyExists: 409,
     errors.Conflict: 409,
     errors.InvalidRequest: 422,
+    errors.GiftNotAllowed: 409,
     errors.Unavailable: 503,
     IdempotencyKeyReused: 422,
 }

@@ -93,3 +93,23 @@ class Unavailable(DomainError):
 
     slug = "unavailable"
     title = "Service unavailable"
+
+
+class StorageCapReached(DomainError):
+    slug = "storage-cap-reached"
+    title = "The member's time-bank storage cap is reached"
+
+
+class GiftNotAllowed(DomainError):
+    slug = "gift-not-allowed"
+    title = "The community's policy does not allow this gift"
+
+
+class AgeRequirementNotMet(DomainError):
+    slug = "age-requirement-not-met"
+    title = "The member is too young (or has no birth date) to withdraw minutes"
+
+
+class CreditLimitReached(DomainError):
+    slug = "credit-limit-reached"
+    title = "The partner community's credit limit is reached"

@@ -28,3 +28,16 @@ def system_account(community_id: UUID, asset: str, purpose: str) -> str:
     """Name of a community's system account, e.g. `community:<id>:POINTS:issued`."""
     return f"community:{community_id}:{asset}:{purpose}"
 
+
+
+def interchange_id(first: UUID, second: UUID) -> UUID:
+    return uuid5(LINLI_NAMESPACE, f"interchange:{first}:{second}")
+
+
+def pool_id(community_id: UUID) -> UUID:
+    """The owner id of a community's pool of donated minutes."""
+    return uuid5(LINLI_NAMESPACE, f"pool:{community_id}")
+
+
+def order_deposit_id(service_request_id: UUID) -> UUID:
+    return uuid5(LINLI_NAMESPACE, f"deposit:{service_request_id}")

@@ -51,6 +51,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ledger.domain.assets import OwnerKind, PostingKind
 from ledger.domain.awards import Award
 from ledger.domain.registry import DEFAULT_TIME_ZONE
+from ledger.domain.timebank import Deposit
 from projections import periods
 from projections.tables import (
     earning_occurrences,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from projections.views import Positioned
 
 AWARD_RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
+DEPOSIT_RECORDED = get_topic(Deposit.Recorded)  # type: ignore[attr-defined]
 
 MEMBER = "member"
 HOUSEHOLD = "household"
@@ -76,11 +78,13 @@ WHOLE_COMMUNITY = ""  # the grid_key of the community-wide boards
 
 # Postings of these kinds count when their transaction occurred, as an event of
 # OCCURRENCE_SOURCES says (transaction id, occurred_at, rule code); they wait for that event,
-# which follows them in the log. Every other posting counts when it was recorded. A time-bank
-# deposit dated by its volunteer would add its kind here and its event below.
-KINDS_WITH_OCCURRENCE = frozenset({PostingKind.AWARD.value, PostingKind.AWARD_REVERSAL.value})
+# which may come before or after them in the log. Every other posting counts when it was
+# recorded.
+KINDS_WITH_OCCURRENCE = frozenset({PostingKind.AWARD.value, PostingKind.AWARD_REVERSAL.value,
+                                   PostingKind.DEPOSIT.value})
 OCCURRENCE_SOURCES: dict[str, Callable[[Any], tuple[str, datetime, str | None]]] = {
     AWARD_RECORDED: lambda e: (str(e.originator_id), e.occurred_at, e.rule_code),
+    DEPOSIT_RECORDED: lambda e: (str(e.originator_id), e.occurred_at, None),
 }
 AWARD_COUNT = {PostingKind.AWARD.value: 1, PostingKind.AWARD_REVERSAL.value: -1}
 

@@ -1,4 +1,5 @@
-"""The sweeper: expires unused holds and due points even when no request arrives.
+"""The sweeper: expires unused holds and due points, and confirms services left unrated for
+their community's number of days, even when no request arrives.
 
 It reads what is due from the views and sends commands to the writer; each command checks the
 aggregate again, so a hold captured a moment ago (and not yet in the view) is left alone.
@@ -10,16 +11,19 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import Engine, and_, select
 
 from ledger.commands.merchants import expire_hold, expire_points
+from ledger.commands.service_orders import auto_confirm
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.holds import HoldStatus
+from ledger.domain.registry import Community
 from ledger.writer import Writer
+from projections import timebank_queries
 from projections.tables import balances, holds
 
 log = logging.getLogger(__name__)
@@ -27,9 +31,10 @@ log = logging.getLogger(__name__)
 BATCH = 1_000
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
-def _result(future: Future[T], failed: T) -> T:
+def _result(future: Future[T], failed: F) -> T | F:
     try:
         return future.result(timeout=60)
     except Exception:
@@ -68,6 +73,22 @@ class Sweeper:
         expired_points = sum(_result(f, 0) for f in point_futures)
         return expired_holds, expired_points
 
+    def confirm_due_services(self) -> int:
+        """Confirm completed services whose requester left them unrated long enough."""
+        now = self.clock()
+        days: dict[str, int | None] = {}
+        due: list[str] = []
+        for row in timebank_queries.due_for_confirmation(self.engine):
+            community_id = row["community_id"]
+            if community_id not in days:
+                community: Community = self.writer.app.repository.get(UUID(community_id))
+                days[community_id] = community.timebank.auto_confirm_days
+            wait = days[community_id]
+            if wait is not None and row["completed_at"] + timedelta(days=wait) <= now:
+                due.append(row["service_request_id"])
+        futures = [self.writer.submit(auto_confirm(UUID(i), now)) for i in due]
+        return sum(1 for f in futures if _result(f, None) is not None)
+
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
@@ -84,5 +105,6 @@ class Sweeper:
         while not self._stop.wait(self.interval_seconds):
             try:
                 self.run_once()
+                self.confirm_due_services()
             except Exception:
                 log.exception("sweeper pass failed")

@@ -226,3 +226,60 @@ monthly_rule_points = Table(
     Column("points", BigInteger, nullable=False),
     Column("awards", BigInteger, nullable=False),
 )
+
+# --- the time bank ----------------------------------------------------------------------------
+service_orders = Table(
+    "service_orders",
+    metadata,
+    Column("service_request_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("requester_id", String(36), nullable=False),
+    Column("volunteer_id", String(36), nullable=True),
+    Column("service_type", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("minutes_estimate", BigInteger, nullable=True),
+    Column("minutes", BigInteger, nullable=True),
+    Column("stars", BigInteger, nullable=True),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("completed_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("requested_position", BigInteger, nullable=False),  # stable order for paging
+    Index("service_orders_community_idx", "community_id", "status"),
+    Index("service_orders_requester_idx", "requester_id"),
+    Index("service_orders_volunteer_idx", "volunteer_id"),
+)
+
+service_deposits = Table(
+    "service_deposits",
+    metadata,
+    Column("deposit_id", String(36), primary_key=True),
+    Column("volunteer_id", String(36), nullable=False),
+    Column("community_id", String(36), nullable=False),
+    Column("recipient_id", String(36), nullable=True),
+    Column("service_type", String(200), nullable=False),
+    Column("minutes", BigInteger, nullable=False),
+    Column("donated", BigInteger, nullable=False),
+    Column("stars", BigInteger, nullable=True),
+    Column("team", String(200), nullable=True),
+    Column("service_request_id", String(36), nullable=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("service_deposits_volunteer_idx", "volunteer_id", "position"),
+)
+
+timebank_interchange = Table(
+    "timebank_interchange",
+    metadata,
+    Column("interchange_id", String(36), primary_key=True),
+    Column("first_id", String(36), nullable=False),
+    Column("second_id", String(36), nullable=False),
+    Column("due", BigInteger, nullable=False),  # what first owes second
+    Column("first_limit", BigInteger, nullable=True),  # what first lets second owe it
+    Column("second_limit", BigInteger, nullable=True),
+    Column("position", BigInteger, nullable=False),
+    Index("timebank_interchange_first_idx", "first_id"),
+    Index("timebank_interchange_second_idx", "second_id"),
+)

@@ -180,5 +180,7 @@ def all_views() -> list[View]:
     # that read its tables while applying a batch (leaderboards).
     from projections.leaderboards import LeaderboardsView
     from projections.registry_view import RegistryView
+    from projections.timebank import TimeBankView
 
-    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView()]
+    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
+            TimeBankView()]

@@ -118,11 +118,7 @@ def award(
             raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
         version = rule.current
         points = _points_for(version, quantity, minutes)
-        when = occurred_at or now
-        if when > now + FUTURE_TOLERANCE:
-            raise InvalidRequest("occurred_at is in the future")
-        if when < now - timedelta(days=BACKDATE_MAX_DAYS):
-            raise InvalidRequest(f"occurred_at is more than {BACKDATE_MAX_DAYS} days ago")
+        when = check_occurred_at(occurred_at, now)
         day = when.astimezone(ZoneInfo(community.time_zone)).date()
         daily_key, monthly_key = cap_keys_for(rule_code, day)
         caps = [(k, c) for k, c in ((daily_key, version["daily_cap"]),
@@ -152,6 +148,16 @@ def award(
         return _result(new)
 
     return command
+
+
+def check_occurred_at(occurred_at: datetime | None, now: datetime) -> datetime:
+    """When a deed happened: not in the future, not before the backdating limit."""
+    when = occurred_at or now
+    if when > now + FUTURE_TOLERANCE:
+        raise InvalidRequest("occurred_at is in the future")
+    if when < now - timedelta(days=BACKDATE_MAX_DAYS):
+        raise InvalidRequest(f"occurred_at is more than {BACKDATE_MAX_DAYS} days ago")
+    return when
 
 
 def _points_for(version: dict[str, object], quantity: int | None, minutes: int | None) -> int:

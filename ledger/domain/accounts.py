@@ -29,7 +29,11 @@ class Account(Aggregate):
     A member's points account also keeps `lots` (see `ledger.domain.lots`): what it holds by
     expiry instant, spent earliest-expiring first; `holds`: points a till has authorised and
     not yet captured (`held` in total); and `redeemed_by_day` for the daily redemption limit.
+    A member's minutes account keeps `restricted`: minutes earned by a team where the
+    community lets such minutes only be donated.
     """
+
+    restricted: int = 0  # a class default: accounts stored before it existed have none
 
     @staticmethod
     def create_id(owner_id: UUID, asset: str) -> UUID:
@@ -68,6 +72,11 @@ class Account(Aggregate):
         return self.balance - self.held
 
     @property
+    def spendable(self) -> int:
+        """What may be withdrawn or given away: available, less donate-only minutes."""
+        return self.available - self.restricted
+
+    @property
     def tracks_lots(self) -> bool:
         return self.owner_kind == OwnerKind.MEMBER.value and self.asset == Asset.POINTS.value
 
@@ -88,6 +97,7 @@ class Account(Aggregate):
         new_lots: list[lots.Change] | None = None,
         take_first: str | None = None,
         redeemed_on: str | None = None,
+        restricted_delta: int = 0,
     ) -> list[lots.Change]:
         """Move `amount` (signed) into this account, refusing an overdraft.
 
@@ -122,6 +132,7 @@ class Account(Aggregate):
             next_expiry_at=next_at,
             next_expiry_points=next_points,
             redeemed_on=redeemed_on,
+            restricted_delta=restricted_delta,
         )
         assert allow_negative or amount > 0 or self.available >= 0
         return changes
@@ -232,8 +243,11 @@ class Account(Aggregate):
         next_expiry_at: str | None = None,
         next_expiry_points: int = 0,
         redeemed_on: str | None = None,
+        restricted_delta: int = 0,
     ) -> None:
         self.balance = balance_after
+        if restricted_delta:
+            self.restricted += restricted_delta
         self.earned = earned_after
         self._apply_cap_delta(cap_keys, cap_delta)
         if lot_changes:

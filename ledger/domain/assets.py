@@ -12,6 +12,7 @@ class OwnerKind(StrEnum):
     MEMBER = "member"
     MERCHANT = "merchant"
     SYSTEM = "system"
+    POOL = "pool"  # a community's pool of donated minutes (时间银行公益池)
 
 
 class PostingKind(StrEnum):
@@ -24,6 +25,12 @@ class PostingKind(StrEnum):
     ADJUSTMENT = "adjustment"
     EXPIRY = "expiry"
     SETTLEMENT = "settlement"
+    DEPOSIT = "deposit"  # minutes for verified service given
+    WITHDRAWAL = "withdrawal"  # minutes spent on care received
+    GIFT = "gift"  # minutes given to (or received from) another member (转赠)
+    DONATION = "donation"  # minutes given to the community's pool
+    ALLOCATION = "allocation"  # minutes the pool gives to a member in need
 
 
-EARNING_KINDS = frozenset({PostingKind.AWARD, PostingKind.AWARD_REVERSAL})
+EARNING_KINDS = frozenset({PostingKind.AWARD, PostingKind.AWARD_REVERSAL, PostingKind.DEPOSIT})
+"""What counts as *earned* (leaderboards, `points_earned`, `minutes_earned`)."""

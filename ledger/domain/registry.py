@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -9,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger import ids
 from ledger.actor import Actor
 from ledger.domain.policy import PointsPolicy
+from ledger.domain.timebank import TimeBankPolicy
 from ledger.errors import NotFound
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -55,6 +58,7 @@ class Community(Aggregate):
         self.rule_codes: list[str] = []
         self.passbooks_issued = 0
         self.points_policy: dict[str, object] = {}
+        self.timebank_policy: dict[str, Any] = {}
 
     @classmethod
     def register(
@@ -98,6 +102,19 @@ class Community(Aggregate):
     def _policy_set(self, policy: dict[str, object], actor_id: str, actor_role: str) -> None:
         self.points_policy = policy
 
+    @property
+    def timebank(self) -> TimeBankPolicy:
+        return TimeBankPolicy.from_dict(getattr(self, "timebank_policy", None))
+
+    def set_timebank_policy(self, policy: TimeBankPolicy, by: Actor) -> None:
+        self._timebank_policy_set(policy=policy.as_dict(), actor_id=by.id,
+                                  actor_role=by.role.value)
+
+    @event("TimeBankPolicySet")
+    def _timebank_policy_set(self, policy: dict[str, Any], actor_id: str,
+                             actor_role: str) -> None:
+        self.timebank_policy = policy
+
     def add_rule_code(self, code: str, by: Actor) -> None:
         if code not in self.rule_codes:
             self._rule_added(code=code, actor_id=by.id, actor_role=by.role.value)
@@ -137,9 +154,11 @@ class Member(Aggregate):
     them off. Opting out and back in are events, so who asked and when is on record.
     """
 
-    # A class default, so members restored from snapshots taken before opt-outs existed
-    # read as listed.
+    # Class defaults, so members restored from snapshots taken before these existed read
+    # as listed, with no birth date and no relatives.
     opted_out: bool = False
+    born_on: str | None = None  # ISO date
+    relatives: tuple[tuple[str, str], ...] = ()  # (member id, relation)
 
     @event("Registered")
     def __init__(
@@ -168,6 +187,35 @@ class Member(Aggregate):
         """Return to public display; nothing happens when already listed."""
         if self.opted_out:
             self._opted_in(actor_id=by.id, actor_role=by.role.value)
+
+    @property
+    def birth_date(self) -> date | None:
+        return date.fromisoformat(self.born_on) if self.born_on else None
+
+    def record_birth_date(self, birth_date: date, by: Actor) -> None:
+        if birth_date != self.birth_date:
+            self._birth_date_recorded(born_on=birth_date.isoformat(), actor_id=by.id,
+                                      actor_role=by.role.value)
+
+    def add_relative(self, relative_id: UUID, relation: str, by: Actor) -> None:
+        """Register a relative (亲属), to whom the policy may limit gifts of minutes."""
+        if not any(i == str(relative_id) and r == relation for i, r in self.relatives):
+            self._relative_added(relative_id=relative_id, relation=relation, actor_id=by.id,
+                                 actor_role=by.role.value)
+
+    def is_relative_of(self, other: Member) -> bool:
+        same_household = self.household_id is not None and self.household_id == other.household_id
+        return same_household or any(i == str(other.id) for i, _ in self.relatives)
+
+    @event("BirthDateRecorded")
+    def _birth_date_recorded(self, born_on: str, actor_id: str, actor_role: str) -> None:
+        self.born_on = born_on
+
+    @event("RelativeAdded")
+    def _relative_added(self, relative_id: UUID, relation: str, actor_id: str,
+                        actor_role: str) -> None:
+        kept = tuple(r for r in self.relatives if r[0] != str(relative_id))
+        self.relatives = (*kept, (str(relative_id), relation))
 
     @event("OptedOut")
     def _opted_out(self, actor_id: str, actor_role: str) -> None:

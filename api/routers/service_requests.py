@@ -1,0 +1,173 @@
+"""Service orders (点单 → 派单 → 接单 → 评单).
+
+Staff (or an admin) may take every step; the dispatched volunteer's member token may accept
+and complete; the requester's member token may request, rate and cancel.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
+from api.routers.common import caught_up, load
+from api.schemas import ReasonIn
+from api.schemas_timebank import (
+    CompleteIn,
+    ConfirmIn,
+    DispatchIn,
+    OrderStatus,
+    RateIn,
+    ServiceRequestIn,
+    ServiceRequestOut,
+    ServiceRequestRow,
+    ServiceRequestsOut,
+    StepOut,
+)
+from ledger.actor import Role
+from ledger.commands import service_orders as orders
+from ledger.commands.service_orders import OrderState
+from ledger.domain.service_orders import ServiceOrder
+from ledger.errors import NotFound
+from ledger.limits import PAGE_DEFAULT
+from projections import timebank_queries
+from projections.timebank_queries import OrderFilter
+
+router = APIRouter(prefix="/v1/service-requests", tags=["service orders"])
+
+PROBLEM = {"description": "Problem", "content": {"application/problem+json": {}}}
+STEP_KEYS = {"status", "at", "actor", "role"}
+
+
+def _out(state: OrderState) -> ServiceRequestOut:
+    return ServiceRequestOut(
+        id=state.id, status=state.status,  # type: ignore[arg-type]
+        community_id=state.community_id, requester_id=state.requester_id,
+        volunteer_id=state.volunteer_id, service_type=state.service_type,
+        description=state.description, minutes_estimate=state.minutes_estimate,
+        minutes=state.minutes, stars=state.stars,
+        history=[StepOut(status=s["status"], at=s["at"], actor=s["actor"], role=s["role"],
+                         detail={k: v for k, v in s.items() if k not in STEP_KEYS})
+                 for s in state.history])
+
+
+@router.post("", status_code=201, response_model=ServiceRequestOut, responses={404: PROBLEM})
+def create(body: ServiceRequestIn, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+    """A resident asks for a service (群众点单): staff record it, or the resident's own token."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _out(linli.writer.execute(orders.request(
+        body.requester_id, body.service_type, body.description, body.minutes_estimate, actor,
+        now=linli.clock())))
+
+
+@router.get("", response_model=ServiceRequestsOut)
+def list_requests(
+    actor: ActorDep, linli: LinliDep,
+    community_id: UUID | None = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    requester_id: UUID | None = None,
+    volunteer_id: UUID | None = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
+) -> ServiceRequestsOut:
+    """Orders newest first: a community's (staff, auditors) or a member's own."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    if actor.community_id is not None and actor.role is not Role.MEMBER:
+        if community_id is not None:
+            actor.check_community(community_id, f"community {community_id}")
+        community_id = actor.community_id
+    caught_up(linli)
+    rows, next_before = timebank_queries.orders(
+        linli.engine,
+        OrderFilter(community_id=community_id, status=status, requester_id=requester_id,
+                    volunteer_id=volunteer_id,
+                    party_id=actor.member_id if actor.role is Role.MEMBER else None),
+        limit=limit, before=cursor)
+    return ServiceRequestsOut(
+        items=[ServiceRequestRow(id=r["service_request_id"], **{
+            k: v for k, v in r.items() if k in ServiceRequestRow.model_fields}) for r in rows],
+        next_cursor=str(next_before) if next_before is not None else None)
+
+
+@router.get("/{request_id}", response_model=ServiceRequestOut)
+def get_request(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+    """The order and every step it went through, with actor and time."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    order = load(linli, ServiceOrder, request_id)
+    if actor.role is Role.MEMBER:
+        if actor.member_id not in (order.requester_id, order.volunteer_id):
+            raise NotFound(f"service request {request_id} was not found")
+    else:
+        actor.check_community(order.community_id, f"service request {request_id}")
+    return _out(OrderState.of(order))
+
+
+@router.post("/{request_id}/dispatch", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def dispatch(request_id: UUID, body: DispatchIn, actor: ActorDep,
+             linli: LinliDep) -> ServiceRequestOut:
+    """Send the order to a volunteer (社区派单), or again to another one."""
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(
+        orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/accept", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def accept(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+    """The volunteer takes the order (志愿者接单)."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _out(linli.writer.execute(orders.accept(request_id, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/complete", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def complete(request_id: UUID, body: CompleteIn, actor: ActorDep,
+             linli: LinliDep) -> ServiceRequestOut:
+    """The service is done, in this many minutes (pending until rated or confirmed)."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _out(linli.writer.execute(
+        orders.complete(request_id, body.minutes, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/rate", response_model=ServiceRequestOut, responses={409: PROBLEM})
+def rate(request_id: UUID, body: RateIn, actor: ActorDep,
+         linli: LinliDep) -> ServiceRequestOut:
+    """The requester rates the service (群众评单): 3–5 stars deposit the volunteer's minutes,
+    1–2 send the order to staff review."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _out(linli.writer.execute(
+        orders.rate(request_id, body.stars, body.comment, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/confirm", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def confirm(request_id: UUID, body: ConfirmIn, actor: ActorDep,
+            linli: LinliDep) -> ServiceRequestOut:
+    """Staff confirm a completed (or reviewed) service; the minutes are deposited."""
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(
+        orders.confirm(request_id, body.minutes, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/dismiss", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def dismiss(request_id: UUID, body: ReasonIn, actor: ActorDep,
+            linli: LinliDep) -> ServiceRequestOut:
+    """Staff end a review without minutes."""
+    require_role(actor, Role.STAFF)
+    return _out(linli.writer.execute(
+        orders.dismiss(request_id, body.reason, actor, now=linli.clock())))
+
+
+@router.post("/{request_id}/cancel", response_model=ServiceRequestOut,
+             responses={409: PROBLEM})
+def cancel(request_id: UUID, body: ReasonIn, actor: ActorDep,
+           linli: LinliDep) -> ServiceRequestOut:
+    """Cancel before completion (the requester or staff)."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _out(linli.writer.execute(
+        orders.cancel(request_id, body.reason, actor, now=linli.clock())))

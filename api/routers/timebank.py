@@ -1,0 +1,212 @@
+"""The time bank (时间银行): deposits, withdrawals, gifts (◆), donations and allocations;
+each community's policy, pool and positions with partners (通存通兑); relatives and birth
+dates; a volunteer's service record (志愿服务记录)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.auth import require_role
+from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
+from api.idempotency import run_keyed
+from api.routers.common import caught_up, load
+from api.routers.registry import visible_member
+from api.schemas_timebank import (
+    AllocationIn,
+    BirthDateIn,
+    DepositIn,
+    DepositOut,
+    DonationIn,
+    MovementOut,
+    PartnerLimitIn,
+    PositionOut,
+    RelativeIn,
+    ServiceRecordLine,
+    ServiceRecordOut,
+    TimeBankOut,
+    TimeBankPolicyIn,
+    TimeBankPolicyOut,
+    TransferIn,
+    TransferOut,
+    WithdrawalIn,
+    WithdrawalOut,
+)
+from ledger.actor import Actor, Role
+from ledger.commands import timebank
+from ledger.commands.timebank import MinutesMoved
+from ledger.domain.registry import Community
+from ledger.domain.timebank import GiftRecipients, OverCap, TimeBankPolicy
+from ledger.limits import PAGE_DEFAULT
+from projections import timebank_queries
+
+router = APIRouter(prefix="/v1", tags=["time bank"])
+
+PROBLEM = {"description": "Problem", "content": {"application/problem+json": {}}}
+
+
+def _movement(m: MinutesMoved) -> MovementOut:
+    return MovementOut(id=m.id, member_id=m.member_id, minutes=m.minutes,
+                       balance_after=m.balance_after)
+
+
+@router.post("/timebank/deposits", status_code=201, response_model=DepositOut,
+             responses={409: PROBLEM})
+def create_deposit(body: DepositIn, actor: ActorDep, linli: LinliDep) -> DepositOut:
+    """Minutes for a verified service, to the volunteer (staff confirm the service)."""
+    require_role(actor, Role.STAFF)
+    m = linli.writer.execute(timebank.deposit(
+        body.volunteer_id, body.recipient_id, body.minutes, body.service_type, body.occurred_at,
+        body.team, actor, now=linli.clock()))
+    return DepositOut(id=m.id, volunteer_id=m.member_id, minutes=m.minutes,
+                      balance_after=m.balance_after, donated=m.donated,
+                      points_awarded=m.points_awarded)
+
+
+@router.post("/timebank/withdrawals", status_code=201, response_model=WithdrawalOut,
+             responses={409: PROBLEM})
+def create_withdrawal(body: WithdrawalIn, actor: ActorDep, linli: LinliDep) -> WithdrawalOut:
+    """Minutes spent on care the member received; care from another community's volunteer
+    counts in what the member's community owes that community."""
+    require_role(actor, Role.STAFF)
+    m = linli.writer.execute(timebank.withdraw(
+        body.member_id, body.minutes, body.service_type, body.provider_id,
+        body.service_request_id, actor, now=linli.clock()))
+    return WithdrawalOut(id=m.id, member_id=m.member_id, minutes=m.minutes,
+                         balance_after=m.balance_after)
+
+
+@router.post("/timebank/transfers", status_code=201, response_model=TransferOut,
+             responses={409: PROBLEM, 400: PROBLEM})
+def create_transfer(body: TransferIn, request: Request, actor: ActorDep, linli: LinliDep,
+                    key: IdempotencyKey = None) -> Response:
+    """A gift of minutes to another member (转赠) (◆ Idempotency-Key)."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return run_keyed(
+        linli, actor, key, method="POST", path=request.url.path, body=body,
+        command=timebank.transfer(body.from_member_id, body.to_member_id, body.minutes, actor),
+        render=lambda m: TransferOut(id=m.id, from_member_id=m.member_id,
+                                     to_member_id=m.to_member_id, minutes=m.minutes,
+                                     balance_after=m.balance_after),
+    )
+
+
+@router.post("/timebank/donations", status_code=201, response_model=MovementOut,
+             responses={409: PROBLEM})
+def create_donation(body: DonationIn, actor: ActorDep, linli: LinliDep) -> MovementOut:
+    """Minutes given to the community's pool, for elders in need."""
+    require_role(actor, Role.STAFF, Role.MEMBER)
+    return _movement(linli.writer.execute(timebank.donate(body.member_id, body.minutes, actor)))
+
+
+@router.post("/timebank/allocations", status_code=201, response_model=MovementOut,
+             responses={409: PROBLEM})
+def create_allocation(body: AllocationIn, actor: ActorDep, linli: LinliDep) -> MovementOut:
+    """Minutes from the community's pool to a member in need."""
+    require_role(actor, Role.STAFF)
+    return _movement(linli.writer.execute(timebank.allocate(
+        body.community_id, body.member_id, body.minutes, body.reason, actor)))
+
+
+# --- a community's time bank ----------------------------------------------------------------
+def _policy_out(community_id: UUID, policy: TimeBankPolicy) -> TimeBankPolicyOut:
+    return TimeBankPolicyOut(community_id=community_id, **policy.as_dict())
+
+
+def _own_community(linli: LinliDep, actor: Actor, community_id: UUID) -> Community:
+    actor.check_community(community_id, f"community {community_id}")
+    return load(linli, Community, community_id)
+
+
+@router.get("/communities/{community_id}/timebank/policy", response_model=TimeBankPolicyOut)
+def get_policy(community_id: UUID, actor: ActorDep, linli: LinliDep) -> TimeBankPolicyOut:
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    return _policy_out(community_id, _own_community(linli, actor, community_id).timebank)
+
+
+@router.put("/communities/{community_id}/timebank/policy", response_model=TimeBankPolicyOut)
+def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: ActorDep,
+               linli: LinliDep) -> TimeBankPolicyOut:
+    """The community's time-bank rules, from now on."""
+    require_role(actor, Role.STAFF)
+    policy = TimeBankPolicy(
+        storage_cap_minutes=body.storage_cap_minutes, over_cap=OverCap(body.over_cap),
+        gift_recipients=GiftRecipients(body.gift_recipients),
+        withdraw_min_age=body.withdraw_min_age,
+        team_minutes_donate_only=body.team_minutes_donate_only,
+        auto_confirm_days=body.auto_confirm_days, service_rule_code=body.service_rule_code)
+    return _policy_out(community_id,
+                       linli.writer.execute(timebank.set_policy(community_id, policy, actor)))
+
+
+@router.get("/communities/{community_id}/timebank", response_model=TimeBankOut)
+def get_timebank(community_id: UUID, actor: ActorDep, linli: LinliDep) -> TimeBankOut:
+    """The pool, and what the community owes and is owed by each partner (通存通兑)."""
+    require_role(actor, Role.STAFF, Role.AUDITOR)
+    _own_community(linli, actor, community_id)
+    caught_up(linli)
+    positions = []
+    for row in timebank_queries.interchange_rows(linli.engine, community_id):
+        first = row["first_id"] == str(community_id)
+        positions.append(PositionOut(
+            partner_id=UUID(row["second_id"] if first else row["first_id"]),
+            owes=row["due"] if first else -row["due"],
+            partner_allows=row["second_limit"] if first else row["first_limit"],
+            we_allow=row["first_limit"] if first else row["second_limit"]))
+    return TimeBankOut(community_id=community_id,
+                       pool_minutes=timebank_queries.pool_minutes(linli.engine, community_id),
+                       positions=positions)
+
+
+@router.put("/communities/{community_id}/timebank/partners/{partner_id}",
+            response_model=PositionOut)
+def put_partner_limit(community_id: UUID, partner_id: UUID, body: PartnerLimitIn,
+                      actor: ActorDep, linli: LinliDep) -> PositionOut:
+    """How many minutes the partner community's members may owe us (credit limit)."""
+    require_role(actor, Role.STAFF)
+    p = linli.writer.execute(timebank.set_partner_limit(
+        community_id, partner_id, body.credit_limit_minutes, actor))
+    return PositionOut(partner_id=p.partner_id, owes=p.owes, partner_allows=p.partner_allows,
+                       we_allow=p.we_allow)
+
+
+# --- members ----------------------------------------------------------------------------------
+@router.post("/members/{member_id}/relatives", status_code=204, response_class=Response)
+def add_relative(member_id: UUID, body: RelativeIn, actor: ActorDep,
+                 linli: LinliDep) -> Response:
+    """Register two members as relatives (亲属), e.g. for gifts of minutes."""
+    require_role(actor, Role.STAFF)
+    linli.writer.execute(timebank.add_relative(member_id, body.relative_id, body.relation,
+                                               actor))
+    return Response(status_code=204)
+
+
+@router.put("/members/{member_id}/birth-date", status_code=204, response_class=Response)
+def put_birth_date(member_id: UUID, body: BirthDateIn, actor: ActorDep,
+                   linli: LinliDep) -> Response:
+    """A member's birth date, for the community's minimum age to withdraw minutes."""
+    require_role(actor, Role.STAFF)
+    linli.writer.execute(timebank.record_birth_date(member_id, body.birth_date, actor,
+                                                    now=linli.clock()))
+    return Response(status_code=204)
+
+
+@router.get("/members/{member_id}/service-record", response_model=ServiceRecordOut)
+def get_service_record(member_id: UUID, actor: ActorDep, linli: LinliDep,
+                       limit: PageLimit = PAGE_DEFAULT,
+                       cursor: PageCursor = None) -> ServiceRecordOut:
+    """Every service the volunteer gave (志愿服务记录): recipient, type, minutes, rating."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    member = visible_member(linli, actor, member_id)
+    caught_up(linli)
+    record = timebank_queries.service_record(linli.engine, member_id, limit=limit,
+                                             before=cursor)
+    return ServiceRecordOut(
+        member_id=member_id, name=member.name, services=record.services,
+        minutes=record.minutes,
+        items=[ServiceRecordLine(id=line["deposit_id"], **{
+            k: v for k, v in line.items() if k in ServiceRecordLine.model_fields})
+            for line in record.lines],
+        next_cursor=str(record.next_before) if record.next_before is not None else None)
+
