@@ -226,6 +226,8 @@ class BalanceOut(BaseModel):
     minutes: int
     points_earned: int
     minutes_earned: int
+    minutes_pending: int = Field(0, description="Minutes of completed services waiting for "
+                                 "a rating or confirmation (not yet in `minutes`).")
     points_expiring_next: int = Field(0, description="Points due to expire next.")
     points_expiring_at: datetime | None = Field(None, description="When they expire.")
     as_of: datetime

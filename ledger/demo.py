@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from ledger.actor import Actor, Role
-from ledger.commands import access, points, registry
+from ledger.commands import access, points, registry, service_orders, timebank
+from ledger.domain.timebank import TimeBankPolicy
 from ledger.errors import DomainError
 from ledger.writer import Writer
 
@@ -32,6 +33,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "桂兰", "新平", "志强", "丽华", "德明", "淑珍", "海燕", "国庆",
          "玉兰", "文斌", "春梅", "卫东", "晓红", "长青"]
 MERCHANTS = ["116文明积分超市", "钢花便民理发店", "邻里社区食堂", "惠民修鞋铺"]
+SERVICES = ["助餐", "陪诊", "理发", "助浴", "读报聊天", "代购"]
 REWARDS = [("大米5斤", 50), ("食用油1桶", 80), ("挂面2把", 20), ("洗衣粉", 30), ("理发一次", 40)]
 
 
@@ -94,6 +96,7 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             with contextlib.suppress(DomainError):  # not enough points yet
                 writer.execute(points.redeem(merchant_id, member_id, cost, item, till, now=when))
 
+    _time_bank(writer, community_id, member_ids, rng, now, staff)
     summary = DemoSummary(community_id, len(member_ids), households)
     admin = Actor("demo:admin", Role.ADMIN)
     for label, role, scope in [
@@ -109,3 +112,33 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
         summary.tokens[label] = issued.token
     summary.tokens["member id"] = str(member_ids[0])
     return summary
+
+
+def _time_bank(writer: Writer, community_id: UUID, member_ids: list[UUID], rng: random.Random,
+               now: datetime, staff: Actor) -> None:
+    """Volunteers bank hours through service orders at every stage; elders spend some."""
+    writer.execute(timebank.set_policy(community_id, TimeBankPolicy(
+        storage_cap_minutes=1_500 * 60, withdraw_min_age=60, service_rule_code="ELDER_CARE"),
+        staff))
+    volunteers, elders = member_ids[: len(member_ids) // 3], member_ids[-8:]
+    for elder in elders:
+        writer.execute(timebank.record_birth_date(
+            elder, now.date().replace(year=now.year - rng.randint(62, 88)), staff, now))
+    stages = ["requested", "dispatched", "accepted", "completed", "rated", "rated", "rated"]
+    for n in range(24):
+        elder, volunteer = rng.choice(elders), rng.choice(volunteers)
+        order = writer.execute(service_orders.request(
+            elder, rng.choice(SERVICES), "", rng.choice([60, 90, 120]), staff, now)).id
+        steps = [service_orders.dispatch(order, volunteer, staff, now),
+                 service_orders.accept(order, staff, now),
+                 service_orders.complete(order, rng.choice([45, 60, 90, 120]), staff, now),
+                 service_orders.rate(order, rng.choice([4, 5, 5, 3]), "", staff, now)]
+        for step in steps[: stages.index(stages[n % len(stages)])]:
+            writer.execute(step)
+    for volunteer in rng.sample(volunteers, k=6):  # some give hours to the pool (公益池)
+        with contextlib.suppress(DomainError):  # not enough minutes banked
+            writer.execute(timebank.donate(volunteer, 30, staff))
+    for elder in elders[:3]:  # staff allocate them to elders, who spend them on care
+        with contextlib.suppress(DomainError):  # the pool ran dry
+            writer.execute(timebank.allocate(community_id, elder, 40, "困难老人", staff))
+            writer.execute(timebank.withdraw(elder, 30, "助浴", None, None, staff, now))

@@ -54,6 +54,16 @@ def orders(engine: Engine, where: OrderFilter, *, limit: int,
     return page, page[-1]["requested_position"] if len(rows) > limit else None
 
 
+def pending_minutes(engine: Engine, volunteer_id: UUID) -> int:
+    """Minutes of services completed and not yet rated, confirmed or dismissed."""
+    c = service_orders.c
+    with engine.connect() as conn:
+        return int(conn.execute(
+            select(func.coalesce(func.sum(c.minutes), 0))
+            .where(c.volunteer_id == str(volunteer_id),
+                   c.status.in_(("completed", "under_review")))).scalar_one())
+
+
 def due_for_confirmation(engine: Engine) -> list[dict[str, Any]]:
     """Completed orders still waiting for a rating (the sweeper checks which are due)."""
     c = service_orders.c

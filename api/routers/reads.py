@@ -16,7 +16,7 @@ from api.schemas import BalanceOut, PassbookLineOut, PassbookOut
 from ledger.actor import Role
 from ledger.domain.assets import Asset
 from ledger.limits import PAGE_DEFAULT
-from projections import queries
+from projections import queries, timebank_queries
 
 router = APIRouter(prefix="/v1/members/{member_id}", tags=["reads"])
 
@@ -44,6 +44,8 @@ def get_balance(
         member_id=member_id, points=points.balance, points_held=points.held,
         points_available=points.balance - points.held, minutes=minutes.balance,
         points_earned=points.earned, minutes_earned=minutes.earned,
+        minutes_pending=(timebank_queries.pending_minutes(linli.engine, member_id)
+                         if as_of is None else 0),
         points_expiring_next=points.next_expiry_points,
         points_expiring_at=points.next_expiry_at, as_of=at,
     )

@@ -116,9 +116,11 @@ class TestLifecycle:
         for step in ("dispatch", "accept", "complete"):
             ok(bank.step(order, step))
         assert bank.minutes(bank.volunteer) == 0  # pending until rated
+        assert bank.w.balance(bank.volunteer)["minutes_pending"] == 90
         rated = ok(bank.step(order, "rate", stars=4, comment="很耐心"))
         assert rated["status"] == "rated" and rated["minutes"] == 90
-        assert bank.minutes(bank.volunteer) == 90
+        balance = bank.w.balance(bank.volunteer)
+        assert (balance["minutes"], balance["minutes_pending"]) == (90, 0)
         history = ok(bank.client.get(f"/v1/service-requests/{order}",
                                      headers=bank.w.staff))["history"]
         assert [h["status"] for h in history] == ["requested", "dispatched", "accepted",
@@ -439,3 +441,23 @@ class TestAcrossCommunities:
             f"/v1/communities/{other.community_id}/timebank/partners/{bank.w.community_id}",
             headers=bank.w.staff, json={"credit_limit_minutes": 0})
         assert response.status_code == 404
+
+
+class TestWhoMayMoveMinutes:
+    def test_roles_and_scopes(self, bank):
+        body = {"volunteer_id": bank.volunteer, "minutes": 30, "service_type": "陪诊"}
+        for headers in (bank.w.merchant, bank.w.auditor, bank.w.member):
+            response = bank.client.post("/v1/timebank/deposits", headers=headers, json=body)
+            assert response.status_code == 403
+        other = make_world(bank.client, "湖滨社区")
+        assert bank.client.post("/v1/timebank/deposits", headers=other.staff,
+                                json=body).status_code == 404
+        assert bank.client.post("/v1/timebank/withdrawals", headers=bank.w.member, json={
+            "member_id": bank.elder, "minutes": 5, "service_type": "助浴"}).status_code == 403
+        assert bank.client.post("/v1/timebank/donations", headers=bank.w.member, json={
+            "member_id": bank.volunteer, "minutes": 5}).status_code == 404
+        assert bank.client.get(f"/v1/members/{bank.volunteer}/service-record",
+                               headers=bank.w.member).status_code == 404
+        assert bank.client.get(f"/v1/communities/{bank.w.community_id}/timebank",
+                               headers=other.staff).status_code == 404
+        assert bank.minutes(bank.volunteer) == 0
