@@ -85,6 +85,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             ),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:GroupInsertRecorder",
             # The tables belong to the alembic migrations.
             "CREATE_TABLE": "n",
         }

@@ -613,6 +613,23 @@ class TestGroupCommit:
         assert town.award(member_id, "SORT").points == 3  # the cached account is sound
 
 
+    def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
+        """Group commit never reorders: each command's events lie in the log in the order
+        the commands were submitted, across and within groups."""
+        town.rule("SORT", 3)
+        members = [town.member() for _ in range(5)]
+        futures = [town.linli.writer.submit(town.award_command(members[i % 5], "SORT"))
+                   for i in range(300)]
+        award_ids = [future.result(timeout=60).id for future in futures]
+        wanted = set(award_ids)
+        positions = {n.originator_id: n.id
+                     for n in town.linli.app.recorder.select_notifications(1, 100_000)
+                     if n.originator_id in wanted}
+        in_log = [positions[award_id] for award_id in award_ids]
+        assert in_log == sorted(in_log)
+        assert town.linli.writer.batches_committed < 300
+
+
 class TestTwoProcessesOnOneDatabase:
     """A second Linli on the same database stands for a second API process."""
 

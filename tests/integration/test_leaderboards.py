@@ -115,8 +115,8 @@ class TestApprovals:
 
 class TestKindsNotYetKnown:
     def test_earned_is_what_the_account_counts_whatever_the_kind(self, linli):
-        """A posting kind added later (a time-bank deposit, an expiry) needs no change here:
-        it is earned when the account counts it as earned, and it is summed by kind."""
+        """A posting kind added later needs no change here: it is earned when the account
+        counts it as earned, and it is summed by kind."""
         community, _, (wang, _, _) = found(linli)
         linli.projections.catch_up()
         minutes = str(ids.account_id(wang, "MINUTES"))
@@ -130,7 +130,7 @@ class TestKindsNotYetKnown:
 
         with linli.engine.begin() as conn:
             LeaderboardsView().apply(conn, [
-                posting(10**12, minutes, "deposit", 90, 90),
+                posting(10**12, minutes, "bonus", 90, 90),
                 posting(10**12 + 1, points, "expiry", -5, 0),
             ])
         minutes_board = ranking(linli.engine, str(community), period="2098-11",
@@ -143,5 +143,5 @@ class TestKindsNotYetKnown:
                                        monthly_postings.c.amount)
                                 .where(monthly_postings.c.community_id == str(community))
                                 .order_by(monthly_postings.c.asset)).all()
-        assert [tuple(row) for row in sums] == [("MINUTES", "deposit", 90),
+        assert [tuple(row) for row in sums] == [("MINUTES", "bonus", 90),
                                                 ("POINTS", "expiry", -5)]

@@ -1,0 +1,96 @@
+"""Cost independent of history: a redemption on an account with a long past against one on a
+new account, warm (the aggregate in the writer's memory) and cold (loaded from its latest
+snapshot and the events after it).
+
+    python -m bench.history [--backend postgres|sqlite] [--history 100000] [--samples 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from uuid import UUID
+
+from api.bootstrap import Linli
+from bench.common import ADMIN, machine, open_bench, percentile, scratch_database
+from ledger.actor import Actor, Role
+from ledger.commands import points, registry
+
+
+def _history(linli: Linli, member: UUID, merchant: UUID, events: int) -> None:
+    """`events` postings on the member's points account: awards, then redemptions."""
+    till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)
+    now = datetime.now(UTC)
+    awards = events // 2
+    for start in range(0, events, 1_000):
+        futures = []
+        for i in range(start, min(events, start + 1_000)):
+            command = (points.award(member, "GIFT", quantity=2, minutes=None, occurred_at=None,
+                                    note="", now=now, by=ADMIN) if i < awards
+                       else points.redeem(merchant, member, 1, "bench", till, now=now))
+            futures.append(linli.writer.submit(command))
+        for future in futures:
+            future.result(timeout=600)
+
+
+def _p50_ms(linli: Linli, member: UUID, merchant: UUID, samples: int, cold: bool) -> float:
+    till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)
+    took = []
+    for _ in range(samples):
+        if cold:
+            linli.writer._cache.clear()  # noqa: SLF001 - a cold start, on purpose
+        started = time.perf_counter()
+        linli.writer.execute(points.redeem(merchant, member, 1, "bench", till,
+                                           now=datetime.now(UTC)))
+        took.append(time.perf_counter() - started)
+    return percentile(took, 0.5) * 1000
+
+
+def run(backend: str, history: int, samples: int) -> None:
+    with scratch_database(backend) as url:
+        linli = open_bench(url)
+        try:
+            community = linli.writer.execute(registry.register_community("bench", ADMIN)).id
+            linli.writer.execute(registry.put_rule(
+                community, "GIFT", name="gift", points=1, unit="each", daily_cap=None,
+                monthly_cap=None, requires_approval=False, by=ADMIN))
+            merchant = linli.writer.execute(registry.register_merchant(community, "shop",
+                                                                       ADMIN)).id
+            old, new = (linli.writer.execute(registry.register_member(
+                community, name, None, None, ADMIN)).id for name in ("old", "new"))
+            started = time.perf_counter()
+            _history(linli, old, merchant, history + 4 * samples)
+            built = time.perf_counter() - started
+            for member in (new,):
+                linli.writer.execute(points.award(member, "GIFT", quantity=4 * samples,
+                                                  minutes=None, occurred_at=None, note="",
+                                                  now=datetime.now(UTC), by=ADMIN))
+            linli.projections.stop()  # measure the command alone
+            print(f"{backend}: built a history of {history:,} postings in {built:.0f} s")
+            for cold in (False, True):
+                # interleave, so both see the same machine
+                old_ms, new_ms = [], []
+                for _ in range(3):
+                    old_ms.append(_p50_ms(linli, old, merchant, samples // 3, cold))
+                    new_ms.append(_p50_ms(linli, new, merchant, samples // 3, cold))
+                o, n = sorted(old_ms)[1], sorted(new_ms)[1]
+                print(f"{backend} {'cold' if cold else 'warm'}: redemption p50 {o:.2f} ms on "
+                      f"the account with history, {n:.2f} ms on a new one, ratio {o / n:.2f}")
+        finally:
+            linli.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--history", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    print(f"# history on {machine()}")
+    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+        run(backend, args.history, args.samples)
+
+
+if __name__ == "__main__":
+    main()

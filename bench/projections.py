@@ -1,0 +1,97 @@
+"""Projections keep up: the lag between a commit and its arrival in every view, under a steady
+stream of redemptions; and the rate of a full rebuild.
+
+    python -m bench.projections [--backend postgres|sqlite] [--rate 500] [--seconds 10]
+                                [--rebuild-events 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from datetime import UTC, datetime
+
+from bench.common import machine, open_bench, percentile, populate, scratch_database
+from ledger.actor import Actor, Role
+from ledger.commands import points
+
+
+def run(backend: str, rate: float, seconds: float, rebuild_events: int) -> None:
+    with scratch_database(backend) as url:
+        linli = open_bench(url)
+        try:
+            _, merchant, members = populate(linli, members=2_000, points_each=1_000)
+            linli.read_your_writes()
+            till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)  # type: ignore[arg-type]
+            committed: dict[int, float] = {}
+            lags: list[float] = []
+            done = threading.Event()
+            wake = linli.writer.on_commit
+
+            def on_commit(position: int) -> None:
+                committed[position] = time.perf_counter()
+                if wake is not None:
+                    wake(position)
+
+            def sample() -> None:
+                while not done.is_set() or committed:
+                    applied = linli.projections.position
+                    now = time.perf_counter()
+                    for position in [p for p in list(committed) if p <= applied]:
+                        lags.append(now - committed.pop(position))
+                    time.sleep(0.002)
+
+            linli.writer.on_commit = on_commit
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            started = time.perf_counter()
+            sent = 0
+            futures = []
+            while (elapsed := time.perf_counter() - started) < seconds:
+                while sent < elapsed * rate:
+                    futures.append(linli.writer.submit(points.redeem(
+                        merchant, members[sent % len(members)], 1, "bench", till,  # type: ignore[arg-type]
+                        now=datetime.now(UTC))))
+                    sent += 1
+                time.sleep(0.001)
+            for future in futures:
+                future.result(timeout=600)
+            achieved = sent / (time.perf_counter() - started)
+            done.set()
+            sampler.join(timeout=120)
+            print(f"{backend}: {achieved:,.0f} redemptions/s offered {rate:,.0f}; projection lag "
+                  f"p50 {percentile(lags, 0.5) * 1000:.0f} ms, p99 "
+                  f"{percentile(lags, 0.99) * 1000:.0f} ms over {len(lags)} commits")
+
+            extra = rebuild_events - linli.writer.last_position
+            for start in range(0, max(0, extra) // 3, 1_000):  # 3 events per redemption
+                batch = [linli.writer.submit(points.redeem(
+                    merchant, members[i % len(members)], 1, "bench", till,  # type: ignore[arg-type]
+                    now=datetime.now(UTC))) for i in range(start, start + 1_000)]
+                for future in batch:
+                    future.result(timeout=600)
+            linli.projections.stop()
+            started = time.perf_counter()
+            replayed = linli.projections.rebuild()
+            took = time.perf_counter() - started
+            print(f"{backend}: rebuilt every view from {replayed:,} events in {took:.1f} s, "
+                  f"{replayed / took:,.0f} events/s")
+        finally:
+            linli.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rebuild-events", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"# projections on {machine()}")
+    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+        run(backend, args.rate, args.seconds, args.rebuild_events)
+
+
+if __name__ == "__main__":
+    main()
