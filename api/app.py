@@ -12,6 +12,7 @@ from api.bootstrap import Linli, open_linli
 from api.limits import BodySizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import (
+    audit,
     awards,
     health,
     holds,
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                   lifespan=lifespan)
     errors.install(app)
     for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
-                   leaderboards, households, reports):
+                   leaderboards, households, reports, audit):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

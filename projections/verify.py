@@ -20,7 +20,7 @@ from ledger.application import LedgerApp
 from ledger.domain.accounts import Account
 from ledger.domain.assets import PostingKind
 from projections.chain_check import ChainChecker, Problem
-from projections.tables import balances, passbook_lines
+from projections.tables import balances, passbook_lines, tracking
 from projections.views import OPENED, POSTED
 
 BATCH = 5_000
@@ -52,12 +52,32 @@ class Report:
         self.problems.sort(key=lambda p: (p.position is None, p.position or 0))
 
 
+@dataclass
+class Replay:
+    """What the log says, up to the positions the views held when they were read."""
+
+    balances_through: int
+    passbook_through: int
+    balances: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    assets: dict[str, str] = field(default_factory=dict)
+    adjusted: set[str] = field(default_factory=set)
+    per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class ViewsSnapshot:
+    balances: dict[str, int]
+    passbooks: dict[str, int]
+    balances_through: int
+    passbook_through: int
+
+
 def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> Report:
     report = Report()
-    replayed: dict[str, int] = defaultdict(int)
-    assets: dict[str, str] = {}
-    adjusted: set[str] = set()
-    per_transaction: dict[str, int] = defaultdict(int)
+    views = _read_views(engine)  # first: the replay stops where the views were
+    replay = Replay(views.balances_through, views.passbook_through)
     chain = ChainChecker(report.add, app.mapper.to_domain_event)
     last = app.recorder.max_notification_id() or 0
     position = 0
@@ -69,7 +89,7 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> 
             report.events_checked += 1
             chain.check(notification)
             if notification.topic in (OPENED, POSTED):
-                _replay(app, notification, report, replayed, assets, adjusted, per_transaction)
+                _replay(app, notification, report, replay)
         position = batch[-1].id
         if progress is not None:
             progress(position, max(last, position))
@@ -77,16 +97,15 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> 
     report.checkpoints = chain.checkpoints
     report.unsealed_events = chain.unsealed
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
-    for transaction, total in per_transaction.items():
+    for transaction, total in replay.per_transaction.items():
         if total != 0:
             report.add(f"transaction {transaction}: postings sum to {total}, not 0")
-    _compare_views(engine, report, replayed, assets, adjusted)
+    _compare_views(views, report, replay)
     report.sort()
     return report
 
 
-def _replay(app: LedgerApp, notification: Any, report: Report, replayed: dict[str, int],
-            assets: dict[str, str], adjusted: set[str], per_transaction: dict[str, int]) -> None:
+def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
     try:
         event: Any = app.mapper.to_domain_event(notification)
     except Exception as error:
@@ -95,47 +114,61 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replayed: dict[st
         return
     account = str(event.originator_id)
     if isinstance(event, Account.Opened):  # type: ignore[attr-defined]
-        assets[account] = event.asset
+        replay.assets[account] = event.asset
         return
-    replayed[account] += event.amount
-    if replayed[account] != event.balance_after:
+    replay.running[account] += event.amount
+    if replay.running[account] != event.balance_after:
         report.add(Problem(f"account {account} says balance_after {event.balance_after}, "
-                           f"the replay gives {replayed[account]}", notification.id, account,
-                           notification.originator_version))
+                           f"the replay gives {replay.running[account]}", notification.id,
+                           account, notification.originator_version))
     if event.kind == PostingKind.ADJUSTMENT:
-        adjusted.add(account)
+        replay.adjusted.add(account)
+    in_balances = notification.id <= replay.balances_through
+    if in_balances:
+        replay.balances[account] += event.amount
+    if notification.id <= replay.passbook_through:
+        replay.passbooks[account] += event.amount
     if event.counter_account.startswith("community:"):
-        replayed[event.counter_account] -= event.amount
-        assets[event.counter_account] = event.counter_account.split(":")[2]
+        if in_balances:
+            replay.balances[event.counter_account] -= event.amount
+        replay.assets[event.counter_account] = event.counter_account.split(":")[2]
     else:
-        per_transaction[str(event.transaction_id)] += event.amount
+        replay.per_transaction[str(event.transaction_id)] += event.amount
 
 
-def _compare_views(engine: Engine, report: Report, replayed: dict[str, int],
-                   assets: dict[str, str], adjusted: set[str]) -> None:
-    with engine.connect() as conn:
-        stored = {row.account_id: row for row in conn.execute(
-            select(balances.c.account_id, balances.c.owner_kind, balances.c.balance))}
+def _read_views(engine: Engine) -> ViewsSnapshot:
+    """Balances, passbook sums and the positions they hold, from one consistent snapshot."""
+    options = ({"isolation_level": "REPEATABLE READ"}
+               if engine.dialect.name == "postgresql" else {})
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        positions = dict(conn.execute(select(tracking.c.name, tracking.c.position)).all())
+        stored = dict(conn.execute(select(balances.c.account_id, balances.c.balance)).all())
         passbook_sums = dict(conn.execute(
             select(passbook_lines.c.account_id, func.sum(passbook_lines.c.amount))
             .group_by(passbook_lines.c.account_id)).all())
+    return ViewsSnapshot({k: int(v) for k, v in stored.items()},
+                         {k: int(v or 0) for k, v in passbook_sums.items()},
+                         int(positions.get("balances", 0)), int(positions.get("passbook", 0)))
+
+
+def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None:
     totals: dict[str, int] = defaultdict(int)
-    for account, asset in assets.items():
+    for account, asset in replay.assets.items():
         report.accounts_checked += 1
-        expected = replayed.get(account, 0)
-        row = stored.get(account)
-        actual = row.balance if row is not None else 0
+        expected = replay.balances.get(account, 0)
+        actual = views.balances.get(account, 0)
         totals[asset] += actual
         if actual != expected:
             report.add(f"account {account}: balance {actual}, the replay gives {expected}")
         if not account.startswith("community:"):
-            in_passbook = int(passbook_sums.get(account) or 0)
-            if in_passbook != expected:
+            in_passbook = views.passbooks.get(account, 0)
+            if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
-                           f"the replay gives {expected}")
-            if expected < 0 and account not in adjusted:
-                report.add(f"account {account}: balance {expected} is below zero")
-    for account in set(stored) - set(assets):
+                           f"the replay gives {replay.passbooks.get(account, 0)}")
+            if replay.running.get(account, 0) < 0 and account not in replay.adjusted:
+                report.add(f"account {account}: balance {replay.running[account]} is "
+                           "below zero")
+    for account in set(views.balances) - set(replay.assets):
         report.add(f"account {account} is in the balances view but not in the event store")
     for asset, total in totals.items():
         if total != 0:
