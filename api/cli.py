@@ -92,6 +92,11 @@ def verify() -> None:
         raise typer.Exit(1)
 
 
+from api import cli_audit  # noqa: E402  (its commands join `cli`)
+
+cli_audit.register(cli)
+
+
 def main() -> None:
     try:
         cli()
