@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import AwareDatetime
 
 from api.auth import require_role
 from api.deps import ActorDep, LinliDep, PageLimit
@@ -15,6 +20,13 @@ from api.schemas_audit import EventOut, EventsOut, ProblemOut, VerifyOut
 from ledger.actor import Actor, Role
 from ledger.limits import PAGE_DEFAULT
 from projections.feed import read_events
+from projections.journal import (
+    LEDGER_COLUMNS,
+    ledger_rows,
+    read_books,
+    write_beancount,
+    write_hledger,
+)
 from projections.verify import verify
 
 router = APIRouter(tags=["audit"])
@@ -54,3 +66,40 @@ def get_verify(actor: ActorDep, linli: LinliDep) -> VerifyOut:
         unsealed_events=report.unsealed_events,
         problems=[ProblemOut(**asdict(p), message=str(p)) for p in report.problems],
     )
+
+
+@router.get("/v1/exports/journal", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}}})
+def get_journal(
+    actor: ActorDep,
+    linli: LinliDep,
+    format: Literal["beancount", "hledger"] = "beancount",
+    start: Annotated[date | None, Query(alias="from", description="First day (UTC)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Day no longer included")] = None,
+) -> PlainTextResponse:
+    """The ledger as a plain-text journal, from the event store (see `linli export`)."""
+    require_whole_ledger(actor)
+    books, transactions = read_books(linli.app)
+    out = io.StringIO()
+    write = write_beancount if format == "beancount" else write_hledger
+    write(out, books, transactions, start, end)
+    return PlainTextResponse(out.getvalue(), headers={
+        "Content-Disposition": f'attachment; filename="linli.{format}"'})
+
+
+@router.get("/v1/exports/ledger", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def get_ledger_csv(
+    actor: ActorDep,
+    linli: LinliDep,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+) -> Response:
+    """Every posting recorded in [from, to) as CSV, from the event store."""
+    require_whole_ledger(actor)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LEDGER_COLUMNS)
+    writer.writerows(ledger_rows(linli.app, start, end))
+    return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})

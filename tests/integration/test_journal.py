@@ -133,3 +133,23 @@ class TestReplay:
         assert replayed[(world.member_id, "POINTS")] == as_of["points"] == 25
         assert replayed[(world.member_id, "MINUTES")] == as_of["minutes"] == 90
         assert now["points"] == 12
+
+
+class TestOverHttp:
+    def test_an_auditor_downloads_the_journal_and_the_ledger(self, world, linli, client,
+                                                            tmp_path):
+        auditor = world.token(role="auditor")
+        journal = client.get("/v1/exports/journal", headers=auditor)
+        ledger = client.get("/v1/exports/ledger", headers=auditor,
+                            params={"from": "2000-01-01T00:00:00Z"})
+
+        assert journal.status_code == 200 and ledger.status_code == 200
+        path = tmp_path / "http.beancount"
+        path.write_text(journal.text, encoding="utf-8")
+        assert beancount_balances(path) == linli_balances(linli)
+        assert ledger.headers["content-type"].startswith("text/csv")
+        assert len(list(csv.DictReader(io.StringIO(ledger.text)))) == 8  # redemptions: 2 legs
+
+    def test_a_community_auditor_may_not(self, world, client):
+        response = client.get("/v1/exports/journal", headers=world.auditor)
+        assert response.status_code == 403
