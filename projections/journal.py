@@ -147,7 +147,7 @@ def write_hledger(out: TextIO, books: dict[str, Book], transactions: list[Transa
     out.write("; Linli ledger, exported from the event store\n")
     names = {account: beancount_account(book) for account, book in books.items()}
     for asset in sorted({b.asset for b in books.values()}):
-        out.write(f"commodity 1 {asset}\n")
+        out.write(f"commodity 1. {asset}\n")
     carried: dict[str, int] = defaultdict(int)
     body: list[str] = []
     for transaction in transactions:

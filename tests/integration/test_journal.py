@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -153,3 +155,28 @@ class TestOverHttp:
     def test_a_community_auditor_may_not(self, world, client):
         response = client.get("/v1/exports/journal", headers=world.auditor)
         assert response.status_code == 403
+
+
+@pytest.mark.skipif(shutil.which("hledger") is None, reason="hledger is not installed (apt)")
+class TestHledger:
+    def test_hledger_reads_the_same_balance_for_every_account(self, world, linli,
+                                                              database_url, tmp_path):
+        path = tmp_path / "linli.journal"
+        assert run(database_url, "export", "journal", "--format", "hledger", "-o",
+                   str(path)).returncode == 0
+
+        report = subprocess.run(["hledger", "-f", str(path), "balance", "--flat", "--empty",
+                                 "-O", "csv"], capture_output=True, text=True, check=True)
+
+        found: dict[str, int] = {}
+        for row in list(csv.reader(io.StringIO(report.stdout)))[1:]:
+            account, amount = row
+            if account == "total" or not amount or amount == "0":
+                continue
+            number, asset = amount.split()
+            parts = account.split(":")
+            key = (parts[2].removeprefix("A-") if parts[0] == "Assets" else
+                   f"community:{parts[2].removeprefix('C-')}:{parts[3]}:{parts[4].lower()}")
+            assert asset in key or parts[0] == "Assets"
+            found[key] = int(number)
+        assert found == linli_balances(linli)
