@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -248,3 +249,19 @@ class TestTamperingIsCaught:
 
         assert problem["position"] == forged
         assert problem["stream_id"] == str(rows.stream(model))
+
+
+class TestTheReadmeQuery:
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_recomputes_every_hash_in_plain_sql(self, sealed, linli):
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        query = readme.split("## Audit", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+        with linli.engine.connect() as conn:
+            checked = conn.exec_driver_sql(query).all()
+
+        assert len(checked) == len(Rows(linli).all())
+        assert all(row.hash_ok for row in checked)
+
+        Rows(linli).update(postings(Rows(linli))[0], topic="forged:Topic")
+        with linli.engine.connect() as conn:
+            assert not all(row.hash_ok for row in conn.exec_driver_sql(query))
