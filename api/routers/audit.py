@@ -48,10 +48,12 @@ def get_events(
     after: Annotated[int, Query(ge=0, le=2**62, description="A log position")] = 0,
     limit: PageLimit = PAGE_DEFAULT,
 ) -> EventsOut:
-    require_whole_ledger(actor)
-    items = read_events(linli.app, after, limit)
+    """Stored events in log order with their hashes. An auditor scoped to a community gets
+    only that community's streams (README, Audit); poll with `next_after`."""
+    require_role(actor, Role.AUDITOR)
+    items, next_after = read_events(linli.app, after, limit, actor.community_id)
     return EventsOut(items=[EventOut.model_validate(asdict(i)) for i in items],
-                     next_after=items[-1].position if items else after)
+                     next_after=next_after)
 
 
 @router.get("/v1/audit/verify", response_model=VerifyOut)

@@ -161,15 +161,38 @@ class TestTheEventsFeed:
             assert state[:4] == b"LCH1"
             assert state[36:68] == expected
 
-    @pytest.mark.parametrize("grant", [{"role": "staff"}, {"role": "auditor", "scoped": True},
-                                       {"role": "member"}])
-    def test_is_refused_to_all_but_unscoped_auditors_and_admins(self, world, grant):
-        role = grant["role"]
-        token = {"staff": world.staff, "member": world.member, "auditor": world.auditor}[role]
+    def test_a_community_auditor_sees_only_its_community(self, sealed, client):
+        other = make_world(client, "湖滨社区")
+        other.award(9)
+        items: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = ok(client.get("/v1/events", headers=sealed.auditor,
+                                 params={"after": after, "limit": 5}))
+            items += page["items"]
+            if page["next_after"] == after:
+                break
+            after = page["next_after"]
+
+        streams = {i["stream_id"] for i in items}
+        assert {sealed.community_id, sealed.member_id, sealed.merchant_id} <= streams
+        assert not {other.community_id, other.member_id, other.merchant_id} & streams
+        community_ids = {i["data"].get("community_id") for i in items} - {None}
+        assert community_ids == {sealed.community_id}
+        assert any(i["type"] == "Account.Posted" for i in items)
+
+    @pytest.mark.parametrize("role", ["staff", "member", "merchant"])
+    def test_is_refused_to_other_roles(self, world, role):
+        token = {"staff": world.staff, "member": world.member, "merchant": world.merchant}[role]
         for path in ("/v1/events", "/v1/audit/verify"):
             response = world.client.get(path, headers=token)
             assert response.status_code == 403, response.text
             assert response.json()["type"].endswith("/forbidden")
+
+    def test_verify_needs_an_auditor_of_the_whole_ledger(self, world):
+        response = world.client.get("/v1/audit/verify", headers=world.auditor)
+        assert response.status_code == 403
+        assert "every community" in response.json()["detail"]
 
 
 class TestTamperingIsCaught:
