@@ -14,6 +14,7 @@ from api.ratelimit import RateLimiter
 from api.routers import (
     audit,
     awards,
+    certificates,
     health,
     holds,
     households,
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                   lifespan=lifespan)
     errors.install(app)
     for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
-                   leaderboards, households, reports, audit):
+                   leaderboards, households, reports, audit, certificates):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app
