@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from ledger.chain import GENESIS, event_hash, split
+from ledger.chain import GENESIS, HEADER_BYTES, MAGIC, event_hash
 from ledger.domain.audit import GENESIS_HEX, log_hash
 from ledger.sealer import SEALED
 
@@ -30,10 +30,6 @@ class Problem:
                 f"version {self.version}): {self.problem}")
 
 
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
 class ChainChecker:
     """Fed every stored event in log order; reports each break of a chain or a checkpoint."""
 
@@ -42,41 +38,46 @@ class ChainChecker:
         self.report = report
         self.decode = decode
         self.heads: dict[UUID, tuple[int, bytes]] = {}
-        self.pending: list[tuple[int, bytes, str, int]] = []  # not yet sealed
+        self.pending: list[tuple[int, bytes, UUID, int]] = []  # not yet sealed
         self.sealed_through = 0
         self.sealed_hash = GENESIS_HEX
         self.checkpoints = 0
 
     def check(self, notification: Any) -> None:
-        stream = _uuid(notification.originator_id)
+        stream = notification.originator_id
+        if not isinstance(stream, UUID):
+            stream = UUID(str(stream))
         version = notification.originator_version
-        position = notification.id
-
-        def problem(what: str) -> None:
-            self.report(Problem(what, position, str(stream), version))
-
-        header, payload = split(notification.state)
-        stored_hash = header.hash if header else GENESIS
-        self.pending.append((position, stored_hash, str(stream), version))
-        if header is None:
-            problem("has no chain header: stored without a hash, or its header was altered")
-        elif event_hash(stream, version, notification.topic, header.prev_hash,
-                        payload) != header.hash:
-            problem("its hash does not match its content: the state, topic, stream or "
-                    "version was edited")
+        state = notification.state
+        if state[:4] == MAGIC and len(state) >= HEADER_BYTES:
+            prev_hash, stored_hash = state[4:36], state[36:68]
+            if event_hash(stream, version, notification.topic, prev_hash,
+                          state[HEADER_BYTES:]) != stored_hash:
+                self._problem(notification, "its hash does not match its content: the state, "
+                              "topic, stream or version was edited")
+        else:
+            prev_hash = stored_hash = None
+            self._problem(notification, "has no chain header: stored without a hash, or its "
+                          "header was altered")
+        self.pending.append((notification.id, stored_hash or GENESIS, stream, version))
         last_version, last_hash = self.heads.get(stream, (0, GENESIS))
         if version != last_version + 1:
             if last_version == 0:
-                problem(f"the stream starts at version {version}: earlier events are missing")
+                self._problem(notification, f"the stream starts at version {version}: "
+                              "earlier events are missing")
             else:
-                problem(f"follows version {last_version} of its stream: events are missing "
-                        "or out of order")
-        elif header is not None and header.prev_hash != last_hash:
-            problem(f"prev_hash does not match the hash of version {last_version}: "
-                    "the previous event was edited or replaced")
-        self.heads[stream] = (version, stored_hash)
-        if notification.topic == SEALED and header is not None:
+                self._problem(notification, f"follows version {last_version} of its stream: "
+                              "events are missing or out of order")
+        elif prev_hash is not None and prev_hash != last_hash:
+            self._problem(notification, f"prev_hash does not match the hash of version "
+                          f"{last_version}: the previous event was edited or replaced")
+        self.heads[stream] = (version, stored_hash or GENESIS)
+        if notification.topic == SEALED and stored_hash is not None:
             self._checkpoint(notification)
+
+    def _problem(self, notification: Any, what: str) -> None:
+        self.report(Problem(what, notification.id, str(notification.originator_id),
+                            notification.originator_version))
 
     def _checkpoint(self, notification: Any) -> None:
         try:
@@ -103,7 +104,7 @@ class ChainChecker:
         for position, _, stream, version in covered:
             if position in recorded_missing:
                 self.report(Problem(f"was inserted: {where} sealed no event here",
-                                    position, stream, version))
+                                    position, str(stream), version))
         actual = log_hash(self.sealed_hash, [(p, h) for p, h, _, _ in covered])
         if actual != sealed.log_hash and len(covered) == sealed.events and not (
                 recorded_missing & found):

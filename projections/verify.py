@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.domain.accounts import Account
+from ledger.chain import split
 from ledger.domain.assets import PostingKind
 from projections.chain_check import ChainChecker, Problem
 from projections.tables import balances, passbook_lines, tracking
@@ -105,35 +106,48 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> 
     return report
 
 
+def _fields(notification: Any) -> dict[str, Any]:
+    """The posting's plain fields straight from its JSON (the replay needs no domain object:
+    several times faster than the mapper on a million events)."""
+    _, payload = split(notification.state)
+    fields: dict[str, Any] = json.loads(payload)
+    return fields
+
+
 def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
     try:
-        event: Any = app.mapper.to_domain_event(notification)
+        event = _fields(notification)
+        account = str(notification.originator_id)
+        if notification.topic == OPENED:
+            replay.assets[account] = event["asset"]
+            return
+        amount, balance_after = int(event["amount"]), int(event["balance_after"])
+        kind, counter = str(event["kind"]), str(event["counter_account"])
+        transaction = event["transaction_id"]
+        transaction_id = str(transaction.get("_data_") if isinstance(transaction, dict)
+                             else transaction)
     except Exception as error:
-        report.add(Problem(f"cannot be read: {error}", notification.id,
+        report.add(Problem(f"cannot be read: {error!r}", notification.id,
                            str(notification.originator_id), notification.originator_version))
         return
-    account = str(event.originator_id)
-    if isinstance(event, Account.Opened):  # type: ignore[attr-defined]
-        replay.assets[account] = event.asset
-        return
-    replay.running[account] += event.amount
-    if replay.running[account] != event.balance_after:
-        report.add(Problem(f"account {account} says balance_after {event.balance_after}, "
+    replay.running[account] += amount
+    if replay.running[account] != balance_after:
+        report.add(Problem(f"account {account} says balance_after {balance_after}, "
                            f"the replay gives {replay.running[account]}", notification.id,
                            account, notification.originator_version))
-    if event.kind == PostingKind.ADJUSTMENT:
+    if kind == PostingKind.ADJUSTMENT:
         replay.adjusted.add(account)
     in_balances = notification.id <= replay.balances_through
     if in_balances:
-        replay.balances[account] += event.amount
+        replay.balances[account] += amount
     if notification.id <= replay.passbook_through:
-        replay.passbooks[account] += event.amount
-    if event.counter_account.startswith("community:"):
+        replay.passbooks[account] += amount
+    if counter.startswith("community:"):
         if in_balances:
-            replay.balances[event.counter_account] -= event.amount
-        replay.assets[event.counter_account] = event.counter_account.split(":")[2]
+            replay.balances[counter] -= amount
+        replay.assets[counter] = counter.split(":")[2]
     else:
-        replay.per_transaction[str(event.transaction_id)] += event.amount
+        replay.per_transaction[transaction_id] += amount
 
 
 def _read_views(engine: Engine) -> ViewsSnapshot:
