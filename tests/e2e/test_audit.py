@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from api.bootstrap import Linli
 from tests.helpers import World, make_world, ok
+from tests.integration.test_cli import run
 
 
 class Rows:
@@ -288,3 +289,19 @@ class TestTheReadmeQuery:
         Rows(linli).update(postings(Rows(linli))[0], topic="forged:Topic")
         with linli.engine.connect() as conn:
             assert not all(row.hash_ok for row in conn.exec_driver_sql(query))
+
+
+class TestTheCommand:
+    def test_verify_exits_1_naming_the_first_bad_event(self, sealed, linli, database_url):
+        assert run(database_url, "verify").returncode == 0
+        rows = Rows(linli)
+        target = postings(rows)[1]
+        rows.update(target, topic=target.topic + "X")
+
+        result = run(database_url, "verify")
+
+        assert result.returncode == 1
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"PROBLEM: event at position {target.notification_id} "
+                                f"(stream {rows.stream(target)}, version "
+                                f"{target.originator_version})")
