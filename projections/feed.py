@@ -48,7 +48,10 @@ class _StreamCommunities:
         with self.lock:
             if stream_id in self.known:
                 return self.known[stream_id]
-        first: Any = next(iter(self.app.events.get(stream_id, lte=1)), None)
+        try:
+            first: Any = next(iter(self.app.events.get(stream_id, lte=1)), None)
+        except Exception:  # an undecodable first event: the stream is shown to no community
+            first = None
         community = getattr(first, "community_id", None)
         if isinstance(first, Community.Registered):  # type: ignore[attr-defined]
             community = stream_id
@@ -106,8 +109,10 @@ def _uuid(value: Any) -> UUID:
 
 def _item(app: LedgerApp, notification: Any) -> FeedItem:
     header, _ = split(notification.state)
-    event: Any = app.mapper.to_domain_event(notification)
-    state = vars(event)
+    try:
+        state = dict(vars(app.mapper.to_domain_event(notification)))
+    except Exception as error:  # a damaged row is shown as it is: verify names what is wrong
+        state = {"undecodable": f"{type(error).__name__}: {error}"}
     recorded_at = state.get("timestamp")
     actor = ({"id": state["actor_id"], "role": state["actor_role"]}
              if "actor_id" in state else None)

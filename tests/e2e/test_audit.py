@@ -182,6 +182,19 @@ class TestTheEventsFeed:
         assert community_ids == {sealed.community_id}
         assert any(i["type"] == "Account.Posted" for i in items)
 
+    def test_shows_a_damaged_row_as_it_is(self, sealed, linli):
+        rows = Rows(linli)
+        target = postings(rows)[0]
+        rows.update(target, topic="ledger.domain.accounts:Account.Forged")
+
+        page = ok(sealed.client.get("/v1/events", headers=sealed.token(role="auditor"),
+                                    params={"after": target.notification_id - 1, "limit": 1}))
+
+        item = page["items"][0]
+        assert item["position"] == target.notification_id
+        assert item["type"] == "Account.Forged"
+        assert "undecodable" in item["data"]
+
     @pytest.mark.parametrize("role", ["staff", "member", "merchant"])
     def test_is_refused_to_other_roles(self, world, role):
         token = {"staff": world.staff, "member": world.member, "merchant": world.merchant}[role]
