@@ -12,7 +12,9 @@ from api.bootstrap import Linli, open_linli
 from api.limits import BodySizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import (
+    audit,
     awards,
+    certificates,
     health,
     holds,
     households,
@@ -60,7 +62,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                   lifespan=lifespan)
     errors.install(app)
     for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
-                   leaderboards, households, reports, timebank, service_requests):
+                   leaderboards, households, reports, timebank, service_requests, audit,
+                   certificates):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from ledger.application import LedgerApp, open_ledger
+from ledger.sealer import Sealer
 from ledger.settings import Settings
 from ledger.writer import Writer
 from projections.database import create_read_engine
@@ -32,8 +33,10 @@ class Linli:
     engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
     sweeper: Sweeper | None = None
+    sealer: Sealer | None = None
 
     def __post_init__(self) -> None:
+        self.sealer = Sealer(self.app, self.writer, self.settings.seal_interval_seconds)
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
         self.sweeper = Sweeper(self.writer, self.engine, lambda: self.clock(),
                                self.settings.sweep_interval_seconds)
@@ -44,8 +47,13 @@ class Linli:
         if self.settings.sweep_interval_seconds > 0:
             assert self.sweeper is not None
             self.sweeper.start()
+        if self.settings.seal_interval_seconds > 0:
+            assert self.sealer is not None
+            self.sealer.start()
 
     def stop(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
         self.writer.stop()

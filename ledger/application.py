@@ -5,7 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import EventStore, Mapper
 
+from ledger.chain import ChainedEventStore, ChainMapper
 from ledger.settings import Settings, event_store_env
 
 
@@ -14,6 +16,13 @@ class LedgerApp(Application[UUID]):
 
     name = "Linli"  # table names: linli_events, linli_snapshots
     is_snapshotting_enabled = True
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return ChainMapper(transcoder=self.construct_transcoder())
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """Every event stored is sealed onto its stream's hash chain (`ledger.chain`)."""
+        return ChainedEventStore(self.mapper, self.recorder)
 
 
 def open_ledger(settings: Settings) -> LedgerApp:

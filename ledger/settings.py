@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 10.0
     # How often unused holds and due points are expired (0: never, e.g. in tests that sweep).
     sweep_interval_seconds: float = 1.0
+    # How often the log is sealed with a checkpoint when it holds new events (0: never).
+    seal_interval_seconds: float = 5.0
     # Requests per second one token may make, and the burst it may save up.
     rate_limit_per_second: float = 20.0
     rate_limit_burst: int = 40

@@ -1,103 +1,189 @@
-"""Invariants checked against a replay of the event store (`linli verify`).
+"""`linli verify`: one pass over the event store that checks everything an auditor relies on.
 
-1. Per asset, all balances sum to zero.   2. No member or merchant below zero unless an
-adjustment put it there.   4. Every balance equals its passbook and a replay of the events.
-Each transaction's postings sum to zero.
+- Every event's hash, its link to the previous event of its stream, and every checkpoint
+  (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
+- Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no member or
+  merchant below zero unless an adjustment put it there; each transaction's postings sum to
+  zero; 4. every balance in the views equals its passbook and the replay.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.domain.accounts import Account
+from ledger.chain import split
 from ledger.domain.assets import PostingKind
-from projections.tables import balances, passbook_lines
+from projections.chain_check import ChainChecker, Problem
+from projections.tables import balances, passbook_lines, tracking
 from projections.views import OPENED, POSTED
 
 BATCH = 5_000
 MAX_PROBLEMS = 100
+
+Progress = Callable[[int, int], None]  # (position reached, last position)
 
 
 @dataclass
 class Report:
     events_checked: int = 0
     accounts_checked: int = 0
-    problems: list[str] = field(default_factory=list)
+    checkpoints: int = 0
+    unsealed_events: int = 0
+    sealed_through: int = 0
+    sealed_hash: str = ""
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, problem: str) -> None:
+    def add(self, problem: Problem | str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
+            self.problems.append(problem if isinstance(problem, Problem) else Problem(problem))
+
+    def sort(self) -> None:
+        """Problems about events first, in log order, so the first names the first bad one."""
+        self.problems.sort(key=lambda p: (p.position is None, p.position or 0))
 
 
-def verify(app: LedgerApp, engine: Engine) -> Report:
+@dataclass
+class Replay:
+    """What the log says, up to the positions the views held when they were read."""
+
+    balances_through: int
+    passbook_through: int
+    balances: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    assets: dict[str, str] = field(default_factory=dict)
+    adjusted: set[str] = field(default_factory=set)
+    per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class ViewsSnapshot:
+    balances: dict[str, int]
+    passbooks: dict[str, int]
+    balances_through: int
+    passbook_through: int
+
+
+def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> Report:
     report = Report()
-    replayed: dict[str, int] = defaultdict(int)
-    assets: dict[str, str] = {}
-    adjusted: set[str] = set()
-    per_transaction: dict[str, int] = defaultdict(int)
+    views = _read_views(engine)  # first: the replay stops where the views were
+    replay = Replay(views.balances_through, views.passbook_through)
+    chain = ChainChecker(report.add, app.mapper.to_domain_event)
+    last = app.recorder.max_notification_id() or 0
     position = 0
     while True:
-        batch = app.recorder.select_notifications(position, BATCH, topics=[OPENED, POSTED],
-                                                  inclusive_of_start=False)
+        batch = app.recorder.select_notifications(position, BATCH, inclusive_of_start=False)
         if not batch:
             break
         for notification in batch:
-            event: Any = app.mapper.to_domain_event(notification)
             report.events_checked += 1
-            account = str(event.originator_id)
-            if isinstance(event, Account.Opened):  # type: ignore[attr-defined]
-                assets[account] = event.asset
-                continue
-            replayed[account] += event.amount
-            if replayed[account] != event.balance_after:
-                report.add(f"event {notification.id}: account {account} says balance_after "
-                           f"{event.balance_after}, the replay gives {replayed[account]}")
-            if event.kind == PostingKind.ADJUSTMENT:
-                adjusted.add(account)
-            if event.counter_account.startswith("community:"):
-                replayed[event.counter_account] -= event.amount
-                assets[event.counter_account] = event.counter_account.split(":")[2]
-            else:
-                per_transaction[str(event.transaction_id)] += event.amount
+            chain.check(notification)
+            if notification.topic in (OPENED, POSTED):
+                _replay(app, notification, report, replay)
         position = batch[-1].id
+        if progress is not None:
+            progress(position, max(last, position))
 
-    for transaction, total in per_transaction.items():
+    report.checkpoints = chain.checkpoints
+    report.unsealed_events = chain.unsealed
+    report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
+    for transaction, total in replay.per_transaction.items():
         if total != 0:
             report.add(f"transaction {transaction}: postings sum to {total}, not 0")
-    with engine.connect() as conn:
-        stored = {row.account_id: row for row in conn.execute(
-            select(balances.c.account_id, balances.c.owner_kind, balances.c.balance))}
+    _compare_views(views, report, replay)
+    report.sort()
+    return report
+
+
+def _fields(notification: Any) -> dict[str, Any]:
+    """The posting's plain fields straight from its JSON (the replay needs no domain object:
+    several times faster than the mapper on a million events)."""
+    _, payload = split(notification.state)
+    fields: dict[str, Any] = json.loads(payload)
+    return fields
+
+
+def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
+    try:
+        event = _fields(notification)
+        account = str(notification.originator_id)
+        if notification.topic == OPENED:
+            replay.assets[account] = event["asset"]
+            return
+        amount, balance_after = int(event["amount"]), int(event["balance_after"])
+        kind, counter = str(event["kind"]), str(event["counter_account"])
+        transaction = event["transaction_id"]
+        transaction_id = str(transaction.get("_data_") if isinstance(transaction, dict)
+                             else transaction)
+    except Exception as error:
+        report.add(Problem(f"cannot be read: {error!r}", notification.id,
+                           str(notification.originator_id), notification.originator_version))
+        return
+    replay.running[account] += amount
+    if replay.running[account] != balance_after:
+        report.add(Problem(f"account {account} says balance_after {balance_after}, "
+                           f"the replay gives {replay.running[account]}", notification.id,
+                           account, notification.originator_version))
+    if kind == PostingKind.ADJUSTMENT:
+        replay.adjusted.add(account)
+    in_balances = notification.id <= replay.balances_through
+    if in_balances:
+        replay.balances[account] += amount
+    if notification.id <= replay.passbook_through:
+        replay.passbooks[account] += amount
+    if counter.startswith("community:"):
+        if in_balances:
+            replay.balances[counter] -= amount
+        replay.assets[counter] = counter.split(":")[2]
+    else:
+        replay.per_transaction[transaction_id] += amount
+
+
+def _read_views(engine: Engine) -> ViewsSnapshot:
+    """Balances, passbook sums and the positions they hold, from one consistent snapshot."""
+    options = ({"isolation_level": "REPEATABLE READ"}
+               if engine.dialect.name == "postgresql" else {})
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        positions = dict(conn.execute(select(tracking.c.name, tracking.c.position)).all())
+        stored = dict(conn.execute(select(balances.c.account_id, balances.c.balance)).all())
         passbook_sums = dict(conn.execute(
             select(passbook_lines.c.account_id, func.sum(passbook_lines.c.amount))
             .group_by(passbook_lines.c.account_id)).all())
+    return ViewsSnapshot({k: int(v) for k, v in stored.items()},
+                         {k: int(v or 0) for k, v in passbook_sums.items()},
+                         int(positions.get("balances", 0)), int(positions.get("passbook", 0)))
+
+
+def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None:
     totals: dict[str, int] = defaultdict(int)
-    for account, asset in assets.items():
+    for account, asset in replay.assets.items():
         report.accounts_checked += 1
-        expected = replayed.get(account, 0)
-        row = stored.get(account)
-        actual = row.balance if row is not None else 0
+        expected = replay.balances.get(account, 0)
+        actual = views.balances.get(account, 0)
         totals[asset] += actual
         if actual != expected:
             report.add(f"account {account}: balance {actual}, the replay gives {expected}")
         if not account.startswith("community:"):
-            in_passbook = int(passbook_sums.get(account) or 0)
-            if in_passbook != expected:
+            in_passbook = views.passbooks.get(account, 0)
+            if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
-                           f"the replay gives {expected}")
-            if expected < 0 and account not in adjusted:
-                report.add(f"account {account}: balance {expected} is below zero")
-    for account in set(stored) - set(assets):
+                           f"the replay gives {replay.passbooks.get(account, 0)}")
+            if replay.running.get(account, 0) < 0 and account not in replay.adjusted:
+                report.add(f"account {account}: balance {replay.running[account]} is "
+                           "below zero")
+    for account in set(views.balances) - set(replay.assets):
         report.add(f"account {account} is in the balances view but not in the event store")
     for asset, total in totals.items():
         if total != 0:
             report.add(f"{asset}: balances sum to {total}, not 0")
-    return report

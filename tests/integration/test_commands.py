@@ -682,11 +682,6 @@ def tamper(linli: Linli, aggregate_id: UUID, version: int, old: bytes, new: byte
 
 
 class TestAuditTrail:
-    @pytest.mark.xfail(strict=True, reason=(
-        "Issue 6 (invariant 6, not built yet): verify only replays Account postings against "
-        "the views; events carry no hash link to the previous event of their stream, so an "
-        "edit that keeps the amounts (who did it, why, any Award or Rule event) "
-        "is not found"))
     def test_verify_finds_an_edited_event(self, town):
         member_id = funded(town, 10)
         honest = replace(town, auditor=Actor("auditor-honest", Role.AUDITOR,

@@ -1,0 +1,198 @@
+"""The books straight from the event store (not the views): balances as of an instant
+(`linli replay --until`) and the ledger as a plain-text journal (`linli export journal`).
+
+Every `Account.Posted` is one leg of a transaction. A posting whose counter account is a
+community's system account (`community:<id>:POINTS:issued`, …) gets its opposite leg there;
+otherwise the other leg is the counter account's own posting with the same transaction id.
+Times are the instants the events were recorded (what the passbook and `as_of` use).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TextIO
+
+from ledger.application import LedgerApp
+from projections.views import OPENED, POSTED
+
+BATCH = 5_000
+
+
+@dataclass
+class Book:
+    """An account: a member's or merchant's, or a community's system account."""
+
+    account_id: str
+    asset: str
+    owner_kind: str
+    owner_id: str
+    community_id: str
+    balance: int = 0
+
+
+@dataclass
+class Transaction:
+    transaction_id: str
+    at: datetime
+    kind: str
+    description: str
+    postings: list[tuple[str, int]] = field(default_factory=list)  # (account id, amount)
+
+
+def _events(app: LedgerApp) -> Iterator[tuple[int, Any]]:
+    position = 0
+    while True:
+        batch = app.recorder.select_notifications(position, BATCH, topics=[OPENED, POSTED],
+                                                  inclusive_of_start=False)
+        if not batch:
+            return
+        for notification in batch:
+            yield notification.id, app.mapper.to_domain_event(notification)
+        position = batch[-1].id
+
+
+def _system_book(account: str) -> Book:
+    _, community_id, asset, purpose = account.split(":", 3)
+    return Book(account, asset, "system", purpose, community_id)
+
+
+def read_books(app: LedgerApp, until: datetime | None = None
+               ) -> tuple[dict[str, Book], list[Transaction]]:
+    """Every account with its balance as of `until` (all events if None), and the
+    transactions recorded by then, in log order."""
+    books: dict[str, Book] = {}
+    transactions: dict[str, Transaction] = {}
+    for _, event in _events(app):
+        if until is not None and event.timestamp > until:
+            continue
+        account = str(event.originator_id)
+        if not hasattr(event, "amount"):  # Opened
+            books[account] = Book(account, event.asset, event.owner_kind, str(event.owner_id),
+                                  str(event.community_id))
+            continue
+        books[account].balance += event.amount
+        transaction = transactions.get(str(event.transaction_id))
+        if transaction is None:
+            transaction = Transaction(str(event.transaction_id), event.timestamp, event.kind,
+                                      event.description)
+            transactions[transaction.transaction_id] = transaction
+        transaction.postings.append((account, event.amount))
+        counter = event.counter_account
+        if counter.startswith("community:"):
+            book = books.get(counter) or books.setdefault(counter, _system_book(counter))
+            book.balance -= event.amount
+            transaction.postings.append((counter, -event.amount))
+    return books, list(transactions.values())
+
+
+# --- beancount -----------------------------------------------------------------------------
+def beancount_account(book: Book) -> str:
+    """An account name beancount accepts: members' and merchants' under Assets, a
+    community's system accounts under Equity (names keep the Linli ids)."""
+    if book.owner_kind == "system":
+        purpose = re.sub(r"[^A-Za-z0-9]+", "-", book.owner_id).strip("-").capitalize()
+        return f"Equity:Community:C-{book.community_id}:{book.asset}:{purpose}"
+    return f"Assets:{book.owner_kind.capitalize()}:A-{book.account_id}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def write_beancount(out: TextIO, books: dict[str, Book], transactions: list[Transaction],
+                    start: date | None = None, end: date | None = None) -> None:
+    """The journal of transactions dated in [start, end) (UTC dates); with `start`, one
+    transaction first brings every balance forward (it sums to zero, as all balances do)."""
+    out.write(";; Linli ledger, exported from the event store. POINTS and MINUTES are\n"
+              ";; separate commodities; amounts are integers.\n")
+    for asset in sorted({b.asset for b in books.values()}):
+        out.write(f"1970-01-01 commodity {asset}\n")
+    opened = min((t.at.astimezone(UTC).date() for t in transactions), default=date(1970, 1, 1))
+    opened = min(opened, start) if start else opened
+    names = {account: beancount_account(book) for account, book in books.items()}
+    for account, book in sorted(books.items(), key=lambda item: names[item[0]]):
+        out.write(f"{opened.isoformat()} open {names[account]} {book.asset}\n"
+                  f"  owner: {_quote(book.owner_kind + ':' + book.owner_id)}\n")
+    carried: dict[str, int] = defaultdict(int)
+    lines: list[Transaction] = []
+    for transaction in transactions:
+        day = transaction.at.astimezone(UTC).date()
+        if start is not None and day < start:
+            for account, amount in transaction.postings:
+                carried[account] += amount
+        elif end is None or day < end:
+            lines.append(transaction)
+    if start is not None:
+        out.write(f'\n{start.isoformat()} * "balances brought forward"\n')
+        for account, amount in sorted(carried.items(), key=lambda item: names[item[0]]):
+            if amount:
+                out.write(f"  {names[account]}  {amount} {books[account].asset}\n")
+    for transaction in lines:
+        dated = transaction.at.astimezone(UTC).date().isoformat()
+        out.write(f"\n{dated} * {_quote(transaction.kind)} {_quote(transaction.description)}\n"
+                  f"  transaction: {_quote(transaction.transaction_id)}\n"
+                  f"  recorded_at: {_quote(transaction.at.isoformat())}\n")
+        for account, amount in transaction.postings:
+            out.write(f"  {names[account]}  {amount} {books[account].asset}\n")
+
+
+# --- hledger -------------------------------------------------------------------------------
+def write_hledger(out: TextIO, books: dict[str, Book], transactions: list[Transaction],
+                  start: date | None = None, end: date | None = None) -> None:
+    """The same journal in hledger's (and ledger's) format."""
+    out.write("; Linli ledger, exported from the event store\n")
+    names = {account: beancount_account(book) for account, book in books.items()}
+    for asset in sorted({b.asset for b in books.values()}):
+        out.write(f"commodity 1. {asset}\n")
+    carried: dict[str, int] = defaultdict(int)
+    body: list[str] = []
+    for transaction in transactions:
+        day = transaction.at.astimezone(UTC).date()
+        if start is not None and day < start:
+            for account, amount in transaction.postings:
+                carried[account] += amount
+            continue
+        if end is not None and day >= end:
+            continue
+        body.append(f"\n{day.isoformat()} * {transaction.kind} | {transaction.description}"
+                    f"  ; transaction:{transaction.transaction_id}\n")
+        for account, amount in transaction.postings:
+            body.append(f"    {names[account]}  {amount} {books[account].asset}\n")
+    if start is not None and any(carried.values()):
+        out.write(f"\n{start.isoformat()} * balances brought forward\n")
+        for account, amount in sorted(carried.items(), key=lambda item: names[item[0]]):
+            if amount:
+                out.write(f"    {names[account]}  {amount} {books[account].asset}\n")
+    out.writelines(body)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+LEDGER_COLUMNS = ["position", "recorded_at", "transaction_id", "account_id", "owner_kind",
+                  "owner_id", "community_id", "asset", "kind", "amount", "balance_after",
+                  "counter_account", "reference", "description", "actor_id", "actor_role"]
+
+
+def ledger_rows(app: LedgerApp, start: datetime | None = None, end: datetime | None = None,
+                account_ids: set[str] | None = None) -> Iterator[list[Any]]:
+    """Every posting recorded in [start, end), in log order (of `account_ids` if given)."""
+    books: dict[str, Book] = {}
+    for position, event in _events(app):
+        account = str(event.originator_id)
+        if not hasattr(event, "amount"):
+            books[account] = Book(account, event.asset, event.owner_kind, str(event.owner_id),
+                                  str(event.community_id))
+            continue
+        if (start is not None and event.timestamp < start) or (
+                end is not None and event.timestamp >= end):
+            continue
+        if account_ids is not None and account not in account_ids:
+            continue
+        book = books[account]
+        yield [position, event.timestamp.isoformat(), str(event.transaction_id), account,
+               book.owner_kind, book.owner_id, book.community_id, book.asset, event.kind,
+               event.amount, event.balance_after, event.counter_account, event.reference,
+               event.description, event.actor_id, event.actor_role]

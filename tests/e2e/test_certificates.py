@@ -1,0 +1,105 @@
+"""Volunteer service certificates (志愿服务记录证明): printable, with a code checked against the
+hash chain (minutes come from auditors' adjustments until the time bank lands)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+
+from ledger import ids
+from ledger.domain.assets import Asset
+from tests.helpers import World, make_world, ok
+
+CODE = re.compile(r"[0-9A-F]{4}(?:-[0-9A-F]{4}){4}")
+
+
+@pytest.fixture
+def world(client) -> World:
+    world = make_world(client)
+    auditor = world.token(role="auditor")
+    for minutes, reason in ((120, "助老陪护 2 小时"), (45, "社区巡逻")):
+        ok(client.post("/v1/adjustments", headers=auditor, json={
+            "member_id": world.member_id, "asset": "MINUTES", "amount": minutes,
+            "reason": reason}), 201)
+    return world
+
+
+def certificate(world: World, headers: dict[str, str] | None = None) -> tuple[str, str, str]:
+    response = world.client.get(f"/v1/members/{world.member_id}/certificate",
+                                headers=headers or world.staff)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    number = re.search(r"证明编号 No\. <b>([^<]+)</b>", page)
+    code = CODE.search(page)
+    assert number and code
+    return page, number.group(1), code.group(0)
+
+
+def check(world: World, number: str, code: str) -> dict[str, Any]:
+    return ok(world.client.get(f"/v1/certificates/{number}/verify", params={"code": code},
+                               headers=world.merchant))
+
+
+class TestCertificates:
+    def test_a_member_prints_a_certificate_whose_code_checks_out(self, world):
+        page, number, code = certificate(world, world.member)
+
+        assert "志愿服务记录证明" in page and "张三" in page
+        assert "助老陪护 2 小时" in page and "社区巡逻" in page
+        assert check(world, number, code) == {
+            "number": number, "valid": True, "member_id": world.member_id, "name": "张三",
+            "minutes_earned": 0}
+        assert check(world, number, code.lower())["valid"] is True
+
+    def test_a_wrong_code_or_number_does_not(self, world):
+        _, number, code = certificate(world)
+        wrong = ("0" if code[0] != "0" else "1") + code[1:]
+
+        assert check(world, number, wrong)["valid"] is False
+        assert check(world, number.rsplit("-", 1)[0] + "-1", code)["valid"] is False
+        assert check(world, "no-such-number", code)["valid"] is False
+
+    def test_an_earlier_certificate_still_checks_out_after_more_service(self, world, client):
+        _, number, code = certificate(world)
+        ok(client.post("/v1/adjustments", headers=world.token(role="auditor"), json={
+            "member_id": world.member_id, "asset": "MINUTES", "amount": 30,
+            "reason": "文化展演"}), 201)
+
+        _, later_number, later_code = certificate(world)
+
+        assert later_number != number and later_code != code
+        assert check(world, number, code)["valid"] is True
+        assert check(world, later_number, later_code)["valid"] is True
+
+    def test_a_rewritten_chain_voids_the_code(self, world, linli):
+        _, number, code = certificate(world)
+        version = int(number.rsplit("-", 1)[1])
+        account_id = ids.account_id(UUID(world.member_id),
+                                    Asset.MINUTES.value)
+        table = linli.app.recorder.events_table_name
+        stored_id = str(account_id) if linli.settings.is_postgres else account_id.hex
+        key = {"id": stored_id, "version": version}
+        where = "originator_id = :id AND originator_version = :version"
+        with linli.engine.begin() as conn:
+            state = bytearray(conn.execute(text(f"SELECT state FROM {table} WHERE {where}"),
+                                           key).scalar_one())
+            state[40] ^= 0xFF  # inside the stored hash: someone re-hashed the history
+            conn.execute(text(f"UPDATE {table} SET state = :state WHERE {where}"),
+                         {**key, "state": bytes(state)})
+
+        assert check(world, number, code)["valid"] is False
+
+    def test_is_only_for_members_with_minutes_and_those_who_may_see_them(self, world, client):
+        other = world.new_member("李四")
+        missing = client.get(f"/v1/members/{other}/certificate", headers=world.staff)
+        assert missing.status_code == 404
+
+        elsewhere = make_world(client, "湖滨社区")
+        refused = client.get(f"/v1/members/{world.member_id}/certificate",
+                             headers=elsewhere.staff)
+        assert refused.status_code == 404
