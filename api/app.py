@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.bootstrap import Linli, open_linli
 from api.limits import BodySizeLimit
+from api.problems import PROBLEM_RESPONSES
 from api.ratelimit import RateLimiter
 from api.routers import (
     awards,
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
         app.state.linli = running
         app.state.rate_limiter = RateLimiter(running.settings.rate_limit_per_second,
                                              running.settings.rate_limit_burst)
+        app.state.auth_failures = RateLimiter(running.settings.auth_failures_per_second,
+                                              running.settings.auth_failure_burst)
         running.start()
         try:
             yield
@@ -57,8 +60,9 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
-    for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
+    app.include_router(health.router)
+    for module in (keys, registry, rules, awards, payments, holds, merchants, reads,
                    leaderboards, households, reports):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

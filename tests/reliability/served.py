@@ -38,6 +38,7 @@ def linli_env(database_url: str, **extra: str) -> dict[str, str]:
         "LINLI_RATE_LIMIT_PER_SECOND": "1000000",
         "LINLI_RATE_LIMIT_BURST": "1000000",
         "LINLI_SWEEP_INTERVAL_SECONDS": "0",
+        "LINLI_AUTH_FAILURE_BURST": "1000000",
         "LINLI_PROJECTION_POLL_SECONDS": "0.05",
     })
     env.update(extra)
