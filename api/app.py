@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.bootstrap import Linli, open_linli
+from api.jsonguard import JsonGuard
 from api.limits import BodySizeLimit
 from api.problems import PROBLEM_RESPONSES
 from api.ratelimit import RateLimiter
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     for module in (keys, registry, rules, awards, payments, holds, merchants, reads,
                    leaderboards, households, reports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app
