@@ -1,4 +1,4 @@
-"""`linli serve` subprocesses: one per test on a fresh database, or one per module and backend."""
+"""`linli serve` subprocesses: one per test on a fresh database, or one per backend per run."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
         yield running
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def shared_served(request: pytest.FixtureRequest,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One server for a module's tests on each backend (they use their own communities)."""
+    """One server per backend for the whole run (each test makes its own community)."""
     folder = tmp_path_factory.mktemp("served")
     if request.param == "sqlite":
         with Served(f"sqlite:///{folder / 'linli.db'}", folder / "serve.log") as running:
