@@ -39,6 +39,7 @@ def linli_env(database_url: str, **extra: str) -> dict[str, str]:
         "LINLI_RATE_LIMIT_BURST": "1000000",
         "LINLI_SWEEP_INTERVAL_SECONDS": "0",
         "LINLI_AUTH_FAILURE_BURST": "1000000",
+        "PYTHONUNBUFFERED": "1",  # the log is complete at every instant, even after kill -9
         "LINLI_PROJECTION_POLL_SECONDS": "0.05",
     })
     env.update(extra)
