@@ -30,6 +30,7 @@ def run_schemathesis(served: Served, examples: int, report: Path, phases: str,
          "--max-examples", str(examples), "--generation-deterministic", "--workers", "1",
          "--no-color", "--report", "junit", "--report-junit-path", str(report)],
         capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=report.parent,  # schemathesis keeps a cache in its working directory
     )
 
 
