@@ -15,8 +15,7 @@ def main() -> None:
                      terminations=(int, 24, "pg_terminate_backend (PostgreSQL)"))
     figures = with_server(args.backend, lambda served: crash_and_retry(
         served, redemptions=args.redemptions, clients=args.clients, seed=args.seed,
-        kills=args.kills, terminations=args.terminations, every=(1.0, 4.0),
-        limit_seconds=3_600))
+        kills=args.kills, terminations=args.terminations, limit_seconds=3_600))
     report("crash-and-retry", args.backend, figures)
 
 

@@ -9,6 +9,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,11 +136,18 @@ def redemption_ids(database_url: str) -> list[str]:
 
 
 def _chaos(served: Served, figures: Figures, stop: threading.Event, rng: random.Random,
-           faults: list[str], every: tuple[float, float]) -> None:
-    """At random moments kill -9 the server (and restart it) or cut its connections."""
-    for fault in faults:
-        if stop.wait(rng.uniform(*every)):
-            break
+           faults: list[str], progress: Callable[[], int], total: int) -> None:
+    """Kill -9 the server (and restart it) or cut its connections, spread over the run.
+
+    Fault i comes once about i/(n+1) of the requests are answered, plus a random few
+    milliseconds, so every fault lands while clients are sending, on any machine's speed.
+    """
+    for n, fault in enumerate(faults, start=1):
+        while progress() < n * total // (len(faults) + 1):
+            if stop.wait(0.01):
+                figures.kills = served.kills
+                return
+        time.sleep(rng.uniform(0.0, 0.05))
         if fault == "terminate":
             figures.terminations += terminate_backends(served.database_url) > 0
         else:
@@ -149,8 +157,7 @@ def _chaos(served: Served, figures: Figures, stop: threading.Event, rng: random.
 
 
 def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int,
-                    kills: int, terminations: int, every: tuple[float, float] = (0.3, 1.0),
-                    limit_seconds: float = 600.0) -> Figures:
+                    kills: int, terminations: int, limit_seconds: float = 600.0) -> Figures:
     """Keyed redemptions while the server is killed and its connections cut; then check.
 
     `terminations` (pg_terminate_backend) apply on PostgreSQL only.
@@ -182,7 +189,8 @@ def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int
     stop = threading.Event()
     faults = ["kill"] * kills + ["terminate"] * terminations
     rng.shuffle(faults)
-    chaos = threading.Thread(target=_chaos, args=(served, figures, stop, rng, faults, every),
+    chaos = threading.Thread(target=_chaos, args=(served, figures, stop, rng, faults,
+                                                  lambda: len(answers), redemptions),
                              daemon=True)
     chaos.start()
     try:

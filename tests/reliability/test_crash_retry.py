@@ -18,3 +18,5 @@ class TestCrashAndRetry:
         assert figures.problems == []
         assert figures.operations == 120
         assert figures.kills == 1, figures.line("crash")
+        if served.database_url.startswith("postgresql"):
+            assert figures.terminations >= 1, figures.line("crash")
