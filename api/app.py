@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from api import errors
 from api.bootstrap import Linli, open_linli
+from api.jsonguard import JsonGuard
 from api.limits import BodySizeLimit
+from api.problems import PROBLEM_RESPONSES
 from api.ratelimit import RateLimiter
 from api.routers import (
     audit,
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
         app.state.linli = running
         app.state.rate_limiter = RateLimiter(running.settings.rate_limit_per_second,
                                              running.settings.rate_limit_burst)
+        app.state.auth_failures = RateLimiter(running.settings.auth_failures_per_second,
+                                              running.settings.auth_failure_burst)
         running.start()
         try:
             yield
@@ -61,9 +65,11 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
-    for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
+    app.include_router(health.router)
+    for module in (keys, registry, rules, awards, payments, holds, merchants, reads,
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

@@ -30,9 +30,10 @@ def get_actor(
     linli: LinliDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """The caller, from its bearer token; 429 when that token sends too many requests."""
+    """The caller, from its bearer token; 429 when that token sends too many requests,
+    or when its client address has sent too many unknown tokens (brute force)."""
     token = credentials.credentials if credentials else None
-    actor = actor_for_token(linli.app, token, linli.settings.admin_token)
+    actor = _authenticate(request, linli, token)
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.retry_after(actor.id)
     if wait is not None:
@@ -40,6 +41,22 @@ def get_actor(
                          f"this token may send {limiter.per_second:g} requests a second; "
                          f"retry after {wait} s", headers={"Retry-After": str(wait)})
     return actor
+
+
+def _authenticate(request: Request, linli: Linli, token: str | None) -> Actor:
+    failures: RateLimiter = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    wait = failures.waiting(address) if token else None
+    if wait is not None:  # checked before the token, so guessing goes no faster
+        raise ApiProblem(429, "rate-limited", "Too many failed tokens",
+                         f"too many unknown tokens from this address; retry after {wait} s",
+                         headers={"Retry-After": str(wait)})
+    try:
+        return actor_for_token(linli.app, token, linli.settings.admin_token)
+    except ApiProblem as error:
+        if token and error.status == 401:
+            failures.retry_after(address)  # spends one of the address's failures
+        raise
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ledger import errors
 from ledger.writer import IdempotencyKeyReused
@@ -64,6 +65,16 @@ def dumps(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of every route on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, error: errors.DomainError) -> JSONResponse:
@@ -89,12 +100,14 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
                 403: "forbidden", 413: "payload-too-large"}.get(error.status_code, "http-error")
+        headers = dict(error.headers) if error.headers else {}
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return render_problem(problem(error.status_code, slug, str(error.detail),
-                                      str(error.detail)), error.status_code,
-                              dict(error.headers) if error.headers else None)
+                                      str(error.detail)), error.status_code, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -17,6 +17,16 @@ class RateLimiter:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def waiting(self, key: str) -> int | None:
+        """Like `retry_after`, but spends nothing: the seconds to wait, or None."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
+        if tokens >= 1.0:
+            return None
+        return max(1, math.ceil((1.0 - tokens) / self.per_second))
+
     def retry_after(self, key: str) -> int | None:
         """None when the request may go; else the seconds to wait before the next one."""
         now = time.monotonic()

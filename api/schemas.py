@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from api.instants import Instant
 from ledger.actor import Role
 from ledger.domain.assets import Asset
 from ledger.limits import (
@@ -125,7 +126,7 @@ class RuleIn(In):
     unit: Literal["each", "hour"]
     daily_cap: Cap | None = None
     monthly_cap: Cap | None = None
-    requires_approval: bool = False
+    requires_approval: StrictBool = False
 
 
 class RuleOut(BaseModel):
@@ -149,7 +150,7 @@ class AwardIn(In):
     rule_code: RuleCode
     quantity: Quantity | None = None
     minutes: Minutes | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     note: Text = ""
 
     @field_validator("quantity", "minutes", mode="before")

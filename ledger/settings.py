@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Requests per second one token may make, and the burst it may save up.
     rate_limit_per_second: float = 20.0
     rate_limit_burst: int = 40
+    # Failed tokens one client address may send (a burst, then one every 1/rate seconds)
+    # before every request from it is refused 429 for a while: brute force is slowed.
+    auth_failures_per_second: float = 0.5
+    auth_failure_burst: int = 30
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

@@ -313,21 +313,35 @@ class Writer:
         try:
             recordings = self.app.events.put(events) if events else []
         except IntegrityError as error:
-            self._evict(staged)
-            raise _GroupFailed from error
+            # The library retries an insert whose connection dropped: if the first attempt
+            # had committed, the retry conflicts with our own events. Re-read before failing.
+            if not self._were_stored(events):
+                self._evict(staged)
+                raise _GroupFailed from error
+            recordings = []
         except PersistenceError as error:
-            self._evict(staged)
-            log.exception("could not save a group of %d commands", len(group))
-            for submission in group:
-                submission.future.set_exception(
-                    Unavailable(f"the database did not take the write: {error}")
-                )
-            return
+            stored = self._were_stored(events)
+            if not stored:
+                self._evict(staged)
+                log.exception("could not save a group of %d commands", len(group))
+                verdict = "did not take" if stored is False else "may not have taken"
+                for submission in group:
+                    submission.future.set_exception(
+                        Unavailable(f"the database {verdict} the write: {error}")
+                    )
+                return
+            recordings = []
         self._take_snapshots(staged, versions_before)
         if recordings:
             self.last_position = max(r.notification.id for r in recordings)
-            if self.on_commit is not None:
-                self.on_commit(self.last_position)
+        elif events:  # stored, acknowledgement lost: the head is at or after our events
+            try:
+                head = self.app.recorder.max_notification_id() or 0
+            except PersistenceError:
+                head = self.last_position
+            self.last_position = max(self.last_position, head)
+        if events and self.on_commit is not None:
+            self.on_commit(self.last_position)
         self.batches_committed += 1
         self.commands_committed += len(group)
         for submission, (ok, value) in zip(group, outcomes, strict=True):
@@ -359,6 +373,26 @@ class Writer:
             status_code=response.status_code, body=response.body,
         ))
         return response
+
+    def _were_stored(self, events: list[Any]) -> bool | None:
+        """Whether `events` (saved in one transaction) are in the store: None if unknown.
+
+        A commit whose acknowledgement was lost may have been stored; the first event's
+        type and timestamp tell ours from another process's event at the same version.
+        """
+        if not events:
+            return False
+        first: Any = events[0]
+        try:
+            found = list(self.app.events.get(first.originator_id,
+                                             gt=first.originator_version - 1,
+                                             lte=first.originator_version))
+        except PersistenceError:
+            log.warning("could not re-read a write whose commit outcome is unknown",
+                        exc_info=True)
+            return None
+        stored: Any = found[0] if found else None
+        return type(stored) is type(first) and stored.timestamp == first.timestamp
 
     def _check_reads_are_current(
         self, read_versions: dict[UUID, int], staged: dict[UUID, Aggregate]

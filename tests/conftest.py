@@ -84,7 +84,8 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN,
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
-                    rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000)
+                    rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000,
+                    auth_failure_burst=1_000_000)
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import AwareDatetime
 
 from api.auth import require_role
 from api.deps import ActorDep, LinliDep, PageLimit
 from api.errors import ApiProblem
+from api.instants import Day, Instant
 from api.routers.common import caught_up
 from api.schemas_audit import EventOut, EventsOut, ProblemOut, VerifyOut
 from ledger.actor import Actor, Role
@@ -76,8 +75,8 @@ def get_journal(
     actor: ActorDep,
     linli: LinliDep,
     format: Literal["beancount", "hledger"] = "beancount",
-    start: Annotated[date | None, Query(alias="from", description="First day (UTC)")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Day no longer included")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="First day (UTC)")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="Day no longer included")] = None,
 ) -> PlainTextResponse:
     """The ledger as a plain-text journal, from the event store (see `linli export`)."""
     require_whole_ledger(actor)
@@ -94,8 +93,8 @@ def get_journal(
 def get_ledger_csv(
     actor: ActorDep,
     linli: LinliDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Response:
     """Every posting recorded in [from, to) as CSV, from the event store."""
     require_whole_ledger(actor)

@@ -6,12 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from api.auth import require_role
 from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
 from api.errors import ApiProblem, dumps
 from api.idempotency import run_keyed
+from api.instants import Instant
 from api.routers.common import caught_up, load
 from api.schemas import (
     PolicyIn,
@@ -37,8 +37,8 @@ def get_statement(
     merchant_id: UUID,
     actor: ActorDep,
     linli: LinliDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
 ) -> StatementOut:

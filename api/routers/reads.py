@@ -6,10 +6,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from api.auth import require_role
 from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
+from api.instants import Instant
 from api.routers.common import caught_up
 from api.routers.registry import visible_member
 from api.schemas import BalanceOut, PassbookLineOut, PassbookOut
@@ -27,7 +27,7 @@ def get_balance(
     member_id: UUID,
     actor: ActorDep,
     linli: LinliDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339 instant")] = None,
+    as_of: Annotated[Instant | None, Query(description="RFC 3339 instant")] = None,
 ) -> BalanceOut:
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
     visible_member(linli, actor, member_id)

@@ -1,0 +1,106 @@
+"""An ASGI middleware that refuses JSON bodies our parser would read too kindly (422).
+
+Python's `json` takes the last of duplicate keys (so a proxy and the API could read two
+different requests), recurses on deep nesting, and lets NUL through (which PostgreSQL text
+refuses, so a NUL in a name would stop the projections). Malformed JSON and invalid UTF-8 get
+a precise problem here too. Runs inside `BodySizeLimit`, so the body is at most 64 KiB.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import PROBLEM_JSON, dumps, problem
+
+MAX_DEPTH = 32
+
+
+class BodyRefused(ValueError):
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self.slug, self.detail = slug, detail
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise BodyRefused("validation-error", f"the key {name[:100]!r} appears twice")
+        seen[name] = value
+    return seen
+
+
+def check_json(body: bytes) -> None:
+    """Raise `BodyRefused` unless `body` is UTF-8 JSON with unique keys, shallow, NUL-free."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BodyRefused("malformed-json", f"the body is not UTF-8 ({error.reason} at "
+                                            f"byte {error.start})") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}") from None
+    except json.JSONDecodeError as error:
+        raise BodyRefused("malformed-json", f"the body is not JSON: {error.msg} at line "
+                                            f"{error.lineno} column {error.colno}") from None
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise BodyRefused("validation-error", "text must not contain NUL (\\u0000)")
+            continue
+        children = (list(value.keys()) + list(value.values()) if isinstance(value, dict)
+                    else value if isinstance(value, list) else [])
+        if children and depth >= MAX_DEPTH:
+            raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}")
+        stack.extend((child, depth + 1) for child in children)
+
+
+class JsonGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if b"json" not in headers.get(b"content-type", b""):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body:
+            try:
+                check_json(body)
+            except BodyRefused as refused:
+                await _refuse(send, refused)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, refused: BodyRefused) -> None:
+    title = "Malformed JSON" if refused.slug == "malformed-json" else "The request is not valid"
+    body = dumps(problem(422, refused.slug, title, refused.detail)).encode()
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

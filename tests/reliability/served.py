@@ -1,0 +1,128 @@
+"""`linli serve` in a subprocess (real uvicorn on a free port) that a test can kill -9 and restart.
+
+Shared by `tests/reliability` and the `bench/soak_*.py` variants.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+STARTUP_SECONDS = 30.0
+ADMIN_TOKEN = "reliability-admin-token"
+CLI = "from api.cli import main; main()"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def linli_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `linli` subprocess on `database_url` (rate limits out of the way)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env.update({
+        "LINLI_DATABASE_URL": database_url,
+        "LINLI_ADMIN_TOKEN": ADMIN_TOKEN,
+        "LINLI_RATE_LIMIT_PER_SECOND": "1000000",
+        "LINLI_RATE_LIMIT_BURST": "1000000",
+        "LINLI_SWEEP_INTERVAL_SECONDS": "0",
+        "LINLI_AUTH_FAILURE_BURST": "1000000",
+        "PYTHONUNBUFFERED": "1",  # the log is complete at every instant, even after kill -9
+        "LINLI_PROJECTION_POLL_SECONDS": "0.05",
+    })
+    env.update(extra)
+    return env
+
+
+def run_cli(database_url: str, *args: str, timeout: float = 300.0,
+            **env: str) -> subprocess.CompletedProcess[str]:
+    """`linli ARGS…` in a subprocess, waited for."""
+    return subprocess.run([sys.executable, "-c", CLI, *args], env=linli_env(database_url, **env),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+class Served:
+    """One `linli serve` process at a time on a fixed port; its output goes to `log_path`."""
+
+    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.env = linli_env(database_url, **env)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop/kill)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CLI, "serve", "--port", str(self.port)],
+            env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no flush, in-flight requests cut."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+            self.kills += 1
+        self._close_log()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Served:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def terminate_backends(database_url: str) -> int:
+    """pg_terminate_backend every other connection to the database; how many were cut."""
+    url = make_url(database_url)
+    with psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
+                         user=url.username or "postgres", password=url.password or None,
+                         dbname=url.database, autocommit=True, connect_timeout=5) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return sum(1 for (done,) in rows if done)

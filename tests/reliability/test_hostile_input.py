@@ -1,0 +1,97 @@
+"""Hostile bodies beyond tests/e2e/test_bad_input.py: duplicate keys, deep nesting, invalid
+UTF-8 inside a string, NUL and lone surrogates in text, over-long text, the wrong content
+type. Each is refused 4xx as problem+json and nothing is stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.test_bad_input import (
+    REDEMPTION,
+    STARTING_POINTS,
+    Books,
+    assert_problem,
+    good_body,
+    post_raw,
+)
+from tests.helpers import make_world, ok
+
+
+@pytest.fixture
+def world(client):
+    world = make_world(client)
+    world.award(STARTING_POINTS)
+    return world
+
+
+@pytest.fixture
+def books(world, linli):
+    return Books(world, linli)
+
+
+def redemption_text(world, points_json, description_json='"大米"'):
+    return (f'{{"member_id": "{world.member_id}", "points": {points_json}, '
+            f'"description": {description_json}}}').encode()
+
+
+class TestHostileBodies:
+    def test_duplicate_keys_are_refused_not_read_last_wins(self, world, books):
+        text = redemption_text(world, '1, "points": 90')
+
+        response = post_raw(world, REDEMPTION, text)
+
+        assert_problem(response, 422, "validation-error")
+        assert "points" in response.json()["detail"]
+        books.assert_unchanged()
+
+    @pytest.mark.parametrize("depth", [40, 5_000])
+    def test_deep_nesting_is_refused(self, world, books, depth):
+        text = redemption_text(world, "1", "[" * depth + "]" * depth)
+
+        assert_problem(post_raw(world, REDEMPTION, text), 422, "validation-error")
+        books.assert_unchanged()
+
+    def test_invalid_utf8_inside_a_string_is_refused(self, world, books):
+        text = redemption_text(world, "1", '"XX"').replace(b"XX", b"\xff\xfe")
+
+        assert_problem(post_raw(world, REDEMPTION, text), 422, "malformed-json")
+        books.assert_unchanged()
+
+    @pytest.mark.parametrize("escaped", ['"a\\u0000b"', '"\\ud800"'], ids=["nul", "surrogate"])
+    def test_nul_and_lone_surrogates_in_text_are_refused(self, world, books, escaped):
+        response = post_raw(world, REDEMPTION, redemption_text(world, "1", escaped))
+
+        assert_problem(response, 422, "validation-error")
+        books.assert_unchanged()
+
+    def test_a_nul_in_a_name_is_refused_and_the_views_keep_up(self, world, books):
+        # A NUL reaching PostgreSQL text would stop the projections for every later event.
+        response = world.client.post("/v1/members", headers={**world.staff,
+                                     "Content-Type": "application/json"},
+                                     content=json.dumps({"community_id": world.community_id,
+                                                         "name": "张\u0000三"}).encode())
+
+        assert_problem(response, 422, "validation-error")
+        books.assert_unchanged()
+        world.award(1)
+        assert world.balance()["points"] == STARTING_POINTS + 1
+
+    def test_text_over_500_characters_is_refused(self, world, books):
+        body = {**good_body(world, REDEMPTION), "description": "米" * 501}
+
+        assert_problem(post_raw(world, REDEMPTION, json.dumps(body)), 422, "validation-error")
+        books.assert_unchanged()
+
+    def test_a_body_that_is_not_declared_json_is_refused(self, world, books):
+        response = world.client.post(
+            "/v1/awards", content=json.dumps(good_body(world, "award")).encode(),
+            headers={**world.staff, "Content-Type": "text/plain"})
+
+        assert_problem(response, 422)
+        books.assert_unchanged()
+
+    def test_the_same_body_without_the_trick_is_taken(self, world):
+        ok(post_raw(world, REDEMPTION, redemption_text(world, "90")), 201)
+        assert world.balance()["points"] == STARTING_POINTS - 90

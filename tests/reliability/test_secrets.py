@@ -1,0 +1,79 @@
+"""Secrets: tokens are kept only as hashes, and no token reaches the logs.
+
+Runs against the shared `linli serve` of the run, whose log has taken every request of the
+other reliability tests (schemathesis's thousands included, all with the admin token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+from sqlalchemy import MetaData, create_engine, select
+
+from ledger.application import open_ledger
+from ledger.settings import Settings
+from tests.reliability.scenarios import ADMIN, TIMEOUT, build_town
+from tests.reliability.served import ADMIN_TOKEN
+
+
+def issued_tokens(url: str) -> list[str]:
+    """Tokens of every role, each used once well and once mangled."""
+    town = build_town(url, members=1, merchants=1, points_each=10)
+    with httpx.Client(base_url=url, headers=ADMIN, timeout=TIMEOUT) as http:
+        tokens = [http.post("/v1/api-keys", json=grant).json()["token"] for grant in (
+            {"role": "staff", "community_id": town.community_id},
+            {"role": "member", "member_id": town.members[0]},
+            {"role": "auditor", "community_id": town.community_id, "label": "街道审计"},
+        )]
+        tokens += [h["Authorization"].split()[1] for h in (*town.tills.values(),
+                                                          town.auditor)]
+        for token in tokens:
+            http.get(f"/v1/members/{town.members[0]}/balance",
+                     headers={"Authorization": f"Bearer {token}"})
+            http.get(f"/v1/members/{town.members[0]}/balance",
+                     headers={"Authorization": f"Bearer {token}x"})
+            http.post("/v1/redemptions", content=b"{not json",
+                      headers={"Authorization": f"Bearer {token}",
+                               "Content-Type": "application/json"})
+    return tokens
+
+
+class TestSecrets:
+    def test_the_event_store_and_views_hold_token_hashes_never_tokens(self, shared_served):
+        tokens = issued_tokens(shared_served.url)
+        app = open_ledger(Settings(database_url=shared_served.database_url))
+        try:
+            stored, position = b"", 0
+            while batch := app.recorder.select_notifications(position, 1_000,
+                                                             inclusive_of_start=False):
+                stored += b"".join(n.state for n in batch)
+                position = batch[-1].id
+        finally:
+            app.close()
+        engine = create_engine(Settings(database_url=shared_served.database_url)
+                               .sqlalchemy_url)
+        try:
+            metadata = MetaData()
+            metadata.reflect(engine)
+            with engine.connect() as conn:
+                rows = repr([conn.execute(select(t)).all() for t in metadata.sorted_tables
+                             if t.name not in ("linli_events", "linli_snapshots")])
+        finally:
+            engine.dispose()
+
+        for token in [*tokens, ADMIN_TOKEN]:
+            assert token.encode() not in stored
+            assert token not in rows
+        for token in tokens:  # the store knows each key by its hash
+            assert hashlib.sha256(token.encode()).hexdigest().encode() in stored
+
+    def test_no_token_in_the_servers_log(self, shared_served):
+        tokens = issued_tokens(shared_served.url)
+
+        log = shared_served.log_path.read_text(encoding="utf-8", errors="replace")
+
+        assert "GET /v1/members/" in log  # the log is there and has the requests
+        for token in [*tokens, ADMIN_TOKEN]:
+            assert token not in log
+            assert token[-12:] not in log
