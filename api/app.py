@@ -25,8 +25,10 @@ from api.routers import (
     reports,
     rules,
 )
+from api.routers.lookups import router as lookups_router
 from ledger.limits import BODY_MAX_BYTES
 from ledger.settings import Settings
+from web import install as install_web
 
 DESCRIPTION = """
 Linli (邻里) — the points bank (积分银行) and volunteer time bank (时间银行) of a community.
@@ -60,5 +62,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     for module in (health, keys, registry, rules, awards, payments, holds, merchants, reads,
                    leaderboards, households, reports):
         app.include_router(module.router)
+    app.include_router(lookups_router)
+    install_web(app)  # the pages (web/)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app
