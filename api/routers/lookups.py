@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
@@ -14,8 +15,10 @@ from api.auth import require_role
 from api.deps import ActorDep, LinliDep
 from api.routers.common import caught_up
 from api.routers.leaderboards import readable_community
+from api.routers.registry import visible_member
 from ledger.actor import Role
-from ledger.errors import NotFound
+from ledger.domain.awards import Award
+from ledger.errors import InvalidRequest, NotFound
 from projections import lookups, registry_view
 from projections.leaderboards import masked
 from projections.pending_awards import pending_awards
@@ -64,6 +67,23 @@ class PendingAwardOut(BaseModel):
 
 class PendingAwardListOut(BaseModel):
     items: list[PendingAwardOut]
+
+
+class AwardDetailOut(BaseModel):
+    id: UUID
+    rule_code: str
+    quantity: int | None
+    minutes: int | None
+    points: int
+    status: str
+    occurred_at: datetime
+
+
+class AwardDetailListOut(BaseModel):
+    items: list[AwardDetailOut]
+
+
+AWARD_IDS_MAX = 50
 
 
 @router.get("/me", response_model=MeOut)
@@ -128,3 +148,36 @@ def list_pending_awards(
         rule_code=a.rule_code, rule_name=rules.get(a.rule_code, a.rule_code), points=a.points,
         quantity=a.quantity, minutes=a.minutes, occurred_at=a.occurred_at, note=a.note,
     ) for a in found])
+
+
+@router.get("/members/{member_id}/awards", response_model=AwardDetailListOut)
+def member_awards(
+    member_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    ids: Annotated[str, Query(max_length=AWARD_IDS_MAX * 37,
+                              description="award ids, comma-separated (the passbook lines' "
+                              "award:<id> references)")],
+) -> AwardDetailListOut:
+    """What lies behind a member's award lines: the rule, the quantity or minutes (for
+    "志愿服务 2小时 +20"). Ids that are not this member's awards are left out."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    visible_member(linli, actor, member_id)
+    try:
+        wanted = [UUID(part) for part in ids.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidRequest("ids are award ids separated by commas") from None
+    if len(wanted) > AWARD_IDS_MAX:
+        raise InvalidRequest(f"at most {AWARD_IDS_MAX} ids")
+    found: list[AwardDetailOut] = []
+    for award_id in dict.fromkeys(wanted):
+        try:
+            award: object = linli.app.repository.get(award_id)
+        except AggregateNotFoundError:
+            continue
+        if isinstance(award, Award) and award.member_id == member_id:
+            found.append(AwardDetailOut(
+                id=award.id, rule_code=award.rule_code, quantity=award.quantity,
+                minutes=award.minutes, points=award.points, status=award.status,
+                occurred_at=award.occurred_at))
+    return AwardDetailListOut(items=found)

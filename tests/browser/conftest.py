@@ -184,7 +184,7 @@ def browse(browser: Any, base_url: str) -> Iterator[Any]:
 
     def open_page(token: str | None, path: str, width: int = 390, height: int = 844) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height},
-                                      locale="zh-CN")
+                                      locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Town
+from tests.browser.conftest import Town, screenshot
 
 # Every visible text element's colour against the first opaque background behind it.
 CONTRAST = """
@@ -60,6 +60,8 @@ def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) ->
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     main_text = page.evaluate("getComputedStyle(document.querySelector('main')).fontSize")
     assert float(main_text.removesuffix("px")) >= 18  # large type for elderly readers
+    if name == "signin":
+        screenshot(page, "signin")
 
 
 def test_the_english_switch_changes_the_words_and_the_language(town: Town,

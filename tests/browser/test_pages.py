@@ -10,6 +10,8 @@ from tests.browser.conftest import Town, call, screenshot, until
 class TestStaffAwardReachesVolunteer:
     def test_three_clicks_then_the_line_on_the_volunteer_page(self, town: Town, browse: Any,
                                                               base_url: str) -> None:
+        call(town.http, "PUT", f"/v1/communities/{town.community_id}/policy",
+             json={"points_expiry": "end_of_nth_year", "n": 1})
         staff = browse(None, "/web/signin", width=1024, height=900)
         staff.fill("#token", town.staff)
         staff.click("button[type=submit]")
@@ -26,10 +28,17 @@ class TestStaffAwardReachesVolunteer:
         assert town.balance()["points"] == 20
         screenshot(staff, "staff-console", full_page=True)
 
+        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+             headers={"Idempotency-Key": "till-1-0001"},
+             json={"member_id": town.member_id, "points": 8, "description": "大米5斤"})
+
         volunteer = browse(town.member, "/web/volunteer")
-        assert volunteer.inner_text("#points") == "20"
+        assert volunteer.inner_text("#points") == "12"
         lines = volunteer.locator("#lines li").all_inner_texts()
-        assert "志愿服务 获得 +20" in lines[0]
+        assert lines[0].startswith("兑换 大米5斤 -8")
+        assert lines[1].startswith("志愿服务 2小时 +20")
+        expiring = volunteer.inner_text("#expiring")  # the policy: the end of next year
+        assert expiring.startswith("12 分") and "12月31日" in expiring
         assert volunteer.inner_text("#passbook-no") == town.passbook_no
         until(volunteer, "document.querySelector('#qr').naturalWidth > 100")
         screenshot(volunteer, "volunteer", full_page=True)
@@ -98,6 +107,9 @@ class TestLeaderboardScreen:
 class TestDashboard:
     def test_the_charts_are_pictures_with_bars(self, town: Town, browse: Any) -> None:
         town.award(town.member_id, "VOLUNTEER", minutes=180)
+        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+             headers={"Idempotency-Key": "till-1-0002"},
+             json={"member_id": town.member_id, "points": 12, "description": "食用油"})
         staff = browse(town.staff, "/web/staff", width=1024, height=900)
         chart = staff.locator("#chart-points svg")
         box = chart.bounding_box()

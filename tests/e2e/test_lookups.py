@@ -129,3 +129,30 @@ class TestPageRoutes:
         assert "Hours banked per month" in hours.text
         denied = client.get(f"/web/charts/dashboard.svg?year={year}", headers=world.member)
         assert denied.status_code == 403
+
+
+class TestAwardDetails:
+    def test_a_member_reads_what_lies_behind_its_own_award_lines(
+            self, client: TestClient) -> None:
+        world = make_world(client)
+        ok(client.put(f"/v1/communities/{world.community_id}/rules/VOLUNTEER", json={
+            "name": "志愿服务", "points": 10, "unit": "hour"}))
+        hours = ok(client.post("/v1/awards", headers=world.staff, json={
+            "member_id": world.member_id, "rule_code": "VOLUNTEER", "minutes": 120}), 201)
+        other = world.award(3, member_id=world.new_member())
+        lines = ok(client.get(f"/v1/members/{world.member_id}/passbook",
+                              headers=world.member))["items"]
+        ids = ",".join(line["reference"].removeprefix("award:") for line in lines)
+
+        found = ok(client.get(f"/v1/members/{world.member_id}/awards?ids={ids},{other['id']}",
+                              headers=world.member))["items"]
+        assert [(a["id"], a["minutes"], a["points"]) for a in found] == [
+            (hours["id"], 120, 20)]  # the other member's award is left out
+
+    def test_bad_ids_are_422_and_another_member_is_404(self, client: TestClient) -> None:
+        world = make_world(client)
+        bad = client.get(f"/v1/members/{world.member_id}/awards?ids=nope", headers=world.member)
+        assert bad.status_code == 422 and bad.json()["type"].endswith("/invalid-request")
+        stranger = world.new_member()
+        response = client.get(f"/v1/members/{stranger}/awards?ids=", headers=world.member)
+        assert response.status_code == 404

@@ -129,12 +129,18 @@ const Linli = (() => {
 
   const signed = (n) => (n > 0 ? "+" : "") + n;
 
-  /** "志愿服务 获得 +20" for points, "助老陪护 存入 +2小时" for minutes. */
-  function lineWords(line, asset) {
+  /** A passbook line in plain words: "志愿服务 2小时 +20" for an award (with `award`, what
+      lies behind it), "兑换 大米5斤 -15" for the rest; minutes read as hours. */
+  function lineWords(line, asset, award = null) {
     const kind = words["kind_" + line.kind] ? t("kind_" + line.kind) : line.kind;
     const amount = asset === "MINUTES"
       ? (line.amount > 0 ? "+" : "") + duration(line.amount) : signed(line.amount);
-    return [line.description, kind, amount].filter(Boolean).join(" ");
+    if (line.kind === "award") {
+      const detail = !award ? "" : award.minutes ? duration(award.minutes)
+        : award.quantity > 1 ? `× ${award.quantity}` : "";
+      return [line.description, detail, amount].filter(Boolean).join(" ");
+    }
+    return [kind, line.description, amount].filter(Boolean).join(" ");
   }
 
   /** Ask a camera for a QR code (where the browser can read one). */

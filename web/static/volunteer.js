@@ -9,6 +9,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   const memberId = signedIn.member_id || new URLSearchParams(location.search).get("member_id");
   if (!memberId) { notice(Linli.t("need_role"), "error"); return; }
 
+  // Points expire at an instant (local midnight): show the last day they can be spent.
+  const lastDay = (iso) => day(new Date(new Date(iso).getTime() - 1).toISOString());
+
   async function showBalance() {
     const [member, balance] = await Promise.all([
       api("GET", `/v1/members/${memberId}`),
@@ -24,14 +27,22 @@ document.addEventListener("DOMContentLoaded", async () => {
       ? `${t("available")} ${balance.points_available} · ${t("held")} ${balance.points_held}` : "";
     $("#hours").textContent = duration(balance.minutes);
     $("#expiring").textContent = balance.points_expiring_next && balance.points_expiring_at
-      ? `${balance.points_expiring_next} ${t("points_unit")} · ${day(balance.points_expiring_at)} ${t("expires_on")}`
+      ? `${balance.points_expiring_next} ${t("points_unit")} · ${lastDay(balance.points_expiring_at)} ${t("expires_on")}`
       : t("expiring_none");
   }
 
   async function showLines(asset, list) {
     const page = await api("GET", `/v1/members/${memberId}/passbook?asset=${asset}&limit=30`);
+    const awardIds = page.items.filter((line) => line.reference.startsWith("award:"))
+      .map((line) => line.reference.slice("award:".length));
+    const awards = {};
+    if (awardIds.length) {
+      const found = await api("GET", `/v1/members/${memberId}/awards?ids=${[...new Set(awardIds)]}`);
+      found.items.forEach((award) => { awards[award.id] = award; });
+    }
     list.replaceChildren(...(page.items.length ? page.items.map((line) => el("li", {},
-      el("span", { class: "what" }, lineWords(line, asset)),
+      el("span", { class: "what" },
+        lineWords(line, asset, awards[line.reference.slice("award:".length)])),
       el("span", { class: "when" }, when(line.at) + " · " + t("balance_after") + " " +
         (asset === "MINUTES" ? duration(line.balance_after) : line.balance_after)),
     )) : [el("li", { class: "empty" }, t("no_lines"))]));
