@@ -20,12 +20,14 @@ from api.errors import ApiProblem
 from api.routers.common import caught_up
 from api.routers.leaderboards import readable_community
 from ledger.actor import Role
+from ledger.errors import NotFound
 from projections import reports
 from projections.periods import YEAR_MAX, YEAR_MIN
 from web.charts import Series, bar_chart
 from web.i18n import HTML_LANG, MESSAGES, chosen_lang
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+PAGES = ("signin", "volunteer", "screen", "staff", "till")
 LANG_COOKIE = "linli_lang"
 QR_TEXT_MAX = 300
 # The pages hold a bearer token: allow scripts and styles from this origin only.
@@ -124,6 +126,7 @@ def dashboard_chart(
 
 # Last: it would otherwise take the paths above.
 @router.get("/web/{page}", response_class=HTMLResponse)
-def page(request: Request, page: Literal["signin", "volunteer", "screen", "staff", "till"],
-         lang: str | None = None) -> HTMLResponse:
+def page(request: Request, page: str, lang: str | None = None) -> HTMLResponse:
+    if page not in PAGES:
+        raise NotFound(f"there is no page {page!r}")
     return _render(request, page, lang)

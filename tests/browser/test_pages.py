@@ -71,11 +71,15 @@ class TestMerchantTill:
         assert town.balance()["points"] == 40
         screenshot(till, "merchant-till", full_page=True)
 
-    def test_too_many_points_moves_nothing_and_says_so(self, town: Town, browse: Any) -> None:
+    def test_scanned_then_too_many_points_moves_nothing_and_says_so(self, town: Town,
+                                                                    browse: Any) -> None:
         town.award(town.member_id, quantity=10)
         till = browse(town.merchant, "/web/till")
         till.fill("#passbook", town.passbook_no)
-        till.fill("#points", "11")
+        till.press("#passbook", "Enter")  # as a USB scanner ends a code
+        till.wait_for_selector("#found:has-text('王*英')")
+        assert till.evaluate("document.activeElement.id") == "points"
+        till.keyboard.type("11")
         till.click("#redeem")
         till.wait_for_selector("#redeem-result:has-text('积分不足')")
         assert town.balance()["points"] == 10

@@ -105,7 +105,7 @@ class TestPageRoutes:
             assert "script-src 'self'" in page.headers["content-security-policy"]
         english = client.get("/web/volunteer?lang=en")
         assert '<html lang="en">' in english.text and "Passbook" in english.text
-        assert client.get("/web/nowhere").status_code == 422
+        assert client.get("/web/nowhere").status_code == 404
         assert client.get("/", follow_redirects=False).headers["location"] == "/web/"
 
     def test_a_qr_code_is_an_svg(self, client: TestClient) -> None:

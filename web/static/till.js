@@ -24,6 +24,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   $("#find").addEventListener("click", find);
+  // A USB scanner types the number and presses Enter: look the member up, then ask for points.
+  $("#passbook").addEventListener("keydown", async (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    if (await find()) $("#points").focus();
+  });
   $("#passbook").addEventListener("change", find);
   $("#scan").addEventListener("click", () => scanInto($("#passbook"), $("#camera")).catch(
     () => notice(t("scan_unsupported"), "warn")));
@@ -49,8 +55,10 @@ document.addEventListener("DOMContentLoaded", async () => {
         el("span", {}, `−${done.points} · ${t("redeemed_ok")} `),
         el("strong", { id: "balance-after" }, done.balance_after),
         el("br"), el("small", {}, `${t("redemption_id")} ${done.id}`));
-      form.points.value = "";
-      form.item.value = "";
+      // Ready for the next customer: nobody is charged by mistake for the last one's passbook.
+      form.reset();
+      member = null;
+      $("#found").textContent = "";
       notice(t("saved"));
       await statement();
     } catch (error) {
