@@ -42,10 +42,12 @@ class TestServiceOrders:
         row.locator("button:has-text('派单')").click()
         staff.wait_for_selector(f"[data-order='{order['id']}']:has-text('已派单')")
 
-        call(town.http, "POST", f"/v1/service-requests/{order['id']}/accept",
-             token=volunteer_token)
-        call(town.http, "POST", f"/v1/service-requests/{order['id']}/complete",
-             token=volunteer_token, json={"minutes": 90})
+        helper = browse(volunteer_token, "/web/volunteer")  # 接单, then done: 90 minutes
+        helper.locator(f"[data-task='{order['id']}'] button:has-text('接单')").click()
+        task = helper.locator(f"[data-task='{order['id']}']")
+        task.locator("input").fill("90")
+        task.locator("button:has-text('完成')").click()
+        helper.wait_for_selector(f"[data-task='{order['id']}']:has-text('已完成')")
 
         resident.reload()
         resident.wait_for_selector("body[data-ready=true]")

@@ -86,6 +86,45 @@ document.addEventListener("DOMContentLoaded", async () => {
     }) : [el("li", { class: "empty" }, t("no_lines"))]));
   }
 
+  async function step(id, verb, body) {
+    try {
+      await api("POST", `/v1/service-requests/${id}/${verb}`, body);
+      notice(t("saved"));
+      await showTasks();
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  async function showTasks() {
+    const list = $("#my-tasks");
+    let items;
+    try {
+      items = (await api("GET", `/v1/service-requests?volunteer_id=${memberId}`)).items || [];
+    } catch (error) {
+      if (error.status === 404 || error.status === 405) {
+        list.replaceChildren(el("li", { class: "empty" }, t("service_unavailable")));
+        return;
+      }
+      throw error;
+    }
+    list.replaceChildren(...(items.length ? items.map((task) => {
+      const row = el("li", { "data-task": task.id },
+        el("span", { class: "what" }, `${task.service_type} · ${t("status_" + task.status)}`));
+      if (task.status === "dispatched") {
+        row.append(el("button", { type: "button", onclick: () => step(task.id, "accept") },
+          t("accept")));
+      } else if (task.status === "accepted") {
+        const minutes = el("input", { id: `served-${task.id}`, type: "number", min: 1,
+                                      max: 1440, value: 60, inputmode: "numeric" });
+        row.append(el("span", { class: "row" },
+          el("label", { for: `served-${task.id}` }, t("minutes_served")), minutes,
+          el("button", { type: "button",
+                         onclick: () => step(task.id, "complete", { minutes: Number(minutes.value) }) },
+            t("complete"))));
+      }
+      return row;
+    }) : [el("li", { class: "empty" }, t("no_lines"))]));
+  }
+
   $("#request-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
@@ -107,7 +146,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   try {
     await showBalance();
     await Promise.all([showLines("POINTS", $("#lines")), showLines("MINUTES", $("#minute-lines")),
-                       showRequests()]);
+                       showRequests(), showTasks()]);
     document.body.dataset.ready = "true";
   } catch (error) {
     notice(problem(error), "error");
