@@ -31,8 +31,10 @@ from api.routers import (
     service_requests,
     timebank,
 )
+from api.routers.lookups import router as lookups_router
 from ledger.limits import BODY_MAX_BYTES
 from ledger.settings import Settings
+from web import install as install_web
 
 DESCRIPTION = """
 Linli (邻里) — the points bank (积分银行) and volunteer time bank (时间银行) of a community.
@@ -71,5 +73,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                    certificates):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
+    app.include_router(lookups_router, responses=PROBLEM_RESPONSES)
+    install_web(app)  # the pages (web/)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

@@ -1,0 +1,183 @@
+"""Small reads the pages need: who a token is, a member by passbook number, a member search,
+and the awards waiting for approval."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from api.auth import require_role
+from api.deps import ActorDep, LinliDep
+from api.routers.common import caught_up
+from api.routers.leaderboards import readable_community
+from api.routers.registry import visible_member
+from ledger.actor import Role
+from ledger.domain.awards import Award
+from ledger.errors import InvalidRequest, NotFound
+from projections import lookups, registry_view
+from projections.leaderboards import masked
+from projections.pending_awards import pending_awards
+
+router = APIRouter(prefix="/v1", tags=["lookups"])
+
+
+class MeOut(BaseModel):
+    role: str
+    community_id: UUID | None
+    merchant_id: UUID | None
+    member_id: UUID | None
+
+
+class FoundMemberOut(BaseModel):
+    member_id: UUID
+    community_id: UUID
+    name: str
+    passbook_no: str
+
+
+class MemberRowOut(BaseModel):
+    member_id: UUID
+    name: str
+    passbook_no: str
+    household_id: UUID | None
+    grid_id: UUID | None
+
+
+class MemberListOut(BaseModel):
+    items: list[MemberRowOut]
+
+
+class PendingAwardOut(BaseModel):
+    id: UUID
+    member_id: UUID
+    member_name: str
+    rule_code: str
+    rule_name: str
+    points: int
+    quantity: int | None
+    minutes: int | None
+    occurred_at: datetime
+    note: str
+
+
+class PendingAwardListOut(BaseModel):
+    items: list[PendingAwardOut]
+
+
+class AwardDetailOut(BaseModel):
+    id: UUID
+    rule_code: str
+    quantity: int | None
+    minutes: int | None
+    points: int
+    status: str
+    occurred_at: datetime
+
+
+class AwardDetailListOut(BaseModel):
+    items: list[AwardDetailOut]
+
+
+AWARD_IDS_MAX = 50
+
+
+@router.get("/me", response_model=MeOut)
+def who_am_i(actor: ActorDep) -> MeOut:
+    """The role and scope of the bearer token (what the pages show and allow)."""
+    return MeOut(role=actor.role.value, community_id=actor.community_id,
+                 merchant_id=actor.merchant_id, member_id=actor.member_id)
+
+
+@router.get("/passbooks/{passbook_no}", response_model=FoundMemberOut)
+def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)], actor: ActorDep,
+                     linli: LinliDep) -> FoundMemberOut:
+    """The member holding a passbook (积分存折) number, for a till or a staff desk. A merchant
+    sees the name masked (张*明), enough to check it is the right person."""
+    require_role(actor, Role.STAFF, Role.MERCHANT, Role.AUDITOR)
+    caught_up(linli)
+    scope = str(actor.community_id) if actor.community_id else None
+    found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
+    if found is None:
+        raise NotFound(f"passbook {passbook_no} was not found")
+    name = masked(found["name"]) if actor.role is Role.MERCHANT else found["name"]
+    return FoundMemberOut(member_id=UUID(found["member_id"]),
+                          community_id=UUID(found["community_id"]), name=name,
+                          passbook_no=found["passbook_no"])
+
+
+@router.get("/members", response_model=MemberListOut)
+def search_members(
+    actor: ActorDep,
+    linli: LinliDep,
+    community_id: UUID | None = None,
+    q: Annotated[str, Query(max_length=50, description="part of a name or passbook number")] = "",
+    limit: Annotated[int, Query(ge=1, le=lookups.SEARCH_MAX)] = 20,
+) -> MemberListOut:
+    """Members of a community whose name or passbook number holds `q`, latest first."""
+    require_role(actor, Role.STAFF, Role.AUDITOR)
+    caught_up(linli)
+    community = readable_community(linli, actor, community_id)
+    rows = lookups.search_members(linli.engine, community["community_id"], q.strip(), limit)
+    return MemberListOut(items=[MemberRowOut(
+        member_id=UUID(r["member_id"]), name=r["name"], passbook_no=r["passbook_no"],
+        household_id=UUID(r["household_id"]) if r["household_id"] else None,
+        grid_id=UUID(r["grid_id"]) if r["grid_id"] else None) for r in rows])
+
+
+@router.get("/awards", response_model=PendingAwardListOut)
+def list_pending_awards(
+    actor: ActorDep,
+    linli: LinliDep,
+    community_id: UUID | None = None,
+    status: Annotated[str, Query(pattern="^pending$")] = "pending",
+) -> PendingAwardListOut:
+    """Awards waiting for a staff member's approval (status=pending), oldest first."""
+    require_role(actor, Role.STAFF, Role.AUDITOR)
+    caught_up(linli)
+    community = readable_community(linli, actor, community_id)
+    found = pending_awards(linli.app, UUID(community["community_id"]))
+    rules = registry_view.rule_names(linli.engine, community["community_id"])
+    names = lookups.member_names(linli.engine, [str(a.member_id) for a in found])
+    return PendingAwardListOut(items=[PendingAwardOut(
+        id=a.id, member_id=a.member_id, member_name=names.get(str(a.member_id), ""),
+        rule_code=a.rule_code, rule_name=rules.get(a.rule_code, a.rule_code), points=a.points,
+        quantity=a.quantity, minutes=a.minutes, occurred_at=a.occurred_at, note=a.note,
+    ) for a in found])
+
+
+@router.get("/members/{member_id}/awards", response_model=AwardDetailListOut)
+def member_awards(
+    member_id: UUID,
+    actor: ActorDep,
+    linli: LinliDep,
+    ids: Annotated[str, Query(max_length=AWARD_IDS_MAX * 37,
+                              description="award ids, comma-separated (the passbook lines' "
+                              "award:<id> references)")],
+) -> AwardDetailListOut:
+    """What lies behind a member's award lines: the rule, the quantity or minutes (for
+    "志愿服务 2小时 +20"). Ids that are not this member's awards are left out."""
+    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
+    visible_member(linli, actor, member_id)
+    try:
+        wanted = [UUID(part) for part in ids.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidRequest("ids are award ids separated by commas") from None
+    if len(wanted) > AWARD_IDS_MAX:
+        raise InvalidRequest(f"at most {AWARD_IDS_MAX} ids")
+    found: list[AwardDetailOut] = []
+    for award_id in dict.fromkeys(wanted):
+        try:
+            award: object = linli.app.repository.get(award_id)
+        except AggregateNotFoundError:
+            continue
+        if isinstance(award, Award) and award.member_id == member_id:
+            found.append(AwardDetailOut(
+                id=award.id, rule_code=award.rule_code, quantity=award.quantity,
+                minutes=award.minutes, points=award.points, status=award.status,
+                occurred_at=award.occurred_at))
+    return AwardDetailListOut(items=found)

@@ -1,0 +1,161 @@
+"""What residents, staff, merchants and the community screen see, in a real browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import Town, call, screenshot, until
+
+
+class TestStaffAwardReachesVolunteer:
+    def test_three_clicks_then_the_line_on_the_volunteer_page(self, town: Town, browse: Any,
+                                                              base_url: str) -> None:
+        call(town.http, "PUT", f"/v1/communities/{town.community_id}/policy",
+             json={"points_expiry": "end_of_nth_year", "n": 1})
+        staff = browse(None, "/web/signin", width=1024, height=900)
+        staff.fill("#token", town.staff)
+        staff.click("button[type=submit]")
+        staff.wait_for_url("**/web/staff")
+        staff.wait_for_selector("body[data-ready=true]")
+
+        staff.click(f"[data-member='{town.member_id}']")
+        staff.click("[data-rule='VOLUNTEER']")
+        staff.fill("#award-amount", "120")
+        staff.click("#award-confirm")
+
+        staff.wait_for_selector("#award-result:has-text('+20')")
+        assert "王秀英" in staff.inner_text("#award-result")
+        assert town.balance()["points"] == 20
+        screenshot(staff, "staff-console", full_page=True)
+
+        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+             headers={"Idempotency-Key": "till-1-0001"},
+             json={"member_id": town.member_id, "points": 8, "description": "大米5斤"})
+
+        volunteer = browse(town.member, "/web/volunteer")
+        assert volunteer.inner_text("#points") == "12"
+        lines = volunteer.locator("#lines li").all_inner_texts()
+        assert lines[0].startswith("兑换 大米5斤 -8")
+        assert lines[1].startswith("志愿服务 2小时 +20")
+        expiring = volunteer.inner_text("#expiring")  # the policy: the end of next year
+        assert expiring.startswith("12 分") and "12月31日" in expiring
+        assert volunteer.inner_text("#passbook-no") == town.passbook_no
+        until(volunteer, "document.querySelector('#qr').naturalWidth > 100")
+        screenshot(volunteer, "volunteer", full_page=True)
+
+
+class TestMerchantTill:
+    def test_a_redemption_drops_the_balance_and_a_refund_gives_back(self, town: Town,
+                                                                     browse: Any) -> None:
+        town.award(town.member_id, quantity=50)
+        till = browse(town.merchant, "/web/till")
+
+        till.fill("#passbook", town.passbook_no)
+        till.click("#find")
+        till.wait_for_selector("#found:has-text('王*英')")  # a till sees the name masked
+        till.fill("#points", "15")
+        till.fill("#item", "大米5斤")
+        till.click("#redeem")
+
+        till.wait_for_selector("#balance-after")
+        assert till.inner_text("#balance-after") == "35"
+        assert town.balance()["points"] == 35
+        till.wait_for_selector("#statement li:has-text('大米5斤')")
+        assert "兑换 15" in till.inner_text("#totals")
+
+        redemption = till.inner_text("#redeem-result small").split()[-1]
+        till.fill("#redemption-id", redemption)
+        till.fill("#refund-points", "5")
+        till.click("#refund-form button[type=submit]")
+        till.wait_for_selector("#refund-result:has-text('40')")
+        assert town.balance()["points"] == 40
+        screenshot(till, "merchant-till", full_page=True)
+
+    def test_scanned_then_too_many_points_moves_nothing_and_says_so(self, town: Town,
+                                                                    browse: Any) -> None:
+        town.award(town.member_id, quantity=10)
+        till = browse(town.merchant, "/web/till")
+        till.fill("#passbook", town.passbook_no)
+        till.press("#passbook", "Enter")  # as a USB scanner ends a code
+        till.wait_for_selector("#found:has-text('王*英')")
+        assert till.evaluate("document.activeElement.id") == "points"
+        till.keyboard.type("11")
+        till.click("#redeem")
+        till.wait_for_selector("#redeem-result:has-text('积分不足')")
+        assert town.balance()["points"] == 10
+
+
+class TestLeaderboardScreen:
+    def test_ranks_with_masked_names_for_members_and_households(self, town: Town,
+                                                                 browse: Any) -> None:
+        second = town.new_member("李建国")
+        third = town.new_member("赵红梅", household_id=town.household_id)
+        town.award(town.member_id, quantity=30)
+        town.award(second["id"], quantity=45)
+        town.award(third["id"], quantity=10)
+
+        screen = browse(town.member, "/web/screen?period=month", width=1280, height=720)
+
+        rows = screen.locator("#board-member li").all_inner_texts()
+        assert [row.split() for row in rows] == [
+            ["1", "李*国", "45", "分"], ["2", "王*英", "30", "分"], ["3", "赵*梅", "10", "分"]]
+        households = screen.locator("#board-household li").all_inner_texts()
+        assert households[0].split()[:3] == ["1", "王*英家", "40"]
+        assert screen.get_attribute("[data-period=month]", "aria-pressed") == "true"
+        screen.click("[data-period=year]")
+        screen.wait_for_selector("[data-period=year][aria-pressed=true]")
+        assert screen.locator("#board-member li").count() == 3
+        screenshot(screen, "leaderboard-screen")
+
+
+class TestDashboard:
+    def test_the_charts_are_pictures_with_bars(self, town: Town, browse: Any) -> None:
+        town.award(town.member_id, "VOLUNTEER", minutes=180)
+        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+             headers={"Idempotency-Key": "till-1-0002"},
+             json={"member_id": town.member_id, "points": 12, "description": "食用油"})
+        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        chart = staff.locator("#chart-points svg")
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100
+        tallest = staff.evaluate(
+            "Math.max(...[...document.querySelectorAll('#chart-points svg rect[fill=\"#1f5f99\"]')]"
+            ".map(r => r.getBoundingClientRect().height))")
+        assert tallest > 50  # this month's 30 points issued, drawn as a bar
+        assert staff.locator("#chart-hours svg").bounding_box()["height"] > 100
+        staff.locator("#dashboard-section").scroll_into_view_if_needed()
+        screenshot(staff, "dashboard")
+
+
+class TestApprovals:
+    def test_a_pending_award_is_approved_from_the_console(self, town: Town,
+                                                         browse: Any) -> None:
+        pending = town.award(town.member_id, "MEDIATION", quantity=2)
+        assert pending["status"] == "pending"
+        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        row = staff.locator(f"[data-award='{pending['id']}']")
+        assert "王秀英 · 纠纷调解 × 2 +10" in row.inner_text()
+        row.locator("button:has-text('通过')").click()
+        staff.wait_for_selector("#pending li.empty")
+        assert town.balance()["points"] == 10
+
+
+class TestRegistration:
+    def test_staff_register_a_household_and_resident_who_then_signs_in(
+            self, town: Town, browse: Any, base_url: str) -> None:
+        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        staff.fill("#household-address", "幸福里5栋101")
+        staff.click("#household-form button[type=submit]")
+        staff.wait_for_selector("#registered:has-text('幸福里5栋101')")
+        staff.fill("#member-name", "陈阿婆")
+        staff.click("#member-form button[type=submit]")
+        staff.wait_for_selector("#registered:has-text('陈阿婆')")
+        staff.click("#registered button")
+        staff.wait_for_selector("#registered code.token")
+        until(staff, "document.querySelector('#registered img').naturalWidth > 100")
+        token = staff.inner_text("#registered code.token")
+
+        resident = browse(token, "/web/volunteer")
+        assert resident.inner_text("#who") == "陈阿婆"
+        found = call(town.http, "GET", f"/v1/members?community_id={town.community_id}&q=陈")
+        assert found["items"][0]["household_id"] is not None

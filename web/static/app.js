@@ -1,0 +1,188 @@
+/* Linli pages: the signed-in token, calls to the /v1 API, words, small DOM helpers. */
+"use strict";
+
+const Linli = (() => {
+  const words = JSON.parse(document.getElementById("words").textContent);
+  const lang = document.documentElement.lang === "en" ? "en" : "zh-CN";
+  const SESSION = "linli.session";
+
+  const t = (key) => words[key] ?? key;
+
+  function session() {
+    const raw = sessionStorage.getItem(SESSION) || localStorage.getItem(SESSION);
+    try { return raw ? JSON.parse(raw) : null; } catch { return null; }
+  }
+
+  function saveSession(value, remember) {
+    forget();
+    (remember ? localStorage : sessionStorage).setItem(SESSION, JSON.stringify(value));
+  }
+
+  function forget() {
+    sessionStorage.removeItem(SESSION);
+    localStorage.removeItem(SESSION);
+  }
+
+  function toSignIn() {
+    location.href = "/web/signin?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  /** The session if its role may use this page; otherwise off to the sign-in page. */
+  function requireRole(...roles) {
+    const found = session();
+    if (!found || !(roles.includes(found.role) || found.role === "admin")) {
+      toSignIn();
+      return null;
+    }
+    return found;
+  }
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || String(status));
+      this.status = status;
+      this.problem = problem || {};
+      this.slug = String(this.problem.type || "").split("/").pop();
+    }
+  }
+
+  /** A /v1 call with the session's bearer token; JSON in and out; problems thrown. */
+  async function api(method, path, body, headers = {}, token = null) {
+    const bearer = token || (session() || {}).token;
+    const sent = { Accept: "application/json", ...headers };
+    if (bearer) sent.Authorization = "Bearer " + bearer;
+    if (body !== undefined) sent["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : await response.text();
+    if (response.status === 401 && !token) { forget(); toSignIn(); }
+    if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : null);
+    return data;
+  }
+
+  /** Build an element; text children are text nodes, never HTML. */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function $(selector) { return document.querySelector(selector); }
+
+  function notice(message, kind = "ok") {
+    const box = $("#notice");
+    box.textContent = message;
+    box.className = "notice " + kind;
+    box.hidden = false;
+  }
+
+  function problem(error) {
+    if (error instanceof ApiError) {
+      if (error.slug === "insufficient-balance") return t("insufficient");
+      if (error.status === 404) return t("not_found") + ": " + error.message;
+      return t("error") + ": " + error.message;
+    }
+    return t("error") + ": " + error;
+  }
+
+  /** A fresh Idempotency-Key (works on plain http, where crypto.randomUUID is missing). */
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  const dateFormat = new Intl.DateTimeFormat(lang, {
+    year: "numeric", month: "long", day: "numeric",
+  });
+  const timeFormat = new Intl.DateTimeFormat(lang, {
+    month: "long", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+  const day = (iso) => dateFormat.format(new Date(iso));
+  const when = (iso) => timeFormat.format(new Date(iso));
+
+  /** Whole minutes in plain words: 2小时, 1小时30分钟, 45分钟. */
+  function duration(minutes) {
+    const sign = minutes < 0 ? "-" : "";
+    const m = Math.abs(minutes);
+    const h = Math.floor(m / 60);
+    const rest = m % 60;
+    const sep = lang === "en" ? " " : "";
+    const parts = [];
+    if (h) parts.push(h + sep + t("hour_unit"));
+    if (rest || !h) parts.push(rest + sep + t("minute_unit"));
+    return sign + parts.join(sep);
+  }
+
+  const signed = (n) => (n > 0 ? "+" : "") + n;
+
+  /** A passbook line in plain words: "志愿服务 2小时 +20" for an award (with `award`, what
+      lies behind it), "兑换 大米5斤 -15" for the rest; minutes read as hours. */
+  function lineWords(line, asset, award = null) {
+    const kind = words["kind_" + line.kind] ? t("kind_" + line.kind) : line.kind;
+    const amount = asset === "MINUTES"
+      ? (line.amount > 0 ? "+" : "") + duration(line.amount) : signed(line.amount);
+    if (line.kind === "award") {
+      const detail = !award ? "" : award.minutes ? duration(award.minutes)
+        : award.quantity > 1 ? `× ${award.quantity}` : "";
+      return [line.description, detail, amount].filter(Boolean).join(" ");
+    }
+    return [kind, line.description, amount].filter(Boolean).join(" ");
+  }
+
+  /** Ask a camera for a QR code (where the browser can read one). */
+  async function scanInto(input, video) {
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
+      notice(t("scan_unsupported"), "warn");
+      input.focus();
+      return;
+    }
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    try {
+      for (let tries = 0; tries < 300; tries++) {
+        const codes = await detector.detect(video);
+        if (codes.length) {
+          input.value = codes[0].rawValue;
+          input.dispatchEvent(new Event("change"));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      stream.getTracks().forEach((track) => track.stop());
+      video.hidden = true;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const signedIn = session();
+    const out = $("#signout");
+    if (signedIn && out) {
+      out.hidden = false;
+      $("#signin-link").hidden = true;
+      out.addEventListener("click", () => { forget(); location.href = "/web/signin"; });
+    }
+  });
+
+  return {
+    t, lang, session, saveSession, forget, requireRole, api, ApiError, el, $, notice, problem,
+    newKey, day, when, duration, signed, lineWords, scanInto,
+  };
+})();
