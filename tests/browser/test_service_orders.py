@@ -1,11 +1,8 @@
-"""Service orders (点单 → 派单 → 接单 → 评单) through the pages, against the contract of issue 5.
-Skipped while POST /v1/service-requests answers 404 (the endpoints are not merged yet)."""
+"""Service orders (点单 → 派单 → 接单 → 评单) through the pages."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from tests.browser.conftest import Town, call
 
@@ -14,8 +11,6 @@ def request_service(town: Town, token: str, description: str) -> dict[str, Any]:
     response = town.http.post("/v1/service-requests", headers={"Authorization": f"Bearer {token}"},
                               json={"requester_id": town.member_id, "service_type": "助老陪护",
                                     "description": description, "minutes_estimate": 60})
-    if response.status_code == 404:
-        pytest.skip("needs issue 5 endpoints")
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -23,7 +18,6 @@ def request_service(town: Town, token: str, description: str) -> dict[str, Any]:
 
 class TestServiceOrders:
     def test_request_dispatch_and_rate_through_the_pages(self, town: Town, browse: Any) -> None:
-        request_service(town, town.staff, "探路：端点是否存在")  # skips before issue 5
         volunteer = town.new_member("李建国")
         volunteer_token = town.token_for_member(volunteer["id"])
 
