@@ -103,7 +103,7 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)], actor: Ac
     scope = str(actor.community_id) if actor.community_id else None
     found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
     if found is None:
-        raise NotFound(f"passbook {passbook_no} was not found")
+        raise NotFound("no member with that passbook number was found")
     name = masked(found["name"]) if actor.role is Role.MERCHANT else found["name"]
     return FoundMemberOut(member_id=UUID(found["member_id"]),
                           community_id=UUID(found["community_id"]), name=name,
