@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.auth import require_role
 from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
 from api.errors import ApiProblem, dumps
+from api.exports import Format, Sheet, chosen_format, export
 from api.idempotency import run_keyed
 from api.instants import Instant
 from api.routers.common import caught_up, load
@@ -31,18 +32,37 @@ from projections import queries
 
 router = APIRouter(prefix="/v1", tags=["merchants"])
 
+STATEMENT_FILE_MAX_LINES = 1_000_000
+STATEMENT_COLUMNS = ["at", "kind", "points", "balance_after", "reference", "description"]
+
+
+def _statement_sheet(name: str, found: queries.Statement) -> Sheet:
+    sheet = Sheet(f"{name} 对账单", STATEMENT_COLUMNS)
+    sheet.rows.append(["", "opening_balance", found.opening_balance, found.opening_balance,
+                       "", ""])
+    for line in reversed(found.lines):
+        sheet.rows.append([line["at"].isoformat(), line["kind"], line["amount"],
+                           line["balance_after"], line["reference"], line["description"]])
+    for total, value in found.totals.items():
+        sheet.rows.append(["", f"total_{total}", value, None, "", ""])
+    return sheet
+
 
 @router.get("/merchants/{merchant_id}/statement", response_model=StatementOut)
 def get_statement(
     merchant_id: UUID,
+    request: Request,
     actor: ActorDep,
     linli: LinliDep,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
-) -> StatementOut:
-    """Every redemption, refund and settlement in [from, to), newest first, with totals."""
+    format: Format | None = None,
+) -> StatementOut | Response:
+    """Every redemption, refund and settlement in [from, to), newest first, with totals.
+    With `format=csv|xlsx` (or such an Accept header), every line of the period as a file,
+    oldest first, with the opening balance and the totals in its last rows."""
     require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
     merchant = load(linli, Merchant, merchant_id)
     actor.check_merchant(merchant_id, f"merchant {merchant_id}")
@@ -51,6 +71,12 @@ def get_statement(
         raise ApiProblem(422, "validation-error", "The request is not valid",
                          "`to` must be after `from`")
     caught_up(linli)
+    chosen = chosen_format(format, request)
+    if chosen is not Format.JSON:
+        whole = queries.statement(linli.engine, merchant_id, start=start, end=end,
+                                  limit=STATEMENT_FILE_MAX_LINES, before=None)
+        return export(_statement_sheet(merchant.name, whole), chosen,
+                      f"statement-{merchant_id}")
     found = queries.statement(linli.engine, merchant_id, start=start, end=end, limit=limit,
                               before=cursor)
     return StatementOut(

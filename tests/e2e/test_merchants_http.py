@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import open_linli
+from api.exports import XLSX_TYPE
+from tests.e2e.test_reports import rows_of_csv, rows_of_xlsx, same_cells
 from tests.helpers import auth, key, make_world, ok
 
 
@@ -149,6 +151,24 @@ class TestStatementAndSettlement:
             "settlement", "refund", "redemption", "redemption"]
         assert sum(line["points"] for line in lines) == (
             totals["redeemed"] - totals["refunded"] - totals["settled"])
+
+    def test_the_statement_as_csv_and_xlsx_holds_every_line_and_the_totals(self, client):
+        world = make_world(client)
+        world.award(100)
+        for points in (10, 20, 30):
+            ok(world.redeem(points), 201)
+        url = f"/v1/merchants/{world.merchant_id}/statement"
+        as_csv = rows_of_csv(client.get(url, params={"format": "csv", "limit": 1},
+                                        headers=world.merchant).content)
+        as_xlsx = rows_of_xlsx(client.get(url, headers={
+            **world.merchant, "Accept": XLSX_TYPE}).content)
+        assert same_cells(as_csv) == same_cells(as_xlsx)
+        assert as_csv[0] == ["at", "kind", "points", "balance_after", "reference",
+                             "description"]
+        assert [(r[1], r[2], r[3]) for r in as_csv[1:5]] == [
+            ("opening_balance", "0", "0"), ("redemption", "10", "10"),
+            ("redemption", "20", "30"), ("redemption", "30", "60")]
+        assert ["total_redeemed", "60"] in [r[1:3] for r in as_csv]
 
     def test_a_keyed_settlement_replays(self, client):
         world = make_world(client)
