@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from api.instants import Day, Instant
 from api.schemas import In, Minutes, Name, Reason, RuleCode, Text
 from ledger.limits import (
     AGE_MAX_YEARS,
@@ -28,7 +29,7 @@ class DepositIn(In):
     recipient_id: UUID | None = None
     minutes: Minutes
     service_type: ServiceType
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     team: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None, description="The volunteer team (团队) the service was given as, if any.")
 
@@ -141,7 +142,7 @@ class RelativeIn(In):
 
 
 class BirthDateIn(In):
-    birth_date: date
+    birth_date: Day
 
 
 # --- service orders -------------------------------------------------------------------------
