@@ -45,7 +45,7 @@ def lowest_position(engine: Engine) -> int:
 
 def replay_through_kills(linli: Linli, *, kills: int, seed: int,
                          batch_events: int = 100) -> Figures:
-    """Start the worker, kill -9 it once it has moved, `kills` times; then let it finish."""
+    """Start the worker and kill -9 it part way, `kills` times; then let it finish."""
     figures = Figures()
     rng = random.Random(seed)
     env = linli_env(linli.settings.database_url,
@@ -61,9 +61,11 @@ def replay_through_kills(linli: Linli, *, kills: int, seed: int,
             if worker.returncode != 0:
                 figures.problems.append(f"the worker failed: {errors.decode()[-2000:]}")
             break
-        while lowest_position(linli.engine) == positions[-1] and worker.poll() is None:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.3))
+        # Kill i comes once the views are about i/(kills+1) of the way, on any machine.
+        target = max(positions[-1] + 1, (figures.kills + 1) * head // (kills + 1))
+        while lowest_position(linli.engine) < target and worker.poll() is None:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.01))
         worker.kill()
         worker.communicate(timeout=60)
         figures.kills += 1

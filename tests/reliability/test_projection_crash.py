@@ -10,7 +10,7 @@ class TestProjectionsSurviveCrashes:
     def test_views_after_kills_equal_a_fresh_rebuild(self, database_url):
         linli = fill(database_url, members=400)
         try:
-            figures = replay_through_kills(linli, kills=3, seed=9)
+            figures = replay_through_kills(linli, kills=3, seed=9, batch_events=50)
         finally:
             linli.close()
 
