@@ -51,6 +51,13 @@ function request()
     ["Idempotency-Key"] = "%(run)s-" .. id .. "-" .. counter,
   }, body)
 end
+local shown = 0
+function response(status, headers, body)
+  if status ~= 201 and shown < %(show)d then
+    shown = shown + 1
+    io.write(status .. " " .. body .. "\n")
+  end
+end
 """
 
 
@@ -70,8 +77,11 @@ def _free_port() -> int:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"wrk printed a latency of {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -102,11 +112,14 @@ def drive(url: str, members: list[str], token: str, *, seconds: float, connectio
             time.sleep(0.2)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA % {"members": ",".join(f'"{m}"' for m in members),
-                                "token": token, "run": f"{batch_max}-{time.time_ns()}"})
+                                "token": token, "run": f"{batch_max}-{time.time_ns()}",
+                                "show": 3 if os.environ.get("BENCH_VERBOSE") else 0})
         out = subprocess.run(
             ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s",
              script.name, base], capture_output=True, text=True, check=True).stdout
         os.unlink(script.name)
+        if os.environ.get("BENCH_VERBOSE"):
+            print(out)
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
         p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
