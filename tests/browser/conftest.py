@@ -9,8 +9,6 @@ Set LINLI_SCREENSHOTS=1 to write the pages' screenshots into docs/screenshots/.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,23 +19,15 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.bootstrap import open_linli
 from ledger.settings import Settings
 from tests.conftest import ADMIN_TOKEN, BACKENDS, _admin_connection, _database_url
+from tests.serving import serving
 
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-STARTUP_SECONDS = 15.0
 TIMEOUT_MS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -78,26 +68,8 @@ def base_url(web_database: str) -> Iterator[str]:
                         projection_poll_seconds=0.05, sweep_interval_seconds=0,
                         rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000)
     linli = open_linli(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(linli=linli), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-web", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("the HTTP server did not come up")
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=STARTUP_SECONDS)
+    with serving(linli, "uvicorn-web") as url:
+        yield url
     linli.close()
 
 

@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import make_world, ok
+from tests.serving import serving
 
 REQUEST_TIMEOUT = httpx.Timeout(30.0)
-STARTUP_SECONDS = 15.0
 ALL_DONE_SECONDS = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def base_url(linli):
     """A uvicorn server on a free 127.0.0.1 port, serving the app over `linli`."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(linli=linli), host="127.0.0.1", port=port,
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("the HTTP server did not come up")
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=STARTUP_SECONDS)
-    assert not thread.is_alive(), "the HTTP server did not stop"
+    with serving(linli) as url:
+        yield url
 
 
 @pytest.fixture

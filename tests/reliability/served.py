@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import IO
 
-import httpx
 import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.serving import free_port, wait_until_up
 
 STARTUP_SECONDS = 30.0
 ADMIN_TOKEN = "reliability-admin-token"
 CLI = "from api.cli import main; main()"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def linli_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -73,16 +66,10 @@ class Served:
             [sys.executable, "-c", CLI, "serve", "--port", str(self.port)],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
-            time.sleep(0.05)
+        process = self.process
+        if not wait_until_up(f"{self.url}/readyz", lambda: process.poll() is None,
+                             STARTUP_SECONDS):
+            raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flush, in-flight requests cut."""
