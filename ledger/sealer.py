@@ -8,7 +8,6 @@ that range first (then it tries again on its next pass).
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -18,6 +17,7 @@ from ledger.actor import Actor
 from ledger.application import LedgerApp
 from ledger.chain import GENESIS, split
 from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, log_hash
+from ledger.periodic import Periodic
 from ledger.writer import UnitOfWork, Writer
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,16 @@ SEALED = get_topic(AuditLog.Sealed)  # type: ignore[attr-defined]
 OPENED = get_topic(AuditLog.Opened)  # type: ignore[attr-defined]
 
 
-class Sealer:
+class Sealer(Periodic):
+    thread_name = "linli-sealer"
+
     def __init__(self, app: LedgerApp, writer: Writer, interval_seconds: float = 5.0) -> None:
+        super().__init__(interval_seconds)
         self.app = app
         self.writer = writer
-        self.interval_seconds = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def tick(self) -> None:
+        self.seal()
 
     def seal(self) -> int | None:
         """Seal what the log holds now; the position sealed through, or None if nothing new."""
@@ -75,21 +78,3 @@ class Sealer:
 
         return self.writer.execute(command)
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="linli-sealer", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_seconds):
-            try:
-                self.seal()
-            except Exception:
-                log.warning("sealing the log failed; trying again later", exc_info=True)

@@ -8,7 +8,6 @@ aggregate again, so a hold captured a moment ago (and not yet in the view) is le
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from ledger.commands.service_orders import auto_confirm
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.holds import HoldStatus
 from ledger.domain.registry import Community
+from ledger.periodic import Periodic
 from ledger.writer import Writer
 from projections import timebank_queries
 from projections.tables import balances, holds
@@ -42,15 +42,19 @@ def _result(future: Future[T], failed: F) -> T | F:
         return failed
 
 
-class Sweeper:
+class Sweeper(Periodic):
+    thread_name = "linli-sweeper"
+
     def __init__(self, writer: Writer, engine: Engine, clock: Callable[[], datetime],
                  interval_seconds: float = 1.0) -> None:
+        super().__init__(interval_seconds)
         self.writer = writer
         self.engine = engine
         self.clock = clock
-        self.interval_seconds = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def tick(self) -> None:
+        self.run_once()
+        self.confirm_due_services()
 
     def run_once(self) -> tuple[int, int]:
         """Expire what is due now: returns (holds expired, points expired)."""
@@ -89,22 +93,3 @@ class Sweeper:
         futures = [self.writer.submit(auto_confirm(UUID(i), now)) for i in due]
         return sum(1 for f in futures if _result(f, None) is not None)
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="linli-sweeper", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_seconds):
-            try:
-                self.run_once()
-                self.confirm_due_services()
-            except Exception:
-                log.exception("sweeper pass failed")

@@ -66,6 +66,15 @@ def _pool(uow: UnitOfWork, community_id: UUID, by: Actor) -> Account:
     return pool
 
 
+def _interchange(uow: UnitOfWork, a: UUID, b: UUID, by: Actor) -> Interchange:
+    """What two communities owe each other, opened on first use."""
+    interchange = uow.find(Interchange, Interchange.create_id(a, b))
+    if interchange is None:
+        interchange = Interchange.open(a, b, by)
+        uow.add(interchange)
+    return interchange
+
+
 def _today(community: Community, now: datetime) -> date:
     return now.astimezone(ZoneInfo(community.time_zone)).date()
 
@@ -191,14 +200,8 @@ def withdraw(
         if provider is not None:
             volunteer = uow.get(Member, provider)
             if volunteer.community_id != member.community_id:
-                interchange_id = Interchange.create_id(member.community_id,
-                                                       volunteer.community_id)
-                interchange = uow.find(Interchange, interchange_id)
-                if interchange is None:
-                    interchange = Interchange.open(member.community_id, volunteer.community_id,
-                                                   by)
-                    uow.add(interchange)
-                interchange.record_care(member.community_id, minutes, withdrawal_id, by)
+                _interchange(uow, member.community_id, volunteer.community_id, by).record_care(
+                    member.community_id, minutes, withdrawal_id, by)
         account.post(amount=-minutes, kind=PostingKind.WITHDRAWAL, transaction_id=withdrawal_id,
                      counter_account=_system(member.community_id, "consumed"), by=by,
                      description=service_type, reference=f"withdrawal:{withdrawal_id}")
@@ -327,10 +330,7 @@ def set_partner_limit(
         uow.get(Community, partner_id)
         if partner_id == community_id:
             raise InvalidRequest("a community is not its own partner")
-        interchange = uow.find(Interchange, Interchange.create_id(community_id, partner_id))
-        if interchange is None:
-            interchange = Interchange.open(community_id, partner_id, by)
-            uow.add(interchange)
+        interchange = _interchange(uow, community_id, partner_id, by)
         interchange.set_limit(community_id, limit, by)
         return position(interchange, community_id, partner_id)
 
