@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.auth import KeyCache
 from api.bootstrap import Linli, open_linli
 from api.jsonguard import JsonGuard
 from api.limits import BodySizeLimit
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                                              running.settings.rate_limit_burst)
         app.state.auth_failures = RateLimiter(running.settings.auth_failures_per_second,
                                               running.settings.auth_failure_burst)
+        app.state.key_cache = KeyCache(running.settings.api_key_cache_seconds)
         running.start()
         try:
             yield

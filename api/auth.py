@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import threading
+import time
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -21,19 +23,59 @@ def unauthorized(detail: str) -> ApiProblem:
                       headers={"WWW-Authenticate": "Bearer"})
 
 
-def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) -> Actor:
+class KeyCache:
+    """The actors of recently seen API keys, by token hash, each kept for `seconds`.
+
+    A till sends its key with every request; loading the key's aggregate each time would
+    cost two queries. Revoking a key through this process forgets every entry at once; a
+    key revoked by another process stops working within `seconds`.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._actors: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token_hash: str) -> Actor | None:
+        entry = self._actors.get(token_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token_hash: str, actor: Actor) -> None:
+        with self._lock:
+            if len(self._actors) >= self.max_entries:
+                self._actors.clear()
+            self._actors[token_hash] = (time.monotonic() + self.seconds, actor)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._actors.clear()
+
+
+def actor_for_token(
+    app: LedgerApp, token: str | None, admin_token: str | None, cache: KeyCache | None = None
+) -> Actor:
     if not token:
         raise unauthorized("send Authorization: Bearer <token>")
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Actor(BOOTSTRAP_ADMIN_ID, Role.ADMIN)
+    token_hash = hash_token(token)
+    actor = cache.get(token_hash) if cache is not None else None
+    if actor is not None:
+        return actor
     try:
-        key: object = app.repository.get(api_key_id(hash_token(token)))
+        key: object = app.repository.get(api_key_id(token_hash))
     except AggregateNotFoundError:
         raise unauthorized("the token is not known") from None
     if not isinstance(key, ApiKey) or key.revoked:
         raise unauthorized("the token is not known or was revoked")
-    return Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
-                 key.member_id)
+    actor = Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
+                  key.member_id)
+    if cache is not None:
+        cache.put(token_hash, actor)
+    return actor
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

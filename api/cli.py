@@ -18,6 +18,8 @@ cli = typer.Typer(help="Linli (邻里): points bank and volunteer time bank.",
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    access_log: Annotated[bool, typer.Option(
+        help="Log every request (a reverse proxy in front usually does).")] = False,
 ) -> None:
     """Run the API and the projection workers (migrating the schema first)."""
     import uvicorn
@@ -25,7 +27,8 @@ def serve(
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info",
+                access_log=access_log)
 
 
 @cli.command()

@@ -52,7 +52,8 @@ def _authenticate(request: Request, linli: Linli, token: str | None) -> Actor:
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
     try:
-        return actor_for_token(linli.app, token, linli.settings.admin_token)
+        return actor_for_token(linli.app, token, linli.settings.admin_token,
+                               request.app.state.key_cache)
     except ApiProblem as error:
         if token and error.status == 401:
             failures.retry_after(address)  # spends one of the address's failures

@@ -23,21 +23,27 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 
 from bench.baseline_raw import measure as raw_baseline
 from bench.common import ADMIN, machine, open_bench, populate, scratch_database
+from ledger import ids
 from ledger.actor import Role
+from ledger.application import open_ledger
 from ledger.commands import access
+from ledger.domain.accounts import Account
+from ledger.domain.assets import Asset
+from ledger.settings import Settings
 
 LUA = """
 local members = {%(members)s}
 local token = "%(token)s"
 local counter = 0
-local id = 0
 local threads = 0
 function setup(thread)
+  -- each thread's own global `id`, so that no two threads send the same key
   thread:set("id", threads)
   threads = threads + 1
 end
@@ -55,7 +61,7 @@ local shown = 0
 function response(status, headers, body)
   if status ~= 201 and shown < %(show)d then
     shown = shown + 1
-    io.write(status .. " " .. body .. "\n")
+    io.write(status .. " " .. body .. "\\n")
   end
 end
 """
@@ -63,10 +69,21 @@ end
 
 @dataclass(frozen=True)
 class Load:
+    """What wrk saw in one run."""
+
     requests_per_second: float
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    served: int
+
+
+@dataclass(frozen=True)
+class Loads:
+    """A fresh server's first run (its caches cold), then a second run (warm)."""
+
+    cold: Load
+    warm: Load
     peak_rss_mb: float
 
 
@@ -89,9 +106,28 @@ def _peak_rss_mb(pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
-def drive(url: str, members: list[str], token: str, *, seconds: float, connections: int,
-          batch_max: int) -> Load:
-    """Start `linli serve` on `url` and load it with wrk."""
+@dataclass(frozen=True)
+class Till:
+    """What the load needs: the members to redeem from and the merchant's key."""
+
+    members: list[str]
+    token: str
+    merchant_id: UUID
+
+    def points_taken(self, url: str) -> int:
+        """The merchant's balance, read from the event store: one point per redemption."""
+        app = open_ledger(Settings(database_url=url))
+        try:
+            account = app.repository.get(ids.account_id(self.merchant_id, Asset.POINTS.value))
+            assert isinstance(account, Account)
+            return account.balance
+        finally:
+            app.close()
+
+
+def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: int) -> Loads:
+    """Start `linli serve` on `url` and load it with wrk; check every 201 was stored."""
+    before = till.points_taken(url)
     port = _free_port()
     env = {**os.environ, "LINLI_DATABASE_URL": url, "LINLI_RATE_LIMIT_PER_SECOND": "1e9",
            "LINLI_RATE_LIMIT_BURST": "1000000000", "LINLI_BATCH_MAX_COMMANDS": str(batch_max)}
@@ -110,27 +146,48 @@ def drive(url: str, members: list[str], token: str, *, seconds: float, connectio
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("linli serve did not come up")
             time.sleep(0.2)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(LUA % {"members": ",".join(f'"{m}"' for m in members),
-                                "token": token, "run": f"{batch_max}-{time.time_ns()}",
-                                "show": 3 if os.environ.get("BENCH_VERBOSE") else 0})
-        out = subprocess.run(
-            ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s",
-             script.name, base], capture_output=True, text=True, check=True).stdout
-        os.unlink(script.name)
-        if os.environ.get("BENCH_VERBOSE"):
-            print(out)
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-        return Load(rate, p50, p99, int(bad.group(1)) if bad else 0, _peak_rss_mb(server.pid))
+        cold = _wrk(till, base, seconds=seconds, connections=connections)
+        warm = _wrk(till, base, seconds=seconds, connections=connections)
+        rss = _peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
+    stored = till.points_taken(url) - before
+    answered = cold.served + warm.served
+    if stored < answered:  # more may be stored: answers still on the way at the end
+        raise RuntimeError(f"{answered} redemptions answered, {stored} stored")
+    return Loads(cold, warm, rss)
 
 
-def prepare(url: str, members: int) -> tuple[list[str], str]:
+def _wrk(till: Till, base: str, *, seconds: float, connections: int) -> Load:
+    """One run of wrk, with Idempotency-Keys no other run sends."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
+                            "token": till.token, "run": time.time_ns(),
+                            "show": 3 if os.environ.get("BENCH_VERBOSE") else 0})
+        script.flush()
+        run = subprocess.run(["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s",
+                              "-s", script.name, base], capture_output=True, text=True, check=True)
+    if run.stderr:  # wrk falls back to `GET /` when the script fails: never measure that
+        raise RuntimeError(f"wrk: {run.stderr}")
+    out = run.stdout
+    if os.environ.get("BENCH_VERBOSE"):
+        print(out)
+
+    def found(pattern: str) -> str:
+        match = re.search(pattern, out, re.M)
+        if match is None:
+            raise RuntimeError(f"wrk printed no {pattern!r}: {out}")
+        return match.group(1)
+
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    non_2xx = int(bad.group(1)) if bad else 0
+    return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
+                _ms(found(r"^\s+99%\s+(\S+)")), non_2xx,
+                int(found(r"(\d+) requests in")) - non_2xx)
+
+
+def prepare(url: str, members: int) -> Till:
     linli = open_bench(url)
     try:
         _, merchant, member_ids = populate(linli, members=members, points_each=1_000)
@@ -140,7 +197,7 @@ def prepare(url: str, members: int) -> tuple[list[str], str]:
         linli.read_your_writes()
     finally:
         linli.close()
-    return [str(m) for m in member_ids], token
+    return Till([str(m) for m in member_ids], token, merchant)  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -154,14 +211,17 @@ def main() -> None:
         sys.exit("bench.http needs wrk: apt-get install wrk")
     print(f"# http on {machine()}")
     with scratch_database(args.backend) as url:
-        members, token = prepare(url, args.members)
+        till = prepare(url, args.members)
         runs = {"group commit": 256, "naive (1 per transaction)": 1}
         for name, batch_max in runs.items():
-            load = drive(url, members, token, seconds=args.seconds,
-                         connections=args.connections, batch_max=batch_max)
-            print(f"{args.backend} {name}: {load.requests_per_second:,.0f} redemptions/s, "
-                  f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
-                  f"non-2xx {load.non_2xx}, server peak RSS {load.peak_rss_mb:.0f} MB")
+            loads = drive(url, till, seconds=args.seconds,
+                          connections=args.connections, batch_max=batch_max)
+            for phase, load in (("cold", loads.cold), ("warm", loads.warm)):
+                print(f"{args.backend} {name}, {phase}: "
+                      f"{load.requests_per_second:,.0f} redemptions/s, "
+                      f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
+                      f"non-2xx {load.non_2xx}")
+            print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB")
     if args.backend == "postgres":
         raw = raw_baseline(min(args.seconds, 3.0))
         print(", ".join(f"{k}: {v:,.0f}" for k, v in raw.items()))

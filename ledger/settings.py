@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # before every request from it is refused 429 for a while: brute force is slowed.
     auth_failures_per_second: float = 0.5
     auth_failure_burst: int = 30
+    # How long an API key, once checked, is believed without loading it again. A key revoked
+    # through this process stops at once; through another one, within this time.
+    api_key_cache_seconds: float = 5.0
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

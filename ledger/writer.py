@@ -6,6 +6,10 @@ command in turn against aggregates kept in memory, and saves every event of the 
 transaction (group commit): the database's cost per transaction is paid once per group, not
 once per command, and a hot account is never contended inside the process.
 
+A command may name the aggregates it will load (`Reading`): `submit` then loads those the
+writer has not cached, in the submitting thread, so that many requests wait on the database at
+once and the writer thread, which runs one command after another, seldom waits at all.
+
 When a group cannot be committed as one (another process wrote the same aggregate, or a command
 failed after it had triggered events), its aggregates are evicted and each command is run again
 alone, in its own transaction, so one failing command fails alone.
@@ -20,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -80,7 +84,7 @@ class UnitOfWork:
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         aggregate = self.created.get(aggregate_id) or self.loaded.get(aggregate_id)
         if aggregate is None:
-            aggregate = self._writer.load(aggregate_id)
+            aggregate = self._writer.load(aggregate_id, cls)
             if aggregate is None:
                 return None
             self.loaded[aggregate_id] = aggregate
@@ -107,6 +111,20 @@ class UnitOfWork:
         loaded = [a for i, a in self.loaded.items()
                   if len(a.pending_events) > self.pending_before[i]]
         return loaded + list(self.created.values())
+
+
+@dataclass(frozen=True)
+class Reading(Generic[T]):
+    """A command with the aggregates it will load named up front (see `Writer.prefetch`)."""
+
+    run: Callable[[UnitOfWork], T]
+    reads: tuple[UUID, ...]
+
+    def __call__(self, uow: UnitOfWork) -> T:
+        return self.run(uow)
+
+
+_ABSENT = object()  # prefetched: not in the store
 
 
 @dataclass
@@ -141,6 +159,7 @@ class Writer:
         self.batches_committed = 0
         self.commands_committed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._prefetched: dict[UUID, object] = {}  # filled by any thread, taken by the writer
         self._queue: queue.Queue[_Submission | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
@@ -168,6 +187,8 @@ class Writer:
         self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
     ) -> Future[T]:
         future: Future[T] = Future()
+        if self._thread is not None and isinstance(command, Reading):
+            self.prefetch(command.reads)
         self._queue.put(_Submission(command, idempotency, future))
         if self._thread is None:  # no thread: run here (scripts, tests of the domain)
             self._drain()
@@ -186,16 +207,42 @@ class Writer:
         )
         return result
 
-    def load(self, aggregate_id: UUID) -> Aggregate | None:
-        """An aggregate from the cache, or from the event store (then cached)."""
+    def prefetch(self, aggregate_ids: Any) -> None:
+        """Load the aggregates the writer has not cached, here, for the writer to take.
+
+        Safe whatever happens meanwhile: an aggregate that changes after it was fetched is
+        caught by the version checks of `_commit`, and its command runs again alone. Only an
+        idempotency record's absence is believed (its key is claimed while its request runs,
+        see `_look_up_keys`); any other absence is looked up again by the writer.
+        """
+        if len(self._prefetched) > self.cache_max_aggregates:  # fetched but never taken
+            self._prefetched.clear()
+        for aggregate_id in aggregate_ids:
+            if aggregate_id in self._cache or aggregate_id in self._prefetched:
+                continue
+            try:
+                self._prefetched[aggregate_id] = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                self._prefetched[aggregate_id] = _ABSENT
+            except PersistenceError:
+                return  # the writer will try again, and report it
+
+    def load(self, aggregate_id: UUID, cls: type[Aggregate] = Aggregate) -> Aggregate | None:
+        """An aggregate from the cache, prefetched, or from the event store (then cached)."""
         aggregate = self._cache.get(aggregate_id)
         if aggregate is not None:
             self._cache.move_to_end(aggregate_id)
             return aggregate
-        try:
-            aggregate = self.app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
+        fetched = self._prefetched.pop(aggregate_id, None)
+        if isinstance(fetched, Aggregate):
+            aggregate = fetched
+        elif fetched is _ABSENT and cls is IdempotencyRecord:
             return None
+        else:
+            try:
+                aggregate = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
         self._remember(aggregate)
         return aggregate
 
@@ -248,6 +295,7 @@ class Writer:
                     submission.future.set_exception(error)
 
     def _run_group(self, group: list[_Submission]) -> None:
+        self._look_up_keys(group)
         if len(group) > 1:
             try:
                 self._commit(group)
@@ -350,6 +398,18 @@ class Writer:
             else:
                 submission.future.set_exception(value)
 
+    def _look_up_keys(self, group: list[_Submission]) -> None:
+        """Find which of the group's idempotency records exist in one query, not one each."""
+        wanted = [s.idempotency.record_id for s in group if s.idempotency is not None]
+        wanted = [i for i in wanted if i not in self._cache]
+        try:
+            stored = latest_versions(self.app, wanted)
+        except PersistenceError:
+            return  # each is looked up alone, and a failure reported
+        for record_id in wanted:
+            if record_id not in stored:
+                self._prefetched[record_id] = _ABSENT
+
     def _execute(self, submission: _Submission, uow: UnitOfWork) -> Any:
         spec = submission.idempotency
         if spec is None:
@@ -411,6 +471,7 @@ class Writer:
 
     # --- cache and snapshots --------------------------------------------------------------
     def _remember(self, aggregate: Aggregate) -> None:
+        self._prefetched.pop(aggregate.id, None)
         self._cache[aggregate.id] = aggregate
         self._cache.move_to_end(aggregate.id)
         while len(self._cache) > self.cache_max_aggregates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from api.auth import require_role
 from api.deps import ActorDep, LinliDep
@@ -33,7 +33,8 @@ def issue_key(body: ApiKeyIn, actor: ActorDep, linli: LinliDep) -> ApiKeyOut:
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: UUID, actor: ActorDep, linli: LinliDep) -> Response:
+def revoke_key(key_id: UUID, request: Request, actor: ActorDep, linli: LinliDep) -> Response:
     require_role(actor, Role.STAFF)
     linli.writer.execute(access.revoke_api_key(key_id, actor))
+    request.app.state.key_cache.clear()
     return Response(status_code=204)

@@ -20,7 +20,7 @@ from ledger.domain.registry import Community, Member, Merchant
 from ledger.domain.rulebook import Rule
 from ledger.errors import InvalidRequest, InvalidTransition, NotFound
 from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
-from ledger.writer import UnitOfWork
+from ledger.writer import Reading, UnitOfWork
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -259,7 +259,8 @@ def redeem(
         uow.add(redemption)
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
 
-    return command
+    return Reading(command, (merchant_id, member_id, ids.account_id(member_id, Asset.POINTS.value),
+                             ids.account_id(merchant_id, Asset.POINTS.value)))
 
 
 def refund(

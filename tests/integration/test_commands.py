@@ -30,7 +30,7 @@ from ledger.errors import (
 )
 from ledger.limits import BACKDATE_MAX_DAYS
 from ledger.settings import Settings
-from ledger.writer import UnitOfWork
+from ledger.writer import Idempotency, StoredResponse, UnitOfWork
 from projections.queries import AccountBalance, account_balance, asset_totals, passbook
 from projections.tables import balances
 from projections.verify import verify
@@ -653,6 +653,42 @@ class TestTwoProcessesOnOneDatabase:
         assert here.balance_after == 10
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
+
+    def test_an_account_fetched_before_a_spend_elsewhere_is_not_overdrawn(self, town, other):
+        """A request loads what its command will read before the writer runs it (prefetch);
+        an account spent by another process in between is caught, not overdrawn."""
+        merchant_id = town.merchant()
+        elsewhere = replace(town, linli=other)
+        member_id = funded(elsewhere, 100)  # this process has not loaded the member
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+        town.linli.writer.prefetch([member_id, account_id])
+
+        elsewhere.redeem(merchant_id, member_id, 60)
+        with pytest.raises(InsufficientBalance):
+            town.redeem(merchant_id, member_id, 50)
+        here = town.redeem(merchant_id, member_id, 40)
+
+        assert here.balance_after == 0
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (0, 100)
+
+    def test_a_keyed_command_done_by_another_process_is_answered_not_done_again(
+        self, town, other
+    ):
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        till = town.tills[merchant_id]
+
+        def keyed(linli: Linli) -> StoredResponse:
+            spec = Idempotency(till.id, "till-7-receipt-42", "same body",
+                               lambda m: StoredResponse(201, f"balance {m.balance_after}"))
+            return linli.writer.execute_keyed(town.redeem_command(merchant_id, member_id, 30),
+                                              spec)
+
+        first, again = keyed(other), keyed(town.linli)
+
+        assert first == again == StoredResponse(201, "balance 70")
+        town.settle()
+        assert town.balance(member_id) == 70
 
     def test_a_rule_revised_in_another_process_applies_to_later_awards_here(self, town, other):
         town.rule("PATROL", 10)
