@@ -6,16 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import actor_for_token
+from api.auth import KeyCache, actor_for_token
 from api.bootstrap import Linli
 from api.errors import ApiProblem
 from api.ratelimit import RateLimiter
 from ledger.actor import Actor
+from ledger.commands.access import hash_token
 from ledger.limits import PAGE_MAX
 
 
-def get_linli(request: Request) -> Linli:
+async def get_linli(request: Request) -> Linli:
     linli: Linli = request.app.state.linli
     return linli
 
@@ -25,7 +27,7 @@ LinliDep = Annotated[Linli, Depends(get_linli)]
 _bearer = HTTPBearer(auto_error=False, description="An API key, or LINLI_ADMIN_TOKEN")
 
 
-def get_actor(
+async def get_actor(
     request: Request,
     linli: LinliDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -33,17 +35,6 @@ def get_actor(
     """The caller, from its bearer token; 429 when that token sends too many requests,
     or when its client address has sent too many unknown tokens (brute force)."""
     token = credentials.credentials if credentials else None
-    actor = _authenticate(request, linli, token)
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.retry_after(actor.id)
-    if wait is not None:
-        raise ApiProblem(429, "rate-limited", "Too many requests",
-                         f"this token may send {limiter.per_second:g} requests a second; "
-                         f"retry after {wait} s", headers={"Retry-After": str(wait)})
-    return actor
-
-
-def _authenticate(request: Request, linli: Linli, token: str | None) -> Actor:
     failures: RateLimiter = request.app.state.auth_failures
     address = request.client.host if request.client else "unknown"
     wait = failures.waiting(address) if token else None
@@ -51,13 +42,24 @@ def _authenticate(request: Request, linli: Linli, token: str | None) -> Actor:
         raise ApiProblem(429, "rate-limited", "Too many failed tokens",
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
-    try:
-        return actor_for_token(linli.app, token, linli.settings.admin_token,
-                               request.app.state.key_cache)
-    except ApiProblem as error:
-        if token and error.status == 401:
-            failures.retry_after(address)  # spends one of the address's failures
-        raise
+    cache: KeyCache = request.app.state.key_cache
+    # A key seen lately is known from memory; loading one waits on a thread, not the loop.
+    actor = cache.get(hash_token(token)) if token else None
+    if actor is None:
+        try:
+            actor = await run_in_threadpool(
+                actor_for_token, linli.app, token, linli.settings.admin_token, cache)
+        except ApiProblem as error:
+            if token and error.status == 401:
+                failures.retry_after(address)  # spends one of the address's failures
+            raise
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.retry_after(actor.id)
+    if wait is not None:
+        raise ApiProblem(429, "rate-limited", "Too many requests",
+                         f"this token may send {limiter.per_second:g} requests a second; "
+                         f"retry after {wait} s", headers={"Retry-After": str(wait)})
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

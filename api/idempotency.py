@@ -43,7 +43,7 @@ def fingerprint(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def run_keyed(
+async def run_keyed(
     linli: Linli,
     actor: Actor,
     key: str | None,
@@ -71,7 +71,7 @@ def run_keyed(
 
     spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
     with _claim(actor.id, key):
-        stored = linli.writer.execute_keyed(command, spec)
+        stored: StoredResponse = await linli.writer.run(command, spec)
     media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
     return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
                     media_type=media_type)

@@ -17,6 +17,7 @@ alone, in its own transaction, so one failing command fails alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -186,9 +187,25 @@ class Writer:
     def submit(
         self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
     ) -> Future[T]:
-        future: Future[T] = Future()
+        """Queue a command (having fetched what it names it will read) for the writer."""
         if self._thread is not None and isinstance(command, Reading):
             self.prefetch(command.reads)
+        return self._enqueue(command, idempotency)
+
+    async def run(
+        self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
+    ) -> T:
+        """`submit` for an event loop: what must be fetched is fetched on another thread."""
+        if (self._thread is not None and isinstance(command, Reading)
+                and self._uncached(command.reads)):
+            await asyncio.to_thread(self.prefetch, command.reads)
+        future = self._enqueue(command, idempotency)
+        return await asyncio.wait_for(asyncio.wrap_future(future), SUBMIT_TIMEOUT_SECONDS)
+
+    def _enqueue(
+        self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None
+    ) -> Future[T]:
+        future: Future[T] = Future()
         self._queue.put(_Submission(command, idempotency, future))
         if self._thread is None:  # no thread: run here (scripts, tests of the domain)
             self._drain()
@@ -217,15 +234,16 @@ class Writer:
         """
         if len(self._prefetched) > self.cache_max_aggregates:  # fetched but never taken
             self._prefetched.clear()
-        for aggregate_id in aggregate_ids:
-            if aggregate_id in self._cache or aggregate_id in self._prefetched:
-                continue
+        for aggregate_id in self._uncached(aggregate_ids):
             try:
                 self._prefetched[aggregate_id] = self.app.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 self._prefetched[aggregate_id] = _ABSENT
             except PersistenceError:
                 return  # the writer will try again, and report it
+
+    def _uncached(self, aggregate_ids: Any) -> list[UUID]:
+        return [i for i in aggregate_ids if i not in self._cache and i not in self._prefetched]
 
     def load(self, aggregate_id: UUID, cls: type[Aggregate] = Aggregate) -> Aggregate | None:
         """An aggregate from the cache, prefetched, or from the event store (then cached)."""

@@ -37,13 +37,13 @@ def _merchant(actor: Actor) -> UUID:
 
 
 @router.post("", status_code=201, response_model=HoldOut, responses={409: PROBLEM})
-def place_hold(
+async def place_hold(
     body: HoldIn, request: Request, actor: ActorDep, linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Reserve points for this till (◆ Idempotency-Key); held points are not available."""
     merchant_id = _merchant(actor)
-    return run_keyed(
+    return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         command=merchants.place_hold(merchant_id, body.member_id, body.points,
                                      body.expires_in_seconds, actor, now=linli.clock()),

@@ -92,7 +92,7 @@ def get_statement(
 
 @router.post("/merchants/{merchant_id}/settlements", status_code=201,
              response_model=SettlementOut)
-def create_settlement(
+async def create_settlement(
     merchant_id: UUID, request: Request, actor: ActorDep, linli: LinliDep,
     body: SettlementIn | None = None, key: IdempotencyKey = None,
 ) -> Response:
@@ -106,9 +106,9 @@ def create_settlement(
         return SettlementOut(id=done.id, merchant_id=done.merchant_id, points=done.points)
 
     if key is not None:
-        return run_keyed(linli, actor, key, method="POST", path=request.url.path,
+        return await run_keyed(linli, actor, key, method="POST", path=request.url.path,
                          body=body or SettlementIn(), command=command, render=render)
-    done = linli.writer.execute(command)
+    done = await linli.writer.run(command)
     return Response(dumps(render(done).model_dump(mode="json")), status_code=201,
                     media_type="application/json")
 

@@ -30,7 +30,7 @@ KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut,
              responses={409: KEYED, 400: KEYED})
-def create_redemption(
+async def create_redemption(
     body: RedemptionIn,
     request: Request,
     actor: ActorDep,
@@ -47,7 +47,7 @@ def create_redemption(
         return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
                              points=m.points, balance_after=m.balance_after)
 
-    return run_keyed(
+    return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         command=points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
                               actor, now=linli.clock()),
@@ -57,13 +57,13 @@ def create_redemption(
 
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,
              responses={409: KEYED, 400: KEYED})
-def create_refund(
+async def create_refund(
     redemption_id: UUID, body: RefundIn, request: Request, actor: ActorDep, linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Give back some or all of a redemption's points (◆ Idempotency-Key)."""
     require_role(actor, Role.MERCHANT)
-    return run_keyed(
+    return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         command=points.refund(redemption_id, body.points, actor, now=linli.clock()),
         render=lambda m: RefundOut(id=m.id, redemption_id=redemption_id, points=m.points,

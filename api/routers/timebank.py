@@ -79,11 +79,11 @@ def create_withdrawal(body: WithdrawalIn, actor: ActorDep, linli: LinliDep) -> W
 
 @router.post("/timebank/transfers", status_code=201, response_model=TransferOut,
              responses={409: PROBLEM, 400: PROBLEM})
-def create_transfer(body: TransferIn, request: Request, actor: ActorDep, linli: LinliDep,
+async def create_transfer(body: TransferIn, request: Request, actor: ActorDep, linli: LinliDep,
                     key: IdempotencyKey = None) -> Response:
     """A gift of minutes to another member (转赠) (◆ Idempotency-Key)."""
     require_role(actor, Role.STAFF, Role.MEMBER)
-    return run_keyed(
+    return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         command=timebank.transfer(body.from_member_id, body.to_member_id, body.minutes, actor),
         render=lambda m: TransferOut(id=m.id, from_member_id=m.member_id,

@@ -63,7 +63,8 @@ class Served:
         assert self.process is None or self.process.poll() is not None
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop/kill)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "serve", "--port", str(self.port)],
+            # With the access log, so that the log is checked for secrets too.
+            [sys.executable, "-c", CLI, "serve", "--port", str(self.port), "--access-log"],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         process = self.process

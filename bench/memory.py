@@ -1,0 +1,80 @@
+"""Memory of the writer's cache: what each cached member costs, and the process at the cap.
+
+Populates `--members` members (a `Member` and a points `Account` each), opens a fresh Linli,
+has its writer load every one of them, and prints the process's resident memory before and
+after, the bytes per cached aggregate, and the memory a process would reach with its cache
+full (`LINLI_CACHE_MAX_AGGREGATES`, by default 100,000 aggregates) at that rate (goal 5).
+
+    python -m bench.memory [--backend postgres|sqlite] [--members 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import re
+from pathlib import Path
+from typing import Any
+
+from bench.common import machine, open_bench, populate, scratch_database
+from ledger import ids
+from ledger.domain.accounts import Account
+from ledger.domain.assets import Asset
+from ledger.domain.registry import Member
+from ledger.settings import Settings
+from ledger.writer import UnitOfWork
+
+CHUNK = 500
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def _load(member_ids: list[Any]) -> Any:
+    def command(uow: UnitOfWork) -> None:
+        for member_id in member_ids:
+            uow.get(Member, member_id)
+            uow.get(Account, ids.account_id(member_id, Asset.POINTS.value))
+
+    return command
+
+
+def run(backend: str, members: int) -> None:
+    with scratch_database(backend) as url:
+        linli = open_bench(url)
+        try:
+            _, _, member_ids = populate(linli, members=members, points_each=10)
+        finally:
+            linli.close()
+        linli = open_bench(url)
+        try:
+            gc.collect()
+            before = _rss_mb()
+            for start in range(0, len(member_ids), CHUNK):
+                linli.writer.execute(_load(member_ids[start:start + CHUNK]))
+            gc.collect()
+            after = _rss_mb()
+        finally:
+            linli.close()
+    cached = 2 * members
+    per_aggregate = (after - before) * 1024 * 1024 / cached
+    cap = Settings().cache_max_aggregates
+    print(f"{backend}: {members:,} members ({cached:,} aggregates cached): RSS {before:.0f} MB "
+          f"before, {after:.0f} MB after; {per_aggregate / 1024:.1f} KB per cached aggregate")
+    print(f"{backend}: with the cache full ({cap:,} aggregates): about "
+          f"{before + per_aggregate * cap / 1024 / 1024:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--members", type=int, default=20_000)
+    args = parser.parse_args()
+    print(f"# memory on {machine()}")
+    run(args.backend, args.members)
+
+
+if __name__ == "__main__":
+    main()
