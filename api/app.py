@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                   lifespan=lifespan)
     errors.install(app)
     app.include_router(health.router)
-    for module in (keys, registry, rules, awards, payments, holds, merchants, reads,
+    # Routes are matched in order, one by one: the tills' routes come first.
+    for module in (payments, holds, keys, registry, rules, awards, merchants, reads,
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
