@@ -1,11 +1,46 @@
-"""Deterministic ids (uuid5) for aggregates that have a natural key."""
+"""Ids: deterministic (uuid5) for aggregates that have a natural key, random otherwise."""
 
 from __future__ import annotations
 
+import os
+import threading
 from uuid import UUID, uuid5
 
 LINLI_NAMESPACE = UUID("6b1f5d1e-3c55-4c1a-9a51-6c696e6c6931")
 DIRECTORY_ID = uuid5(LINLI_NAMESPACE, "directory")
+
+
+class _RandomIds:
+    """Random (version 4) UUIDs from the OS's entropy, read 4 KiB at a time.
+
+    `uuid.uuid4` asks the OS for 16 bytes per id, and each call lets go of the GIL: the
+    writer thread then waits for the other threads to hand it back (measured: most of its
+    time in a busy server). Reading ahead keeps the ids exactly as random, at one call per
+    256 ids. A forked child starts with a fresh pool, so processes never share ids.
+    """
+
+    READ_BYTES = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._at = 0
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._pool, self._at = b"", 0
+
+    def __call__(self) -> UUID:
+        with self._lock:
+            if self._at >= len(self._pool):
+                self._pool, self._at = os.urandom(self.READ_BYTES), 0
+            chunk = self._pool[self._at:self._at + 16]
+            self._at += 16
+        return UUID(bytes=chunk, version=4)
+
+
+new_id = _RandomIds()
 
 
 def account_id(owner_id: UUID, asset: str) -> UUID:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ledger import ids
 from ledger.actor import Actor
@@ -174,7 +174,7 @@ def settle(merchant_id: UUID, by: Actor) -> Callable[[UnitOfWork], Settlement]:
         account = _points_account(uow, merchant_id)
         if account.available <= 0:
             raise NothingToSettle(f"merchant {merchant_id} has no unsettled points")
-        settlement_id = uuid4()
+        settlement_id = ids.new_id()
         amount = account.available
         account.post(amount=-amount, kind=PostingKind.SETTLEMENT, transaction_id=settlement_id,
                      counter_account=ids.system_account(merchant.community_id,

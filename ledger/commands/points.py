@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from ledger import ids
@@ -273,7 +273,7 @@ def refund(
         redemption = uow.get(Redemption, redemption_id)
         by.check_merchant(redemption.merchant_id, f"redemption {redemption_id}")
         by.check_community(redemption.community_id, f"redemption {redemption_id}")
-        refund_id = uuid4()
+        refund_id = ids.new_id()
         merchant_account = uow.get(
             Account, ids.account_id(redemption.merchant_id, Asset.POINTS.value)
         )
@@ -310,7 +310,7 @@ def adjust(
         account = uow.find(Account, ids.account_id(owner_id, asset.value))
         if account is None:
             raise NotFound(f"{owner_kind.value} {owner_id} has no {asset.value} account")
-        adjustment_id = uuid4()
+        adjustment_id = ids.new_id()
         account.post(amount=amount, kind=PostingKind.ADJUSTMENT, transaction_id=adjustment_id,
                      counter_account=ids.system_account(owner.community_id, asset.value,
                                                         "adjustments"),

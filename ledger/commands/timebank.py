@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from ledger import ids
@@ -82,7 +82,7 @@ def _today(community: Community, now: datetime) -> date:
 def _move(source: Account, target: Account, minutes: int, kind: PostingKind, by: Actor,
           description: str, restricted_delta: int = 0) -> UUID:
     """`minutes` from one account to another, both posted in one transaction."""
-    transaction_id = uuid4()
+    transaction_id = ids.new_id()
     reference = f"{kind.value}:{transaction_id}"
     source.post(amount=-minutes, kind=kind, transaction_id=transaction_id,
                 counter_account=f"account:{target.id}", by=by, description=description,
@@ -196,7 +196,7 @@ def withdraw(
         account = minutes_account(uow, member_id)
         if minutes > account.spendable:
             raise InsufficientBalance(_short(account, minutes))
-        withdrawal_id = uuid4()
+        withdrawal_id = ids.new_id()
         if provider is not None:
             volunteer = uow.get(Member, provider)
             if volunteer.community_id != member.community_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -160,7 +160,7 @@ class Account(Aggregate):
         amount = min(-sum(c[1] for c in due), self.available)
         if amount <= 0:
             return 0
-        self.post(amount=-amount, kind=PostingKind.EXPIRY, transaction_id=uuid4(),
+        self.post(amount=-amount, kind=PostingKind.EXPIRY, transaction_id=ids.new_id(),
                   counter_account=counter_account, by=by, description="积分到期",
                   reference=f"expiry:{now.date().isoformat()}")
         return amount

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger import ids
 from ledger.actor import Actor
 from ledger.errors import InvalidTransition
 
@@ -21,6 +22,10 @@ class AwardStatus(StrEnum):
 
 class Award(Aggregate):
     """An award of points to a member: recorded, then approved, rejected or reversed."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     @event("Recorded")
     def __init__(

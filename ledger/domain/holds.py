@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger import ids
 from ledger.actor import Actor
 from ledger.errors import CaptureExceedsHold, HoldAlreadyCaptured, HoldExpired, HoldVoided
 
@@ -22,6 +23,10 @@ class HoldStatus(StrEnum):
 
 class Hold(Aggregate):
     """Points of one member reserved for one merchant until captured, voided or expired."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     @event("Placed")
     def __init__(

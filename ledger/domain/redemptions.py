@@ -12,12 +12,17 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger import ids
 from ledger.actor import Actor
 from ledger.errors import RefundExceedsRedemption
 
 
 class Redemption(Aggregate):
     """A member's points taken by a merchant; refunds give some or all of them back."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     @event("Made")
     def __init__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -47,6 +47,10 @@ class Directory(Aggregate):
 class Community(Aggregate):
     """A residential community (社区): grids, time zone, and the passbook number sequence."""
 
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
+
     @event("Registered")
     def __init__(
         self, name: str, number: int, time_zone: str, actor_id: str, actor_role: str
@@ -73,7 +77,7 @@ class Community(Aggregate):
         return f"{self.number:04d}"
 
     def add_grid(self, name: str, by: Actor) -> UUID:
-        grid_id = uuid4()
+        grid_id = ids.new_id()
         self._grid_added(grid_id=grid_id, name=name, actor_id=by.id, actor_role=by.role.value)
         return grid_id
 
@@ -137,6 +141,10 @@ class Community(Aggregate):
 class Household(Aggregate):
     """A household (户): its members' points add up on the family ledger."""
 
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
+
     @event("Registered")
     def __init__(
         self, community_id: UUID, grid_id: UUID | None, address: str, actor_id: str,
@@ -153,6 +161,10 @@ class Member(Aggregate):
     A member may opt out of public display (公示): public leaderboards and reviews then leave
     them off. Opting out and back in are events, so who asked and when is on record.
     """
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     # Class defaults, so members restored from snapshots taken before these existed read
     # as listed, with no birth date and no relatives.
@@ -228,6 +240,10 @@ class Member(Aggregate):
 
 class Merchant(Aggregate):
     """A merchant (商户) that takes points at its till."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     @event("Registered")
     def __init__(self, community_id: UUID, name: str, actor_id: str, actor_role: str) -> None:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger import ids
 from ledger.actor import Actor
 from ledger.errors import InvalidRequest, InvalidTransition
 
@@ -48,6 +49,10 @@ POSTED_STATUSES = frozenset({S.RATED, S.CONFIRMED})
 
 class ServiceOrder(Aggregate):
     """One request for a service and every step it went through, with actor and time."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.new_id()
 
     @event("Requested")
     def __init__(

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -89,7 +89,7 @@ class Deposit(Aggregate):
 
     @staticmethod
     def create_id(service_request_id: UUID | None) -> UUID:
-        return ids.order_deposit_id(service_request_id) if service_request_id else uuid4()
+        return ids.order_deposit_id(service_request_id) if service_request_id else ids.new_id()
 
     @event("Recorded")
     def __init__(
