@@ -16,6 +16,7 @@ from projections.database import create_read_engine
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
 from projections.sweeper import Sweeper
+from projections.worker import ProjectionProcess
 
 
 def utc_now() -> datetime:
@@ -29,7 +30,7 @@ class Linli:
     settings: Settings
     app: LedgerApp
     writer: Writer
-    projections: ProjectionRunner
+    projections: ProjectionRunner | ProjectionProcess
     engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
     sweeper: Sweeper | None = None
@@ -75,8 +76,10 @@ def open_linli(settings: Settings, *, run_migrations: bool = True) -> Linli:
         migrate(settings)
     app = open_ledger(settings)
     engine = create_read_engine(settings)
-    projections = ProjectionRunner(app, engine, poll_seconds=settings.projection_poll_seconds,
-                                   batch_events=settings.projection_batch_events)
+    projections: ProjectionRunner | ProjectionProcess = (
+        ProjectionProcess(settings) if settings.projection_worker == "process"
+        else ProjectionRunner(app, engine, poll_seconds=settings.projection_poll_seconds,
+                              batch_events=settings.projection_batch_events))
     writer = Writer(app, batch_max_commands=settings.batch_max_commands,
                     snapshot_interval_events=settings.snapshot_interval_events,
                     cache_max_aggregates=settings.cache_max_aggregates,

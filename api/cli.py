@@ -63,8 +63,10 @@ def rebuild(
 ) -> None:
     """Rebuild projections from the event store."""
     from api.bootstrap import open_linli
+    from projections.runner import ProjectionRunner
 
-    linli = open_linli(Settings())
+    linli = open_linli(Settings(projection_worker="thread"))
+    assert isinstance(linli.projections, ProjectionRunner)
     try:
         replayed = linli.projections.rebuild(names or None)
     except ValueError as error:
@@ -81,10 +83,12 @@ def verify() -> None:
     """Check every hash chain and checkpoint, and the books against a replay; exit 1 naming
     the first bad event."""
     from api.bootstrap import open_linli
+    from projections.runner import ProjectionRunner
     from projections.verify import verify as run
     from projections.verify_cli import print_report, progress_bar
 
-    linli = open_linli(Settings())
+    linli = open_linli(Settings(projection_worker="thread"))
+    assert isinstance(linli.projections, ProjectionRunner)
     try:
         linli.projections.catch_up()
         with progress_bar() as progress:

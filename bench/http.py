@@ -102,8 +102,13 @@ def _ms(text: str) -> float:
 
 
 def _peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    """The peak resident memory of a process and its children (the projection worker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in [pid, *map(int, children)]:
+        status = Path(f"/proc/{process}/status").read_text()
+        total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return total / 1024
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,8 @@ def main() -> None:
                       f"{load.requests_per_second:,.0f} redemptions/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
                       f"non-2xx {load.non_2xx}")
-            print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB")
+            print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
+                  "(with its projection process)")
     if args.backend == "postgres":
         raw = raw_baseline(min(args.seconds, 3.0))
         print(", ".join(f"{k}: {v:,.0f}" for k, v in raw.items()))

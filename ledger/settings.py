@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     snapshot_interval_events: int = 200
     # Aggregates kept in the writer's memory.
     cache_max_aggregates: int = 100_000
+    # Where the projections run: "process" (a child process, beside the API's GIL, the
+    # default) or "thread" (in this process: tests, and commands that rebuild or verify).
+    projection_worker: Literal["process", "thread"] = "process"
     projection_poll_seconds: float = 0.1
     projection_batch_events: int = 1_000
     # How long a read waits for the projections to catch up with earlier writes.

@@ -4,7 +4,7 @@ A batch of events goes to every view that lacks it in one transaction, together 
 view's tracking position; each view keeps its own position, so one view can be rebuilt alone.
 
 Both backends are followed the same way: by polling the log (SQLite cannot subscribe), woken
-at once by the in-process writer after each commit so reads wait milliseconds, not a poll
+at once by the writer after each commit so reads wait milliseconds, not a poll
 interval. Each view's rows and its tracking position change in one transaction, and the
 position only moves forward from the value this runner last read, so an event is never applied
 twice, even with several runners (or a rebuild) on the same database.
@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -24,6 +25,14 @@ from projections.tables import tracking
 from projections.views import Positioned, View, all_views, upsert
 
 log = logging.getLogger(__name__)
+
+
+class Signal(Protocol):
+    """A `threading.Event` or a `multiprocessing.Event`."""
+
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+    def clear(self) -> None: ...
 
 
 class ProjectionRunner:
@@ -57,6 +66,10 @@ class ProjectionRunner:
         return min(self.positions.values(), default=0)
 
     # --- running --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
@@ -100,17 +113,25 @@ class ProjectionRunner:
         return total
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        self.follow(self._stop, self._wake)
+
+    def follow(self, stop: Signal, wake: Signal,
+               published: Callable[[int], None] | None = None) -> None:
+        """Apply batches until `stop` is set, waiting for `wake` (or a poll) when caught up;
+        `published` is told the position after each batch."""
+        while not stop.is_set():
             try:
                 if self.run_once() > 0:
+                    if published is not None:
+                        published(self.position)
                     continue
             except Exception:
                 self.errors += 1
                 log.exception("projection batch failed; retrying")
                 self._reload_positions()
                 time.sleep(self.poll_seconds)
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            wake.wait(self.poll_seconds)
+            wake.clear()
 
     # --- one batch ------------------------------------------------------------------------
     def run_once(self) -> int:

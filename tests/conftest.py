@@ -81,7 +81,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN,
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, projection_worker="thread",
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
                     rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000,

@@ -25,5 +25,7 @@ def readyz(linli: LinliDep) -> dict[str, object]:
     except Exception as error:
         raise ApiProblem(503, "not-ready", "Not ready", f"the database did not answer: {error}"
                          ) from error
+    if not linli.projections.running:
+        raise ApiProblem(503, "not-ready", "Not ready", "the projections are not running")
     return {"status": "ready", "projection_position": linli.projections.position,
             "last_write_position": linli.writer.last_position}

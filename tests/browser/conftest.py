@@ -65,7 +65,8 @@ def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def base_url(web_database: str) -> Iterator[str]:
     """`linli serve`'s app on a free port, over the backend's database."""
     settings = Settings(database_url=web_database, admin_token=ADMIN_TOKEN,
-                        projection_poll_seconds=0.05, sweep_interval_seconds=0,
+                        projection_worker="thread", projection_poll_seconds=0.05,
+                        sweep_interval_seconds=0,
                         rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000)
     linli = open_linli(settings)
     with serving(linli, "uvicorn-web") as url:

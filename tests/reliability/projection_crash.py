@@ -24,7 +24,7 @@ WORKER = "from tests.reliability.worker import main; main()"
 
 def fill(database_url: str, members: int) -> Linli:
     """A store of about 6 events a member, with empty views (nothing projected yet)."""
-    linli = open_linli(Settings(database_url=database_url))
+    linli = open_linli(Settings(database_url=database_url, projection_worker="thread"))
     linli.writer.start()  # the writer only: the views stay at position 0
     populate(linli, members=members, points_each=7)
     return linli
