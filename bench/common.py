@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -65,6 +67,17 @@ def scratch_database(backend: str) -> Iterator[str]:
     finally:
         with _admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process and its children (the projection worker), in MB:
+    `VmRSS` now, or `VmHWM` at its peak."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in [pid, *map(int, children)]:
+        status = Path(f"/proc/{process}/status").read_text()
+        total += int(re.search(rf"{field}:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return total / 1024
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:

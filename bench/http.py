@@ -28,7 +28,7 @@ from uuid import UUID
 import httpx
 
 from bench.baseline_raw import measure as raw_baseline
-from bench.common import ADMIN, machine, open_bench, populate, scratch_database
+from bench.common import ADMIN, machine, open_bench, populate, rss_mb, scratch_database
 from ledger import ids
 from ledger.actor import Role
 from ledger.application import open_ledger
@@ -101,16 +101,6 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def _peak_rss_mb(pid: int) -> float:
-    """The peak resident memory of a process and its children (the projection worker)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0
-    for process in [pid, *map(int, children)]:
-        status = Path(f"/proc/{process}/status").read_text()
-        total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-    return total / 1024
-
-
 @dataclass(frozen=True)
 class Till:
     """What the load needs: the members to redeem from and the merchant's key."""
@@ -153,7 +143,7 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
             time.sleep(0.2)
         cold = _wrk(till, base, seconds=seconds, connections=connections)
         warm = _wrk(till, base, seconds=seconds, connections=connections)
-        rss = _peak_rss_mb(server.pid)
+        rss = rss_mb(server.pid, "VmHWM")
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -1,10 +1,11 @@
 """Memory of the writer's cache: what each cached member costs, and the process at the cap.
 
 Populates `--members` members (a `Member` and a points `Account` each), opens a fresh Linli,
-has its writer load every one of them in a fresh process, and prints that process's resident
-memory before and after, the bytes per cached aggregate, and, when the members did not fill
-the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 100,000 aggregates), the memory a full one
-would take at that rate (goal 5). With 50,000 members or more the cache is full.
+has its writer load every one of them in a fresh process, and prints the resident memory of
+that process and its projection worker before and after, the bytes per cached aggregate, and,
+when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 100,000
+aggregates), the memory a full one would take at that rate (goal 5). With 50,000 members or
+more the cache is full.
 
     python -m bench.memory [--backend postgres|sqlite] [--members 20000]
 """
@@ -14,11 +15,10 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
-import re
-from pathlib import Path
+import os
 from typing import Any
 
-from bench.common import machine, open_bench, populate, scratch_database
+from bench.common import machine, open_bench, populate, rss_mb, scratch_database
 from ledger import ids
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
@@ -27,11 +27,6 @@ from ledger.settings import Settings
 from ledger.writer import UnitOfWork
 
 CHUNK = 500
-
-
-def _rss_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
 def _load(member_ids: list[Any]) -> Any:
@@ -48,11 +43,11 @@ def _measure(url: str, member_ids: list[Any]) -> tuple[float, float]:
     linli = open_bench(url)
     try:
         gc.collect()
-        before = _rss_mb()
+        before = rss_mb(os.getpid())
         for start in range(0, len(member_ids), CHUNK):
             linli.writer.execute(_load(member_ids[start:start + CHUNK]))
         gc.collect()
-        return before, _rss_mb()
+        return before, rss_mb(os.getpid())
     finally:
         linli.close()
 

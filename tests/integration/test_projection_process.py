@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -63,27 +65,9 @@ def test_a_read_after_a_write_sees_it_with_the_projections_in_a_child(settings):
         linli.close()
 
 
-def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url):
-    port = free_port()
-    environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
-    server = subprocess.Popen([LINLI, "serve", "--port", str(port)], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until_up(f"http://127.0.0.1:{port}/readyz", lambda: server.poll() is None,
-                             60)
-        children = _children(server.pid)  # the worker (and multiprocessing's tracker)
-        assert children
-
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=10)
-
-        assert all(_gone(child, 10) for child in children), "a child outlived its server"
-    finally:
-        if server.poll() is None:
-            server.kill()
-
-
-def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_url):
+@contextmanager
+def _serving(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`linli serve` in its own process, ready; its `/readyz` address."""
     port = free_port()
     environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
     server = subprocess.Popen([LINLI, "serve", "--port", str(port)], env=environment,
@@ -91,6 +75,25 @@ def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_ur
     ready = f"http://127.0.0.1:{port}/readyz"
     try:
         assert wait_until_up(ready, lambda: server.poll() is None, 60)
+        yield server, ready
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url):
+    with _serving(database_url) as (server, _):
+        children = _children(server.pid)  # the worker (and multiprocessing's tracker)
+        assert children
+
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+
+        assert all(_gone(child, 10) for child in children), "a child outlived its server"
+
+
+def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_url):
+    with _serving(database_url) as (server, ready):
         [worker] = [c for c in _children(server.pid)
                     if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
@@ -100,6 +103,3 @@ def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_ur
 
         assert answer.status_code == 503
         assert answer.json()["detail"] == "the projections are not running"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
