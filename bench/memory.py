@@ -3,8 +3,8 @@
 Populates `--members` members (a `Member` and a points `Account` each), opens a fresh Linli,
 has its writer load every one of them in a fresh process, and prints the resident memory of
 that process and its projection worker before and after, the bytes per cached aggregate, and,
-when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 100,000
-aggregates), the memory a full one would take at that rate (goal 5). With 50,000 members or
+when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 60,000
+aggregates), the memory a full one would take at that rate (goal 5). With 30,000 members or
 more the cache is full.
 
     python -m bench.memory [--backend postgres|sqlite] [--members 20000]
@@ -38,7 +38,7 @@ def _load(member_ids: list[Any]) -> Any:
     return command
 
 
-def _measure(url: str, member_ids: list[Any]) -> tuple[float, float]:
+def _measure(url: str, member_ids: list[Any], answer: Any) -> None:
     """In a fresh process: RSS with the writer's cache empty, then holding every member."""
     linli = open_bench(url)
     try:
@@ -47,7 +47,7 @@ def _measure(url: str, member_ids: list[Any]) -> tuple[float, float]:
         for start in range(0, len(member_ids), CHUNK):
             linli.writer.execute(_load(member_ids[start:start + CHUNK]))
         gc.collect()
-        return before, rss_mb(os.getpid())
+        answer.send((before, rss_mb(os.getpid())))
     finally:
         linli.close()
 
@@ -59,8 +59,12 @@ def run(backend: str, members: int) -> None:
             _, _, member_ids = populate(linli, members=members, points_each=10)
         finally:
             linli.close()
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            before, after = pool.apply(_measure, (url, member_ids))
+        spawn = multiprocessing.get_context("spawn")  # not a Pool: its workers may not fork
+        answer, sender = spawn.Pipe(duplex=False)
+        measuring = spawn.Process(target=_measure, args=(url, member_ids, sender))
+        measuring.start()
+        before, after = answer.recv()
+        measuring.join()
     cap = Settings().cache_max_aggregates
     cached = min(2 * members, cap)  # the writer forgets the least recently used past the cap
     per_aggregate = (after - before) * 1024 * 1024 / cached

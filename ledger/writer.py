@@ -148,7 +148,7 @@ class Writer:
         *,
         batch_max_commands: int = 256,
         snapshot_interval_events: int = 200,
-        cache_max_aggregates: int = 100_000,
+        cache_max_aggregates: int = 60_000,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
