@@ -190,34 +190,39 @@ class ProjectionRunner:
         self.positions = {v.name: known.get(v.name, 0) for v in self.views}
 
     def rebuild(self, names: Sequence[str] | None = None) -> int:
-        """Empty the named views (all by default) and replay the whole log into them.
+        """Empty the named views (all by default) and replay the whole log into them; returns
+        how many events were read.
 
-        Runs in one transaction per view, so readers see the old rows until the new ones
-        are complete.
+        The log is read once, each event decoded once and given to every view that follows
+        its topic, in the views' order, as `run_once` does. It all runs in one transaction,
+        so readers see the old rows until the new ones are complete.
         """
         chosen = [v for v in self.views if names is None or v.name in names]
         unknown = set(names or []) - {v.name for v in self.views}
         if unknown:
             raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
+        topics = sorted({t for v in chosen for t in v.topics})
         replayed = 0
-        for view in chosen:
-            with self.engine.begin() as conn:
-                head = self.app.recorder.max_notification_id() or 0
+        with self.engine.begin() as conn:
+            head = self.app.recorder.max_notification_id() or 0
+            for view in chosen:
                 conn.execute(update(tracking).where(tracking.c.name == view.name)
                              .values(position=head))
                 for table in view.tables:
                     conn.execute(delete(table))
-                position = 0
-                while position < head:
-                    notifications = self.app.recorder.select_notifications(
-                        start=position, limit=self.batch_events, stop=head,
-                        topics=list(view.topics), inclusive_of_start=False,
-                    )
-                    if not notifications:
-                        break
-                    view.apply(conn, [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                                      for n in notifications])
-                    replayed += len(notifications)
-                    position = notifications[-1].id
+            position = 0
+            while position < head:
+                notifications = self.app.recorder.select_notifications(
+                    start=position, limit=self.batch_events, stop=head, topics=topics,
+                    inclusive_of_start=False,
+                )
+                if not notifications:
+                    break
+                decoded = [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                           for n in notifications]
+                for view in chosen:
+                    view.apply(conn, [e for e in decoded if e.topic in view.topics])
+                replayed += len(notifications)
+                position = notifications[-1].id
         self._reload_positions()
         return replayed
