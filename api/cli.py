@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Annotated
 
@@ -27,7 +28,10 @@ def serve(
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info",
+    settings = Settings()
+    if "LINLI_PROJECTION_WORKER" not in os.environ:  # the server's own default
+        settings = settings.model_copy(update={"projection_worker": "process"})
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                 access_log=access_log)
 
 

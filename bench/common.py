@@ -94,7 +94,9 @@ def summary_ms(samples: Sequence[float]) -> str:
 
 
 def open_bench(url: str, **overrides: object) -> Linli:
-    linli = open_linli(Settings(database_url=url, **overrides))  # type: ignore[arg-type]
+    """A running Linli as `linli serve` runs it (the projections in a child process)."""
+    chosen: dict[str, object] = {"projection_worker": "process", **overrides}
+    linli = open_linli(Settings(database_url=url, **chosen))  # type: ignore[arg-type]
     linli.start()
     return linli
 

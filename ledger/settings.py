@@ -25,9 +25,10 @@ class Settings(BaseSettings):
     # Aggregates kept in the writer's memory, about 1.6 KB each (`python -m bench.memory`):
     # 60,000 keep `linli serve` with its projection process under 300 MB however many members.
     cache_max_aggregates: int = 60_000
-    # Where the projections run: "process" (a child process, beside the API's GIL, the
-    # default) or "thread" (in this process: tests, and commands that rebuild or verify).
-    projection_worker: Literal["process", "thread"] = "process"
+    # Where the projections run: "thread" (in this process) or "process" (a child process,
+    # beside the API's GIL: what `linli serve` runs unless this is set). A script that opens
+    # Linli with "process" must start under `if __name__ == "__main__":` (spawn re-imports it).
+    projection_worker: Literal["process", "thread"] = "thread"
     projection_poll_seconds: float = 0.1
     projection_batch_events: int = 1_000
     # How long a read waits for the projections to catch up with earlier writes.

@@ -1,4 +1,5 @@
-"""The projection runner in a process of its own (`LINLI_PROJECTION_WORKER=process`).
+"""The projection runner in a process of its own (`LINLI_PROJECTION_WORKER=process`, what
+`linli serve` runs unless told otherwise).
 
 Applying events to the views is Python work: in the API's process it shares one GIL with the
 requests and the writer. In a child process it runs beside them. The child follows the log as
