@@ -24,7 +24,7 @@ def unauthorized(detail: str) -> ApiProblem:
 
 
 class KeyCache:
-    """The actors of recently seen API keys, by token hash, each kept for `seconds`.
+    """The actors of recently seen tokens, by token hash, each kept for `seconds`.
 
     A till sends its key with every request; loading the key's aggregate each time would
     cost two queries. Revoking a key through this process forgets every entry at once; a
@@ -54,28 +54,19 @@ class KeyCache:
             self._actors.clear()
 
 
-def actor_for_token(
-    app: LedgerApp, token: str | None, admin_token: str | None, cache: KeyCache | None = None
-) -> Actor:
+def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) -> Actor:
     if not token:
         raise unauthorized("send Authorization: Bearer <token>")
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Actor(BOOTSTRAP_ADMIN_ID, Role.ADMIN)
-    token_hash = hash_token(token)
-    actor = cache.get(token_hash) if cache is not None else None
-    if actor is not None:
-        return actor
     try:
-        key: object = app.repository.get(api_key_id(token_hash))
+        key: object = app.repository.get(api_key_id(hash_token(token)))
     except AggregateNotFoundError:
         raise unauthorized("the token is not known") from None
     if not isinstance(key, ApiKey) or key.revoked:
         raise unauthorized("the token is not known or was revoked")
-    actor = Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
-                  key.member_id)
-    if cache is not None:
-        cache.put(token_hash, actor)
-    return actor
+    return Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
+                 key.member_id)
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

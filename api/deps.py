@@ -43,16 +43,19 @@ async def get_actor(
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
     cache: KeyCache = request.app.state.key_cache
-    # A key seen lately is known from memory; loading one waits on a thread, not the loop.
-    actor = cache.get(hash_token(token)) if token else None
+    # A token seen lately is known from memory; loading a key waits on a thread, not the loop.
+    token_hash = hash_token(token) if token else None
+    actor = cache.get(token_hash) if token_hash else None
     if actor is None:
         try:
             actor = await run_in_threadpool(
-                actor_for_token, linli.app, token, linli.settings.admin_token, cache)
+                actor_for_token, linli.app, token, linli.settings.admin_token)
         except ApiProblem as error:
             if token and error.status == 401:
                 failures.retry_after(address)  # spends one of the address's failures
             raise
+        if token_hash:
+            cache.put(token_hash, actor)
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.retry_after(actor.id)
     if wait is not None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON, dumps, problem
+from api.limits import replaying
 
 MAX_DEPTH = 32
 
@@ -85,16 +86,7 @@ class JsonGuard:
             except BodyRefused as refused:
                 await _refuse(send, refused)
                 return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 async def _refuse(send: Send, refused: BodyRefused) -> None:
