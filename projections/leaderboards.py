@@ -35,24 +35,20 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
-    String,
     Table,
     case,
     delete,
     false,
     select,
-    text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.assets import OwnerKind, PostingKind
 from ledger.domain.awards import Award
 from ledger.domain.registry import DEFAULT_TIME_ZONE
 from ledger.domain.timebank import Deposit
-from projections import periods
+from projections import bulk, periods
 from projections.tables import (
     earning_occurrences,
     leaderboard_accounts,
@@ -98,42 +94,6 @@ class _Posting:
     amount: int
     earned_delta: int
     recorded_at: datetime
-
-
-def _merge(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[Any],
-           changes: Callable[[Any], dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE of many rows (with distinct keys).
-
-    On PostgreSQL the rows go as one array a column through `unnest`: executemany would take
-    a round trip a row there (psycopg2 does not batch an upsert), and a multi-row VALUES
-    costs SQLAlchemy more to compile than the database to run. SQLite runs executemany
-    in-process.
-    """
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        statement = sqlite.insert(table)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=keys, set_=changes(statement.excluded)), rows)
-        return
-    names = [column.name for column in table.columns]
-    arrays = ", ".join(f"CAST(:{name} AS {_pg_type(table.c[name])}[])" for name in names)
-    excluded = postgresql.insert(table).excluded
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    assignments = ", ".join(
-        f"{name} = {expression.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}"
-        for name, expression in changes(excluded).items())
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-           f"SELECT * FROM unnest({arrays}) "
-           f"ON CONFLICT ({', '.join(key.name for key in keys)}) DO UPDATE SET {assignments}")
-    conn.execute(text(sql), {name: [row[name] for row in rows] for name in names})
-
-
-def _pg_type(column: Any) -> str:
-    if isinstance(column.type, BigInteger):
-        return "bigint"
-    assert isinstance(column.type, String), column
-    return "text"
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -218,16 +178,12 @@ class LeaderboardsView:
 
         # Write it all: the accounts' earned, occurrences, what still waits, the sums.
         touched = new_accounts | {p.account_id for p in postings}
-        if touched:
-            a = leaderboard_accounts
-            _merge(conn, a, [accounts[key] for key in sorted(touched)], [a.c.account_id],
-                   lambda excluded: {"earned": excluded.earned})
-        if occurrences:
-            conn.execute(earning_occurrences.insert(), [
-                {"transaction_id": t, "occurred_at": at, "rule_code": rule}
-                for t, (at, rule) in occurrences.items()])
-        if still_waiting:
-            conn.execute(leaderboard_pending.insert(), still_waiting)
+        bulk.merge(conn, leaderboard_accounts, ("account_id",), _new_earned,
+                   [accounts[key] for key in sorted(touched)])
+        bulk.insert(conn, earning_occurrences, [
+            {"transaction_id": t, "occurred_at": at, "rule_code": rule}
+            for t, (at, rule) in occurrences.items()])
+        bulk.insert(conn, leaderboard_pending, still_waiting)
         context.write(conn)
 
 
@@ -301,34 +257,46 @@ class _Context:
                     total[1] = max(total[1], posting.position)
 
     def write(self, conn: Connection) -> None:
-        t = leaderboard_totals
-        _merge(conn, t, [
+        bulk.merge(conn, leaderboard_totals, TOTALS_KEY, _add_earned, [
             {"community_id": k[0], "grid_key": k[1], "subject_kind": k[2], "asset": k[3],
              "period": k[4], "subject_id": k[5], "earned": v[0], "reached_position": v[1]}
-            for k, v in sorted(self.totals.items())],
-            [t.c.community_id, t.c.grid_key, t.c.subject_kind, t.c.asset, t.c.period,
-             t.c.subject_id],
-            lambda excluded: {
-                "earned": t.c.earned + excluded.earned,
-                # positions only grow, but a posting that waited for its award may be older
-                "reached_position": case(
-                    (excluded.reached_position > t.c.reached_position,
-                     excluded.reached_position),
-                    else_=t.c.reached_position)})
-        mp = monthly_postings
-        _merge(conn, mp, [
-            {"community_id": k[0], "month": k[1], "asset": k[2], "kind": k[3],
-             "amount": v[0], "postings": v[1]} for k, v in sorted(self.monthly.items())],
-            [mp.c.community_id, mp.c.month, mp.c.asset, mp.c.kind],
-            lambda excluded: {"amount": mp.c.amount + excluded.amount,
-                              "postings": mp.c.postings + excluded.postings})
-        mr = monthly_rule_points
-        _merge(conn, mr, [
-            {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
-             "awards": v[1]} for k, v in sorted(self.by_rule.items())],
-            [mr.c.community_id, mr.c.month, mr.c.rule_code],
-            lambda excluded: {"points": mr.c.points + excluded.points,
-                              "awards": mr.c.awards + excluded.awards})
+            for k, v in sorted(self.totals.items())])
+        bulk.merge(conn, monthly_postings, ("community_id", "month", "asset", "kind"),
+                   _add_postings, [
+                       {"community_id": k[0], "month": k[1], "asset": k[2], "kind": k[3],
+                        "amount": v[0], "postings": v[1]}
+                       for k, v in sorted(self.monthly.items())])
+        bulk.merge(conn, monthly_rule_points, ("community_id", "month", "rule_code"),
+                   _add_points, [
+                       {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
+                        "awards": v[1]} for k, v in sorted(self.by_rule.items())])
+
+
+# What a batch's sums do to the rows already there (see `bulk.merge`).
+TOTALS_KEY = ("community_id", "grid_key", "subject_kind", "asset", "period", "subject_id")
+
+
+def _new_earned(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"earned": excluded.earned}
+
+
+def _add_earned(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"earned": table.c.earned + excluded.earned,
+            # positions only grow, but a posting that waited for its award may be older
+            "reached_position": case(
+                (excluded.reached_position > table.c.reached_position,
+                 excluded.reached_position),
+                else_=table.c.reached_position)}
+
+
+def _add_postings(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"amount": table.c.amount + excluded.amount,
+            "postings": table.c.postings + excluded.postings}
+
+
+def _add_points(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"points": table.c.points + excluded.points,
+            "awards": table.c.awards + excluded.awards}
 
 
 # --- reads ----------------------------------------------------------------------------------

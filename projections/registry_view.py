@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, select
 
 from ledger.domain.registry import Community, Household, Member
 from ledger.domain.rulebook import Rule
+from projections import bulk
 from projections.tables import (
     registry_communities,
     registry_grids,
@@ -87,28 +88,16 @@ class RegistryView:
                 rules[key] = {"rule_id": key, "community_id": str(e.community_id),
                               "code": e.code, "name": "", "version": 0}
             elif topic == RULE_REVISED:
-                target = rules.get(key) or revised.setdefault(key, {"r_rule_id": key})
+                target = rules.get(key) or revised.setdefault(key, {"rule_id": key})
                 target.update(name=e.name, version=e.version)
         for table, rows in ((registry_communities, communities), (registry_grids, grids),
                             (registry_households, households),
                             (registry_members, list(members.values())),
                             (registry_rules, list(rules.values()))):
-            if rows:
-                conn.execute(table.insert(), rows)
-        if opted:
-            conn.execute(
-                update(registry_members)
-                .where(registry_members.c.member_id == bindparam("m_member_id"))
-                .values(opted_out=bindparam("opted_out")),
-                [{"m_member_id": k, "opted_out": v} for k, v in opted.items()],
-            )
-        if revised:
-            conn.execute(
-                update(registry_rules)
-                .where(registry_rules.c.rule_id == bindparam("r_rule_id"))
-                .values(name=bindparam("name"), version=bindparam("version")),
-                list(revised.values()),
-            )
+            bulk.insert(conn, table, rows)
+        bulk.update(conn, registry_members, "member_id",
+                    [{"member_id": k, "opted_out": v} for k, v in opted.items()])
+        bulk.update(conn, registry_rules, "rule_id", list(revised.values()))
 
 
 # --- reads ----------------------------------------------------------------------------------

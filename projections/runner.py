@@ -141,13 +141,7 @@ class ProjectionRunner:
         if start >= head:
             return 0
         topics = sorted({t for v in self.views for t in v.topics})
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_events, stop=head, topics=topics,
-            inclusive_of_start=False,
-        )
-        end = head if len(notifications) < self.batch_events else notifications[-1].id
-        decoded = [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                   for n in notifications]
+        decoded, end = self._read(start, head, topics)
         behind = [v for v in self.views if self.positions[v.name] < end]
         with self.engine.begin() as conn:  # one transaction for every view of the batch
             for view in behind:
@@ -157,13 +151,28 @@ class ProjectionRunner:
                     return 1  # someone else moved it: read again from where it now is
             for view in behind:
                 before = self.positions[view.name]
-                view.apply(conn, [e for e in decoded
-                                  if e.position > before and e.topic in view.topics])
+                _apply(conn, view, [e for e in decoded
+                                    if e.position > before and e.topic in view.topics])
         for view in behind:
             self.positions[view.name] = end
         with self._changed:
             self._changed.notify_all()
-        return max(1, len(notifications))
+        return max(1, len(decoded))
+
+    def _read(self, start: int, head: int, topics: list[str]) -> tuple[list[Positioned], int]:
+        """The events of `topics` after `start` among the next `batch_events` positions (none
+        past `head`), decoded, and the position read up to.
+
+        The range is bounded, not just the count: PostgreSQL would otherwise scan every
+        position up to the head for each batch, whatever the limit.
+        """
+        end = min(head, start + self.batch_events)
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_events, stop=end, topics=topics,
+            inclusive_of_start=False,
+        )
+        return [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                for n in notifications], end
 
     @staticmethod
     def _advance(conn: Connection, name: str, before: int, end: int) -> bool:
@@ -212,17 +221,15 @@ class ProjectionRunner:
                     conn.execute(delete(table))
             position = 0
             while position < head:
-                notifications = self.app.recorder.select_notifications(
-                    start=position, limit=self.batch_events, stop=head, topics=topics,
-                    inclusive_of_start=False,
-                )
-                if not notifications:
-                    break
-                decoded = [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                           for n in notifications]
+                decoded, position = self._read(position, head, topics)
                 for view in chosen:
-                    view.apply(conn, [e for e in decoded if e.topic in view.topics])
-                replayed += len(notifications)
-                position = notifications[-1].id
+                    _apply(conn, view, [e for e in decoded if e.topic in view.topics])
+                replayed += len(decoded)
         self._reload_positions()
         return replayed
+
+
+def _apply(conn: Connection, view: View, events: list[Positioned]) -> None:
+    """A batch with nothing for a view changes nothing in it: it is not even asked."""
+    if events:
+        view.apply(conn, events)

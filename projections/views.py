@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.accounts import Account
 from ledger.domain.assets import OwnerKind
 from ledger.domain.holds import Hold, HoldStatus
+from projections import bulk
 from projections.tables import balances, holds, passbook_lines
 
 
@@ -73,7 +74,7 @@ class BalancesView:
                 })
             elif isinstance(e, Account.Posted):  # type: ignore[attr-defined]
                 latest[str(e.originator_id)] = {
-                    "b_account_id": str(e.originator_id), "balance": e.balance_after,
+                    "account_id": str(e.originator_id), "balance": e.balance_after,
                     "earned": e.earned_after, "position": item.position,
                     "updated_at": e.timestamp,
                     "next_expiry_at": (datetime.fromisoformat(e.next_expiry_at)
@@ -91,35 +92,18 @@ class BalancesView:
                     row["position"] = item.position
                     row["updated_at"] = e.timestamp
             elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
-                held[str(e.originator_id)] = {"b_account_id": str(e.originator_id),
+                held[str(e.originator_id)] = {"account_id": str(e.originator_id),
                                               "held": e.held_after}
-        if opened:
-            conn.execute(balances.insert(), opened)
-        if latest:
-            conn.execute(
-                update(balances)
-                .where(balances.c.account_id == bindparam("b_account_id"))
-                .values(balance=bindparam("balance"), earned=bindparam("earned"),
-                        position=bindparam("position"), updated_at=bindparam("updated_at"),
-                        next_expiry_at=bindparam("next_expiry_at"),
-                        next_expiry_points=bindparam("next_expiry_points")),
-                list(latest.values()),
-            )
-        if held:
-            conn.execute(
-                update(balances)
-                .where(balances.c.account_id == bindparam("b_account_id"))
-                .values(held=bindparam("held")),
-                list(held.values()),
-            )
-        for row in system.values():
-            statement = upsert(conn, balances).values(**row)
-            conn.execute(statement.on_conflict_do_update(
-                index_elements=[balances.c.account_id],
-                set_={"balance": balances.c.balance + statement.excluded.balance,
-                      "position": statement.excluded.position,
-                      "updated_at": statement.excluded.updated_at},
-            ))
+        bulk.insert(conn, balances, opened)
+        bulk.update(conn, balances, "account_id", list(latest.values()))
+        bulk.update(conn, balances, "account_id", list(held.values()))
+        bulk.merge(conn, balances, ("account_id",), _add_balance, list(system.values()))
+
+
+def _add_balance(table: Table, excluded: Any) -> dict[str, Any]:
+    """A system account's upsert: its postings' sum added, position and time replaced."""
+    return {"balance": table.c.balance + excluded.balance, "position": excluded.position,
+            "updated_at": excluded.updated_at}
 
 
 class HoldsView:
@@ -130,15 +114,18 @@ class HoldsView:
     topics = HOLD_EVENTS
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
+        placed: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}  # holds placed before this batch
         for item in events:
             e = item.event
             hold_id = str(e.originator_id)
             if isinstance(e, Hold.Placed):  # type: ignore[attr-defined]
-                conn.execute(holds.insert().values(
-                    hold_id=hold_id, member_id=str(e.member_id),
-                    merchant_id=str(e.merchant_id), community_id=str(e.community_id),
-                    points=e.points, status=HoldStatus.HELD.value, expires_at=e.expires_at,
-                    redemption_id=None, captured=0, position=item.position))
+                placed[hold_id] = {
+                    "hold_id": hold_id, "member_id": str(e.member_id),
+                    "merchant_id": str(e.merchant_id), "community_id": str(e.community_id),
+                    "points": e.points, "status": HoldStatus.HELD.value,
+                    "expires_at": e.expires_at, "redemption_id": None, "captured": 0,
+                    "position": item.position}
                 continue
             values: dict[str, Any] = {"position": item.position}
             if isinstance(e, Hold.Captured):  # type: ignore[attr-defined]
@@ -148,7 +135,10 @@ class HoldsView:
                 values.update(status=HoldStatus.VOIDED.value)
             else:
                 values.update(status=HoldStatus.EXPIRED.value)
-            conn.execute(update(holds).where(holds.c.hold_id == hold_id).values(**values))
+            row = placed.get(hold_id) or changed.setdefault(hold_id, {"hold_id": hold_id})
+            row.update(values)
+        bulk.insert(conn, holds, list(placed.values()))
+        bulk.update(conn, holds, "hold_id", list(changed.values()))
 
 
 class PassbookView:
@@ -171,8 +161,7 @@ class PassbookView:
             for item in events
             if isinstance(e := item.event, Account.Posted)  # type: ignore[attr-defined]
         ]
-        if rows:
-            conn.execute(passbook_lines.insert(), rows)
+        bulk.insert(conn, passbook_lines, rows)
 
 
 def all_views() -> list[View]:

@@ -1,0 +1,93 @@
+"""Views write a batch in bulk: several postings of one account, a hold placed and captured,
+an order requested and completed, all in one batch, must give the rows that one event a batch
+gives. Followed live, rebuilt, in batches of every size: the tables are the same."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from api.bootstrap import Linli
+from ledger.actor import Actor, Role
+from ledger.commands import merchants, registry, service_orders, timebank
+from ledger.commands import points as pts
+from projections.runner import ProjectionRunner
+from projections.tables import tracking
+from tests.integration.test_properties import table_rows
+
+ADMIN = Actor("admin:test", Role.ADMIN)
+
+
+def busy_history(linli: Linli) -> None:
+    """Members of two communities earn, spend, hold, refund, opt out, serve each other."""
+    run = linli.writer.execute
+    now = linli.clock()
+    a = run(registry.register_community("116社区", ADMIN)).id
+    b = run(registry.register_community("湖滨社区", ADMIN)).id
+    run(registry.put_rule(a, "GIFT", name="志愿服务", points=1, unit="each", daily_cap=None,
+                          monthly_cap=None, requires_approval=False, by=ADMIN))
+    grid = run(registry.add_grid(a, "一网格", ADMIN)).id
+    home = run(registry.register_household(a, grid, "1栋101", ADMIN)).id
+    people = [run(registry.register_member(a, f"居民{i}", home if i < 2 else None, None,
+                                           ADMIN)).id for i in range(3)]
+    elder = run(registry.register_member(b, "老王", None, None, ADMIN)).id
+    shop = run(registry.register_merchant(a, "文明积分超市", ADMIN)).id
+    till = Actor("till", Role.MERCHANT, merchant_id=shop)  # type: ignore[arg-type]
+    run(timebank.set_partner_limit(b, a, 500, ADMIN))
+    for i in range(4):
+        for member in people:
+            run(pts.award(member, "GIFT", quantity=10 + i, minutes=None, occurred_at=None,
+                          note="", now=now, by=ADMIN))
+            run(pts.redeem(shop, member, 3, "大米", till, now))
+    sold = run(pts.redeem(shop, people[0], 5, "食用油", till, now))
+    run(pts.refund(sold.id, 2, till, now))
+    captured = run(merchants.place_hold(shop, people[1], 4, 600, till, now)).id
+    run(merchants.capture_hold(captured, 3, till, now))
+    voided = run(merchants.place_hold(shop, people[2], 2, 600, till, now)).id
+    run(merchants.void_hold(voided, till, now))
+    expired = run(merchants.place_hold(shop, people[0], 1, 60, till, now)).id
+    run(merchants.expire_hold(expired, now + timedelta(minutes=2)))
+    run(merchants.place_hold(shop, people[0], 1, 600, till, now))
+    run(registry.set_public_display(people[2], True, ADMIN))
+    run(pts.award(people[2], "GIFT", quantity=1, minutes=None, occurred_at=None, note="",
+                  now=now, by=ADMIN))
+    run(registry.put_rule(a, "GIFT", name="志愿服务(新)", points=2, unit="each",
+                          daily_cap=None, monthly_cap=None, requires_approval=False, by=ADMIN))
+    run(timebank.deposit(elder, people[0], 90, "陪护", None, None, ADMIN, now))
+    run(timebank.withdraw(elder, 30, "助浴", people[0], None, ADMIN, now))
+    order = run(service_orders.request(elder, "助餐", "", None, ADMIN, now)).id
+    run(service_orders.dispatch(order, people[1], ADMIN, now))
+    run(service_orders.accept(order, ADMIN, now))
+    run(service_orders.complete(order, 45, ADMIN, now))
+    run(service_orders.rate(order, 5, "", ADMIN, now + timedelta(minutes=1)))
+    linli.read_your_writes()
+
+
+def followed(linli: Linli, batch_events: int) -> dict[str, list[tuple[Any, ...]]]:
+    """The views emptied, then followed from the start in batches of `batch_events`."""
+    runner = ProjectionRunner(linli.app, linli.engine, batch_events=batch_events)
+    with linli.engine.begin() as conn:
+        for view in runner.views:
+            for table in view.tables:
+                conn.execute(table.delete())
+        conn.execute(update(tracking).values(position=0))
+    runner = ProjectionRunner(linli.app, linli.engine, batch_events=batch_events)
+    runner.catch_up()
+    return table_rows(linli)
+
+
+def test_batches_of_any_size_give_the_same_rows(linli):
+    busy_history(linli)
+    live = table_rows(linli)
+    assert all(live[name] for name in ("balances", "holds", "passbook_lines", "service_orders",
+                                       "timebank_interchange", "leaderboard_totals"))
+    linli.projections.stop()
+
+    assert followed(linli, 1) == live  # one event a transaction: the reference
+    assert followed(linli, 10_000) == live  # the whole history in one batch
+    assert followed(linli, 7) == live
+    for batch_events in (1, 10_000):
+        ProjectionRunner(linli.app, linli.engine, batch_events=batch_events).rebuild()
+        assert table_rows(linli) == live
