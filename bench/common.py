@@ -80,6 +80,17 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by a process and by its children (the projection
+    worker), in seconds: robust where throughput is noisy, on a shared machine."""
+    def used(process: int) -> float:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return used(pid), sum(used(int(child)) for child in children)
+
+
 def percentile(samples: Sequence[float], fraction: float) -> float:
     if not samples:
         return float("nan")

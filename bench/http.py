@@ -28,7 +28,15 @@ from uuid import UUID
 import httpx
 
 from bench.baseline_raw import measure as raw_baseline
-from bench.common import ADMIN, machine, open_bench, populate, rss_mb, scratch_database
+from bench.common import (
+    ADMIN,
+    cpu_seconds,
+    machine,
+    open_bench,
+    populate,
+    rss_mb,
+    scratch_database,
+)
 from ledger import ids
 from ledger.actor import Role
 from ledger.application import open_ledger
@@ -76,6 +84,8 @@ class Load:
     p99_ms: float
     non_2xx: int
     served: int
+    server_cpu_ms: float  # CPU per redemption answered: the server process
+    projection_cpu_ms: float  # and its projection process
 
 
 @dataclass(frozen=True)
@@ -141,8 +151,8 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("linli serve did not come up")
             time.sleep(0.2)
-        cold = _wrk(till, base, seconds=seconds, connections=connections)
-        warm = _wrk(till, base, seconds=seconds, connections=connections)
+        cold = _wrk(till, base, server.pid, seconds=seconds, connections=connections)
+        warm = _wrk(till, base, server.pid, seconds=seconds, connections=connections)
         rss = rss_mb(server.pid, "VmHWM")
     finally:
         server.terminate()
@@ -154,8 +164,9 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
     return Loads(cold, warm, rss)
 
 
-def _wrk(till: Till, base: str, *, seconds: float, connections: int) -> Load:
+def _wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections: int) -> Load:
     """One run of wrk, with Idempotency-Keys no other run sends."""
+    cpu_before = cpu_seconds(server_pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
                             "token": till.token, "run": time.time_ns(),
@@ -163,6 +174,7 @@ def _wrk(till: Till, base: str, *, seconds: float, connections: int) -> Load:
         script.flush()
         run = subprocess.run(["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s",
                               "-s", script.name, base], capture_output=True, text=True, check=True)
+    cpu_after = cpu_seconds(server_pid)
     if run.stderr:  # wrk falls back to `GET /` when the script fails: never measure that
         raise RuntimeError(f"wrk: {run.stderr}")
     out = run.stdout
@@ -177,9 +189,11 @@ def _wrk(till: Till, base: str, *, seconds: float, connections: int) -> Load:
 
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     non_2xx = int(bad.group(1)) if bad else 0
+    served = int(found(r"(\d+) requests in")) - non_2xx
+    server_ms, projection_ms = (1000 * (after - before) / max(1, served)
+                                for before, after in zip(cpu_before, cpu_after, strict=True))
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
-                _ms(found(r"^\s+99%\s+(\S+)")), non_2xx,
-                int(found(r"(\d+) requests in")) - non_2xx)
+                _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms)
 
 
 def prepare(url: str, members: int) -> Till:
@@ -215,7 +229,8 @@ def main() -> None:
                 print(f"{args.backend} {name}, {phase}: "
                       f"{load.requests_per_second:,.0f} redemptions/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
-                      f"non-2xx {load.non_2xx}")
+                      f"non-2xx {load.non_2xx}; CPU per redemption: server "
+                      f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms")
             print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
                   "(with its projection process)")
     if args.backend == "postgres":

@@ -173,7 +173,7 @@ def stored_hashes(recorder: Any, keys: list[tuple[UUID, int]]) -> dict[tuple[UUI
                 cursor.execute(
                     f"SELECT e.originator_id, e.originator_version, "
                     f"substring(e.state from 1 for {HEADER_BYTES}) AS head FROM {table} e "
-                    "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
+                    "JOIN unnest(%b::uuid[], %b::bigint[]) AS k(id, v) "
                     "ON e.originator_id = k.id AND e.originator_version = k.v",
                     ([k[0] for k in chunk], [k[1] for k in chunk]),
                 )

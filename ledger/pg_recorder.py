@@ -24,7 +24,7 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.insert_arrays_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema),
                  table=Identifier(self.events_table_name))

@@ -18,6 +18,7 @@ from ledger.application import LedgerApp
 from ledger.chain import GENESIS, split
 from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, log_hash
 from ledger.periodic import Periodic
+from ledger.store import notification_headers
 from ledger.writer import UnitOfWork, Writer
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,15 @@ class Sealer(Periodic):
         own_only = True
         position = after
         while len(entries) < SEAL_MAX_EVENTS:
-            batch = self.app.recorder.select_notifications(
-                position, READ_BATCH, inclusive_of_start=False)
+            batch = notification_headers(self.app, position, READ_BATCH)
             if not batch:
                 break
-            for notification in batch:
-                header, _ = split(notification.state)
-                entries.append((notification.id, header.hash if header else GENESIS))
-                if notification.topic not in (SEALED, OPENED):
+            for notification_id, topic, head in batch:
+                header, _ = split(head)
+                entries.append((notification_id, header.hash if header else GENESIS))
+                if topic not in (SEALED, OPENED):
                     own_only = False
-            position = batch[-1].id
+            position = batch[-1][0]
         if not entries or own_only:
             return None
         through = entries[-1][0]

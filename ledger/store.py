@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ledger.application import LedgerApp
+from ledger.chain import HEADER_BYTES
 
 
 def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
@@ -22,7 +23,7 @@ def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(
                 f"SELECT originator_id, MAX(originator_version) AS v FROM {table} "
-                "WHERE originator_id = ANY(%s) GROUP BY originator_id",
+                "WHERE originator_id = ANY(%b::uuid[]) GROUP BY originator_id",
                 (list(aggregate_ids),),
             )
             return {row["originator_id"]: row["v"] for row in cursor.fetchall()}
@@ -36,3 +37,28 @@ def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
             list(by_hex),
         )
         return {by_hex[row[0]]: row[1] for row in cursor.fetchall()}
+
+
+def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[int, str, bytes]]:
+    """(notification id, topic, the first `HEADER_BYTES` of the state) of the next `limit`
+    events after `after`: what the sealer needs, without moving every event's state."""
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    if isinstance(recorder, PostgresApplicationRecorder):
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"SELECT notification_id, topic, substring(state from 1 for {HEADER_BYTES}) "
+                f"AS head FROM {table} WHERE notification_id > %s "
+                "ORDER BY notification_id LIMIT %s",
+                (after, limit),
+            )
+            return [(row["notification_id"], row["topic"], bytes(row["head"]))
+                    for row in cursor.fetchall()]
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT rowid, topic, substr(state, 1, {HEADER_BYTES}) FROM {table} "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (after, limit),
+        )
+        return [(row[0], row[1], bytes(row[2])) for row in cursor.fetchall()]

@@ -237,6 +237,9 @@ def redeem(
     merchant_id: UUID, member_id: UUID, points: int, description: str, by: Actor,
     now: datetime,
 ) -> Callable[[UnitOfWork], Movement]:
+    member_account_id = ids.account_id(member_id, Asset.POINTS.value)
+    merchant_account_id = ids.account_id(merchant_id, Asset.POINTS.value)
+
     def command(uow: UnitOfWork) -> Movement:
         by.check_merchant(merchant_id, f"merchant {merchant_id}")
         merchant = uow.get(Merchant, merchant_id)
@@ -244,8 +247,8 @@ def redeem(
         member = uow.get(Member, member_id)
         if member.community_id != merchant.community_id:
             raise NotFound(f"member {member_id} was not found")
-        member_account = _member_account(uow, member_id)
-        merchant_account = uow.get(Account, ids.account_id(merchant_id, Asset.POINTS.value))
+        member_account = uow.get(Account, member_account_id)
+        merchant_account = uow.get(Account, merchant_account_id)
         redemption = Redemption(merchant_id=merchant_id, member_id=member_id,
                                 community_id=merchant.community_id, points=points,
                                 description=description, actor_id=by.id,
@@ -259,8 +262,7 @@ def redeem(
         uow.add(redemption)
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
 
-    return Reading(command, (merchant_id, member_id, ids.account_id(member_id, Asset.POINTS.value),
-                             ids.account_id(merchant_id, Asset.POINTS.value)))
+    return Reading(command, (merchant_id, member_id, member_account_id, merchant_account_id))
 
 
 def refund(
