@@ -11,6 +11,7 @@ Rows of one insert or merge set the same columns; an update or a merge names a k
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,7 +101,18 @@ def _make_plan(dialect: Dialect, table: Table, names: tuple[str, ...],
 
 
 # --- PostgreSQL array literals: one string a column, parsed by the server ------------------
+# A JSON array whose brackets become braces is an array literal, provided JSON escaped nothing
+# (there is no backslash in it: the two escape differently); `null` is NULL to both.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _texts(values: list[Any]) -> str:
+    try:
+        encoded = _JSON.encode(values)
+    except TypeError:  # not a string: its str() goes
+        encoded = "\\"
+    if "\\" not in encoded:
+        return "{" + encoded[1:-1] + "}"
     return "{" + ",".join(
         "NULL" if v is None
         else '"' + (v if isinstance(v, str) else str(v)).replace("\\", "\\\\")
@@ -108,21 +120,17 @@ def _texts(values: list[Any]) -> str:
         for v in values) + "}"
 
 
-def _integers(values: list[Any]) -> str:
-    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
-
-
-def _booleans(values: list[Any]) -> str:
-    return "{" + ",".join("NULL" if v is None else "t" if v else "f" for v in values) + "}"
+def _plain(values: list[Any]) -> str:
+    """Integers or booleans."""
+    return "{" + _JSON.encode(values)[1:-1] + "}"
 
 
 def _instants(values: list[Any]) -> str:
-    return "{" + ",".join("NULL" if v is None else '"' + v.isoformat() + '"'
-                          for v in values) + "}"
+    return "{" + _JSON.encode([None if v is None else v.isoformat() for v in values])[1:-1] + "}"
 
 
 _ARRAYS: dict[str, tuple[type[Any], Callable[[list[Any]], str]]] = {
-    "bigint[]": (BigInteger, _integers), "boolean[]": (Boolean, _booleans),
+    "bigint[]": (BigInteger, _plain), "boolean[]": (Boolean, _plain),
     "timestamptz[]": (DateTime, _instants), "text[]": (String, _texts),
 }
 

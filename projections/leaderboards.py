@@ -111,7 +111,7 @@ class LeaderboardsView:
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         accounts: dict[str, dict[str, Any]] = {}
-        new_accounts: set[str] = set()
+        changed: set[str] = set()  # accounts opened, or whose earned changed, in this batch
         occurrences: dict[str, tuple[datetime, str | None]] = {}
         postings: list[_Posting] = []
         earned_after: dict[int, int] = {}  # by position, for this batch's postings
@@ -135,7 +135,7 @@ class LeaderboardsView:
                                             "member_id": str(e.owner_id),
                                             "community_id": str(e.community_id),
                                             "asset": e.asset, "earned": 0}
-                    new_accounts.add(account_id)
+                    changed.add(account_id)
             elif item.topic == POSTED:
                 posting = _Posting(item.position, str(e.originator_id), str(e.transaction_id),
                                    str(e.kind), int(e.amount), 0, e.timestamp)
@@ -153,7 +153,9 @@ class LeaderboardsView:
             if account is not None:
                 after = earned_after[posting.position]
                 posting.earned_delta = after - account["earned"]
-                account["earned"] = after
+                if posting.earned_delta:
+                    account["earned"] = after
+                    changed.add(posting.account_id)
         postings = [p for p in postings if p.account_id in accounts]
 
         # When each award occurred: from this batch, or from the table.
@@ -165,7 +167,9 @@ class LeaderboardsView:
                                     .where(earning_occurrences.c.transaction_id.in_(chunk))):
                 known[row.transaction_id] = (row.occurred_at, row.rule_code)
 
-        context = _Context.load(conn, [accounts[a] for a in {p.account_id for p in postings}])
+        context = _Context.load(
+            conn, [accounts[a] for a in {p.account_id for p in postings}],
+            [accounts[a] for a in {p.account_id for p in postings if p.earned_delta}])
         still_waiting: list[dict[str, Any]] = []
         for posting in postings:
             instant, rule_code = posting.recorded_at, None
@@ -177,9 +181,8 @@ class LeaderboardsView:
             context.count(posting, accounts[posting.account_id], instant, rule_code)
 
         # Write it all: the accounts' earned, occurrences, what still waits, the sums.
-        touched = new_accounts | {p.account_id for p in postings}
         bulk.merge(conn, leaderboard_accounts, ("account_id",), _new_earned,
-                   [accounts[key] for key in sorted(touched)])
+                   [accounts[key] for key in sorted(changed)])
         bulk.insert(conn, earning_occurrences, [
             {"transaction_id": t, "occurred_at": at, "rule_code": rule}
             for t, (at, rule) in occurrences.items()])
@@ -200,10 +203,12 @@ class _Context:
         self.by_rule: dict[tuple[str, str, str], list[int]] = {}
 
     @classmethod
-    def load(cls, conn: Connection, accounts: Iterable[dict[str, Any]]) -> _Context:
-        rows = list(accounts)
-        member_ids = sorted({a["member_id"] for a in rows})
-        community_ids = sorted({a["community_id"] for a in rows})
+    def load(cls, conn: Connection, accounts: Iterable[dict[str, Any]],
+             earning: Iterable[dict[str, Any]]) -> _Context:
+        """For `accounts`, their communities' time zones; for the `earning` ones (whose
+        postings change the boards), their members' households and grids."""
+        member_ids = sorted({a["member_id"] for a in earning})
+        community_ids = sorted({a["community_id"] for a in accounts})
         members: dict[str, Any] = {}
         m = registry_members.c
         for chunk in _chunks(member_ids):

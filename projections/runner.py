@@ -12,10 +12,13 @@ twice, even with several runners (or a rebuild) on the same database.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, delete, select, update
@@ -46,12 +49,14 @@ class ProjectionRunner:
         *,
         poll_seconds: float = 0.1,
         batch_events: int = 1_000,
+        rebuild_batch_events: int = 10_000,
     ) -> None:
         self.app = app
         self.engine = engine
         self.views = list(views if views is not None else all_views())
         self.poll_seconds = poll_seconds
         self.batch_events = batch_events
+        self.rebuild_batch_events = rebuild_batch_events
         self.positions: dict[str, int] = {}
         self.errors = 0
         self._changed = threading.Condition()
@@ -141,7 +146,7 @@ class ProjectionRunner:
         if start >= head:
             return 0
         topics = sorted({t for v in self.views for t in v.topics})
-        decoded, end = self._read(start, head, topics)
+        decoded, end = self._read(start, head, topics, self.batch_events)
         behind = [v for v in self.views if self.positions[v.name] < end]
         with self.engine.begin() as conn:  # one transaction for every view of the batch
             for view in behind:
@@ -159,16 +164,17 @@ class ProjectionRunner:
             self._changed.notify_all()
         return max(1, len(decoded))
 
-    def _read(self, start: int, head: int, topics: list[str]) -> tuple[list[Positioned], int]:
-        """The events of `topics` after `start` among the next `batch_events` positions (none
-        past `head`), decoded, and the position read up to.
+    def _read(self, start: int, head: int, topics: list[str],
+              batch: int) -> tuple[list[Positioned], int]:
+        """The events of `topics` after `start` among the next `batch` positions (none past
+        `head`), decoded, and the position read up to.
 
         The range is bounded, not just the count: PostgreSQL would otherwise scan every
         position up to the head for each batch, whatever the limit.
         """
-        end = min(head, start + self.batch_events)
+        end = min(head, start + batch)
         notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_events, stop=end, topics=topics,
+            start=start, limit=batch, stop=end, topics=topics,
             inclusive_of_start=False,
         )
         return [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
@@ -202,9 +208,10 @@ class ProjectionRunner:
         """Empty the named views (all by default) and replay the whole log into them; returns
         how many events were read.
 
-        The log is read once, each event decoded once and given to every view that follows
-        its topic, in the views' order, as `run_once` does. It all runs in one transaction,
-        so readers see the old rows until the new ones are complete.
+        The log is read once, in batches of `rebuild_batch_events`, each event decoded once
+        and given to every view that follows its topic, in the views' order, as `run_once`
+        does. It all runs in one transaction, so readers see the old rows until the new ones
+        are complete.
         """
         chosen = [v for v in self.views if names is None or v.name in names]
         unknown = set(names or []) - {v.name for v in self.views}
@@ -212,21 +219,48 @@ class ProjectionRunner:
             raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
         topics = sorted({t for v in chosen for t in v.topics})
         replayed = 0
-        with self.engine.begin() as conn:
+        with _gc_paused(), self.engine.begin() as conn:
             head = self.app.recorder.max_notification_id() or 0
             for view in chosen:
                 conn.execute(update(tracking).where(tracking.c.name == view.name)
                              .values(position=head))
                 for table in view.tables:
                     conn.execute(delete(table))
-            position = 0
-            while position < head:
-                decoded, position = self._read(position, head, topics)
+            for decoded in self._read_ahead(head, topics):
                 for view in chosen:
                     _apply(conn, view, [e for e in decoded if e.topic in view.topics])
                 replayed += len(decoded)
         self._reload_positions()
         return replayed
+
+    def _read_ahead(self, head: int, topics: list[str]) -> Iterator[list[Positioned]]:
+        """The log up to `head` in batches, each read and decoded in a thread while the one
+        before is applied (the database works on one while Python works on the other)."""
+        if head <= 0:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linli-read") as reader:
+            ahead = reader.submit(self._read, 0, head, topics, self.rebuild_batch_events)
+            while True:
+                decoded, position = ahead.result()
+                if position < head:
+                    ahead = reader.submit(self._read, position, head, topics,
+                                          self.rebuild_batch_events)
+                yield decoded
+                if position >= head:
+                    return
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a rebuild allocates its batches: each collection
+    would scan them again (a tenth of a rebuild's time). What is left is collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _apply(conn: Connection, view: View, events: list[Positioned]) -> None:

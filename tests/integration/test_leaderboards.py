@@ -80,7 +80,7 @@ class TestWhereBatchesEnd:
         assert live["leaderboard_pending"] == []
 
         # Rebuilt in one transaction, one event a batch.
-        ProjectionRunner(linli.app, linli.engine, batch_events=1).rebuild(
+        ProjectionRunner(linli.app, linli.engine, rebuild_batch_events=1).rebuild(
             ["registry", "leaderboards"])
         assert contents(linli) == live
 
