@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import KeyCache
 from api.bootstrap import Linli, open_linli
+from api.fastpath import TillFastPath
 from api.jsonguard import JsonGuard
 from api.limits import BodySizeLimit
 from api.problems import PROBLEM_RESPONSES
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.add_middleware(TillFastPath)  # innermost: it sees only bodies the guards let through
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)
     install_web(app)  # the pages (web/)

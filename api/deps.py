@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,17 +35,16 @@ async def get_actor(
     """The caller, from its bearer token; 429 when that token sends too many requests,
     or when its client address has sent too many unknown tokens (brute force)."""
     token = credentials.credentials if credentials else None
-    failures: RateLimiter = request.app.state.auth_failures
+    state = request.app.state
+    failures: RateLimiter = state.auth_failures
     address = request.client.host if request.client else "unknown"
     wait = failures.waiting(address) if token else None
     if wait is not None:  # checked before the token, so guessing goes no faster
         raise ApiProblem(429, "rate-limited", "Too many failed tokens",
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
-    cache: KeyCache = request.app.state.key_cache
     # A token seen lately is known from memory; loading a key waits on a thread, not the loop.
-    token_hash = hash_token(token) if token else None
-    actor = cache.get(token_hash) if token_hash else None
+    actor = cached_actor(state, token) if token else None
     if actor is None:
         try:
             actor = await run_in_threadpool(
@@ -54,15 +53,26 @@ async def get_actor(
             if token and error.status == 401:
                 failures.retry_after(address)  # spends one of the address's failures
             raise
-        if token_hash:
-            cache.put(token_hash, actor)
-    limiter: RateLimiter = request.app.state.rate_limiter
+        if token:
+            state.key_cache.put(hash_token(token), actor)
+    admit(state, actor)
+    return actor
+
+
+def cached_actor(state: Any, token: str) -> Actor | None:
+    """The actor of a token seen lately, from memory (`KeyCache`); None if not there."""
+    cache: KeyCache = state.key_cache
+    return cache.get(hash_token(token))
+
+
+def admit(state: Any, actor: Actor) -> None:
+    """Spend one of the actor's requests; 429 when it has none left."""
+    limiter: RateLimiter = state.rate_limiter
     wait = limiter.retry_after(actor.id)
     if wait is not None:
         raise ApiProblem(429, "rate-limited", "Too many requests",
                          f"this token may send {limiter.per_second:g} requests a second; "
                          f"retry after {wait} s", headers={"Retry-After": str(wait)})
-    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

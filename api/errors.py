@@ -75,16 +75,23 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def problem_response(error: ApiProblem | errors.DomainError) -> JSONResponse:
+    """The response to an error the API raises, or the domain does."""
+    if isinstance(error, ApiProblem):
+        return render_problem(problem(error.status, error.slug, error.title, error.detail),
+                              error.status, error.headers)
+    status, body = domain_problem(error)
+    return render_problem(body, status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, error: errors.DomainError) -> JSONResponse:
-        status, body = domain_problem(error)
-        return render_problem(body, status)
+        return problem_response(error)
 
     @app.exception_handler(ApiProblem)
     async def _api(_: Request, error: ApiProblem) -> JSONResponse:
-        return render_problem(problem(error.status, error.slug, error.title, error.detail),
-                              error.status, error.headers)
+        return problem_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:

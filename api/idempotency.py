@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -43,6 +43,13 @@ def fingerprint(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class Keyed(NamedTuple):
+    """A keyed request's command, and how its result becomes the response's body."""
+
+    command: Callable[[UnitOfWork], Any]
+    render: Callable[[Any], BaseModel]
+
+
 async def run_keyed(
     linli: Linli,
     actor: Actor,
@@ -51,11 +58,10 @@ async def run_keyed(
     method: str,
     path: str,
     body: BaseModel,
-    command: Callable[[UnitOfWork], Any],
-    render: Callable[[Any], BaseModel],
+    keyed: Keyed,
     status_code: int = 201,
 ) -> Response:
-    """Run `command` at most once per (principal, key); answer with the stored response."""
+    """Run the command at most once per (principal, key); answer with the stored response."""
     if not key:
         raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
                          "send an Idempotency-Key header (a unique string per operation)")
@@ -67,11 +73,12 @@ async def run_keyed(
         if isinstance(outcome, DomainError):
             status, problem_body = domain_problem(outcome)
             return StoredResponse(status, dumps(problem_body))
-        return StoredResponse(status_code, dumps(render(outcome).model_dump(mode="json")))
+        return StoredResponse(status_code,
+                              dumps(keyed.render(outcome).model_dump(mode="json")))
 
     spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
     with _claim(actor.id, key):
-        stored: StoredResponse = await linli.writer.run(command, spec)
+        stored: StoredResponse = await linli.writer.run(keyed.command, spec)
     media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
     return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
                     media_type=media_type)

@@ -7,9 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.auth import require_role
+from api.bootstrap import Linli
 from api.deps import ActorDep, IdempotencyKey, LinliDep
 from api.errors import ApiProblem
-from api.idempotency import run_keyed
+from api.idempotency import Keyed, run_keyed
 from api.routers.common import load
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
 from ledger.actor import Actor, Role
@@ -36,19 +37,22 @@ def _merchant(actor: Actor) -> UUID:
     return actor.merchant_id
 
 
+def hold(linli: Linli, actor: Actor, body: HoldIn) -> Keyed:
+    """What placing a hold runs and how its answer is rendered (the route and
+    `TillFastPath`)."""
+    merchant_id = _merchant(actor)
+    return Keyed(merchants.place_hold(merchant_id, body.member_id, body.points,
+                                      body.expires_in_seconds, actor, now=linli.clock()), _out)
+
+
 @router.post("", status_code=201, response_model=HoldOut, responses={409: PROBLEM})
 async def place_hold(
     body: HoldIn, request: Request, actor: ActorDep, linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Reserve points for this till (◆ Idempotency-Key); held points are not available."""
-    merchant_id = _merchant(actor)
-    return await run_keyed(
-        linli, actor, key, method="POST", path=request.url.path, body=body,
-        command=merchants.place_hold(merchant_id, body.member_id, body.points,
-                                     body.expires_in_seconds, actor, now=linli.clock()),
-        render=_out,
-    )
+    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
+                           keyed=hold(linli, actor, body))
 
 
 @router.get("/{hold_id}", response_model=HoldOut)

@@ -11,7 +11,7 @@ from api.auth import require_role
 from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
 from api.errors import ApiProblem, dumps
 from api.exports import Format, Sheet, chosen_format, export
-from api.idempotency import run_keyed
+from api.idempotency import Keyed, run_keyed
 from api.instants import Instant
 from api.routers.common import caught_up, load
 from api.schemas import (
@@ -107,7 +107,7 @@ async def create_settlement(
 
     if key is not None:
         return await run_keyed(linli, actor, key, method="POST", path=request.url.path,
-                         body=body or SettlementIn(), command=command, render=render)
+                               body=body or SettlementIn(), keyed=Keyed(command, render))
     done = await linli.writer.run(command)
     return Response(dumps(render(done).model_dump(mode="json")), status_code=201,
                     media_type="application/json")

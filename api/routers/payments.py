@@ -7,9 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.auth import require_role
+from api.bootstrap import Linli
 from api.deps import ActorDep, IdempotencyKey, LinliDep
 from api.errors import ApiProblem
-from api.idempotency import run_keyed
+from api.idempotency import Keyed, run_keyed
 from api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -18,7 +19,7 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from ledger.actor import Role
+from ledger.actor import Actor, Role
 from ledger.commands import points
 from ledger.commands.points import Movement
 from ledger.domain.assets import OwnerKind
@@ -26,6 +27,21 @@ from ledger.domain.assets import OwnerKind
 router = APIRouter(prefix="/v1", tags=["points"])
 
 KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
+
+
+def redemption(linli: Linli, actor: Actor, body: RedemptionIn) -> Keyed:
+    """What a redemption runs and how its answer is rendered (the route and `TillFastPath`)."""
+    require_role(actor, Role.MERCHANT)
+    if actor.merchant_id is None:
+        raise ApiProblem(403, "forbidden", "Forbidden", "only a merchant's key can redeem")
+
+    def render(m: Movement) -> RedemptionOut:
+        assert m.member_id is not None and m.merchant_id is not None
+        return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
+                             points=m.points, balance_after=m.balance_after)
+
+    return Keyed(points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
+                               actor, now=linli.clock()), render)
 
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut,
@@ -38,21 +54,8 @@ async def create_redemption(
     key: IdempotencyKey = None,
 ) -> Response:
     """Take points from a member at this merchant's till (◆ Idempotency-Key)."""
-    require_role(actor, Role.MERCHANT)
-    if actor.merchant_id is None:
-        raise ApiProblem(403, "forbidden", "Forbidden", "only a merchant's key can redeem")
-
-    def render(m: Movement) -> RedemptionOut:
-        assert m.member_id is not None and m.merchant_id is not None
-        return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
-                             points=m.points, balance_after=m.balance_after)
-
-    return await run_keyed(
-        linli, actor, key, method="POST", path=request.url.path, body=body,
-        command=points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
-                              actor, now=linli.clock()),
-        render=render,
-    )
+    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
+                           keyed=redemption(linli, actor, body))
 
 
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,
@@ -65,9 +68,9 @@ async def create_refund(
     require_role(actor, Role.MERCHANT)
     return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
-        command=points.refund(redemption_id, body.points, actor, now=linli.clock()),
-        render=lambda m: RefundOut(id=m.id, redemption_id=redemption_id, points=m.points,
-                                   balance_after=m.balance_after),
+        keyed=Keyed(points.refund(redemption_id, body.points, actor, now=linli.clock()),
+                    lambda m: RefundOut(id=m.id, redemption_id=redemption_id, points=m.points,
+                                        balance_after=m.balance_after)),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.auth import require_role
 from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
-from api.idempotency import run_keyed
+from api.idempotency import Keyed, run_keyed
 from api.routers.common import caught_up, load
 from api.routers.registry import visible_member
 from api.schemas_timebank import (
@@ -85,10 +85,11 @@ async def create_transfer(body: TransferIn, request: Request, actor: ActorDep, l
     require_role(actor, Role.STAFF, Role.MEMBER)
     return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
-        command=timebank.transfer(body.from_member_id, body.to_member_id, body.minutes, actor),
-        render=lambda m: TransferOut(id=m.id, from_member_id=m.member_id,
-                                     to_member_id=m.to_member_id, minutes=m.minutes,
-                                     balance_after=m.balance_after),
+        keyed=Keyed(timebank.transfer(body.from_member_id, body.to_member_id, body.minutes,
+                                      actor),
+                    lambda m: TransferOut(id=m.id, from_member_id=m.member_id,
+                                          to_member_id=m.to_member_id, minutes=m.minutes,
+                                          balance_after=m.balance_after)),
     )
 
 
