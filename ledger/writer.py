@@ -230,7 +230,7 @@ class Writer:
         Safe whatever happens meanwhile: an aggregate that changes after it was fetched is
         caught by the version checks of `_commit`, and its command runs again alone. Only an
         idempotency record's absence is believed (its key is claimed while its request runs,
-        see `_look_up_keys`); any other absence is looked up again by the writer.
+        see `_presume_new_keys`); any other absence is looked up again by the writer.
         """
         if len(self._prefetched) > self.cache_max_aggregates:  # fetched but never taken
             self._prefetched.clear()
@@ -313,7 +313,7 @@ class Writer:
                     submission.future.set_exception(error)
 
     def _run_group(self, group: list[_Submission]) -> None:
-        self._look_up_keys(group)
+        self._presume_new_keys(group)
         if len(group) > 1:
             try:
                 self._commit(group)
@@ -416,17 +416,19 @@ class Writer:
             else:
                 submission.future.set_exception(value)
 
-    def _look_up_keys(self, group: list[_Submission]) -> None:
-        """Find which of the group's idempotency records exist in one query, not one each."""
-        wanted = [s.idempotency.record_id for s in group if s.idempotency is not None]
-        wanted = [i for i in wanted if i not in self._cache]
-        try:
-            stored = latest_versions(self.app, wanted)
-        except PersistenceError:
-            return  # each is looked up alone, and a failure reported
-        for record_id in wanted:
-            if record_id not in stored:
-                self._prefetched[record_id] = _ABSENT
+    def _presume_new_keys(self, group: list[_Submission]) -> None:
+        """Take the group's idempotency records not in the cache as absent, without a query.
+
+        A key is new but for retries, whose record this writer has cached since it saved it.
+        A record that exists all the same (saved by another process, or evicted since) makes
+        the group's insert fail on its version: the group is then run again one command at a
+        time, and those records are read from the store.
+        """
+        for submission in group:
+            if submission.idempotency is not None:
+                record_id = submission.idempotency.record_id
+                if record_id not in self._cache:
+                    self._prefetched[record_id] = _ABSENT
 
     def _execute(self, submission: _Submission, uow: UnitOfWork) -> Any:
         spec = submission.idempotency

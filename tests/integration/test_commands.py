@@ -690,6 +690,28 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()
         assert town.balance(member_id) == 70
 
+    def test_a_group_with_a_key_done_elsewhere_answers_each_request_once(self, town, other):
+        """Keys are taken as new without a query; one done by another process fails the
+        group's insert, and each request is then answered on its own, none done twice."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        till = town.tills[merchant_id]
+
+        def spec(key: str) -> Idempotency:
+            return Idempotency(till.id, key, "same body",
+                               lambda m: StoredResponse(201, f"balance {m.balance_after}"))
+
+        done_elsewhere = other.writer.execute_keyed(
+            town.redeem_command(merchant_id, member_id, 30), spec("receipt-2"))
+        futures = [town.linli.writer.submit(town.redeem_command(merchant_id, member_id, 10),
+                                            spec(f"receipt-{n}")) for n in (1, 2, 3)]
+        answers = [future.result(timeout=60) for future in futures]
+
+        assert done_elsewhere == StoredResponse(201, "balance 70")
+        assert answers[1] == done_elsewhere  # the stored answer, not a second redemption
+        assert sorted(a.body for a in (answers[0], answers[2])) == ["balance 50", "balance 60"]
+        town.settle()
+        assert town.balance(member_id) == 50
+
     def test_a_rule_revised_in_another_process_applies_to_later_awards_here(self, town, other):
         town.rule("PATROL", 10)
         member_id = town.member()
