@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from api import errors
 from api.auth import KeyCache
@@ -46,12 +47,16 @@ Amounts are integers. Calls marked ◆ take an `Idempotency-Key` header.
 """
 
 
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(settings: Settings | None = None, *, linli: Linli | None = None) -> FastAPI:
     """The API. Given a `linli`, it starts and stops it; otherwise it opens its own."""
+    chosen = settings or (linli.settings if linli else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        running = linli or open_linli(settings or Settings())
+        running = linli or open_linli(chosen)
         app.state.linli = running
         app.state.rate_limiter = RateLimiter(running.settings.rate_limit_per_second,
                                              running.settings.rate_limit_burst)
@@ -68,7 +73,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                 running.stop()
 
     app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, telemetry=None if chosen.telemetry else TELEMETRY_OFF)
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.

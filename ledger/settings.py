@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # How long an API key, once checked, is believed without loading it again. A key revoked
     # through this process stops at once; through another one, within this time.
     api_key_cache_seconds: float = 5.0
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the global providers you
+    # configure). Off, it costs nothing; on, FastAPI checks the providers on every request.
+    telemetry: bool = False
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

@@ -18,6 +18,7 @@ alone, in its own transaction, so one failing command fails alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -25,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -133,6 +135,37 @@ class _Submission:
     command: Callable[[UnitOfWork], Any]
     idempotency: Idempotency | None
     future: Future[Any]
+    waiter: asyncio.Future[Any] | None = None  # an event loop's, for `run`
+
+
+def _wake_waiters(group: list[_Submission]) -> None:
+    """Hand each event loop the outcomes of its requests in this group, in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Submission]] = {}
+    for submission in group:
+        if submission.waiter is not None:
+            by_loop.setdefault(submission.waiter.get_loop(), []).append(submission)
+    for loop, submissions in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_waiters, submissions)
+
+
+def _settle_waiters(submissions: list[_Submission]) -> None:
+    """On the event loop: each waiter gets its future's outcome (once it has one)."""
+    for submission in submissions:
+        waiter, future = submission.waiter, submission.future
+        assert waiter is not None
+        if waiter.done():  # timed out or cancelled meanwhile
+            continue
+        if not future.done():  # never expected; then wait for it rather than lose it
+            future.add_done_callback(partial(_wake_later, submission))
+        elif (error := future.exception()) is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(future.result())
+
+
+def _wake_later(submission: _Submission, _: Future[Any]) -> None:
+    _wake_waiters([submission])
 
 
 class _GroupFailed(Exception):
@@ -195,18 +228,22 @@ class Writer:
     async def run(
         self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
     ) -> T:
-        """`submit` for an event loop: what must be fetched is fetched on another thread."""
+        """`submit` for an event loop: what must be fetched is fetched on another thread, and
+        the loop is woken once per group for all its requests, not once per request."""
         if (self._thread is not None and isinstance(command, Reading)
                 and self._uncached(command.reads)):
             await asyncio.to_thread(self.prefetch, command.reads)
-        future = self._enqueue(command, idempotency)
-        return await asyncio.wait_for(asyncio.wrap_future(future), SUBMIT_TIMEOUT_SECONDS)
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._enqueue(command, idempotency, waiter)
+        async with asyncio.timeout(SUBMIT_TIMEOUT_SECONDS):
+            return await waiter
 
     def _enqueue(
-        self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None
+        self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None,
+        waiter: asyncio.Future[T] | None = None,
     ) -> Future[T]:
         future: Future[T] = Future()
-        self._queue.put(_Submission(command, idempotency, future))
+        self._queue.put(_Submission(command, idempotency, future, waiter))
         if self._thread is None:  # no thread: run here (scripts, tests of the domain)
             self._drain()
         return future
@@ -311,6 +348,8 @@ class Writer:
             for submission in group:
                 if not submission.future.done():
                     submission.future.set_exception(error)
+        finally:
+            _wake_waiters(group)
 
     def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)
