@@ -130,14 +130,14 @@ class LeaderboardsView:
                 occurrences[transaction_id] = (occurred_at, rule_code)
             elif item.topic == OPENED:
                 if e.owner_kind == OwnerKind.MEMBER.value:
-                    account_id = str(e.originator_id)
+                    account_id = item.originator
                     accounts[account_id] = {"account_id": account_id,
                                             "member_id": str(e.owner_id),
                                             "community_id": str(e.community_id),
                                             "asset": e.asset, "earned": 0}
                     changed.add(account_id)
             elif item.topic == POSTED:
-                posting = _Posting(item.position, str(e.originator_id), str(e.transaction_id),
+                posting = _Posting(item.position, item.originator, str(e.transaction_id),
                                    str(e.kind), int(e.amount), 0, e.timestamp)
                 postings.append(posting)
                 earned_after[posting.position] = int(e.earned_after)

@@ -61,7 +61,7 @@ class RegistryView:
         for item in events:
             e = item.event
             topic = item.topic
-            key = str(e.originator_id)
+            key = item.originator
             if topic == COMMUNITY_REGISTERED:
                 communities.append({"community_id": key, "name": e.name,
                                     "time_zone": e.time_zone, "registered_at": e.timestamp})

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from ledger.application import LedgerApp
 from projections.tables import tracking
@@ -36,6 +36,13 @@ class Signal(Protocol):
     def is_set(self) -> bool: ...
     def wait(self, timeout: float | None = None) -> bool: ...
     def clear(self) -> None: ...
+
+
+# Made once: SQLAlchemy then reuses its compiled form for every batch.
+_ADVANCE = (update(tracking)
+            .where(tracking.c.name.in_(bindparam("names", expanding=True)),
+                   tracking.c.position == bindparam("before"))
+            .values(position=bindparam("end")))
 
 
 class ProjectionRunner:
@@ -149,11 +156,10 @@ class ProjectionRunner:
         decoded, end = self._read(start, head, topics, self.batch_events)
         behind = [v for v in self.views if self.positions[v.name] < end]
         with self.engine.begin() as conn:  # one transaction for every view of the batch
-            for view in behind:
-                if not self._advance(conn, view.name, self.positions[view.name], end):
-                    conn.rollback()
-                    self._reload_positions()
-                    return 1  # someone else moved it: read again from where it now is
+            if not self._advance(conn, {v.name: self.positions[v.name] for v in behind}, end):
+                conn.rollback()
+                self._reload_positions()
+                return 1  # someone else moved one: read again from where they now are
             for view in behind:
                 before = self.positions[view.name]
                 _apply(conn, view, [e for e in decoded
@@ -181,14 +187,18 @@ class ProjectionRunner:
                 for n in notifications], end
 
     @staticmethod
-    def _advance(conn: Connection, name: str, before: int, end: int) -> bool:
-        """Move the tracking position first: the write lock comes before any other work."""
-        result = conn.execute(
-            update(tracking)
-            .where(tracking.c.name == name, tracking.c.position == before)
-            .values(position=end)
-        )
-        return result.rowcount == 1
+    def _advance(conn: Connection, before: dict[str, int], end: int) -> bool:
+        """Move the tracking positions first, each from where this runner last saw it (one
+        statement for the views at the same position): the write locks come before any
+        other work. False when one had moved."""
+        groups: dict[int, list[str]] = {}
+        for name, position in before.items():
+            groups.setdefault(position, []).append(name)
+        for position, names in groups.items():
+            result = conn.execute(_ADVANCE, {"names": names, "before": position, "end": end})
+            if result.rowcount != len(names):
+                return False
+        return True
 
     # --- tracking -------------------------------------------------------------------------
     def _ensure_tracking_rows(self) -> None:

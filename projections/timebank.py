@@ -43,7 +43,7 @@ class TimeBankView:
         firsts: dict[str, str] = {}  # each interchange's first community
         for item in events:
             e = item.event
-            key = str(e.originator_id)
+            key = item.originator
             if item.topic == REQUESTED:
                 orders[key] = {
                     "service_request_id": key, "community_id": str(e.community_id),
@@ -106,7 +106,7 @@ def _interchange(conn: Connection, item: Positioned, firsts: dict[str, str]) -> 
     if hasattr(e, "due_after"):
         values["due"] = e.due_after
         return values
-    key = str(e.originator_id)
+    key = item.originator
     if key not in firsts:
         table = timebank_interchange
         firsts[key] = conn.execute(select(table.c.first_id)

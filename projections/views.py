@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
@@ -24,6 +25,11 @@ class Positioned:
     position: int
     topic: str
     event: Any
+
+    @cached_property
+    def originator(self) -> str:
+        """The event's originator id as text, made once however many views ask."""
+        return str(self.event.originator_id)
 
 
 class View(Protocol):
@@ -67,14 +73,14 @@ class BalancesView:
             e = item.event
             if isinstance(e, Account.Opened):  # type: ignore[attr-defined]
                 opened.append({
-                    "account_id": str(e.originator_id), "owner_id": str(e.owner_id),
+                    "account_id": item.originator, "owner_id": str(e.owner_id),
                     "owner_kind": e.owner_kind, "community_id": str(e.community_id),
                     "asset": e.asset, "balance": 0, "held": 0, "earned": 0,
                     "position": item.position, "updated_at": e.timestamp,
                 })
             elif isinstance(e, Account.Posted):  # type: ignore[attr-defined]
-                latest[str(e.originator_id)] = {
-                    "account_id": str(e.originator_id), "balance": e.balance_after,
+                latest[item.originator] = {
+                    "account_id": item.originator, "balance": e.balance_after,
                     "earned": e.earned_after, "position": item.position,
                     "updated_at": e.timestamp,
                     "next_expiry_at": (datetime.fromisoformat(e.next_expiry_at)
@@ -92,7 +98,7 @@ class BalancesView:
                     row["position"] = item.position
                     row["updated_at"] = e.timestamp
             elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
-                held[str(e.originator_id)] = {"account_id": str(e.originator_id),
+                held[item.originator] = {"account_id": item.originator,
                                               "held": e.held_after}
         bulk.insert(conn, balances, opened)
         bulk.update(conn, balances, "account_id", list(latest.values()))
@@ -118,7 +124,7 @@ class HoldsView:
         changed: dict[str, dict[str, Any]] = {}  # holds placed before this batch
         for item in events:
             e = item.event
-            hold_id = str(e.originator_id)
+            hold_id = item.originator
             if isinstance(e, Hold.Placed):  # type: ignore[attr-defined]
                 placed[hold_id] = {
                     "hold_id": hold_id, "member_id": str(e.member_id),
@@ -151,7 +157,7 @@ class PassbookView:
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         rows = [
             {
-                "position": item.position, "account_id": str(e.originator_id),
+                "position": item.position, "account_id": item.originator,
                 "at": e.timestamp, "kind": e.kind, "amount": e.amount,
                 "balance_after": e.balance_after, "earned_after": e.earned_after,
                 "transaction_id": str(e.transaction_id), "reference": e.reference,
