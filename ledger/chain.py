@@ -106,6 +106,23 @@ class ChainedEventStore(EventStore[UUID]):
         self._lock = threading.Lock()
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        stored, notification_ids = self._seal_and_insert(domain_events, **kwargs)
+        if not notification_ids:
+            return []
+        return [
+            Recording(d, Notification(originator_id=s.originator_id,
+                                      originator_version=s.originator_version,
+                                      topic=s.topic, state=s.state, id=n))
+            for d, s, n in zip(domain_events, stored, notification_ids, strict=True)
+        ]
+
+    def store(self, domain_events: Sequence[Any], **kwargs: Any) -> Sequence[int]:
+        """`put` for the writer: the notification ids only, no `Recording` per event."""
+        return self._seal_and_insert(domain_events, **kwargs)[1] or []
+
+    def _seal_and_insert(
+        self, domain_events: Sequence[Any], **kwargs: Any
+    ) -> tuple[list[StoredEvent], Sequence[int] | None]:
         plain = [self.mapper.to_stored_event(e) for e in domain_events]
         heads = self._heads_before(plain)
         stored: list[StoredEvent] = []
@@ -122,14 +139,7 @@ class ChainedEventStore(EventStore[UUID]):
                 self._heads.move_to_end(key)
             while len(self._heads) > HEADS_MAX:
                 self._heads.popitem(last=False)
-        if not notification_ids:
-            return []
-        return [
-            Recording(d, Notification(originator_id=s.originator_id,
-                                      originator_version=s.originator_version,
-                                      topic=s.topic, state=s.state, id=n))
-            for d, s, n in zip(domain_events, stored, notification_ids, strict=True)
-        ]
+        return stored, notification_ids
 
     def _heads_before(self, events: list[StoredEvent]) -> dict[tuple[UUID, int], bytes]:
         """The hash each stream's first event of this batch links to."""

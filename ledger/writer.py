@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -35,6 +35,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import LedgerApp
+from ledger.chain import ChainedEventStore
 from ledger.domain.idempotency import IdempotencyRecord
 from ledger.errors import Conflict, DomainError, NotFound, Unavailable
 from ledger.store import latest_versions
@@ -70,7 +71,7 @@ class Idempotency:
     fingerprint: str
     render: Callable[[Any], StoredResponse]  # result or DomainError -> response
 
-    @property
+    @cached_property
     def record_id(self) -> UUID:
         return IdempotencyRecord.create_id(self.principal_id, self.key)
 
@@ -195,6 +196,8 @@ class Writer:
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._prefetched: dict[UUID, object] = {}  # filled by any thread, taken by the writer
         self._queue: queue.Queue[_Submission | None] = queue.Queue()
+        self._events: ChainedEventStore = app.events  # type: ignore[assignment]
+        self._reads_checked_on_insert = getattr(app.recorder, "checks_reads_on_insert", False)
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
 
@@ -409,21 +412,25 @@ class Writer:
                 read_versions.setdefault(aggregate_id, aggregate.version)
             outcomes.append(outcome)
 
-        self._check_reads_are_current(read_versions, staged)
-
+        read_only = {i: v for i, v in read_versions.items() if i not in staged}
         versions_before = {i: a.version - len(a.pending_events) for i, a in staged.items()}
         # Straight to the event store: `Application.save` adds only runtime protocol checks
         # per event here (no library snapshots, no repository cache), a sixth of the CPU.
         events = [e for aggregate in staged.values() for e in aggregate.collect_events()]
+        checked_on_insert = bool(events) and self._reads_checked_on_insert
+        if not checked_on_insert:
+            self._check_reads_are_current(read_only, staged)
         try:
-            recordings = self.app.events.put(events) if events else []
+            notification_ids = self._events.store(
+                events, **({"read_versions": read_only} if checked_on_insert else {}))
         except IntegrityError as error:
-            # The library retries an insert whose connection dropped: if the first attempt
-            # had committed, the retry conflicts with our own events. Re-read before failing.
+            # A stream written, or only read, by another process since we loaded it. Or: the
+            # library retried an insert whose connection dropped, and the first attempt had
+            # committed, so the retry conflicts with our own events. Re-read before failing.
             if not self._were_stored(events):
-                self._evict(staged)
+                self._evict([*staged, *read_only])
                 raise _GroupFailed from error
-            recordings = []
+            notification_ids = []
         except PersistenceError as error:
             stored = self._were_stored(events)
             if not stored:
@@ -435,10 +442,10 @@ class Writer:
                         Unavailable(f"the database {verdict} the write: {error}")
                     )
                 return
-            recordings = []
+            notification_ids = []
         self._take_snapshots(staged, versions_before)
-        if recordings:
-            self.last_position = max(r.notification.id for r in recordings)
+        if notification_ids:
+            self.last_position = max(notification_ids)
         elif events:  # stored, acknowledgement lost: the head is at or after our events
             try:
                 head = self.app.recorder.max_notification_id() or 0
@@ -514,14 +521,14 @@ class Writer:
         return type(stored) is type(first) and stored.timestamp == first.timestamp
 
     def _check_reads_are_current(
-        self, read_versions: dict[UUID, int], staged: dict[UUID, Aggregate]
+        self, read_only: dict[UUID, int], staged: dict[UUID, Aggregate]
     ) -> None:
         """Aggregates only read (a rule, a member) may have changed in another process.
 
-        Changed ones are caught when they are saved; read ones are checked here, in one
-        query, and a stale one sends the group round again with fresh loads.
+        Changed ones are caught when they are saved; read ones are checked by the insert
+        where the recorder can (`checks_reads_on_insert`, PostgreSQL), else here, in one
+        query; a stale one sends the group round again with fresh loads.
         """
-        read_only = {i: v for i, v in read_versions.items() if i not in staged}
         stored = latest_versions(self.app, list(read_only))
         stale = [i for i, v in read_only.items() if stored.get(i, v) > v]
         if stale:
