@@ -22,7 +22,7 @@ from api.bootstrap import Linli
 from api.deps import admit, cached_actor
 from api.errors import ApiProblem, problem_response
 from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
-from api.limits import replaying
+from api.limits import read_body, replaying
 from api.routers.holds import hold
 from api.routers.payments import redemption
 from api.schemas import HoldIn, RedemptionIn
@@ -64,15 +64,9 @@ class TillFastPath:
         if route is None:
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:  # the body is whole and bounded already (BodySizeLimit, JsonGuard)
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)  # bounded already (BodySizeLimit, JsonGuard)
+        if body is None:
+            return
         state = scope["app"].state
         admissible = _admissible(scope, state, route, body)
         if admissible is None:

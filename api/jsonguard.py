@@ -14,7 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON, dumps, problem
-from api.limits import replaying
+from api.limits import read_body, replaying
 
 MAX_DEPTH = 32
 
@@ -71,15 +71,9 @@ class JsonGuard:
         if b"json" not in headers.get(b"content-type", b""):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return
         if body:
             try:
                 check_json(body)

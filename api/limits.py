@@ -21,6 +21,18 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole body of a request (None if the client went away first)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app

@@ -84,6 +84,7 @@ class UnitOfWork:
         self.loaded: dict[UUID, Aggregate] = {}
         self.pending_before: dict[UUID, int] = {}
         self.created: dict[UUID, Aggregate] = {}
+        self.uncached: set[UUID] = set()
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         aggregate = self.created.get(aggregate_id) or self.loaded.get(aggregate_id)
@@ -101,9 +102,13 @@ class UnitOfWork:
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} was not found")
         return aggregate
 
-    def add(self, *aggregates: Aggregate) -> None:
+    def add(self, *aggregates: Aggregate, cache: bool = True) -> None:
+        """New aggregates to save with the command; `cache=False` for those seldom read
+        again (a redemption's record), which the writer then does not keep in memory."""
         for aggregate in aggregates:
             self.created[aggregate.id] = aggregate
+            if not cache:
+                self.uncached.add(aggregate.id)
 
     def triggered_on_loaded(self) -> bool:
         """Whether the command changed an aggregate it loaded (so it cannot just be dropped)."""
@@ -407,7 +412,8 @@ class Writer:
                 raise _GroupFailed from error
             for aggregate in uow.changed():
                 staged[aggregate.id] = aggregate
-                self._remember(aggregate)
+                if aggregate.id not in uow.uncached:
+                    self._remember(aggregate)
             for aggregate_id, aggregate in uow.loaded.items():
                 read_versions.setdefault(aggregate_id, aggregate.version)
             outcomes.append(outcome)
@@ -422,7 +428,8 @@ class Writer:
             self._check_reads_are_current(read_only, staged)
         try:
             notification_ids = self._events.store(
-                events, **({"read_versions": read_only} if checked_on_insert else {}))
+                events, **({"read_versions": read_only} if checked_on_insert else {})
+            ) if events else []
         except IntegrityError as error:
             # A stream written, or only read, by another process since we loaded it. Or: the
             # library retried an insert whose connection dropped, and the first attempt had

@@ -113,7 +113,7 @@ def capture_hold(
                     merchant=merchant, redemption_id=redemption.id, points=amount,
                     description="", now=now, by=by)
         hold.capture(redemption.id, amount, now, by)
-        uow.add(redemption)
+        uow.add(redemption, cache=False)  # read again only by a refund
         return _hold_result(hold, member_account.balance)
 
     return command

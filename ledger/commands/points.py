@@ -259,7 +259,7 @@ def redeem(
                             redemption_id=redemption.id, points=points,
                             description=description, now=now, by=by)
         assert [[i, -d, at] for i, d, at in taken] == redemption.lots_taken
-        uow.add(redemption)
+        uow.add(redemption, cache=False)  # read again only by a refund
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
 
     return Reading(command, (merchant_id, member_id, member_account_id, merchant_account_id))
