@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -27,17 +26,14 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.bootstrap import tune_gc
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     if "LINLI_PROJECTION_WORKER" not in os.environ:  # the server's own default
         settings = settings.model_copy(update={"projection_worker": "process"})
     app = create_app(settings)
-    # The server's heap is mostly the writer's cache: long-lived objects the cyclic GC would
-    # scan in full every second or so under load, pausing every request 100-200 ms. What
-    # start-up made is frozen out of its reach, and collections come rarer (bench.http).
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    tune_gc()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 

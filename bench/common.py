@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from api.bootstrap import Linli, open_linli
+from api.bootstrap import Linli, open_linli, tune_gc
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.settings import Settings
@@ -105,9 +105,11 @@ def summary_ms(samples: Sequence[float]) -> str:
 
 
 def open_bench(url: str, **overrides: object) -> Linli:
-    """A running Linli as `linli serve` runs it (the projections in a child process)."""
+    """A running Linli as `linli serve` runs it (the projections in a child process, the GC
+    tuned)."""
     chosen: dict[str, object] = {"projection_worker": "process", **overrides}
     linli = open_linli(Settings(database_url=url, **chosen))  # type: ignore[arg-type]
+    tune_gc()
     linli.start()
     return linli
 
