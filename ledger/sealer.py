@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SEAL_MAX_EVENTS = 100_000
 READ_BATCH = 5_000
+SEAL_WAIT_SECONDS = 600.0
 SEALED = get_topic(AuditLog.Sealed)  # type: ignore[attr-defined]
 OPENED = get_topic(AuditLog.Opened)  # type: ignore[attr-defined]
 
@@ -76,5 +77,7 @@ class Sealer(Periodic):
             target.seal(after, through, len(entries), missing, digest, by)
             return through
 
-        return self.writer.execute(command)
+        # Wait for it however busy the writer is (a bulk import can queue minutes of work):
+        # a pass must not start while the last one's seal is still queued.
+        return self.writer.submit(command).result(timeout=SEAL_WAIT_SECONDS)
 
