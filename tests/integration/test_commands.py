@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -584,6 +585,24 @@ class TestGroupCommit:
         assert town.balance(spender) == 100 - 14 * 7
         assert town.balance(merchant_id) == 14 * 7
         assert town.points(earner) == AccountBalance(balance=40 * 3, held=0, earned=40 * 3)
+
+    def test_an_event_loop_gets_each_requests_own_outcome(self, town):
+        """`Writer.run` (the API's way): the loop is woken once per group, and each waiting
+        request still gets its own result or error."""
+        spender, merchant_id = funded(town, 50), town.merchant()
+
+        async def redeem_all() -> list[Any]:
+            return await asyncio.gather(
+                *(town.linli.writer.run(town.redeem_command(merchant_id, spender, 10))
+                  for _ in range(8)), return_exceptions=True)
+
+        outcomes = asyncio.run(redeem_all())
+
+        refused = [o for o in outcomes if isinstance(o, InsufficientBalance)]
+        done = sorted(o.balance_after for o in outcomes if o not in refused)
+        assert (done, len(refused)) == ([0, 10, 20, 30, 40], 3)
+        town.settle()
+        assert (town.balance(spender), town.balance(merchant_id)) == (0, 50)
 
 
     @pytest.mark.parametrize("error", [InvalidRequest("changed its mind"),
