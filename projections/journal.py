@@ -44,15 +44,18 @@ class Transaction:
 
 
 def _events(app: LedgerApp) -> Iterator[tuple[int, Any]]:
+    """The log's openings and postings up to its head now, read in bounded ranges (with only
+    a limit, PostgreSQL would scan every later position for each batch)."""
+    head = app.recorder.max_notification_id() or 0
     position = 0
-    while True:
-        batch = app.recorder.select_notifications(position, BATCH, topics=[OPENED, POSTED],
+    while position < head:
+        end = min(head, position + BATCH)
+        batch = app.recorder.select_notifications(position, BATCH, stop=end,
+                                                  topics=[OPENED, POSTED],
                                                   inclusive_of_start=False)
-        if not batch:
-            return
         for notification in batch:
             yield notification.id, app.mapper.to_domain_event(notification)
-        position = batch[-1].id
+        position = end
 
 
 def _system_book(account: str) -> Book:

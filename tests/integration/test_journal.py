@@ -19,6 +19,7 @@ from beancount import loader
 from beancount.core import realization
 from sqlalchemy import select
 
+from projections import journal
 from projections.tables import balances
 from tests.helpers import World, make_world, ok
 from tests.integration.test_cli import run
@@ -180,3 +181,14 @@ class TestHledger:
             assert asset in key or parts[0] == "Assets"
             found[key] = int(number)
         assert found == linli_balances(linli)
+
+
+def test_the_books_read_in_small_ranges_are_the_same(world, linli, monkeypatch):
+    """The log is read in bounded ranges of positions; ranges smaller than the log, some with
+    nothing the books need, give the same books."""
+    whole = journal.read_books(linli.app)
+    monkeypatch.setattr(journal, "BATCH", 3)
+    in_ranges = journal.read_books(linli.app)
+
+    assert repr(in_ranges) == repr(whole)
+    assert len(whole[1]) >= 4  # awards, redemptions and adjustments
