@@ -98,8 +98,7 @@ class BalancesView:
                     row["position"] = item.position
                     row["updated_at"] = e.timestamp
             elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
-                held[item.originator] = {"account_id": item.originator,
-                                              "held": e.held_after}
+                held[item.originator] = {"account_id": item.originator, "held": e.held_after}
         bulk.insert(conn, balances, opened)
         bulk.update(conn, balances, "account_id", list(latest.values()))
         bulk.update(conn, balances, "account_id", list(held.values()))
