@@ -27,6 +27,7 @@ from psycopg.sql import SQL, Identifier
 
 class GroupInsertRecorder(PostgresApplicationRecorder):
     checks_reads_on_insert = True  # see the module's docstring
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.insert_arrays_statement = SQL(

@@ -10,9 +10,10 @@ A command may name the aggregates it will load (`Reading`): `submit` then loads 
 writer has not cached, in the submitting thread, so that many requests wait on the database at
 once and the writer thread, which runs one command after another, seldom waits at all.
 
-When a group cannot be committed as one (another process wrote the same aggregate, or a command
-failed after it had triggered events), its aggregates are evicted and each command is run again
-alone, in its own transaction, so one failing command fails alone.
+When a group cannot be committed as one (another process wrote the same aggregate or changed
+one it only read, a key was used before, or a command failed after it had triggered events),
+its aggregates are evicted and each command is run again alone, in its own transaction, so one
+failing command fails alone.
 """
 
 from __future__ import annotations
