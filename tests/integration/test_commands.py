@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -596,7 +597,8 @@ class TestGroupCommit:
                 *(town.linli.writer.run(town.redeem_command(merchant_id, spender, 10))
                   for _ in range(8)), return_exceptions=True)
 
-        outcomes = asyncio.run(redeem_all())
+        with ThreadPoolExecutor(1) as loop_thread:  # a loop of its own, as the server's
+            outcomes = loop_thread.submit(asyncio.run, redeem_all()).result(timeout=60)
 
         refused = [o for o in outcomes if isinstance(o, InsufficientBalance)]
         done = sorted(o.balance_after for o in outcomes if o not in refused)
