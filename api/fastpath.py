@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Linli
@@ -87,14 +89,11 @@ class TillFastPath:
 def _admissible(scope: Scope, state: Any, route: TillRoute, body: bytes) -> _Admissible | None:
     """The request's actor, key and body if every check passes in memory, spending nothing;
     otherwise None (the route will answer it)."""
-    headers: dict[bytes, bytes] = {}
-    for name, value in scope["headers"]:
-        headers.setdefault(name, value)  # the first of repeated headers, as Starlette reads
-    media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    key = headers.get(b"idempotency-key", b"").decode("latin-1")
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    token = token.strip()
-    if (media_type != b"application/json" or not key
+    headers = Headers(scope=scope)  # read as the route reads them
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    key = headers.get("idempotency-key", "")
+    scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+    if (media_type != "application/json" or not key
             or len(key) > KEY_MAX_CHARS or scheme.lower() != "bearer" or not token):
         return None
     client = scope.get("client")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApp
 from ledger.chain import HEADER_BYTES
@@ -17,48 +19,58 @@ def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     """The stored version of each aggregate, in one query."""
     if not aggregate_ids:
         return {}
-    recorder: Any = app.recorder
-    table = recorder.events_table_name
-    if isinstance(recorder, PostgresApplicationRecorder):
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(
-                f"SELECT originator_id, MAX(originator_version) AS v FROM {table} "
-                "WHERE originator_id = ANY(%b::uuid[]) GROUP BY originator_id",
-                (list(aggregate_ids),),
-            )
-            return {row["originator_id"]: row["v"] for row in cursor.fetchall()}
-    assert isinstance(recorder, SQLiteApplicationRecorder)
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    if _on_postgres(app):
+        rows = _rows(app, f"SELECT originator_id, MAX(originator_version) FROM {table} "
+                          "WHERE originator_id = ANY(%b::uuid[]) GROUP BY originator_id",
+                     (list(aggregate_ids),))
+        return {row[0]: row[1] for row in rows}
     by_hex = {i.hex: i for i in aggregate_ids}
-    placeholders = ",".join("?" * len(by_hex))
-    with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            f"SELECT originator_id, MAX(originator_version) FROM {table} "
-            f"WHERE originator_id IN ({placeholders}) GROUP BY originator_id",
-            list(by_hex),
-        )
-        return {by_hex[row[0]]: row[1] for row in cursor.fetchall()}
+    rows = _rows(app, f"SELECT originator_id, MAX(originator_version) FROM {table} "
+                      f"WHERE originator_id IN ({','.join('?' * len(by_hex))}) "
+                      "GROUP BY originator_id", list(by_hex))
+    return {by_hex[row[0]]: row[1] for row in rows}
 
 
 def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[int, str, bytes]]:
     """(notification id, topic, the first `HEADER_BYTES` of the state) of the next `limit`
     events after `after`: what the sealer needs, without moving every event's state."""
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    statement = (
+        f"SELECT notification_id, topic, substring(state from 1 for {HEADER_BYTES}) "
+        f"FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        if _on_postgres(app) else
+        f"SELECT rowid, topic, substr(state, 1, {HEADER_BYTES}) FROM {table} "
+        "WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    )
+    return [(row[0], row[1], bytes(row[2])) for row in _rows(app, statement, (after, limit))]
+
+
+def notifications_between(app: LedgerApp, after: int, through: int,
+                          topics: Sequence[str] = ()) -> list[Notification]:
+    """The notifications of `topics` (all if none) after `after` up to `through`.
+
+    The range is bounded, not just counted: PostgreSQL would otherwise scan every position up
+    to the head for each call, whatever the limit.
+    """
+    return list(app.recorder.select_notifications(
+        start=after, limit=max(1, through - after), stop=through, topics=topics,
+        inclusive_of_start=False))
+
+
+def _on_postgres(app: LedgerApp) -> bool:
+    return isinstance(app.recorder, PostgresApplicationRecorder)
+
+
+def _rows(app: LedgerApp, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """A query's rows as tuples, on the event store's own connection."""
     recorder: Any = app.recorder
-    table = recorder.events_table_name
     if isinstance(recorder, PostgresApplicationRecorder):
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(
-                f"SELECT notification_id, topic, substring(state from 1 for {HEADER_BYTES}) "
-                f"AS head FROM {table} WHERE notification_id > %s "
-                "ORDER BY notification_id LIMIT %s",
-                (after, limit),
-            )
-            return [(row["notification_id"], row["topic"], bytes(row["head"]))
-                    for row in cursor.fetchall()]
+        with (recorder.datastore.get_connection() as conn,
+              conn.cursor(row_factory=tuple_row) as cursor):
+            cursor.execute(statement, params)
+            return cursor.fetchall()
     assert isinstance(recorder, SQLiteApplicationRecorder)
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            f"SELECT rowid, topic, substr(state, 1, {HEADER_BYTES}) FROM {table} "
-            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
-            (after, limit),
-        )
-        return [(row[0], row[1], bytes(row[2])) for row in cursor.fetchall()]
+        cursor.execute(statement, params)
+        return [tuple(row) for row in cursor.fetchall()]

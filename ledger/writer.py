@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -157,22 +157,17 @@ def _wake_waiters(group: list[_Submission]) -> None:
 
 
 def _settle_waiters(submissions: list[_Submission]) -> None:
-    """On the event loop: each waiter gets its future's outcome (once it has one)."""
+    """On the event loop: each waiter gets its future's outcome (every future of a group is
+    resolved before the group's waiters are woken)."""
     for submission in submissions:
         waiter, future = submission.waiter, submission.future
         assert waiter is not None
         if waiter.done():  # timed out or cancelled meanwhile
             continue
-        if not future.done():  # never expected; then wait for it rather than lose it
-            future.add_done_callback(partial(_wake_later, submission))
-        elif (error := future.exception()) is not None:
+        if (error := future.exception(timeout=0)) is not None:
             waiter.set_exception(error)
         else:
-            waiter.set_result(future.result())
-
-
-def _wake_later(submission: _Submission, _: Future[Any]) -> None:
-    _wake_waiters([submission])
+            waiter.set_result(future.result(timeout=0))
 
 
 class _GroupFailed(Exception):

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from ledger.application import LedgerApp
+from ledger.store import notifications_between
 from projections.views import OPENED, POSTED
 
 BATCH = 5_000
@@ -44,18 +45,12 @@ class Transaction:
 
 
 def _events(app: LedgerApp) -> Iterator[tuple[int, Any]]:
-    """The log's openings and postings up to its head now, read in bounded ranges (with only
-    a limit, PostgreSQL would scan every later position for each batch)."""
+    """The log's openings and postings up to its head now, `BATCH` positions at a time."""
     head = app.recorder.max_notification_id() or 0
-    position = 0
-    while position < head:
-        end = min(head, position + BATCH)
-        batch = app.recorder.select_notifications(position, BATCH, stop=end,
-                                                  topics=[OPENED, POSTED],
-                                                  inclusive_of_start=False)
-        for notification in batch:
+    for after in range(0, head, BATCH):
+        for notification in notifications_between(app, after, min(head, after + BATCH),
+                                                  [OPENED, POSTED]):
             yield notification.id, app.mapper.to_domain_event(notification)
-        position = end
 
 
 def _system_book(account: str) -> Book:

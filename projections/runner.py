@@ -24,6 +24,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from ledger.application import LedgerApp
+from ledger.store import notifications_between
 from projections.tables import tracking
 from projections.views import Positioned, View, all_views, upsert
 
@@ -173,18 +174,10 @@ class ProjectionRunner:
     def _read(self, start: int, head: int, topics: list[str],
               batch: int) -> tuple[list[Positioned], int]:
         """The events of `topics` after `start` among the next `batch` positions (none past
-        `head`), decoded, and the position read up to.
-
-        The range is bounded, not just the count: PostgreSQL would otherwise scan every
-        position up to the head for each batch, whatever the limit.
-        """
+        `head`), decoded, and the position read up to."""
         end = min(head, start + batch)
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=batch, stop=end, topics=topics,
-            inclusive_of_start=False,
-        )
         return [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                for n in notifications], end
+                for n in notifications_between(self.app, start, end, topics)], end
 
     @staticmethod
     def _advance(conn: Connection, before: dict[str, int], end: int) -> bool:
