@@ -63,7 +63,7 @@ from projections.tables import (
 from projections.views import OPENED, POSTED
 
 if TYPE_CHECKING:
-    from projections.views import Positioned
+    from projections.views import Positioned, Replay
 
 AWARD_RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
 DEPOSIT_RECORDED = get_topic(Deposit.Recorded)  # type: ignore[attr-defined]
@@ -110,8 +110,29 @@ class LeaderboardsView:
     topics = (OPENED, POSTED, *OCCURRENCE_SOURCES)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
-        accounts: dict[str, dict[str, Any]] = {}
-        changed: set[str] = set()  # accounts opened, or whose earned changed, in this batch
+        boards = _Boards()
+        boards.apply(conn, events)
+        boards.finish(conn)
+
+    def replay(self) -> Replay:
+        """A rebuild keeps the members' accounts and the sums in memory from batch to batch
+        (the sums up to `SUMS_HELD` keys), and writes each row once, not once a batch."""
+        return _Boards()
+
+
+SUMS_HELD = 200_000  # keys of sums a rebuild holds before it writes them
+
+
+class _Boards:
+    """The boards' accounts and sums, changed by batches of events until written."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, dict[str, Any]] = {}  # members' accounts
+        self.others: set[str] = set()  # accounts known not to be members'
+        self.changed: set[str] = set()  # accounts opened, or whose earned changed
+        self.sums = _Sums()
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
         occurrences: dict[str, tuple[datetime, str | None]] = {}
         postings: list[_Posting] = []
         earned_after: dict[int, int] = {}  # by position, for this batch's postings
@@ -123,6 +144,7 @@ class LeaderboardsView:
             conn.execute(delete(leaderboard_pending))
         postings.extend(_Posting(**row._mapping) for row in waiting)
 
+        accounts = self.accounts
         for item in events:
             e = item.event
             if item.topic in OCCURRENCE_SOURCES:
@@ -135,7 +157,7 @@ class LeaderboardsView:
                                             "member_id": str(e.owner_id),
                                             "community_id": str(e.community_id),
                                             "asset": e.asset, "earned": 0}
-                    changed.add(account_id)
+                    self.changed.add(account_id)
             elif item.topic == POSTED:
                 posting = _Posting(item.position, item.originator, str(e.transaction_id),
                                    str(e.kind), int(e.amount), 0, e.timestamp)
@@ -143,11 +165,7 @@ class LeaderboardsView:
                 earned_after[posting.position] = int(e.earned_after)
 
         # The accounts posted to: members' only (merchants' mirror postings earn nothing).
-        unknown = sorted({p.account_id for p in postings} - set(accounts))
-        for chunk in _chunks(unknown):
-            for row in conn.execute(select(leaderboard_accounts)
-                                    .where(leaderboard_accounts.c.account_id.in_(chunk))):
-                accounts[row.account_id] = dict(row._mapping)
+        self._load_accounts(conn, {p.account_id for p in postings})
         for posting in postings[len(waiting):]:  # in log order
             account = accounts.get(posting.account_id)
             if account is not None:
@@ -155,7 +173,7 @@ class LeaderboardsView:
                 posting.earned_delta = after - account["earned"]
                 if posting.earned_delta:
                     account["earned"] = after
-                    changed.add(posting.account_id)
+                    self.changed.add(posting.account_id)
         postings = [p for p in postings if p.account_id in accounts]
 
         # When each award occurred: from this batch, or from the table.
@@ -178,29 +196,71 @@ class LeaderboardsView:
                     still_waiting.append(vars(posting).copy())
                     continue
                 instant, rule_code = known[posting.transaction_id]
-            context.count(posting, accounts[posting.account_id], instant, rule_code)
+            context.count(self.sums, posting, accounts[posting.account_id], instant,
+                          rule_code)
 
-        # Write it all: the accounts' earned, occurrences, what still waits, the sums.
-        bulk.merge(conn, leaderboard_accounts, ("account_id",), _new_earned,
-                   [accounts[key] for key in sorted(changed)])
         bulk.insert(conn, earning_occurrences, [
             {"transaction_id": t, "occurred_at": at, "rule_code": rule}
             for t, (at, rule) in occurrences.items()])
         bulk.insert(conn, leaderboard_pending, still_waiting)
-        context.write(conn)
+        if len(self.sums) > SUMS_HELD:
+            self.sums.write(conn)
+
+    def _load_accounts(self, conn: Connection, posted_to: set[str]) -> None:
+        """The accounts of `posted_to` not yet known, from the table."""
+        unknown = sorted(posted_to - self.accounts.keys() - self.others)
+        for chunk in _chunks(unknown):
+            for row in conn.execute(select(leaderboard_accounts)
+                                    .where(leaderboard_accounts.c.account_id.in_(chunk))):
+                self.accounts[row.account_id] = dict(row._mapping)
+        self.others.update(a for a in unknown if a not in self.accounts)
+
+    def finish(self, conn: Connection) -> None:
+        """Write the accounts' earned and the sums."""
+        bulk.merge(conn, leaderboard_accounts, ("account_id",), _new_earned,
+                   [self.accounts[key] for key in sorted(self.changed)])
+        self.changed.clear()
+        self.sums.write(conn)
+
+
+class _Sums:
+    """Earned and counted per key of the three tables of sums, added to them when written."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple[str, str, str, str, str, str], list[int]] = {}
+        self.monthly: dict[tuple[str, str, str, str], list[int]] = {}
+        self.by_rule: dict[tuple[str, str, str], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.totals) + len(self.monthly) + len(self.by_rule)
+
+    def write(self, conn: Connection) -> None:
+        bulk.merge(conn, leaderboard_totals, TOTALS_KEY, _add_earned, [
+            {"community_id": k[0], "grid_key": k[1], "subject_kind": k[2], "asset": k[3],
+             "period": k[4], "subject_id": k[5], "earned": v[0], "reached_position": v[1]}
+            for k, v in sorted(self.totals.items())])
+        bulk.merge(conn, monthly_postings, ("community_id", "month", "asset", "kind"),
+                   _add_postings, [
+                       {"community_id": k[0], "month": k[1], "asset": k[2], "kind": k[3],
+                        "amount": v[0], "postings": v[1]}
+                       for k, v in sorted(self.monthly.items())])
+        bulk.merge(conn, monthly_rule_points, ("community_id", "month", "rule_code"),
+                   _add_points, [
+                       {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
+                        "awards": v[1]} for k, v in sorted(self.by_rule.items())])
+        self.totals.clear()
+        self.monthly.clear()
+        self.by_rule.clear()
 
 
 class _Context:
-    """What a batch needs to know about members, households and communities, and its sums."""
+    """What a batch needs to know about members, households and communities."""
 
     def __init__(self, members: dict[str, Any], household_grids: dict[str, str | None],
                  zones: dict[str, ZoneInfo]) -> None:
         self.members = members
         self.household_grids = household_grids
         self.zones = zones
-        self.totals: dict[tuple[str, str, str, str, str, str], list[int]] = {}
-        self.monthly: dict[tuple[str, str, str, str], list[int]] = {}
-        self.by_rule: dict[tuple[str, str, str], list[int]] = {}
 
     @classmethod
     def load(cls, conn: Connection, accounts: Iterable[dict[str, Any]],
@@ -230,20 +290,20 @@ class _Context:
                 zones[found.community_id] = ZoneInfo(found.time_zone)
         return cls(members, grids, zones)
 
-    def count(self, posting: _Posting, account: dict[str, Any], instant: datetime,
+    def count(self, sums: _Sums, posting: _Posting, account: dict[str, Any], instant: datetime,
               rule_code: str | None) -> None:
         community_id, asset = account["community_id"], account["asset"]
         time_zone = self.zones.get(community_id) or ZoneInfo(DEFAULT_TIME_ZONE)
         keys = periods.keys_for(instant, time_zone)
         month = keys[3]
-        monthly = self.monthly.setdefault((community_id, month, asset, posting.kind), [0, 0])
+        monthly = sums.monthly.setdefault((community_id, month, asset, posting.kind), [0, 0])
         monthly[0] += posting.amount
         monthly[1] += 1
         delta = posting.earned_delta
         if delta == 0:
             return
         if rule_code is not None:
-            rule = self.by_rule.setdefault((community_id, month, rule_code), [0, 0])
+            rule = sums.by_rule.setdefault((community_id, month, rule_code), [0, 0])
             rule[0] += delta
             rule[1] += AWARD_COUNT.get(posting.kind, 0)
         member_id = account["member_id"]
@@ -256,25 +316,10 @@ class _Context:
         for kind, subject_id, grid_id in subjects:
             for grid_key in (WHOLE_COMMUNITY, grid_id) if grid_id else (WHOLE_COMMUNITY,):
                 for period in keys:
-                    total = self.totals.setdefault(
+                    total = sums.totals.setdefault(
                         (community_id, grid_key, kind, asset, period, subject_id), [0, 0])
                     total[0] += delta
                     total[1] = max(total[1], posting.position)
-
-    def write(self, conn: Connection) -> None:
-        bulk.merge(conn, leaderboard_totals, TOTALS_KEY, _add_earned, [
-            {"community_id": k[0], "grid_key": k[1], "subject_kind": k[2], "asset": k[3],
-             "period": k[4], "subject_id": k[5], "earned": v[0], "reached_position": v[1]}
-            for k, v in sorted(self.totals.items())])
-        bulk.merge(conn, monthly_postings, ("community_id", "month", "asset", "kind"),
-                   _add_postings, [
-                       {"community_id": k[0], "month": k[1], "asset": k[2], "kind": k[3],
-                        "amount": v[0], "postings": v[1]}
-                       for k, v in sorted(self.monthly.items())])
-        bulk.merge(conn, monthly_rule_points, ("community_id", "month", "rule_code"),
-                   _add_points, [
-                       {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
-                        "awards": v[1]} for k, v in sorted(self.by_rule.items())])
 
 
 # What a batch's sums do to the rows already there (see `bulk.merge`).

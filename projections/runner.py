@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from ledger.application import LedgerApp
 from ledger.store import notifications_between
 from projections.tables import tracking
-from projections.views import Positioned, View, all_views, upsert
+from projections.views import Positioned, Replay, View, all_views, replay_of, upsert
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +161,10 @@ class ProjectionRunner:
                 conn.rollback()
                 self._reload_positions()
                 return 1  # someone else moved one: read again from where they now are
-            for view in behind:
+            for view, events in zip(behind, _by_view(decoded, behind), strict=True):
                 before = self.positions[view.name]
-                _apply(conn, view, [e for e in decoded
-                                    if e.position > before and e.topic in view.topics])
+                _apply(conn, view, [e for e in events if e.position > before]
+                       if before > start else events)
         for view in behind:
             self.positions[view.name] = end
         with self._changed:
@@ -229,10 +229,13 @@ class ProjectionRunner:
                              .values(position=head))
                 for table in view.tables:
                     conn.execute(delete(table))
+            replays = [replay_of(view) for view in chosen]
             for decoded in self._read_ahead(head, topics):
-                for view in chosen:
-                    _apply(conn, view, [e for e in decoded if e.topic in view.topics])
+                for replay, events in zip(replays, _by_view(decoded, chosen), strict=True):
+                    _apply(conn, replay, events)
                 replayed += len(decoded)
+            for replay in replays:
+                replay.finish(conn)
         self._reload_positions()
         return replayed
 
@@ -266,7 +269,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _apply(conn: Connection, view: View, events: list[Positioned]) -> None:
+def _by_view(decoded: list[Positioned], views: Sequence[View]) -> list[list[Positioned]]:
+    """Each view's events of a batch, in log order, sorted out in one pass over the batch."""
+    lists: list[list[Positioned]] = [[] for _ in views]
+    following: dict[str, list[list[Positioned]]] = {}
+    for view, events in zip(views, lists, strict=True):
+        for topic in view.topics:
+            following.setdefault(topic, []).append(events)
+    for event in decoded:
+        for events in following.get(event.topic, ()):
+            events.append(event)
+    return lists
+
+
+def _apply(conn: Connection, view: View | Replay, events: list[Positioned]) -> None:
     """A batch with nothing for a view changes nothing in it: it is not even asked."""
     if events:
         view.apply(conn, events)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table
@@ -43,6 +43,35 @@ class View(Protocol):
     def apply(self, conn: Connection, events: list[Positioned]) -> None: ...
 
 
+class Replay(Protocol):
+    """How a view takes a rebuild's batches: what it writes may wait for `finish`."""
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None: ...
+    def finish(self, conn: Connection) -> None: ...
+
+
+@runtime_checkable
+class Replayable(Protocol):
+    """A view with a way of its own to take a rebuild."""
+
+    def replay(self) -> Replay: ...
+
+
+class _Immediate:
+    """A view's own `apply` for each batch of a rebuild."""
+
+    def __init__(self, view: View) -> None:
+        self.apply = view.apply
+
+    def finish(self, conn: Connection) -> None:
+        pass
+
+
+def replay_of(view: View) -> Replay:
+    """How `view` takes a rebuild: its own way, or batch by batch as when it follows."""
+    return view.replay() if isinstance(view, Replayable) else _Immediate(view)
+
+
 OPENED = get_topic(Account.Opened)  # type: ignore[attr-defined]
 POSTED = get_topic(Account.Posted)  # type: ignore[attr-defined]
 HOLD_PLACED = get_topic(Account.HoldPlaced)  # type: ignore[attr-defined]
@@ -65,31 +94,47 @@ class BalancesView:
     topics = (OPENED, POSTED, HOLD_PLACED, HOLD_RELEASED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
-        opened: list[dict[str, Any]] = []
-        latest: dict[str, dict[str, Any]] = {}
-        held: dict[str, dict[str, Any]] = {}
-        system: dict[str, dict[str, Any]] = {}
+        changes = _BalanceChanges()
+        changes.apply(conn, events)
+        changes.finish(conn)
+
+    def replay(self) -> Replay:
+        """A rebuild updates each account once, at its end: one update a batch would leave
+        a dead row version a batch in the rebuild's one long transaction."""
+        return _BalanceChanges()
+
+
+class _BalanceChanges:
+    """What a run of events does to the balances, merged by account, until written."""
+
+    def __init__(self) -> None:
+        self.opened: dict[str, dict[str, Any]] = {}  # new rows, with their latest values
+        self.latest: dict[str, dict[str, Any]] = {}  # postings to accounts opened before
+        self.held: dict[str, dict[str, Any]] = {}
+        self.system: dict[str, dict[str, Any]] = {}
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
         for item in events:
             e = item.event
             if isinstance(e, Account.Opened):  # type: ignore[attr-defined]
-                opened.append({
+                self.opened[item.originator] = {
                     "account_id": item.originator, "owner_id": str(e.owner_id),
                     "owner_kind": e.owner_kind, "community_id": str(e.community_id),
                     "asset": e.asset, "balance": 0, "held": 0, "earned": 0,
                     "position": item.position, "updated_at": e.timestamp,
-                })
+                    "next_expiry_at": None, "next_expiry_points": 0,
+                }
             elif isinstance(e, Account.Posted):  # type: ignore[attr-defined]
-                latest[item.originator] = {
-                    "account_id": item.originator, "balance": e.balance_after,
-                    "earned": e.earned_after, "position": item.position,
-                    "updated_at": e.timestamp,
+                self._change(self.latest, item.originator, {
+                    "balance": e.balance_after, "earned": e.earned_after,
+                    "position": item.position, "updated_at": e.timestamp,
                     "next_expiry_at": (datetime.fromisoformat(e.next_expiry_at)
                                        if e.next_expiry_at else None),
                     "next_expiry_points": e.next_expiry_points,
-                }
+                })
                 if e.counter_account.startswith("community:"):
                     _, community_id, asset, _purpose = e.counter_account.split(":")
-                    row = system.setdefault(e.counter_account, {
+                    row = self.system.setdefault(e.counter_account, {
                         "account_id": e.counter_account, "owner_id": None,
                         "owner_kind": OwnerKind.SYSTEM.value, "community_id": community_id,
                         "asset": asset, "balance": 0, "held": 0, "earned": 0,
@@ -98,11 +143,20 @@ class BalancesView:
                     row["position"] = item.position
                     row["updated_at"] = e.timestamp
             elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
-                held[item.originator] = {"account_id": item.originator, "held": e.held_after}
-        bulk.insert(conn, balances, opened)
-        bulk.update(conn, balances, "account_id", list(latest.values()))
-        bulk.update(conn, balances, "account_id", list(held.values()))
-        bulk.merge(conn, balances, ("account_id",), _add_balance, list(system.values()))
+                self._change(self.held, item.originator, {"held": e.held_after})
+
+    def _change(self, changed: dict[str, dict[str, Any]], account_id: str,
+                values: dict[str, Any]) -> None:
+        row = self.opened.get(account_id)
+        if row is None:
+            row = changed.setdefault(account_id, {"account_id": account_id})
+        row.update(values)
+
+    def finish(self, conn: Connection) -> None:
+        bulk.insert(conn, balances, list(self.opened.values()))
+        bulk.update(conn, balances, "account_id", list(self.latest.values()))
+        bulk.update(conn, balances, "account_id", list(self.held.values()))
+        bulk.merge(conn, balances, ("account_id",), _add_balance, list(self.system.values()))
 
 
 def _add_balance(table: Table, excluded: Any) -> dict[str, Any]:
