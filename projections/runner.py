@@ -24,7 +24,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from ledger.application import LedgerApp
-from ledger.store import notifications_between
+from ledger.store import events_between
 from projections.tables import tracking
 from projections.views import Positioned, Replay, View, all_views, replay_of, upsert
 
@@ -176,8 +176,10 @@ class ProjectionRunner:
         """The events of `topics` after `start` among the next `batch` positions (none past
         `head`), decoded, and the position read up to."""
         end = min(head, start + batch)
-        return [Positioned(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                for n in notifications_between(self.app, start, end, topics)], end
+        decode = self.app.mapper.to_domain_event
+        return [Positioned(position, stored.topic, decode(stored), originator)
+                for position, originator, stored
+                in events_between(self.app, start, end, topics)], end
 
     @staticmethod
     def _advance(conn: Connection, before: dict[str, int], end: int) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.utils import get_topic
@@ -25,11 +24,7 @@ class Positioned:
     position: int
     topic: str
     event: Any
-
-    @cached_property
-    def originator(self) -> str:
-        """The event's originator id as text, made once however many views ask."""
-        return str(self.event.originator_id)
+    originator: str  # the event's originator id as text
 
 
 class View(Protocol):

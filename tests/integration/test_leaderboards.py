@@ -126,7 +126,7 @@ class TestKindsNotYetKnown:
                     earned_after: int) -> Positioned:
             return Positioned(position, POSTED, SimpleNamespace(
                 originator_id=account, transaction_id=uuid.uuid4(), kind=kind, amount=amount,
-                earned_after=earned_after, timestamp=datetime(2098, 11, 3, tzinfo=UTC)))
+                earned_after=earned_after, timestamp=datetime(2098, 11, 3, tzinfo=UTC)), account)
 
         with linli.engine.begin() as conn:
             LeaderboardsView().apply(conn, [
