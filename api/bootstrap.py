@@ -93,5 +93,6 @@ def open_linli(settings: Settings, *, run_migrations: bool = True) -> Linli:
     writer = Writer(app, batch_max_commands=settings.batch_max_commands,
                     snapshot_interval_events=settings.snapshot_interval_events,
                     cache_max_aggregates=settings.cache_max_aggregates,
+                    cache_max_records=settings.cache_max_records,
                     on_commit=projections.wake)
     return Linli(settings, app, writer, projections, engine)

@@ -46,7 +46,11 @@ def machine() -> str:
 
 
 def _admin() -> psycopg.Connection:
-    url = make_url(POSTGRES_URL)
+    return _admin_of(POSTGRES_URL)
+
+
+def _admin_of(address: str) -> psycopg.Connection:
+    url = make_url(address)
     return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
                            user=url.username or "postgres", password=url.password or None,
                            dbname=url.database or "postgres", autocommit=True)
@@ -67,6 +71,13 @@ def scratch_database(backend: str) -> Iterator[str]:
     finally:
         with _admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def vacuum(url: str) -> None:
+    """On PostgreSQL, VACUUM the whole database: what autovacuum would do in time."""
+    if make_url(url).get_backend_name() == "postgresql":
+        with _admin_of(url) as conn:
+            conn.execute("VACUUM")
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

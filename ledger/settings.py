@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Aggregates kept in the writer's memory, about 1.6 KB each (`python -m bench.memory`):
     # 60,000 keep `linli serve` with its projection process under 300 MB however many members.
     cache_max_aggregates: int = 60_000
+    # Responses to keyed requests kept in memory apart from those aggregates, so that a
+    # retry is answered without a query: the latest this many.
+    cache_max_records: int = 10_000
     # Where the projections run: "thread" (in this process) or "process" (a child process,
     # beside the API's GIL: what `linli serve` runs unless this is set). A script that opens
     # Linli with "process" must start under `if __name__ == "__main__":` (spawn re-imports it).

@@ -184,17 +184,22 @@ class Writer:
         batch_max_commands: int = 256,
         snapshot_interval_events: int = 200,
         cache_max_aggregates: int = 60_000,
+        cache_max_records: int = 10_000,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
         self.batch_max_commands = batch_max_commands
         self.snapshot_interval_events = snapshot_interval_events
         self.cache_max_aggregates = cache_max_aggregates
+        self.cache_max_records = cache_max_records
         self.on_commit = on_commit
         self.last_position = 0
         self.batches_committed = 0
         self.commands_committed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        # Idempotency records (one per keyed request) apart: a busy till's responses must not
+        # push members' accounts out of memory. Only a retry reads one again.
+        self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._prefetched: dict[UUID, object] = {}  # filled by any thread, taken by the writer
         self._queue: queue.Queue[_Submission | None] = queue.Queue()
         self._events: ChainedEventStore = app.events  # type: ignore[assignment]
@@ -284,14 +289,16 @@ class Writer:
                 return  # the writer will try again, and report it
 
     def _uncached(self, aggregate_ids: Any) -> list[UUID]:
-        return [i for i in aggregate_ids if i not in self._cache and i not in self._prefetched]
+        return [i for i in aggregate_ids
+                if i not in self._cache and i not in self._records and i not in self._prefetched]
 
     def load(self, aggregate_id: UUID, cls: type[Aggregate] = Aggregate) -> Aggregate | None:
         """An aggregate from the cache, prefetched, or from the event store (then cached)."""
-        aggregate = self._cache.get(aggregate_id)
-        if aggregate is not None:
-            self._cache.move_to_end(aggregate_id)
-            return aggregate
+        for cache in (self._cache, self._records):
+            aggregate = cache.get(aggregate_id)
+            if aggregate is not None:
+                cache.move_to_end(aggregate_id)
+                return aggregate
         fetched = self._prefetched.pop(aggregate_id, None)
         if isinstance(fetched, Aggregate):
             aggregate = fetched
@@ -349,6 +356,7 @@ class Writer:
         except Exception as error:
             log.exception("writer failed on a group of %d commands", len(group))
             self._cache.clear()
+            self._records.clear()
             for submission in group:
                 if not submission.future.done():
                     submission.future.set_exception(error)
@@ -476,7 +484,7 @@ class Writer:
         for submission in group:
             if submission.idempotency is not None:
                 record_id = submission.idempotency.record_id
-                if record_id not in self._cache:
+                if record_id not in self._records:
                     self._prefetched[record_id] = _ABSENT
 
     def _execute(self, submission: _Submission, uow: UnitOfWork) -> Any:
@@ -541,17 +549,21 @@ class Writer:
     # --- cache and snapshots --------------------------------------------------------------
     def _remember(self, aggregate: Aggregate) -> None:
         self._prefetched.pop(aggregate.id, None)
-        self._cache[aggregate.id] = aggregate
-        self._cache.move_to_end(aggregate.id)
-        while len(self._cache) > self.cache_max_aggregates:
-            _, oldest = self._cache.popitem(last=False)
+        cache, limit = ((self._records, self.cache_max_records)
+                        if isinstance(aggregate, IdempotencyRecord)
+                        else (self._cache, self.cache_max_aggregates))
+        cache[aggregate.id] = aggregate
+        cache.move_to_end(aggregate.id)
+        while len(cache) > limit:
+            _, oldest = cache.popitem(last=False)
             if oldest.pending_events:  # never drop unsaved work; put it back
-                self._cache[oldest.id] = oldest
+                cache[oldest.id] = oldest
                 break
 
     def _evict(self, aggregate_ids: Any) -> None:
         for aggregate_id in list(aggregate_ids):
-            aggregate = self._cache.pop(aggregate_id, None)
+            aggregate = (self._cache.pop(aggregate_id, None)
+                         or self._records.pop(aggregate_id, None))
             if aggregate is not None:
                 aggregate.collect_events()
 

@@ -634,6 +634,38 @@ class TestGroupCommit:
         assert town.award(member_id, "SORT").points == 3  # the cached account is sound
 
 
+    def test_answers_kept_for_retries_do_not_push_accounts_out_of_memory(self, town,
+                                                                        monkeypatch):
+        """Each keyed request leaves its answer for retries. The writer keeps the latest
+        answers apart from the accounts: a busy till does not push a quiet member's account
+        out of memory, and a retry whose answer was forgotten is still answered, not done
+        again."""
+        quiet, busy, merchant_id = funded(town, 10), funded(town, 1_200), town.merchant()
+        writer = town.linli.writer
+        writer.execute(town.redeem_command(merchant_id, quiet, 1))
+        monkeypatch.setattr(writer, "cache_max_aggregates", 1_000)
+        monkeypatch.setattr(writer, "cache_max_records", 100)
+        loaded: list[UUID] = []
+        get = writer.app.repository.get
+        monkeypatch.setattr(writer.app.repository, "get",
+                            lambda aggregate_id, **kw: loaded.append(aggregate_id)
+                            or get(aggregate_id, **kw))
+
+        def spec(n: int) -> Idempotency:
+            return Idempotency(str(merchant_id), f"receipt-{n}", "the same body",
+                               lambda m: StoredResponse(201, f"balance {m.balance_after}"))
+
+        futures = [writer.submit(town.redeem_command(merchant_id, busy, 1), spec(n))
+                   for n in range(1_100)]
+        answers = [future.result(timeout=60) for future in futures]
+        writer.execute(town.redeem_command(merchant_id, quiet, 1))
+
+        assert loaded == []  # every account still in memory, every key taken as new
+        assert writer.execute_keyed(town.redeem_command(merchant_id, busy, 1),
+                                    spec(0)) == answers[0] == StoredResponse(201, "balance 1199")
+        town.settle()
+        assert (town.balance(quiet), town.balance(busy)) == (8, 100)
+
     def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
         """Group commit never reorders: each command's events lie in the log in the order
         the commands were submitted, across and within groups."""
