@@ -54,17 +54,14 @@ def _run(conn: Connection, table: Table, rows: Sequence[Row],
          build: Callable[..., str], extra: tuple[Any, ...]) -> None:
     names = tuple(rows[0])
     plan = _plan(conn.dialect, table, names, build, extra)
+    columns = [[row[name] for row in rows] if process is None
+               else [process(row[name]) for row in rows]
+               for name, process in zip(names, plan.processors, strict=True)]
     if plan.postgres:
         conn.exec_driver_sql(plan.sql, tuple(
-            encode([row[name] for row in rows] if process is None
-                   else [process(row[name]) for row in rows])
-            for name, process, encode in zip(names, plan.processors, plan.encoders,
-                                             strict=True)))
-        return
-    conn.exec_driver_sql(plan.sql, [
-        tuple(row[name] if process is None else process(row[name])
-              for name, process in zip(names, plan.processors, strict=True))
-        for row in rows])
+            encode(column) for column, encode in zip(columns, plan.encoders, strict=True)))
+    else:
+        conn.exec_driver_sql(plan.sql, list(zip(*columns, strict=True)))
 
 
 @dataclass(frozen=True)
