@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     projection_worker: Literal["process", "thread"] = "thread"
     projection_poll_seconds: float = 0.1
     projection_batch_events: int = 1_000
+    # `linli rebuild` reads the log this many positions at a time (memory: a batch's events).
+    rebuild_batch_events: int = 10_000
     # How long a read waits for the projections to catch up with earlier writes.
     read_wait_seconds: float = 10.0
     # How often unused holds and due points are expired (0: never, e.g. in tests that sweep).
