@@ -371,6 +371,12 @@ class Writer:
                 return
             except _GroupFailed:
                 pass
+            if self._look_up_keys(group):
+                try:
+                    self._commit(group)
+                    return
+                except _GroupFailed:
+                    pass
         for submission in group:
             self._run_alone(submission)
 
@@ -477,15 +483,32 @@ class Writer:
         """Take the group's idempotency records not in the cache as absent, without a query.
 
         A key is new but for retries, whose record this writer has cached since it saved it.
-        A record that exists all the same (saved by another process, or evicted since) makes
-        the group's insert fail on its version: the group is then run again one command at a
-        time, and those records are read from the store.
+        A record that exists all the same (saved by another process, or forgotten since) makes
+        the group's insert fail on its version: the group's keys are then looked up in one
+        query (`_look_up_keys`) and the group runs again.
         """
         for submission in group:
             if submission.idempotency is not None:
                 record_id = submission.idempotency.record_id
                 if record_id not in self._records:
                     self._prefetched[record_id] = _ABSENT
+
+    def _look_up_keys(self, group: list[_Submission]) -> bool:
+        """After a group failed: which of the keys it took as new were used before, in one
+        query. If any were (retries after an outage, say), the group can run again as a
+        group, those records read from the store and the others known to be absent."""
+        record_ids = [s.idempotency.record_id for s in group
+                      if s.idempotency is not None and s.idempotency.record_id not in self._records]
+        if not record_ids:
+            return False
+        try:
+            used = latest_versions(self.app, record_ids)
+        except PersistenceError:
+            return False
+        for record_id in record_ids:
+            if record_id not in used:
+                self._prefetched[record_id] = _ABSENT
+        return bool(used)
 
     def _execute(self, submission: _Submission, uow: UnitOfWork) -> Any:
         spec = submission.idempotency

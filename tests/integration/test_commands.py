@@ -765,6 +765,30 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()
         assert town.balance(member_id) == 50
 
+    def test_retries_of_keys_done_elsewhere_are_answered_in_a_few_transactions(self, town,
+                                                                               other):
+        """After an outage tills retry: keys done by another process (or here, long ago)
+        come back among new ones. One query finds the done ones and the group runs again as
+        a group, not one transaction a request."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        till = town.tills[merchant_id]
+
+        def spec(n: int) -> Idempotency:
+            return Idempotency(till.id, f"receipt-{n}", "same body",
+                               lambda m: StoredResponse(201, f"balance {m.balance_after}"))
+
+        done = [other.writer.execute_keyed(town.redeem_command(merchant_id, member_id, 1),
+                                           spec(n)) for n in range(0, 40, 4)]
+        before = town.linli.writer.batches_committed
+        futures = [town.linli.writer.submit(town.redeem_command(merchant_id, member_id, 1),
+                                            spec(n)) for n in range(40)]
+        answers = [future.result(timeout=60) for future in futures]
+
+        assert answers[0::4] == done  # the stored answers, not second redemptions
+        assert town.linli.writer.batches_committed - before < 10
+        town.settle()
+        assert town.balance(member_id) == 100 - 40
+
     def test_a_rule_revised_in_another_process_applies_to_later_awards_here(self, town, other):
         town.rule("PATROL", 10)
         member_id = town.member()
