@@ -12,7 +12,7 @@ Rows of one insert or merge set the same columns; an update or a merge names a k
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -48,6 +48,12 @@ def merge(conn: Connection, table: Table, keys: tuple[str, ...], changes: Change
     is cached by it)."""
     if rows:
         _run(conn, table, rows, _merge_sql, (keys, changes))
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """`values` in slices of `size`: for `IN (…)` lists of a bounded length."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _run(conn: Connection, table: Table, rows: Sequence[Row],

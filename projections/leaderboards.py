@@ -96,11 +96,6 @@ class _Posting:
     recorded_at: datetime
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 class LeaderboardsView:
     """Earned totals per period, scope and subject; monthly figures for the reports."""
 
@@ -180,7 +175,7 @@ class _Boards:
         missing = sorted({p.transaction_id for p in postings if p.kind in KINDS_WITH_OCCURRENCE}
                          - set(occurrences))
         known = dict(occurrences)
-        for chunk in _chunks(missing):
+        for chunk in bulk.chunks(missing):
             for row in conn.execute(select(earning_occurrences)
                                     .where(earning_occurrences.c.transaction_id.in_(chunk))):
                 known[row.transaction_id] = (row.occurred_at, row.rule_code)
@@ -209,7 +204,7 @@ class _Boards:
     def _load_accounts(self, conn: Connection, posted_to: set[str]) -> None:
         """The accounts of `posted_to` not yet known, from the table."""
         unknown = sorted(posted_to - self.accounts.keys() - self.others)
-        for chunk in _chunks(unknown):
+        for chunk in bulk.chunks(unknown):
             for row in conn.execute(select(leaderboard_accounts)
                                     .where(leaderboard_accounts.c.account_id.in_(chunk))):
                 self.accounts[row.account_id] = dict(row._mapping)
@@ -271,20 +266,20 @@ class _Context:
         community_ids = sorted({a["community_id"] for a in accounts})
         members: dict[str, Any] = {}
         m = registry_members.c
-        for chunk in _chunks(member_ids):
+        for chunk in bulk.chunks(member_ids):
             for row in conn.execute(select(m.member_id, m.household_id, m.grid_id)
                                     .where(m.member_id.in_(chunk))):
                 members[row.member_id] = row
         household_ids = sorted({r.household_id for r in members.values() if r.household_id})
         grids: dict[str, str | None] = {}
         h = registry_households.c
-        for chunk in _chunks(household_ids):
+        for chunk in bulk.chunks(household_ids):
             for household in conn.execute(select(h.household_id, h.grid_id)
                                           .where(h.household_id.in_(chunk))):
                 grids[household.household_id] = household.grid_id
         zones: dict[str, ZoneInfo] = {}
         c = registry_communities.c
-        for chunk in _chunks(community_ids):
+        for chunk in bulk.chunks(community_ids):
             for found in conn.execute(select(c.community_id, c.time_zone)
                                       .where(c.community_id.in_(chunk))):
                 zones[found.community_id] = ZoneInfo(found.time_zone)
@@ -420,7 +415,7 @@ def _household_public_names(conn: Connection, household_ids: list[str]) -> dict[
     """A household shown in public goes by its first listed member's masked name: 张*明家."""
     m = registry_members.c
     names: dict[str, str] = {}
-    for chunk in _chunks(household_ids):
+    for chunk in bulk.chunks(household_ids):
         rows = conn.execute(select(m.household_id, m.name)
                             .where(m.household_id.in_(chunk), m.opted_out == false())
                             .order_by(m.household_id, m.position)).all()

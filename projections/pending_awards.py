@@ -1,25 +1,28 @@
-"""Awards waiting for approval, read from the event log (no read model holds them yet).
+"""Awards waiting for a staff member's approval: the `pending_awards` view and its query.
 
-The log is read through the recorder filtered by the three award topics, in pages, so the cost
-grows with the number of award events, not with every event; a read model would make it
-constant (and would need a migration).
+An award recorded as pending gets a row; its approval or rejection takes the row away. The
+list is one indexed query however long the log (it was a scan of every award event).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Engine, delete, select
 
-from ledger.domain.awards import Award
+from ledger.domain.awards import Award, AwardStatus
+from projections import bulk
+from projections.tables import pending_awards
+
+if TYPE_CHECKING:  # at run time projections.views imports this module
+    from projections.views import Positioned
 
 RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
 SETTLED = (get_topic(Award.Approved), get_topic(Award.Rejected))  # type: ignore[attr-defined]
-PAGE = 2000
 PENDING_MAX = 500
 
 
@@ -36,27 +39,41 @@ class PendingAward:
     recorded_at: datetime
 
 
-def pending_awards(app: Application[UUID], community_id: UUID) -> list[PendingAward]:
+class PendingAwardsView:
+    """One row per award recorded as pending and not yet approved or rejected."""
+
+    name = "pending_awards"
+    tables = (pending_awards,)
+    topics = (RECORDED, *SETTLED)
+
+    def apply(self, conn: Connection, events: list[Positioned]) -> None:
+        added: dict[str, dict[str, Any]] = {}
+        settled: list[str] = []  # awards recorded before this batch
+        for item in events:
+            e = item.event
+            if item.topic != RECORDED:
+                if added.pop(item.originator, None) is None:
+                    settled.append(item.originator)
+            elif e.status == AwardStatus.PENDING.value:
+                added[item.originator] = {
+                    "award_id": item.originator, "community_id": str(e.community_id),
+                    "member_id": str(e.member_id), "rule_code": e.rule_code,
+                    "points": e.points, "quantity": e.quantity, "minutes": e.minutes,
+                    "occurred_at": e.occurred_at, "note": e.note,
+                    "recorded_at": e.timestamp, "position": item.position}
+        bulk.insert(conn, pending_awards, list(added.values()))
+        for chunk in bulk.chunks(settled):
+            conn.execute(delete(pending_awards).where(pending_awards.c.award_id.in_(chunk)))
+
+
+
+def list_pending(engine: Engine, community_id: str) -> list[PendingAward]:
     """The community's awards still pending, oldest first (at most PENDING_MAX)."""
-    recorder = app.recorder
-    pending: dict[UUID, PendingAward] = {}
-    start = 1
-    while True:
-        page = recorder.select_notifications(start, PAGE,
-                                             topics=(RECORDED, *SETTLED))
-        for notification in page:
-            if notification.topic == RECORDED:
-                event: Any = app.mapper.to_domain_event(notification)
-                if event.community_id == community_id and event.status == "pending":
-                    pending[event.originator_id] = PendingAward(
-                        id=event.originator_id, member_id=event.member_id,
-                        rule_code=event.rule_code, points=event.points,
-                        quantity=event.quantity, minutes=event.minutes,
-                        occurred_at=event.occurred_at, note=event.note,
-                        recorded_at=event.timestamp)
-            else:
-                pending.pop(notification.originator_id, None)  # type: ignore[arg-type]
-        if len(page) < PAGE:
-            break
-        start = page[-1].id + 1
-    return list(pending.values())[:PENDING_MAX]
+    p = pending_awards.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(pending_awards).where(p.community_id == community_id)
+                            .order_by(p.position).limit(PENDING_MAX)).all()
+    return [PendingAward(id=UUID(r.award_id), member_id=UUID(r.member_id),
+                         rule_code=r.rule_code, points=r.points, quantity=r.quantity,
+                         minutes=r.minutes, occurred_at=r.occurred_at, note=r.note,
+                         recorded_at=r.recorded_at) for r in rows]

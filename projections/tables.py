@@ -227,6 +227,24 @@ monthly_rule_points = Table(
     Column("awards", BigInteger, nullable=False),
 )
 
+# --- awards waiting for approval --------------------------------------------------------------
+pending_awards = Table(
+    "pending_awards",
+    metadata,
+    Column("award_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("member_id", String(36), nullable=False),
+    Column("rule_code", String(64), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=True),
+    Column("minutes", BigInteger, nullable=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("pending_awards_community_idx", "community_id", "position"),
+)
+
 # --- the time bank ----------------------------------------------------------------------------
 service_orders = Table(
     "service_orders",

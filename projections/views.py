@@ -222,8 +222,9 @@ def all_views() -> list[View]:
     # Imported here: those modules import this one. The registry comes before the views
     # that read its tables while applying a batch (leaderboards).
     from projections.leaderboards import LeaderboardsView
+    from projections.pending_awards import PendingAwardsView
     from projections.registry_view import RegistryView
     from projections.timebank import TimeBankView
 
     return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
-            TimeBankView()]
+            TimeBankView(), PendingAwardsView()]

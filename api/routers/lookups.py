@@ -21,7 +21,7 @@ from ledger.domain.awards import Award
 from ledger.errors import InvalidRequest, NotFound
 from projections import lookups, registry_view
 from projections.leaderboards import masked
-from projections.pending_awards import pending_awards
+from projections.pending_awards import list_pending
 
 router = APIRouter(prefix="/v1", tags=["lookups"])
 
@@ -140,7 +140,7 @@ def list_pending_awards(
     require_role(actor, Role.STAFF, Role.AUDITOR)
     caught_up(linli)
     community = readable_community(linli, actor, community_id)
-    found = pending_awards(linli.app, UUID(community["community_id"]))
+    found = list_pending(linli.engine, community["community_id"])
     rules = registry_view.rule_names(linli.engine, community["community_id"])
     names = lookups.member_names(linli.engine, [str(a.member_id) for a in found])
     return PendingAwardListOut(items=[PendingAwardOut(

@@ -1,5 +1,5 @@
 """Views write a batch in bulk: several postings of one account, a hold placed and captured,
-an order requested and completed, all in one batch, must give the rows that one event a batch
+an order requested and completed, awards approved and rejected, all in one batch, must give the rows that one event a batch
 gives. Followed live, rebuilt, in batches of every size: the tables are the same. And the bulk
 statements store every value exactly."""
 
@@ -57,6 +57,12 @@ def busy_history(linli: Linli) -> None:
                   now=now, by=ADMIN))
     run(registry.put_rule(a, "GIFT", name="志愿服务(新)", points=2, unit="each",
                           daily_cap=None, monthly_cap=None, requires_approval=False, by=ADMIN))
+    run(registry.put_rule(a, "CARE", name="照护", points=5, unit="each", daily_cap=None,
+                          monthly_cap=None, requires_approval=True, by=ADMIN))
+    waiting = [run(pts.award(member, "CARE", quantity=1, minutes=None, occurred_at=None,
+                             note="待审核", now=now, by=ADMIN)).id for member in people]
+    run(pts.approve_award(waiting[0], ADMIN))
+    run(pts.reject_award(waiting[1], "重复", ADMIN))  # the third still waits
     run(timebank.deposit(elder, people[0], 90, "陪护", None, None, ADMIN, now))
     run(timebank.withdraw(elder, 30, "助浴", people[0], None, ADMIN, now))
     order = run(service_orders.request(elder, "助餐", "", None, ADMIN, now)).id
@@ -88,7 +94,9 @@ def test_batches_of_any_size_give_the_same_rows(linli, monkeypatch):
     busy_history(linli)
     live = table_rows(linli)
     assert all(live[name] for name in ("balances", "holds", "passbook_lines", "service_orders",
-                                       "timebank_interchange", "leaderboard_totals"))
+                                       "timebank_interchange", "leaderboard_totals",
+                                       "pending_awards"))
+    assert len(live["pending_awards"]) == 1
     linli.projections.stop()
 
     assert followed(linli, 1) == live  # one event a transaction: the reference
