@@ -94,9 +94,13 @@ class BalancesView:
         changes.finish(conn)
 
     def replay(self) -> Replay:
-        """A rebuild updates each account once, at its end: one update a batch would leave
-        a dead row version a batch in the rebuild's one long transaction."""
+        """A rebuild updates each account once, at its end (or when `ROWS_HELD` rows wait):
+        one update a batch would leave a dead row version a batch in the rebuild's one long
+        transaction."""
         return _BalanceChanges()
+
+
+ROWS_HELD = 100_000  # balance rows a rebuild holds before it writes them
 
 
 class _BalanceChanges:
@@ -106,7 +110,7 @@ class _BalanceChanges:
         self.opened: dict[str, dict[str, Any]] = {}  # new rows, with their latest values
         self.latest: dict[str, dict[str, Any]] = {}  # postings to accounts opened before
         self.held: dict[str, dict[str, Any]] = {}
-        self.system: dict[str, dict[str, Any]] = {}
+        self.system: dict[str, dict[str, Any]] = {}  # sums to add to the system accounts
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         for item in events:
@@ -139,6 +143,8 @@ class _BalanceChanges:
                     row["updated_at"] = e.timestamp
             elif item.topic in (HOLD_PLACED, HOLD_RELEASED):
                 self._change(self.held, item.originator, {"held": e.held_after})
+        if len(self.opened) + len(self.latest) + len(self.held) > ROWS_HELD:
+            self.finish(conn)
 
     def _change(self, changed: dict[str, dict[str, Any]], account_id: str,
                 values: dict[str, Any]) -> None:
@@ -148,10 +154,13 @@ class _BalanceChanges:
         row.update(values)
 
     def finish(self, conn: Connection) -> None:
+        """Write what waits, and start again from nothing."""
         bulk.insert(conn, balances, list(self.opened.values()))
         bulk.update(conn, balances, "account_id", list(self.latest.values()))
         bulk.update(conn, balances, "account_id", list(self.held.values()))
         bulk.merge(conn, balances, ("account_id",), _add_balance, list(self.system.values()))
+        for written in (self.opened, self.latest, self.held, self.system):
+            written.clear()
 
 
 def _add_balance(table: Table, excluded: Any) -> dict[str, Any]:
