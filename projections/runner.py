@@ -153,9 +153,11 @@ class ProjectionRunner:
         start = self.position
         if start >= head:
             return 0
-        topics = sorted({t for v in self.views for t in v.topics})
+        # Only the topics of the views behind: a view added later catches up alone.
+        behind = [v for v in self.views
+                  if self.positions[v.name] < min(head, start + self.batch_events)]
+        topics = sorted({t for v in behind for t in v.topics})
         decoded, end = self._read(start, head, topics, self.batch_events)
-        behind = [v for v in self.views if self.positions[v.name] < end]
         with self.engine.begin() as conn:  # one transaction for every view of the batch
             if not self._advance(conn, {v.name: self.positions[v.name] for v in behind}, end):
                 conn.rollback()

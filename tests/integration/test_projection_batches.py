@@ -16,7 +16,7 @@ from ledger.commands import merchants, registry, service_orders, timebank
 from ledger.commands import points as pts
 from projections import bulk, leaderboards, views
 from projections.runner import ProjectionRunner
-from projections.tables import registry_members, tracking
+from projections.tables import pending_awards, registry_members, tracking
 from tests.integration.test_properties import table_rows
 
 ADMIN = Actor("admin:test", Role.ADMIN)
@@ -110,6 +110,22 @@ def test_batches_of_any_size_give_the_same_rows(linli, monkeypatch):
     monkeypatch.setattr(leaderboards, "SUMS_HELD", 0)
     monkeypatch.setattr(views, "ROWS_HELD", 0)
     ProjectionRunner(linli.app, linli.engine, rebuild_batch_events=7).rebuild()
+    assert table_rows(linli) == live
+
+
+def test_a_view_added_later_catches_up_from_the_log(linli):
+    """As a migration leaves a new view (pending_awards, 0005): its table empty, its position
+    0. The runner brings it up to the others, which apply nothing twice."""
+    busy_history(linli)
+    live = table_rows(linli)
+    linli.projections.stop()
+    with linli.engine.begin() as conn:
+        conn.execute(pending_awards.delete())
+        conn.execute(update(tracking).where(tracking.c.name == "pending_awards")
+                     .values(position=0))
+
+    ProjectionRunner(linli.app, linli.engine, batch_events=7).catch_up()
+
     assert table_rows(linli) == live
 
 
