@@ -506,7 +506,9 @@ class Writer:
         except PersistenceError:
             return False
         for record_id in record_ids:
-            if record_id not in used:
+            if record_id in used:
+                self._prefetched.pop(record_id, None)  # read from the store when needed
+            else:
                 self._prefetched[record_id] = _ABSENT
         return bool(used)
 
