@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
@@ -46,23 +46,14 @@ def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[i
     return [(row[0], row[1], bytes(row[2])) for row in _rows(app, statement, (after, limit))]
 
 
-def notifications_between(app: LedgerApp, after: int, through: int,
-                          topics: Sequence[str] = ()) -> list[Notification]:
-    """The notifications of `topics` (all if none) after `after` up to `through`.
+def events_between(app: LedgerApp, after: int, through: int,
+                   topics: Sequence[str]) -> list[tuple[int, str, StoredEvent]]:
+    """The stored events of `topics` after `after` up to `through`, each with its position
+    and its originator id as text (what the views key on), read as tuples.
 
     The range is bounded, not just counted: PostgreSQL would otherwise scan every position up
     to the head for each call, whatever the limit.
     """
-    return list(app.recorder.select_notifications(
-        start=after, limit=max(1, through - after), stop=through, topics=topics,
-        inclusive_of_start=False))
-
-
-def events_between(app: LedgerApp, after: int, through: int,
-                   topics: Sequence[str]) -> list[tuple[int, str, StoredEvent]]:
-    """`notifications_between` for readers that decode every event (the projections): each
-    stored event with its position and its originator id as text (what the views key on),
-    read as tuples rather than dictionaries."""
     if not topics:
         return []
     table = app.recorder.events_table_name  # type: ignore[attr-defined]

@@ -13,7 +13,8 @@ once and the writer thread, which runs one command after another, seldom waits a
 When a group cannot be committed as one (another process wrote the same aggregate or changed
 one it only read, a key was used before, or a command failed after it had triggered events),
 its aggregates are evicted and each command is run again alone, in its own transaction, so one
-failing command fails alone.
+failing command fails alone. (When keys were used before, the group first looks them up in one
+query and runs again as a group.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from ledger.application import LedgerApp
-from ledger.store import notifications_between
+from ledger.store import events_between
 from projections.views import OPENED, POSTED
 
 BATCH = 5_000
@@ -48,9 +48,9 @@ def _events(app: LedgerApp) -> Iterator[tuple[int, Any]]:
     """The log's openings and postings up to its head now, `BATCH` positions at a time."""
     head = app.recorder.max_notification_id() or 0
     for after in range(0, head, BATCH):
-        for notification in notifications_between(app, after, min(head, after + BATCH),
+        for position, _, stored in events_between(app, after, min(head, after + BATCH),
                                                   [OPENED, POSTED]):
-            yield notification.id, app.mapper.to_domain_event(notification)
+            yield position, app.mapper.to_domain_event(stored)
 
 
 def _system_book(account: str) -> Book:

@@ -153,11 +153,10 @@ class ProjectionRunner:
         start = self.position
         if start >= head:
             return 0
+        end = min(head, start + self.batch_events)
         # Only the topics of the views behind: a view added later catches up alone.
-        behind = [v for v in self.views
-                  if self.positions[v.name] < min(head, start + self.batch_events)]
-        topics = sorted({t for v in behind for t in v.topics})
-        decoded, end = self._read(start, head, topics, self.batch_events)
+        behind = [v for v in self.views if self.positions[v.name] < end]
+        decoded = self._read(start, end, sorted({t for v in behind for t in v.topics}))
         with self.engine.begin() as conn:  # one transaction for every view of the batch
             if not self._advance(conn, {v.name: self.positions[v.name] for v in behind}, end):
                 conn.rollback()
@@ -173,15 +172,12 @@ class ProjectionRunner:
             self._changed.notify_all()
         return max(1, len(decoded))
 
-    def _read(self, start: int, head: int, topics: list[str],
-              batch: int) -> tuple[list[Positioned], int]:
-        """The events of `topics` after `start` among the next `batch` positions (none past
-        `head`), decoded, and the position read up to."""
-        end = min(head, start + batch)
+    def _read(self, start: int, end: int, topics: list[str]) -> list[Positioned]:
+        """The events of `topics` after `start` up to `end`, decoded."""
         decode = self.app.mapper.to_domain_event
         return [Positioned(position, stored.topic, decode(stored), originator)
                 for position, originator, stored
-                in events_between(self.app, start, end, topics)], end
+                in events_between(self.app, start, end, topics)]
 
     @staticmethod
     def _advance(conn: Connection, before: dict[str, int], end: int) -> bool:
@@ -248,16 +244,17 @@ class ProjectionRunner:
         before is applied (the database works on one while Python works on the other)."""
         if head <= 0:
             return
+        step = self.rebuild_batch_events
+
+        def read(start: int) -> list[Positioned]:
+            return self._read(start, min(head, start + step), topics)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linli-read") as reader:
-            ahead = reader.submit(self._read, 0, head, topics, self.rebuild_batch_events)
-            while True:
-                decoded, position = ahead.result()
-                if position < head:
-                    ahead = reader.submit(self._read, position, head, topics,
-                                          self.rebuild_batch_events)
-                yield decoded
-                if position >= head:
-                    return
+            ahead = reader.submit(read, 0)
+            for start in range(step, head, step):
+                current, ahead = ahead, reader.submit(read, start)
+                yield current.result()
+            yield ahead.result()
 
 
 @contextmanager
