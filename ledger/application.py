@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import EventStore, Mapper
+from eventsourcing.persistence import EventStore, Mapper, Transcoder
 
 from ledger.chain import ChainedEventStore, ChainMapper
 from ledger.settings import Settings, event_store_env
+from ledger.transcoder import OrjsonTranscoder
 
 
 class LedgerApp(Application[UUID]):
@@ -16,6 +17,12 @@ class LedgerApp(Application[UUID]):
 
     name = "Linli"  # table names: linli_events, linli_snapshots
     is_snapshotting_enabled = True
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON format, written and read by orjson (`ledger.transcoder`)."""
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_mapper(self) -> Mapper[UUID]:
         return ChainMapper(transcoder=self.construct_transcoder())

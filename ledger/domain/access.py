@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 
 
-class ApiKey(Aggregate):
+class ApiKey(LedgerAggregate):
     """A bearer token's grant. The id derives from the token's hash, so a lookup is one read."""
 
     @staticmethod

@@ -6,19 +6,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
 from ledger.domain import lots
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import CapReached, InsufficientBalance, RedemptionLimitReached
 from ledger.limits import CAP_HISTORY_DAYS
 
 REDEMPTION_DAYS_KEPT = 7
 
 
-class Account(Aggregate):
+class Account(LedgerAggregate):
     """One owner's balance of one asset.
 
     Every posting names its counter account, so a transaction's postings sum to zero:

@@ -16,10 +16,11 @@ import struct
 from collections.abc import Iterable
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import Conflict
 
 SEAL_DOMAIN = b"linli/seal/v1\x00"
@@ -43,7 +44,7 @@ class AlreadySealed(Conflict):
     title = "Another process sealed this part of the log first"
 
 
-class AuditLog(Aggregate):
+class AuditLog(LedgerAggregate):
     """The one stream of checkpoints (id `AUDIT_LOG_ID`)."""
 
     @staticmethod

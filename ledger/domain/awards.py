@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import InvalidTransition
 
 
@@ -20,7 +21,7 @@ class AwardStatus(StrEnum):
     REVERSED = "reversed"
 
 
-class Award(Aggregate):
+class Award(LedgerAggregate):
     """An award of points to a member: recorded, then approved, rejected or reversed."""
 
     @staticmethod

@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import CaptureExceedsHold, HoldAlreadyCaptured, HoldExpired, HoldVoided
 
 
@@ -21,7 +22,7 @@ class HoldStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Hold(Aggregate):
+class Hold(LedgerAggregate):
     """Points of one member reserved for one merchant until captured, voided or expired."""
 
     @staticmethod

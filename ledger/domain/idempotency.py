@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 
 
-class IdempotencyRecord(Aggregate):
+class IdempotencyRecord(LedgerAggregate):
     """Saved in the same transaction as the command it answers, so a key acts at most once."""
 
     @staticmethod

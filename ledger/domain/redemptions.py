@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import RefundExceedsRedemption
 
 
-class Redemption(Aggregate):
+class Redemption(LedgerAggregate):
     """A member's points taken by a merchant; refunds give some or all of them back."""
 
     @staticmethod

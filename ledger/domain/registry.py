@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.policy import PointsPolicy
 from ledger.domain.timebank import TimeBankPolicy
 from ledger.errors import NotFound
@@ -17,7 +18,7 @@ from ledger.errors import NotFound
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
-class Directory(Aggregate):
+class Directory(LedgerAggregate):
     """The deployment's register of communities. It numbers them, and each number prefixes its
     community's passbook numbers, so a passbook number is unique across the deployment."""
 
@@ -44,7 +45,7 @@ class Directory(Aggregate):
         self.communities_numbered = number
 
 
-class Community(Aggregate):
+class Community(LedgerAggregate):
     """A residential community (社区): grids, time zone, and the passbook number sequence."""
 
     @staticmethod
@@ -138,7 +139,7 @@ class Community(Aggregate):
         self.passbooks_issued += 1
 
 
-class Household(Aggregate):
+class Household(LedgerAggregate):
     """A household (户): its members' points add up on the family ledger."""
 
     @staticmethod
@@ -155,7 +156,7 @@ class Household(Aggregate):
         self.address = address
 
 
-class Member(Aggregate):
+class Member(LedgerAggregate):
     """A resident (居民) with a passbook (积分存折).
 
     A member may opt out of public display (公示): public leaderboards and reviews then leave
@@ -238,7 +239,7 @@ class Member(Aggregate):
         self.opted_out = False
 
 
-class Merchant(Aggregate):
+class Merchant(LedgerAggregate):
     """A merchant (商户) that takes points at its till."""
 
     @staticmethod

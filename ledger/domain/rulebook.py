@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 
 
-class Rule(Aggregate):
+class Rule(LedgerAggregate):
     """One rule of a community's rulebook, with every version it ever had."""
 
     @staticmethod

@@ -13,10 +13,11 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import InvalidRequest, InvalidTransition
 
 LOW_STARS = 2  # this many stars or fewer sends an order to review
@@ -47,7 +48,7 @@ ALLOWED_FROM: dict[str, frozenset[OrderStatus]] = {
 POSTED_STATUSES = frozenset({S.RATED, S.CONFIRMED})
 
 
-class ServiceOrder(Aggregate):
+class ServiceOrder(LedgerAggregate):
     """One request for a service and every step it went through, with actor and time."""
 
     @staticmethod

@@ -9,10 +9,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import AgeRequirementNotMet, CreditLimitReached
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class TimeBankPolicy:
                 f"members withdraw from age {self.withdraw_min_age}; this member is {age}")
 
 
-class Deposit(Aggregate):
+class Deposit(LedgerAggregate):
     """Minutes deposited for a verified service (志愿服务记录): who served whom, what, when.
 
     A service order deposits at most once: its deposit's id derives from the order's.
@@ -121,7 +122,7 @@ class Deposit(Aggregate):
         self.points_award_id = points_award_id
 
 
-class Interchange(Aggregate):
+class Interchange(LedgerAggregate):
     """What two communities owe each other in minutes (通存通兑).
 
     When a member of community P withdraws minutes for care given by a volunteer of community

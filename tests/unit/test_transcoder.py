@@ -1,0 +1,108 @@
+"""`OrjsonTranscoder` writes and reads exactly what the library's `JSONTranscoder` does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    TranscodingNotRegisteredError,
+    UUIDAsHex,
+)
+
+from ledger import transcoder
+from ledger.transcoder import OrjsonTranscoder
+
+
+def _pair() -> tuple[OrjsonTranscoder, JSONTranscoder]:
+    ours, library = OrjsonTranscoder(), JSONTranscoder()
+    for each in (ours, library):
+        for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+            each.register(transcoding)
+    return ours, library
+
+
+CHARACTERS = [chr(c) for c in [*range(0x3000), 0xFEFF, 0xFFFF, 0x1F600, 0x10FFFF]]
+WHEN = datetime(2026, 3, 10, 4, 0, 1, 5, tzinfo=UTC)
+STATES: list[Any] = [
+    {"timestamp": WHEN, "id": uuid4(), "amount": -12, "none": None, "yes": True, "no": False},
+    {"lots": [["a", 10, None], ["b", -2, "2026-06-30T16:00:00+00:00"]], "ids": [uuid4()],
+     "nested": {"when": [WHEN.astimezone(timezone(timedelta(hours=8)))], "naive":
+                datetime(2026, 1, 1)}, "tuple": (1, "二", None), "empty": [{}, [], ""]},
+    {"big": 2**64 - 1, "small": -2**63},
+    {"looks_like_a_value": {"_type_": "text", "data": 1}, "key with 中文": "值"},
+]
+FALLBACKS: list[Any] = [
+    {"beyond_64_bits": 2**64}, {"float": 1e16}, {"nan": float("nan")},
+    {"decimal": Decimal("1.10")}, {1: "int key"}, {"subclass": type("S", (str,), {})("x")},
+]
+
+
+@pytest.mark.parametrize("state", [*STATES, *FALLBACKS])
+def test_the_same_bytes_and_values_as_the_library(state: Any) -> None:
+    ours, library = _pair()
+    data = ours.encode(state)
+    assert data == library.encode(state)
+    assert repr(ours.decode(data)) == repr(library.decode(data))
+
+
+def test_every_character_is_written_and_read_as_the_library_does() -> None:
+    ours, library = _pair()
+    for character in CHARACTERS:
+        state = {f"k{character}": [character, f"a{character}b"]}
+        assert ours.encode(state) == library.encode(state), hex(ord(character))
+        assert ours.decode(library.encode(state)) == state
+
+
+@pytest.mark.parametrize("data", [
+    b'{"a":18446744073709551616}', b'{"a":-9223372036854775809}', b'{"a":1.5}',
+    b'{"a":"\\ud800"}', b'{"a":NaN}', b'{"a":{"_type_":"uuid_hex"}}',
+    b'{"a":{"_type_":"decimal_str","_data_":"1.10"},"b":[{"_type_":"uuid_hex",'
+    b'"_data_":"0123456789abcdef0123456789abcdef"}]}',
+])
+def test_bytes_orjson_would_read_otherwise_are_read_by_the_library(data: bytes) -> None:
+    ours, library = _pair()
+    assert repr(ours.decode(data)) == repr(library.decode(data))
+
+
+def test_what_neither_can_write_or_read_fails_as_in_the_library() -> None:
+    ours, _ = _pair()
+    with pytest.raises(TranscodingNotRegisteredError):
+        ours.encode({"day": WHEN.date()})
+    with pytest.raises(TranscodingNotRegisteredError):
+        ours.decode(b'{"_type_":"unknown","_data_":1}')
+
+
+def test_orjson_does_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, library = _pair()
+    expected = library.encode(STATES[0])
+
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("the library's json was used")
+
+    monkeypatch.setattr(transcoder, "CHECK", False)
+    monkeypatch.setattr(JSONTranscoder, "encode", refuse)
+    monkeypatch.setattr(JSONTranscoder, "decode", refuse)
+    assert ours.encode(STATES[0]) == expected
+    assert ours.decode(expected) == STATES[0]
+
+
+def test_other_transcodings_for_uuids_or_datetimes_are_left_to_the_library() -> None:
+    class UUIDAsText(UUIDAsHex):
+        name = "uuid_text"
+
+        def encode(self, obj: Any) -> str:
+            return str(obj)
+
+    ours, library = _pair()
+    for each in (ours, library):
+        each.register(UUIDAsText())
+    state = {"id": uuid4()}
+    assert ours.encode(state) == library.encode(state)
+    assert b"uuid_text" in ours.encode(state)
