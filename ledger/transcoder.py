@@ -18,7 +18,7 @@ beyond 64 bits as one) sends the bytes to the library's decoder instead.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ class _Unsupported(Exception):
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
+_NESTED = frozenset({dict, list, float})
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -84,8 +85,9 @@ class OrjsonTranscoder(JSONTranscoder):
                     out[key] = item
                 elif kind is UUID:
                     out[key] = {"_type_": "uuid_hex", "_data_": item.hex}
-                elif kind is datetime:
-                    out[key] = {"_type_": "datetime_iso", "_data_": item.isoformat()}
+                elif kind is datetime:  # orjson writes a UTC one as isoformat() does
+                    out[key] = {"_type_": "datetime_iso",
+                                "_data_": item if item.tzinfo is UTC else item.isoformat()}
                 else:
                     out[key] = self._plain(item)
             return out
@@ -96,22 +98,24 @@ class OrjsonTranscoder(JSONTranscoder):
         if kind is UUID:
             return {"_type_": "uuid_hex", "_data_": value.hex}
         if kind is datetime:
-            return {"_type_": "datetime_iso", "_data_": value.isoformat()}
+            return {"_type_": "datetime_iso",
+                    "_data_": value if value.tzinfo is UTC else value.isoformat()}
         raise _Unsupported
 
     def _values(self, value: Any) -> Any:
-        """What orjson read, with each two-key object turned back into its value."""
+        """What orjson read, with each two-key object turned back into its value (inlined for
+        flat dictionaries, as `_plain` is)."""
         kind = type(value)
         if kind is dict:
             for key, item in value.items():
-                if type(item) is dict or type(item) is list or type(item) is float:
+                kind = type(item)
+                if kind is dict or kind is list or kind is float:
                     value[key] = self._values(item)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
                 return self._decode_obj(value)
             return value
         if kind is list:
-            return [self._values(item) if type(item) in (dict, list, float) else item
-                    for item in value]
+            return [self._values(item) if type(item) in _NESTED else item for item in value]
         if kind is float:
             raise _Unsupported
         return value

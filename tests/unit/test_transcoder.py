@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -106,3 +107,17 @@ def test_other_transcodings_for_uuids_or_datetimes_are_left_to_the_library() -> 
     state = {"id": uuid4()}
     assert ours.encode(state) == library.encode(state)
     assert b"uuid_text" in ours.encode(state)
+
+
+def test_datetimes_of_every_shape_are_written_as_the_library_writes_them() -> None:
+    ours, library = _pair()
+    rng = random.Random(7)
+    zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30)),
+             timezone(timedelta(seconds=5)), None]
+    for _ in range(5_000):
+        when = datetime(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28),
+                        rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+                        rng.choice([0, rng.randint(0, 999_999)]), tzinfo=rng.choice(zones))
+        state = {"timestamp": when, "nested": [when]}
+        assert ours.encode(state) == library.encode(state), when
+        assert ours.decode(library.encode(state)) == state
