@@ -102,6 +102,21 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return used(pid), sum(used(int(child)) for child in children)
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by every PostgreSQL process on this machine (its server is local
+    here), in seconds; 0 where none can be read."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].split(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if name == "postgres":
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def percentile(samples: Sequence[float], fraction: float) -> float:
     if not samples:
         return float("nan")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,7 @@ from bench.common import (
     machine,
     open_bench,
     populate,
+    postgres_cpu_seconds,
     rss_mb,
     scratch_database,
 )
@@ -86,6 +88,13 @@ class Load:
     served: int
     server_cpu_ms: float  # CPU per redemption answered: the server process
     projection_cpu_ms: float  # and its projection process
+    database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it is in the server)
+    wrk_cpu_ms: float  # the load generator's
+
+    @property
+    def total_cpu_ms(self) -> float:
+        return (self.server_cpu_ms + self.projection_cpu_ms + self.database_cpu_ms
+                + self.wrk_cpu_ms)
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,8 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
 def _wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections: int) -> Load:
     """One run of wrk, with Idempotency-Keys no other run sends."""
     cpu_before = cpu_seconds(server_pid)
+    database_before = postgres_cpu_seconds()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
                             "token": till.token, "run": time.time_ns(),
@@ -175,6 +186,10 @@ def _wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections:
         run = subprocess.run(["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s",
                               "-s", script.name, base], capture_output=True, text=True, check=True)
     cpu_after = cpu_seconds(server_pid)
+    database = postgres_cpu_seconds() - database_before
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has ended
+    wrk = (children.ru_utime + children.ru_stime
+           - children_before.ru_utime - children_before.ru_stime)
     if run.stderr:  # wrk falls back to `GET /` when the script fails: never measure that
         raise RuntimeError(f"wrk: {run.stderr}")
     out = run.stdout
@@ -193,7 +208,8 @@ def _wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections:
     server_ms, projection_ms = (1000 * (after - before) / max(1, served)
                                 for before, after in zip(cpu_before, cpu_after, strict=True))
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
-                _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms)
+                _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms,
+                1000 * database / max(1, served), 1000 * wrk / max(1, served))
 
 
 def prepare(url: str, members: int) -> Till:
@@ -219,6 +235,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench.http needs wrk: apt-get install wrk")
     print(f"# http on {machine()}")
+    cores = os.cpu_count() or 1
     with scratch_database(args.backend) as url:
         till = prepare(url, args.members)
         runs = {"group commit": 256, "naive (1 per transaction)": 1}
@@ -230,7 +247,10 @@ def main() -> None:
                       f"{load.requests_per_second:,.0f} redemptions/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
                       f"non-2xx {load.non_2xx}; CPU per redemption: server "
-                      f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms")
+                      f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms"
+                      f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
+                      f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "
+                      f"{cores * 1000 / load.total_cpu_ms:,.0f}/s")
             print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
                   "(with its projection process)")
     if args.backend == "postgres":
