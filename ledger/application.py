@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import EventStore, Mapper, Transcoder
 
 from ledger.chain import ChainedEventStore, ChainMapper
 from ledger.settings import Settings, event_store_env
 from ledger.transcoder import OrjsonTranscoder
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its `assert isinstance(event, Protocol)`: a
+    runtime Protocol check costs 17 µs an event, more than applying the event."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class ReplayingRepository(Repository[UUID]):
+    """The library's repository, replaying with `replay` unless told otherwise."""
+
+    def get(self, aggregate_id: UUID, *, projector_func: Any = replay, **kwargs: Any) -> Any:
+        return super().get(aggregate_id, projector_func=projector_func, **kwargs)
 
 
 class LedgerApp(Application[UUID]):
@@ -23,6 +40,11 @@ class LedgerApp(Application[UUID]):
         transcoder = OrjsonTranscoder()
         self.register_transcodings(transcoder)
         return transcoder
+
+    def construct_repository(self) -> Repository[UUID]:
+        repository = super().construct_repository()  # built from the library's settings
+        repository.__class__ = ReplayingRepository
+        return repository
 
     def construct_mapper(self) -> Mapper[UUID]:
         return ChainMapper(transcoder=self.construct_transcoder())
