@@ -154,18 +154,22 @@ class ProjectionRunner:
         if start >= head:
             return 0
         end = min(head, start + self.batch_events)
+        # Where each view was when this batch began: another thread of this runner may move
+        # `positions` meanwhile, and a batch must only ever move a view on from where it read.
+        before = {v.name: self.positions[v.name] for v in self.views
+                  if self.positions[v.name] < end}
+        behind = [v for v in self.views if v.name in before]
         # Only the topics of the views behind: a view added later catches up alone.
-        behind = [v for v in self.views if self.positions[v.name] < end]
         decoded = self._read(start, end, sorted({t for v in behind for t in v.topics}))
         with self.engine.begin() as conn:  # one transaction for every view of the batch
-            if not self._advance(conn, {v.name: self.positions[v.name] for v in behind}, end):
+            if not self._advance(conn, before, end):
                 conn.rollback()
                 self._reload_positions()
                 return 1  # someone else moved one: read again from where they now are
             for view, events in zip(behind, _by_view(decoded, behind), strict=True):
-                before = self.positions[view.name]
-                _apply(conn, view, [e for e in events if e.position > before]
-                       if before > start else events)
+                was = before[view.name]
+                _apply(conn, view, [e for e in events if e.position > was]
+                       if was > start else events)
         for view in behind:
             self.positions[view.name] = end
         with self._changed:

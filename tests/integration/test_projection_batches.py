@@ -167,3 +167,44 @@ def test_two_runners_on_one_database_apply_each_event_once(linli):
     while first.run_once() + second.run_once() > 0:  # each finds the other moved on
         pass
     assert table_rows(linli) == live
+
+
+
+def more_history(linli: Linli) -> None:
+    run = linli.writer.execute
+    c = run(registry.register_community("后来的社区", ADMIN)).id
+    run(registry.put_rule(c, "GIFT", name="志愿服务", points=1, unit="each", daily_cap=None,
+                          monthly_cap=None, requires_approval=False, by=ADMIN))
+    member = run(registry.register_member(c, "新居民", None, None, ADMIN)).id
+    run(pts.award(member, "GIFT", quantity=3, minutes=None, occurred_at=None, note="",
+                  now=linli.clock(), by=ADMIN))
+
+
+def test_a_batch_never_moves_a_view_back_when_another_thread_moved_it_on(linli, monkeypatch):
+    """One runner, two threads (the follower, and a reader catching up): a batch that began
+    before the other thread applied a longer one must not move the views back to its own end,
+    from where they would apply the events between again (a passbook line twice)."""
+    busy_history(linli)
+    linli.projections.stop()
+    emptied(linli)
+    runner = ProjectionRunner(linli.app, linli.engine, batch_events=10_000)
+    read = runner._read
+    calls: list[int] = []
+
+    def read_while_the_other_thread_applies_more(*args: Any) -> Any:
+        events = read(*args)
+        calls.append(1)
+        if len(calls) == 1:  # the other thread: more is written, and it applies all of it
+            more_history(linli)
+            assert runner.run_once() > 0
+        return events
+
+    monkeypatch.setattr(runner, "_read", read_while_the_other_thread_applies_more)
+    runner.run_once()  # began before the other thread's batch, and ends before its end
+    runner.catch_up()
+    head = linli.app.recorder.max_notification_id()
+    assert runner.position == head
+    with linli.engine.connect() as conn:
+        assert set(conn.execute(select(tracking.c.position))) == {(head,)}
+    now = table_rows(linli)
+    assert followed(linli, 10_000) == now  # every event applied once
