@@ -4,7 +4,7 @@ PostgreSQL is found through LINLI_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres): a role allowed to create databases. Each test
 gets a fresh database cloned from a template migrated once per session. Without a reachable
 server the PostgreSQL tests are skipped, except under CI=true, where that is a failure.
-Every event encoded or decoded is compared with the library's JSON (`LINLI_CHECK_TRANSCODER`).
+Every event encoded is compared with the library's JSON (`LINLI_CHECK_TRANSCODER`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from ledger import transcoder
 from ledger.settings import Settings
 from projections.schema import migrate
 
-# Every event the suite writes or reads is checked against the library's own JSON, here and in
-# the servers the tests start.
+# Every event the suite writes is checked against the library's own JSON, here and in the
+# servers the tests start.
 transcoder.CHECK = True
 os.environ["LINLI_CHECK_TRANSCODER"] = "1"
 

@@ -1,4 +1,4 @@
-"""`OrjsonTranscoder` writes and reads exactly what the library's `JSONTranscoder` does."""
+"""`OrjsonTranscoder` writes exactly what the library's `JSONTranscoder` writes."""
 
 from __future__ import annotations
 
@@ -46,38 +46,22 @@ FALLBACKS: list[Any] = [
 
 
 @pytest.mark.parametrize("state", [*STATES, *FALLBACKS])
-def test_the_same_bytes_and_values_as_the_library(state: Any) -> None:
+def test_the_same_bytes_as_the_library(state: Any) -> None:
     ours, library = _pair()
-    data = ours.encode(state)
-    assert data == library.encode(state)
-    assert repr(ours.decode(data)) == repr(library.decode(data))
+    assert ours.encode(state) == library.encode(state)
 
 
-def test_every_character_is_written_and_read_as_the_library_does() -> None:
+def test_every_character_is_written_as_the_library_writes_it() -> None:
     ours, library = _pair()
     for character in CHARACTERS:
         state = {f"k{character}": [character, f"a{character}b"]}
         assert ours.encode(state) == library.encode(state), hex(ord(character))
-        assert ours.decode(library.encode(state)) == state
 
 
-@pytest.mark.parametrize("data", [
-    b'{"a":18446744073709551616}', b'{"a":-9223372036854775809}', b'{"a":1.5}',
-    b'{"a":"\\ud800"}', b'{"a":NaN}', b'{"a":{"_type_":"uuid_hex"}}',
-    b'{"a":{"_type_":"decimal_str","_data_":"1.10"},"b":[{"_type_":"uuid_hex",'
-    b'"_data_":"0123456789abcdef0123456789abcdef"}]}',
-])
-def test_bytes_orjson_would_read_otherwise_are_read_by_the_library(data: bytes) -> None:
-    ours, library = _pair()
-    assert repr(ours.decode(data)) == repr(library.decode(data))
-
-
-def test_what_neither_can_write_or_read_fails_as_in_the_library() -> None:
+def test_what_neither_can_write_fails_as_in_the_library() -> None:
     ours, _ = _pair()
     with pytest.raises(TranscodingNotRegisteredError):
         ours.encode({"day": WHEN.date()})
-    with pytest.raises(TranscodingNotRegisteredError):
-        ours.decode(b'{"_type_":"unknown","_data_":1}')
 
 
 def test_orjson_does_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,9 +73,7 @@ def test_orjson_does_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(transcoder, "CHECK", False)
     monkeypatch.setattr(JSONTranscoder, "encode", refuse)
-    monkeypatch.setattr(JSONTranscoder, "decode", refuse)
     assert ours.encode(STATES[0]) == expected
-    assert ours.decode(expected) == STATES[0]
 
 
 def test_other_transcodings_for_uuids_or_datetimes_are_left_to_the_library() -> None:
@@ -120,4 +102,3 @@ def test_datetimes_of_every_shape_are_written_as_the_library_writes_them() -> No
                         rng.choice([0, rng.randint(0, 999_999)]), tzinfo=rng.choice(zones))
         state = {"timestamp": when, "nested": [when]}
         assert ours.encode(state) == library.encode(state), when
-        assert ours.decode(library.encode(state)) == state

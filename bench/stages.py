@@ -1,0 +1,137 @@
+"""CPU of each stage of a redemption in the writer, Linli's way beside the library's own, in
+the same process: building the commands, running them against cached aggregates (their
+events triggered), encoding the events, sealing them, decoding them, and loading accounts
+from the store. The library's way is `Aggregate.trigger_event` and `_create`, its
+`JSONTranscoder` and its `project_aggregate`; Linli's is `LedgerAggregate`, `OrjsonTranscoder`
+and `replay`. Each figure is the least of several rounds, in µs of CPU a command: steadier than
+throughput on a shared machine.
+
+    python -m bench.stages [--backend sqlite|postgres] [--commands 2000] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.application import project_aggregate
+from eventsourcing.persistence import JSONTranscoder
+
+from api.bootstrap import Linli, open_linli
+from bench.common import machine, populate, scratch_database
+from ledger import chain, ids
+from ledger.actor import Actor, Role
+from ledger.application import replay
+from ledger.commands import points
+from ledger.domain import base
+from ledger.domain.assets import Asset
+from ledger.settings import Settings
+from ledger.writer import UnitOfWork
+
+
+@contextmanager
+def librarys_way(linli: Linli) -> Iterator[Callable[..., Any]]:
+    """The library's own event building and JSON while inside; yields its projector."""
+    shortcut, mapper = base._shortcut, linli.app.mapper
+    ours = mapper.transcoder
+    library = JSONTranscoder()
+    linli.app.register_transcodings(library)
+    base._shortcuts.clear()
+    base._creations.clear()
+    base._shortcut = lambda *_: None  # type: ignore[assignment]
+    mapper.transcoder = library
+    try:
+        yield project_aggregate
+    finally:
+        base._shortcut = shortcut  # type: ignore[assignment]
+        base._shortcuts.clear()
+        base._creations.clear()
+        mapper.transcoder = ours
+
+
+def stages(linli: Linli, merchant: Any, members: list[Any], commands: int, rounds: int,
+           projector: Callable[..., Any]) -> dict[str, float]:
+    writer = linli.writer
+    till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)
+    mapper = linli.app.mapper
+    accounts = [ids.account_id(m, Asset.POINTS.value) for m in members[:500]]
+    best: dict[str, float] = {}
+
+    def clock(name: str, started: float, count: int = commands) -> float:
+        now = time.process_time()
+        best[name] = min(best.get(name, float("inf")), (now - started) / count * 1e6)
+        return now
+
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            started = time.process_time()
+            built = [points.redeem(merchant, members[i % len(members)], 1, "bench", till,
+                                   now=linli.clock()) for i in range(commands)]
+            started = clock("build", started)
+            units = []
+            for command in built:  # the aggregates stay cached; their events are not saved
+                unit = UnitOfWork(writer)
+                command(unit)
+                units.append(unit)
+            started = clock("run", started)
+            events = [e for u in units for a in u.changed() for e in a.collect_events()]
+            started = clock("collect", started)
+            stored = [mapper.to_stored_event(e) for e in events]
+            started = clock("encode", started)
+            for event in stored:
+                chain.seal(event, chain.GENESIS)
+            started = clock("seal", started)
+            for event in stored:
+                mapper.to_domain_event(event)
+            started = clock("decode", started)
+            for account in accounts:
+                linli.app.repository.get(account, projector_func=projector)
+            clock("load an account", started, len(accounts))
+    finally:
+        gc.enable()
+    return best
+
+
+def _least(into: dict[str, float], figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        into[name] = min(into.get(name, value), value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="sqlite")
+    parser.add_argument("--commands", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    print(f"# stages on {machine()}")
+    with scratch_database(args.backend) as url:
+        linli = open_linli(Settings(database_url=url))
+        linli.start()
+        try:
+            _, merchant, members = populate(linli, members=2_000, points_each=100)
+            library: dict[str, float] = {}
+            ours: dict[str, float] = {}
+            for _ in range(2):  # taking turns, so neither way has the machine's quieter time
+                with librarys_way(linli) as projector:
+                    _least(library, stages(linli, merchant, members, args.commands,
+                                           args.rounds, projector))
+                _least(ours, stages(linli, merchant, members, args.commands, args.rounds,
+                                    replay))
+        finally:
+            linli.close()
+    for name in library:
+        print(f"{args.backend} {name}: library {library[name]:.1f} µs, linli {ours[name]:.1f} µs "
+              f"(×{ours[name] / library[name]:.2f})")
+    total = [sum(v for k, v in figures.items() if k in ("run", "collect", "encode", "seal"))
+             for figures in (library, ours)]
+    print(f"{args.backend} the writer's share (run, collect, encode, seal): library "
+          f"{total[0]:.1f} µs, linli {total[1]:.1f} µs (×{total[1] / total[0]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
