@@ -36,7 +36,7 @@ class LedgerApp(Application[UUID]):
     is_snapshotting_enabled = True
 
     def construct_transcoder(self) -> Transcoder:
-        """The library's JSON format, written and read by orjson (`ledger.transcoder`)."""
+        """The library's JSON format, written by orjson (`ledger.transcoder`)."""
         transcoder = OrjsonTranscoder()
         self.register_transcodings(transcoder)
         return transcoder
