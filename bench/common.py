@@ -95,11 +95,16 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     """CPU time (user + system) used so far by a process and by its children (the projection
     worker), in seconds: robust where throughput is noisy, on a shared machine."""
     def used(process: int) -> float:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu(Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1])
 
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return used(pid), sum(used(int(child)) for child in children)
+
+
+def _cpu(stat_after_name: str) -> float:
+    """User + system seconds from the fields of /proc/PID/stat after the process's name."""
+    fields = stat_after_name.split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu_seconds() -> float:
@@ -112,8 +117,7 @@ def postgres_cpu_seconds() -> float:
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
         if name == "postgres":
-            parts = fields.split()
-            total += (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+            total += _cpu(fields)
     return total
 
 

@@ -36,20 +36,15 @@ from ledger.writer import UnitOfWork
 @contextmanager
 def librarys_way(linli: Linli) -> Iterator[Callable[..., Any]]:
     """The library's own event building and JSON while inside; yields its projector."""
-    shortcut, mapper = base._shortcut, linli.app.mapper
+    mapper = linli.app.mapper
     ours = mapper.transcoder
     library = JSONTranscoder()
     linli.app.register_transcodings(library)
-    base._shortcuts.clear()
-    base._creations.clear()
-    base._shortcut = lambda *_: None  # type: ignore[assignment]
     mapper.transcoder = library
     try:
-        yield project_aggregate
+        with base.librarys_own_way():
+            yield project_aggregate
     finally:
-        base._shortcut = shortcut  # type: ignore[assignment]
-        base._shortcuts.clear()
-        base._creations.clear()
         mapper.transcoder = ours
 
 

@@ -49,16 +49,8 @@ def scenario() -> list[Any]:
 @pytest.fixture
 def library_only() -> Iterator[None]:
     """The library's own `trigger_event` and `_create` for every event, for comparison."""
-    shortcut = base._shortcut
-    base._shortcuts.clear()
-    base._creations.clear()
-    base._shortcut = lambda *_: None  # type: ignore[assignment]
-    try:
+    with base.librarys_own_way():
         yield
-    finally:
-        base._shortcut = shortcut  # type: ignore[assignment]
-        base._shortcuts.clear()
-        base._creations.clear()
 
 
 RANDOM = {"timestamp", "originator_id", "_created_on", "_modified_on", "_id", "expires_at"}
