@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
         try:
             yield
         finally:
+            app.state.key_cache.close()
             if linli is None:
                 running.close()
             else:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -16,6 +19,8 @@ from ledger.domain.access import ApiKey
 from ledger.ids import api_key_id
 
 BOOTSTRAP_ADMIN_ID = "admin:bootstrap"
+
+log = logging.getLogger(__name__)
 
 
 def unauthorized(detail: str) -> ApiProblem:
@@ -29,29 +34,81 @@ class KeyCache:
     A till sends its key with every request; loading the key's aggregate each time would
     cost two queries. Revoking a key through this process forgets every entry at once; a
     key revoked by another process stops working within `seconds`.
+
+    A key in use is reloaded ahead of time: the first `get` past half its lifetime hands
+    `reload` to one background thread, and the key's entry is renewed when the reload
+    succeeds (or forgotten when it says 401). So a till's key never expires while it is
+    used, and its requests never all miss at once and load the same key together.
     """
 
     def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
-        self._actors: dict[str, tuple[float, Actor]] = {}
+        self._actors: dict[str, tuple[float, float, Actor]] = {}  # renew at, expire at
         self._lock = threading.Lock()
+        self._generation = 0  # moved on by `clear`: a load begun before it is not kept
+        self._reloading: set[str] = set()
+        self._reloader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-reload")
 
-    def get(self, token_hash: str) -> Actor | None:
+    @property
+    def generation(self) -> int:
+        """Pass to `put` the generation read before loading the key."""
+        return self._generation
+
+    def get(self, token_hash: str, reload: Callable[[], Actor] | None = None) -> Actor | None:
         entry = self._actors.get(token_hash)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None:
             return None
-        return entry[1]
+        renew_at, expire_at, actor = entry
+        now = time.monotonic()
+        if expire_at < now:
+            return None
+        if reload is not None and renew_at <= now:
+            self._reload_soon(token_hash, reload)
+        return actor
 
-    def put(self, token_hash: str, actor: Actor) -> None:
+    def put(self, token_hash: str, actor: Actor, generation: int) -> None:
         with self._lock:
+            if generation != self._generation:
+                return
             if len(self._actors) >= self.max_entries:
                 self._actors.clear()
-            self._actors[token_hash] = (time.monotonic() + self.seconds, actor)
+            now = time.monotonic()
+            self._actors[token_hash] = (now + self.seconds / 2, now + self.seconds, actor)
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._actors.clear()
+
+    def close(self, wait: bool = False) -> None:
+        """Stop reloading (`wait`: once the reload under way has ended)."""
+        self._reloader.shutdown(wait=wait, cancel_futures=True)
+
+    def _reload_soon(self, token_hash: str, reload: Callable[[], Actor]) -> None:
+        with self._lock:
+            if token_hash in self._reloading:
+                return
+            self._reloading.add(token_hash)
+        try:
+            self._reloader.submit(self._reload, token_hash, reload, self._generation)
+        except RuntimeError:  # closed
+            self._reloading.discard(token_hash)
+
+    def _reload(self, token_hash: str, reload: Callable[[], Actor], generation: int) -> None:
+        try:
+            actor = reload()
+        except ApiProblem as problem:
+            if problem.status == 401:  # revoked, or gone
+                with self._lock:
+                    self._actors.pop(token_hash, None)
+        except Exception:  # the database is away: the entry expires in its time
+            log.warning("reloading an API key failed", exc_info=True)
+        else:
+            self.put(token_hash, actor, generation)
+        finally:
+            with self._lock:
+                self._reloading.discard(token_hash)
 
 
 def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) -> Actor:

@@ -46,6 +46,7 @@ async def get_actor(
     # A token seen lately is known from memory; loading a key waits on a thread, not the loop.
     actor = cached_actor(state, token) if token else None
     if actor is None:
+        generation = state.key_cache.generation
         try:
             actor = await run_in_threadpool(
                 actor_for_token, linli.app, token, linli.settings.admin_token)
@@ -54,7 +55,7 @@ async def get_actor(
                 failures.retry_after(address)  # spends one of the address's failures
             raise
         if token:
-            state.key_cache.put(hash_token(token), actor)
+            state.key_cache.put(hash_token(token), actor, generation)
     admit(state, actor)
     return actor
 
@@ -62,7 +63,9 @@ async def get_actor(
 def cached_actor(state: Any, token: str) -> Actor | None:
     """The actor of a token seen lately, from memory (`KeyCache`); None if not there."""
     cache: KeyCache = state.key_cache
-    return cache.get(hash_token(token))
+    linli: Linli = state.linli
+    return cache.get(hash_token(token),
+                     lambda: actor_for_token(linli.app, token, linli.settings.admin_token))
 
 
 def admit(state: Any, actor: Actor) -> None:
