@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from starlette.types import ASGIApp
 
 from api import errors
 from api.auth import KeyCache
@@ -50,6 +51,13 @@ Amounts are integers. Calls marked ◆ take an `Idempotency-Key` header.
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
+class _TillsFirst(FastAPI):
+    """FastAPI with the tills' fast path in front of its whole middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return TillFastPath(super().build_middleware_stack(), max_bytes=BODY_MAX_BYTES)
+
+
 def create_app(settings: Settings | None = None, *, linli: Linli | None = None) -> FastAPI:
     """The API. Given a `linli`, it starts and stops it; otherwise it opens its own."""
     chosen = settings or (linli.settings if linli else Settings())
@@ -73,8 +81,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
             else:
                 running.stop()
 
-    app = FastAPI(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
-                  lifespan=lifespan, telemetry=None if chosen.telemetry else TELEMETRY_OFF)
+    app = _TillsFirst(title="Linli 邻里", version="1.0.0", description=DESCRIPTION,
+                      lifespan=lifespan, telemetry=None if chosen.telemetry else TELEMETRY_OFF)
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.
@@ -82,7 +90,6 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
-    app.add_middleware(TillFastPath)  # innermost: it sees only bodies the guards let through
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)
     install_web(app)  # the pages (web/)

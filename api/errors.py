@@ -118,6 +118,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=error)
-        return render_problem(problem(500, "internal-error", "Internal error",
-                                      "the server failed; nothing is reported as done"), 500)
+        return unexpected_response(error)
+
+
+def unexpected_response(error: Exception) -> JSONResponse:
+    """The response to a failure nothing foresaw: logged, and a 500 problem."""
+    log.exception("unexpected error", exc_info=error)
+    return render_problem(problem(500, "internal-error", "Internal error",
+                                  "the server failed; nothing is reported as done"), 500)

@@ -1,16 +1,17 @@
-"""The tills' keyed POSTs without FastAPI's per-request machinery.
+"""The tills' keyed POSTs, answered in front of the whole middleware stack.
 
-FastAPI's handling of a route (solving dependencies, exit stacks, telemetry, a response
-object per request) costs about half of the event loop's CPU for a redemption. A till's
-request whose every check passes in memory (a bearer token the key cache knows, an
-Idempotency-Key, a content type and body the route's model accepts) is answered here by the
-same code the route runs: its `Keyed` and `run_keyed`. Any other request goes on to the route
-unchanged, having spent nothing, so every refusal is the route's own.
+FastAPI's handling of a route (its middleware layers, each reading or wrapping the request and
+the response; solving dependencies, exit stacks, a response object per request) costs more
+of the event loop's CPU than a redemption's own work. A till's request whose every check
+passes in memory (a declared length within the limit, a bearer token the key cache knows, an
+Idempotency-Key, and a body the JSON guard and the route's model accept) is answered here, in
+front of them all, by the same code the route runs: its `Keyed` and `run_keyed_stored`. Any
+other request goes on to the stack unchanged, having spent nothing, so every refusal is the
+stack's own.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Linli
 from api.deps import admit, cached_actor
-from api.errors import ApiProblem, problem_response
-from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
+from api.errors import ApiProblem, problem_response, unexpected_response
+from api.idempotency import KEY_MAX_CHARS, Keyed, media_type, run_keyed_stored
+from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
 from api.routers.holds import hold
 from api.routers.payments import redemption
@@ -54,10 +56,12 @@ class _Admissible:
 
 
 class TillFastPath:
-    """ASGI middleware, innermost: answers the `ROUTES` it can, passes on everything else."""
+    """ASGI app in front of the middleware stack `app`: answers the `ROUTES` it can and passes
+    everything else on."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = (ROUTES.get(scope["path"])
@@ -66,34 +70,51 @@ class TillFastPath:
         if route is None:
             await self.app(scope, receive, send)
             return
-        body = await read_body(receive)  # bounded already (BodySizeLimit, JsonGuard)
+        headers = Headers(scope=scope)  # read as the route reads them
+        declared = headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > self.max_bytes:  # the limit's to answer
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)  # the server reads no more than the declared length
         if body is None:
             return
         state = scope["app"].state
-        admissible = _admissible(scope, state, route, body)
+        admissible = _admissible(scope, headers, state, route, body)
         if admissible is None:
             await self.app(scope, replaying(body, receive), send)
             return
         linli: Linli = state.linli
         try:
             admit(state, admissible.actor)
-            response = await run_keyed(
+            stored = await run_keyed_stored(
                 linli, admissible.actor, admissible.key, method="POST", path=scope["path"],
                 body=admissible.body,
                 keyed=route.keyed(linli, admissible.actor, admissible.body))
         except (ApiProblem, DomainError) as error:
-            response = problem_response(error)
-        await response(scope, receive, send)
+            await problem_response(error)(scope, receive, send)
+            return
+        except Exception as error:
+            await unexpected_response(error)(scope, receive, send)
+            return
+        content = stored.body.encode("utf-8")
+        await send({"type": "http.response.start", "status": stored.status_code,
+                    "headers": [(b"content-length", str(len(content)).encode("latin-1")),
+                                (b"content-type", _CONTENT_TYPES[media_type(stored)])]})
+        await send({"type": "http.response.body", "body": content})
 
 
-def _admissible(scope: Scope, state: Any, route: TillRoute, body: bytes) -> _Admissible | None:
+_CONTENT_TYPES = {kind: kind.encode("latin-1")
+                  for kind in ("application/json", "application/problem+json")}
+
+
+def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
+                body: bytes) -> _Admissible | None:
     """The request's actor, key and body if every check passes in memory, spending nothing;
-    otherwise None (the route will answer it)."""
-    headers = Headers(scope=scope)  # read as the route reads them
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    otherwise None (the stack will answer it)."""
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
     key = headers.get("idempotency-key", "")
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))
-    if (media_type != "application/json" or not key
+    if (media != "application/json" or not key
             or len(key) > KEY_MAX_CHARS or scheme.lower() != "bearer" or not token):
         return None
     client = scope.get("client")
@@ -103,7 +124,7 @@ def _admissible(scope: Scope, state: Any, route: TillRoute, body: bytes) -> _Adm
     if actor is None:
         return None
     try:
-        model = route.model.model_validate(json.loads(body))
-    except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError
+        model = route.model.model_validate(check_json(body))
+    except (BodyRefused, ValueError):  # pydantic's ValidationError is a ValueError
         return None
     return _Admissible(actor, key, model)

@@ -34,8 +34,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def check_json(body: bytes) -> None:
-    """Raise `BodyRefused` unless `body` is UTF-8 JSON with unique keys, shallow, NUL-free."""
+def check_json(body: bytes) -> Any:
+    """`body` parsed; `BodyRefused` unless it is UTF-8 JSON with unique keys, shallow and
+    NUL-free."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -60,6 +61,7 @@ def check_json(body: bytes) -> None:
         if children and depth >= MAX_DEPTH:
             raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}")
         stack.extend((child, depth + 1) for child in children)
+    return document
 
 
 class JsonGuard:

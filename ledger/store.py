@@ -11,8 +11,10 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
-from ledger.application import LedgerApp
+from ledger.application import LedgerApp, replay
 from ledger.chain import HEADER_BYTES
+
+CHUNK = 400  # keys a query names at most
 
 
 def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
@@ -69,6 +71,75 @@ def events_between(app: LedgerApp, after: int, through: int,
                      (after, through, *topics))
     return [(row[0], row[1], StoredEvent(row[1], row[2], row[3], bytes(row[4])))
             for row in rows]
+
+
+def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
+    """The current state of each of `aggregate_ids` that has events, as the repository would
+    build it (its latest snapshot, then the events after it), in two queries for all of them
+    where the repository makes two for each."""
+    loaded: dict[UUID, Any] = {}
+    ids = list(dict.fromkeys(aggregate_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        snapshots = _latest_snapshots(app, chunk)
+        after = {i: snapshots[i].originator_version if i in snapshots else 0 for i in chunk}
+        events: dict[UUID, list[StoredEvent]] = {}
+        for event in _events_after(app, after):
+            events.setdefault(_uuid_of(event.originator_id), []).append(event)
+        for aggregate_id in chunk:
+            snapshot = snapshots.get(aggregate_id)
+            history = [app.mapper.to_domain_event(e) for e in events.get(aggregate_id, ())]
+            if snapshot is not None:
+                history.insert(0, app.snapshots.mapper.to_domain_event(snapshot))  # type: ignore[union-attr]
+            if history:
+                loaded[aggregate_id] = replay(None, history)
+    return loaded
+
+
+def _latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent]:
+    snapshots = app.snapshots
+    if snapshots is None:
+        return {}
+    table = snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+    if _on_postgres(app):
+        rows = _rows(app, "SELECT DISTINCT ON (originator_id) originator_id, "
+                          f"originator_version, topic, state FROM {table} "
+                          "WHERE originator_id = ANY(%b::uuid[]) "
+                          "ORDER BY originator_id, originator_version DESC", (ids,))
+    else:
+        rows = _rows(app, f"SELECT originator_id, originator_version, topic, state FROM {table} s "
+                          f"WHERE originator_id IN ({','.join('?' * len(ids))}) "
+                          f"AND originator_version = (SELECT MAX(originator_version) FROM {table} "
+                          "WHERE originator_id = s.originator_id)", [i.hex for i in ids])
+    return {(found := _uuid_of(row[0])): StoredEvent(found, row[1], row[2], bytes(row[3]))
+            for row in rows}
+
+
+def _events_after(app: LedgerApp, after: dict[UUID, int]) -> list[StoredEvent]:
+    """The events of each stream after its version in `after`, in stream and version order."""
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    if _on_postgres(app):
+        # An index scan for each stream: as a plain join (or a LATERAL subquery the planner
+        # can flatten into one), the prepared statement's generic plan scanned the whole
+        # table, at six times the CPU.
+        rows = _rows(app, "SELECT k.id, e.originator_version, e.topic, e.state "
+                          "FROM unnest(%b::uuid[], %b::bigint[]) AS k(id, v) CROSS JOIN LATERAL "
+                          f"(SELECT originator_version, topic, state FROM {table} "
+                          "WHERE originator_id = k.id AND originator_version > k.v "
+                          "ORDER BY originator_version) AS e ORDER BY k.id, e.originator_version",
+                     (list(after), list(after.values())))
+    else:
+        clause = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(after))
+        params: list[Any] = []
+        for aggregate_id, version in after.items():
+            params += [aggregate_id.hex, version]
+        rows = _rows(app, f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                          f"WHERE {clause} ORDER BY originator_id, originator_version", params)
+    return [StoredEvent(_uuid_of(row[0]), row[1], row[2], bytes(row[3])) for row in rows]
+
+
+def _uuid_of(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 # SQLite stores an originator id as 32 hex digits: this is its usual text, 8-4-4-4-12.

@@ -40,7 +40,7 @@ from ledger.application import LedgerApp
 from ledger.chain import ChainedEventStore
 from ledger.domain.idempotency import IdempotencyRecord
 from ledger.errors import Conflict, DomainError, NotFound, Unavailable
-from ledger.store import latest_versions
+from ledger.store import latest_versions, load_aggregates
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,22 @@ def _settle_waiters(submissions: list[_Submission]) -> None:
             waiter.set_result(future.result(timeout=0))
 
 
+def _wake_fetched(asked: list[tuple[list[UUID], asyncio.Future[None]]]) -> None:
+    """Tell each event loop that its requests' prefetches are done, in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for _, fetched in asked:
+        by_loop.setdefault(fetched.get_loop(), []).append(fetched)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_fetched, futures)
+
+
+def _settle_fetched(futures: list[asyncio.Future[None]]) -> None:
+    for fetched in futures:
+        if not fetched.done():  # timed out or cancelled meanwhile
+            fetched.set_result(None)
+
+
 class _GroupFailed(Exception):
     """The group must be retried one command at a time."""
 
@@ -203,6 +219,9 @@ class Writer:
         self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._prefetched: dict[UUID, object] = {}  # filled by any thread, taken by the writer
         self._queue: queue.Queue[_Submission | None] = queue.Queue()
+        self._to_prefetch: queue.Queue[tuple[list[UUID], asyncio.Future[None]] | None] = (
+            queue.Queue())
+        self._prefetcher: threading.Thread | None = None
         self._events: ChainedEventStore = app.events  # type: ignore[assignment]
         self._reads_checked_on_insert = getattr(app.recorder, "checks_reads_on_insert", False)
         self._thread: threading.Thread | None = None
@@ -213,8 +232,22 @@ class Writer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="linli-writer", daemon=True)
             self._thread.start()
+            self._prefetcher = threading.Thread(target=self._prefetch_loop,
+                                                name="linli-prefetch", daemon=True)
+            self._prefetcher.start()
 
     def stop(self) -> None:
+        if self._prefetcher is not None:
+            prefetcher, self._prefetcher = self._prefetcher, None  # `run` asks no more
+            self._to_prefetch.put(None)
+            prefetcher.join(timeout=30)
+            while True:  # asked as it stopped: the writer loads what they need itself
+                try:
+                    item = self._to_prefetch.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    _wake_fetched([item])
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
@@ -238,14 +271,18 @@ class Writer:
     async def run(
         self, command: Callable[[UnitOfWork], T], idempotency: Idempotency | None = None
     ) -> T:
-        """`submit` for an event loop: what must be fetched is fetched on another thread, and
-        the loop is woken once per group for all its requests, not once per request."""
-        if (self._thread is not None and isinstance(command, Reading)
-                and self._uncached(command.reads)):
-            await asyncio.to_thread(self.prefetch, command.reads)
-        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._enqueue(command, idempotency, waiter)
+        """`submit` for an event loop: what must be fetched is fetched on the prefetch thread
+        (with what other requests name meanwhile, in one query), and the loop is woken once
+        per group for all its requests, not once per request."""
+        loop = asyncio.get_running_loop()
         async with asyncio.timeout(SUBMIT_TIMEOUT_SECONDS):
+            if (self._prefetcher is not None and isinstance(command, Reading)
+                    and (uncached := self._uncached(command.reads))):
+                fetched: asyncio.Future[None] = loop.create_future()
+                self._to_prefetch.put((uncached, fetched))
+                await fetched
+            waiter: asyncio.Future[T] = loop.create_future()
+            self._enqueue(command, idempotency, waiter)
             return await waiter
 
     def _enqueue(
@@ -272,7 +309,8 @@ class Writer:
         return result
 
     def prefetch(self, aggregate_ids: Any) -> None:
-        """Load the aggregates the writer has not cached, here, for the writer to take.
+        """Load the aggregates the writer has not cached, here and in one go, for the writer
+        to take.
 
         Safe whatever happens meanwhile: an aggregate that changes after it was fetched is
         caught by the version checks of `_commit`, and its command runs again alone. Only an
@@ -281,13 +319,37 @@ class Writer:
         """
         if len(self._prefetched) > self.cache_max_aggregates:  # fetched but never taken
             self._prefetched.clear()
-        for aggregate_id in self._uncached(aggregate_ids):
+        wanted = self._uncached(aggregate_ids)
+        if not wanted:
+            return
+        try:
+            found = load_aggregates(self.app, wanted)
+        except PersistenceError:
+            return  # the writer will try again, and report it
+        for aggregate_id in wanted:
+            self._prefetched[aggregate_id] = found.get(aggregate_id, _ABSENT)
+
+    def _prefetch_loop(self) -> None:
+        """The event loops' prefetches: all those queued meanwhile, in one `prefetch`."""
+        while True:
+            first = self._to_prefetch.get()
+            if first is None:
+                return
+            asked = [first]
+            while len(asked) < self.batch_max_commands:
+                try:
+                    item = self._to_prefetch.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._to_prefetch.put(None)  # stop once these are answered
+                    break
+                asked.append(item)
             try:
-                self._prefetched[aggregate_id] = self.app.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                self._prefetched[aggregate_id] = _ABSENT
-            except PersistenceError:
-                return  # the writer will try again, and report it
+                self.prefetch([i for ids, _ in asked for i in ids])
+            except Exception:  # the writer loads what is missing itself, and reports it
+                log.exception("prefetching failed")
+            _wake_fetched(asked)
 
     def _uncached(self, aggregate_ids: Any) -> list[UUID]:
         return [i for i in aggregate_ids

@@ -79,6 +79,55 @@ class TestRefusals:
         assert not_json.status_code == 422
         assert world.balance()["points"] == 2  # only the first redemption happened
 
+    def test_bodies_the_guards_refuse_are_refused_by_them(self, client):
+        """The fast path stands in front of the body limit and the JSON guard: what they
+        refuse, it passes on to them."""
+        world = make_world(client)
+        world.award(3)
+        redeem(world, 1)  # cached
+        member = f'"member_id":"{world.member_id}"'
+
+        def raw(content: bytes, **headers: str):
+            return client.post("/v1/redemptions", content=content, headers={
+                **world.merchant, **key(), "Content-Type": "application/json", **headers})
+
+        twice = raw(f'{{{member},"points":1,"points":2}}'.encode())
+        nul = raw(f'{{{member},"points":1,"description":"a\\u0000b"}}'.encode())
+        deep = raw(f'{{{member},"points":1,"description":'.encode() + b"[" * 40
+                   + b"]" * 40 + b"}")
+        not_utf8 = raw(f'{{{member},"points":1,"description":"'.encode() + b'\xff"}')
+        too_long = raw(f'{{{member},"points":1,"description":"{"x" * 70_000}"}}'.encode())
+
+        def streamed():
+            yield f'{{{member},"points":1}}'.encode()
+
+        chunked = client.post("/v1/redemptions", content=streamed(), headers={
+            **world.merchant, **key(), "Content-Type": "application/json"})
+
+        assert [(r.status_code, problem_type(r)) for r in (twice, nul, deep, not_utf8)] == [
+            (422, "validation-error"), (422, "validation-error"), (422, "validation-error"),
+            (422, "malformed-json")]
+        assert (too_long.status_code, problem_type(too_long)) == (413, "payload-too-large")
+        assert chunked.status_code == 201  # no declared length: the route's, and it is done
+        assert world.balance()["points"] == 1
+
+    def test_an_unexpected_failure_is_a_500_problem_and_nothing_done(self, client,
+                                                                     monkeypatch):
+        world = make_world(client)
+        world.award(3)
+        redeem(world, 1)  # cached
+
+        def broken(*_: object) -> None:
+            raise RuntimeError("the writer broke")
+
+        monkeypatch.setattr("api.fastpath.run_keyed_stored", broken)
+        failed = redeem(world, 1)
+
+        assert failed.status_code == 500
+        assert failed.headers["content-type"] == "application/problem+json"
+        assert problem_type(failed) == "internal-error"
+        assert world.balance()["points"] == 2
+
     def test_a_cached_token_is_still_rate_limited(self, settings):
         limited = settings.model_copy(update={"rate_limit_per_second": 0.5,
                                               "rate_limit_burst": 10})

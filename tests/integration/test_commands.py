@@ -32,6 +32,7 @@ from ledger.errors import (
 )
 from ledger.limits import BACKDATE_MAX_DAYS
 from ledger.settings import Settings
+from ledger.store import load_aggregates
 from ledger.writer import Idempotency, StoredResponse, UnitOfWork
 from projections.queries import AccountBalance, account_balance, asset_totals, passbook
 from projections.tables import balances
@@ -724,6 +725,64 @@ class TestTwoProcessesOnOneDatabase:
         assert here.balance_after == 0
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (0, 100)
+
+    def test_requests_on_an_event_loop_fetch_what_they_name_together(self, town, other,
+                                                                     monkeypatch):
+        """Requests waiting on `Writer.run` hand what they will read to one prefetch thread,
+        which loads all that is asked meanwhile in one go; each still gets its own outcome."""
+        merchant_id = town.merchant()
+        elsewhere = replace(town, linli=other)
+        members = [funded(elsewhere, 20) for _ in range(12)]  # not loaded in this process
+        fetches: list[int] = []
+        real = load_aggregates
+
+        def counted(app: Any, aggregate_ids: Any) -> Any:
+            fetches.append(len(aggregate_ids))
+            return real(app, aggregate_ids)
+
+        monkeypatch.setattr("ledger.writer.load_aggregates", counted)
+
+        async def redeem_all() -> list[Any]:
+            return await asyncio.gather(
+                *(town.linli.writer.run(town.redeem_command(merchant_id, member, points))
+                  for member, points in zip(members, [5, 25] * 6, strict=True)),
+                return_exceptions=True)
+
+        with ThreadPoolExecutor(1) as loop_thread:
+            outcomes = loop_thread.submit(asyncio.run, redeem_all()).result(timeout=60)
+
+        assert [o.balance_after if isinstance(o, pts.Movement) else type(o).__name__
+                for o in outcomes] == [15, "InsufficientBalance"] * 6
+        assert len(fetches) < len(members)  # together, not one load a request
+        assert sum(fetches) >= 2 * len(members)  # each member and its account
+        town.settle()
+        assert town.balance(merchant_id) == 6 * 5
+
+    def test_accounts_fetched_together_are_as_the_repository_builds_them(
+        self, town, monkeypatch
+    ):
+        """Prefetch loads many aggregates in two queries: each must be the state the
+        repository builds, from its latest snapshot and the events after it, or from its
+        events alone; ids with no events are left out."""
+        merchant_id = town.merchant()
+        members = [funded(town, 50) for _ in range(3)]
+        accounts = [ids.account_id(m, Asset.POINTS.value) for m in members]
+        app = town.linli.app
+        app.take_snapshot(accounts[0])  # a snapshot, then more events
+        town.redeem(merchant_id, members[0], 7)
+        app.take_snapshot(accounts[1])  # a snapshot and nothing after it
+        town.redeem(merchant_id, members[2], 9)  # no snapshot at all
+        monkeypatch.setattr("ledger.store.CHUNK", 2)  # several queries' worth
+        wanted = [*accounts, *members, uuid.uuid4()]
+
+        loaded = load_aggregates(app, wanted)
+
+        assert set(loaded) == set(wanted[:-1])
+        for aggregate_id in wanted[:-1]:
+            built = app.repository.get(aggregate_id)
+            assert (type(loaded[aggregate_id]), vars(loaded[aggregate_id])) == (
+                type(built), vars(built))
+        assert [loaded[a].balance for a in accounts] == [43, 50, 41]
 
     def test_a_keyed_command_done_by_another_process_is_answered_not_done_again(
         self, town, other
