@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import select
 import signal
+import threading
 import time
 from typing import Any
 
@@ -45,6 +46,8 @@ class ProjectionProcess:
         self._position: Any = _SPAWN.RawValue("q", 0)  # written by the child only
         self._ready: Any = _SPAWN.RawValue("b", 0)  # set by the child
         self._stop: Any = _SPAWN.RawValue("b", 0)  # set by the parent
+        self._readers: Any = _SPAWN.RawValue("i", 0)  # reads waiting, counted by the parent
+        self._readers_lock = threading.Lock()
         self._bell: int | None = None  # the pipe's end the parent writes to
         self._process: Any = None
 
@@ -66,7 +69,7 @@ class ProjectionProcess:
         self._process = _SPAWN.Process(
             target=_follow, name="linli-projections", daemon=True,
             args=(self.settings.model_dump(), os.getpid(), self._position, self._ready,
-                  self._stop, listen))
+                  self._stop, self._readers, listen))
         self._process.start()
         listen.close()
         self._bell = os.dup(bell.fileno())
@@ -104,15 +107,21 @@ class ProjectionProcess:
         """Block until every view holds the event at `position` (read your writes)."""
         if self.position >= position:
             return True
-        self.wake()
-        deadline = time.monotonic() + timeout
-        pause = 0.0005
-        while self.position < position:
-            if time.monotonic() > deadline or not self.running:
-                return self.position >= position
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        return True
+        with self._readers_lock:
+            self._readers.value += 1
+        try:
+            self.wake()
+            deadline = time.monotonic() + timeout
+            pause = 0.0005
+            while self.position < position:
+                if time.monotonic() > deadline or not self.running:
+                    return self.position >= position
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+            return True
+        finally:
+            with self._readers_lock:
+                self._readers.value -= 1
 
 
 class _Flag:
@@ -153,14 +162,15 @@ class _Bell:
 
 
 def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, stop: Any,
-            listen: Any) -> None:
+            readers: Any, listen: Any) -> None:
     """The child: follow the log until told to stop, or until the parent is gone."""
     _die_with(parent)
     chosen = Settings(**settings)
     app = open_ledger(chosen)
     engine = create_read_engine(chosen)
     runner = ProjectionRunner(app, engine, poll_seconds=chosen.projection_poll_seconds,
-                              batch_events=chosen.projection_batch_events)
+                              batch_events=chosen.projection_batch_events,
+                              gather_seconds=chosen.projection_gather_seconds)
     position.value = runner.position
     ready.value = 1
 
@@ -168,7 +178,8 @@ def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, st
         position.value = reached
 
     try:
-        runner.follow(_Flag(stop), _Bell(listen.fileno()), published)
+        runner.follow(_Flag(stop), _Bell(listen.fileno()), published,
+                      hurry=lambda: readers.value > 0)
     finally:
         app.close()
         engine.dispose()

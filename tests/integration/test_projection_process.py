@@ -12,12 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.bootstrap import open_linli
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.domain.assets import Asset
 from projections.queries import account_balance
+from projections.runner import ProjectionRunner
 from projections.worker import ProjectionProcess
 from tests.serving import free_port, wait_until_up
 
@@ -103,3 +105,69 @@ def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_ur
 
         assert answer.status_code == 503
         assert answer.json()["detail"] == "the projections are not running"
+
+
+def _town(linli) -> tuple[object, object]:
+    community = linli.writer.execute(registry.register_community("东湖社区", ADMIN)).id
+    linli.writer.execute(registry.put_rule(
+        community, "GIFT", name="助人", points=1, unit="each", daily_cap=None,
+        monthly_cap=None, requires_approval=False, by=ADMIN))
+    member = linli.writer.execute(registry.register_member(community, "王芳", None, None,
+                                                           ADMIN)).id
+    return community, member
+
+
+def _award(linli, member) -> None:
+    linli.writer.execute(points.award(member, "GIFT", quantity=1, minutes=None,
+                                      occurred_at=None, note="", now=linli.clock(), by=ADMIN))
+
+
+@pytest.mark.parametrize("worker", ["thread", "process"])
+def test_a_read_is_not_kept_waiting_while_the_log_gathers(settings, worker):
+    """After a batch the projections let events gather before the next; a read waiting for
+    its writes ends the gathering at once."""
+    linli = open_linli(settings.model_copy(update={
+        "projection_worker": worker, "projection_gather_seconds": 60.0,
+        "read_wait_seconds": 10.0}))
+    linli.start()
+    try:
+        _, member = _town(linli)
+        for _ in range(5):  # each commit wakes the projections, which then gather
+            _award(linli, member)
+            time.sleep(0.05)
+        started = time.monotonic()
+
+        assert linli.read_your_writes()
+        assert time.monotonic() - started < 9  # not the gathering's minute, nor the timeout
+        assert account_balance(linli.engine, member, Asset.POINTS).balance == 5
+    finally:
+        linli.close()
+
+
+def test_events_committed_meanwhile_are_applied_in_one_batch(settings, monkeypatch):
+    batches: list[int] = []
+    run_once = ProjectionRunner.run_once
+
+    def counted(self: ProjectionRunner) -> int:
+        found = run_once(self)
+        if found:
+            batches.append(found)
+        return found
+
+    monkeypatch.setattr(ProjectionRunner, "run_once", counted)
+    linli = open_linli(settings.model_copy(update={"projection_gather_seconds": 1.0}))
+    linli.start()
+    try:
+        _, member = _town(linli)
+        time.sleep(0.3)  # the set-up applied; a gathering under way
+        batches.clear()
+        for _ in range(10):
+            _award(linli, member)
+            time.sleep(0.02)
+        time.sleep(2.5)  # no read waiting: the gatherings run their time
+
+        assert len(batches) <= 3  # ten commits, not ten batches
+        assert linli.projections.position == linli.writer.last_position
+        assert account_balance(linli.engine, member, Asset.POINTS).balance == 10
+    finally:
+        linli.close()
