@@ -12,6 +12,7 @@ twice, even with several runners (or a rebuild) on the same database.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import threading
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
@@ -39,6 +40,28 @@ class Signal(Protocol):
     def is_set(self) -> bool: ...
     def wait(self, timeout: float | None = None) -> bool: ...
     def clear(self) -> None: ...
+
+
+class ReadsWaiting:
+    """How many reads wait for the views, counted by their threads in `count` (a ctypes
+    integer; a shared one for a follower in a child process to see)."""
+
+    def __init__(self, count: Any) -> None:
+        self.count = count
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        with self._lock:
+            self.count.value += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.count.value -= 1
+
+    def any(self) -> bool:
+        return bool(self.count.value)
 
 
 # Made once: SQLAlchemy then reuses its compiled form for every batch.
@@ -70,8 +93,7 @@ class ProjectionRunner:
         self.rebuild_batch_events = rebuild_batch_events
         self.gather_seconds = gather_seconds
         self.caught_up = False  # the last batch reached the head of the log
-        self._readers = 0  # reads waiting in `wait_for`
-        self._readers_lock = threading.Lock()
+        self._reads = ReadsWaiting(ctypes.c_int(0))  # in `wait_for`
         self.positions: dict[str, int] = {}
         self.errors = 0
         self._changed = threading.Condition()
@@ -115,9 +137,7 @@ class ProjectionRunner:
         if self._thread is None:
             self.catch_up()
             return self.position >= position
-        with self._readers_lock:
-            self._readers += 1
-        try:
+        with self._reads.waiting():
             self._wake.set()
             deadline = time.monotonic() + timeout
             with self._changed:
@@ -127,9 +147,6 @@ class ProjectionRunner:
                         return False
                     self._changed.wait(remaining)
             return True
-        finally:
-            with self._readers_lock:
-                self._readers -= 1
 
     def catch_up(self) -> int:
         """Apply everything recorded so far; returns how many events were read."""
@@ -139,7 +156,7 @@ class ProjectionRunner:
         return total
 
     def _loop(self) -> None:
-        self.follow(self._stop, self._wake, hurry=lambda: self._readers > 0)
+        self.follow(self._stop, self._wake, hurry=self._reads.any)
 
     def follow(self, stop: Signal, wake: Signal,
                published: Callable[[int], None] | None = None,

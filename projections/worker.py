@@ -21,14 +21,13 @@ import multiprocessing
 import os
 import select
 import signal
-import threading
 import time
 from typing import Any
 
 from ledger.application import open_ledger
 from ledger.settings import Settings
 from projections.database import create_read_engine
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, ReadsWaiting
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +45,7 @@ class ProjectionProcess:
         self._position: Any = _SPAWN.RawValue("q", 0)  # written by the child only
         self._ready: Any = _SPAWN.RawValue("b", 0)  # set by the child
         self._stop: Any = _SPAWN.RawValue("b", 0)  # set by the parent
-        self._readers: Any = _SPAWN.RawValue("i", 0)  # reads waiting, counted by the parent
-        self._readers_lock = threading.Lock()
+        self._reads = ReadsWaiting(_SPAWN.RawValue("i", 0))  # counted by the parent
         self._bell: int | None = None  # the pipe's end the parent writes to
         self._process: Any = None
 
@@ -69,7 +67,7 @@ class ProjectionProcess:
         self._process = _SPAWN.Process(
             target=_follow, name="linli-projections", daemon=True,
             args=(self.settings.model_dump(), os.getpid(), self._position, self._ready,
-                  self._stop, self._readers, listen))
+                  self._stop, self._reads.count, listen))
         self._process.start()
         listen.close()
         self._bell = os.dup(bell.fileno())
@@ -107,9 +105,7 @@ class ProjectionProcess:
         """Block until every view holds the event at `position` (read your writes)."""
         if self.position >= position:
             return True
-        with self._readers_lock:
-            self._readers.value += 1
-        try:
+        with self._reads.waiting():
             self.wake()
             deadline = time.monotonic() + timeout
             pause = 0.0005
@@ -119,9 +115,6 @@ class ProjectionProcess:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.01)
             return True
-        finally:
-            with self._readers_lock:
-                self._readers.value -= 1
 
 
 class _Flag:
@@ -162,7 +155,7 @@ class _Bell:
 
 
 def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, stop: Any,
-            readers: Any, listen: Any) -> None:
+            reads_waiting: Any, listen: Any) -> None:
     """The child: follow the log until told to stop, or until the parent is gone."""
     _die_with(parent)
     chosen = Settings(**settings)
@@ -179,7 +172,7 @@ def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, st
 
     try:
         runner.follow(_Flag(stop), _Bell(listen.fileno()), published,
-                      hurry=lambda: readers.value > 0)
+                      hurry=ReadsWaiting(reads_waiting).any)
     finally:
         app.close()
         engine.dispose()
