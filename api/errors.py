@@ -61,7 +61,8 @@ def render_problem(body: dict[str, Any], status: int,
 
 
 def dumps(body: Any) -> str:
-    """The one JSON encoding of stored responses, so replays are byte-identical."""
+    """Compact JSON, text as is: problem bodies and idempotency fingerprints (a fingerprint
+    must not change, or a till's retry would look like a new request)."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 

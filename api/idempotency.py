@@ -95,8 +95,7 @@ async def run_keyed_stored(
         if isinstance(outcome, DomainError):
             status, problem_body = domain_problem(outcome)
             return StoredResponse(status, dumps(problem_body))
-        return StoredResponse(status_code,
-                              dumps(keyed.render(outcome).model_dump(mode="json")))
+        return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
 
     spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
     with _claim(actor.id, key):

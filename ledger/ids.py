@@ -57,6 +57,7 @@ def api_key_id(token_hash: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"api-key:{token_hash}")
 
 
+@lru_cache(maxsize=1_024)  # asked twice a keyed request: by its spec, then by its record
 def idempotency_record_id(principal_id: str, key: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"idempotency:{principal_id}:{key}")
 
