@@ -5,7 +5,7 @@ the response; solving dependencies, exit stacks, a response object per request) 
 of the event loop's CPU than a redemption's own work. A till's request whose every check
 passes in memory (a declared length within the limit, a bearer token the key cache knows, an
 Idempotency-Key, and a body the JSON guard and the route's model accept) is answered here, in
-front of them all, by the same code the route runs: its `Keyed` and `run_keyed_stored`. Any
+front of them all, by the same code the route runs: its `Keyed` and `run_keyed`. Any
 other request goes on to the stack unchanged, having spent nothing, so every refusal is the
 stack's own.
 """
@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.bootstrap import Linli
 from api.deps import admit, cached_actor
 from api.errors import ApiProblem, problem_response, unexpected_response
-from api.idempotency import KEY_MAX_CHARS, Keyed, media_type, run_keyed_stored
+from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
 from api.routers.holds import hold
@@ -86,25 +86,18 @@ class TillFastPath:
         linli: Linli = state.linli
         try:
             admit(state, admissible.actor)
-            stored = await run_keyed_stored(
+            response = await run_keyed(
                 linli, admissible.actor, admissible.key, method="POST", path=scope["path"],
                 body=admissible.body,
                 keyed=route.keyed(linli, admissible.actor, admissible.body))
         except (ApiProblem, DomainError) as error:
-            await problem_response(error)(scope, receive, send)
-            return
+            response = problem_response(error)
         except Exception as error:
-            await unexpected_response(error)(scope, receive, send)
-            return
-        content = stored.body.encode("utf-8")
-        await send({"type": "http.response.start", "status": stored.status_code,
-                    "headers": [(b"content-length", str(len(content)).encode("latin-1")),
-                                (b"content-type", _CONTENT_TYPES[media_type(stored)])]})
-        await send({"type": "http.response.body", "body": content})
-
-
-_CONTENT_TYPES = {kind: kind.encode("latin-1")
-                  for kind in ("application/json", "application/problem+json")}
+            response = unexpected_response(error)
+        # Sent as it stands: a Response's own sending wraps it for background tasks.
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,

@@ -62,28 +62,6 @@ async def run_keyed(
     status_code: int = 201,
 ) -> Response:
     """Run the command at most once per (principal, key); answer with the stored response."""
-    stored = await run_keyed_stored(linli, actor, key, method=method, path=path, body=body,
-                                    keyed=keyed, status_code=status_code)
-    return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
-                    media_type=media_type(stored))
-
-
-def media_type(stored: StoredResponse) -> str:
-    return PROBLEM_JSON if stored.status_code >= 400 else "application/json"
-
-
-async def run_keyed_stored(
-    linli: Linli,
-    actor: Actor,
-    key: str | None,
-    *,
-    method: str,
-    path: str,
-    body: BaseModel,
-    keyed: Keyed,
-    status_code: int = 201,
-) -> StoredResponse:
-    """`run_keyed`'s answer as it is stored."""
     if not key:
         raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
                          "send an Idempotency-Key header (a unique string per operation)")
@@ -100,4 +78,6 @@ async def run_keyed_stored(
     spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
     with _claim(actor.id, key):
         stored: StoredResponse = await linli.writer.run(keyed.command, spec)
-    return stored
+    media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
+    return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
+                    media_type=media_type)

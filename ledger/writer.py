@@ -171,6 +171,27 @@ def _settle_waiters(submissions: list[_Submission]) -> None:
             waiter.set_result(future.result(timeout=0))
 
 
+Q = TypeVar("Q")
+
+
+def _take(waiting: queue.Queue[Q | None], most: int) -> tuple[list[Q], bool]:
+    """The next item of `waiting` (waited for) and those queued behind it, at most `most`; and
+    whether the end (None) came among them."""
+    first = waiting.get()
+    if first is None:
+        return [], True
+    taken = [first]
+    while len(taken) < most:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            return taken, True
+        taken.append(item)
+    return taken, False
+
+
 def _wake_fetched(asked: list[tuple[list[UUID], asyncio.Future[None]]]) -> None:
     """Tell each event loop that its requests' prefetches are done, in one call."""
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
@@ -332,24 +353,15 @@ class Writer:
     def _prefetch_loop(self) -> None:
         """The event loops' prefetches: all those queued meanwhile, in one `prefetch`."""
         while True:
-            first = self._to_prefetch.get()
-            if first is None:
-                return
-            asked = [first]
-            while len(asked) < self.batch_max_commands:
+            asked, stop = _take(self._to_prefetch, self.batch_max_commands)
+            if asked:
                 try:
-                    item = self._to_prefetch.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._to_prefetch.put(None)  # stop once these are answered
-                    break
-                asked.append(item)
-            try:
-                self.prefetch([i for ids, _ in asked for i in ids])
-            except Exception:  # the writer loads what is missing itself, and reports it
-                log.exception("prefetching failed")
-            _wake_fetched(asked)
+                    self.prefetch([i for ids, _ in asked for i in ids])
+                except Exception:  # the writer loads what is missing itself, and reports it
+                    log.exception("prefetching failed")
+                _wake_fetched(asked)
+            if stop:
+                return
 
     def _uncached(self, aggregate_ids: Any) -> list[UUID]:
         return [i for i in aggregate_ids
@@ -378,21 +390,9 @@ class Writer:
     # --- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            stop = False
-            while len(group) < self.batch_max_commands:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
-            self._run_group_safely(group)
+            group, stop = _take(self._queue, self.batch_max_commands)
+            if group:
+                self._run_group_safely(group)
             if stop:
                 return
 

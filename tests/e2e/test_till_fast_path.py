@@ -120,7 +120,7 @@ class TestRefusals:
         def broken(*_: object) -> None:
             raise RuntimeError("the writer broke")
 
-        monkeypatch.setattr("api.fastpath.run_keyed_stored", broken)
+        monkeypatch.setattr("api.fastpath.run_keyed", broken)
         failed = redeem(world, 1)
 
         assert failed.status_code == 500

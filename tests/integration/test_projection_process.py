@@ -45,20 +45,29 @@ def _gone(pid: int, seconds: float) -> bool:
     return False
 
 
+def _town(linli, each: int = 1) -> tuple[object, object]:
+    """A community with a rule giving `each` points a time, and a member."""
+    community = linli.writer.execute(registry.register_community("东湖社区", ADMIN)).id
+    linli.writer.execute(registry.put_rule(
+        community, "GIFT", name="助人", points=each, unit="each", daily_cap=None,
+        monthly_cap=None, requires_approval=False, by=ADMIN))
+    member = linli.writer.execute(registry.register_member(community, "王芳", None, None,
+                                                           ADMIN)).id
+    return community, member
+
+
+def _award(linli, member, quantity: int = 1) -> None:
+    linli.writer.execute(points.award(member, "GIFT", quantity=quantity, minutes=None,
+                                      occurred_at=None, note="", now=linli.clock(), by=ADMIN))
+
+
 def test_a_read_after_a_write_sees_it_with_the_projections_in_a_child(settings):
     linli = open_linli(settings.model_copy(update={"projection_worker": "process"}))
     assert isinstance(linli.projections, ProjectionProcess)
     linli.start()
     try:
-        community = linli.writer.execute(registry.register_community("东湖社区", ADMIN)).id
-        linli.writer.execute(registry.put_rule(
-            community, "GIFT", name="助人", points=5, unit="each", daily_cap=None,
-            monthly_cap=None, requires_approval=False, by=ADMIN))
-        member = linli.writer.execute(registry.register_member(community, "王芳", None, None,
-                                                               ADMIN)).id
-        linli.writer.execute(points.award(member, "GIFT", quantity=3, minutes=None,
-                                          occurred_at=None, note="", now=linli.clock(),
-                                          by=ADMIN))
+        _, member = _town(linli, each=5)
+        _award(linli, member, quantity=3)
 
         assert linli.read_your_writes()
         assert account_balance(linli.engine, member, Asset.POINTS).balance == 15
@@ -105,21 +114,6 @@ def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_ur
 
         assert answer.status_code == 503
         assert answer.json()["detail"] == "the projections are not running"
-
-
-def _town(linli) -> tuple[object, object]:
-    community = linli.writer.execute(registry.register_community("东湖社区", ADMIN)).id
-    linli.writer.execute(registry.put_rule(
-        community, "GIFT", name="助人", points=1, unit="each", daily_cap=None,
-        monthly_cap=None, requires_approval=False, by=ADMIN))
-    member = linli.writer.execute(registry.register_member(community, "王芳", None, None,
-                                                           ADMIN)).id
-    return community, member
-
-
-def _award(linli, member) -> None:
-    linli.writer.execute(points.award(member, "GIFT", quantity=1, minutes=None,
-                                      occurred_at=None, note="", now=linli.clock(), by=ADMIN))
 
 
 @pytest.mark.parametrize("worker", ["thread", "process"])
