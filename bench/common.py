@@ -159,10 +159,10 @@ def populate(linli: Linli, members: int, points_each: int) -> tuple[object, obje
     remaining = points_each
     while remaining > 0:
         step = min(remaining, 1000)
-        futures = [writer.submit(points.award(m, "GIFT", quantity=step, minutes=None,
-                                              occurred_at=None, note="", now=now, by=ADMIN))
-                   for m in member_ids]
-        for future in futures:
+        awards = [writer.submit(points.award(m, "GIFT", quantity=step, minutes=None,
+                                             occurred_at=None, note="", now=now, by=ADMIN))
+                  for m in member_ids]
+        for future in awards:
             future.result()
         remaining -= step
     return community, merchant, member_ids

@@ -132,7 +132,8 @@ class Till:
         """The merchant's balance, read from the event store: one point per redemption."""
         app = open_ledger(Settings(database_url=url))
         try:
-            account = app.repository.get(ids.account_id(self.merchant_id, Asset.POINTS.value))
+            account: object = app.repository.get(
+                ids.account_id(self.merchant_id, Asset.POINTS.value))
             assert isinstance(account, Account)
             return account.balance
         finally:
@@ -250,7 +251,8 @@ def main() -> None:
                       f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms"
                       f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
                       f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "
-                      f"{cores * 1000 / load.total_cpu_ms:,.0f}/s")
+                      f"{cores * 1000 / load.total_cpu_ms:,.0f}/s, the server's one process "
+                      f"(one GIL, so about one core) {1000 / load.server_cpu_ms:,.0f}/s")
             print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
                   "(with its projection process)")
     if args.backend == "postgres":

@@ -84,7 +84,7 @@ def main() -> None:
             print(f"populated in {written:.0f} s; projections caught up after "
                   f"{time.perf_counter() - started:.0f} s")
             this_month = f"{datetime.now(UTC):%Y-%m}"
-            boards = {
+            boards: dict[str, dict[str, Any]] = {
                 "community, all time, top 50": {},
                 "community, all time, top 500": {"limit": 500},
                 "community, this month, top 50": {"period": this_month},

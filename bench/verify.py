@@ -56,7 +56,7 @@ def run(backend: str, events: int) -> dict[str, float]:
             writes = stored / (time.perf_counter() - started)
             assert linli.sealer is not None
             linli.sealer.seal()
-            linli.projections.catch_up()
+            linli.projections.wait_for(stored, timeout=600)
             started = time.perf_counter()
             report = verify(linli.app, linli.engine)
             elapsed = time.perf_counter() - started

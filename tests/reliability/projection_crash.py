@@ -14,7 +14,9 @@ from sqlalchemy import Engine, select
 from api.bootstrap import Linli, open_linli
 from bench.common import populate
 from ledger.settings import Settings
+from projections.runner import ProjectionRunner
 from projections.tables import tracking
+from projections.views import all_views
 from tests.reliability.scenarios import Figures
 from tests.reliability.served import linli_env
 
@@ -32,7 +34,7 @@ def fill(database_url: str, members: int) -> Linli:
 
 def table_rows(linli: Linli) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every view's tables, in a fixed order."""
-    tables = [table for view in linli.projections.views for table in view.tables]
+    tables = [table for view in all_views() for table in view.tables]
     with linli.engine.connect() as conn:
         return {t.name: sorted((tuple(r) for r in conn.execute(select(t))), key=repr)
                 for t in tables}
@@ -79,6 +81,7 @@ def replay_through_kills(linli: Linli, *, kills: int, seed: int,
     if lowest_position(linli.engine) != head:
         figures.problems.append(f"views at {lowest_position(linli.engine)}, the log at {head}")
     live = table_rows(linli)
+    assert isinstance(linli.projections, ProjectionRunner)  # opened with the thread worker
     figures.requests = linli.projections.rebuild()
     fresh = table_rows(linli)
     for name in live:
