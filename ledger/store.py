@@ -79,6 +79,7 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     where the repository makes two for each."""
     loaded: dict[UUID, Any] = {}
     ids = list(dict.fromkeys(aggregate_ids))
+    snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         snapshots = _latest_snapshots(app, chunk)
@@ -90,7 +91,7 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
             snapshot = snapshots.get(aggregate_id)
             history = [app.mapper.to_domain_event(e) for e in events.get(aggregate_id, ())]
             if snapshot is not None:
-                history.insert(0, app.snapshots.mapper.to_domain_event(snapshot))  # type: ignore[union-attr]
+                history.insert(0, snapshot_mapper.to_domain_event(snapshot))
             if history:
                 loaded[aggregate_id] = replay(None, history)
     return loaded
