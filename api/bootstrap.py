@@ -88,10 +88,7 @@ def open_linli(settings: Settings, *, run_migrations: bool = True) -> Linli:
     engine = create_read_engine(settings)
     projections: ProjectionRunner | ProjectionProcess = (
         ProjectionProcess(settings) if settings.projection_worker == "process"
-        else ProjectionRunner(app, engine, poll_seconds=settings.projection_poll_seconds,
-                              batch_events=settings.projection_batch_events,
-                              rebuild_batch_events=settings.rebuild_batch_events,
-                              gather_seconds=settings.projection_gather_seconds))
+        else ProjectionRunner.configured(app, engine, settings))
     writer = Writer(app, batch_max_commands=settings.batch_max_commands,
                     snapshot_interval_events=settings.snapshot_interval_events,
                     cache_max_aggregates=settings.cache_max_aggregates,

@@ -146,15 +146,24 @@ class _Submission:
     waiter: asyncio.Future[Any] | None = None  # an event loop's, for `run`
 
 
+W = TypeVar("W")
+
+
+def _on_their_loops(waiting: list[tuple[asyncio.AbstractEventLoop, W]],
+                    settle: Callable[[list[W]], None]) -> None:
+    """Call `settle` on each event loop with what waits there, once a loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[W]] = {}
+    for loop, item in waiting:
+        by_loop.setdefault(loop, []).append(item)
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(settle, items)
+
+
 def _wake_waiters(group: list[_Submission]) -> None:
     """Hand each event loop the outcomes of its requests in this group, in one call."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Submission]] = {}
-    for submission in group:
-        if submission.waiter is not None:
-            by_loop.setdefault(submission.waiter.get_loop(), []).append(submission)
-    for loop, submissions in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            loop.call_soon_threadsafe(_settle_waiters, submissions)
+    _on_their_loops([(s.waiter.get_loop(), s) for s in group if s.waiter is not None],
+                    _settle_waiters)
 
 
 def _settle_waiters(submissions: list[_Submission]) -> None:
@@ -172,6 +181,18 @@ def _settle_waiters(submissions: list[_Submission]) -> None:
 
 
 Q = TypeVar("Q")
+
+
+def _queued(waiting: queue.Queue[Q | None]) -> list[Q]:
+    """What `waiting` holds now, without waiting (the ends, None, left out)."""
+    items: list[Q] = []
+    while True:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            return items
+        if item is not None:
+            items.append(item)
 
 
 def _take(waiting: queue.Queue[Q | None], most: int) -> tuple[list[Q], bool]:
@@ -194,12 +215,7 @@ def _take(waiting: queue.Queue[Q | None], most: int) -> tuple[list[Q], bool]:
 
 def _wake_fetched(asked: list[tuple[list[UUID], asyncio.Future[None]]]) -> None:
     """Tell each event loop that its requests' prefetches are done, in one call."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for _, fetched in asked:
-        by_loop.setdefault(fetched.get_loop(), []).append(fetched)
-    for loop, futures in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            loop.call_soon_threadsafe(_settle_fetched, futures)
+    _on_their_loops([(fetched.get_loop(), fetched) for _, fetched in asked], _settle_fetched)
 
 
 def _settle_fetched(futures: list[asyncio.Future[None]]) -> None:
@@ -262,13 +278,8 @@ class Writer:
             prefetcher, self._prefetcher = self._prefetcher, None  # `run` asks no more
             self._to_prefetch.put(None)
             prefetcher.join(timeout=30)
-            while True:  # asked as it stopped: the writer loads what they need itself
-                try:
-                    item = self._to_prefetch.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None:
-                    _wake_fetched([item])
+            # Asked as it stopped: the writer loads what they need itself.
+            _wake_fetched(_queued(self._to_prefetch))
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
@@ -398,19 +409,8 @@ class Writer:
 
     def _drain(self) -> None:
         with self._drain_lock:
-            self._drain_locked()
-
-    def _drain_locked(self) -> None:
-        group: list[_Submission] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                group.append(item)
-        if group:
-            self._run_group_safely(group)
+            if group := _queued(self._queue):
+                self._run_group_safely(group)
 
     def _run_group_safely(self, group: list[_Submission]) -> None:
         """A defect must fail its requests, never stop the writer thread."""

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from ledger.application import LedgerApp
+from ledger.settings import Settings
 from ledger.store import events_between
 from projections.tables import tracking
 from projections.views import Positioned, Replay, View, all_views, replay_of, upsert
@@ -101,6 +102,14 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ensure_tracking_rows()
+
+    @classmethod
+    def configured(cls, app: LedgerApp, engine: Engine, settings: Settings) -> ProjectionRunner:
+        """A runner of every view, as `settings` say."""
+        return cls(app, engine, poll_seconds=settings.projection_poll_seconds,
+                   batch_events=settings.projection_batch_events,
+                   rebuild_batch_events=settings.rebuild_batch_events,
+                   gather_seconds=settings.projection_gather_seconds)
 
     @property
     def position(self) -> int:

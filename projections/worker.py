@@ -161,9 +161,7 @@ def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, st
     chosen = Settings(**settings)
     app = open_ledger(chosen)
     engine = create_read_engine(chosen)
-    runner = ProjectionRunner(app, engine, poll_seconds=chosen.projection_poll_seconds,
-                              batch_events=chosen.projection_batch_events,
-                              gather_seconds=chosen.projection_gather_seconds)
+    runner = ProjectionRunner.configured(app, engine, chosen)
     position.value = runner.position
     ready.value = 1
 
