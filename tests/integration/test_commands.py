@@ -31,11 +31,11 @@ from ledger.errors import (
     InvalidTransition,
     NotFound,
     RefundExceedsRedemption,
+    Unavailable,
 )
 from ledger.limits import BACKDATE_MAX_DAYS
 from ledger.settings import Settings
 from ledger.store import load_aggregates
-from ledger.errors import Unavailable
 from ledger.writer import Idempotency, StoredResponse, UnitOfWork
 from projections.queries import AccountBalance, account_balance, asset_totals, passbook
 from projections.tables import balances
