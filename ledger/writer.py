@@ -450,17 +450,22 @@ class Writer:
 
     # --- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
-        """Runs each group while the one before it commits, on the committer thread (which
-        puts `_COMMITTED` in the queue when it is done, to wake the writer if it waits)."""
+        """Runs the next group while the one before it commits (on the committer thread,
+        which puts `_COMMITTED` in the queue when done, to wake the writer if it waits), once
+        as many requests wait as that group holds: a smaller group would cost more a request
+        (its own transaction, its own wake-ups) than waiting for the commit does."""
         in_flight: _InFlight | None = None
+        waiting: list[_Submission] = []
         while True:
-            taken, stop = _take(self._queue, self.batch_max_commands)
-            group = [s for s in taken if isinstance(s, _Submission)]
+            taken, stop = _take(self._queue, self.batch_max_commands - len(waiting))
+            waiting += [s for s in taken if isinstance(s, _Submission)]
             if in_flight is not None and (stop or in_flight.verdict.done()):
                 self._settle(in_flight)
                 in_flight = None
-            if group:
-                in_flight = self._pipeline(group, in_flight)
+            if waiting and (in_flight is None or stop
+                            or len(waiting) >= len(in_flight.prepared.group)):
+                in_flight = self._pipeline(waiting, in_flight)
+                waiting = []
             if stop:
                 if in_flight is not None:
                     self._settle(in_flight)
