@@ -7,6 +7,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,7 +87,8 @@ def test_writes_in_one_turn_of_the_loop_go_out_as_one():
         peer.close()
         return during_the_turn, after_the_turn, received
 
-    during, after, received = asyncio.run(scenario())
+    with ThreadPoolExecutor(1) as loop_thread:  # a loop of its own, as the server's
+        during, after, received = loop_thread.submit(asyncio.run, scenario()).result(30)
     assert during == []
     assert after == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
     assert received == b"HTTP/1.1 200 OK\r\n\r\nbodylast"
