@@ -495,7 +495,9 @@ class Writer:
             prepared, first_attempt = None, True
         if prepared is not None:
             assert self._committer is not None  # the loop runs between start and stop
-            return _InFlight(prepared, self._committer.submit(self._commit_behind, prepared))
+            sent = _InFlight(prepared, Future())
+            self._committer.submit(self._commit_behind, sent)
+            return sent
         self._run_group_safely(group, first_attempt=first_attempt)
         return None
 
@@ -515,9 +517,10 @@ class Writer:
             self._run_group_safely(prepared.group, first_attempt=False)
         return False
 
-    def _commit_behind(self, prepared: _Prepared) -> _Verdict:
-        """On the committer thread: `_store` a prepared group and wake its requests (unless
-        it is to run again)."""
+    def _commit_behind(self, in_flight: _InFlight) -> None:
+        """On the committer thread: `_store` a prepared group, wake its requests (unless it
+        is to run again), give the verdict, and then wake the writer."""
+        prepared = in_flight.prepared
         try:
             verdict = self._store(prepared)
         except Exception as error:
@@ -528,8 +531,8 @@ class Writer:
             verdict = _Verdict.FAILED
         if verdict is not _Verdict.REFUSED:
             _wake_waiters(prepared.group)
-        self._queue.put(_COMMITTED)
-        return verdict
+        in_flight.verdict.set_result(verdict)
+        self._queue.put(_COMMITTED)  # after the verdict: the writer finds it done
 
     def _drain(self) -> None:
         with self._drain_lock:

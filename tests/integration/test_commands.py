@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -720,6 +721,37 @@ class TestGroupCommit:
         assert [f.result(timeout=60).balance_after for f in behind] == [60, 30, 0]
         town.settle()  # verify: every chain unbroken
         assert (town.balance(member_id), town.balance(merchant_id)) == (0, 100)
+
+    def test_requests_behind_a_larger_group_in_flight_run_once_it_commits(
+            self, town, monkeypatch):
+        """Fewer requests than the group committing holds wait for its commit (a smaller
+        group would cost more a request) and then run: none is left waiting."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        writer, recorder = town.linli.writer, town.linli.app.events.recorder
+        insert = recorder.insert_events
+        inserting, go, blocked = threading.Event(), threading.Event(), threading.Event()
+
+        def held_insert(*args: Any, **kwargs: Any) -> Any:
+            inserting.set()
+            assert go.wait(30)
+            return insert(*args, **kwargs)
+
+        monkeypatch.setattr(recorder, "insert_events", held_insert)
+        blocker = writer.submit(lambda uow: blocked.wait(30))  # holds the writer meanwhile
+        group = [writer.submit(town.redeem_command(merchant_id, member_id, 10))
+                 for _ in range(3)]
+        blocked.set()
+        assert inserting.wait(30)  # the three, as one group, are committing
+        behind = writer.submit(town.redeem_command(merchant_id, member_id, 10))
+        time.sleep(0.1)
+        assert not behind.done()
+        go.set()
+
+        assert blocker.result(timeout=30) is True
+        assert [f.result(timeout=30).balance_after for f in group] == [90, 80, 70]
+        assert behind.result(timeout=10).balance_after == 60
+        town.settle()
+        assert town.balance(member_id) == 60
 
     def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
         """Group commit never reorders: each command's events lie in the log in the order
