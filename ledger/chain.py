@@ -40,8 +40,6 @@ GENESIS = bytes(HASH_BYTES)
 DOMAIN = b"linli/event/v1\x00"
 HEADS_MAX = 200_000
 
-Head = tuple[int, bytes]  # a stream's last version and its hash
-
 
 def event_hash(originator_id: UUID, version: int, topic: str, prev_hash: bytes,
                payload: bytes) -> bytes:
@@ -98,20 +96,17 @@ class ChainedEventStore(EventStore[UUID]):
     """An event store that seals every event it stores onto its stream's chain.
 
     The head (version, hash) of each stream written is kept in memory; a head not there (a
-    cold start, another process wrote since) is read in one query per `seal`. A head is
-    remembered only once its insert has committed, so a failed insert leaves nothing behind;
-    the writer, which seals a group while the one before it is being inserted, keeps the
-    heads it sealed itself (`seal`'s `sealed`).
+    cold start, another process wrote since) is read in one query per `put`. A head is
+    remembered only once its insert has committed, so a failed insert leaves nothing behind.
     """
 
     def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> None:
         super().__init__(mapper, recorder)
-        self._heads: OrderedDict[UUID, Head] = OrderedDict()
+        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
-        stored = self.seal(domain_events)
-        notification_ids = self.insert(stored, **kwargs)
+        stored, notification_ids = self._seal_and_insert(domain_events, **kwargs)
         if not notification_ids:
             return []
         return [
@@ -121,30 +116,21 @@ class ChainedEventStore(EventStore[UUID]):
             for d, s, n in zip(domain_events, stored, notification_ids, strict=True)
         ]
 
-    def seal(self, domain_events: Sequence[Any],
-             sealed: dict[UUID, Head] | None = None) -> list[StoredEvent]:
-        """The events as stored, each sealed onto its stream's chain.
+    def store(self, domain_events: Sequence[Any], **kwargs: Any) -> Sequence[int]:
+        """`put` for the writer: the notification ids only, no `Recording` per event."""
+        return self._seal_and_insert(domain_events, **kwargs)[1] or []
 
-        `sealed` holds the heads of events sealed but perhaps not yet inserted (the writer's
-        group in flight): looked at first, and given these events' heads once all are sealed.
-        """
+    def _seal_and_insert(
+        self, domain_events: Sequence[Any], **kwargs: Any
+    ) -> tuple[list[StoredEvent], Sequence[int] | None]:
         plain = [self.mapper.to_stored_event(e) for e in domain_events]
-        heads = self._heads_before(plain, sealed or {})
+        heads = self._heads_before(plain)
         stored: list[StoredEvent] = []
-        latest: dict[UUID, Head] = {}
         for event in plain:
             key = _uuid(event.originator_id)
-            sealed_event, own = seal(event, heads[(key, event.originator_version - 1)])
+            sealed, own = seal(event, heads[(key, event.originator_version - 1)])
             heads[(key, event.originator_version)] = own
-            latest[key] = (event.originator_version, own)
-            stored.append(sealed_event)
-        if sealed is not None:
-            sealed.update(latest)
-        return stored
-
-    def insert(self, stored: list[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        """Insert sealed events (the notification ids); their heads are remembered once the
-        insert has committed."""
+            stored.append(sealed)
         notification_ids = self.recorder.insert_events(stored, **kwargs)
         with self._lock:
             for event in stored:
@@ -153,10 +139,9 @@ class ChainedEventStore(EventStore[UUID]):
                 self._heads.move_to_end(key)
             while len(self._heads) > HEADS_MAX:
                 self._heads.popitem(last=False)
-        return notification_ids or []
+        return stored, notification_ids
 
-    def _heads_before(self, events: list[StoredEvent],
-                      sealed: dict[UUID, Head]) -> dict[tuple[UUID, int], bytes]:
+    def _heads_before(self, events: list[StoredEvent]) -> dict[tuple[UUID, int], bytes]:
         """The hash each stream's first event of this batch links to."""
         heads: dict[tuple[UUID, int], bytes] = {}
         missing: list[tuple[UUID, int]] = []
@@ -171,9 +156,7 @@ class ChainedEventStore(EventStore[UUID]):
                 if wanted <= 0:
                     heads[(key, wanted)] = GENESIS
                     continue
-                cached = sealed.get(key)
-                if cached is None or cached[0] != wanted:
-                    cached = self._heads.get(key)
+                cached = self._heads.get(key)
                 if cached is not None and cached[0] == wanted:
                     heads[(key, wanted)] = cached[1]
                 else:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -35,10 +34,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import LedgerApp
-from ledger.chain import ChainedEventStore, Head
+from ledger.chain import ChainedEventStore
 from ledger.domain.idempotency import IdempotencyRecord
 from ledger.errors import Conflict, DomainError, NotFound, Unavailable
 from ledger.store import latest_versions, load_aggregates
@@ -139,12 +138,8 @@ class Reading(Generic[T]):
 _ABSENT = object()  # prefetched: not in the store
 
 
-class _Queued:
-    """What the writer's queue holds (and None, its end)."""
-
-
 @dataclass
-class _Submission(_Queued):
+class _Submission:
     command: Callable[[UnitOfWork], Any]
     idempotency: Idempotency | None
     future: Future[Any]
@@ -229,46 +224,8 @@ def _settle_fetched(futures: list[asyncio.Future[None]]) -> None:
             fetched.set_result(None)
 
 
-class _Committed(_Queued):
-    """Put in the writer's queue when the group in flight has committed."""
-
-
-_COMMITTED = _Committed()
-
-
 class _GroupFailed(Exception):
     """The group must be retried one command at a time."""
-
-
-class _Verdict(enum.Enum):
-    """How a group's commit ended."""
-
-    COMMITTED = "committed"  # every future resolved
-    REFUSED = "refused"  # another process wrote first, or a key was used: nothing resolved
-    UNAVAILABLE = "unavailable"  # the database did not take it: every future failed
-    FAILED = "failed"  # a defect: every future failed
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """A group run against the cache, its events sealed: what committing it needs."""
-
-    group: list[_Submission]
-    outcomes: list[tuple[bool, Any]]
-    staged: dict[UUID, Aggregate]
-    read_only: dict[UUID, int]
-    reads_checked_on_insert: bool
-    events: list[Any]
-    stored: list[StoredEvent]
-    snapshots: list[Any]
-
-
-@dataclass(frozen=True)
-class _InFlight:
-    """A prepared group, committing on the committer thread."""
-
-    prepared: _Prepared
-    verdict: Future[_Verdict]
 
 
 class Writer:
@@ -298,22 +255,18 @@ class Writer:
         # push members' accounts out of memory. Only a retry reads one again.
         self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._prefetched: dict[UUID, object] = {}  # filled by any thread, taken by the writer
-        self._queue: queue.Queue[_Queued | None] = queue.Queue()
+        self._queue: queue.Queue[_Submission | None] = queue.Queue()
         self._to_prefetch: queue.Queue[tuple[list[UUID], asyncio.Future[None]] | None] = (
             queue.Queue())
         self._prefetcher: threading.Thread | None = None
         self._events: ChainedEventStore = app.events  # type: ignore[assignment]
         self._reads_checked_on_insert = getattr(app.recorder, "checks_reads_on_insert", False)
         self._thread: threading.Thread | None = None
-        # The group in flight commits on its own thread while the writer runs the next one.
-        self._committer: ThreadPoolExecutor | None = None
-        self._sealed: dict[UUID, Head] = {}  # heads of the chains sealed, perhaps not stored
         self._drain_lock = threading.Lock()
 
     # --- public ---------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
-            self._committer = ThreadPoolExecutor(1, thread_name_prefix="linli-committer")
             self._thread = threading.Thread(target=self._loop, name="linli-writer", daemon=True)
             self._thread.start()
             self._prefetcher = threading.Thread(target=self._prefetch_loop,
@@ -331,9 +284,6 @@ class Writer:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
 
     def __enter__(self) -> Writer:
         self.start()
@@ -450,117 +400,40 @@ class Writer:
 
     # --- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
-        """Runs the next group while the one before it commits (on the committer thread,
-        which puts `_COMMITTED` in the queue when done, to wake the writer if it waits), once
-        as many requests wait as that group holds: a smaller group would cost more a request
-        (its own transaction, its own wake-ups) than waiting for the commit does."""
-        in_flight: _InFlight | None = None
-        waiting: list[_Submission] = []
         while True:
-            taken, stop = _take(self._queue, self.batch_max_commands - len(waiting))
-            waiting += [s for s in taken if isinstance(s, _Submission)]
-            if in_flight is not None and (stop or in_flight.verdict.done()):
-                self._settle(in_flight)
-                in_flight = None
-            if waiting and (in_flight is None or stop
-                            or len(waiting) >= len(in_flight.prepared.group)):
-                in_flight = self._pipeline(waiting, in_flight)
-                waiting = []
+            group, stop = _take(self._queue, self.batch_max_commands)
+            if group:
+                self._run_group_safely(group)
             if stop:
-                if in_flight is not None:
-                    self._settle(in_flight)
                 return
-
-    def _pipeline(self, group: list[_Submission], in_flight: _InFlight | None) -> _InFlight | None:
-        """Run `group` on what the group in flight left in memory; send it to commit once that
-        one has committed. If that one did not, or this one cannot commit as a group, this one
-        runs after it, on this thread, as `_drain` runs groups."""
-        first_attempt = False
-        prepared: _Prepared | None = None
-        try:
-            self._presume_new_keys(group)
-            prepared = self._prepare(group, alone=False)
-            if prepared is None:  # every request answered: the database was not there
-                _wake_waiters(group)
-                return in_flight
-        except _GroupFailed:
-            pass
-        except Exception:  # a defect: forget what it may have left half done, run it again
-            log.exception("writer failed on a group of %d commands; running it again",
-                          len(group))
-            self._cache.clear()
-            self._records.clear()
-            first_attempt = True
-        if in_flight is not None and not self._settle(in_flight, rolled_back=prepared):
-            prepared, first_attempt = None, True
-        if prepared is not None:
-            assert self._committer is not None  # the loop runs between start and stop
-            sent = _InFlight(prepared, Future())
-            self._committer.submit(self._commit_behind, sent)
-            return sent
-        self._run_group_safely(group, first_attempt=first_attempt)
-        return None
-
-    def _settle(self, in_flight: _InFlight, rolled_back: _Prepared | None = None) -> bool:
-        """Wait for the group in flight to commit; whether it did. If it did not, the group
-        run after it (`rolled_back`) is forgotten first, and then the group in flight is run
-        again as `_drain` would."""
-        prepared = in_flight.prepared
-        verdict = in_flight.verdict.result()
-        if verdict is _Verdict.COMMITTED:
-            self._forget_sealed(prepared)
-            return True
-        if rolled_back is not None:
-            self._evict([*rolled_back.staged, *rolled_back.read_only])
-        self._after_failure(prepared, verdict)
-        if verdict is _Verdict.REFUSED:
-            self._run_group_safely(prepared.group, first_attempt=False)
-        return False
-
-    def _commit_behind(self, in_flight: _InFlight) -> None:
-        """On the committer thread: `_store` a prepared group, wake its requests (unless it
-        is to run again), give the verdict, and then wake the writer."""
-        prepared = in_flight.prepared
-        try:
-            verdict = self._store(prepared)
-        except Exception as error:
-            log.exception("writer failed on a group of %d commands", len(prepared.group))
-            for submission in prepared.group:
-                if not submission.future.done():
-                    submission.future.set_exception(error)
-            verdict = _Verdict.FAILED
-        if verdict is not _Verdict.REFUSED:
-            _wake_waiters(prepared.group)
-        in_flight.verdict.set_result(verdict)
-        self._queue.put(_COMMITTED)  # after the verdict: the writer finds it done
 
     def _drain(self) -> None:
         with self._drain_lock:
-            if group := [s for s in _queued(self._queue) if isinstance(s, _Submission)]:
+            if group := _queued(self._queue):
                 self._run_group_safely(group)
 
-    def _run_group_safely(self, group: list[_Submission], first_attempt: bool = True) -> None:
+    def _run_group_safely(self, group: list[_Submission]) -> None:
         """A defect must fail its requests, never stop the writer thread."""
         try:
-            self._run_group(group, first_attempt)
+            self._run_group(group)
         except Exception as error:
             log.exception("writer failed on a group of %d commands", len(group))
-            self._after_failure(None, _Verdict.FAILED)
+            self._cache.clear()
+            self._records.clear()
             for submission in group:
                 if not submission.future.done():
                     submission.future.set_exception(error)
         finally:
             _wake_waiters(group)
 
-    def _run_group(self, group: list[_Submission], first_attempt: bool) -> None:
+    def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)
         if len(group) > 1:
-            if first_attempt:
-                try:
-                    self._commit(group)
-                    return
-                except _GroupFailed:
-                    pass
+            try:
+                self._commit(group)
+                return
+            except _GroupFailed:
+                pass
             if self._look_up_keys(group):
                 try:
                     self._commit(group)
@@ -587,27 +460,10 @@ class Writer:
         Resolves every future, or raises `_GroupFailed` having resolved none and evicted
         every aggregate the group touched.
         """
-        prepared = self._prepare(group, alone=len(group) == 1)
-        if prepared is None:
-            return
-        verdict = self._store(prepared)
-        if verdict is _Verdict.COMMITTED:
-            self._forget_sealed(prepared)
-            return
-        self._after_failure(prepared, verdict)
-        if verdict is _Verdict.REFUSED:
-            raise _GroupFailed
-
-    def _prepare(self, group: list[_Submission], alone: bool) -> _Prepared | None:
-        """Run every command of the group against the cache, and seal their events.
-
-        Raises `_GroupFailed` having resolved no future and evicted every aggregate the group
-        touched, or returns None having resolved every future: a lone command (`alone`) that
-        failed, or a group whose chain the database could not give.
-        """
         outcomes: list[tuple[bool, Any]] = []
         staged: dict[UUID, Aggregate] = {}
         read_versions: dict[UUID, int] = {}
+        alone = len(group) == 1
         for submission in group:
             uow = UnitOfWork(self)
             try:
@@ -617,7 +473,7 @@ class Writer:
                     self._evict([*staged, *uow.loaded])
                     if alone:
                         submission.future.set_exception(error)
-                        return None
+                        return
                     raise _GroupFailed from error
                 outcome = (False, error)
             except Exception as error:  # a defect: fail this command, never the others
@@ -625,7 +481,7 @@ class Writer:
                 if alone:
                     log.exception("command failed")
                     submission.future.set_exception(error)
-                    return None
+                    return
                 raise _GroupFailed from error
             for aggregate in uow.changed():
                 staged[aggregate.id] = aggregate
@@ -640,53 +496,34 @@ class Writer:
         # Straight to the event store: `Application.save` adds only runtime protocol checks
         # per event here (no library snapshots, no repository cache), a sixth of the CPU.
         events = [e for aggregate in staged.values() for e in aggregate.collect_events()]
-        reads_checked_on_insert = bool(events) and self._reads_checked_on_insert
-        if not reads_checked_on_insert:
+        checked_on_insert = bool(events) and self._reads_checked_on_insert
+        if not checked_on_insert:
             self._check_reads_are_current(read_only, staged)
         try:
-            stored = self._events.seal(events, self._sealed)
-        except PersistenceError as error:  # reading the heads of the chains
-            self._evict(staged)
-            log.exception("could not save a group of %d commands", len(group))
-            for submission in group:
-                submission.future.set_exception(
-                    Unavailable(f"the database did not take the write: {error}"))
-            return None
-        return _Prepared(group, outcomes, staged, read_only, reads_checked_on_insert, events,
-                         stored, self._snapshots(staged, versions_before))
-
-    def _store(self, prepared: _Prepared) -> _Verdict:
-        """Insert a prepared group's events in one transaction and answer its requests."""
-        group, events = prepared.group, prepared.events
-        try:
-            notification_ids = self._events.insert(
-                prepared.stored,
-                **({"read_versions": prepared.read_only} if prepared.reads_checked_on_insert
-                   else {})) if events else []
-        except IntegrityError:
+            notification_ids = self._events.store(
+                events, **({"read_versions": read_only} if checked_on_insert else {})
+            ) if events else []
+        except IntegrityError as error:
             # A stream written, or only read, by another process since we loaded it. Or: the
             # library retried an insert whose connection dropped, and the first attempt had
             # committed, so the retry conflicts with our own events. Re-read before failing.
             if not self._were_stored(events):
-                return _Verdict.REFUSED
+                self._evict([*staged, *read_only])
+                raise _GroupFailed from error
             notification_ids = []
         except PersistenceError as error:
             stored = self._were_stored(events)
             if not stored:
+                self._evict(staged)
                 log.exception("could not save a group of %d commands", len(group))
                 verdict = "did not take" if stored is False else "may not have taken"
                 for submission in group:
                     submission.future.set_exception(
                         Unavailable(f"the database {verdict} the write: {error}")
                     )
-                return _Verdict.UNAVAILABLE
+                return
             notification_ids = []
-        if prepared.snapshots and self.app.snapshots is not None:
-            try:
-                self.app.snapshots.put(prepared.snapshots)
-            except PersistenceError:  # a snapshot is an optimisation: never fail a commit
-                log.warning("could not store %d snapshots", len(prepared.snapshots),
-                            exc_info=True)
+        self._take_snapshots(staged, versions_before)
         if notification_ids:
             self.last_position = max(notification_ids)
         elif events:  # stored, acknowledgement lost: the head is at or after our events
@@ -699,31 +536,11 @@ class Writer:
             self.on_commit(self.last_position)
         self.batches_committed += 1
         self.commands_committed += len(group)
-        for submission, (ok, value) in zip(group, prepared.outcomes, strict=True):
+        for submission, (ok, value) in zip(group, outcomes, strict=True):
             if ok:
                 submission.future.set_result(value)
             else:
                 submission.future.set_exception(value)
-        return _Verdict.COMMITTED
-
-    def _forget_sealed(self, prepared: _Prepared) -> None:
-        """A committed group's heads are the event store's to remember now."""
-        for event in prepared.events:
-            head = self._sealed.get(event.originator_id)
-            if head is not None and head[0] == event.originator_version:
-                del self._sealed[event.originator_id]
-
-    def _after_failure(self, prepared: _Prepared | None, verdict: _Verdict) -> None:
-        """Forget what a group that did not commit changed in memory (`prepared`: None when
-        not known), and every head sealed since."""
-        self._sealed.clear()
-        if prepared is None or verdict is _Verdict.FAILED:
-            self._cache.clear()
-            self._records.clear()
-        elif verdict is _Verdict.REFUSED:
-            self._evict([*prepared.staged, *prepared.read_only])
-        else:
-            self._evict(prepared.staged)
 
     def _presume_new_keys(self, group: list[_Submission]) -> None:
         """Take the group's idempotency records not in the cache as absent, without a query.
@@ -838,11 +655,17 @@ class Writer:
             if aggregate is not None:
                 aggregate.collect_events()
 
-    def _snapshots(self, staged: dict[UUID, Aggregate], before: dict[UUID, int]) -> list[Any]:
-        """Snapshots of the aggregates that crossed a multiple of the interval (taken now: the
-        next group may change them before this one commits)."""
+    def _take_snapshots(self, saved: dict[UUID, Aggregate], before: dict[UUID, int]) -> None:
         if self.app.snapshots is None:
-            return []
+            return
         interval = self.snapshot_interval_events
-        return [type(a).Snapshot.take(a) for i, a in staged.items()
-                if a.version // interval > before[i] // interval]
+        snapshots = [
+            type(a).Snapshot.take(a)
+            for i, a in saved.items()
+            if a.version // interval > before[i] // interval
+        ]
+        if snapshots:
+            try:
+                self.app.snapshots.put(snapshots)
+            except PersistenceError:  # a snapshot is an optimisation: never fail a commit
+                log.warning("could not store %d snapshots", len(snapshots), exc_info=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +12,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import OperationalError
 from sqlalchemy import select, text
 
 from api.bootstrap import Linli, open_linli
@@ -32,7 +29,6 @@ from ledger.errors import (
     InvalidTransition,
     NotFound,
     RefundExceedsRedemption,
-    Unavailable,
 )
 from ledger.limits import BACKDATE_MAX_DAYS
 from ledger.settings import Settings
@@ -154,39 +150,6 @@ def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
     member_id = town.member()
     town.award(member_id, code, quantity=points)
     return member_id
-
-
-class HeldCommit:
-    """Holds the writer's next insert until it has run the group after it (on what the held
-    group left in memory), then lets the insert go on, or fail with `fail`."""
-
-    def __init__(self, linli: Linli, monkeypatch: pytest.MonkeyPatch,
-                 fail: Exception | None = None) -> None:
-        self.inserting = threading.Event()
-        self._next_prepared = threading.Event()
-        writer, recorder = linli.writer, linli.app.events.recorder
-        prepare, insert = writer._prepare, recorder.insert_events
-        prepared: list[int] = []
-        held: list[bool] = []
-
-        def counted_prepare(*args: Any, **kwargs: Any) -> Any:
-            result = prepare(*args, **kwargs)
-            prepared.append(1)
-            if len(prepared) == 2:
-                self._next_prepared.set()
-            return result
-
-        def held_insert(*args: Any, **kwargs: Any) -> Any:
-            if not held:
-                held.append(True)
-                self.inserting.set()
-                assert self._next_prepared.wait(30), "the writer did not run the next group"
-                if fail is not None:
-                    raise fail
-            return insert(*args, **kwargs)
-
-        monkeypatch.setattr(writer, "_prepare", counted_prepare)
-        monkeypatch.setattr(recorder, "insert_events", held_insert)
 
 
 # --- awards ---------------------------------------------------------------------------------
@@ -704,55 +667,6 @@ class TestGroupCommit:
         town.settle()
         assert (town.balance(quiet), town.balance(busy)) == (8, 100)
 
-    def test_a_group_run_while_the_one_before_it_commits_continues_its_chains(
-            self, town, monkeypatch):
-        """The writer runs the next group on what the group in flight left in memory: its
-        events follow that group's on every stream, hash chain included."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
-        held = HeldCommit(town.linli, monkeypatch)
-        writer = town.linli.writer
-
-        first = writer.submit(town.redeem_command(merchant_id, member_id, 10))
-        assert held.inserting.wait(30)
-        behind = [writer.submit(town.redeem_command(merchant_id, member_id, 30))
-                  for _ in range(3)]
-
-        assert first.result(timeout=60).balance_after == 90
-        assert [f.result(timeout=60).balance_after for f in behind] == [60, 30, 0]
-        town.settle()  # verify: every chain unbroken
-        assert (town.balance(member_id), town.balance(merchant_id)) == (0, 100)
-
-    def test_requests_behind_a_larger_group_in_flight_run_once_it_commits(
-            self, town, monkeypatch):
-        """Fewer requests than the group committing holds wait for its commit (a smaller
-        group would cost more a request) and then run: none is left waiting."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
-        writer, recorder = town.linli.writer, town.linli.app.events.recorder
-        insert = recorder.insert_events
-        inserting, go, blocked = threading.Event(), threading.Event(), threading.Event()
-
-        def held_insert(*args: Any, **kwargs: Any) -> Any:
-            inserting.set()
-            assert go.wait(30)
-            return insert(*args, **kwargs)
-
-        monkeypatch.setattr(recorder, "insert_events", held_insert)
-        blocker = writer.submit(lambda uow: blocked.wait(30))  # holds the writer meanwhile
-        group = [writer.submit(town.redeem_command(merchant_id, member_id, 10))
-                 for _ in range(3)]
-        blocked.set()
-        assert inserting.wait(30)  # the three, as one group, are committing
-        behind = writer.submit(town.redeem_command(merchant_id, member_id, 10))
-        time.sleep(0.1)
-        assert not behind.done()
-        go.set()
-
-        assert blocker.result(timeout=30) is True
-        assert [f.result(timeout=30).balance_after for f in group] == [90, 80, 70]
-        assert behind.result(timeout=10).balance_after == 60
-        town.settle()
-        assert town.balance(member_id) == 60
-
     def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
         """Group commit never reorders: each command's events lie in the log in the order
         the commands were submitted, across and within groups."""
@@ -779,49 +693,6 @@ class TestTwoProcessesOnOneDatabase:
         running.start()
         yield running
         running.close()
-
-    def test_a_group_run_behind_a_refused_one_runs_again_on_what_was_stored(
-            self, town, other, monkeypatch):
-        """The writer runs a group while the one before it commits. When that one is refused
-        (another process spent from the same account), the group behind it, run on the
-        refused one's figures, is forgotten; both run again on what the database holds."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
-        town.redeem(merchant_id, member_id, 10)  # this process now holds the accounts
-        replace(town, linli=other).redeem(merchant_id, member_id, 20)  # 70 left, in fact
-        held = HeldCommit(town.linli, monkeypatch)
-        writer = town.linli.writer
-
-        first = writer.submit(town.redeem_command(merchant_id, member_id, 5))
-        assert held.inserting.wait(30)
-        behind = [writer.submit(town.redeem_command(merchant_id, member_id, 7))
-                  for _ in range(10)]
-
-        assert first.result(timeout=60).balance_after == 65
-        outcomes = [f.exception(timeout=60) for f in behind]
-        assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 9 + [
-            "InsufficientBalance"]
-        assert [f.result().balance_after for f in behind[:9]] == list(range(58, -5, -7))[:9]
-        town.settle()  # the chains unbroken, every invariant holds
-        assert (town.balance(member_id), town.balance(merchant_id)) == (2, 98)
-
-    def test_a_group_run_behind_one_the_database_did_not_take_runs_again(
-            self, town, monkeypatch):
-        """When the group in flight is not stored, its requests get 503s and the group run
-        behind it on its figures runs again without them."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
-        held = HeldCommit(town.linli, monkeypatch,
-                          fail=OperationalError("server closed the connection unexpectedly"))
-        writer = town.linli.writer
-
-        first = writer.submit(town.redeem_command(merchant_id, member_id, 50))
-        assert held.inserting.wait(30)
-        behind = [writer.submit(town.redeem_command(merchant_id, member_id, 40))
-                  for _ in range(2)]
-
-        assert isinstance(first.exception(timeout=60), Unavailable)
-        assert [f.result(timeout=60).balance_after for f in behind] == [60, 20]
-        town.settle()
-        assert (town.balance(member_id), town.balance(merchant_id)) == (20, 80)
 
     def test_a_write_from_another_process_is_not_lost(self, town, other):
         member_id, merchant_id = funded(town, 100), town.merchant()
