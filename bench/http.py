@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -140,14 +142,18 @@ class Till:
             app.close()
 
 
-def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: int) -> Loads:
-    """Start `linli serve` on `url` and load it with wrk; check every 201 was stored."""
-    before = till.points_taken(url)
+@contextmanager
+def linli_serve(url: str, *, batch_max: int = 256,
+                code: Path | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`linli serve` on `url` (the code of the tree `code`, else this one's), once it is ready:
+    the process and its base URL."""
     port = _free_port()
     env = {**os.environ, "LINLI_DATABASE_URL": url, "LINLI_RATE_LIMIT_PER_SECOND": "1e9",
            "LINLI_RATE_LIMIT_BURST": "1000000000", "LINLI_BATCH_MAX_COMMANDS": str(batch_max)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     linli = shutil.which("linli") or str(Path(sys.executable).with_name("linli"))
-    server = subprocess.Popen([linli, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([linli, "serve", "--port", str(port)], env=env, cwd=code,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -161,12 +167,19 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("linli serve did not come up")
             time.sleep(0.2)
-        cold = _wrk(till, base, server.pid, seconds=seconds, connections=connections)
-        warm = _wrk(till, base, server.pid, seconds=seconds, connections=connections)
-        rss = rss_mb(server.pid, "VmHWM")
+        yield server, base
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: int) -> Loads:
+    """Start `linli serve` on `url` and load it with wrk; check every 201 was stored."""
+    before = till.points_taken(url)
+    with linli_serve(url, batch_max=batch_max) as (server, base):
+        cold = run_wrk(till, base, server.pid, seconds=seconds, connections=connections)
+        warm = run_wrk(till, base, server.pid, seconds=seconds, connections=connections)
+        rss = rss_mb(server.pid, "VmHWM")
     stored = till.points_taken(url) - before
     answered = cold.served + warm.served
     if stored < answered:  # more may be stored: answers still on the way at the end
@@ -174,7 +187,7 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
     return Loads(cold, warm, rss)
 
 
-def _wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections: int) -> Load:
+def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections: int) -> Load:
     """One run of wrk, with Idempotency-Keys no other run sends."""
     cpu_before = cpu_seconds(server_pid)
     database_before = postgres_cpu_seconds()

@@ -1,0 +1,71 @@
+"""Redemptions through HTTP for several trees of the code, taking turns on one database.
+
+On a shared machine the same code's throughput swings by a quarter within the hour, so a
+figure means something only beside its baseline from the same minutes. This runs `linli
+serve` from each tree in turn (a worktree, say: `git worktree add /tmp/before REV`), warms it,
+then loads it with wrk, for `--rounds` rounds. Each round reverses the order of the one before
+(A B, then B A), so a drift of the machine, or of the database growing, weighs on each tree
+alike. It prints each load, then each tree's medians and their ratios to the first tree's.
+
+    python -m bench.compare before=/tmp/before now=. [--members 10000] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from bench.common import machine, scratch_database
+from bench.http import Load, linli_serve, prepare, run_wrk
+
+
+def _tree(spec: str) -> tuple[str, Path]:
+    name, _, path = spec.partition("=")
+    if not path or not (Path(path) / "ledger").is_dir():
+        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
+    return name, Path(path).resolve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trees", nargs="+", type=_tree, metavar="NAME=PATH")
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=8.0, help="each measured load")
+    parser.add_argument("--warm-seconds", type=float, default=4.0)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    print(f"# compare on {machine()}")
+    loads: dict[str, list[Load]] = {name: [] for name, _ in args.trees}
+    with scratch_database(args.backend) as url:
+        till = prepare(url, args.members)
+        for round_ in range(args.rounds):
+            for name, code in args.trees if round_ % 2 == 0 else reversed(args.trees):
+                with linli_serve(url, code=code) as (server, base):
+                    run_wrk(till, base, server.pid, seconds=args.warm_seconds,
+                        connections=args.connections)
+                    load = run_wrk(till, base, server.pid, seconds=args.seconds,
+                               connections=args.connections)
+                loads[name].append(load)
+                print(f"round {round_ + 1} {name}: {load.requests_per_second:,.0f}/s, "
+                      f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, CPU a redemption: "
+                      f"server {load.server_cpu_ms:.3f} ms, projections "
+                      f"{load.projection_cpu_ms:.3f} ms, database {load.database_cpu_ms:.3f} ms",
+                      flush=True)
+    first = args.trees[0][0]
+
+    def median(name: str, figure: str) -> float:
+        return statistics.median(getattr(load, figure) for load in loads[name])
+
+    for name, _ in args.trees:
+        rate, server = median(name, "requests_per_second"), median(name, "server_cpu_ms")
+        print(f"{name}: median {rate:,.0f}/s (×{rate / median(first, 'requests_per_second'):.2f}"
+              f"), p99 {median(name, 'p99_ms'):.1f} ms, server CPU a redemption {server:.3f} ms"
+              f" (×{server / median(first, 'server_cpu_ms'):.2f})")
+
+
+if __name__ == "__main__":
+    main()
