@@ -27,7 +27,6 @@ def serve(
 
     from api.app import create_app
     from api.bootstrap import tune_gc
-    from api.server import uvicorn_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -35,7 +34,7 @@ def serve(
         settings = settings.model_copy(update={"projection_worker": "process"})
     app = create_app(settings)
     tune_gc()
-    uvicorn.Server(uvicorn_config(app, host=host, port=port, access_log=access_log)).run()
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 @cli.command()

@@ -7,14 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import uvicorn
 
 from api.app import create_app
 from api.bootstrap import Linli
-from api.server import uvicorn_config
 
 STARTUP_SECONDS = 15.0
 
@@ -42,22 +40,14 @@ def wait_until_up(url: str, alive: Callable[[], bool], seconds: float) -> bool:
 @contextmanager
 def serving(linli: Linli, name: str = "uvicorn-test") -> Iterator[str]:
     """The app over `linli`, served by uvicorn in a thread on a free 127.0.0.1 port."""
-    with serving_app(create_app(linli=linli), "/healthz", name) as url:
-        yield url
-
-
-@contextmanager
-def serving_app(app: Any, ready_path: str, name: str = "uvicorn-test") -> Iterator[str]:
-    """An ASGI app served as `linli serve` serves, in a thread on a free 127.0.0.1 port, once
-    GET `ready_path` answers 200."""
     port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(linli=linli), host="127.0.0.1",
+                                           port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        if not wait_until_up(f"{url}{ready_path}", thread.is_alive, STARTUP_SECONDS):
+        if not wait_until_up(f"{url}/healthz", thread.is_alive, STARTUP_SECONDS):
             raise RuntimeError("the HTTP server did not come up")
         yield url
     finally:
