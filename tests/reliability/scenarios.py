@@ -265,9 +265,9 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
     figures = Figures()
     town = build_town(served.url, members=members, merchants=merchants, points_each=50)
     total = 50 * members
-    with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:  # a read waits for the
-        _ok(http.get(f"/v1/members/{town.members[-1]}/balance",  # views: the audits start
-                     headers=town.auditor))  # once the town's points are all in them
+    # The audits start once the views hold all the town's points (a read waits for them).
+    with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:
+        _ok(http.get(f"/v1/members/{town.members[-1]}/balance", headers=town.auditor))
     started = time.monotonic()
     stop_at = started + seconds
     made: list[tuple[str, str, int]] = []  # (redemption id, merchant id, points left)
