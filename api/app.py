@@ -27,6 +27,7 @@ from api.routers import (
     keys,
     leaderboards,
     merchants,
+    metrics,
     payments,
     reads,
     registry,
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     # Routes are matched in order, one by one: the tills' routes come first.
     for module in (payments, holds, keys, registry, rules, awards, merchants, reads,
                    leaderboards, households, reports, timebank, service_requests, audit,
-                   certificates):
+                   certificates, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -248,8 +249,13 @@ class Writer:
         self.cache_max_records = cache_max_records
         self.on_commit = on_commit
         self.last_position = 0
+        # What `/metrics` shows: since start, groups committed, their commands and events,
+        # the wall time of their inserts, and attempts that could not commit as a group.
         self.batches_committed = 0
         self.commands_committed = 0
+        self.events_committed = 0
+        self.store_seconds = 0.0
+        self.attempts_failed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         # Idempotency records (one per keyed request) apart: a busy till's responses must not
         # push members' accounts out of memory. Only a retry reads one again.
@@ -265,6 +271,11 @@ class Writer:
         self._drain_lock = threading.Lock()
 
     # --- public ---------------------------------------------------------------------------
+    @property
+    def cached_aggregates(self) -> int:
+        """Aggregates (and answers to keyed requests) kept in memory."""
+        return len(self._cache) + len(self._records)
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="linli-writer", daemon=True)
@@ -428,31 +439,28 @@ class Writer:
 
     def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)
-        if len(group) > 1:
-            try:
-                self._commit(group)
-                return
-            except _GroupFailed:
-                pass
-            if self._look_up_keys(group):
-                try:
-                    self._commit(group)
-                    return
-                except _GroupFailed:
-                    pass
+        if len(group) > 1 and (self._committed(group)
+                               or self._look_up_keys(group) and self._committed(group)):
+            return
         for submission in group:
             self._run_alone(submission)
 
     def _run_alone(self, submission: _Submission) -> None:
         for _attempt in range(ATTEMPTS_ALONE):
-            try:
-                self._commit([submission])
+            if self._committed([submission]):
                 return
-            except _GroupFailed:
-                continue
         submission.future.set_exception(
             Conflict("the records changed under this request too often; retry it")
         )
+
+    def _committed(self, group: list[_Submission]) -> bool:
+        """`_commit`, and whether the group was done as one (if not, nothing of it was)."""
+        try:
+            self._commit(group)
+            return True
+        except _GroupFailed:
+            self.attempts_failed += 1
+            return False
 
     def _commit(self, group: list[_Submission]) -> None:
         """Run every command of the group, then save all their events in one transaction.
@@ -499,6 +507,7 @@ class Writer:
         checked_on_insert = bool(events) and self._reads_checked_on_insert
         if not checked_on_insert:
             self._check_reads_are_current(read_only, staged)
+        started = time.perf_counter()
         try:
             notification_ids = self._events.store(
                 events, **({"read_versions": read_only} if checked_on_insert else {})
@@ -534,8 +543,10 @@ class Writer:
             self.last_position = max(self.last_position, head)
         if events and self.on_commit is not None:
             self.on_commit(self.last_position)
+        self.store_seconds += time.perf_counter() - started
         self.batches_committed += 1
         self.commands_committed += len(group)
+        self.events_committed += len(events)
         for submission, (ok, value) in zip(group, outcomes, strict=True):
             if ok:
                 submission.future.set_result(value)

@@ -700,11 +700,13 @@ class TestTwoProcessesOnOneDatabase:
         elsewhere = replace(town, linli=other)
 
         elsewhere.redeem(merchant_id, member_id, 30)
+        failed_before = town.linli.writer.attempts_failed
         here = town.redeem(merchant_id, member_id, 50)
         with pytest.raises(InsufficientBalance):
             town.redeem(merchant_id, member_id, 11)
 
         assert here.balance_after == 10
+        assert town.linli.writer.attempts_failed == failed_before + 1  # counted for /metrics
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
 
