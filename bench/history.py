@@ -1,8 +1,10 @@
 """Cost independent of history: a redemption on an account with a long past against one on a
 new account, warm (the aggregate in the writer's memory) and cold (loaded from its latest
-snapshot and the events after it).
+snapshot and the events after it). And of the state's size: a redemption by a member holding
+`--lots` unspent awards (each a lot of the account's state) against one holding one.
 
-    python -m bench.history [--backend postgres|sqlite] [--history 100000] [--samples 300]
+    python -m bench.history [--backend postgres|sqlite] [--history 100000] [--lots 1000]
+                            [--samples 300]
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _p50_ms(linli: Linli, member: UUID, merchant: UUID, samples: int, cold: bool
     return percentile(took, 0.5) * 1000
 
 
-def run(backend: str, history: int, samples: int) -> None:
+def run(backend: str, history: int, held_lots: int, samples: int) -> None:
     with scratch_database(backend) as url:
         linli = open_bench(url)
         try:
@@ -60,8 +62,8 @@ def run(backend: str, history: int, samples: int) -> None:
                 monthly_cap=None, requires_approval=False, by=ADMIN))
             merchant = linli.writer.execute(registry.register_merchant(community, "shop",
                                                                        ADMIN)).id
-            old, new = (linli.writer.execute(registry.register_member(
-                community, name, None, None, ADMIN)).id for name in ("old", "new"))
+            old, new, hoarder = (linli.writer.execute(registry.register_member(
+                community, name, None, None, ADMIN)).id for name in ("old", "new", "hoarder"))
             started = time.perf_counter()
             _history(linli, old, merchant, history)
             built = time.perf_counter() - started
@@ -69,17 +71,27 @@ def run(backend: str, history: int, samples: int) -> None:
                 linli.writer.execute(points.award(member, "GIFT", quantity=4 * samples,
                                                   minutes=None, occurred_at=None, note="",
                                                   now=datetime.now(UTC), by=ADMIN))
+            awards = [linli.writer.submit(points.award(
+                hoarder, "GIFT", quantity=4 * samples if n == 0 else 1, minutes=None,
+                occurred_at=None, note="", now=datetime.now(UTC), by=ADMIN))
+                for n in range(held_lots)]
+            for award in awards:
+                award.result(timeout=600)
             linli.projections.stop()  # measure the command alone
             print(f"{backend}: built a history of {history:,} postings in {built:.0f} s")
             for cold in (False, True):
-                # interleave, so both see the same machine
-                old_ms, new_ms = [], []
+                # interleave, so all see the same machine
+                taken: dict[UUID, list[float]] = {old: [], new: [], hoarder: []}
                 for _ in range(3):
-                    old_ms.append(_p50_ms(linli, old, merchant, samples // 3, cold))
-                    new_ms.append(_p50_ms(linli, new, merchant, samples // 3, cold))
-                o, n = sorted(old_ms)[1], sorted(new_ms)[1]
-                print(f"{backend} {'cold' if cold else 'warm'}: redemption p50 {o:.2f} ms on "
-                      f"the account with history, {n:.2f} ms on a new one, ratio {o / n:.2f}")
+                    for member, times in taken.items():
+                        times.append(_p50_ms(linli, member, merchant, samples // 3, cold))
+                o, n, h = (sorted(times)[1] for times in taken.values())
+                phase = "cold" if cold else "warm"
+                print(f"{backend} {phase}: redemption p50 {o:.2f} ms on the account with "
+                      f"history, {n:.2f} ms on a new one, ratio {o / n:.2f}")
+                print(f"{backend} {phase}: redemption p50 {h:.2f} ms by a member holding "
+                      f"{held_lots:,} unspent awards, {n:.2f} ms by one holding one, ratio "
+                      f"{h / n:.2f}")
         finally:
             linli.close()
 
@@ -88,11 +100,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--history", type=int, default=100_000)
+    parser.add_argument("--lots", type=int, default=1_000,
+                        help="unspent awards the third member holds")
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
     print(f"# history on {machine()}")
     for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
-        run(backend, args.history, args.samples)
+        run(backend, args.history, args.lots, args.samples)
 
 
 if __name__ == "__main__":

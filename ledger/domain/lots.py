@@ -30,9 +30,12 @@ def take(lots: list[Lot], amount: int, first: str | None = None) -> list[Change]
     """The changes that spend `amount` from `lots`: lot `first` (if any), then FIFO.
 
     Takes at most what the lots hold; the rest (an overdraft an auditor allowed) has no lot.
+    `lots` are in the order `apply` keeps them, so FIFO is their order: a spend looks at the
+    lots it takes from, not at every lot a member holds.
     """
+    ordered = (lots if first is None
+               else sorted(lots, key=lambda lot: (lot[0] != first, _key(lot))))
     changes: list[Change] = []
-    ordered = sorted(lots, key=lambda lot: (lot[0] != first, _key(lot)))
     for lot_id, remaining, expires_at in ordered:
         if amount <= 0:
             break
@@ -52,7 +55,15 @@ def due(lots: list[Lot], now: datetime) -> list[Change]:
 
 
 def apply(lots: list[Lot], changes: list[Change]) -> list[Lot]:
-    """The lots after `changes`; emptied lots are dropped, new ones sorted in."""
+    """The lots after `changes`; emptied lots are dropped, new ones sorted in.
+
+    Changes that only take from lots (spends, expiries) touch the lots at the front, where
+    FIFO takes: those are found from the front and the rest are kept as they are.
+    """
+    if not changes:
+        return lots
+    if all(delta < 0 for _, delta, _ in changes):
+        return _taken_from(lots, changes)
     by_id = {lot[0]: list(lot) for lot in lots}
     order = [lot[0] for lot in lots]
     for lot_id, delta, expires_at in changes:
@@ -65,10 +76,36 @@ def apply(lots: list[Lot], changes: list[Change]) -> list[Lot]:
     return sorted(kept, key=_key)  # stable: arrival order within one expiry instant
 
 
+def _taken_from(lots: list[Lot], changes: list[Change]) -> list[Lot]:
+    """`apply` for changes that are all negative: no lot is added or moves."""
+    owed: dict[str, int] = {}
+    for lot_id, delta, _ in changes:
+        owed[lot_id] = owed.get(lot_id, 0) + delta
+    after = list(lots)
+    emptied: list[int] = []
+    for index, (lot_id, remaining, expires_at) in enumerate(lots):
+        delta = owed.pop(lot_id, None)
+        if delta is not None:
+            if remaining + delta > 0:
+                after[index] = [lot_id, remaining + delta, expires_at]
+            else:
+                emptied.append(index)
+            if not owed:
+                break
+    for index in reversed(emptied):
+        del after[index]
+    return after
+
+
 def next_expiry(lots: list[Lot]) -> tuple[str | None, int]:
-    """When the next points expire, and how many (all lots sharing that instant)."""
-    dated = [lot for lot in lots if lot[2] is not None and lot[1] > 0]
-    if not dated:
-        return None, 0
-    first = min(lot[2] for lot in dated)
-    return first, sum(lot[1] for lot in dated if lot[2] == first)
+    """When the next points expire, and how many (all lots sharing that instant): the first
+    dated lots, in the order `apply` keeps them."""
+    first: str | None = None
+    points = 0
+    for _, remaining, expires_at in lots:
+        if expires_at is None or (first is not None and expires_at != first):
+            break
+        if remaining > 0:
+            first = expires_at
+            points += remaining
+    return first, points
