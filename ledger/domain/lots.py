@@ -64,6 +64,11 @@ def apply(lots: list[Lot], changes: list[Change]) -> list[Lot]:
         return lots
     if all(delta < 0 for _, delta, _ in changes):
         return _taken_from(lots, changes)
+    return rebuilt(lots, changes)
+
+
+def rebuilt(lots: list[Lot], changes: list[Change]) -> list[Lot]:
+    """`apply` by its definition: every lot copied, changed, and sorted afresh."""
     by_id = {lot[0]: list(lot) for lot in lots}
     order = [lot[0] for lot in lots]
     for lot_id, delta, expires_at in changes:

@@ -12,32 +12,13 @@ from hypothesis import strategies as st
 from ledger.domain import lots
 
 # --- the plain definition: what `lots` did before a spend stopped looking at every lot -------
+# (`lots.rebuilt` is `apply`'s.)
 
 
 def plain_take(held: list[Any], amount: int, first: str | None = None) -> list[Any]:
-    changes = []
-    for lot_id, remaining, expires_at in sorted(
-            held, key=lambda lot: (lot[0] != first, lot[2] or lots.NEVER)):
-        if amount <= 0:
-            break
-        part = min(remaining, amount)
-        if part > 0:
-            changes.append([lot_id, -part, expires_at])
-            amount -= part
-    return changes
-
-
-def plain_apply(held: list[Any], changes: list[Any]) -> list[Any]:
-    by_id = {lot[0]: list(lot) for lot in held}
-    order = [lot[0] for lot in held]
-    for lot_id, delta, expires_at in changes:
-        if lot_id in by_id:
-            by_id[lot_id][1] += delta
-        elif delta > 0:
-            by_id[lot_id] = [lot_id, delta, expires_at]
-            order.append(lot_id)
-    kept = [by_id[i] for i in order if by_id[i][1] > 0]
-    return sorted(kept, key=lambda lot: lot[2] or lots.NEVER)
+    """Take from the lots sorted afresh: lot `first`, then by expiry, then by arrival."""
+    return lots.take(sorted(held, key=lambda lot: (lot[0] != first, lot[2] or lots.NEVER)),
+                     amount)
 
 
 def plain_next_expiry(held: list[Any]) -> tuple[str | None, int]:
@@ -78,7 +59,7 @@ def test_lots_follow_the_plain_definition(history):
         else:  # a refund gives back to a lot that may be gone
             changes = [[f"award-{extra}", amount, EXPIRIES[extra % len(EXPIRIES)]]]
         after = lots.apply(held, changes)
-        assert after == plain_apply(held, changes)
+        assert after == lots.rebuilt(held, changes)
         assert lots.next_expiry(after) == plain_next_expiry(after)
         held = after
 
