@@ -46,9 +46,9 @@ def main() -> None:
             for name, code in args.trees if round_ % 2 == 0 else reversed(args.trees):
                 with linli_serve(url, code=code) as (server, base):
                     run_wrk(till, base, server.pid, seconds=args.warm_seconds,
-                        connections=args.connections)
+                            connections=args.connections)
                     load = run_wrk(till, base, server.pid, seconds=args.seconds,
-                               connections=args.connections)
+                                   connections=args.connections)
                 loads[name].append(load)
                 print(f"round {round_ + 1} {name}: {load.requests_per_second:,.0f}/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, CPU a redemption: "

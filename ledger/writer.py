@@ -532,6 +532,7 @@ class Writer:
                     )
                 return
             notification_ids = []
+        stored_in = time.perf_counter() - started
         self._take_snapshots(staged, versions_before)
         if notification_ids:
             self.last_position = max(notification_ids)
@@ -543,7 +544,7 @@ class Writer:
             self.last_position = max(self.last_position, head)
         if events and self.on_commit is not None:
             self.on_commit(self.last_position)
-        self.store_seconds += time.perf_counter() - started
+        self.store_seconds += stored_in
         self.batches_committed += 1
         self.commands_committed += len(group)
         self.events_committed += len(events)
