@@ -35,7 +35,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from ledger.application import LedgerApp
 from ledger.chain import ChainedEventStore
@@ -237,7 +237,7 @@ class Writer:
         app: LedgerApp,
         *,
         batch_max_commands: int = 256,
-        snapshot_interval_events: int = 200,
+        snapshot_interval_events: int = 20,
         cache_max_aggregates: int = 60_000,
         cache_max_records: int = 10_000,
         on_commit: Callable[[int], None] | None = None,
@@ -257,6 +257,7 @@ class Writer:
         self.store_seconds = 0.0
         self.attempts_failed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._unsaved_snapshots: list[StoredEvent] = []  # see `_take_snapshots`
         # Idempotency records (one per keyed request) apart: a busy till's responses must not
         # push members' accounts out of memory. Only a retry reads one again.
         self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
@@ -436,6 +437,7 @@ class Writer:
                     submission.future.set_exception(error)
         finally:
             _wake_waiters(group)
+            self._put_snapshots()
 
     def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)
@@ -533,7 +535,7 @@ class Writer:
                 return
             notification_ids = []
         stored_in = time.perf_counter() - started
-        self._take_snapshots(staged, versions_before)
+        self._take_snapshots(staged, versions_before)  # written once the group is answered
         if notification_ids:
             self.last_position = max(notification_ids)
         elif events:  # stored, acknowledgement lost: the head is at or after our events
@@ -668,16 +670,23 @@ class Writer:
                 aggregate.collect_events()
 
     def _take_snapshots(self, saved: dict[UUID, Aggregate], before: dict[UUID, int]) -> None:
+        """Snapshot the aggregates that crossed a multiple of the interval, encoded now (a
+        snapshot shares its aggregate's lists and dicts, which the next command may change);
+        `_put_snapshots` writes them once the group's requests have their answers."""
         if self.app.snapshots is None:
             return
         interval = self.snapshot_interval_events
-        snapshots = [
-            type(a).Snapshot.take(a)
+        mapper = self.app.snapshots.mapper
+        self._unsaved_snapshots += [
+            mapper.to_stored_event(type(a).Snapshot.take(a))
             for i, a in saved.items()
             if a.version // interval > before[i] // interval
         ]
-        if snapshots:
+
+    def _put_snapshots(self) -> None:
+        snapshots, self._unsaved_snapshots = self._unsaved_snapshots, []
+        if snapshots and self.app.snapshots is not None:
             try:
-                self.app.snapshots.put(snapshots)
+                self.app.snapshots.recorder.insert_events(snapshots)
             except PersistenceError:  # a snapshot is an optimisation: never fail a commit
                 log.warning("could not store %d snapshots", len(snapshots), exc_info=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from sqlalchemy import select, text
 from api.bootstrap import Linli, open_linli
 from ledger import ids
 from ledger.actor import Actor, Role
+from ledger.application import replay
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.accounts import Account
@@ -906,6 +909,9 @@ class TestSnapshots:
                    for _ in range(self.POSTINGS - 1)]
         for future in futures:
             future.result(timeout=60)
+        # Snapshots are written once a group's requests have their answers: a command queued
+        # after the redemptions returns once the writer has written them.
+        town.linli.writer.execute(lambda uow: None)
         account_id = ids.account_id(member_id, Asset.POINTS.value)
 
         loaded = town.linli.app.repository.get(account_id)
@@ -922,3 +928,48 @@ class TestSnapshots:
         town.settle()
         assert town.balance(member_id) == loaded.balance
         assert town.balance(merchant_id) == 3 * (self.POSTINGS - 1)
+
+    def test_every_snapshot_holds_its_aggregate_at_its_version(self, town, monkeypatch):
+        """Snapshots are encoded as their group commits and written after its answers: each
+        must be the state its events give at its version, though later commands (here a group
+        that fails and runs again one command at a time) change the same lists and dicts."""
+        monkeypatch.setattr(town.linli.writer, "snapshot_interval_events", 2)
+        town.rule("PATROL", 1, daily_cap=1_000)  # awards change the account's cap usage
+        merchant_id = town.merchant()
+        members = [funded(town, 500, "PATROL") for _ in range(3)]
+
+        def fails_after_posting(uow: UnitOfWork) -> None:
+            account = uow.get(Account, ids.account_id(members[0], Asset.POINTS.value))
+            account.post(amount=1, kind=PostingKind.ADJUSTMENT, transaction_id=uuid.uuid4(),
+                         counter_account="test", by=town.auditor)
+            raise InvalidRequest("refused after its event: the group runs again alone")
+
+        for _ in range(3):
+            commands: list[Callable[[UnitOfWork], Any]] = []
+            for member_id in members:  # three changes each: snapshots fall between them
+                commands += [town.redeem_command(merchant_id, member_id, 2),
+                             town.award_command(member_id, "PATROL", quantity=3),
+                             town.redeem_command(merchant_id, member_id, 1)]
+            commands.insert(4, fails_after_posting)
+            gate = threading.Event()  # holds the writer until all ten are queued: one group
+            held = town.linli.writer.submit(lambda uow, gate=gate: gate.wait(timeout=10))
+            futures = [town.linli.writer.submit(c) for c in commands]
+            gate.set()
+            assert held.result(timeout=60)
+            for future in futures:
+                with contextlib.suppress(InvalidRequest):
+                    future.result(timeout=60)
+        town.linli.writer.execute(lambda uow: None)  # the snapshots written
+        assert town.linli.writer.attempts_failed == 3
+
+        app = town.linli.app
+        accounts = [ids.account_id(m, Asset.POINTS.value) for m in [*members, merchant_id]]
+        for account_id in accounts:
+            snapshots = list(app.snapshots.get(account_id))  # type: ignore[union-attr]
+            assert len(snapshots) >= 3
+            for snapshot in snapshots:
+                at_version = replay(None, app.events.get(
+                    account_id, lte=snapshot.originator_version))
+                assert vars(snapshot.mutate(None)) == vars(at_version)
+        town.settle()
+        assert [town.balance(m) for m in members] == [500] * 3
