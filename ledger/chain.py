@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
+from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ HEADER_BYTES = len(MAGIC) + 2 * HASH_BYTES
 GENESIS = bytes(HASH_BYTES)
 DOMAIN = b"linli/event/v1\x00"
 HEADS_MAX = 200_000
+COMMITTED_MAX = 200_000
 
 
 def event_hash(originator_id: UUID, version: int, topic: str, prev_hash: bytes,
@@ -92,6 +95,55 @@ class ChainMapper(Mapper[UUID]):
         return super().to_domain_event(stored_event)
 
 
+class Committed:
+    """(position, topic, hash) of the events this process committed, in position order: what
+    the sealer would otherwise read back from the log. At most `most` entries (40 bytes each);
+    an insert that would break the order (another thread's) or pass the bound clears them, and
+    the sealer reads the log instead."""
+
+    def __init__(self, most: int = COMMITTED_MAX) -> None:
+        self._most = most
+        self._lock = threading.Lock()
+        self._positions = array("q")
+        self._topics: list[str] = []  # each the same str object as its event class's topic
+        self._hashes = bytearray()
+
+    def add(self, positions: Sequence[int], events: Sequence[StoredEvent]) -> None:
+        with self._lock:
+            if ((self._positions and positions[0] <= self._positions[-1])
+                    or len(self._positions) + len(positions) > self._most):
+                self._drop(len(self._positions))
+            if any(b <= a for a, b in zip(positions, positions[1:], strict=False)):
+                return
+            self._positions.extend(positions)
+            for event in events:
+                self._topics.append(event.topic)
+                self._hashes += event.state[36:68]
+
+    def run_after(self, position: int, most: int) -> list[tuple[int, str, bytes]]:
+        """The entries at `position` + 1, + 2, … up to the first position not here (an event
+        of another process, or a number the database skipped), at most `most`."""
+        with self._lock:
+            start = bisect_left(self._positions, position + 1)
+            run: list[tuple[int, str, bytes]] = []
+            for index in range(start, min(len(self._positions), start + most)):
+                if self._positions[index] != position + 1 + len(run):
+                    break
+                run.append((self._positions[index], self._topics[index],
+                            bytes(self._hashes[index * HASH_BYTES:(index + 1) * HASH_BYTES])))
+            return run
+
+    def forget_through(self, position: int) -> None:
+        """Drop the entries at or before `position` (sealed)."""
+        with self._lock:
+            self._drop(bisect_left(self._positions, position + 1))
+
+    def _drop(self, end: int) -> None:
+        del self._positions[:end]
+        del self._topics[:end]
+        del self._hashes[:end * HASH_BYTES]
+
+
 class ChainedEventStore(EventStore[UUID]):
     """An event store that seals every event it stores onto its stream's chain.
 
@@ -104,6 +156,7 @@ class ChainedEventStore(EventStore[UUID]):
         super().__init__(mapper, recorder)
         self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        self.committed: Committed | None = None  # kept for the sealer, when it runs here
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
         stored, notification_ids = self._seal_and_insert(domain_events, **kwargs)
@@ -132,6 +185,8 @@ class ChainedEventStore(EventStore[UUID]):
             heads[(key, event.originator_version)] = own
             stored.append(sealed)
         notification_ids = self.recorder.insert_events(stored, **kwargs)
+        if notification_ids and self.committed is not None:
+            self.committed.add(notification_ids, stored)
         with self._lock:
             for event in stored:
                 key = _uuid(event.originator_id)

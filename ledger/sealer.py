@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.actor import Actor
 from ledger.application import LedgerApp
-from ledger.chain import GENESIS, split
+from ledger.chain import GENESIS, Committed, split
 from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, log_hash
 from ledger.periodic import Periodic
 from ledger.store import notification_headers
@@ -37,6 +37,8 @@ class Sealer(Periodic):
         super().__init__(interval_seconds)
         self.app = app
         self.writer = writer
+        self.committed = Committed()
+        app.events.committed = self.committed  # type: ignore[attr-defined]
 
     def tick(self) -> None:
         self.seal()
@@ -48,19 +50,7 @@ class Sealer(Periodic):
             after, previous = audit_log.through_position, audit_log.log_hash
         except AggregateNotFoundError:
             after, previous = 0, "00" * 32
-        entries: list[tuple[int, bytes]] = []
-        own_only = True
-        position = after
-        while len(entries) < SEAL_MAX_EVENTS:
-            batch = notification_headers(self.app, position, READ_BATCH)
-            if not batch:
-                break
-            for notification_id, topic, head in batch:
-                header, _ = split(head)
-                entries.append((notification_id, header.hash if header else GENESIS))
-                if topic not in (SEALED, OPENED):
-                    own_only = False
-            position = batch[-1][0]
+        entries, own_only = self._entries_after(after)
         if not entries or own_only:
             return None
         through = entries[-1][0]
@@ -79,5 +69,32 @@ class Sealer(Periodic):
 
         # Wait for it however busy the writer is (a bulk import can queue minutes of work):
         # a pass must not start while the last one's seal is still queued.
-        return self.writer.submit(command).result(timeout=SEAL_WAIT_SECONDS)
+        sealed: int = self.writer.submit(command).result(timeout=SEAL_WAIT_SECONDS)
+        self.committed.forget_through(sealed)
+        return sealed
+
+    def _entries_after(self, after: int) -> tuple[list[tuple[int, bytes]], bool]:
+        """(position, hash) of the events after `after`, and whether they are all the audit
+        log's own: as this process committed them while they follow on without a gap (no read
+        at all), else read from the log's headers."""
+        entries: list[tuple[int, bytes]] = []
+        own_only = True
+        run = self.committed.run_after(after, SEAL_MAX_EVENTS)
+        if run:
+            for position, topic, own in run:
+                entries.append((position, own))
+                own_only = own_only and topic in (SEALED, OPENED)
+            return entries, own_only
+        position = after
+        while len(entries) < SEAL_MAX_EVENTS:
+            batch = notification_headers(self.app, position, READ_BATCH)
+            if not batch:
+                break
+            for notification_id, topic, head in batch:
+                header, _ = split(head)
+                entries.append((notification_id, header.hash if header else GENESIS))
+                if topic not in (SEALED, OPENED):
+                    own_only = False
+            position = batch[-1][0]
+        return entries, own_only
 

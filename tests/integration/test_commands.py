@@ -20,6 +20,7 @@ from api.bootstrap import Linli, open_linli
 from ledger import ids
 from ledger.actor import Actor, Role
 from ledger.application import replay
+from ledger.chain import Committed
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.accounts import Account
@@ -697,6 +698,24 @@ class TestTwoProcessesOnOneDatabase:
         yield running
         running.close()
 
+    def test_the_sealer_reads_the_log_for_what_another_process_wrote(self, town, other):
+        """Positions this process did not commit (another's events between its own) are a gap
+        in what it remembers: the sealer seals up to the gap, then reads the log past it."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        elsewhere = replace(town, linli=other)
+        town.redeem(merchant_id, member_id, 1)
+        elsewhere.redeem(merchant_id, member_id, 2)
+        town.redeem(merchant_id, member_id, 3)
+        sealer = town.linli.sealer
+        assert sealer is not None
+
+        sealed = [sealer.seal(), sealer.seal(), sealer.seal()]
+
+        head = town.linli.app.recorder.max_notification_id()
+        assert sealed[0] is not None and sealed[1] is not None and sealed[0] < sealed[1]
+        assert sealed[1] + 1 == head and sealed[2] is None  # then only the checkpoints
+        town.settle()  # every checkpoint recomputed from the log
+
     def test_a_write_from_another_process_is_not_lost(self, town, other):
         member_id, merchant_id = funded(town, 100), town.merchant()
         town.redeem(merchant_id, member_id, 10)  # this process now holds both accounts
@@ -896,6 +915,33 @@ class TestAuditTrail:
         edited = list(town.linli.app.events.get(account_id))[-1]
         assert edited.actor_id == "auditor-forged"
         assert not verify(town.linli.app, town.linli.engine).ok
+
+
+class TestSealing:
+    def test_a_checkpoint_of_what_this_process_committed_needs_no_read_of_the_log(
+        self, town, monkeypatch
+    ):
+        """The sealer takes the positions and hashes this process committed from memory: the
+        same entries the log's headers give, and the log is not read for them."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        for points in (5, 7, 9):
+            town.redeem(merchant_id, member_id, points)
+        sealer = town.linli.sealer
+        assert sealer is not None
+        remembered, own_only = sealer._entries_after(0)
+        monkeypatch.setattr(sealer, "committed", Committed())  # nothing remembered
+        read, _ = sealer._entries_after(0)
+        assert (remembered, own_only) == (read, False)
+        assert [p for p, _ in remembered] == list(range(1, len(remembered) + 1))
+        monkeypatch.undo()
+
+        def unread(*_: Any) -> None:
+            raise AssertionError("the log was read")
+
+        monkeypatch.setattr("ledger.sealer.notification_headers", unread)
+        assert sealer.seal() == remembered[-1][0]
+        assert sealer.seal() is None  # only the checkpoint itself is new
+        town.settle()  # verify recomputes the checkpoint from the log
 
 
 # --- snapshots ------------------------------------------------------------------------------
