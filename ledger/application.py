@@ -51,6 +51,7 @@ class LedgerApp(Application[UUID]):
 
     def construct_event_store(self) -> EventStore[UUID]:
         """Every event stored is sealed onto its stream's hash chain (`ledger.chain`)."""
+        assert isinstance(self.mapper, ChainMapper)
         return ChainedEventStore(self.mapper, self.recorder)
 
 

@@ -34,6 +34,9 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
 )
+from eventsourcing.utils import get_topic
+
+from ledger.transcoder import CHECK
 
 MAGIC = b"LCH1"
 HASH_BYTES = 32
@@ -79,12 +82,40 @@ def seal(stored: StoredEvent, prev_hash: bytes) -> tuple[StoredEvent, bytes]:
                        state), own
 
 
+def sealed(payload: tuple[UUID, int, str, bytes], prev_hash: bytes) -> tuple[StoredEvent, bytes]:
+    """`seal` of the event `ChainMapper.to_payload` gave, made in one `StoredEvent`."""
+    originator_id, version, topic, state = payload
+    own = event_hash(originator_id, version, topic, prev_hash, state)
+    return StoredEvent(originator_id, version, topic, MAGIC + prev_hash + own + state), own
+
+
 def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class ChainMapper(Mapper[UUID]):
     """The library's mapper, reading past the chain header of stored events."""
+
+    def to_payload(self, domain_event: Any) -> tuple[UUID, int, str, bytes]:
+        """(originator id, version, topic, state) of the event: `to_stored_event`'s values,
+        without the `StoredEvent` that `seal` would replace at once."""
+        if self.compressor or self.cipher:
+            stored = self.to_stored_event(domain_event)
+            return (_uuid(stored.originator_id), stored.originator_version, stored.topic,
+                    stored.state)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        version = state.pop("originator_version")
+        cls = type(domain_event)
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        payload = _uuid(originator_id), version, get_topic(cls), self.transcoder.encode(state)
+        if CHECK:  # the test suite's: each event as the library's own mapper writes it
+            stored = self.to_stored_event(domain_event)
+            assert payload == (_uuid(stored.originator_id), stored.originator_version,
+                               stored.topic, stored.state), payload
+        return payload
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         header, payload = split(stored_event.state)
@@ -152,8 +183,9 @@ class ChainedEventStore(EventStore[UUID]):
     remembered only once its insert has committed, so a failed insert leaves nothing behind.
     """
 
-    def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> None:
+    def __init__(self, mapper: ChainMapper, recorder: AggregateRecorder) -> None:
         super().__init__(mapper, recorder)
+        self._payload = mapper.to_payload
         self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.committed: Committed | None = None  # kept for the sealer, when it runs here
@@ -176,38 +208,36 @@ class ChainedEventStore(EventStore[UUID]):
     def _seal_and_insert(
         self, domain_events: Sequence[Any], **kwargs: Any
     ) -> tuple[list[StoredEvent], Sequence[int] | None]:
-        plain = [self.mapper.to_stored_event(e) for e in domain_events]
-        heads = self._heads_before(plain)
+        payloads = [self._payload(e) for e in domain_events]
+        heads = self._heads_before(payloads)
         stored: list[StoredEvent] = []
-        for event in plain:
-            key = _uuid(event.originator_id)
-            sealed, own = seal(event, heads[(key, event.originator_version - 1)])
-            heads[(key, event.originator_version)] = own
-            stored.append(sealed)
+        for payload in payloads:
+            event, heads[payload[:2]] = sealed(payload, heads[(payload[0], payload[1] - 1)])
+            stored.append(event)
         notification_ids = self.recorder.insert_events(stored, **kwargs)
         if notification_ids and self.committed is not None:
             self.committed.add(notification_ids, stored)
         with self._lock:
-            for event in stored:
-                key = _uuid(event.originator_id)
-                self._heads[key] = (event.originator_version, event.state[36:68])
-                self._heads.move_to_end(key)
+            for originator_id, version, _, _ in payloads:
+                self._heads[originator_id] = (version, heads[(originator_id, version)])
+                self._heads.move_to_end(originator_id)
             while len(self._heads) > HEADS_MAX:
                 self._heads.popitem(last=False)
         return stored, notification_ids
 
-    def _heads_before(self, events: list[StoredEvent]) -> dict[tuple[UUID, int], bytes]:
+    def _heads_before(
+        self, payloads: list[tuple[UUID, int, str, bytes]]
+    ) -> dict[tuple[UUID, int], bytes]:
         """The hash each stream's first event of this batch links to."""
         heads: dict[tuple[UUID, int], bytes] = {}
         missing: list[tuple[UUID, int]] = []
         seen: set[UUID] = set()
         with self._lock:
-            for event in events:
-                key = _uuid(event.originator_id)
+            for key, version, _, _ in payloads:
                 if key in seen:
                     continue
                 seen.add(key)
-                wanted = event.originator_version - 1
+                wanted = version - 1
                 if wanted <= 0:
                     heads[(key, wanted)] = GENESIS
                     continue

@@ -4,7 +4,8 @@ PostgreSQL is found through LINLI_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres): a role allowed to create databases. Each test
 gets a fresh database cloned from a template migrated once per session. Without a reachable
 server the PostgreSQL tests are skipped, except under CI=true, where that is a failure.
-Every event encoded is compared with the library's JSON (`LINLI_CHECK_TRANSCODER`).
+Every event encoded is compared with the library's JSON, and with its mapper's values
+(`LINLI_CHECK_TRANSCODER`).
 """
 
 from __future__ import annotations
