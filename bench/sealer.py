@@ -1,0 +1,71 @@
+"""What a pass of the sealer costs: the positions and hashes of the events since the last
+checkpoint taken from what this process committed (`ledger.chain.Committed`), beside read
+back from the log's headers, as the sealer did before. CPU of this process (the database's
+work for the read comes on top) and wall time, per event, the least of several rounds.
+
+    python -m bench.sealer [--backend postgres|sqlite] [--commands 20000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from bench.common import machine, open_bench, populate, scratch_database
+from ledger.actor import Actor, Role
+from ledger.chain import Committed
+from ledger.commands import points
+from ledger.domain.audit import AUDIT_LOG_ID
+
+
+def run(backend: str, commands: int, rounds: int) -> None:
+    with scratch_database(backend) as url:
+        linli = open_bench(url, seal_interval_seconds=0)  # sealed here, when asked
+        try:
+            _, shop, members = populate(linli, members=2_000, points_each=1_000)
+            merchant: Any = shop
+            till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)
+            sealer = linli.sealer
+            assert sealer is not None
+            sealer.seal()
+            futures = [linli.writer.submit(points.redeem(
+                merchant, members[i % len(members)], 1, "bench", till, now=linli.clock()))
+                for i in range(commands)]
+            for future in futures:
+                future.result(timeout=300)
+            after: int = linli.app.repository.get(AUDIT_LOG_ID).through_position
+            remembered = sealer.committed
+            best = {"memory": (float("inf"), 0.0), "log": (float("inf"), 0.0)}
+            for _ in range(rounds):
+                for way in best:
+                    sealer.committed = remembered if way == "memory" else Committed()
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    entries, _ = sealer._entries_after(after)  # noqa: SLF001 - the pass's work
+                    taken = (time.process_time() - cpu, time.perf_counter() - wall)
+                    best[way] = min(best[way], (taken[0] / len(entries) * 1e6,
+                                                taken[1] / len(entries) * 1e6))
+            sealer.committed = remembered
+            print(f"{backend}: {len(entries):,} events since the checkpoint")
+            for way, (cpu_us, wall_us) in best.items():
+                print(f"{backend} from {'memory' if way == 'memory' else 'the log'}: "
+                      f"{cpu_us:.2f} µs CPU, {wall_us:.2f} µs wall an event")
+            print(f"{backend}: memory ×{best['memory'][0] / best['log'][0]:.2f} the CPU of "
+                  "reading the log")
+        finally:
+            linli.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--commands", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    print(f"# sealer on {machine()}")
+    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+        run(backend, args.commands, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
