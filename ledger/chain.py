@@ -44,7 +44,7 @@ HEADER_BYTES = len(MAGIC) + 2 * HASH_BYTES
 GENESIS = bytes(HASH_BYTES)
 DOMAIN = b"linli/event/v1\x00"
 HEADS_MAX = 200_000
-COMMITTED_MAX = 200_000
+COMMITTED_MAX = 100_000  # as many as one checkpoint seals (`ledger.sealer.SEAL_MAX_EVENTS`)
 
 
 def event_hash(originator_id: UUID, version: int, topic: str, prev_hash: bytes,
@@ -128,7 +128,7 @@ class ChainMapper(Mapper[UUID]):
 
 class Committed:
     """(position, topic, hash) of the events this process committed, in position order: what
-    the sealer would otherwise read back from the log. At most `most` entries (40 bytes each);
+    the sealer would otherwise read back from the log. At most `most` entries (48 bytes each);
     an insert that would break the order (another thread's) or pass the bound clears them, and
     the sealer reads the log instead."""
 
