@@ -21,10 +21,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing import postgres
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
+
+# What every connection of Linli's sets for its session. JIT compiles a query whose estimated
+# cost passes `jit_above_cost`: the prefetch's load of a few streams, estimated from the log's
+# average stream, crossed it once the log held about half a million events, and each call then
+# spent 5-8 ms compiling a query that runs in under one (auto_explain under bench.http).
+SESSION_OPTIONS = "-c jit=off"
 
 INSERT = ("SELECT * FROM linli_insert_events(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], "
           "%b::uuid[], %b::bigint[], %s, %s)")
@@ -55,3 +62,12 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
         if len(ids) != len(stored_events):
             raise RuntimeError(f"inserted {len(stored_events)} events, got {len(ids)} ids")
         return ids
+
+
+class PostgresFactory(postgres.PostgresFactory):
+    """The library's factory; its pool's connections open with `SESSION_OPTIONS`."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        pool = self.datastore.pool  # not opened yet: every connection gets the options
+        pool.kwargs = {**(pool.kwargs or {}), "options": SESSION_OPTIONS}  # type: ignore[dict-item]

@@ -101,7 +101,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         }
     if backend == "postgresql":
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "ledger.pg_recorder:PostgresFactory",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
 
+from ledger.pg_recorder import SESSION_OPTIONS
 from ledger.settings import Settings
 
 
 def create_read_engine(settings: Settings) -> Engine:
     if settings.is_postgres:
         return create_engine(settings.sqlalchemy_url, pool_size=8, max_overflow=8,
-                             pool_pre_ping=True)
+                             pool_pre_ping=True, connect_args={"options": SESSION_OPTIONS})
     engine = create_engine(settings.sqlalchemy_url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

@@ -16,7 +16,7 @@ class TestEventStoreEnvironment:
     def test_postgres_sets_timeouts_and_leaves_tables_to_alembic(self):
         env = event_store_env(Settings(database_url="postgresql://u:pw@db.local:6543/linli",
                                        postgres_lock_timeout_seconds=3))
-        assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+        assert env["PERSISTENCE_MODULE"] == "ledger.pg_recorder:PostgresFactory"
         assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_USER"],
                 env["POSTGRES_PASSWORD"], env["POSTGRES_DBNAME"]) == (
             "db.local", "6543", "u", "pw", "linli")
