@@ -14,7 +14,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from bench.common import machine, open_bench, populate, scratch_database
+from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.commands import points
 
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--naive-commands", type=int, default=2_000)
     args = parser.parse_args()
     print(f"# commands on {machine()}")
-    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+    for backend in backends(args.backend):
         figures = run(backend, args.commands, args.naive_commands)
         print(f"{backend}: " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))
 

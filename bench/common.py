@@ -121,6 +121,11 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def backends(choice: str) -> list[str]:
+    """The backends a `--backend` of postgres, sqlite or both names."""
+    return ["postgres", "sqlite"] if choice == "both" else [choice]
+
+
 def percentile(samples: Sequence[float], fraction: float) -> float:
     if not samples:
         return float("nan")

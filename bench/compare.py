@@ -61,10 +61,10 @@ def main() -> None:
         return statistics.median(getattr(load, figure) for load in loads[name])
 
     for name, _ in args.trees:
-        rate, server = median(name, "requests_per_second"), median(name, "server_cpu_ms")
+        rate, server_ms = median(name, "requests_per_second"), median(name, "server_cpu_ms")
         print(f"{name}: median {rate:,.0f}/s (×{rate / median(first, 'requests_per_second'):.2f}"
-              f"), p99 {median(name, 'p99_ms'):.1f} ms, server CPU a redemption {server:.3f} ms"
-              f" (×{server / median(first, 'server_cpu_ms'):.2f})")
+              f"), p99 {median(name, 'p99_ms'):.1f} ms, server CPU a redemption {server_ms:.3f} ms"
+              f" (×{server_ms / median(first, 'server_cpu_ms'):.2f})")
 
 
 if __name__ == "__main__":

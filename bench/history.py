@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from api.bootstrap import Linli
-from bench.common import ADMIN, machine, open_bench, percentile, scratch_database
+from bench.common import ADMIN, backends, machine, open_bench, percentile, scratch_database
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
     print(f"# history on {machine()}")
-    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+    for backend in backends(args.backend):
         run(backend, args.history, args.lots, args.samples)
 
 

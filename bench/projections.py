@@ -12,7 +12,15 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from bench.common import machine, open_bench, percentile, populate, scratch_database, vacuum
+from bench.common import (
+    backends,
+    machine,
+    open_bench,
+    percentile,
+    populate,
+    scratch_database,
+    vacuum,
+)
 from ledger.actor import Actor, Role
 from ledger.commands import points
 from projections.runner import ProjectionRunner
@@ -103,7 +111,7 @@ def main() -> None:
     parser.add_argument("--rebuild-events", type=int, default=100_000)
     args = parser.parse_args()
     print(f"# projections on {machine()}")
-    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+    for backend in backends(args.backend):
         run(backend, args.rate, args.seconds, args.rebuild_events)
 
 

@@ -12,7 +12,7 @@ import argparse
 import time
 from typing import Any
 
-from bench.common import machine, open_bench, populate, scratch_database
+from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.chain import Committed
 from ledger.commands import points
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(f"# sealer on {machine()}")
-    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+    for backend in backends(args.backend):
         run(backend, args.commands, args.rounds)
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any
 from uuid import uuid4
 
-from bench.common import machine, open_bench, populate, scratch_database
+from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.chain import seal
 from ledger.commands import points
@@ -75,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# verify on {machine()}")
     print(f"chain: {hash_cost_microseconds():.2f} µs to seal one event")
-    for backend in (["postgres", "sqlite"] if args.backend == "both" else [args.backend]):
+    for backend in backends(args.backend):
         figures = run(backend, args.events)
         print(f"{backend}: " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))
 

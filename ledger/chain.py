@@ -75,11 +75,8 @@ def split(state: bytes) -> tuple[Header | None, bytes]:
 
 def seal(stored: StoredEvent, prev_hash: bytes) -> tuple[StoredEvent, bytes]:
     """The stored event with its chain header in front, and its hash."""
-    own = event_hash(_uuid(stored.originator_id), stored.originator_version, stored.topic,
-                     prev_hash, stored.state)
-    state = MAGIC + prev_hash + own + stored.state
-    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
-                       state), own
+    return sealed((_uuid(stored.originator_id), stored.originator_version, stored.topic,
+                   stored.state), prev_hash)
 
 
 def sealed(payload: tuple[UUID, int, str, bytes], prev_hash: bytes) -> tuple[StoredEvent, bytes]:
