@@ -73,6 +73,12 @@ def split(state: bytes) -> tuple[Header | None, bytes]:
     return Header(state[4:36], state[36:68]), state[HEADER_BYTES:]
 
 
+def head_hash(state: bytes) -> bytes | None:
+    """The hash a stored event's header gives it (None without a header)."""
+    header, _ = split(state)
+    return None if header is None else header.hash
+
+
 def seal(stored: StoredEvent, prev_hash: bytes) -> tuple[StoredEvent, bytes]:
     """The stored event with its chain header in front, and its hash."""
     return sealed((_uuid(stored.originator_id), stored.originator_version, stored.topic,
@@ -175,8 +181,9 @@ class Committed:
 class ChainedEventStore(EventStore[UUID]):
     """An event store that seals every event it stores onto its stream's chain.
 
-    The head (version, hash) of each stream written is kept in memory; a head not there (a
-    cold start, another process wrote since) is read in one query per `put`. A head is
+    The head (version, hash) of each stream written or loaded (`remember_heads`) is kept in
+    memory; a head not there (a cold start, another process wrote since) is read in one query
+    per `put`. A head is
     remembered only once its insert has committed, so a failed insert leaves nothing behind.
     """
 
@@ -221,6 +228,16 @@ class ChainedEventStore(EventStore[UUID]):
             while len(self._heads) > HEADS_MAX:
                 self._heads.popitem(last=False)
         return stored, notification_ids
+
+    def remember_heads(self, heads: dict[UUID, tuple[int, bytes]]) -> None:
+        """Heads (version, hash) read from the store, by a load: a newer one is kept."""
+        with self._lock:
+            for originator_id, head in heads.items():
+                known = self._heads.get(originator_id)
+                if known is None or known[0] < head[0]:
+                    self._heads[originator_id] = head
+            while len(self._heads) > HEADS_MAX:
+                self._heads.popitem(last=False)
 
     def _heads_before(
         self, payloads: list[tuple[UUID, int, str, bytes]]

@@ -12,7 +12,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApp, replay
-from ledger.chain import HEADER_BYTES
+from ledger.chain import HEADER_BYTES, head_hash
 
 CHUNK = 400  # keys a query names at most
 
@@ -76,24 +76,36 @@ def events_between(app: LedgerApp, after: int, through: int,
 def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, Any]:
     """The current state of each of `aggregate_ids` that has events, as the repository would
     build it (its latest snapshot, then the events after it), in two queries for all of them
-    where the repository makes two for each."""
+    where the repository makes two for each.
+
+    The event at the snapshot's version is read too: its hash is the head of the stream's
+    chain, which the event store remembers, so the stream's next insert need not query it."""
     loaded: dict[UUID, Any] = {}
     ids = list(dict.fromkeys(aggregate_ids))
     snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
+    events_store: Any = app.events
+    remember_heads = getattr(events_store, "remember_heads", None)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         snapshots = _latest_snapshots(app, chunk)
-        after = {i: snapshots[i].originator_version if i in snapshots else 0 for i in chunk}
+        since = {i: snapshots[i].originator_version if i in snapshots else 0 for i in chunk}
         events: dict[UUID, list[StoredEvent]] = {}
-        for event in _events_after(app, after):
+        for event in _events_since(app, since):
             events.setdefault(_uuid_of(event.originator_id), []).append(event)
+        heads: dict[UUID, tuple[int, bytes]] = {}
         for aggregate_id in chunk:
+            stored = events.get(aggregate_id, [])
+            if stored and (hash_ := head_hash(stored[-1].state)) is not None:
+                heads[aggregate_id] = (stored[-1].originator_version, hash_)
             snapshot = snapshots.get(aggregate_id)
-            history = [app.mapper.to_domain_event(e) for e in events.get(aggregate_id, ())]
+            history = [app.mapper.to_domain_event(e) for e in stored
+                       if e.originator_version > since[aggregate_id]]
             if snapshot is not None:
                 history.insert(0, snapshot_mapper.to_domain_event(snapshot))
             if history:
                 loaded[aggregate_id] = replay(None, history)
+        if remember_heads is not None:
+            remember_heads(heads)
     return loaded
 
 
@@ -116,8 +128,9 @@ def _latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent
             for row in rows}
 
 
-def _events_after(app: LedgerApp, after: dict[UUID, int]) -> list[StoredEvent]:
-    """The events of each stream after its version in `after`, in stream and version order."""
+def _events_since(app: LedgerApp, since: dict[UUID, int]) -> list[StoredEvent]:
+    """The events of each stream from its version in `since` on, in stream and version
+    order."""
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
     if _on_postgres(app):
         # An index scan for each stream: as a plain join (or a LATERAL subquery the planner
@@ -126,13 +139,13 @@ def _events_after(app: LedgerApp, after: dict[UUID, int]) -> list[StoredEvent]:
         rows = _rows(app, "SELECT k.id, e.originator_version, e.topic, e.state "
                           "FROM unnest(%b::uuid[], %b::bigint[]) AS k(id, v) CROSS JOIN LATERAL "
                           f"(SELECT originator_version, topic, state FROM {table} "
-                          "WHERE originator_id = k.id AND originator_version > k.v "
+                          "WHERE originator_id = k.id AND originator_version >= k.v "
                           "ORDER BY originator_version) AS e ORDER BY k.id, e.originator_version",
-                     (list(after), list(after.values())))
+                     (list(since), list(since.values())))
     else:
-        clause = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(after))
+        clause = " OR ".join(["(originator_id = ? AND originator_version >= ?)"] * len(since))
         params: list[Any] = []
-        for aggregate_id, version in after.items():
+        for aggregate_id, version in since.items():
             params += [aggregate_id.hex, version]
         rows = _rows(app, f"SELECT originator_id, originator_version, topic, state FROM {table} "
                           f"WHERE {clause} ORDER BY originator_id, originator_version", params)

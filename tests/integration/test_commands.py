@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from api.bootstrap import Linli, open_linli
-from ledger import ids
+from ledger import chain, ids
 from ledger.actor import Actor, Role
 from ledger.application import replay
 from ledger.chain import Committed
@@ -782,6 +782,38 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()
         assert town.balance(merchant_id) == 6 * 5
 
+    def test_streams_loaded_together_are_written_without_reading_their_heads(
+        self, town, other, monkeypatch
+    ):
+        """Prefetch remembers the hash of each stream's latest event (read with its snapshot's
+        or its last events): the next insert on the stream links to it without a query, and
+        the chain stays whole."""
+        elsewhere = replace(town, linli=other)  # writes all of it, so this process has
+        merchant_id = elsewhere.merchant()  # nothing in memory
+        members = [funded(elsewhere, 50) for _ in range(3)]
+        accounts = [ids.account_id(m, Asset.POINTS.value) for m in members]
+        other.app.take_snapshot(accounts[0])  # only a snapshot: its event read for the hash
+        elsewhere.redeem(merchant_id, members[1], 1)
+        other.app.take_snapshot(accounts[1])
+        elsewhere.redeem(merchant_id, members[1], 2)  # a snapshot, then an event
+        queried: list[tuple[UUID, int]] = []
+        real = chain.stored_hashes
+
+        def counted(recorder: Any, keys: list[tuple[UUID, int]]) -> Any:
+            queried.extend(keys)
+            return real(recorder, keys)
+
+        monkeypatch.setattr("ledger.chain.stored_hashes", counted)
+        merchant_account = ids.account_id(merchant_id, Asset.POINTS.value)
+        town.linli.writer.prefetch([merchant_id, merchant_account, *members, *accounts])
+
+        for member_id, points in zip(members, [3, 4, 5], strict=True):
+            town.redeem(merchant_id, member_id, points)
+
+        assert not [key for key in queried if key[0] in {merchant_account, *accounts}]
+        assert [town.linli.app.repository.get(a).balance for a in accounts] == [47, 43, 45]
+        town.settle()  # verify recomputes every event's hash and link
+
     def test_accounts_fetched_together_are_as_the_repository_builds_them(
         self, town, monkeypatch
     ):
@@ -955,9 +987,7 @@ class TestSnapshots:
                    for _ in range(self.POSTINGS - 1)]
         for future in futures:
             future.result(timeout=60)
-        # Snapshots are written once a group's requests have their answers: a command queued
-        # after the redemptions returns once the writer has written them.
-        town.linli.writer.execute(lambda uow: None)
+        town.linli.writer.flush_snapshots()  # written on their own thread
         account_id = ids.account_id(member_id, Asset.POINTS.value)
 
         loaded = town.linli.app.repository.get(account_id)
@@ -974,6 +1004,30 @@ class TestSnapshots:
         town.settle()
         assert town.balance(member_id) == loaded.balance
         assert town.balance(merchant_id) == 3 * (self.POSTINGS - 1)
+
+    def test_commands_do_not_wait_for_their_snapshots_to_be_written(self, town, monkeypatch):
+        """Snapshots are written on their own thread: a slow snapshot insert holds up no
+        command, and what it held is written once it can be."""
+        recorder: Any = town.linli.app.snapshots.recorder  # type: ignore[union-attr]
+        released = threading.Event()
+        insert = recorder.insert_events
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            released.wait(timeout=30)
+            return insert(*args, **kwargs)
+
+        monkeypatch.setattr(recorder, "insert_events", held)
+        interval = town.linli.settings.snapshot_interval_events
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+        for _ in range(2 * interval):  # the account crosses two multiples of the interval
+            town.redeem(merchant_id, member_id, 1)  # each returns once committed
+
+        assert not list(town.linli.app.snapshots.get(account_id))  # type: ignore[union-attr]
+        released.set()
+        town.linli.writer.flush_snapshots()
+        assert len(list(town.linli.app.snapshots.get(account_id))) == 2  # type: ignore[union-attr]
+        assert town.linli.app.repository.get(account_id).balance == 100 - 2 * interval
 
     def test_every_snapshot_holds_its_aggregate_at_its_version(self, town, monkeypatch):
         """Snapshots are encoded as their group commits and written after its answers: each
@@ -1005,7 +1059,7 @@ class TestSnapshots:
             for future in futures:
                 with contextlib.suppress(InvalidRequest):
                     future.result(timeout=60)
-        town.linli.writer.execute(lambda uow: None)  # the snapshots written
+        town.linli.writer.flush_snapshots()
         assert town.linli.writer.attempts_failed == 3
 
         app = town.linli.app

@@ -13,7 +13,7 @@ from api.bootstrap import Linli
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
-# The prefetch's query (`ledger.store._events_after`), which JIT compiled on a long log.
+# The prefetch's query (`ledger.store._events_since`), which JIT compiled on a long log.
 EVENTS_AFTER = ("SELECT k.id, e.originator_version FROM unnest(%s::uuid[], %s::bigint[]) "
                 "AS k(id, v) CROSS JOIN LATERAL (SELECT originator_version FROM linli_events "
                 "WHERE originator_id = k.id AND originator_version > k.v "
