@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,15 +17,6 @@ from projections.runner import ProjectionRunner
 from projections.schema import migrate
 from projections.sweeper import Sweeper
 from projections.worker import ProjectionProcess
-
-
-def tune_gc() -> None:
-    """For a long-running server: its heap is mostly the writer's cache, long-lived objects
-    the cyclic GC would scan in full every second or so under load, pausing every request
-    100-200 ms (bench.http). What exists now is frozen out of its reach, and collections come
-    rarer."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def utc_now() -> datetime:

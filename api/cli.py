@@ -26,7 +26,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from api.bootstrap import tune_gc
+    from api.gc_tuning import FullCollection, tune_gc
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -34,6 +34,8 @@ def serve(
         settings = settings.model_copy(update={"projection_worker": "process"})
     app = create_app(settings)
     tune_gc()
+    if settings.gc_full_collection_seconds > 0:
+        FullCollection(settings.gc_full_collection_seconds).start()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # FastAPI's native OpenTelemetry (traces, metrics, logs to the global providers you
     # configure). Off, it costs nothing; on, FastAPI checks the providers on every request.
     telemetry: bool = False
+    # `linli serve` freezes what survives a collection of the young generation out of the
+    # collector's reach (`api.gc_tuning`); this often, a full collection reclaims the cyclic
+    # garbage frozen meanwhile, in one pause of a few hundred ms (0: never).
+    gc_full_collection_seconds: float = 3600.0
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8
