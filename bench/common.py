@@ -16,7 +16,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from api.bootstrap import Linli, open_linli, tune_gc
+from api.bootstrap import Linli, open_linli
+from api.gc_tuning import tune_gc
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.settings import Settings
