@@ -96,7 +96,7 @@ def writing(backend: str, intervals: list[int], members: int, commands: int,
                         now=linli.clock())) for i in range(commands)]
                     for future in futures:
                         future.result(timeout=300)
-                    linli.writer.flush_snapshots()
+                    linli.writer.execute(lambda uow: None)  # its snapshots written
                     elapsed = time.perf_counter() - wall
                     results[interval].append((
                         commands / elapsed, (time.process_time() - cpu) / commands * 1e6,

@@ -183,8 +183,8 @@ class ChainedEventStore(EventStore[UUID]):
 
     The head (version, hash) of each stream written or loaded (`remember_heads`) is kept in
     memory; a head not there (a cold start, another process wrote since) is read in one query
-    per `put`. A head is
-    remembered only once its insert has committed, so a failed insert leaves nothing behind.
+    per `put`. A head is remembered only once its insert has committed (or as a load read
+    it), so a failed insert leaves nothing behind.
     """
 
     def __init__(self, mapper: ChainMapper, recorder: AggregateRecorder) -> None:

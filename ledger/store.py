@@ -83,8 +83,7 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     loaded: dict[UUID, Any] = {}
     ids = list(dict.fromkeys(aggregate_ids))
     snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
-    events_store: Any = app.events
-    remember_heads = getattr(events_store, "remember_heads", None)
+    remember_heads = getattr(app.events, "remember_heads", None)  # a ChainedEventStore's
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         snapshots = _latest_snapshots(app, chunk)

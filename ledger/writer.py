@@ -258,8 +258,6 @@ class Writer:
         self.attempts_failed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._unsaved_snapshots: list[StoredEvent] = []  # see `_take_snapshots`
-        self._snapshots_to_write: queue.Queue[list[StoredEvent] | None] = queue.Queue()
-        self._snapshotter: threading.Thread | None = None
         # Idempotency records (one per keyed request) apart: a busy till's responses must not
         # push members' accounts out of memory. Only a retry reads one again.
         self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
@@ -286,10 +284,6 @@ class Writer:
             self._prefetcher = threading.Thread(target=self._prefetch_loop,
                                                 name="linli-prefetch", daemon=True)
             self._prefetcher.start()
-            if self.app.snapshots is not None:
-                self._snapshotter = threading.Thread(target=self._snapshot_loop,
-                                                     name="linli-snapshots", daemon=True)
-                self._snapshotter.start()
 
     def stop(self) -> None:
         if self._prefetcher is not None:
@@ -302,10 +296,6 @@ class Writer:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
-        if self._snapshotter is not None:  # after the writer: its last group's are queued
-            self._snapshots_to_write.put(None)
-            self._snapshotter.join(timeout=30)
-            self._snapshotter = None
 
     def __enter__(self) -> Writer:
         self.start()
@@ -682,7 +672,7 @@ class Writer:
     def _take_snapshots(self, saved: dict[UUID, Aggregate], before: dict[UUID, int]) -> None:
         """Snapshot the aggregates that crossed a multiple of the interval, encoded now (a
         snapshot shares its aggregate's lists and dicts, which the next command may change);
-        `_put_snapshots` hands them on once the group's requests have their answers."""
+        `_put_snapshots` writes them once the group's requests have their answers."""
         if self.app.snapshots is None:
             return
         interval = self.snapshot_interval_events
@@ -694,37 +684,9 @@ class Writer:
         ]
 
     def _put_snapshots(self) -> None:
-        """Hand the group's snapshots to the snapshot thread (or write them here if there is
-        none): the next group need not wait for their insert."""
         snapshots, self._unsaved_snapshots = self._unsaved_snapshots, []
-        if not snapshots:
-            return
-        if self._snapshotter is None:
-            self._write_snapshots(snapshots)
-        else:
-            self._snapshots_to_write.put(snapshots)
-
-    def flush_snapshots(self) -> None:
-        """Wait until every snapshot taken so far is written."""
-        self._snapshots_to_write.join()
-
-    def _snapshot_loop(self) -> None:
-        """Write what the groups have handed over meanwhile, in one insert."""
-        while True:
-            taken, stop = _take(self._snapshots_to_write, self.batch_max_commands)
-            if taken:
-                self._write_snapshots([s for snapshots in taken for s in snapshots])
-            for _ in range(len(taken) + stop):
-                self._snapshots_to_write.task_done()
-            if stop:
-                return
-
-    def _write_snapshots(self, snapshots: list[StoredEvent]) -> None:
-        if self.app.snapshots is None:
-            return
-        try:
-            self.app.snapshots.recorder.insert_events(snapshots)
-        except PersistenceError:  # a snapshot is an optimisation: never fail a commit
-            log.warning("could not store %d snapshots", len(snapshots), exc_info=True)
-        except Exception:  # never stop the thread
-            log.exception("could not store %d snapshots", len(snapshots))
+        if snapshots and self.app.snapshots is not None:
+            try:
+                self.app.snapshots.recorder.insert_events(snapshots)
+            except PersistenceError:  # a snapshot is an optimisation: never fail a commit
+                log.warning("could not store %d snapshots", len(snapshots), exc_info=True)

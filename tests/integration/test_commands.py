@@ -987,7 +987,9 @@ class TestSnapshots:
                    for _ in range(self.POSTINGS - 1)]
         for future in futures:
             future.result(timeout=60)
-        town.linli.writer.flush_snapshots()  # written on their own thread
+        # Snapshots are written once a group's requests have their answers: a command queued
+        # after the redemptions returns once the writer has written them.
+        town.linli.writer.execute(lambda uow: None)
         account_id = ids.account_id(member_id, Asset.POINTS.value)
 
         loaded = town.linli.app.repository.get(account_id)
@@ -1004,30 +1006,6 @@ class TestSnapshots:
         town.settle()
         assert town.balance(member_id) == loaded.balance
         assert town.balance(merchant_id) == 3 * (self.POSTINGS - 1)
-
-    def test_commands_do_not_wait_for_their_snapshots_to_be_written(self, town, monkeypatch):
-        """Snapshots are written on their own thread: a slow snapshot insert holds up no
-        command, and what it held is written once it can be."""
-        recorder: Any = town.linli.app.snapshots.recorder  # type: ignore[union-attr]
-        released = threading.Event()
-        insert = recorder.insert_events
-
-        def held(*args: Any, **kwargs: Any) -> Any:
-            released.wait(timeout=30)
-            return insert(*args, **kwargs)
-
-        monkeypatch.setattr(recorder, "insert_events", held)
-        interval = town.linli.settings.snapshot_interval_events
-        member_id, merchant_id = funded(town, 100), town.merchant()
-        account_id = ids.account_id(member_id, Asset.POINTS.value)
-        for _ in range(2 * interval):  # the account crosses two multiples of the interval
-            town.redeem(merchant_id, member_id, 1)  # each returns once committed
-
-        assert not list(town.linli.app.snapshots.get(account_id))  # type: ignore[union-attr]
-        released.set()
-        town.linli.writer.flush_snapshots()
-        assert len(list(town.linli.app.snapshots.get(account_id))) == 2  # type: ignore[union-attr]
-        assert town.linli.app.repository.get(account_id).balance == 100 - 2 * interval
 
     def test_every_snapshot_holds_its_aggregate_at_its_version(self, town, monkeypatch):
         """Snapshots are encoded as their group commits and written after its answers: each
@@ -1059,7 +1037,7 @@ class TestSnapshots:
             for future in futures:
                 with contextlib.suppress(InvalidRequest):
                     future.result(timeout=60)
-        town.linli.writer.flush_snapshots()
+        town.linli.writer.execute(lambda uow: None)  # the snapshots written
         assert town.linli.writer.attempts_failed == 3
 
         app = town.linli.app
