@@ -225,8 +225,7 @@ class ChainedEventStore(EventStore[UUID]):
             for originator_id, version, _, _ in payloads:
                 self._heads[originator_id] = (version, heads[(originator_id, version)])
                 self._heads.move_to_end(originator_id)
-            while len(self._heads) > HEADS_MAX:
-                self._heads.popitem(last=False)
+            self._keep_heads_within_bound()
         return stored, notification_ids
 
     def remember_heads(self, heads: dict[UUID, tuple[int, bytes]]) -> None:
@@ -236,8 +235,12 @@ class ChainedEventStore(EventStore[UUID]):
                 known = self._heads.get(originator_id)
                 if known is None or known[0] < head[0]:
                     self._heads[originator_id] = head
-            while len(self._heads) > HEADS_MAX:
-                self._heads.popitem(last=False)
+            self._keep_heads_within_bound()
+
+    def _keep_heads_within_bound(self) -> None:
+        """Forget the least recently written heads past `HEADS_MAX` (under `_lock`)."""
+        while len(self._heads) > HEADS_MAX:
+            self._heads.popitem(last=False)
 
     def _heads_before(
         self, payloads: list[tuple[UUID, int, str, bytes]]
