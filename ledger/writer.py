@@ -257,7 +257,7 @@ class Writer:
         self.store_seconds = 0.0
         self.attempts_failed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._unsaved_snapshots: list[StoredEvent] = []  # see `_take_snapshots`
+        self._unsaved_snapshots: list[StoredEvent] = []  # see `_snapshots`
         # Idempotency records (one per keyed request) apart: a busy till's responses must not
         # push members' accounts out of memory. Only a retry reads one again.
         self._records: OrderedDict[UUID, Aggregate] = OrderedDict()
@@ -268,6 +268,7 @@ class Writer:
         self._prefetcher: threading.Thread | None = None
         self._events: ChainedEventStore = app.events  # type: ignore[assignment]
         self._reads_checked_on_insert = getattr(app.recorder, "checks_reads_on_insert", False)
+        self._snapshots_inserted_with_events = getattr(app.recorder, "inserts_snapshots", False)
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
 
@@ -509,11 +510,15 @@ class Writer:
         checked_on_insert = bool(events) and self._reads_checked_on_insert
         if not checked_on_insert:
             self._check_reads_are_current(read_only, staged)
+        snapshots = self._snapshots(staged, versions_before)
+        with_events: dict[str, Any] = {}
+        if checked_on_insert:
+            with_events["read_versions"] = read_only
+        if snapshots and self._snapshots_inserted_with_events:
+            with_events["snapshots"] = snapshots
         started = time.perf_counter()
         try:
-            notification_ids = self._events.store(
-                events, **({"read_versions": read_only} if checked_on_insert else {})
-            ) if events else []
+            notification_ids = self._events.store(events, **with_events) if events else []
         except IntegrityError as error:
             # A stream written, or only read, by another process since we loaded it. Or: the
             # library retried an insert whose connection dropped, and the first attempt had
@@ -535,7 +540,8 @@ class Writer:
                 return
             notification_ids = []
         stored_in = time.perf_counter() - started
-        self._take_snapshots(staged, versions_before)  # written once the group is answered
+        if "snapshots" not in with_events:
+            self._unsaved_snapshots += snapshots  # written once the group is answered
         if notification_ids:
             self.last_position = max(notification_ids)
         elif events:  # stored, acknowledgement lost: the head is at or after our events
@@ -669,19 +675,19 @@ class Writer:
             if aggregate is not None:
                 aggregate.collect_events()
 
-    def _take_snapshots(self, saved: dict[UUID, Aggregate], before: dict[UUID, int]) -> None:
-        """Snapshot the aggregates that crossed a multiple of the interval, encoded now (a
-        snapshot shares its aggregate's lists and dicts, which the next command may change);
-        `_put_snapshots` writes them once the group's requests have their answers."""
+    def _snapshots(self, saved: dict[UUID, Aggregate],
+                   before: dict[UUID, int]) -> list[StoredEvent]:
+        """Snapshots of the aggregates that crossed a multiple of the interval, encoded now (a
+        snapshot shares its aggregate's lists and dicts, which the next command may change):
+        inserted with the group's events where the recorder can (`inserts_snapshots`,
+        PostgreSQL), else written by `_put_snapshots` once the group's requests have their
+        answers."""
         if self.app.snapshots is None:
-            return
+            return []
         interval = self.snapshot_interval_events
         mapper = self.app.snapshots.mapper
-        self._unsaved_snapshots += [
-            mapper.to_stored_event(type(a).Snapshot.take(a))
-            for i, a in saved.items()
-            if a.version // interval > before[i] // interval
-        ]
+        return [mapper.to_stored_event(type(a).Snapshot.take(a)) for i, a in saved.items()
+                if a.version // interval > before[i] // interval]
 
     def _put_snapshots(self) -> None:
         snapshots, self._unsaved_snapshots = self._unsaved_snapshots, []

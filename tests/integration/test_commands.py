@@ -1007,6 +1007,30 @@ class TestSnapshots:
         assert town.balance(member_id) == loaded.balance
         assert town.balance(merchant_id) == 3 * (self.POSTINGS - 1)
 
+    def test_on_postgresql_a_groups_snapshots_go_in_with_its_events(self, town, monkeypatch):
+        """PostgreSQL inserts a group's snapshots in the call that inserts its events (one
+        round trip); SQLite writes them apart, once the group's requests have their answers."""
+        recorder: Any = town.linli.app.snapshots.recorder  # type: ignore[union-attr]
+        written_apart: list[int] = []
+        insert = recorder.insert_events
+
+        def counted(stored: Any, **kwargs: Any) -> Any:
+            written_apart.append(len(stored))
+            return insert(stored, **kwargs)
+
+        monkeypatch.setattr(recorder, "insert_events", counted)
+        interval = town.linli.settings.snapshot_interval_events
+        member_id, merchant_id = funded(town, 10 * interval), town.merchant()
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+        for _ in range(2 * interval):  # the account crosses two multiples of the interval
+            town.redeem(merchant_id, member_id, 1)
+        town.linli.writer.execute(lambda uow: None)  # any snapshots written apart, written
+
+        snapshots = list(town.linli.app.snapshots.get(account_id))  # type: ignore[union-attr]
+        assert [s.originator_version // interval for s in snapshots] == [1, 2]
+        assert bool(written_apart) is not town.linli.settings.is_postgres
+        assert town.linli.app.repository.get(account_id).balance == 8 * interval
+
     def test_every_snapshot_holds_its_aggregate_at_its_version(self, town, monkeypatch):
         """Snapshots are encoded as their group commits and written after its answers: each
         must be the state its events give at its version, though later commands (here a group
