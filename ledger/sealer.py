@@ -8,7 +8,7 @@ that range first (then it tries again on its next pass).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
@@ -28,6 +28,17 @@ READ_BATCH = 5_000
 SEAL_WAIT_SECONDS = 600.0
 SEALED = get_topic(AuditLog.Sealed)  # type: ignore[attr-defined]
 OPENED = get_topic(AuditLog.Opened)  # type: ignore[attr-defined]
+OWN = frozenset({SEALED, OPENED})
+
+
+class Span(NamedTuple):
+    """What a checkpoint covers: through which position, how many events, the positions
+    that hold none, and its `log_hash`."""
+
+    through: int
+    events: int
+    missing: list[int]
+    digest: str
 
 
 class Sealer(Periodic):
@@ -50,13 +61,10 @@ class Sealer(Periodic):
             after, previous = audit_log.through_position, audit_log.log_hash
         except AggregateNotFoundError:
             after, previous = 0, "00" * 32
-        entries, own_only = self._entries_after(after)
-        if not entries or own_only:
+        span = self._span_after(after, previous)
+        if span is None:
             return None
-        through = entries[-1][0]
-        present = {p for p, _ in entries}
-        missing = [p for p in range(after + 1, through) if p not in present]
-        digest = log_hash(previous, entries)
+        through, count, missing, digest = span
 
         def command(uow: UnitOfWork) -> int:
             by = Actor.system()
@@ -64,7 +72,7 @@ class Sealer(Periodic):
             if target is None:
                 target = AuditLog.open(by)
                 uow.add(target)
-            target.seal(after, through, len(entries), missing, digest, by)
+            target.seal(after, through, count, missing, digest, by)
             return through
 
         # Wait for it however busy the writer is (a bulk import can queue minutes of work):
@@ -73,18 +81,29 @@ class Sealer(Periodic):
         self.committed.forget_through(sealed)
         return sealed
 
-    def _entries_after(self, after: int) -> tuple[list[tuple[int, bytes]], bool]:
-        """(position, hash) of the events after `after`, and whether they are all the audit
-        log's own: as this process committed them while they follow on without a gap (no read
-        at all), else read from the log's headers."""
+    def _span_after(self, after: int, previous: str) -> Span | None:
+        """What a checkpoint after `after` covers; None if there is nothing new but the audit
+        log's own events. From what this process committed while it follows on without a gap
+        (no read at all), else from the log's headers."""
+        run = self.committed.run_after(after, SEAL_MAX_EVENTS, OWN)
+        if run is not None:
+            if run.own_only:
+                return None
+            return Span(run.first + run.count - 1, run.count, [],
+                        log_hash(previous, run.entries()))
+        entries, own_only = self._entries_read(after)
+        if not entries or own_only:
+            return None
+        through = entries[-1][0]
+        present = {p for p, _ in entries}
+        missing = [p for p in range(after + 1, through) if p not in present]
+        return Span(through, len(entries), missing, log_hash(previous, entries))
+
+    def _entries_read(self, after: int) -> tuple[list[tuple[int, bytes]], bool]:
+        """(position, hash) of the events after `after`, read from the log's headers, and
+        whether they are all the audit log's own."""
         entries: list[tuple[int, bytes]] = []
         own_only = True
-        run = self.committed.run_after(after, SEAL_MAX_EVENTS)
-        if run:
-            for position, topic, own in run:
-                entries.append((position, own))
-                own_only = own_only and topic in (SEALED, OPENED)
-            return entries, own_only
         position = after
         while len(entries) < SEAL_MAX_EVENTS:
             batch = notification_headers(self.app, position, READ_BATCH)
@@ -93,8 +112,7 @@ class Sealer(Periodic):
             for notification_id, topic, head in batch:
                 header, _ = split(head)
                 entries.append((notification_id, header.hash if header else GENESIS))
-                if topic not in (SEALED, OPENED):
+                if topic not in OWN:
                     own_only = False
             position = batch[-1][0]
         return entries, own_only
-

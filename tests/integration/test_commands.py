@@ -25,6 +25,7 @@ from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
+from ledger.domain.audit import GENESIS_HEX
 from ledger.domain.awards import Award
 from ledger.errors import (
     CapReached,
@@ -954,24 +955,24 @@ class TestSealing:
         self, town, monkeypatch
     ):
         """The sealer takes the positions and hashes this process committed from memory: the
-        same entries the log's headers give, and the log is not read for them."""
+        same checkpoint as the log's headers give, and the log is not read for it."""
         member_id, merchant_id = funded(town, 100), town.merchant()
         for points in (5, 7, 9):
             town.redeem(merchant_id, member_id, points)
         sealer = town.linli.sealer
         assert sealer is not None
-        remembered, own_only = sealer._entries_after(0)
+        remembered = sealer._span_after(0, GENESIS_HEX)
         monkeypatch.setattr(sealer, "committed", Committed())  # nothing remembered
-        read, _ = sealer._entries_after(0)
-        assert (remembered, own_only) == (read, False)
-        assert [p for p, _ in remembered] == list(range(1, len(remembered) + 1))
+        read = sealer._span_after(0, GENESIS_HEX)
+        assert remembered is not None and remembered == read
+        assert remembered.missing == [] and remembered.events == remembered.through > 3
         monkeypatch.undo()
 
         def unread(*_: Any) -> None:
             raise AssertionError("the log was read")
 
         monkeypatch.setattr("ledger.sealer.notification_headers", unread)
-        assert sealer.seal() == remembered[-1][0]
+        assert sealer.seal() == remembered.through
         assert sealer.seal() is None  # only the checkpoint itself is new
         town.settle()  # verify recomputes the checkpoint from the log
 

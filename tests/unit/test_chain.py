@@ -4,11 +4,12 @@ the event, with the hash of its stream's previous event and its own in front."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from ledger.application import LedgerApp
-from ledger.chain import GENESIS, ChainedEventStore, seal
+from ledger.chain import GENESIS, MAGIC, ChainedEventStore, Committed, seal
 from tests.unit.test_fast_events import scenario
 
 
@@ -31,3 +32,40 @@ def test_stored_events_are_the_librarys_encoding_sealed_onto_each_stream() -> No
             expected, heads[aggregate.id] = seal(library.to_stored_event(event),
                                                  heads.get(aggregate.id, GENESIS))
             assert (row.topic, row.state) == (expected.topic, expected.state)
+
+
+def _committed(*positions: int, topic: str = "a:Posted") -> Committed:
+    committed = Committed()
+    committed.add(list(positions),
+                  [StoredEvent(uuid4(), 1, topic, MAGIC + GENESIS + bytes([p % 256]) * 32)
+                   for p in positions])
+    return committed
+
+
+def test_a_run_of_committed_events_stops_at_the_first_position_not_there() -> None:
+    committed = _committed(4, 5, 6, 8, 9)
+
+    run = committed.run_after(3, 100, own={"x:Sealed"})
+
+    assert run is not None and (run.first, run.count, run.own_only) == (4, 3, False)
+    assert list(run.entries()) == [(p, bytes([p]) * 32) for p in (4, 5, 6)]
+    assert committed.run_after(2, 100, own=set()) is None  # position 3 is not there
+    assert committed.run_after(6, 100, own=set()) is None  # nor 7
+    eight = committed.run_after(7, 100, own=set())
+    assert eight is not None and [p for p, _ in eight.entries()] == [8, 9]
+    bounded = committed.run_after(3, 2, own=set())
+    assert bounded is not None and [p for p, _ in bounded.entries()] == [4, 5]
+
+
+def test_a_run_says_whether_it_holds_only_the_topics_asked_about() -> None:
+    committed = _committed(1, 2, topic="x:Sealed")
+    committed.add([3], [StoredEvent(uuid4(), 1, "a:Posted", MAGIC + GENESIS + GENESIS)])
+
+    only_seals = committed.run_after(0, 2, own={"x:Sealed"})
+    with_a_posting = committed.run_after(0, 3, own={"x:Sealed"})
+
+    assert only_seals is not None and only_seals.own_only
+    assert with_a_posting is not None and not with_a_posting.own_only
+    committed.forget_through(2)
+    assert committed.run_after(0, 10, own=set()) is None
+    assert committed.run_after(2, 10, own=set()) is not None
