@@ -27,6 +27,7 @@ def serve(
 
     from api.app import create_app
     from api.gc_tuning import FullCollection, tune_gc
+    from api.http_protocol import OneWriteHttpProtocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -36,7 +37,8 @@ def serve(
     tune_gc()
     if settings.gc_full_collection_seconds > 0:
         FullCollection(settings.gc_full_collection_seconds).start()
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
+                http=OneWriteHttpProtocol)
 
 
 @cli.command()

@@ -13,6 +13,7 @@ import uvicorn
 
 from api.app import create_app
 from api.bootstrap import Linli
+from api.http_protocol import OneWriteHttpProtocol
 
 STARTUP_SECONDS = 15.0
 
@@ -39,10 +40,12 @@ def wait_until_up(url: str, alive: Callable[[], bool], seconds: float) -> bool:
 
 @contextmanager
 def serving(linli: Linli, name: str = "uvicorn-test") -> Iterator[str]:
-    """The app over `linli`, served by uvicorn in a thread on a free 127.0.0.1 port."""
+    """The app over `linli`, served by uvicorn in a thread on a free 127.0.0.1 port (with the
+    HTTP protocol `linli serve` uses)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(linli=linli), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+                                           port=port, log_level="warning",
+                                           http=OneWriteHttpProtocol))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
