@@ -21,7 +21,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -214,7 +214,8 @@ class ChainedEventStore(EventStore[UUID]):
     The head (version, hash) of each stream written or loaded (`remember_heads`) is kept in
     memory; a head not there (a cold start, another process wrote since) is read in one query
     per `put`. A head is remembered only once its insert has committed (or as a load read
-    it), so a failed insert leaves nothing behind.
+    it), so a failed insert leaves nothing behind; `store` may leave out streams seldom written
+    again (a keyed request's record, a redemption), which would crowd out the others.
     """
 
     def __init__(self, mapper: ChainMapper, recorder: AggregateRecorder) -> None:
@@ -235,12 +236,15 @@ class ChainedEventStore(EventStore[UUID]):
             for d, s, n in zip(domain_events, stored, notification_ids, strict=True)
         ]
 
-    def store(self, domain_events: Sequence[Any], **kwargs: Any) -> Sequence[int]:
-        """`put` for the writer: the notification ids only, no `Recording` per event."""
-        return self._seal_and_insert(domain_events, **kwargs)[1] or []
+    def store(self, domain_events: Sequence[Any],
+              keep_head: Callable[[UUID], bool] | None = None, **kwargs: Any) -> Sequence[int]:
+        """`put` for the writer: the notification ids only, no `Recording` per event; the heads
+        of only the streams `keep_head` names, if given."""
+        return self._seal_and_insert(domain_events, keep_head, **kwargs)[1] or []
 
     def _seal_and_insert(
-        self, domain_events: Sequence[Any], **kwargs: Any
+        self, domain_events: Sequence[Any], keep_head: Callable[[UUID], bool] | None = None,
+        **kwargs: Any,
     ) -> tuple[list[StoredEvent], Sequence[int] | None]:
         payloads = [self._payload(e) for e in domain_events]
         heads = self._heads_before(payloads)
@@ -253,8 +257,11 @@ class ChainedEventStore(EventStore[UUID]):
             self.committed.add(notification_ids, stored)
         with self._lock:
             for originator_id, version, _, _ in payloads:
-                self._heads[originator_id] = (version, heads[(originator_id, version)])
-                self._heads.move_to_end(originator_id)
+                if keep_head is None or keep_head(originator_id):
+                    self._heads[originator_id] = (version, heads[(originator_id, version)])
+                    self._heads.move_to_end(originator_id)
+                else:
+                    self._heads.pop(originator_id, None)
             self._keep_heads_within_bound()
         return stored, notification_ids
 

@@ -518,7 +518,9 @@ class Writer:
             with_events["snapshots"] = snapshots
         started = time.perf_counter()
         try:
-            notification_ids = self._events.store(events, **with_events) if events else []
+            # Heads kept for the aggregates kept in memory (not records, nor redemptions).
+            notification_ids = (self._events.store(events, self._cache.__contains__,
+                                                   **with_events) if events else [])
         except IntegrityError as error:
             # A stream written, or only read, by another process since we loaded it. Or: the
             # library retried an insert whose connection dropped, and the first attempt had

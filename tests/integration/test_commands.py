@@ -815,6 +815,28 @@ class TestTwoProcessesOnOneDatabase:
         assert [town.linli.app.repository.get(a).balance for a in accounts] == [47, 43, 45]
         town.settle()  # verify recomputes every event's hash and link
 
+    def test_the_writer_keeps_the_heads_of_what_it_keeps_in_memory_only(
+        self, town, monkeypatch
+    ):
+        """A redemption's record is seldom written again: its stream's head is not kept (a
+        busy till's records would crowd out the accounts' heads), and a refund reads it in
+        one query; the accounts, kept in memory, are written again without one."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        redemption = town.redeem(merchant_id, member_id, 30)
+        queried: list[tuple[UUID, int]] = []
+        real = chain.stored_hashes
+
+        def counted(recorder: Any, keys: list[tuple[UUID, int]]) -> Any:
+            queried.extend(keys)
+            return real(recorder, keys)
+
+        monkeypatch.setattr("ledger.chain.stored_hashes", counted)
+        town.redeem(merchant_id, member_id, 5)
+        assert queried == []
+        town.refund(merchant_id, redemption.id, 10)
+        assert queried == [(redemption.id, 1)]
+        town.settle()  # verify recomputes every event's hash and link
+
     def test_accounts_fetched_together_are_as_the_repository_builds_them(
         self, town, monkeypatch
     ):
