@@ -783,8 +783,21 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()
         assert town.balance(merchant_id) == 6 * 5
 
+    @pytest.fixture
+    def head_queries(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[UUID, int]]:
+        """The (stream, version) keys whose stored hash the event store queries from now on."""
+        queried: list[tuple[UUID, int]] = []
+        real = chain.stored_hashes
+
+        def counted(recorder: Any, keys: list[tuple[UUID, int]]) -> Any:
+            queried.extend(keys)
+            return real(recorder, keys)
+
+        monkeypatch.setattr("ledger.chain.stored_hashes", counted)
+        return queried
+
     def test_streams_loaded_together_are_written_without_reading_their_heads(
-        self, town, other, monkeypatch
+        self, town, other, request
     ):
         """Prefetch remembers the hash of each stream's latest event (read with its snapshot's
         or its last events): the next insert on the stream links to it without a query, and
@@ -797,14 +810,7 @@ class TestTwoProcessesOnOneDatabase:
         elsewhere.redeem(merchant_id, members[1], 1)
         other.app.take_snapshot(accounts[1])
         elsewhere.redeem(merchant_id, members[1], 2)  # a snapshot, then an event
-        queried: list[tuple[UUID, int]] = []
-        real = chain.stored_hashes
-
-        def counted(recorder: Any, keys: list[tuple[UUID, int]]) -> Any:
-            queried.extend(keys)
-            return real(recorder, keys)
-
-        monkeypatch.setattr("ledger.chain.stored_hashes", counted)
+        queried = request.getfixturevalue("head_queries")  # counted from here on
         merchant_account = ids.account_id(merchant_id, Asset.POINTS.value)
         town.linli.writer.prefetch([merchant_id, merchant_account, *members, *accounts])
 
@@ -816,21 +822,14 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()  # verify recomputes every event's hash and link
 
     def test_the_writer_keeps_the_heads_of_what_it_keeps_in_memory_only(
-        self, town, monkeypatch
+        self, town, request
     ):
         """A redemption's record is seldom written again: its stream's head is not kept (a
         busy till's records would crowd out the accounts' heads), and a refund reads it in
         one query; the accounts, kept in memory, are written again without one."""
         member_id, merchant_id = funded(town, 100), town.merchant()
         redemption = town.redeem(merchant_id, member_id, 30)
-        queried: list[tuple[UUID, int]] = []
-        real = chain.stored_hashes
-
-        def counted(recorder: Any, keys: list[tuple[UUID, int]]) -> Any:
-            queried.extend(keys)
-            return real(recorder, keys)
-
-        monkeypatch.setattr("ledger.chain.stored_hashes", counted)
+        queried = request.getfixturevalue("head_queries")  # counted from here on
         town.redeem(merchant_id, member_id, 5)
         assert queried == []
         town.refund(merchant_id, redemption.id, 10)
