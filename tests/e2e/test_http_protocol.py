@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api.http_protocol import CoalescingTransport
+from api.http_protocol import FLUSH_BYTES, CoalescingTransport
 from tests.conftest import ADMIN_TOKEN
 from tests.serving import serving
 
@@ -51,6 +51,11 @@ def test_writes_of_one_turn_of_the_loop_go_out_as_one() -> None:
         coalescing.write(b"after close")
         await asyncio.sleep(0)
         seen.append(list(transport.writes))
+        large = RecordingTransport()
+        buffered = CoalescingTransport(large, asyncio.get_running_loop())
+        buffered.write(b"x" * (FLUSH_BYTES - 1))
+        buffered.write(b"y")  # the limit reached: written at once, not at the turn's end
+        seen.append([bytes([w[0]]) + str(len(w)).encode() for w in large.writes])
         assert transport.closed and coalescing.is_closing()
         assert coalescing.get_extra_info("peername") == "info:peername"
         return seen
@@ -62,6 +67,7 @@ def test_writes_of_one_turn_of_the_loop_go_out_as_one() -> None:
         [b"HTTP/1.1 201 Created\r\n\r\n{}"],
         [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next"],
         [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next"],  # dropped, as a closed transport does
+        [b"x" + str(FLUSH_BYTES).encode()],
     ]
 
 
