@@ -12,6 +12,7 @@ and a third less of the load generator's.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -40,6 +41,13 @@ class CoalescingTransport:
         pending, self._pending, self._pending_bytes = self._pending, [], 0
         if pending and not self._transport.is_closing():  # closed meanwhile: as asyncio drops
             self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def writelines(self, chunks: Iterable[bytes]) -> None:
+        self.write(b"".join(chunks))
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
 
     def close(self) -> None:
         self.flush()

@@ -29,6 +29,9 @@ class RecordingTransport(asyncio.Transport):
     def close(self) -> None:
         self.closed = True
 
+    def write_eof(self) -> None:
+        self.writes.append(b"EOF")
+
     def is_closing(self) -> bool:
         return self.closed
 
@@ -45,8 +48,10 @@ def test_writes_of_one_turn_of_the_loop_go_out_as_one() -> None:
         seen = [list(transport.writes)]  # nothing yet: the turn has not ended
         await asyncio.sleep(0)
         seen.append(list(transport.writes))
-        coalescing.write(b"next")
-        coalescing.close()  # what was written goes out before the close
+        coalescing.writelines([b"ne", b"xt"])
+        coalescing.write_eof()  # what was written goes out before the end
+        seen.append(list(transport.writes))
+        coalescing.close()
         seen.append(list(transport.writes))
         coalescing.write(b"after close")
         await asyncio.sleep(0)
@@ -65,8 +70,9 @@ def test_writes_of_one_turn_of_the_loop_go_out_as_one() -> None:
     assert seen == [
         [],
         [b"HTTP/1.1 201 Created\r\n\r\n{}"],
-        [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next"],
-        [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next"],  # dropped, as a closed transport does
+        [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next", b"EOF"],
+        [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next", b"EOF"],
+        [b"HTTP/1.1 201 Created\r\n\r\n{}", b"next", b"EOF"],  # dropped, as a closed one does
         [b"x" + str(FLUSH_BYTES).encode()],
     ]
 
