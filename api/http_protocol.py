@@ -40,7 +40,7 @@ class CoalescingTransport:
     def flush(self) -> None:
         pending, self._pending, self._pending_bytes = self._pending, [], 0
         if pending and not self._transport.is_closing():  # closed meanwhile: as asyncio drops
-            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+            self._transport.write(b"".join(pending))  # one chunk: itself, no copy
 
     def writelines(self, chunks: Iterable[bytes]) -> None:
         self.write(b"".join(chunks))
