@@ -122,6 +122,24 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def postgres_wal_bytes() -> int:
+    """Where the local PostgreSQL server's WAL is now, in bytes (its whole cluster: every
+    database's writes); 0 where it cannot be asked."""
+    try:
+        with _admin() as conn:
+            return int(conn.execute(  # type: ignore[index]
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')").fetchone()[0])
+    except Exception:
+        return 0
+
+
+def checkpoint() -> None:
+    """A CHECKPOINT of the local PostgreSQL server: the first change to each page after it
+    writes the whole page to the WAL."""
+    with _admin() as conn:
+        conn.execute("CHECKPOINT")
+
+
 def backends(choice: str) -> list[str]:
     """The backends a `--backend` of postgres, sqlite or both names."""
     return ["postgres", "sqlite"] if choice == "both" else [choice]

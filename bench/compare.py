@@ -16,7 +16,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from bench.common import machine, scratch_database
+from bench.common import checkpoint, machine, scratch_database
 from bench.http import Load, linli_serve, prepare, run_wrk
 
 
@@ -37,6 +37,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="each measured load")
     parser.add_argument("--warm-seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="PostgreSQL: a CHECKPOINT before each measured load, so that each "
+                             "tree meets the full-page writes that follow one")
     args = parser.parse_args()
     print(f"# compare on {machine()}")
     loads: dict[str, list[Load]] = {name: [] for name, _ in args.trees}
@@ -47,13 +50,16 @@ def main() -> None:
                 with linli_serve(url, code=code) as (server, base):
                     run_wrk(till, base, server.pid, seconds=args.warm_seconds,
                             connections=args.connections)
+                    if args.checkpoint and args.backend == "postgres":
+                        checkpoint()
                     load = run_wrk(till, base, server.pid, seconds=args.seconds,
                                    connections=args.connections)
                 loads[name].append(load)
                 print(f"round {round_ + 1} {name}: {load.requests_per_second:,.0f}/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, CPU a redemption: "
                       f"server {load.server_cpu_ms:.3f} ms, projections "
-                      f"{load.projection_cpu_ms:.3f} ms, database {load.database_cpu_ms:.3f} ms",
+                      f"{load.projection_cpu_ms:.3f} ms, database {load.database_cpu_ms:.3f} "
+                      f"ms; WAL {load.wal_kb:.1f} KB",
                       flush=True)
     first = args.trees[0][0]
 
@@ -62,9 +68,12 @@ def main() -> None:
 
     for name, _ in args.trees:
         rate, server_ms = median(name, "requests_per_second"), median(name, "server_cpu_ms")
+        database_ms, wal_kb = median(name, "database_cpu_ms"), median(name, "wal_kb")
         print(f"{name}: median {rate:,.0f}/s (×{rate / median(first, 'requests_per_second'):.2f}"
               f"), p99 {median(name, 'p99_ms'):.1f} ms, server CPU a redemption {server_ms:.3f} ms"
-              f" (×{server_ms / median(first, 'server_cpu_ms'):.2f})")
+              f" (×{server_ms / median(first, 'server_cpu_ms'):.2f}), database CPU "
+              f"{database_ms:.3f} ms (×{database_ms / median(first, 'database_cpu_ms'):.2f}), "
+              f"WAL {wal_kb:.1f} KB (×{wal_kb / median(first, 'wal_kb'):.2f}) a redemption")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from bench.common import (
     open_bench,
     populate,
     postgres_cpu_seconds,
+    postgres_wal_bytes,
     rss_mb,
     scratch_database,
 )
@@ -92,6 +93,7 @@ class Load:
     projection_cpu_ms: float  # and its projection process
     database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it is in the server)
     wrk_cpu_ms: float  # the load generator's
+    wal_kb: float  # PostgreSQL's WAL written per redemption answered (0 on SQLite)
 
     @property
     def total_cpu_ms(self) -> float:
@@ -191,6 +193,7 @@ def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connectio
     """One run of wrk, with Idempotency-Keys no other run sends."""
     cpu_before = cpu_seconds(server_pid)
     database_before = postgres_cpu_seconds()
+    wal_before = postgres_wal_bytes()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
@@ -201,6 +204,7 @@ def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connectio
                               "-s", script.name, base], capture_output=True, text=True, check=True)
     cpu_after = cpu_seconds(server_pid)
     database = postgres_cpu_seconds() - database_before
+    wal = postgres_wal_bytes() - wal_before if wal_before else 0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has ended
     wrk = (children.ru_utime + children.ru_stime
            - children_before.ru_utime - children_before.ru_stime)
@@ -223,7 +227,8 @@ def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connectio
                                 for before, after in zip(cpu_before, cpu_after, strict=True))
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
                 _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms,
-                1000 * database / max(1, served), 1000 * wrk / max(1, served))
+                1000 * database / max(1, served), 1000 * wrk / max(1, served),
+                wal / 1024 / max(1, served))
 
 
 def prepare(url: str, members: int) -> Till:
@@ -260,7 +265,8 @@ def main() -> None:
                 print(f"{args.backend} {name}, {phase}: "
                       f"{load.requests_per_second:,.0f} redemptions/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
-                      f"non-2xx {load.non_2xx}; CPU per redemption: server "
+                      f"non-2xx {load.non_2xx}; WAL {load.wal_kb:.1f} KB a redemption; "
+                      f"CPU per redemption: server "
                       f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms"
                       f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
                       f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "

@@ -1,9 +1,11 @@
-"""Ids: deterministic (uuid5) for aggregates that have a natural key, random otherwise."""
+"""Ids: deterministic (uuid5) for aggregates that have a natural key, time-ordered random
+(uuid7) otherwise."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from functools import lru_cache
 from uuid import UUID, uuid5
 
@@ -12,15 +14,23 @@ DIRECTORY_ID = uuid5(LINLI_NAMESPACE, "directory")
 
 
 class _RandomIds:
-    """Random (version 4) UUIDs from the OS's entropy, read 4 KiB at a time.
+    """Time-ordered random UUIDs (version 7, RFC 9562): the Unix time in milliseconds, then 74
+    random bits (of 80 drawn) from the OS's entropy, read 4 KiB at a time.
 
-    `uuid.uuid4` asks the OS for 16 bytes per id, and each call lets go of the GIL: the
-    writer thread then waits for the other threads to hand it back (measured: most of its
-    time in a busy server). Reading ahead keeps the ids exactly as random, at one call per
-    256 ids. A forked child starts with a fresh pool, so processes never share ids.
+    A new aggregate's id is the first key of its stream in the event store's primary key (and
+    of its rows in the views). Random (version 4) ids land on a random page of those indexes:
+    after each checkpoint, every first touch of a page writes the whole page to the WAL. Ids
+    that follow the clock land at the indexes' right edge, on a few pages: a group of 800 new
+    streams wrote 0.77 KB of WAL a row against 2.4 KB, in two thirds of the time (PostgreSQL,
+    a 1.5-million-row log). The id tells when its aggregate was made, as its events do.
+
+    `uuid.uuid4` asks the OS for 16 bytes per id, and each call lets go of the GIL: the writer
+    thread then waits for the other threads to hand it back (measured: most of its time in a
+    busy server). Reading ahead keeps the ids as random, at one call per 409 ids. A forked
+    child starts with a fresh pool, so processes never share ids.
     """
 
-    READ_BYTES = 4096
+    READ_BYTES = 4090  # 409 ids' random parts
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -36,10 +46,15 @@ class _RandomIds:
         with self._lock:
             if self._at >= len(self._pool):
                 self._pool, self._at = os.urandom(self.READ_BYTES), 0
-            chunk = self._pool[self._at:self._at + 16]
-            self._at += 16
-        return UUID(bytes=chunk, version=4)
+            random = int.from_bytes(self._pool[self._at:self._at + 10])
+            self._at += 10
+        return UUID(int=(time.time_ns() // 1_000_000) << 80 | _VERSION_7
+                    | (random >> 62 & 0xFFF) << 64 | _RFC_VARIANT | random & _LOW_62)
 
+
+_VERSION_7 = 7 << 76
+_RFC_VARIANT = 2 << 62
+_LOW_62 = (1 << 62) - 1
 
 new_id = _RandomIds()
 
