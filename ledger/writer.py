@@ -250,11 +250,14 @@ class Writer:
         self.on_commit = on_commit
         self.last_position = 0
         # What `/metrics` shows: since start, groups committed, their commands and events,
-        # the wall time of their inserts, and attempts that could not commit as a group.
+        # the wall time of their inserts, the CPU time of running groups (near one second a
+        # second, the writer's thread is what limits throughput), and attempts that could
+        # not commit as a group.
         self.batches_committed = 0
         self.commands_committed = 0
         self.events_committed = 0
         self.store_seconds = 0.0
+        self.cpu_seconds = 0.0
         self.attempts_failed = 0
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._unsaved_snapshots: list[StoredEvent] = []  # see `_snapshots`
@@ -427,6 +430,7 @@ class Writer:
 
     def _run_group_safely(self, group: list[_Submission]) -> None:
         """A defect must fail its requests, never stop the writer thread."""
+        started = time.thread_time()
         try:
             self._run_group(group)
         except Exception as error:
@@ -439,6 +443,7 @@ class Writer:
         finally:
             _wake_waiters(group)
             self._put_snapshots()
+            self.cpu_seconds += time.thread_time() - started
 
     def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)

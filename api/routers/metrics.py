@@ -2,7 +2,8 @@
 
 Read from the live counters at each scrape (nothing is added to the path of a request). The
 average group is `rate(linli_writer_commands_total) / rate(linli_writer_groups_total)`, the
-average insert `rate(linli_writer_store_seconds_total) / rate(linli_writer_groups_total)`.
+average insert `rate(linli_writer_store_seconds_total) / rate(linli_writer_groups_total)`;
+`rate(linli_writer_cpu_seconds_total)` near 1 means the writer's thread is saturated.
 The figures span every community, so an admin or an auditor not scoped to one may read them.
 """
 
@@ -37,6 +38,8 @@ class LinliCollector(Collector):
             ("events", "Events stored", writer.events_committed),
             ("store_seconds", "Wall time of the committed groups' inserts",
              writer.store_seconds),
+            ("cpu_seconds", "CPU time of the writer's thread running groups: near one second "
+             "a second, the writer is what limits the throughput", writer.cpu_seconds),
             ("failed_attempts", "Attempts to commit a group (or a command alone) that failed "
              "and were run again: another process wrote first, or a key was used before",
              writer.attempts_failed),

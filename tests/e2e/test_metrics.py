@@ -33,6 +33,7 @@ class TestMetrics:
         # a redemption: the member's and the merchant's postings, the redemption, its key
         assert grew["linli_writer_events_total"] == 12
         assert grew["linli_writer_store_seconds_total"] > 0
+        assert 0 < grew["linli_writer_cpu_seconds_total"] < 5
         assert grew["linli_writer_failed_attempts_total"] == 0
         assert after["linli_writer_position"] == after["linli_projections_position"] > 0
         assert after["linli_projections_behind_events"] == 0
