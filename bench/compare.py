@@ -55,26 +55,31 @@ def main() -> None:
                     load = run_wrk(till, base, server.pid, seconds=args.seconds,
                                    connections=args.connections)
                 loads[name].append(load)
+                wal = f"; WAL {load.wal_kb:.1f} KB" if args.backend == "postgres" else ""
                 print(f"round {round_ + 1} {name}: {load.requests_per_second:,.0f}/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, CPU a redemption: "
                       f"server {load.server_cpu_ms:.3f} ms, projections "
                       f"{load.projection_cpu_ms:.3f} ms, database {load.database_cpu_ms:.3f} "
-                      f"ms; WAL {load.wal_kb:.1f} KB",
-                      flush=True)
+                      f"ms{wal}", flush=True)
     first = args.trees[0][0]
 
     def median(name: str, figure: str) -> float:
         return statistics.median(getattr(load, figure) for load in loads[name])
 
-    for name, _ in args.trees:
-        rate, server_ms = median(name, "requests_per_second"), median(name, "server_cpu_ms")
-        database_ms, wal_kb = median(name, "database_cpu_ms"), median(name, "wal_kb")
-        print(f"{name}: median {rate:,.0f}/s (×{rate / median(first, 'requests_per_second'):.2f}"
-              f"), p99 {median(name, 'p99_ms'):.1f} ms, server CPU a redemption {server_ms:.3f} ms"
-              f" (×{server_ms / median(first, 'server_cpu_ms'):.2f}), database CPU "
-              f"{database_ms:.3f} ms (×{database_ms / median(first, 'database_cpu_ms'):.2f}), "
-              f"WAL {wal_kb:.1f} KB (×{wal_kb / median(first, 'wal_kb'):.2f}) a redemption")
+    def ratio(name: str, figure: str) -> str:
+        base = median(first, figure)
+        return f" (×{median(name, figure) / base:.2f})" if base else ""
 
+    for name, _ in args.trees:
+        line = (f"{name}: median {median(name, 'requests_per_second'):,.0f}/s"
+                f"{ratio(name, 'requests_per_second')}, p99 {median(name, 'p99_ms'):.1f} ms, "
+                f"server CPU a redemption {median(name, 'server_cpu_ms'):.3f} ms"
+                f"{ratio(name, 'server_cpu_ms')}")
+        if args.backend == "postgres":
+            line += (f", database CPU {median(name, 'database_cpu_ms'):.3f} ms"
+                     f"{ratio(name, 'database_cpu_ms')}, WAL {median(name, 'wal_kb'):.1f} KB"
+                     f"{ratio(name, 'wal_kb')} a redemption")
+        print(line)
 
 if __name__ == "__main__":
     main()

@@ -93,7 +93,7 @@ class Load:
     projection_cpu_ms: float  # and its projection process
     database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it is in the server)
     wrk_cpu_ms: float  # the load generator's
-    wal_kb: float  # PostgreSQL's WAL written per redemption answered (0 on SQLite)
+    wal_kb: float  # the PostgreSQL server's WAL per redemption answered (on PostgreSQL)
 
     @property
     def total_cpu_ms(self) -> float:
@@ -262,11 +262,12 @@ def main() -> None:
             loads = drive(url, till, seconds=args.seconds,
                           connections=args.connections, batch_max=batch_max)
             for phase, load in (("cold", loads.cold), ("warm", loads.warm)):
+                wal = (f"WAL {load.wal_kb:.1f} KB a redemption; "
+                       if args.backend == "postgres" else "")
                 print(f"{args.backend} {name}, {phase}: "
                       f"{load.requests_per_second:,.0f} redemptions/s, "
                       f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
-                      f"non-2xx {load.non_2xx}; WAL {load.wal_kb:.1f} KB a redemption; "
-                      f"CPU per redemption: server "
+                      f"non-2xx {load.non_2xx}; {wal}CPU per redemption: server "
                       f"{load.server_cpu_ms:.2f} ms, projections {load.projection_cpu_ms:.2f} ms"
                       f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
                       f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "
