@@ -10,15 +10,17 @@ from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import EventStore, Mapper, Transcoder
 
 from ledger.chain import ChainedEventStore, ChainMapper
+from ledger.domain.base import apply_stored
 from ledger.settings import Settings, event_store_env
 from ledger.transcoder import OrjsonTranscoder
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's `project_aggregate` without its `assert isinstance(event, Protocol)`: a
-    runtime Protocol check costs 17 µs an event, more than applying the event."""
+    """The library's `project_aggregate` without its `assert isinstance(event, Protocol)` (a
+    runtime Protocol check costs 17 µs an event, more than applying the event), each event
+    applied by `apply_stored`."""
     for event in events:
-        aggregate = event.mutate(aggregate)
+        aggregate = apply_stored(event, aggregate)
     return aggregate
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.domain import OriginatorIDError, OriginatorVersionError
 
 from ledger import ids
 from ledger.actor import Actor, Role
@@ -115,3 +116,47 @@ def test_ids_of_created_aggregates_come_from_create_id() -> None:
     assert isinstance(Redemption(merchant_id=MERCHANT, member_id=OWNER, community_id=COMMUNITY,
                                  points=1, description="", actor_id="a",
                                  actor_role="b").id, UUID)
+
+
+def _replayed(events: list[Any], apply: Callable[[Any, Any], Any]) -> Any:
+    aggregate = None
+    for event in events:
+        aggregate = apply(event, aggregate)
+    return aggregate
+
+
+def test_a_replay_by_the_shortcut_gives_the_state_the_librarys_replay_gives() -> None:
+    for aggregate in scenario():
+        events = aggregate.collect_events()
+        fast = _replayed(events, base.apply_stored)
+        library = _replayed(events, lambda event, a: event.mutate(a))
+        assert vars(fast) == vars(library) == vars(aggregate)
+    assert base._replays[Account.Posted] is not None  # the shortcut was taken
+
+
+def test_an_event_stored_before_a_field_was_added_is_replayed_with_its_default() -> None:
+    account, *_ = scenario()
+    events = account.collect_events()
+    posted = next(e for e in events if isinstance(e, Account.Posted) and e.restricted_delta == 0)
+    del posted.__dict__["restricted_delta"]  # as if stored before there was such a field
+
+    replayed = _replayed(events, base.apply_stored)
+
+    assert vars(replayed) == vars(_replayed(events, lambda event, a: event.mutate(a)))
+    assert replayed.restricted == account.restricted
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"originator_version": 5}, OriginatorVersionError),
+    ({"originator_id": uuid4()}, OriginatorIDError),
+])
+def test_an_event_out_of_its_place_is_refused_as_the_library_refuses_it(
+        change: dict[str, Any], error: type[Exception]) -> None:
+    account, *_ = scenario()
+    created, posted, *_ = account.collect_events()
+    opened = base.apply_stored(created, None)
+    posted.__dict__.update(change)
+
+    with pytest.raises(error):
+        base.apply_stored(posted, opened)
+    assert opened.version == 1
