@@ -13,7 +13,7 @@ LINLI_NAMESPACE = UUID("6b1f5d1e-3c55-4c1a-9a51-6c696e6c6931")
 DIRECTORY_ID = uuid5(LINLI_NAMESPACE, "directory")
 
 
-class _RandomIds:
+class _TimeOrderedIds:
     """Time-ordered random UUIDs (version 7, RFC 9562): the Unix time in milliseconds, then 74
     random bits (of 80 drawn) from the OS's entropy, read 4 KiB at a time.
 
@@ -56,7 +56,7 @@ _VERSION_7 = 7 << 76
 _RFC_VARIANT = 2 << 62
 _LOW_62 = (1 << 62) - 1
 
-new_id = _RandomIds()
+new_id = _TimeOrderedIds()
 
 
 @lru_cache(maxsize=16_384)  # a redemption names two: a uuid5 costs ten times a look-up

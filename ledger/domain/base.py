@@ -112,7 +112,6 @@ def _new_event(event_class: type, values: dict[str, Any], **header: Any) -> Any:
 
 _shortcuts: dict[type, _Shortcut | None] = {}
 _creations: dict[tuple[type, type], _Shortcut | None] = {}
-_replays: dict[type, _Shortcut | None] = {}
 
 
 @contextmanager
@@ -131,8 +130,18 @@ def librarys_own_way() -> Iterator[None]:
 
 
 def _forget_shortcuts() -> None:
-    for made in (_shortcuts, _creations, _replays):
-        made.clear()
+    _shortcuts.clear()
+    _creations.clear()
+
+
+def _event_shortcut(event_class: type) -> _Shortcut | None:
+    """The shortcut of an `@event` method's event class, made once (None: the library's)."""
+    try:
+        return _shortcuts[event_class]
+    except KeyError:
+        shortcut = _shortcuts[event_class] = _shortcut(
+            event_class, decorated_funcs.get(event_class), CanMutateAggregate.mutate)
+        return shortcut
 
 
 def apply_stored(event: Any, aggregate: Any) -> Any:
@@ -140,12 +149,7 @@ def apply_stored(event: Any, aggregate: Any) -> Any:
     the library's checks, then the method called with the event's own fields. An event stored
     before one of its fields was added (that field then missing) goes to the library's, whose
     call leaves the method's default."""
-    cls = type(event)
-    try:
-        shortcut = _replays[cls]
-    except KeyError:
-        shortcut = _replays[cls] = _shortcut(cls, decorated_funcs.get(cls),
-                                             CanMutateAggregate.mutate)
+    shortcut = _event_shortcut(type(event))
     state = event.__dict__
     if (shortcut is None or not isinstance(aggregate, LedgerAggregate)
             or not shortcut.names.issubset(state)):
@@ -166,11 +170,7 @@ class LedgerAggregate(Aggregate):
     per-event argument mapping (see the module's docstring)."""
 
     def trigger_event(self, event_class: type[CanMutateAggregate[UUID]], **kwargs: Any) -> None:
-        try:
-            shortcut = _shortcuts[event_class]
-        except KeyError:
-            shortcut = _shortcuts[event_class] = _shortcut(
-                event_class, decorated_funcs.get(event_class), CanMutateAggregate.mutate)
+        shortcut = _event_shortcut(event_class)
         values = None if shortcut is None else _fill(shortcut, kwargs)
         if shortcut is None or values is None:  # the library's, and its errors
             super().trigger_event(event_class, **kwargs)

@@ -126,12 +126,14 @@ def _replayed(events: list[Any], apply: Callable[[Any, Any], Any]) -> Any:
 
 
 def test_a_replay_by_the_shortcut_gives_the_state_the_librarys_replay_gives() -> None:
-    for aggregate in scenario():
+    aggregates = scenario()
+    base._forget_shortcuts()  # made again by the replays alone
+    for aggregate in aggregates:
         events = aggregate.collect_events()
         fast = _replayed(events, base.apply_stored)
         library = _replayed(events, lambda event, a: event.mutate(a))
         assert vars(fast) == vars(library) == vars(aggregate)
-    assert base._replays[Account.Posted] is not None  # the shortcut was taken
+    assert base._shortcuts[Account.Posted] is not None  # the shortcut was taken
 
 
 def test_an_event_stored_before_a_field_was_added_is_replayed_with_its_default() -> None:
