@@ -242,28 +242,57 @@ class ChainedEventStore(EventStore[UUID]):
         of only the streams `keep_head` names, if given."""
         return self._seal_and_insert(domain_events, keep_head, **kwargs)[1] or []
 
+    def send(self, domain_events: Sequence[Any], keep_head: Callable[[UUID], bool],
+             **kwargs: Any) -> Callable[[], Sequence[int]]:
+        """`store`, sent without waiting (a recorder with `send_events`): the returned function
+        waits for the insert and gives its notification ids. The streams' heads move once it
+        has, so nothing else may be stored meanwhile."""
+        stored, heads = self._seal(domain_events)
+        in_flight = self.recorder.send_events(stored, **kwargs)  # type: ignore[attr-defined]
+
+        def result() -> Sequence[int]:
+            notification_ids: Sequence[int] = in_flight.result()
+            self._inserted(stored, heads, notification_ids, keep_head)
+            return notification_ids
+
+        return result
+
     def _seal_and_insert(
         self, domain_events: Sequence[Any], keep_head: Callable[[UUID], bool] | None = None,
         **kwargs: Any,
     ) -> tuple[list[StoredEvent], Sequence[int] | None]:
+        stored, heads = self._seal(domain_events)
+        notification_ids = self.recorder.insert_events(stored, **kwargs)
+        self._inserted(stored, heads, notification_ids, keep_head)
+        return stored, notification_ids
+
+    def _seal(self, domain_events: Sequence[Any]
+              ) -> tuple[list[StoredEvent], dict[tuple[UUID, int], bytes]]:
+        """The events encoded, each sealed onto its stream's chain; and every hash by (stream,
+        version)."""
         payloads = [self._payload(e) for e in domain_events]
         heads = self._heads_before(payloads)
         stored: list[StoredEvent] = []
         for payload in payloads:
             event, heads[payload[:2]] = sealed(payload, heads[(payload[0], payload[1] - 1)])
             stored.append(event)
-        notification_ids = self.recorder.insert_events(stored, **kwargs)
+        return stored, heads
+
+    def _inserted(self, stored: list[StoredEvent], heads: dict[tuple[UUID, int], bytes],
+                  notification_ids: Sequence[int] | None,
+                  keep_head: Callable[[UUID], bool] | None) -> None:
+        """After an insert: the new heads (of the streams `keep_head` names, if given)."""
         if notification_ids and self.committed is not None:
             self.committed.add(notification_ids, stored)
         with self._lock:
-            for originator_id, version, _, _ in payloads:
+            for event in stored:
+                originator_id, version = _uuid(event.originator_id), event.originator_version
                 if keep_head is None or keep_head(originator_id):
                     self._heads[originator_id] = (version, heads[(originator_id, version)])
                     self._heads.move_to_end(originator_id)
                 else:
                     self._heads.pop(originator_id, None)
             self._keep_heads_within_bound()
-        return stored, notification_ids
 
     def remember_heads(self, heads: dict[UUID, tuple[int, bytes]]) -> None:
         """Heads (version, hash) read from the store, by a load: a newer one is kept."""

@@ -12,6 +12,10 @@ and returns their notification ids.
 The group's snapshots, if any, are inserted by the same call (`linli_insert_events` with four
 more arrays, the migration `0007`), so the writer waits on the database once a group.
 
+`send_events` sends that call and returns at once (libpq's asynchronous interface): the writer
+runs the next group's commands while the database inserts and commits this one, and takes the
+outcome (`InFlightInsert.result`) before it sends the next.
+
 It also checks, in the same transaction and under the same lock, that the aggregates a group
 only read (`read_versions`) are still at the versions read: a newer version fails the call
 with a unique violation, as a write to the same stream would, so no other process can change
@@ -20,7 +24,11 @@ them between the check and the commit, and it costs no round trip.
 
 from __future__ import annotations
 
+import contextlib
+import select
+import sys
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +36,9 @@ from eventsourcing import postgres
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg import Connection, pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
 from psycopg.rows import tuple_row
 
 # What every connection of Linli's sets for its session. JIT compiles a query whose estimated
@@ -47,6 +58,98 @@ def _columns(events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
             [e.topic for e in events], [e.state for e in events])
 
 
+def _numbered(statement: str) -> bytes:
+    """`statement` with libpq's numbered placeholders in place of psycopg's."""
+    parts = statement.replace("%b", "%s").split("%s")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)).encode() + (
+        parts[-1].encode())
+
+
+SEND = {False: _numbered(INSERT), True: _numbered(INSERT_WITH_SNAPSHOTS)}
+
+
+class InFlightInsert:
+    """A `linli_insert_events` call sent on a connection of the pool, its outcome not yet
+    read. The connection stays out of the pool until `result` (or `abandon`)."""
+
+    def __init__(self, recorder: GroupInsertRecorder, stored_events: Sequence[StoredEvent],
+                 kwargs: dict[str, Any]) -> None:
+        self._recorder = recorder
+        self._stored_events = stored_events
+        self._kwargs = kwargs
+        self._lease: AbstractContextManager[Connection[Any]] | None = None
+        self._conn: Connection[Any] | None = None
+
+    def send(self, params: list[Any], with_snapshots: bool) -> None:
+        self._lease = self._recorder.datastore.get_connection()
+        self._conn = conn = self._lease.__enter__()
+        self._settle_on_error(self._send, conn, params, with_snapshots)
+
+    @staticmethod
+    def _send(conn: Connection[Any], params: list[Any], with_snapshots: bool) -> None:
+        transformer = Transformer(conn)
+        dumped = transformer.dump_sequence(
+            params, [PyFormat.AUTO if isinstance(p, str) else PyFormat.BINARY for p in params])
+        conn.pgconn.send_query_params(SEND[with_snapshots], dumped,
+                                      param_types=transformer.types,
+                                      param_formats=transformer.formats,
+                                      result_format=pq.Format.BINARY)
+        while conn.pgconn.flush():  # the rest of the call, once the socket takes it
+            select.select([], [conn.pgconn.socket], [])
+
+    def result(self) -> Sequence[int]:
+        """The events' notification ids, once committed; the library's errors if not. A lost
+        connection is retried as `insert_events` retries (a retry of a call that had
+        committed meets its own events: an `IntegrityError`, as there)."""
+        try:
+            if self._conn is None:  # the call could not be sent
+                raise OperationalError("not sent")
+            ids = self._settle_on_error(self._receive, self._conn)
+        except (InterfaceError, OperationalError):
+            return self._recorder.insert_events(self._stored_events, **self._kwargs) or []
+        self._release()
+        if len(ids) != len(self._stored_events):
+            raise RuntimeError(f"inserted {len(self._stored_events)} events, got {len(ids)} ids")
+        return ids
+
+    def abandon(self) -> None:
+        """Give the connection back without waiting (the pool closes one still busy)."""
+        self._release()
+
+    @staticmethod
+    def _receive(conn: Connection[Any]) -> list[int]:
+        pgconn = conn.pgconn
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        results = []
+        while (result := pgconn.get_result()) is not None:
+            results.append(result)
+        ids: list[int] = []
+        for result in results:
+            if result.status == pq.ExecStatus.FATAL_ERROR:
+                raise error_from_result(result, encoding=conn.info.encoding)
+            ids.extend(int.from_bytes(result.get_value(row, 0) or b"", "big", signed=True)
+                       for row in range(result.ntuples))
+        return ids
+
+    def _settle_on_error(self, step: Any, *args: Any) -> Any:
+        """`step`, its psycopg errors raised as the library's (through the lease's exit)."""
+        try:
+            return step(*args)
+        except BaseException:
+            lease, self._lease, self._conn = self._lease, None, None
+            if lease is None or not lease.__exit__(*sys.exc_info()):
+                raise
+            raise  # pragma: no cover - the lease never swallows an error
+
+    def _release(self) -> None:
+        lease, self._lease, self._conn = self._lease, None, None
+        if lease is not None:
+            lease.__exit__(None, None, None)
+
+
 class GroupInsertRecorder(PostgresApplicationRecorder):
     checks_reads_on_insert = True  # see the module's docstring
     inserts_snapshots = True  # a group's snapshots go in the same call (`snapshots`)
@@ -60,8 +163,7 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         reads = read_versions or {}
-        params = (*_columns(stored_events), list(reads), list(reads.values()),
-                  f"{self.datastore.lock_timeout}s", self.channel_name)
+        params = self._params(stored_events, reads)
         with (self.datastore.get_connection() as conn,
               conn.cursor(row_factory=tuple_row) as cursor):
             if snapshots:
@@ -73,6 +175,26 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
         if len(ids) != len(stored_events):
             raise RuntimeError(f"inserted {len(stored_events)} events, got {len(ids)} ids")
         return ids
+
+    def send_events(
+        self, stored_events: Sequence[StoredEvent],
+        read_versions: Mapping[UUID, int] | None = None,
+        snapshots: Sequence[StoredEvent] = (),
+    ) -> InFlightInsert:
+        """`insert_events`, sent: its outcome is read by the returned call's `result`."""
+        kwargs = {"read_versions": read_versions, "snapshots": snapshots}
+        in_flight = InFlightInsert(self, stored_events, kwargs)
+        params = [*self._params(stored_events, read_versions or {}),
+                  *(_columns(snapshots) if snapshots else ())]
+        # Not sent: `result` inserts them the way `insert_events` does, retrying.
+        with contextlib.suppress(InterfaceError, OperationalError):
+            in_flight.send(params, bool(snapshots))
+        return in_flight
+
+    def _params(self, stored_events: Sequence[StoredEvent],
+                reads: Mapping[UUID, int]) -> tuple[Any, ...]:
+        return (*_columns(stored_events), list(reads), list(reads.values()),
+                f"{self.datastore.lock_timeout}s", self.channel_name)
 
 
 class PostgresFactory(postgres.PostgresFactory):

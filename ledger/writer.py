@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
@@ -162,9 +162,10 @@ def _on_their_loops(waiting: list[tuple[asyncio.AbstractEventLoop, W]],
 
 
 def _wake_waiters(group: list[_Submission]) -> None:
-    """Hand each event loop the outcomes of its requests in this group, in one call."""
-    _on_their_loops([(s.waiter.get_loop(), s) for s in group if s.waiter is not None],
-                    _settle_waiters)
+    """Hand each event loop the outcomes of its requests in this group (those resolved), in
+    one call."""
+    _on_their_loops([(s.waiter.get_loop(), s) for s in group
+                     if s.waiter is not None and s.future.done()], _settle_waiters)
 
 
 def _settle_waiters(submissions: list[_Submission]) -> None:
@@ -229,6 +230,31 @@ class _GroupFailed(Exception):
     """The group must be retried one command at a time."""
 
 
+@dataclass
+class _Prepared:
+    """A group whose commands have run: the events to save, then the answers to give."""
+
+    group: list[_Submission]
+    outcomes: list[tuple[bool, Any]]  # (ok, result or DomainError) a command
+    staged: dict[UUID, Aggregate]  # changed or created
+    read_only: dict[UUID, int]  # the version each aggregate only read was at
+    events: list[Any]
+    snapshots: list[StoredEvent]
+
+    @property
+    def touched(self) -> list[UUID]:
+        return [*self.staged, *self.read_only]
+
+
+@dataclass
+class _InFlight:
+    """A group whose insert was sent, its outcome not read yet."""
+
+    prepared: _Prepared
+    result: Callable[[], Sequence[int]]  # waits for the insert: its notification ids
+    sent: float  # perf_counter
+
+
 class Writer:
     """Runs commands on one thread and commits them in groups."""
 
@@ -272,6 +298,11 @@ class Writer:
         self._events: ChainedEventStore = app.events  # type: ignore[assignment]
         self._reads_checked_on_insert = getattr(app.recorder, "checks_reads_on_insert", False)
         self._snapshots_inserted_with_events = getattr(app.recorder, "inserts_snapshots", False)
+        # Where the recorder can (`send_events`, PostgreSQL), a group's insert is sent and the
+        # next group runs while the database stores it (`_sent`).
+        self._sends_ahead = hasattr(app.recorder, "send_events")
+        self._in_flight: _InFlight | None = None
+        self._answered: list[list[_Submission]] = []  # resolved; their loops to be woken
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
 
@@ -417,41 +448,60 @@ class Writer:
     # --- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
+            if self._in_flight is not None and self._queue.empty():
+                self._safely(self._settle_in_flight)  # nothing to run meanwhile: answer now
             group, stop = _take(self._queue, self.batch_max_commands)
             if group:
-                self._run_group_safely(group)
+                self._safely(self._run_group, group)
             if stop:
+                self._safely(self._settle_in_flight)
                 return
 
     def _drain(self) -> None:
         with self._drain_lock:
             if group := _queued(self._queue):
-                self._run_group_safely(group)
+                self._safely(self._run_group, group)
+                self._safely(self._settle_in_flight)
 
-    def _run_group_safely(self, group: list[_Submission]) -> None:
+    def _safely(self, step: Callable[..., Any], *args: Any) -> None:
         """A defect must fail its requests, never stop the writer thread."""
         started = time.thread_time()
         try:
-            self._run_group(group)
+            step(*args)
         except Exception as error:
-            log.exception("writer failed on a group of %d commands", len(group))
+            log.exception("the writer failed")
             self._cache.clear()
             self._records.clear()
-            for submission in group:
+            in_flight = self._in_flight
+            with contextlib.suppress(Exception):  # a group sent before: its own outcome
+                self._settle_in_flight()
+            unanswered = [*(args[0] if args else []),
+                          *(in_flight.prepared.group if in_flight is not None else [])]
+            for submission in unanswered:
                 if not submission.future.done():
                     submission.future.set_exception(error)
+            self._answered.append(unanswered)
         finally:
-            _wake_waiters(group)
+            answered, self._answered = self._answered, []
+            for group in answered:
+                _wake_waiters(group)
             self._put_snapshots()
             self.cpu_seconds += time.thread_time() - started
 
     def _run_group(self, group: list[_Submission]) -> None:
         self._presume_new_keys(group)
-        if len(group) > 1 and (self._committed(group)
-                               or self._look_up_keys(group) and self._committed(group)):
-            return
-        for submission in group:
-            self._run_alone(submission)
+        self._answered.append(group)  # those of its requests answered when it ends
+        if len(group) == 1:
+            self._run_alone(group[0])
+        elif not self._done_as_one(group):
+            self._run_again(group)
+
+    def _run_again(self, group: list[_Submission]) -> None:
+        """After the group failed as one: as one again if keys it took as new had been used
+        (now looked up), else one command at a time."""
+        if not (self._look_up_keys(group) and self._committed(group)):
+            for submission in group:
+                self._run_alone(submission)
 
     def _run_alone(self, submission: _Submission) -> None:
         for _attempt in range(ATTEMPTS_ALONE):
@@ -461,20 +511,75 @@ class Writer:
             Conflict("the records changed under this request too often; retry it")
         )
 
+    def _done_as_one(self, group: list[_Submission]) -> bool:
+        """The group run and stored (or sent) as one: whether it was (if not, nothing of it
+        was)."""
+        if not self._sends_ahead:
+            return self._committed(group)
+        sent = self._sent(group)
+        if sent is None:  # it ran on changes that were then not stored: run it again
+            self._presume_new_keys(group)
+            return self._committed(group)
+        return sent
+
     def _committed(self, group: list[_Submission]) -> bool:
-        """`_commit`, and whether the group was done as one (if not, nothing of it was)."""
+        """The group run and stored as one, once any group sent before is: whether it was
+        (if not, nothing of it was)."""
+        self._settle_in_flight()
         try:
-            self._commit(group)
+            if (prepared := self._prepare(group)) is not None:
+                self._store(prepared)
             return True
         except _GroupFailed:
             self.attempts_failed += 1
             return False
 
-    def _commit(self, group: list[_Submission]) -> None:
-        """Run every command of the group, then save all their events in one transaction.
+    def _sent(self, group: list[_Submission]) -> bool | None:
+        """The group run while the group sent before is stored, then that one settled and
+        this one sent: True. False if this one failed as a group; None if that one's events
+        could not be stored (nothing of this one is left, and that one is answered)."""
+        try:
+            prepared = self._prepare(group)
+        except _GroupFailed:
+            self.attempts_failed += 1
+            self._settle_in_flight()
+            return False
+        assert prepared is not None  # only a group of one is answered by `_prepare`
+        if not self._settle_in_flight(prepared.touched):
+            return None
+        if not prepared.events:
+            self._store(prepared)
+            return True
+        result = self._events.send(prepared.events, self._cache.__contains__,
+                                   **self._with_events(prepared))
+        self._in_flight = _InFlight(prepared, result, time.perf_counter())
+        return True
 
-        Resolves every future, or raises `_GroupFailed` having resolved none and evicted
-        every aggregate the group touched.
+    def _settle_in_flight(self, evict_if_failed: list[UUID] | None = None) -> bool:
+        """Wait for the group sent before, and answer it. Whether its events were stored (if
+        not, the aggregates `evict_if_failed` names, changed on top of its, are evicted
+        before it runs again)."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return True
+        group = in_flight.prepared.group
+        self._answered.append(group)
+        try:
+            if self._settled(in_flight):
+                return True
+            self._evict(evict_if_failed or [])
+        except _GroupFailed:
+            self.attempts_failed += 1
+            self._evict(evict_if_failed or [])
+            self._run_again(group)
+        return False
+
+    def _prepare(self, group: list[_Submission]) -> _Prepared | None:
+        """Run every command of the group against the aggregates in memory, and collect the
+        events to save (which `_store` or `_sent` saves in one transaction).
+
+        Raises `_GroupFailed`, having resolved no future and evicted every aggregate the group
+        changed; or, for a group of one whose command failed, resolves it and returns None.
         """
         outcomes: list[tuple[bool, Any]] = []
         staged: dict[UUID, Aggregate] = {}
@@ -489,7 +594,7 @@ class Writer:
                     self._evict([*staged, *uow.loaded])
                     if alone:
                         submission.future.set_exception(error)
-                        return
+                        return None
                     raise _GroupFailed from error
                 outcome = (False, error)
             except Exception as error:  # a defect: fail this command, never the others
@@ -497,7 +602,7 @@ class Writer:
                 if alone:
                     log.exception("command failed")
                     submission.future.set_exception(error)
-                    return
+                    return None
                 raise _GroupFailed from error
             for aggregate in uow.changed():
                 staged[aggregate.id] = aggregate
@@ -512,43 +617,81 @@ class Writer:
         # Straight to the event store: `Application.save` adds only runtime protocol checks
         # per event here (no library snapshots, no repository cache), a sixth of the CPU.
         events = [e for aggregate in staged.values() for e in aggregate.collect_events()]
-        checked_on_insert = bool(events) and self._reads_checked_on_insert
-        if not checked_on_insert:
+        if not (events and self._reads_checked_on_insert):
             self._check_reads_are_current(read_only, staged)
-        snapshots = self._snapshots(staged, versions_before)
+        return _Prepared(group, outcomes, staged, read_only, events,
+                         self._snapshots(staged, versions_before))
+
+    def _with_events(self, prepared: _Prepared) -> dict[str, Any]:
+        """What the recorder checks and inserts with the group's events, where it can."""
         with_events: dict[str, Any] = {}
-        if checked_on_insert:
-            with_events["read_versions"] = read_only
-        if snapshots and self._snapshots_inserted_with_events:
-            with_events["snapshots"] = snapshots
+        if self._reads_checked_on_insert:
+            with_events["read_versions"] = prepared.read_only
+        if prepared.snapshots and self._snapshots_inserted_with_events:
+            with_events["snapshots"] = prepared.snapshots
+        return with_events
+
+    def _store(self, prepared: _Prepared) -> None:
+        """Save the group's events in one transaction and resolve every future; or raise
+        `_GroupFailed` having resolved none."""
+        if not prepared.events:
+            self._stored(prepared, [], 0.0)
+            return
         started = time.perf_counter()
         try:
             # Heads kept for the aggregates kept in memory (not records, nor redemptions).
-            notification_ids = (self._events.store(events, self._cache.__contains__,
-                                                   **with_events) if events else [])
-        except IntegrityError as error:
+            notification_ids = self._events.store(prepared.events, self._cache.__contains__,
+                                                  **self._with_events(prepared))
+        except PersistenceError as error:
+            stored_anyway = self._after_failed_insert(prepared, error)
+            if stored_anyway is None:
+                return
+            notification_ids = stored_anyway
+        self._stored(prepared, notification_ids, time.perf_counter() - started)
+
+    def _settled(self, in_flight: _InFlight) -> bool:
+        """`_store`'s end for a group sent: whether its events were stored."""
+        prepared = in_flight.prepared
+        try:
+            notification_ids = in_flight.result()
+        except PersistenceError as error:
+            stored_anyway = self._after_failed_insert(prepared, error)
+            if stored_anyway is None:
+                return False
+            notification_ids = stored_anyway
+        self._stored(prepared, notification_ids, time.perf_counter() - in_flight.sent)
+        return True
+
+    def _after_failed_insert(self, prepared: _Prepared,
+                             error: PersistenceError) -> Sequence[int] | None:
+        """An insert that raised: [] if its events were stored all the same; None if they were
+        not (every future resolved); `_GroupFailed` if the group must run again."""
+        events, staged = prepared.events, prepared.staged
+        if isinstance(error, IntegrityError):
             # A stream written, or only read, by another process since we loaded it. Or: the
             # library retried an insert whose connection dropped, and the first attempt had
             # committed, so the retry conflicts with our own events. Re-read before failing.
             if not self._were_stored(events):
-                self._evict([*staged, *read_only])
+                self._evict(prepared.touched)
                 raise _GroupFailed from error
-            notification_ids = []
-        except PersistenceError as error:
-            stored = self._were_stored(events)
-            if not stored:
-                self._evict(staged)
-                log.exception("could not save a group of %d commands", len(group))
-                verdict = "did not take" if stored is False else "may not have taken"
-                for submission in group:
-                    submission.future.set_exception(
-                        Unavailable(f"the database {verdict} the write: {error}")
-                    )
-                return
-            notification_ids = []
-        stored_in = time.perf_counter() - started
-        if "snapshots" not in with_events:
-            self._unsaved_snapshots += snapshots  # written once the group is answered
+            return []
+        stored = self._were_stored(events)
+        if stored:
+            return []
+        self._evict(staged)
+        log.error("could not save a group of %d commands", len(prepared.group),
+                  exc_info=error)
+        verdict = "did not take" if stored is False else "may not have taken"
+        for submission in prepared.group:
+            submission.future.set_exception(
+                Unavailable(f"the database {verdict} the write: {error}")
+            )
+        return None
+
+    def _stored(self, prepared: _Prepared, notification_ids: Sequence[int],
+                stored_in: float) -> None:
+        """After the group's events were stored: the counters, and every future resolved."""
+        events = prepared.events
         if notification_ids:
             self.last_position = max(notification_ids)
         elif events:  # stored, acknowledgement lost: the head is at or after our events
@@ -559,11 +702,13 @@ class Writer:
             self.last_position = max(self.last_position, head)
         if events and self.on_commit is not None:
             self.on_commit(self.last_position)
+        if not self._snapshots_inserted_with_events:
+            self._unsaved_snapshots += prepared.snapshots  # written once answered
         self.store_seconds += stored_in
         self.batches_committed += 1
-        self.commands_committed += len(group)
+        self.commands_committed += len(prepared.group)
         self.events_committed += len(events)
-        for submission, (ok, value) in zip(group, outcomes, strict=True):
+        for submission, (ok, value) in zip(prepared.group, prepared.outcomes, strict=True):
             if ok:
                 submission.future.set_result(value)
             else:
