@@ -7,12 +7,13 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
+import psycopg
 import pytest
 from sqlalchemy import select, text
 
@@ -36,6 +37,7 @@ from ledger.errors import (
     RefundExceedsRedemption,
 )
 from ledger.limits import BACKDATE_MAX_DAYS
+from ledger.pg_recorder import InFlightInsert
 from ledger.settings import Settings
 from ledger.store import load_aggregates
 from ledger.writer import Idempotency, StoredResponse, UnitOfWork
@@ -155,6 +157,30 @@ def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
     member_id = town.member()
     town.award(member_id, code, quantity=points)
     return member_id
+
+
+def in_groups(town: Town, commands: list[Callable[[UnitOfWork], Any]],
+              size: int) -> list[Future[Any]]:
+    """Submit `commands` while the writer is held, so that it takes them in groups of `size`
+    one after another; their futures, once the last has its outcome."""
+    writer = town.linli.writer
+    holding, gate = threading.Event(), threading.Event()
+    held = writer.submit(lambda uow: holding.set() or gate.wait(timeout=10))
+    assert holding.wait(timeout=10)  # the writer runs it, alone
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer, "batch_max_commands", size)
+        futures = [writer.submit(command) for command in commands]
+        gate.set()
+        assert held.result(timeout=60)
+        for future in futures:
+            future.exception(timeout=60)
+    return futures
+
+
+def outcome(future: Future[Any]) -> Any:
+    """A redemption's balance after, or the name of its error."""
+    error = future.exception(timeout=0)
+    return future.result().balance_after if error is None else type(error).__name__
 
 
 # --- awards ---------------------------------------------------------------------------------
@@ -689,6 +715,67 @@ class TestGroupCommit:
         assert town.linli.writer.batches_committed < 300
 
 
+    def test_on_postgresql_a_group_runs_while_the_one_before_is_stored(self, town,
+                                                                      monkeypatch):
+        """PostgreSQL stores a group while the writer runs the next (the insert is sent, its
+        outcome read before the next is sent); SQLite stores one group, then runs the next.
+        Each request is answered as though they had run one at a time."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        happened: list[str] = []
+
+        def redeem(points: int) -> Callable[[UnitOfWork], Any]:
+            command = town.redeem_command(merchant_id, member_id, points)
+            return lambda uow: happened.append("ran") or command(uow)
+
+        if town.linli.settings.is_postgres:
+            recorder: Any = town.linli.app.recorder
+            send = recorder.send_events
+
+            def logged(*args: Any, **kwargs: Any) -> Any:
+                in_flight = send(*args, **kwargs)
+                happened.append("sent")
+                result = in_flight.result
+                monkeypatch.setattr(in_flight, "result",
+                                    lambda: (result(), happened.append("stored"))[0])
+                return in_flight
+
+            monkeypatch.setattr(recorder, "send_events", logged)
+
+        futures = in_groups(town, [redeem(30) for _ in range(4)], 2)
+
+        assert [outcome(f) for f in futures] == [70, 40, 10, "InsufficientBalance"]
+        ran_meanwhile = [happened[i + 1:happened.index("stored", i)].count("ran")
+                         for i, step in enumerate(happened) if step == "sent"]
+        # The second group ran while the first was stored; nothing was queued behind it.
+        assert ran_meanwhile == ([2, 0] if town.linli.settings.is_postgres else [])
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
+
+
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_a_group_sent_ahead_whose_acknowledgement_is_lost_is_answered_once(
+            self, town, monkeypatch):
+        """The connection drops after a group sent ahead has committed: its insert is tried
+        again (as the library retries), meets its own events, and the group is answered as
+        stored, applied once."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        receive = InFlightInsert._receive
+
+        def dropped_after_commit(conn: Any) -> Any:
+            receive(conn)
+            monkeypatch.setattr(InFlightInsert, "_receive", staticmethod(receive))  # once
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(InFlightInsert, "_receive", staticmethod(dropped_after_commit))
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, 10)
+                                   for _ in range(6)], 2)
+
+        assert [outcome(f) for f in futures] == [90, 80, 70, 60, 50, 40]
+        assert InFlightInsert._receive is receive
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (40, 60)
+
+
 class TestTwoProcessesOnOneDatabase:
     """A second Linli on the same database stands for a second API process."""
 
@@ -732,6 +819,28 @@ class TestTwoProcessesOnOneDatabase:
         assert town.linli.writer.attempts_failed == failed_before + 1  # counted for /metrics
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
+
+    def test_a_group_run_on_changes_that_could_not_be_stored_runs_again(self, town, other):
+        """On PostgreSQL a group runs while the one before it is stored. When that insert
+        fails (here: another process spent from the account since this one cached it), the
+        group after ran on changes that were never stored: it runs again, from what was, and
+        every answer is what the log says."""
+        member_id, neighbour_id = funded(town, 100), funded(town, 100)
+        merchant_id = town.merchant()
+        town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
+        replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
+        failed_before = town.linli.writer.attempts_failed
+        commands = [town.redeem_command(merchant_id, member_id, 10) for _ in range(8)]
+        commands.insert(4, town.redeem_command(merchant_id, neighbour_id, 10))  # second group
+
+        futures = in_groups(town, commands, 4)
+
+        assert [outcome(f) for f in futures] == [30, 20, 10, 0, 90] + ["InsufficientBalance"] * 4
+        assert town.linli.writer.attempts_failed > failed_before
+        town.settle()
+        assert town.redeem(merchant_id, neighbour_id, 1).balance_after == 89  # held as stored
+        town.settle()
+        assert [town.balance(m) for m in (member_id, neighbour_id, merchant_id)] == [0, 89, 111]
 
     def test_an_account_fetched_before_a_spend_elsewhere_is_not_overdrawn(self, town, other):
         """A request loads what its command will read before the writer runs it (prefetch);
