@@ -70,7 +70,7 @@ SEND = {False: _numbered(INSERT), True: _numbered(INSERT_WITH_SNAPSHOTS)}
 
 class InFlightInsert:
     """A `linli_insert_events` call sent on a connection of the pool, its outcome not yet
-    read. The connection stays out of the pool until `result` (or `abandon`)."""
+    read. The connection stays out of the pool until `result`."""
 
     def __init__(self, recorder: GroupInsertRecorder, stored_events: Sequence[StoredEvent],
                  kwargs: dict[str, Any]) -> None:
@@ -111,10 +111,6 @@ class InFlightInsert:
         if len(ids) != len(self._stored_events):
             raise RuntimeError(f"inserted {len(self._stored_events)} events, got {len(ids)} ids")
         return ids
-
-    def abandon(self) -> None:
-        """Give the connection back without waiting (the pool closes one still busy)."""
-        self._release()
 
     @staticmethod
     def _receive(conn: Connection[Any]) -> list[int]:
