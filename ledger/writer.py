@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -30,7 +31,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -224,6 +225,10 @@ def _settle_fetched(futures: list[asyncio.Future[None]]) -> None:
     for fetched in futures:
         if not fetched.done():  # timed out or cancelled meanwhile
             fetched.set_result(None)
+
+
+def _raise(error: Exception) -> NoReturn:
+    raise error
 
 
 class _GroupFailed(Exception):
@@ -550,9 +555,13 @@ class Writer:
         if not prepared.events:
             self._store(prepared)
             return True
-        result = self._events.send(prepared.events, self._cache.__contains__,
-                                   **self._with_events(prepared))
-        self._in_flight = _InFlight(prepared, result, time.perf_counter())
+        started = time.perf_counter()
+        try:
+            result = self._events.send(prepared.events, self._cache.__contains__,
+                                       **self._with_events(prepared))
+        except PersistenceError as error:  # settled as an insert that failed
+            result = functools.partial(_raise, error)
+        self._in_flight = _InFlight(prepared, result, started)
         return True
 
     def _settle_in_flight(self, evict_if_failed: list[UUID] | None = None) -> bool:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.persistence import DataError as PersistenceDataError
 from sqlalchemy import select, text
 
 from api.bootstrap import Linli, open_linli
@@ -774,6 +775,29 @@ class TestGroupCommit:
         assert InFlightInsert._receive is receive
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (40, 60)
+
+
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_a_group_that_could_not_be_sent_is_unavailable_and_the_next_runs_without_it(
+            self, town, monkeypatch):
+        """The database refuses a group's insert as it is sent: that group's requests are
+        answered 503 (nothing of them stored), and the group that ran meanwhile, on its
+        changes, runs again without them."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        recorder: Any = town.linli.app.recorder
+        send = recorder.send_events
+
+        def refused_once(*args: Any, **kwargs: Any) -> Any:
+            monkeypatch.setattr(recorder, "send_events", send)
+            raise PersistenceDataError("value out of range")
+
+        monkeypatch.setattr(recorder, "send_events", refused_once)
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, 10)
+                                   for _ in range(6)], 2)
+
+        assert [outcome(f) for f in futures] == ["Unavailable"] * 2 + [90, 80, 70, 60]
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (60, 40)
 
 
 class TestTwoProcessesOnOneDatabase:
