@@ -10,6 +10,12 @@ A command may name the aggregates it will load (`Reading`): `submit` then loads 
 writer has not cached, in the submitting thread, so that many requests wait on the database at
 once and the writer thread, which runs one command after another, seldom waits at all.
 
+Where the recorder can send an insert without waiting for it (PostgreSQL), the writer does:
+it runs the next group's commands while the database stores the group before, then reads that
+group's outcome, answers it, and only then sends the next (so the log keeps the order in which
+commands ran). When the group before could not be stored, the next, which ran on its changes,
+is evicted and runs again from what was stored.
+
 When a group cannot be committed as one (another process wrote the same aggregate or changed
 one it only read, a key was used before, or a command failed after it had triggered events),
 its aggregates are evicted and each command is run again alone, in its own transaction, so one

@@ -160,17 +160,20 @@ def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
     return member_id
 
 
-def in_groups(town: Town, commands: list[Callable[[UnitOfWork], Any]],
-              size: int) -> list[Future[Any]]:
-    """Submit `commands` while the writer is held, so that it takes them in groups of `size`
-    one after another; their futures, once the last has its outcome."""
+def in_groups(town: Town, commands: list[Callable[[UnitOfWork], Any]], size: int,
+              keys: list[Idempotency] | None = None) -> list[Future[Any]]:
+    """Submit `commands` (keyed by `keys`, if given) while the writer is held, so that it
+    takes them in groups of `size` one after another; their futures, once the last has its
+    outcome."""
     writer = town.linli.writer
     holding, gate = threading.Event(), threading.Event()
     held = writer.submit(lambda uow: holding.set() or gate.wait(timeout=10))
     assert holding.wait(timeout=10)  # the writer runs it, alone
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(writer, "batch_max_commands", size)
-        futures = [writer.submit(command) for command in commands]
+        futures = [writer.submit(command, key)
+                   for command, key in zip(commands, keys or [None] * len(commands),
+                                           strict=True)]
         gate.set()
         assert held.result(timeout=60)
         for future in futures:
@@ -865,6 +868,31 @@ class TestTwoProcessesOnOneDatabase:
         assert town.redeem(merchant_id, neighbour_id, 1).balance_after == 89  # held as stored
         town.settle()
         assert [town.balance(m) for m in (member_id, neighbour_id, merchant_id)] == [0, 89, 111]
+
+    def test_a_retry_run_while_its_first_request_is_stored_is_answered_the_same(self, town,
+                                                                               other):
+        """A till's retry can reach the writer while its first request's group is being
+        stored, and is answered from that request's record. Here that group fails (another
+        process spent from the account), so both groups run again: one redemption a key, and
+        the retry's answer is the first's."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
+        replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
+        till = town.tills[merchant_id]
+
+        def spec(key: str) -> Idempotency:
+            return Idempotency(till.id, key, "same body",
+                               lambda m: StoredResponse(201, f"balance {m.balance_after}"))
+
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, 10)
+                                   for _ in range(4)], 2,
+                            [spec("receipt-1"), spec("receipt-2"), spec("receipt-1"),
+                             spec("receipt-3")])
+
+        assert [f.result().body for f in futures] == [
+            "balance 30", "balance 20", "balance 30", "balance 10"]
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
 
     def test_an_account_fetched_before_a_spend_elsewhere_is_not_overdrawn(self, town, other):
         """A request loads what its command will read before the writer runs it (prefetch);
