@@ -237,6 +237,12 @@ def _raise(error: Exception) -> NoReturn:
     raise error
 
 
+def _fail_unanswered(group: list[_Submission], error: Exception) -> None:
+    for submission in group:
+        if not submission.future.done():
+            submission.future.set_exception(error)
+
+
 class _GroupFailed(Exception):
     """The group must be retried one command at a time."""
 
@@ -483,15 +489,9 @@ class Writer:
             log.exception("the writer failed")
             self._cache.clear()
             self._records.clear()
-            in_flight = self._in_flight
             with contextlib.suppress(Exception):  # a group sent before: its own outcome
                 self._settle_in_flight()
-            unanswered = [*(args[0] if args else []),
-                          *(in_flight.prepared.group if in_flight is not None else [])]
-            for submission in unanswered:
-                if not submission.future.done():
-                    submission.future.set_exception(error)
-            self._answered.append(unanswered)
+            _fail_unanswered(args[0] if args else [], error)
         finally:
             answered, self._answered = self._answered, []
             for group in answered:
@@ -587,6 +587,9 @@ class Writer:
             self.attempts_failed += 1
             self._evict(evict_if_failed or [])
             self._run_again(group)
+        except Exception as error:  # a defect: this group's requests fail with it
+            _fail_unanswered(group, error)
+            raise
         return False
 
     def _prepare(self, group: list[_Submission]) -> _Prepared | None:

@@ -780,6 +780,28 @@ class TestGroupCommit:
         assert (town.balance(member_id), town.balance(merchant_id)) == (40, 60)
 
 
+    def test_a_defect_fails_its_own_group_and_the_writer_goes_on(self, town, monkeypatch):
+        """A defect of the writer's own (here: taking a group's snapshots) fails that group's
+        requests. The group stored meanwhile is answered as stored, and the writer runs the
+        groups after it from what the log holds."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        writer = town.linli.writer
+        snapshots, calls = writer._snapshots, []
+
+        def third_call_fails(*args: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 3:  # the held command's group, the first group, then this
+                raise RuntimeError("a defect")
+            return snapshots(*args)
+
+        monkeypatch.setattr(writer, "_snapshots", third_call_fails)
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, 10)
+                                   for _ in range(6)], 2)
+
+        assert [outcome(f) for f in futures] == [90, 80, "RuntimeError", "RuntimeError", 70, 60]
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (60, 40)
+
     @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
     def test_a_group_that_could_not_be_sent_is_unavailable_and_the_next_runs_without_it(
             self, town, monkeypatch):
