@@ -36,7 +36,7 @@ class LinliCollector(Collector):
              writer.batches_committed),
             ("commands", "Commands committed", writer.commands_committed),
             ("events", "Events stored", writer.events_committed),
-            ("store_seconds", "Wall time of the committed groups' inserts",
+            ("store_seconds", "Wall time of the committed groups' inserts (sent to answered)",
              writer.store_seconds),
             ("cpu_seconds", "CPU time of the writer's thread running groups: near one second "
              "a second, the writer is what limits the throughput", writer.cpu_seconds),
