@@ -68,6 +68,14 @@ def _numbered(statement: str) -> bytes:
 SEND = {False: _numbered(INSERT), True: _numbered(INSERT_WITH_SNAPSHOTS)}
 
 
+def _wait(socket: int, event: int) -> None:
+    """Until `socket` is ready for `event` (poll, not select: a busy server's descriptors pass
+    select's 1024)."""
+    poller = select.poll()
+    poller.register(socket, event)
+    poller.poll()
+
+
 class InFlightInsert:
     """A `linli_insert_events` call sent on a connection of the pool, its outcome not yet
     read. The connection stays out of the pool until `result`."""
@@ -95,7 +103,7 @@ class InFlightInsert:
                                       param_formats=transformer.formats,
                                       result_format=pq.Format.BINARY)
         while conn.pgconn.flush():  # the rest of the call, once the socket takes it
-            select.select([], [conn.pgconn.socket], [])
+            _wait(conn.pgconn.socket, select.POLLOUT)
 
     def result(self) -> Sequence[int]:
         """The events' notification ids, once committed; the library's errors if not. A lost
@@ -117,7 +125,7 @@ class InFlightInsert:
         pgconn = conn.pgconn
         pgconn.consume_input()
         while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
+            _wait(pgconn.socket, select.POLLIN)
             pgconn.consume_input()
         results = []
         while (result := pgconn.get_result()) is not None:

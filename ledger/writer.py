@@ -491,7 +491,8 @@ class Writer:
             self._records.clear()
             with contextlib.suppress(Exception):  # a group sent before: its own outcome
                 self._settle_in_flight()
-            _fail_unanswered(args[0] if args else [], error)
+            for group in self._answered:  # this step's requests still unanswered: the defect's
+                _fail_unanswered(group, error)
         finally:
             answered, self._answered = self._answered, []
             for group in answered:
@@ -578,7 +579,7 @@ class Writer:
         if in_flight is None:
             return True
         group = in_flight.prepared.group
-        self._answered.append(group)
+        self._answered.append(group)  # failed by `_safely` if a defect interrupts this
         try:
             if self._settled(in_flight):
                 return True
@@ -587,9 +588,6 @@ class Writer:
             self.attempts_failed += 1
             self._evict(evict_if_failed or [])
             self._run_again(group)
-        except Exception as error:  # a defect: this group's requests fail with it
-            _fail_unanswered(group, error)
-            raise
         return False
 
     def _prepare(self, group: list[_Submission]) -> _Prepared | None:

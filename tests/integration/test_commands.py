@@ -16,10 +16,12 @@ from uuid import UUID
 import psycopg
 import pytest
 from eventsourcing.persistence import DataError as PersistenceDataError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from sqlalchemy import select, text
 
 from api.bootstrap import Linli, open_linli
 from ledger import chain, ids
+from ledger import writer as writer_module
 from ledger.actor import Actor, Role
 from ledger.application import replay
 from ledger.chain import Committed
@@ -890,6 +892,33 @@ class TestTwoProcessesOnOneDatabase:
         assert town.redeem(merchant_id, neighbour_id, 1).balance_after == 89  # held as stored
         town.settle()
         assert [town.balance(m) for m in (member_id, neighbour_id, merchant_id)] == [0, 89, 111]
+
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_a_failure_while_a_group_sent_ahead_runs_again_answers_every_request(
+            self, town, other, monkeypatch):
+        """The group sent ahead fails (another process spent from the account) and runs
+        again one command at a time; there the database fails too (a check of what a refused
+        command read). No request is left waiting: those not done get the error, and the
+        writer goes on from the log."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
+        replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
+        latest = writer_module.latest_versions
+
+        def fails_once(app: Any, aggregate_ids: Any) -> Any:
+            if aggregate_ids:  # the refused command's check, run alone
+                monkeypatch.setattr(writer_module, "latest_versions", latest)
+                raise PersistenceOperationalError("the database went away")
+            return latest(app, aggregate_ids)
+
+        monkeypatch.setattr(writer_module, "latest_versions", fails_once)
+        amounts = [10, 1_000, 10, 10, 10, 10]
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, amount)
+                                   for amount in amounts], 2)
+
+        assert [outcome(f) for f in futures] == [30] + ["OperationalError"] * 3 + [20, 10]
+        town.settle()
+        assert (town.balance(member_id), town.balance(merchant_id)) == (10, 90)
 
     def test_a_retry_run_while_its_first_request_is_stored_is_answered_the_same(self, town,
                                                                                other):
