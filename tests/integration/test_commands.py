@@ -720,7 +720,6 @@ class TestGroupCommit:
         assert in_log == sorted(in_log)
         assert town.linli.writer.batches_committed < 300
 
-
     def test_on_postgresql_a_group_runs_while_the_one_before_is_stored(self, town,
                                                                       monkeypatch):
         """PostgreSQL stores a group while the writer runs the next (the insert is sent, its
