@@ -91,7 +91,7 @@ class InFlightInsert:
     def send(self, params: list[Any], with_snapshots: bool) -> None:
         self._lease = self._recorder.datastore.get_connection()
         self._conn = conn = self._lease.__enter__()
-        self._settle_on_error(self._send, conn, params, with_snapshots)
+        self._released_on_error(self._send, conn, params, with_snapshots)
 
     @staticmethod
     def _send(conn: Connection[Any], params: list[Any], with_snapshots: bool) -> None:
@@ -112,7 +112,7 @@ class InFlightInsert:
         try:
             if self._conn is None:  # the call could not be sent
                 raise OperationalError("not sent")
-            ids = self._settle_on_error(self._receive, self._conn)
+            ids = self._released_on_error(self._receive, self._conn)
         except (InterfaceError, OperationalError):
             return self._recorder.insert_events(self._stored_events, **self._kwargs) or []
         self._release()
@@ -138,8 +138,9 @@ class InFlightInsert:
                        for row in range(result.ntuples))
         return ids
 
-    def _settle_on_error(self, step: Any, *args: Any) -> Any:
-        """`step`, its psycopg errors raised as the library's (through the lease's exit)."""
+    def _released_on_error(self, step: Any, *args: Any) -> Any:
+        """`step`; if it raises, the connection goes back to the pool and psycopg's errors
+        are raised as the library's (both by the lease's exit)."""
         try:
             return step(*args)
         except BaseException:

@@ -265,11 +265,11 @@ class _Prepared:
 
 @dataclass
 class _InFlight:
-    """A group whose insert was sent, its outcome not read yet."""
+    """A group's insert, sent and its outcome not read yet (from `_store`: made when read)."""
 
     prepared: _Prepared
     result: Callable[[], Sequence[int]]  # waits for the insert: its notification ids
-    sent: float  # perf_counter
+    started: float  # perf_counter
 
 
 class Writer:
@@ -653,20 +653,14 @@ class Writer:
         if not prepared.events:
             self._stored(prepared, [], 0.0)
             return
-        started = time.perf_counter()
-        try:
-            # Heads kept for the aggregates kept in memory (not records, nor redemptions).
-            notification_ids = self._events.store(prepared.events, self._cache.__contains__,
-                                                  **self._with_events(prepared))
-        except PersistenceError as error:
-            stored_anyway = self._after_failed_insert(prepared, error)
-            if stored_anyway is None:
-                return
-            notification_ids = stored_anyway
-        self._stored(prepared, notification_ids, time.perf_counter() - started)
+        # Heads kept for the aggregates kept in memory (not records, nor redemptions).
+        store = functools.partial(self._events.store, prepared.events, self._cache.__contains__,
+                                  **self._with_events(prepared))
+        self._settled(_InFlight(prepared, store, time.perf_counter()))
 
     def _settled(self, in_flight: _InFlight) -> bool:
-        """`_store`'s end for a group sent: whether its events were stored."""
+        """The group's insert waited for (or, from `_store`, made), and every future
+        resolved: whether its events were stored. `_GroupFailed` if it must run again."""
         prepared = in_flight.prepared
         try:
             notification_ids = in_flight.result()
@@ -675,7 +669,7 @@ class Writer:
             if stored_anyway is None:
                 return False
             notification_ids = stored_anyway
-        self._stored(prepared, notification_ids, time.perf_counter() - in_flight.sent)
+        self._stored(prepared, notification_ids, time.perf_counter() - in_flight.started)
         return True
 
     def _after_failed_insert(self, prepared: _Prepared,

@@ -1286,11 +1286,7 @@ class TestSnapshots:
                              town.award_command(member_id, "PATROL", quantity=3),
                              town.redeem_command(merchant_id, member_id, 1)]
             commands.insert(4, fails_after_posting)
-            gate = threading.Event()  # holds the writer until all ten are queued: one group
-            held = town.linli.writer.submit(lambda uow, gate=gate: gate.wait(timeout=10))
-            futures = [town.linli.writer.submit(c) for c in commands]
-            gate.set()
-            assert held.result(timeout=60)
+            futures = in_groups(town, commands, len(commands))  # all ten in one group
             for future in futures:
                 with contextlib.suppress(InvalidRequest):
                     future.result(timeout=60)
