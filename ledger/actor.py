@@ -36,14 +36,16 @@ class Actor:
     def system(cls) -> Actor:
         return cls(id="linli", role=Role.SYSTEM)
 
-    def check_community(self, community_id: UUID, what: str) -> None:
+    # Each refusal names the resource asked for ("<kind> <id> was not found"), its text made
+    # only when it is refused.
+    def check_community(self, community_id: UUID, kind: str, resource_id: object) -> None:
         if self.community_id is not None and self.community_id != community_id:
-            raise NotFound(f"{what} was not found")
+            raise NotFound(f"{kind} {resource_id} was not found")
 
-    def check_merchant(self, merchant_id: UUID, what: str) -> None:
+    def check_merchant(self, merchant_id: UUID, kind: str, resource_id: object) -> None:
         if self.merchant_id is not None and self.merchant_id != merchant_id:
-            raise NotFound(f"{what} was not found")
+            raise NotFound(f"{kind} {resource_id} was not found")
 
-    def check_member(self, member_id: UUID, what: str) -> None:
+    def check_member(self, member_id: UUID, kind: str, resource_id: object) -> None:
         if self.member_id is not None and self.member_id != member_id:
-            raise NotFound(f"{what} was not found")
+            raise NotFound(f"{kind} {resource_id} was not found")

@@ -267,28 +267,32 @@ class ChainedEventStore(EventStore[UUID]):
         return stored, notification_ids
 
     def _seal(self, domain_events: Sequence[Any]
-              ) -> tuple[list[StoredEvent], dict[tuple[UUID, int], bytes]]:
-        """The events encoded, each sealed onto its stream's chain; and every hash by (stream,
-        version)."""
+              ) -> tuple[list[StoredEvent], dict[UUID, tuple[int, bytes]]]:
+        """The events encoded, each sealed onto its stream's chain; and each stream's head
+        (version, hash) after them."""
         payloads = [self._payload(e) for e in domain_events]
         heads = self._heads_before(payloads)
         stored: list[StoredEvent] = []
         for payload in payloads:
-            event, heads[payload[:2]] = sealed(payload, heads[(payload[0], payload[1] - 1)])
+            originator_id, version = payload[0], payload[1]
+            head_version, head = heads[originator_id]
+            if head_version != version - 1:
+                raise ValueError(f"{originator_id}: version {version} after {head_version}")
+            event, own = sealed(payload, head)
+            heads[originator_id] = (version, own)
             stored.append(event)
         return stored, heads
 
-    def _inserted(self, stored: list[StoredEvent], heads: dict[tuple[UUID, int], bytes],
+    def _inserted(self, stored: list[StoredEvent], heads: dict[UUID, tuple[int, bytes]],
                   notification_ids: Sequence[int] | None,
                   keep_head: Callable[[UUID], bool] | None) -> None:
         """After an insert: the new heads (of the streams `keep_head` names, if given)."""
         if notification_ids and self.committed is not None:
             self.committed.add(notification_ids, stored)
         with self._lock:
-            for event in stored:
-                originator_id, version = _uuid(event.originator_id), event.originator_version
+            for originator_id, head in heads.items():
                 if keep_head is None or keep_head(originator_id):
-                    self._heads[originator_id] = (version, heads[(originator_id, version)])
+                    self._heads[originator_id] = head
                     self._heads.move_to_end(originator_id)
                 else:
                     self._heads.pop(originator_id, None)
@@ -310,31 +314,27 @@ class ChainedEventStore(EventStore[UUID]):
 
     def _heads_before(
         self, payloads: list[tuple[UUID, int, str, bytes]]
-    ) -> dict[tuple[UUID, int], bytes]:
-        """The hash each stream's first event of this batch links to."""
-        heads: dict[tuple[UUID, int], bytes] = {}
+    ) -> dict[UUID, tuple[int, bytes]]:
+        """The head (version, hash) each stream's first event of this batch links to."""
+        heads: dict[UUID, tuple[int, bytes]] = {}
         missing: list[tuple[UUID, int]] = []
-        seen: set[UUID] = set()
         with self._lock:
             for key, version, _, _ in payloads:
-                if key in seen:
+                if key in heads:
                     continue
-                seen.add(key)
                 wanted = version - 1
-                if wanted <= 0:
-                    heads[(key, wanted)] = GENESIS
-                    continue
-                cached = self._heads.get(key)
+                cached = self._heads.get(key) if wanted > 0 else (wanted, GENESIS)
                 if cached is not None and cached[0] == wanted:
-                    heads[(key, wanted)] = cached[1]
+                    heads[key] = cached
                 else:
+                    heads[key] = (wanted, GENESIS)  # until read
                     missing.append((key, wanted))
         if missing:
             found = stored_hashes(self.recorder, missing)
             for wanted_key in missing:
                 # A stream whose previous event is not there (or has no header) links to
                 # zeros: its insert fails on the version, or verify names the break.
-                heads[wanted_key] = found.get(wanted_key, GENESIS)
+                heads[wanted_key[0]] = (wanted_key[1], found.get(wanted_key, GENESIS))
         return heads
 
 

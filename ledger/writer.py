@@ -33,7 +33,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
@@ -92,18 +92,19 @@ class UnitOfWork:
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
         self.loaded: dict[UUID, Aggregate] = {}
-        self.pending_before: dict[UUID, int] = {}
+        self.pending_before: list[int] = []  # of each aggregate loaded, in `loaded`'s order
         self.created: dict[UUID, Aggregate] = {}
         self.uncached: set[UUID] = set()
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        aggregate = self.created.get(aggregate_id) or self.loaded.get(aggregate_id)
+        aggregate = ((self.created.get(aggregate_id) if self.created else None)
+                     or self.loaded.get(aggregate_id))
         if aggregate is None:
             aggregate = self._writer.load(aggregate_id, cls)
             if aggregate is None:
                 return None
             self.loaded[aggregate_id] = aggregate
-            self.pending_before[aggregate_id] = len(aggregate.pending_events)
+            self.pending_before.append(len(aggregate.pending_events))
         return aggregate if isinstance(aggregate, cls) else None
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
@@ -122,13 +123,12 @@ class UnitOfWork:
 
     def triggered_on_loaded(self) -> bool:
         """Whether the command changed an aggregate it loaded (so it cannot just be dropped)."""
-        return any(
-            len(a.pending_events) > self.pending_before[i] for i, a in self.loaded.items()
-        )
+        return any(len(a.pending_events) > before
+                   for a, before in zip(self.loaded.values(), self.pending_before, strict=True))
 
     def changed(self) -> list[Aggregate]:
-        loaded = [a for i, a in self.loaded.items()
-                  if len(a.pending_events) > self.pending_before[i]]
+        loaded = [a for a, before in zip(self.loaded.values(), self.pending_before, strict=True)
+                  if len(a.pending_events) > before]
         return loaded + list(self.created.values())
 
 
@@ -444,11 +444,14 @@ class Writer:
 
     def load(self, aggregate_id: UUID, cls: type[Aggregate] = Aggregate) -> Aggregate | None:
         """An aggregate from the cache, prefetched, or from the event store (then cached)."""
-        for cache in (self._cache, self._records):
-            aggregate = cache.get(aggregate_id)
-            if aggregate is not None:
-                cache.move_to_end(aggregate_id)
-                return aggregate
+        aggregate = self._cache.get(aggregate_id)
+        if aggregate is not None:
+            self._cache.move_to_end(aggregate_id)
+            return aggregate
+        aggregate = self._records.get(aggregate_id)
+        if aggregate is not None:
+            self._records.move_to_end(aggregate_id)
+            return aggregate
         fetched = self._prefetched.pop(aggregate_id, None)
         if isinstance(fetched, Aggregate):
             aggregate = fetched
@@ -620,23 +623,28 @@ class Writer:
                     submission.future.set_exception(error)
                     return None
                 raise _GroupFailed from error
-            for aggregate in uow.changed():
-                staged[aggregate.id] = aggregate
-                if aggregate.id not in uow.uncached:
+            loaded = zip(uow.loaded.items(), uow.pending_before, strict=True)
+            for (aggregate_id, aggregate), before in loaded:
+                if len(aggregate.pending_events) > before:
+                    staged[aggregate_id] = aggregate
+                    if aggregate_id not in self._cache:  # `load` cached it; pushed out since
+                        self._remember(aggregate)
+                else:  # the version a command of the group first read
+                    read_versions.setdefault(aggregate_id, aggregate.version)
+            for aggregate_id, aggregate in uow.created.items():
+                staged[aggregate_id] = aggregate
+                if aggregate_id not in uow.uncached:
                     self._remember(aggregate)
-            for aggregate_id, aggregate in uow.loaded.items():
-                read_versions.setdefault(aggregate_id, aggregate.version)
             outcomes.append(outcome)
 
         read_only = {i: v for i, v in read_versions.items() if i not in staged}
-        versions_before = {i: a.version - len(a.pending_events) for i, a in staged.items()}
+        snapshots = self._snapshots(staged.values())
         # Straight to the event store: `Application.save` adds only runtime protocol checks
         # per event here (no library snapshots, no repository cache), a sixth of the CPU.
         events = [e for aggregate in staged.values() for e in aggregate.collect_events()]
         if not (events and self._reads_checked_on_insert):
             self._check_reads_are_current(read_only, staged)
-        return _Prepared(group, outcomes, staged, read_only, events,
-                         self._snapshots(staged, versions_before))
+        return _Prepared(group, outcomes, staged, read_only, events, snapshots)
 
     def _with_events(self, prepared: _Prepared) -> dict[str, Any]:
         """What the recorder checks and inserts with the group's events, where it can."""
@@ -837,19 +845,18 @@ class Writer:
             if aggregate is not None:
                 aggregate.collect_events()
 
-    def _snapshots(self, saved: dict[UUID, Aggregate],
-                   before: dict[UUID, int]) -> list[StoredEvent]:
-        """Snapshots of the aggregates that crossed a multiple of the interval, encoded now (a
-        snapshot shares its aggregate's lists and dicts, which the next command may change):
-        inserted with the group's events where the recorder can (`inserts_snapshots`,
-        PostgreSQL), else written by `_put_snapshots` once the group's requests have their
-        answers."""
+    def _snapshots(self, staged: Iterable[Aggregate]) -> list[StoredEvent]:
+        """Snapshots of the aggregates whose pending events cross a multiple of the interval,
+        encoded now (a snapshot shares its aggregate's lists and dicts, which the next command
+        may change): inserted with the group's events where the recorder can
+        (`inserts_snapshots`, PostgreSQL), else written by `_put_snapshots` once the group's
+        requests have their answers."""
         if self.app.snapshots is None:
             return []
         interval = self.snapshot_interval_events
         mapper = self.app.snapshots.mapper
-        return [mapper.to_stored_event(type(a).Snapshot.take(a)) for i, a in saved.items()
-                if a.version // interval > before[i] // interval]
+        return [mapper.to_stored_event(type(a).Snapshot.take(a)) for a in staged
+                if a.version // interval > (a.version - len(a.pending_events)) // interval]
 
     def _put_snapshots(self) -> None:
         snapshots, self._unsaved_snapshots = self._unsaved_snapshots, []

@@ -59,8 +59,8 @@ async def place_hold(
 def get_hold(hold_id: UUID, actor: ActorDep, linli: LinliDep) -> HoldOut:
     require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
     hold = load(linli, Hold, hold_id)
-    actor.check_merchant(hold.merchant_id, f"hold {hold_id}")
-    actor.check_community(hold.community_id, f"hold {hold_id}")
+    actor.check_merchant(hold.merchant_id, "hold", hold_id)
+    actor.check_community(hold.community_id, "hold", hold_id)
     return HoldOut(id=hold.id, status=hold.status,  # type: ignore[arg-type]
                    member_id=hold.member_id, merchant_id=hold.merchant_id, points=hold.points,
                    expires_at=hold.expires_at, redemption_id=hold.redemption_id,

@@ -30,14 +30,13 @@ def visible_household(linli: Linli, actor: Actor, household_id: UUID) -> dict[st
     """The household, if the actor may see it: staff and auditors of its community, admins,
     and its own members. 404 otherwise (never another's data). Call after `caught_up`."""
     found = registry_view.household(linli.engine, str(household_id))
-    what = f"household {household_id}"
     if found is None:
-        raise NotFound(f"{what} was not found")
-    actor.check_community(UUID(found["community_id"]), what)
+        raise NotFound(f"household {household_id} was not found")
+    actor.check_community(UUID(found["community_id"]), "household", household_id)
     if actor.member_id is not None:
         members = registry_view.household_members(linli.engine, str(household_id))
         if str(actor.member_id) not in {m["member_id"] for m in members}:
-            raise NotFound(f"{what} was not found")
+            raise NotFound(f"household {household_id} was not found")
     return found
 
 

@@ -41,7 +41,7 @@ def readable_community(linli: Linli, actor: Actor, community_id: UUID | None) ->
     if chosen is None:
         raise ApiProblem(422, "community-required", "A community is required",
                          "give community_id")
-    actor.check_community(chosen, f"community {chosen}")
+    actor.check_community(chosen, "community", chosen)
     found = registry_view.community(linli.engine, str(chosen))
     if found is None:
         raise NotFound(f"community {chosen} was not found")

@@ -65,8 +65,8 @@ def get_statement(
     oldest first, with the opening balance and the totals in its last rows."""
     require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
     merchant = load(linli, Merchant, merchant_id)
-    actor.check_merchant(merchant_id, f"merchant {merchant_id}")
-    actor.check_community(merchant.community_id, f"merchant {merchant_id}")
+    actor.check_merchant(merchant_id, "merchant", merchant_id)
+    actor.check_community(merchant.community_id, "merchant", merchant_id)
     if start and end and end <= start:
         raise ApiProblem(422, "validation-error", "The request is not valid",
                          "`to` must be after `from`")
@@ -134,5 +134,5 @@ def put_policy(community_id: UUID, body: PolicyIn, actor: ActorDep, linli: Linli
 @router.get("/communities/{community_id}/policy", response_model=PolicyOut)
 def get_policy(community_id: UUID, actor: ActorDep, linli: LinliDep) -> PolicyOut:
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MERCHANT, Role.MEMBER)
-    actor.check_community(community_id, f"community {community_id}")
+    actor.check_community(community_id, "community", community_id)
     return _policy_out(community_id, load(linli, Community, community_id).points_policy)

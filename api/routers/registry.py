@@ -51,7 +51,7 @@ def create_community(body: CommunityIn, actor: ActorDep, linli: LinliDep) -> Com
 @router.get("/communities/{community_id}", response_model=CommunityOut)
 def get_community(community_id: UUID, actor: ActorDep, linli: LinliDep) -> CommunityOut:
     require_role(actor, *READERS, Role.MERCHANT, Role.MEMBER)
-    actor.check_community(community_id, f"community {community_id}")
+    actor.check_community(community_id, "community", community_id)
     return _community_out(load(linli, Community, community_id))
 
 
@@ -76,7 +76,7 @@ def create_household(body: HouseholdIn, actor: ActorDep, linli: LinliDep) -> Hou
 def get_household(household_id: UUID, actor: ActorDep, linli: LinliDep) -> HouseholdOut:
     require_role(actor, *READERS)
     household = load(linli, Household, household_id)
-    actor.check_community(household.community_id, f"household {household_id}")
+    actor.check_community(household.community_id, "household", household_id)
     return HouseholdOut(id=household.id, community_id=household.community_id,
                         grid_id=household.grid_id, address=household.address)
 
@@ -99,8 +99,8 @@ def _member_out(member: Member) -> MemberOut:
 def visible_member(linli: LinliDep, actor: Actor, member_id: UUID) -> Member:
     """The member, if the actor may see it (404 otherwise: never another's data)."""
     member = load(linli, Member, member_id)
-    actor.check_community(member.community_id, f"member {member_id}")
-    actor.check_member(member_id, f"member {member_id}")
+    actor.check_community(member.community_id, "member", member_id)
+    actor.check_member(member_id, "member", member_id)
     return member
 
 
@@ -123,7 +123,7 @@ def create_merchant(body: MerchantIn, actor: ActorDep, linli: LinliDep) -> Merch
 def get_merchant(merchant_id: UUID, actor: ActorDep, linli: LinliDep) -> MerchantOut:
     require_role(actor, *READERS, Role.MERCHANT)
     merchant = load(linli, Merchant, merchant_id)
-    actor.check_community(merchant.community_id, f"merchant {merchant_id}")
-    actor.check_merchant(merchant_id, f"merchant {merchant_id}")
+    actor.check_community(merchant.community_id, "merchant", merchant_id)
+    actor.check_merchant(merchant_id, "merchant", merchant_id)
     return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
 

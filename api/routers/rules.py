@@ -40,7 +40,7 @@ def put_rule(
 @router.get("", response_model=RulesOut)
 def list_rules(community_id: UUID, actor: ActorDep, linli: LinliDep) -> RulesOut:
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MERCHANT, Role.MEMBER)
-    actor.check_community(community_id, f"community {community_id}")
+    actor.check_community(community_id, "community", community_id)
     community = load(linli, Community, community_id)
     rules = [load(linli, Rule, ids.rule_id(community_id, code)) for code in community.rule_codes]
     return RulesOut(items=[RuleOut(code=r.code, **r.current) for r in rules])

@@ -77,7 +77,7 @@ def list_requests(
     require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
     if actor.community_id is not None and actor.role is not Role.MEMBER:
         if community_id is not None:
-            actor.check_community(community_id, f"community {community_id}")
+            actor.check_community(community_id, "community", community_id)
         community_id = actor.community_id
     caught_up(linli)
     rows, next_before = timebank_queries.orders(
@@ -101,7 +101,7 @@ def get_request(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRe
         if actor.member_id not in (order.requester_id, order.volunteer_id):
             raise NotFound(f"service request {request_id} was not found")
     else:
-        actor.check_community(order.community_id, f"service request {request_id}")
+        actor.check_community(order.community_id, "service request", request_id)
     return _out(OrderState.of(order))
 
 

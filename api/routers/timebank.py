@@ -116,7 +116,7 @@ def _policy_out(community_id: UUID, policy: TimeBankPolicy) -> TimeBankPolicyOut
 
 
 def _own_community(linli: LinliDep, actor: Actor, community_id: UUID) -> Community:
-    actor.check_community(community_id, f"community {community_id}")
+    actor.check_community(community_id, "community", community_id)
     return load(linli, Community, community_id)
 
 

@@ -30,7 +30,7 @@ def set_policy(
     community_id: UUID, policy: PointsPolicy, by: Actor
 ) -> Callable[[UnitOfWork], dict[str, Any]]:
     def command(uow: UnitOfWork) -> dict[str, Any]:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         community.set_policy(policy, by)
         return community.policy.as_dict()
@@ -61,7 +61,7 @@ def place_hold(
     now: datetime,
 ) -> Callable[[UnitOfWork], HoldResult]:
     def command(uow: UnitOfWork) -> HoldResult:
-        by.check_merchant(merchant_id, f"merchant {merchant_id}")
+        by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
         member = uow.get(Member, member_id)
         if member.community_id != merchant.community_id:
@@ -83,8 +83,8 @@ def place_hold(
 
 def _load_hold(uow: UnitOfWork, hold_id: UUID, by: Actor) -> Hold:
     hold = uow.get(Hold, hold_id)
-    by.check_merchant(hold.merchant_id, f"hold {hold_id}")
-    by.check_community(hold.community_id, f"hold {hold_id}")
+    by.check_merchant(hold.merchant_id, "hold", hold_id)
+    by.check_community(hold.community_id, "hold", hold_id)
     return hold
 
 
@@ -170,7 +170,7 @@ def settle(merchant_id: UUID, by: Actor) -> Callable[[UnitOfWork], Settlement]:
 
     def command(uow: UnitOfWork) -> Settlement:
         merchant = uow.get(Merchant, merchant_id)
-        by.check_community(merchant.community_id, f"merchant {merchant_id}")
+        by.check_community(merchant.community_id, "merchant", merchant_id)
         account = _points_account(uow, merchant_id)
         if account.available <= 0:
             raise NothingToSettle(f"merchant {merchant_id} has no unsettled points")

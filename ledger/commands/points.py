@@ -111,7 +111,7 @@ def award(
 ) -> Callable[[UnitOfWork], AwardResult]:
     def command(uow: UnitOfWork) -> AwardResult:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
         community = uow.get(Community, member.community_id)
         rule = uow.find(Rule, ids.rule_id(member.community_id, rule_code))
         if rule is None or not rule.versions:
@@ -179,7 +179,7 @@ def _points_for(version: dict[str, object], quantity: int | None, minutes: int |
 
 def _load_award(uow: UnitOfWork, award_id: UUID, by: Actor) -> Award:
     found = uow.get(Award, award_id)
-    by.check_community(found.community_id, f"award {award_id}")
+    by.check_community(found.community_id, "award", award_id)
     return found
 
 
@@ -241,9 +241,9 @@ def redeem(
     merchant_account_id = ids.account_id(merchant_id, Asset.POINTS.value)
 
     def command(uow: UnitOfWork) -> Movement:
-        by.check_merchant(merchant_id, f"merchant {merchant_id}")
+        by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
-        by.check_community(merchant.community_id, f"merchant {merchant_id}")
+        by.check_community(merchant.community_id, "merchant", merchant_id)
         member = uow.get(Member, member_id)
         if member.community_id != merchant.community_id:
             raise NotFound(f"member {member_id} was not found")
@@ -273,8 +273,8 @@ def refund(
 
     def command(uow: UnitOfWork) -> Movement:
         redemption = uow.get(Redemption, redemption_id)
-        by.check_merchant(redemption.merchant_id, f"redemption {redemption_id}")
-        by.check_community(redemption.community_id, f"redemption {redemption_id}")
+        by.check_merchant(redemption.merchant_id, "redemption", redemption_id)
+        by.check_community(redemption.community_id, "redemption", redemption_id)
         refund_id = ids.new_id()
         merchant_account = uow.get(
             Account, ids.account_id(redemption.merchant_id, Asset.POINTS.value)
@@ -308,7 +308,7 @@ def adjust(
             uow.get(Member, owner_id) if owner_kind is OwnerKind.MEMBER
             else uow.get(Merchant, owner_id)
         )
-        by.check_community(owner.community_id, f"{owner_kind.value} {owner_id}")
+        by.check_community(owner.community_id, owner_kind.value, owner_id)
         account = uow.find(Account, ids.account_id(owner_id, asset.value))
         if account is None:
             raise NotFound(f"{owner_kind.value} {owner_id} has no {asset.value} account")

@@ -48,7 +48,7 @@ def register_community(
 
 def add_grid(community_id: UUID, name: str, by: Actor) -> Callable[[UnitOfWork], Registered]:
     def command(uow: UnitOfWork) -> Registered:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         return Registered(community.add_grid(name, by))
 
@@ -59,7 +59,7 @@ def register_household(
     community_id: UUID, grid_id: UUID | None, address: str, by: Actor
 ) -> Callable[[UnitOfWork], Registered]:
     def command(uow: UnitOfWork) -> Registered:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id).check_grid(grid_id)
         household = Household(community_id=community_id, grid_id=grid_id, address=address,
                               actor_id=by.id, actor_role=by.role.value)
@@ -73,13 +73,13 @@ def register_member(
     community_id: UUID, name: str, household_id: UUID | None, grid_id: UUID | None, by: Actor
 ) -> Callable[[UnitOfWork], Registered]:
     def command(uow: UnitOfWork) -> Registered:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         community.check_grid(grid_id)
         resolved_grid = grid_id
         if household_id is not None:
             household = uow.get(Household, household_id)
-            by.check_community(household.community_id, f"household {household_id}")
+            by.check_community(household.community_id, "household", household_id)
             if household.community_id != community_id:
                 raise NotFound(f"household {household_id} is not in community {community_id}")
             resolved_grid = grid_id or household.grid_id
@@ -110,8 +110,8 @@ def set_public_display(
 
     def command(uow: UnitOfWork) -> DisplayChoice:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
-        by.check_member(member_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
+        by.check_member(member_id, "member", member_id)
         if opted_out:
             member.opt_out(by)
         else:
@@ -125,7 +125,7 @@ def register_merchant(
     community_id: UUID, name: str, by: Actor
 ) -> Callable[[UnitOfWork], Registered]:
     def command(uow: UnitOfWork) -> Registered:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id)
         merchant = Merchant(community_id=community_id, name=name, actor_id=by.id,
                             actor_role=by.role.value)
@@ -149,7 +149,7 @@ def put_rule(
     by: Actor,
 ) -> Callable[[UnitOfWork], dict[str, Any]]:
     def command(uow: UnitOfWork) -> dict[str, Any]:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         rule = uow.find(Rule, ids.rule_id(community_id, code))
         if rule is None:

@@ -54,7 +54,7 @@ def _order(uow: UnitOfWork, order_id: UUID, by: Actor, *parties: str) -> Service
         if by.member_id is None or by.member_id not in allowed:
             raise NotFound(f"service request {order_id} was not found")
     else:
-        by.check_community(order.community_id, f"service request {order_id}")
+        by.check_community(order.community_id, "service request", order_id)
     return order
 
 
@@ -64,8 +64,8 @@ def request(
 ) -> Command:
     def command(uow: UnitOfWork) -> OrderState:
         requester = uow.get(Member, requester_id)
-        by.check_community(requester.community_id, f"member {requester_id}")
-        by.check_member(requester_id, f"member {requester_id}")
+        by.check_community(requester.community_id, "member", requester_id)
+        by.check_member(requester_id, "member", requester_id)
         order = ServiceOrder(requester_id=requester_id, community_id=requester.community_id,
                              service_type=service_type, description=description,
                              minutes_estimate=minutes_estimate, at=now, actor_id=by.id,

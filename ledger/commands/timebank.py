@@ -161,7 +161,7 @@ def deposit(
 ) -> Callable[[UnitOfWork], MinutesMoved]:
     def command(uow: UnitOfWork) -> MinutesMoved:
         volunteer = uow.get(Member, volunteer_id)
-        by.check_community(volunteer.community_id, f"member {volunteer_id}")
+        by.check_community(volunteer.community_id, "member", volunteer_id)
         if recipient_id is not None:
             if recipient_id == volunteer_id:
                 raise InvalidRequest("a volunteer cannot serve themselves")
@@ -183,7 +183,7 @@ def withdraw(
 
     def command(uow: UnitOfWork) -> MinutesMoved:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
         community = uow.get(Community, member.community_id)
         community.timebank.check_age(member.birth_date, _today(community, now))
         provider = provider_id
@@ -224,8 +224,8 @@ def transfer(
 
     def command(uow: UnitOfWork) -> MinutesMoved:
         giver = uow.get(Member, from_member_id)
-        by.check_community(giver.community_id, f"member {from_member_id}")
-        by.check_member(from_member_id, f"member {from_member_id}")
+        by.check_community(giver.community_id, "member", from_member_id)
+        by.check_member(from_member_id, "member", from_member_id)
         if to_member_id == from_member_id:
             raise InvalidRequest("a gift goes to another member")
         receiver = uow.get(Member, to_member_id)
@@ -251,8 +251,8 @@ def donate(member_id: UUID, minutes: int, by: Actor) -> Callable[[UnitOfWork], M
 
     def command(uow: UnitOfWork) -> MinutesMoved:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
-        by.check_member(member_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
+        by.check_member(member_id, "member", member_id)
         account = minutes_account(uow, member_id)
         donation_id = _donate(uow, account, member.community_id, minutes, by, "捐入公益池")
         return MinutesMoved(donation_id, member_id, minutes, account.balance)
@@ -266,7 +266,7 @@ def allocate(
     """Staff give minutes from the community's pool to a member in need."""
 
     def command(uow: UnitOfWork) -> MinutesMoved:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         member = uow.get(Member, member_id)
         if member.community_id != community_id:
@@ -289,7 +289,7 @@ def set_policy(
     community_id: UUID, policy: TimeBankPolicy, by: Actor
 ) -> Callable[[UnitOfWork], TimeBankPolicy]:
     def command(uow: UnitOfWork) -> TimeBankPolicy:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         if (policy.service_rule_code is not None
                 and policy.service_rule_code not in community.rule_codes):
@@ -325,7 +325,7 @@ def set_partner_limit(
     """How many minutes `community_id` lets `partner_id` owe it (None: no limit)."""
 
     def command(uow: UnitOfWork) -> Position:
-        by.check_community(community_id, f"community {community_id}")
+        by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id)
         uow.get(Community, partner_id)
         if partner_id == community_id:
@@ -344,7 +344,7 @@ def add_relative(
 
     def command(uow: UnitOfWork) -> None:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
         if relative_id == member_id:
             raise InvalidRequest("a member is not their own relative")
         relative = uow.get(Member, relative_id)
@@ -359,7 +359,7 @@ def record_birth_date(
 ) -> Callable[[UnitOfWork], None]:
     def command(uow: UnitOfWork) -> None:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, f"member {member_id}")
+        by.check_community(member.community_id, "member", member_id)
         if birth_date > now.date():
             raise InvalidRequest("a birth date is not in the future")
         member.record_birth_date(birth_date, by)

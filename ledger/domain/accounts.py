@@ -17,6 +17,7 @@ from ledger.errors import CapReached, InsufficientBalance, RedemptionLimitReache
 from ledger.limits import CAP_HISTORY_DAYS
 
 REDEMPTION_DAYS_KEPT = 7
+_MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value  # an enum's `.value` is a call
 
 
 class Account(LedgerAggregate):
@@ -79,7 +80,7 @@ class Account(LedgerAggregate):
 
     @property
     def tracks_lots(self) -> bool:
-        return self.owner_kind == OwnerKind.MEMBER.value and self.asset == Asset.POINTS.value
+        return self.owner_kind == _MEMBER and self.asset == _POINTS
 
     # --- commands -----------------------------------------------------------------------
     def post(
