@@ -626,13 +626,15 @@ class Writer:
             loaded = zip(uow.loaded.items(), uow.pending_before, strict=True)
             for (aggregate_id, aggregate), before in loaded:
                 if len(aggregate.pending_events) > before:
-                    staged[aggregate_id] = aggregate
+                    if staged.setdefault(aggregate_id, aggregate) is not aggregate:
+                        self._second_copy(aggregate_id, [*staged, *uow.loaded])
                     if aggregate_id not in self._cache:  # `load` cached it; pushed out since
                         self._remember(aggregate)
                 else:  # the version a command of the group first read
                     read_versions.setdefault(aggregate_id, aggregate.version)
             for aggregate_id, aggregate in uow.created.items():
-                staged[aggregate_id] = aggregate
+                if staged.setdefault(aggregate_id, aggregate) is not aggregate:
+                    self._second_copy(aggregate_id, [*staged, *uow.loaded])
                 if aggregate_id not in uow.uncached:
                     self._remember(aggregate)
             outcomes.append(outcome)
@@ -645,6 +647,13 @@ class Writer:
         if not (events and self._reads_checked_on_insert):
             self._check_reads_are_current(read_only, staged)
         return _Prepared(group, outcomes, staged, read_only, events, snapshots)
+
+    def _second_copy(self, aggregate_id: UUID, touched: list[UUID]) -> NoReturn:
+        """A command changed a copy of an aggregate another command of the group changed
+        too (a defect: the first copy's events would be lost): the group runs again."""
+        log.error("two copies of %s changed in one group", aggregate_id)
+        self._evict(touched)
+        raise _GroupFailed(f"two copies of {aggregate_id} changed in one group")
 
     def _with_events(self, prepared: _Prepared) -> dict[str, Any]:
         """What the recorder checks and inserts with the group's events, where it can."""

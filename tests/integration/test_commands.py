@@ -704,6 +704,41 @@ class TestGroupCommit:
         town.settle()
         assert (town.balance(quiet), town.balance(busy)) == (8, 100)
 
+    def test_an_account_pushed_out_of_a_small_cache_mid_command_stays_current(self, town,
+                                                                            monkeypatch):
+        """With room for fewer aggregates than a redemption reads, the account one command
+        changed is still the one the next command of its group runs on: the group commits
+        as one, with no retry."""
+        member_id, merchant_id = funded(town, 10), town.merchant()
+        writer = town.linli.writer
+        writer.execute(lambda uow: writer._cache.clear())  # every read a load, on its thread
+        monkeypatch.setattr(writer, "cache_max_aggregates", 2)
+        failed = writer.attempts_failed
+        futures = in_groups(town, [town.redeem_command(merchant_id, member_id, 1)
+                                   for _ in range(3)], 3)
+        assert [outcome(future) for future in futures] == [9, 8, 7]
+        assert writer.attempts_failed == failed
+        town.settle()
+        assert town.balance(member_id) == 7
+
+    def test_a_second_copy_of_an_account_in_one_group_loses_no_event(self, town):
+        """Were an account dropped from memory while its group runs (a defect), a later
+        command of the group would change a second copy read from the store: the group then
+        runs again one command at a time, and no posting of the first copy is lost."""
+        member_id, merchant_id = funded(town, 10), town.merchant()
+        writer = town.linli.writer
+        account_id = ids.account_id(member_id, Asset.POINTS.value)
+        redeem = town.redeem_command(merchant_id, member_id, 1)
+
+        def forgetful(uow: UnitOfWork) -> pts.Movement:
+            writer._cache.pop(account_id, None)
+            return redeem(uow)
+
+        futures = in_groups(town, [redeem, forgetful, redeem], 3)
+        assert [outcome(future) for future in futures] == [9, 8, 7]
+        town.settle()  # verifies the books: every posting has its counterpart
+        assert town.balance(member_id) == 7
+
     def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
         """Group commit never reorders: each command's events lie in the log in the order
         the commands were submitted, across and within groups."""

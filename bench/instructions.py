@@ -1,0 +1,106 @@
+"""Instructions a redemption in the writer, counted by valgrind: a figure the machine's other
+load does not move (throughput and CPU time here swing by a quarter within the hour), for a
+change's effect beside the code before it.
+
+Runs one workload under callgrind twice: a community of 100 members, 300 redemptions through
+the writer in process to warm it (the projections stopped), then `--commands` more, and then
+again with three times as many. The difference over twice `--commands` is the instructions a
+command, start-up and population cancelled out; beside it, the commands a transaction (a
+change to the grouping shows there). Every thread of the process counts (the submitting one
+is about a tenth). valgrind emulates the CPU without its SHA extensions, so the chain's
+SHA-256 counts for more than it costs. Several trees of the code (worktrees: `git worktree
+add /tmp/before REV`) take turns, each with its ratio to the first.
+
+    python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres]
+
+Needs valgrind (`apt-get install valgrind`); a run takes about a minute a tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import machine
+
+WARM_COMMANDS = 300
+
+
+def workload(backend: str, commands: int) -> None:
+    """The measured process: prints the groups the writer committed."""
+    from bench.common import open_bench, populate, scratch_database
+    from ledger.actor import Actor, Role
+    from ledger.commands import points
+
+    with scratch_database(backend) as url:
+        linli = open_bench(url)
+        try:
+            _, merchant, members = populate(linli, members=100, points_each=10_000)
+            linli.projections.stop()
+            till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)  # type: ignore[arg-type]
+            writer = linli.writer
+            for count in (WARM_COMMANDS, commands):
+                groups = writer.batches_committed
+                futures = [writer.submit(points.redeem(
+                    merchant, members[i % len(members)], 1, "bench", till,  # type: ignore[arg-type]
+                    now=linli.clock())) for i in range(count)]
+                for future in futures:
+                    future.result(timeout=3_600)
+            print(f"groups {writer.batches_committed - groups}", flush=True)
+        finally:
+            linli.close()
+
+
+def count(tree: Path, backend: str, commands: int) -> tuple[int, int]:
+    """(instructions, groups) of the workload of `commands` from `tree`, under callgrind."""
+    run = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         "-m", "bench.instructions", "--workload", str(commands), "--backend", backend],
+        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
+        check=False)
+    collected = re.search(r"Collected : (\d+)", run.stderr)
+    groups = re.search(r"^groups (\d+)$", run.stdout, re.MULTILINE)
+    if run.returncode != 0 or collected is None or groups is None:
+        raise RuntimeError(f"the workload failed in {tree}:\n{run.stdout}\n{run.stderr[-3000:]}")
+    return int(collected.group(1)), int(groups.group(1))
+
+
+def _tree(spec: str) -> tuple[str, Path]:
+    name, _, path = spec.partition("=")
+    if not path or not (Path(path) / "ledger").is_dir():
+        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
+    return name, Path(path).resolve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trees", nargs="*", type=_tree, metavar="NAME=PATH")
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--workload", type=int, help=argparse.SUPPRESS)  # the measured process
+    args = parser.parse_args()
+    if args.workload is not None:
+        workload(args.backend, args.workload)
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("bench.instructions needs valgrind: apt-get install valgrind")
+    trees = args.trees or [("this tree", Path.cwd())]
+    print(f"# instructions on {machine()}")
+    first: float | None = None
+    for name, tree in trees:
+        small, _ = count(tree, args.backend, args.commands)
+        large, groups = count(tree, args.backend, 3 * args.commands)
+        each = (large - small) / (2 * args.commands)
+        first = first or each
+        print(f"{args.backend} {name}: {each:,.0f} instructions a redemption (×{each / first:.3f}),"
+              f" {3 * args.commands / groups:.0f} commands a transaction", flush=True)
+
+
+if __name__ == "__main__":
+    main()
