@@ -29,10 +29,13 @@ from pathlib import Path
 from bench.common import machine
 
 WARM_COMMANDS = 300
+# This file run with the tree's code first on the path (as a script, its own folder would be).
+RUN_HERE = ("import runpy, sys; sys.argv[:] = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
 def workload(backend: str, commands: int) -> None:
-    """The measured process: prints the groups the writer committed."""
+    """The measured process (`RUN_HERE`): prints the groups the writer committed."""
     from bench.common import open_bench, populate, scratch_database
     from ledger.actor import Actor, Role
     from ledger.commands import points
@@ -60,7 +63,8 @@ def count(tree: Path, backend: str, commands: int) -> tuple[int, int]:
     """(instructions, groups) of the workload of `commands` from `tree`, under callgrind."""
     run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         "-m", "bench.instructions", "--workload", str(commands), "--backend", backend],
+         "-c", RUN_HERE, Path(__file__).resolve(), "--workload", str(commands),
+         "--backend", backend],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
         check=False)
     collected = re.search(r"Collected : (\d+)", run.stderr)
