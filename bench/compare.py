@@ -14,23 +14,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from pathlib import Path
 
-from bench.common import checkpoint, machine, scratch_database
+from bench.common import checkpoint, code_tree, machine, scratch_database
 from bench.http import Load, linli_serve, prepare, run_wrk
-
-
-def _tree(spec: str) -> tuple[str, Path]:
-    name, _, path = spec.partition("=")
-    if not path or not (Path(path) / "ledger").is_dir():
-        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
-    return name, Path(path).resolve()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("trees", nargs="+", type=_tree, metavar="NAME=PATH")
+    parser.add_argument("trees", nargs="+", type=code_tree, metavar="NAME=PATH")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)

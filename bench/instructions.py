@@ -1,6 +1,6 @@
 """Instructions a redemption in the writer, counted by valgrind: a figure the machine's other
-load does not move (throughput and CPU time here swing by a quarter within the hour), for a
-change's effect beside the code before it.
+load does not move (throughput and CPU time here moved by a third between runs minutes apart),
+for a change's effect beside the code before it.
 
 Runs one workload under callgrind twice: a community of 100 members, 300 redemptions through
 the writer in process to warm it (the projections stopped), then `--commands` more, and then
@@ -26,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import machine
+from bench.common import code_tree, machine
 
 WARM_COMMANDS = 300
 # This file run with the tree's code first on the path (as a script, its own folder would be).
@@ -74,17 +74,10 @@ def count(tree: Path, backend: str, commands: int) -> tuple[int, int]:
     return int(collected.group(1)), int(groups.group(1))
 
 
-def _tree(spec: str) -> tuple[str, Path]:
-    name, _, path = spec.partition("=")
-    if not path or not (Path(path) / "ledger").is_dir():
-        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
-    return name, Path(path).resolve()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("trees", nargs="*", type=_tree, metavar="NAME=PATH")
+    parser.add_argument("trees", nargs="*", type=code_tree, metavar="NAME=PATH")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--commands", type=int, default=500)
     parser.add_argument("--workload", type=int, help=argparse.SUPPRESS)  # the measured process
