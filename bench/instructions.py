@@ -13,7 +13,8 @@ add /tmp/before REV`) take turns, each with its ratio to the first.
 
     python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres]
 
-Needs valgrind (`apt-get install valgrind`); a run takes about a minute a tree.
+Needs valgrind (`apt-get install valgrind`); about two minutes a tree. Figures compare at the same
+`--commands` only (a group's own costs are shared by fewer commands in a shorter run).
 """
 
 from __future__ import annotations
