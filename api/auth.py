@@ -131,4 +131,4 @@ def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role is Role.ADMIN or actor.role in roles:
         return
     raise ApiProblem(403, "forbidden", "Forbidden",
-                     f"the {actor.role.value} role may not do this")
+                     f"the {actor.role_value} role may not do this")

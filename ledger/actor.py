@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from uuid import UUID
 
 from ledger.errors import NotFound
@@ -31,6 +32,12 @@ class Actor:
     community_id: UUID | None = None
     merchant_id: UUID | None = None
     member_id: UUID | None = None
+
+    @cached_property
+    def role_value(self) -> str:
+        """The role as events record it: a plain str, made once (an enum's `.value` is a
+        call each time)."""
+        return str(self.role.value)
 
     @classmethod
     def system(cls) -> Actor:

@@ -90,7 +90,17 @@ def sealed(payload: tuple[UUID, int, str, bytes], prev_hash: bytes) -> tuple[Sto
     """`seal` of the event `ChainMapper.to_payload` gave, made in one `StoredEvent`."""
     originator_id, version, topic, state = payload
     own = event_hash(originator_id, version, topic, prev_hash, state)
-    return StoredEvent(originator_id, version, topic, MAGIC + prev_hash + own + state), own
+    # Its fields set as the frozen dataclass's `__init__` sets them, at a third of the cost.
+    stored = _new_stored(StoredEvent)
+    fields = stored.__dict__
+    fields["originator_id"] = originator_id
+    fields["originator_version"] = version
+    fields["topic"] = topic
+    fields["state"] = MAGIC + prev_hash + own + state
+    return stored, own
+
+
+_new_stored = object.__new__
 
 
 def _uuid(value: Any) -> UUID:
@@ -155,10 +165,15 @@ class Committed:
     """(position, topic, hash) of the events this process committed, in position order: what
     the sealer would otherwise read back from the log. At most `most` entries (48 bytes each);
     an insert that would break the order (another thread's) or pass the bound clears them, and
-    the sealer reads the log instead."""
+    the sealer reads the log instead. `filling` is called on each insert once they are half
+    the bound (the sealer is woken, so that the bound is not passed at any rate the writer
+    can sustain: at 25,000 events a second, passing it every 5 s read back 100,000 events a
+    pass)."""
 
-    def __init__(self, most: int = COMMITTED_MAX) -> None:
+    def __init__(self, most: int = COMMITTED_MAX,
+                 filling: Callable[[], None] | None = None) -> None:
         self._most = most
+        self._filling = filling
         self._lock = threading.Lock()
         self._positions = array("q")
         self._topics: list[str] = []  # each the same str object as its event class's topic
@@ -175,6 +190,9 @@ class Committed:
             for event in events:
                 self._topics.append(event.topic)
                 self._hashes += event.state[36:68]
+            filling = self._filling if 2 * len(self._positions) >= self._most else None
+        if filling is not None:
+            filling()
 
     def run_after(self, position: int, most: int, own: Collection[str]) -> Run | None:
         """The events at `position` + 1, + 2, … up to the first position not here (an event

@@ -64,6 +64,12 @@ def account_id(owner_id: UUID, asset: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"account:{owner_id}:{asset}")
 
 
+@lru_cache(maxsize=16_384)  # a redemption names two: a UUID's text costs four look-ups
+def account_ref(account_id: UUID) -> str:
+    """How a posting names another account as its counter account."""
+    return f"account:{account_id}"
+
+
 def rule_id(community_id: UUID, code: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"rule:{community_id}:{code}")
 

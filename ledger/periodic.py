@@ -1,4 +1,5 @@
-"""A background task run every few seconds on its own daemon thread (sweeper, sealer)."""
+"""A background task run every few seconds on its own daemon thread (sweeper, sealer), or
+sooner when woken."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    """Calls `tick()` every `interval_seconds` until stopped; a failing pass is logged and
-    the next one comes as usual."""
+    """Calls `tick()` every `interval_seconds` until stopped, or as soon as `wake()` is
+    called; a failing pass is logged and the next one comes as usual."""
 
     thread_name = "linli-periodic"
 
     def __init__(self, interval_seconds: float) -> None:
         self.interval_seconds = interval_seconds
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> None:
@@ -25,18 +27,28 @@ class Periodic:
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
+            self._woken.clear()
             self._thread = threading.Thread(target=self._loop, name=self.thread_name,
                                             daemon=True)
             self._thread.start()
 
+    def wake(self) -> None:
+        """Run the next pass now (or, if one is running, as soon as it ends)."""
+        self._woken.set()
+
     def stop(self) -> None:
         if self._thread is not None:
             self._stop.set()
+            self._woken.set()
             self._thread.join(timeout=30)
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_seconds):
+        while True:
+            self._woken.wait(self.interval_seconds)
+            self._woken.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.tick()
             except Exception:

@@ -48,7 +48,7 @@ class Sealer(Periodic):
         super().__init__(interval_seconds)
         self.app = app
         self.writer = writer
-        self.committed = Committed()
+        self.committed = Committed(filling=self.wake)  # sealed before it overflows
         app.events.committed = self.committed  # type: ignore[attr-defined]
 
     def tick(self) -> None:

@@ -104,7 +104,7 @@ class UnitOfWork:
             if aggregate is None:
                 return None
             self.loaded[aggregate_id] = aggregate
-            self.pending_before.append(len(aggregate.pending_events))
+            self.pending_before.append(len(aggregate._pending_events))  # not the property
         return aggregate if isinstance(aggregate, cls) else None
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
@@ -625,13 +625,13 @@ class Writer:
                 raise _GroupFailed from error
             loaded = zip(uow.loaded.items(), uow.pending_before, strict=True)
             for (aggregate_id, aggregate), before in loaded:
-                if len(aggregate.pending_events) > before:
+                if len(aggregate._pending_events) > before:  # as in `find`
                     if staged.setdefault(aggregate_id, aggregate) is not aggregate:
                         self._second_copy(aggregate_id, [*staged, *uow.loaded])
                     if aggregate_id not in self._cache:  # `load` cached it; pushed out since
                         self._remember(aggregate)
                 else:  # the version a command of the group first read
-                    read_versions.setdefault(aggregate_id, aggregate.version)
+                    read_versions.setdefault(aggregate_id, aggregate._version)
             for aggregate_id, aggregate in uow.created.items():
                 if staged.setdefault(aggregate_id, aggregate) is not aggregate:
                     self._second_copy(aggregate_id, [*staged, *uow.loaded])
@@ -864,8 +864,9 @@ class Writer:
             return []
         interval = self.snapshot_interval_events
         mapper = self.app.snapshots.mapper
+        # The library's attributes, not its properties: a Python call each, 3 an aggregate.
         return [mapper.to_stored_event(type(a).Snapshot.take(a)) for a in staged
-                if a.version // interval > (a.version - len(a.pending_events)) // interval]
+                if (v := a._version) // interval > (v - len(a._pending_events)) // interval]
 
     def _put_snapshots(self) -> None:
         snapshots, self._unsaved_snapshots = self._unsaved_snapshots, []

@@ -89,7 +89,7 @@ AWARD_IDS_MAX = 50
 @router.get("/me", response_model=MeOut)
 def who_am_i(actor: ActorDep) -> MeOut:
     """The role and scope of the bearer token (what the pages show and allow)."""
-    return MeOut(role=actor.role.value, community_id=actor.community_id,
+    return MeOut(role=actor.role_value, community_id=actor.community_id,
                  merchant_id=actor.merchant_id, member_id=actor.member_id)
 
 

@@ -70,7 +70,7 @@ def issue_api_key(
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(token_hash=hash_token(token), role=role.value, community_id=community,
                      merchant_id=merchant, member_id=member, label=label, actor_id=by.id,
-                     actor_role=by.role.value)
+                     actor_role=by.role_value)
         uow.add(key)
         return IssuedKey(key.id, token, role, community, merchant, member, label)
 
@@ -82,6 +82,6 @@ def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
         key = uow.get(ApiKey, key_id)
         if by.community_id is not None and key.community_id != by.community_id:
             raise NotFound(f"api key {key_id} was not found")
-        key.revoke(by.id, by.role.value)
+        key.revoke(by.id, by.role_value)
 
     return command

@@ -73,7 +73,7 @@ def place_hold(
         hold = Hold(merchant_id=merchant_id, member_id=member_id,
                     community_id=merchant.community_id, points=points,
                     expires_at=now + timedelta(seconds=expires_in_seconds), actor_id=by.id,
-                    actor_role=by.role.value)
+                    actor_role=by.role_value)
         account.place_hold(hold.id, points, by)
         uow.add(hold)
         return _hold_result(hold, account.balance)
@@ -106,7 +106,7 @@ def capture_hold(
         member_account.release_hold(hold.id, "captured", by)
         redemption = Redemption(merchant_id=hold.merchant_id, member_id=hold.member_id,
                                 community_id=hold.community_id, points=amount,
-                                description="", actor_id=by.id, actor_role=by.role.value,
+                                description="", actor_id=by.id, actor_role=by.role_value,
                                 lots_taken=lots.take(member_account.lots, amount),
                                 hold_id=hold.id)
         take_points(uow, member_account=member_account, merchant_account=merchant_account,

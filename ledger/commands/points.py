@@ -84,11 +84,11 @@ def take_points(
     reference = f"redemption:{redemption_id}"
     taken = member_account.post(
         amount=-points, kind=PostingKind.REDEMPTION, transaction_id=redemption_id,
-        counter_account=f"account:{merchant_account.id}", by=by,
+        counter_account=ids.account_ref(merchant_account.id), by=by,
         description=description or merchant.name, reference=reference, redeemed_on=day)
     merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
                           transaction_id=redemption_id,
-                          counter_account=f"account:{member_account.id}", by=by,
+                          counter_account=ids.account_ref(member_account.id), by=by,
                           description=description, reference=reference)
     return taken
 
@@ -134,7 +134,7 @@ def award(
             rule_version=version["version"], quantity=quantity, minutes=minutes, points=points,
             status=(AwardStatus.PENDING if pending else AwardStatus.POSTED).value,
             occurred_at=when, cap_keys=cap_keys, note=note, actor_id=by.id,
-            actor_role=by.role.value,
+            actor_role=by.role_value,
         )
         if pending:
             account.reserve_cap(award_id=new.id, cap_keys=cap_keys, points=points, by=by)
@@ -252,7 +252,7 @@ def redeem(
         redemption = Redemption(merchant_id=merchant_id, member_id=member_id,
                                 community_id=merchant.community_id, points=points,
                                 description=description, actor_id=by.id,
-                                actor_role=by.role.value,
+                                actor_role=by.role_value,
                                 lots_taken=lots.take(member_account.lots, points))
         taken = take_points(uow, member_account=member_account,
                             merchant_account=merchant_account, merchant=merchant,
@@ -284,10 +284,10 @@ def refund(
         returned = redemption.lots_to_return(points)
         reference = f"refund:{refund_id}"
         merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
-                              counter_account=f"account:{member_account.id}", by=by,
+                              counter_account=ids.account_ref(member_account.id), by=by,
                               description=redemption.description, reference=reference)
         member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
-                            counter_account=f"account:{merchant_account.id}", by=by,
+                            counter_account=ids.account_ref(merchant_account.id), by=by,
                             description=redemption.description, reference=reference,
                             new_lots=returned)
         member_account.expire(now, counter_account=_expired(redemption.community_id), by=by)

@@ -62,7 +62,7 @@ def register_household(
         by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id).check_grid(grid_id)
         household = Household(community_id=community_id, grid_id=grid_id, address=address,
-                              actor_id=by.id, actor_role=by.role.value)
+                              actor_id=by.id, actor_role=by.role_value)
         uow.add(household)
         return Registered(household.id)
 
@@ -85,7 +85,7 @@ def register_member(
             resolved_grid = grid_id or household.grid_id
         member = Member(community_id=community_id, name=name, household_id=household_id,
                         grid_id=resolved_grid, passbook_no=community.next_passbook_number(),
-                        actor_id=by.id, actor_role=by.role.value)
+                        actor_id=by.id, actor_role=by.role_value)
         passbook_no = community.issue_passbook_number(member.id, by)
         assert passbook_no == member.passbook_no
         uow.add(member, *(
@@ -128,7 +128,7 @@ def register_merchant(
         by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id)
         merchant = Merchant(community_id=community_id, name=name, actor_id=by.id,
-                            actor_role=by.role.value)
+                            actor_role=by.role_value)
         account = Account.open(merchant.id, OwnerKind.MERCHANT, community_id, Asset.POINTS, by)
         uow.add(merchant, account)
         return Registered(merchant.id)

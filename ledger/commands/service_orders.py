@@ -69,7 +69,7 @@ def request(
         order = ServiceOrder(requester_id=requester_id, community_id=requester.community_id,
                              service_type=service_type, description=description,
                              minutes_estimate=minutes_estimate, at=now, actor_id=by.id,
-                             actor_role=by.role.value)
+                             actor_role=by.role_value)
         uow.add(order)
         return OrderState.of(order)
 

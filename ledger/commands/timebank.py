@@ -85,10 +85,10 @@ def _move(source: Account, target: Account, minutes: int, kind: PostingKind, by:
     transaction_id = ids.new_id()
     reference = f"{kind.value}:{transaction_id}"
     source.post(amount=-minutes, kind=kind, transaction_id=transaction_id,
-                counter_account=f"account:{target.id}", by=by, description=description,
+                counter_account=ids.account_ref(target.id), by=by, description=description,
                 reference=reference, restricted_delta=restricted_delta)
     target.post(amount=minutes, kind=kind, transaction_id=transaction_id,
-                counter_account=f"account:{source.id}", by=by, description=description,
+                counter_account=ids.account_ref(source.id), by=by, description=description,
                 reference=reference)
     return transaction_id
 
@@ -141,7 +141,7 @@ def post_service(
         recipient_id=recipient_id, service_type=service_type, minutes=minutes,
         occurred_at=occurred_at, team=team, service_request_id=service_request_id, stars=stars,
         donated=over, points_award_id=awarded.id if awarded else None, actor_id=by.id,
-        actor_role=by.role.value)
+        actor_role=by.role_value)
     uow.add(deposit)
     restricted = minutes if team and policy.team_minutes_donate_only else 0
     account.post(amount=minutes, kind=PostingKind.DEPOSIT, transaction_id=deposit.id,

@@ -18,6 +18,7 @@ from ledger.limits import CAP_HISTORY_DAYS
 
 REDEMPTION_DAYS_KEPT = 7
 _MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value  # an enum's `.value` is a call
+_EARNING = frozenset(k.value for k in EARNING_KINDS)  # an enum's hash is a call too
 
 
 class Account(LedgerAggregate):
@@ -67,7 +68,7 @@ class Account(LedgerAggregate):
     def open(cls, owner_id: UUID, kind: OwnerKind, community_id: UUID, asset: Asset,
              by: Actor) -> Account:
         return cls(owner_id=owner_id, owner_kind=kind.value, community_id=community_id,
-                   asset=asset.value, actor_id=by.id, actor_role=by.role.value)
+                   asset=asset.value, actor_id=by.id, actor_role=by.role_value)
 
     @property
     def available(self) -> int:
@@ -115,14 +116,15 @@ class Account(LedgerAggregate):
         changes = self._lot_changes(amount, transaction_id, new_lots, take_first)
         after = lots.apply(self.lots, changes)
         next_at, next_points = lots.next_expiry(after)
-        earned_delta = amount if kind in EARNING_KINDS else 0
-        cap_delta = 0 if cap_already_reserved else (amount if kind in EARNING_KINDS else 0)
+        kind_value = kind._value_  # not `.value`, nor `in EARNING_KINDS`: Python calls
+        earned_delta = amount if kind_value in _EARNING else 0
+        cap_delta = 0 if cap_already_reserved else earned_delta
         # `trigger_event` directly: the decorated method's call would re-map these (all
         # given by name) at a quarter of the posting's cost; `_posted` still applies it.
         self.trigger_event(
             self.Posted,  # type: ignore[attr-defined]
             amount=amount,
-            kind=kind.value,
+            kind=kind_value,
             transaction_id=transaction_id,
             counter_account=counter_account,
             description=description,
@@ -132,7 +134,7 @@ class Account(LedgerAggregate):
             cap_keys=list(cap_keys or []),
             cap_delta=cap_delta,
             actor_id=by.id,
-            actor_role=by.role.value,
+            actor_role=by.role_value,
             lot_changes=changes,
             next_expiry_at=next_at,
             next_expiry_points=next_points,
@@ -184,14 +186,14 @@ class Account(LedgerAggregate):
         if points > self.available:
             raise InsufficientBalance(f"available points {self.available} is less than {points}")
         self._hold_placed(hold_id=str(hold_id), points=points, held_after=self.held + points,
-                          actor_id=by.id, actor_role=by.role.value)
+                          actor_id=by.id, actor_role=by.role_value)
 
     def release_hold(self, hold_id: UUID, reason: str, by: Actor) -> int:
         points = self.holds.get(str(hold_id), 0)
         if points:
             self._hold_released(hold_id=str(hold_id), points=points, reason=reason,
                                 held_after=self.held - points, actor_id=by.id,
-                                actor_role=by.role.value)
+                                actor_role=by.role_value)
         return points
 
     @event("HoldPlaced")
@@ -222,11 +224,11 @@ class Account(LedgerAggregate):
     def reserve_cap(self, *, award_id: UUID, cap_keys: list[str], points: int, by: Actor) -> None:
         """Count a pending award against the caps until it is approved or rejected."""
         self._cap_changed(award_id=award_id, cap_keys=cap_keys, cap_delta=points,
-                          actor_id=by.id, actor_role=by.role.value)
+                          actor_id=by.id, actor_role=by.role_value)
 
     def release_cap(self, *, award_id: UUID, cap_keys: list[str], points: int, by: Actor) -> None:
         self._cap_changed(award_id=award_id, cap_keys=cap_keys, cap_delta=-points,
-                          actor_id=by.id, actor_role=by.role.value)
+                          actor_id=by.id, actor_role=by.role_value)
 
     # --- events ---------------------------------------------------------------------------
     @event("Posted")

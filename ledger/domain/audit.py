@@ -59,7 +59,7 @@ class AuditLog(LedgerAggregate):
 
     @classmethod
     def open(cls, by: Actor) -> AuditLog:
-        return cls(actor_id=by.id, actor_role=by.role.value)
+        return cls(actor_id=by.id, actor_role=by.role_value)
 
     def seal(self, previous_through: int, through_position: int, events: int,
              missing: list[int], log_hash: str, by: Actor) -> None:
@@ -69,7 +69,7 @@ class AuditLog(LedgerAggregate):
         assert through_position > previous_through
         self._sealed(previous_through=previous_through, through_position=through_position,
                      events=events, missing=missing, log_hash=log_hash, actor_id=by.id,
-                     actor_role=by.role.value)
+                     actor_role=by.role_value)
 
     @event("Sealed")
     def _sealed(self, previous_through: int, through_position: int, events: int,

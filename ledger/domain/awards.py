@@ -64,15 +64,15 @@ class Award(LedgerAggregate):
 
     def approve(self, by: Actor) -> None:
         self._require(AwardStatus.PENDING, step="approve")
-        self._approved(actor_id=by.id, actor_role=by.role.value)
+        self._approved(actor_id=by.id, actor_role=by.role_value)
 
     def reject(self, reason: str, by: Actor) -> None:
         self._require(AwardStatus.PENDING, step="reject")
-        self._rejected(reason=reason, actor_id=by.id, actor_role=by.role.value)
+        self._rejected(reason=reason, actor_id=by.id, actor_role=by.role_value)
 
     def reverse(self, reason: str, by: Actor) -> None:
         self._require(AwardStatus.POSTED, step="reverse")
-        self._reversed(reason=reason, actor_id=by.id, actor_role=by.role.value)
+        self._reversed(reason=reason, actor_id=by.id, actor_role=by.role_value)
 
     @event("Approved")
     def _approved(self, actor_id: str, actor_role: str) -> None:

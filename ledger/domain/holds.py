@@ -70,20 +70,20 @@ class Hold(LedgerAggregate):
     def capture(self, redemption_id: UUID, points: int, now: datetime, by: Actor) -> None:
         self.check_capture(points, now)
         self._captured(redemption_id=redemption_id, points=points, actor_id=by.id,
-                       actor_role=by.role.value)
+                       actor_role=by.role_value)
 
     def void(self, now: datetime, by: Actor) -> bool:
         """Void the hold; False when it was already voided (a retry changes nothing)."""
         if self.status == HoldStatus.VOIDED:
             return False
         self._check_open(now, step="void")
-        self._voided(actor_id=by.id, actor_role=by.role.value)
+        self._voided(actor_id=by.id, actor_role=by.role_value)
         return True
 
     def expire(self, now: datetime, by: Actor) -> bool:
         if not self.is_due(now):
             return False
-        self._expired(actor_id=by.id, actor_role=by.role.value)
+        self._expired(actor_id=by.id, actor_role=by.role_value)
         return True
 
     @event("Captured")

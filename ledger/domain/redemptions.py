@@ -74,7 +74,7 @@ class Redemption(LedgerAggregate):
     def refund(self, refund_id: UUID, points: int, returned: list[Any], by: Actor) -> None:
         self.check_refund(points)
         self._refunded(refund_id=refund_id, points=points, returned=returned, actor_id=by.id,
-                       actor_role=by.role.value)
+                       actor_role=by.role_value)
 
     @event("Refunded")
     def _refunded(

@@ -37,7 +37,7 @@ class Directory(LedgerAggregate):
     def number(self, community_id: UUID, by: Actor) -> int:
         number = self.next_number
         self._numbered(community_id=community_id, number=number, actor_id=by.id,
-                       actor_role=by.role.value)
+                       actor_role=by.role_value)
         return number
 
     @event("CommunityNumbered")
@@ -70,7 +70,7 @@ class Community(LedgerAggregate):
         cls, name: str, number: int, by: Actor, time_zone: str = DEFAULT_TIME_ZONE
     ) -> Community:
         return cls(name=name, number=number, time_zone=time_zone, actor_id=by.id,
-                   actor_role=by.role.value)
+                   actor_role=by.role_value)
 
     @property
     def code(self) -> str:
@@ -79,7 +79,7 @@ class Community(LedgerAggregate):
 
     def add_grid(self, name: str, by: Actor) -> UUID:
         grid_id = ids.new_id()
-        self._grid_added(grid_id=grid_id, name=name, actor_id=by.id, actor_role=by.role.value)
+        self._grid_added(grid_id=grid_id, name=name, actor_id=by.id, actor_role=by.role_value)
         return grid_id
 
     def check_grid(self, grid_id: UUID | None) -> None:
@@ -92,7 +92,7 @@ class Community(LedgerAggregate):
     def issue_passbook_number(self, member_id: UUID, by: Actor) -> str:
         number = self.next_passbook_number()
         self._passbook_issued(member_id=member_id, passbook_no=number,
-                              actor_id=by.id, actor_role=by.role.value)
+                              actor_id=by.id, actor_role=by.role_value)
         return number
 
     @property
@@ -101,7 +101,7 @@ class Community(LedgerAggregate):
 
     def set_policy(self, policy: PointsPolicy, by: Actor) -> None:
         """A new policy applies to points earned (and redemptions made) from now on."""
-        self._policy_set(policy=policy.as_dict(), actor_id=by.id, actor_role=by.role.value)
+        self._policy_set(policy=policy.as_dict(), actor_id=by.id, actor_role=by.role_value)
 
     @event("PolicySet")
     def _policy_set(self, policy: dict[str, object], actor_id: str, actor_role: str) -> None:
@@ -113,7 +113,7 @@ class Community(LedgerAggregate):
 
     def set_timebank_policy(self, policy: TimeBankPolicy, by: Actor) -> None:
         self._timebank_policy_set(policy=policy.as_dict(), actor_id=by.id,
-                                  actor_role=by.role.value)
+                                  actor_role=by.role_value)
 
     @event("TimeBankPolicySet")
     def _timebank_policy_set(self, policy: dict[str, Any], actor_id: str,
@@ -122,7 +122,7 @@ class Community(LedgerAggregate):
 
     def add_rule_code(self, code: str, by: Actor) -> None:
         if code not in self.rule_codes:
-            self._rule_added(code=code, actor_id=by.id, actor_role=by.role.value)
+            self._rule_added(code=code, actor_id=by.id, actor_role=by.role_value)
 
     @event("RuleAdded")
     def _rule_added(self, code: str, actor_id: str, actor_role: str) -> None:
@@ -194,12 +194,12 @@ class Member(LedgerAggregate):
     def opt_out(self, by: Actor) -> None:
         """Leave public display; nothing happens when already out."""
         if not self.opted_out:
-            self._opted_out(actor_id=by.id, actor_role=by.role.value)
+            self._opted_out(actor_id=by.id, actor_role=by.role_value)
 
     def opt_in(self, by: Actor) -> None:
         """Return to public display; nothing happens when already listed."""
         if self.opted_out:
-            self._opted_in(actor_id=by.id, actor_role=by.role.value)
+            self._opted_in(actor_id=by.id, actor_role=by.role_value)
 
     @property
     def birth_date(self) -> date | None:
@@ -208,13 +208,13 @@ class Member(LedgerAggregate):
     def record_birth_date(self, birth_date: date, by: Actor) -> None:
         if birth_date != self.birth_date:
             self._birth_date_recorded(born_on=birth_date.isoformat(), actor_id=by.id,
-                                      actor_role=by.role.value)
+                                      actor_role=by.role_value)
 
     def add_relative(self, relative_id: UUID, relation: str, by: Actor) -> None:
         """Register a relative (亲属), to whom the policy may limit gifts of minutes."""
         if not any(i == str(relative_id) and r == relation for i, r in self.relatives):
             self._relative_added(relative_id=relative_id, relation=relation, actor_id=by.id,
-                                 actor_role=by.role.value)
+                                 actor_role=by.role_value)
 
     def is_relative_of(self, other: Member) -> bool:
         same_household = self.household_id is not None and self.household_id == other.household_id

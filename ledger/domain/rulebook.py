@@ -28,7 +28,7 @@ class Rule(LedgerAggregate):
     @classmethod
     def create(cls, community_id: UUID, code: str, by: Actor) -> Rule:
         return cls(community_id=community_id, code=code, actor_id=by.id,
-                   actor_role=by.role.value)
+                   actor_role=by.role_value)
 
     @property
     def current(self) -> dict[str, Any]:
@@ -48,7 +48,7 @@ class Rule(LedgerAggregate):
         self._revised(
             version=len(self.versions) + 1, name=name, points=points, unit=unit,
             daily_cap=daily_cap, monthly_cap=monthly_cap, requires_approval=requires_approval,
-            actor_id=by.id, actor_role=by.role.value,
+            actor_id=by.id, actor_role=by.role_value,
         )
 
     @event("Revised")

@@ -96,35 +96,35 @@ class ServiceOrder(LedgerAggregate):
         if volunteer_id == self.requester_id:
             raise InvalidRequest("the requester cannot serve their own request")
         self._dispatched(volunteer_id=volunteer_id, at=at, actor_id=by.id,
-                         actor_role=by.role.value)
+                         actor_role=by.role_value)
 
     def accept(self, at: datetime, by: Actor) -> None:
         self.check("accept")
-        self._accepted(at=at, actor_id=by.id, actor_role=by.role.value)
+        self._accepted(at=at, actor_id=by.id, actor_role=by.role_value)
 
     def complete(self, minutes: int, at: datetime, by: Actor) -> None:
         self.check("complete")
-        self._completed(minutes=minutes, at=at, actor_id=by.id, actor_role=by.role.value)
+        self._completed(minutes=minutes, at=at, actor_id=by.id, actor_role=by.role_value)
 
     def rate(self, stars: int, comment: str, at: datetime, by: Actor) -> bool:
         """Record the requester's rating; True when it lets the minutes post."""
         self.check("rate")
         self._rated(stars=stars, comment=comment, at=at, actor_id=by.id,
-                    actor_role=by.role.value)
+                    actor_role=by.role_value)
         return self.status == OrderStatus.RATED
 
     def confirm(self, minutes: int, at: datetime, by: Actor, automatic: bool = False) -> None:
         self.check("confirm")
         self._confirmed(minutes=minutes, automatic=automatic, at=at, actor_id=by.id,
-                        actor_role=by.role.value)
+                        actor_role=by.role_value)
 
     def dismiss(self, reason: str, at: datetime, by: Actor) -> None:
         self.check("dismiss")
-        self._dismissed(reason=reason, at=at, actor_id=by.id, actor_role=by.role.value)
+        self._dismissed(reason=reason, at=at, actor_id=by.id, actor_role=by.role_value)
 
     def cancel(self, reason: str, at: datetime, by: Actor) -> None:
         self.check("cancel")
-        self._cancelled(reason=reason, at=at, actor_id=by.id, actor_role=by.role.value)
+        self._cancelled(reason=reason, at=at, actor_id=by.id, actor_role=by.role_value)
 
     # --- events -----------------------------------------------------------------------
     @event("Dispatched")

@@ -146,7 +146,7 @@ class Interchange(LedgerAggregate):
     @classmethod
     def open(cls, a: UUID, b: UUID, by: Actor) -> Interchange:
         first, second = sorted((a, b), key=str)
-        return cls(first=first, second=second, actor_id=by.id, actor_role=by.role.value)
+        return cls(first=first, second=second, actor_id=by.id, actor_role=by.role_value)
 
     def owed_by(self, debtor: UUID) -> int:
         """What `debtor` owes the other community now (negative: what it is owed)."""
@@ -166,11 +166,11 @@ class Interchange(LedgerAggregate):
                 f"community {debtor} would owe {after} minutes; its partner allows {limit}")
         self._care_recorded(debtor=debtor, minutes=minutes, withdrawal_id=withdrawal_id,
                             due_after=after if debtor == self.first else -after,
-                            actor_id=by.id, actor_role=by.role.value)
+                            actor_id=by.id, actor_role=by.role_value)
 
     def set_limit(self, creditor: UUID, limit: int | None, by: Actor) -> None:
         self._limit_set(creditor=creditor, limit=limit, actor_id=by.id,
-                        actor_role=by.role.value)
+                        actor_role=by.role_value)
 
     @event("CareRecorded")
     def _care_recorded(self, debtor: UUID, minutes: int, withdrawal_id: UUID, due_after: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,7 @@ from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
-from ledger.domain.audit import GENESIS_HEX
+from ledger.domain.audit import AUDIT_LOG_ID, GENESIS_HEX
 from ledger.domain.awards import Award
 from ledger.errors import (
     CapReached,
@@ -152,6 +153,12 @@ class Town:
 @pytest.fixture
 def town(linli: Linli) -> Town:
     return Town.found(linli)
+
+
+def _sealed_through(town: Town) -> int:
+    """The position the audit log's last checkpoint seals through."""
+    audit_log: Any = town.linli.app.repository.get(AUDIT_LOG_ID)
+    return int(audit_log.through_position)
 
 
 def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
@@ -1242,6 +1249,37 @@ class TestSealing:
         assert sealer.seal() == remembered.through
         assert sealer.seal() is None  # only the checkpoint itself is new
         town.settle()  # verify recomputes the checkpoint from the log
+
+    def test_a_busy_writer_wakes_the_sealer_before_what_it_remembers_overflows(
+        self, town, monkeypatch
+    ):
+        """Past half of what it remembers, the writer wakes the sealer, however long its
+        interval: the checkpoint comes from memory, and the log is never read back."""
+        member_id, merchant_id = funded(town, 100), town.merchant()
+        sealer = town.linli.sealer
+        assert sealer is not None
+        small = Committed(most=60, filling=sealer.wake)
+        monkeypatch.setattr(sealer, "committed", small)
+        monkeypatch.setattr(town.linli.app.events, "committed", small)
+        assert sealer.seal() is not None  # all before, read from the log
+        reads: list[Any] = []
+        monkeypatch.setattr("ledger.sealer.notification_headers",
+                            lambda *args: reads.append(args) or [])
+        sealer.interval_seconds = 3_600
+        sealer.start()
+        try:
+            for redeemed in range(1, 41):  # 3 events each: the bound of 60 passed twice
+                town.redeem(merchant_id, member_id, 1)
+                if redeemed == 25:
+                    wanted = town.linli.writer.last_position
+            deadline = time.monotonic() + 30
+            while (through := _sealed_through(town)) < wanted:
+                assert time.monotonic() < deadline, (through, wanted)
+                time.sleep(0.05)
+        finally:
+            sealer.stop()
+        assert reads == []
+        town.settle()  # verify recomputes every checkpoint from the log
 
 
 # --- snapshots ------------------------------------------------------------------------------

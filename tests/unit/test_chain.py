@@ -9,7 +9,7 @@ from uuid import uuid4
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from ledger.application import LedgerApp
-from ledger.chain import GENESIS, MAGIC, ChainedEventStore, Committed, seal
+from ledger.chain import GENESIS, MAGIC, ChainedEventStore, Committed, seal, sealed
 from tests.unit.test_fast_events import scenario
 
 
@@ -69,3 +69,26 @@ def test_a_run_says_whether_it_holds_only_the_topics_asked_about() -> None:
     committed.forget_through(2)
     assert committed.run_after(0, 10, own=set()) is None
     assert committed.run_after(2, 10, own=set()) is not None
+
+
+def test_a_sealed_event_is_the_stored_event_its_fields_make() -> None:
+    originator_id, payload = uuid4(), b'{"amount":1}'
+    made, own = sealed((originator_id, 3, "ledger:Account.Posted", payload), GENESIS)
+    assert made == StoredEvent(originator_id, 3, "ledger:Account.Posted",
+                               MAGIC + GENESIS + own + payload)
+    assert hash(made) == hash(StoredEvent(originator_id, 3, "ledger:Account.Posted",
+                                          MAGIC + GENESIS + own + payload))
+
+
+def test_what_is_committed_calls_for_a_seal_once_it_holds_half_its_bound() -> None:
+    calls: list[int] = []
+    committed = Committed(most=10, filling=lambda: calls.append(1))
+    row = MAGIC + GENESIS + GENESIS
+
+    committed.add([1, 2, 3, 4], [StoredEvent(uuid4(), 1, "a:Posted", row)] * 4)
+    assert calls == []
+    committed.add([5], [StoredEvent(uuid4(), 1, "a:Posted", row)])
+    assert calls == [1]
+    committed.forget_through(5)
+    committed.add([6], [StoredEvent(uuid4(), 1, "a:Posted", row)])
+    assert calls == [1]
