@@ -79,6 +79,8 @@ class OrjsonTranscoder(JSONTranscoder):
                 elif kind is datetime:  # orjson writes a UTC one as isoformat() does
                     out[key] = {"_type_": "datetime_iso",
                                 "_data_": item if item.tzinfo is UTC else item.isoformat()}
+                elif kind is list and not item:  # `[]`, as most events' lists of caps
+                    out[key] = item
                 else:
                     out[key] = self._plain(item)
             return out
