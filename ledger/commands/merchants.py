@@ -104,11 +104,11 @@ def capture_hold(
         member_account.check_redemption_limit(amount, local_day(community, now),
                                               community.policy.daily_redemption_limit_points)
         member_account.release_hold(hold.id, "captured", by)
-        redemption = Redemption(merchant_id=hold.merchant_id, member_id=hold.member_id,
-                                community_id=hold.community_id, points=amount,
-                                description="", actor_id=by.id, actor_role=by.role_value,
-                                lots_taken=lots.take(member_account.lots, amount),
-                                hold_id=hold.id)
+        redemption = Redemption.make(merchant_id=hold.merchant_id, member_id=hold.member_id,
+                                     community_id=hold.community_id, points=amount,
+                                     description="", actor_id=by.id, actor_role=by.role_value,
+                                     lots_taken=lots.take(member_account.lots, amount),
+                                     hold_id=hold.id)
         take_points(uow, member_account=member_account, merchant_account=merchant_account,
                     merchant=merchant, redemption_id=redemption.id, points=amount,
                     description="", now=now, by=by)

@@ -249,11 +249,11 @@ def redeem(
             raise NotFound(f"member {member_id} was not found")
         member_account = uow.get(Account, member_account_id)
         merchant_account = uow.get(Account, merchant_account_id)
-        redemption = Redemption(merchant_id=merchant_id, member_id=member_id,
-                                community_id=merchant.community_id, points=points,
-                                description=description, actor_id=by.id,
-                                actor_role=by.role_value,
-                                lots_taken=lots.take(member_account.lots, points))
+        redemption = Redemption.make(merchant_id=merchant_id, member_id=member_id,
+                                     community_id=merchant.community_id, points=points,
+                                     description=description, actor_id=by.id,
+                                     actor_role=by.role_value,
+                                     lots_taken=lots.take(member_account.lots, points))
         taken = take_points(uow, member_account=member_account,
                             merchant_account=merchant_account, merchant=merchant,
                             redemption_id=redemption.id, points=points,

@@ -48,6 +48,19 @@ class Redemption(LedgerAggregate):
         # [lot_id, points, expires_at] still to give back, in the order they were taken
         self.lots_taken: list[Any] = [[i, -d, at] for i, d, at in (lots_taken or [])]
 
+    @classmethod
+    def make(cls, *, merchant_id: UUID, member_id: UUID, community_id: UUID, points: int,
+             description: str, actor_id: str, actor_role: str,
+             lots_taken: list[Any] | None = None, hold_id: UUID | None = None) -> Redemption:
+        """`Redemption(...)`, every field given in order to `_create`: the same event, without
+        the library's second mapping of the arguments (2.4 of a redemption's 6.8 µs)."""
+        made: Redemption = cls._create(
+            cls.Made,  # type: ignore[attr-defined]
+            merchant_id=merchant_id, member_id=member_id, community_id=community_id,
+            points=points, description=description, actor_id=actor_id, actor_role=actor_role,
+            lots_taken=lots_taken, hold_id=hold_id)
+        return made
+
     @property
     def refundable(self) -> int:
         return self.points - self.refunded

@@ -78,6 +78,18 @@ def test_the_shortcut_gives_the_librarys_events_and_state(
     assert fast == library
 
 
+def test_make_gives_the_redemption_the_librarys_call_gives(
+        request: pytest.FixtureRequest) -> None:
+    fields: dict[str, Any] = {
+        "merchant_id": MERCHANT, "member_id": OWNER, "community_id": COMMUNITY, "points": 7,
+        "description": "超市", "actor_id": TILL.id, "actor_role": TILL.role_value,
+        "lots_taken": [["a", -7, None]]}
+    made = _facts([Redemption.make(**fields), Redemption.make(**fields, hold_id=HOLD)])
+    request.getfixturevalue("library_only")
+    called = _facts([Redemption(**fields), Redemption(**fields, hold_id=HOLD)])
+    assert made == called
+
+
 def test_a_replay_by_the_library_gives_the_state_the_shortcut_built() -> None:
     for aggregate in scenario():
         events = aggregate.collect_events()
