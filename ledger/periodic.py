@@ -11,7 +11,8 @@ log = logging.getLogger(__name__)
 
 class Periodic:
     """Calls `tick()` every `interval_seconds` until stopped, or as soon as `wake()` is
-    called; a failing pass is logged and the next one comes as usual."""
+    called; a failing pass is logged and the next one comes after the interval, woken or
+    not (a task woken at every commit would otherwise fail at every commit)."""
 
     thread_name = "linli-periodic"
 
@@ -54,3 +55,5 @@ class Periodic:
             except Exception:
                 log.warning("%s: a pass failed; trying again later", self.thread_name,
                             exc_info=True)
+                if self._stop.wait(self.interval_seconds):
+                    return

@@ -37,3 +37,28 @@ def test_a_stopped_task_runs_no_further_pass() -> None:
     task.wake()
     assert not task.passed.wait(0.2)
     assert task.passes == 0
+
+
+class Failing(Counting):
+    def tick(self) -> None:
+        super().tick()
+        raise RuntimeError("the database is away")
+
+
+def test_a_failed_pass_waits_its_interval_however_often_the_task_is_woken() -> None:
+    task = Failing(interval_seconds=3_600)
+    task.start()
+    try:
+        task.wake()
+        assert task.passed.wait(10)
+        for _ in range(20):
+            task.wake()
+        assert not _another_pass(task)
+    finally:
+        task.stop()
+    assert task.passes == 1
+
+
+def _another_pass(task: Counting) -> bool:
+    task.passed.clear()
+    return task.passed.wait(0.3)
