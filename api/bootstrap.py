@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,10 +15,13 @@ from ledger.sealer import Sealer
 from ledger.settings import Settings
 from ledger.writer import Writer
 from projections.database import create_read_engine
+from projections.queries import recently_active
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
 from projections.sweeper import Sweeper
 from projections.worker import ProjectionProcess
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -44,6 +49,8 @@ class Linli:
 
     def start(self) -> None:
         self.projections.start()
+        if self.settings.warm_up_seconds > 0:
+            self.warm_up()
         self.writer.start()
         if self.settings.sweep_interval_seconds > 0:
             assert self.sweeper is not None
@@ -51,6 +58,20 @@ class Linli:
         if self.settings.seal_interval_seconds > 0:
             assert self.sealer is not None
             self.sealer.start()
+
+    def warm_up(self) -> int:
+        """Load what the next commands most likely read into the writer (before it starts);
+        returns how many aggregates. Only a hint: a failure is logged, not raised."""
+        started = time.monotonic()
+        try:
+            wanted = recently_active(self.engine, self.writer.cache_max_aggregates)
+            cached = self.writer.warm(wanted, until=started + self.settings.warm_up_seconds)
+        except Exception:
+            log.exception("warming the writer's cache failed; it fills as commands come")
+            return 0
+        log.info("warmed the writer's cache with %d aggregates in %.1f s", cached,
+                 time.monotonic() - started)
+        return cached
 
     def stop(self) -> None:
         if self.sealer is not None:

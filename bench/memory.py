@@ -5,7 +5,8 @@ has its writer load every one of them in a fresh process, and prints the residen
 that process and its projection worker before and after, the bytes per cached aggregate, and,
 when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 60,000
 aggregates), the memory a full one would take at that rate (goal 5). With 30,000 members or
-more the cache is full.
+more the cache is full. Then, in another fresh process, the memory once the writer has warmed
+its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
 
     python -m bench.memory [--backend postgres|sqlite] [--members 20000]
 """
@@ -16,6 +17,7 @@ import argparse
 import gc
 import multiprocessing
 import os
+from collections.abc import Callable
 from typing import Any
 
 from bench.common import machine, open_bench, populate, rss_mb, scratch_database
@@ -40,7 +42,7 @@ def _load(member_ids: list[Any]) -> Any:
 
 def _measure(url: str, member_ids: list[Any], answer: Any) -> None:
     """In a fresh process: RSS with the writer's cache empty, then holding every member."""
-    linli = open_bench(url)
+    linli = open_bench(url, warm_up_seconds=0)
     try:
         gc.collect()
         before = rss_mb(os.getpid())
@@ -52,6 +54,27 @@ def _measure(url: str, member_ids: list[Any], answer: Any) -> None:
         linli.close()
 
 
+def _measure_warmed(url: str, answer: Any) -> None:
+    """In a fresh process: RSS (now and at its peak) once started with the warm-up."""
+    linli = open_bench(url)
+    try:
+        gc.collect()
+        answer.send((linli.writer.cached_aggregates, rss_mb(os.getpid()),
+                     rss_mb(os.getpid(), "VmHWM")))
+    finally:
+        linli.close()
+
+
+def _in_a_fresh_process(target: Callable[..., None], *args: Any) -> Any:
+    spawn = multiprocessing.get_context("spawn")  # not a Pool: its workers may not fork
+    answer, sender = spawn.Pipe(duplex=False)
+    measuring = spawn.Process(target=target, args=(*args, sender))
+    measuring.start()
+    figures = answer.recv()
+    measuring.join()
+    return figures
+
+
 def run(backend: str, members: int) -> None:
     with scratch_database(backend) as url:
         linli = open_bench(url)
@@ -59,18 +82,16 @@ def run(backend: str, members: int) -> None:
             _, _, member_ids = populate(linli, members=members, points_each=10)
         finally:
             linli.close()
-        spawn = multiprocessing.get_context("spawn")  # not a Pool: its workers may not fork
-        answer, sender = spawn.Pipe(duplex=False)
-        measuring = spawn.Process(target=_measure, args=(url, member_ids, sender))
-        measuring.start()
-        before, after = answer.recv()
-        measuring.join()
+        before, after = _in_a_fresh_process(_measure, url, member_ids)
+        warmed, warmed_rss, warmed_peak = _in_a_fresh_process(_measure_warmed, url)
     cap = Settings().cache_max_aggregates
     cached = min(2 * members, cap)  # the writer forgets the least recently used past the cap
     per_aggregate = (after - before) * 1024 * 1024 / cached
     print(f"{backend}: {members:,} members loaded, {cached:,} aggregates cached: RSS "
           f"{before:.0f} MB before, {after:.0f} MB after; "
           f"{per_aggregate / 1024:.1f} KB per cached aggregate")
+    print(f"{backend}: started with the warm-up, {warmed:,} aggregates cached: RSS "
+          f"{warmed_rss:.0f} MB, peak {warmed_peak:.0f} MB")
     if cached < cap:
         print(f"{backend}: with the cache full ({cap:,} aggregates): about "
               f"{before + per_aggregate * cap / 1024 / 1024:.0f} MB")

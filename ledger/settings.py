@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # Aggregates kept in the writer's memory, about 1.6 KB each (`python -m bench.memory`):
     # 60,000 keep `linli serve` with its projection process under 300 MB however many members.
     cache_max_aggregates: int = 60_000
+    # At start, before it takes commands, the writer loads the accounts posted to last and
+    # their owners, until its cache is full or this long has passed (0: it does not): the
+    # first requests after a restart are then as fast as before it.
+    warm_up_seconds: float = 10.0
     # Responses to keyed requests kept in memory apart from those aggregates, so that a
     # retry is answered without a query: the latest this many.
     cache_max_records: int = 10_000

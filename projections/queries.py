@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from ledger import ids
 from ledger.domain.assets import Asset
@@ -21,6 +21,22 @@ class AccountBalance:
     earned: int = 0
     next_expiry_points: int = 0
     next_expiry_at: datetime | None = None
+
+
+def recently_active(engine: Engine, most: int) -> list[UUID]:
+    """Up to `most` ids of what the next commands most likely read: the communities, then the
+    accounts posted to last, each after its owner (member, merchant or household), the latest
+    first. Accounts that never held anything (a member's time account, most often) are left
+    out."""
+    c = balances.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.community_id, c.owner_id, c.account_id)
+            .where(c.owner_id.is_not(None), or_(c.balance != 0, c.earned != 0, c.held != 0))
+            .order_by(c.position.desc()).limit((most + 1) // 2)).all()
+    communities = dict.fromkeys(row.community_id for row in rows)
+    owned = [value for row in rows for value in (row.owner_id, row.account_id)]
+    return [UUID(value) for value in [*communities, *owned][:most]]
 
 
 def account_balance(engine: Engine, owner_id: UUID, asset: Asset) -> AccountBalance:

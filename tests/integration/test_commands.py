@@ -1377,3 +1377,87 @@ class TestSnapshots:
                 assert vars(snapshot.mutate(None)) == vars(at_version)
         town.settle()
         assert [town.balance(m) for m in members] == [500] * 3
+
+
+class TestWarmingUpAfterARestart:
+    """A restarted process loads the accounts posted to last, and their owners, before its
+    writer takes commands: the first requests find them in memory, as before the restart."""
+
+    @staticmethod
+    def restarted(settings: Settings, **changed: Any) -> Linli:
+        running = open_linli(settings.model_copy(update=changed), run_migrations=False)
+        running.start()
+        return running
+
+    @pytest.fixture
+    def used(self, town: Town) -> tuple[list[UUID], UUID]:
+        """Three members funded one after another, the first of them redeeming last."""
+        members = [funded(town, 100) for _ in range(3)]
+        merchant_id = town.merchant()
+        town.redeem(merchant_id, members[0], 10)
+        town.settle()
+        return members, merchant_id
+
+    def test_the_first_redemption_after_a_restart_reads_nothing_from_the_store(
+            self, town, used, settings, monkeypatch):
+        members, merchant_id = used
+        again = self.restarted(settings)
+        try:
+            def not_loaded(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
+                raise AssertionError(f"{aggregate_id} was loaded from the store")
+
+            monkeypatch.setattr(again.app.repository, "get", not_loaded)
+            elsewhere = replace(town, linli=again)
+            assert [elsewhere.redeem(merchant_id, m, 5).balance_after
+                    for m in members] == [85, 95, 95]
+        finally:
+            again.close()
+        town.settle()
+        assert [town.balance(m) for m in [*members, merchant_id]] == [85, 95, 95, 25]
+
+    def test_the_latest_used_come_first_and_only_as_many_as_the_cache_holds(
+            self, town, used, settings):
+        members, merchant_id = used
+        points = [ids.account_id(m, Asset.POINTS.value) for m in [*members, merchant_id]]
+        again = self.restarted(settings, cache_max_aggregates=5)
+        try:
+            cached = list(again.writer._cache)  # the least recently used first
+        finally:
+            again.close()
+        # The community, then the accounts the redemption posted to (the merchant's last)
+        # and their owners; the other members' awards (and their time accounts) came before.
+        assert cached == [points[0], members[0], points[3], merchant_id, town.community_id]
+
+    def test_no_warm_up_when_turned_off_or_out_of_time(self, used, settings):
+        off = self.restarted(settings, warm_up_seconds=0)
+        try:
+            assert off.writer.cached_aggregates == 0
+        finally:
+            off.close()
+        late = open_linli(settings, run_migrations=False)
+        try:
+            members, merchant_id = used
+            assert late.writer.warm(members, until=time.monotonic()) == 0
+            assert late.writer.warm(members, until=time.monotonic() + 60) == 3
+            late.writer.start()
+            with pytest.raises(RuntimeError, match="running"):
+                late.writer.warm([merchant_id], until=time.monotonic() + 60)
+        finally:
+            late.close()
+
+    def test_a_failing_warm_up_leaves_a_writer_that_loads_as_it_goes(
+            self, town, used, settings, monkeypatch, caplog):
+        members, merchant_id = used
+
+        def refused(*args: Any) -> Any:
+            raise PersistenceOperationalError("the database went away")
+
+        monkeypatch.setattr(writer_module, "load_aggregates", refused)
+        again = self.restarted(settings)
+        try:
+            assert again.writer.cached_aggregates == 0
+            assert "warming the writer's cache failed" in caplog.text
+            assert replace(town, linli=again).redeem(merchant_id, members[1], 5) \
+                .balance_after == 95
+        finally:
+            again.close()
