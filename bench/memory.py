@@ -17,6 +17,7 @@ import argparse
 import gc
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -55,11 +56,14 @@ def _measure(url: str, member_ids: list[Any], answer: Any) -> None:
 
 
 def _measure_warmed(url: str, answer: Any) -> None:
-    """In a fresh process: RSS (now and at its peak) once started with the warm-up."""
+    """In a fresh process: how long it took to start with the warm-up, and RSS (now and at
+    its peak) then."""
+    started = time.perf_counter()
     linli = open_bench(url)
     try:
+        took = time.perf_counter() - started
         gc.collect()
-        answer.send((linli.writer.cached_aggregates, rss_mb(os.getpid()),
+        answer.send((linli.writer.cached_aggregates, took, rss_mb(os.getpid()),
                      rss_mb(os.getpid(), "VmHWM")))
     finally:
         linli.close()
@@ -83,15 +87,15 @@ def run(backend: str, members: int) -> None:
         finally:
             linli.close()
         before, after = _in_a_fresh_process(_measure, url, member_ids)
-        warmed, warmed_rss, warmed_peak = _in_a_fresh_process(_measure_warmed, url)
+        warmed, took, warmed_rss, warmed_peak = _in_a_fresh_process(_measure_warmed, url)
     cap = Settings().cache_max_aggregates
     cached = min(2 * members, cap)  # the writer forgets the least recently used past the cap
     per_aggregate = (after - before) * 1024 * 1024 / cached
     print(f"{backend}: {members:,} members loaded, {cached:,} aggregates cached: RSS "
           f"{before:.0f} MB before, {after:.0f} MB after; "
           f"{per_aggregate / 1024:.1f} KB per cached aggregate")
-    print(f"{backend}: started with the warm-up, {warmed:,} aggregates cached: RSS "
-          f"{warmed_rss:.0f} MB, peak {warmed_peak:.0f} MB")
+    print(f"{backend}: started with the warm-up in {took:.1f} s, {warmed:,} aggregates "
+          f"cached: RSS {warmed_rss:.0f} MB, peak {warmed_peak:.0f} MB")
     if cached < cap:
         print(f"{backend}: with the cache full ({cap:,} aggregates): about "
               f"{before + per_aggregate * cap / 1024 / 1024:.0f} MB")
