@@ -10,9 +10,10 @@ beyond, and the suite checks every event it stores when `LINLI_CHECK_TRANSCODER`
 Anything else (a float, an int beyond 64 bits, a Decimal, a key that is not a str, a type of
 its own) is left to the library, whose bytes then are the bytes.
 
-Reading is left to the library: parsing is a small part of decoding an event (turning its
-UUIDs and datetimes back into values, and building the event, are most of it), and orjson
-gained nothing measurable there (`python -m bench.stages`).
+Reading parses with orjson and turns each `{"_type_": name, "_data_": value}` back into its
+value as the library's object hook does (inner objects first). What orjson parses otherwise
+(a float, or an int beyond 64 bits, which it reads as a float) or not at all (NaN, a lone
+surrogate) is parsed by the library. 2.9 against 5.0 µs a posting.
 """
 
 from __future__ import annotations
@@ -60,6 +61,47 @@ class OrjsonTranscoder(JSONTranscoder):
         if CHECK:
             assert data == super().encode(obj), (data, super().encode(obj))
         return data
+
+    def decode(self, data: bytes) -> Any:
+        if not self._fast:
+            return super().decode(data)
+        try:
+            obj = orjson.loads(data)
+            value = self._restored(obj) if type(obj) is dict else self._restored_in(obj)
+        except (_Unsupported, orjson.JSONDecodeError):
+            return super().decode(data)
+        if CHECK:
+            assert value == super().decode(data), (value, super().decode(data))
+        return value
+
+    def _restored(self, obj: dict[str, Any]) -> Any:
+        """`obj` as the library's object hook leaves it, its values restored first. (Inlined
+        for a value of a registered type given by a string, as UUIDs and datetimes are.)"""
+        names = self.names
+        for key, item in obj.items():
+            kind = type(item)
+            if kind in _PLAIN:
+                continue
+            if kind is dict:
+                if (len(item) == 2 and type(text := item.get("_data_")) is str
+                        and (transcoding := names.get(item.get("_type_"))) is not None):
+                    obj[key] = transcoding.decode(text)
+                else:
+                    obj[key] = self._restored(item)
+            elif kind is list and item:
+                obj[key] = self._restored_in(item)
+            elif kind is float:  # or an int beyond 64 bits, which orjson reads as one
+                raise _Unsupported
+        return self._decode_obj(obj) if len(obj) == 2 else obj
+
+    def _restored_in(self, value: Any) -> Any:
+        if type(value) is list:
+            return [item if type(item) in _PLAIN else self._restored_in(item) for item in value]
+        if type(value) is dict:
+            return self._restored(value)
+        if type(value) is float:
+            raise _Unsupported
+        return value
 
     def _plain(self, value: Any) -> Any:
         """`value` with each UUID and datetime as the library writes it; raises `_Unsupported`

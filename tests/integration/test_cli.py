@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
 
 from ledger.settings import Settings
+from projections.schema import alembic_config
 
 LINLI = [str(Path(sys.executable).parent / "linli")]
 
@@ -31,6 +33,26 @@ class TestCommandLine:
         tables = set(inspect(create_engine(Settings(database_url=database_url).sqlalchemy_url))
                      .get_table_names())
         assert {"balances", "passbook_lines", "projection_tracking", "alembic_version"} <= tables
+
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    def test_migrate_leaves_room_in_the_pages_of_rows_updated_in_place(self, database_url):
+        settings = Settings(database_url=database_url)
+        engine = create_engine(settings.sqlalchemy_url)
+
+        def options() -> dict[str, object]:
+            with engine.connect() as conn:
+                return dict(conn.execute(text(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                    "('balances', 'leaderboard_accounts', 'passbook_lines')")).all())
+
+        assert run(database_url, "migrate").returncode == 0
+        assert options() == {"balances": ["fillfactor=50"],
+                             "leaderboard_accounts": ["fillfactor=50"], "passbook_lines": None}
+        command.downgrade(alembic_config(settings), "0007")
+        assert set(options().values()) == {None}
+        command.upgrade(alembic_config(settings), "head")
+        assert options()["balances"] == ["fillfactor=50"]
+        engine.dispose()
 
     def test_demo_then_verify_then_rebuild(self, database_url):
         demo = run(database_url, "demo")

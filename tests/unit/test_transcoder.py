@@ -102,3 +102,56 @@ def test_datetimes_of_every_shape_are_written_as_the_library_writes_them() -> No
                         rng.choice([0, rng.randint(0, 999_999)]), tzinfo=rng.choice(zones))
         state = {"timestamp": when, "nested": [when]}
         assert ours.encode(state) == library.encode(state), when
+
+
+@pytest.mark.parametrize("state", [*STATES, *FALLBACKS[:-2],
+                                   {"big": [2**64, -2**63 - 1]},
+                                   [{"_type_": "uuid_hex", "_data_": uuid4().hex}, 1.5]])
+def test_reads_what_the_library_reads(state: Any) -> None:
+    ours, library = _pair()
+    written = library.encode(state)
+    read = ours.decode(written)
+    assert read == library.decode(written)
+    assert [type(v) for v in _leaves(read)] == [type(v) for v in _leaves(library.decode(written))]
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def test_every_character_is_read_as_the_library_reads_it() -> None:
+    ours, library = _pair()
+    for character in CHARACTERS:
+        written = library.encode({f"k{character}": [character, f"a{character}b"]})
+        assert ours.decode(written) == library.decode(written), hex(ord(character))
+
+
+def test_a_lone_surrogate_is_read_as_the_library_reads_it() -> None:
+    ours, library = _pair()
+    written = b'{"lone": "\\ud800", "id": {"_type_": "uuid_hex", "_data_": "%s"}}' % (
+        uuid4().hex.encode())
+    assert ours.decode(written) == library.decode(written)
+    assert ours.decode(written)["lone"] == "\ud800"
+
+
+def test_a_value_of_an_unknown_type_fails_as_in_the_library() -> None:
+    ours, _ = _pair()
+    with pytest.raises(TranscodingNotRegisteredError):
+        ours.decode(b'{"when": {"_type_": "date_iso", "_data_": "2026-03-10"}}')
+
+
+def test_orjson_does_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, library = _pair()
+    written = library.encode(STATES[1])
+    expected = library.decode(written)
+
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("the library's json was used")
+
+    monkeypatch.setattr(transcoder, "CHECK", False)
+    monkeypatch.setattr(JSONTranscoder, "decode", refuse)
+    assert ours.decode(written) == expected
