@@ -104,10 +104,24 @@ class LeaderboardsView:
               monthly_postings, monthly_rule_points)
     topics = (OPENED, POSTED, *OCCURRENCE_SOURCES)
 
+    def __init__(self) -> None:
+        self._accounts: dict[str, dict[str, Any]] = {}
+        self._others: set[str] = set()
+
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
-        boards = _Boards()
+        """The accounts read for a batch are kept for the next (a batch of redemptions read
+        them all again: a tenth of the projections' time), up to `ACCOUNTS_HELD`."""
+        if len(self._accounts) + len(self._others) > ACCOUNTS_HELD:
+            self.forget()
+        boards = _Boards(self._accounts, self._others)
         boards.apply(conn, events)
         boards.finish(conn)
+
+    def forget(self) -> None:
+        """What `apply` kept: the runner's word that the table may no longer hold it (a batch
+        did not commit, or another runner or a rebuild changed it)."""
+        self._accounts = {}
+        self._others = set()
 
     def replay(self) -> Replay:
         """A rebuild keeps the members' accounts and the sums in memory from batch to batch
@@ -116,14 +130,16 @@ class LeaderboardsView:
 
 
 SUMS_HELD = 200_000  # keys of sums a rebuild holds before it writes them
+ACCOUNTS_HELD = 20_000  # accounts the view keeps between batches (about 0.5 KB each)
 
 
 class _Boards:
     """The boards' accounts and sums, changed by batches of events until written."""
 
-    def __init__(self) -> None:
-        self.accounts: dict[str, dict[str, Any]] = {}  # members' accounts
-        self.others: set[str] = set()  # accounts known not to be members'
+    def __init__(self, accounts: dict[str, dict[str, Any]] | None = None,
+                 others: set[str] | None = None) -> None:
+        self.accounts = {} if accounts is None else accounts  # members' accounts
+        self.others = set() if others is None else others  # accounts known not to be members'
         self.changed: set[str] = set()  # accounts opened, or whose earned changed
         self.sums = _Sums()
 

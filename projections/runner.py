@@ -28,7 +28,15 @@ from ledger.application import LedgerApp
 from ledger.settings import Settings
 from ledger.store import events_between
 from projections.tables import tracking
-from projections.views import Positioned, Replay, View, all_views, replay_of, upsert
+from projections.views import (
+    Positioned,
+    Remembering,
+    Replay,
+    View,
+    all_views,
+    replay_of,
+    upsert,
+)
 
 log = logging.getLogger(__name__)
 
@@ -211,15 +219,19 @@ class ProjectionRunner:
         behind = [v for v in self.views if v.name in before]
         # Only the topics of the views behind: a view added later catches up alone.
         decoded = self._read(start, end, sorted({t for v in behind for t in v.topics}))
-        with self.engine.begin() as conn:  # one transaction for every view of the batch
-            if not self._advance(conn, before, end):
-                conn.rollback()
-                self._reload_positions()
-                return 1  # someone else moved one: read again from where they now are
-            for view, events in zip(behind, _by_view(decoded, behind), strict=True):
-                was = before[view.name]
-                _apply(conn, view, [e for e in events if e.position > was]
-                       if was > start else events)
+        try:
+            with self.engine.begin() as conn:  # one transaction for every view of the batch
+                if not self._advance(conn, before, end):
+                    conn.rollback()
+                    self._reload_positions()
+                    return 1  # someone else moved one: read again from where they now are
+                for view, events in zip(behind, _by_view(decoded, behind), strict=True):
+                    was = before[view.name]
+                    _apply(conn, view, [e for e in events if e.position > was]
+                           if was > start else events)
+        except BaseException:
+            self._forget()  # what the views kept of this batch was never stored
+            raise
         for view in behind:
             self.positions[view.name] = end
         with self._changed:
@@ -255,7 +267,15 @@ class ProjectionRunner:
                 conn.execute(statement.on_conflict_do_nothing(index_elements=[tracking.c.name]))
         self._reload_positions()
 
+    def _forget(self) -> None:
+        for view in self.views:
+            if isinstance(view, Remembering):
+                view.forget()
+
     def _reload_positions(self) -> None:
+        """The positions as stored; and the views forget what they kept, which only holds
+        while this runner alone moves them on."""
+        self._forget()
         with self.engine.connect() as conn:
             rows = conn.execute(select(tracking.c.name, tracking.c.position)).all()
         known = {row.name: row.position for row in rows}

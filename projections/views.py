@@ -52,6 +52,13 @@ class Replayable(Protocol):
     def replay(self) -> Replay: ...
 
 
+@runtime_checkable
+class Remembering(Protocol):
+    """A view that keeps rows it read in memory from one batch to the next."""
+
+    def forget(self) -> None: ...
+
+
 class _Immediate:
     """A view's own `apply` for each batch of a rebuild."""
 

@@ -16,6 +16,7 @@ from ledger import ids
 from ledger.actor import Actor, Role
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
+from projections import leaderboards
 from projections.leaderboards import POSTED, LeaderboardsView, ranking
 from projections.registry_view import RegistryView
 from projections.runner import ProjectionRunner
@@ -145,3 +146,60 @@ class TestKindsNotYetKnown:
                                 .order_by(monthly_postings.c.asset)).all()
         assert [tuple(row) for row in sums] == [("MINUTES", "bonus", 90),
                                                 ("POINTS", "expiry", -5)]
+
+
+class TestAccountsKeptBetweenBatches:
+    """The view keeps the members' accounts (and what they earned) from batch to batch; what
+    it keeps must never outlive a batch that was not stored, nor another runner's batches."""
+
+    def test_a_batch_that_failed_counts_in_full_when_it_is_applied_again(
+            self, linli, monkeypatch):
+        community, _, (wang, _, _) = found(linli)
+        linli.projections.stop()
+        linli.writer.execute(award(wang, 10, "2098-11-01T01:00:00"))
+        runner = ProjectionRunner(linli.app, linli.engine)
+        runner.catch_up()  # the view now keeps wang's account: 10 earned
+        linli.writer.execute(award(wang, 5, "2098-11-02T01:00:00"))
+        last = runner.views[-1]  # applied after the leaderboards, in the same transaction
+        apply = last.apply
+
+        def fails_once(conn: Any, events: Any) -> None:
+            monkeypatch.setattr(last, "apply", apply)
+            raise RuntimeError("the batch failed after the leaderboards applied it")
+
+        monkeypatch.setattr(last, "apply", fails_once)
+        try:
+            runner.catch_up()
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the batch did not fail")
+        runner.catch_up()
+
+        assert board(linli, community, "2098-11") == [(str(wang), 15)]
+
+    def test_a_batch_another_runner_applied_counts_once(self, linli):
+        community, _, (wang, jian, _) = found(linli)
+        linli.projections.stop()
+        first, second = (ProjectionRunner(linli.app, linli.engine) for _ in range(2))
+        for quantity, runner in ((10, first), (5, second), (7, first), (1, second)):
+            linli.writer.execute(award(wang, quantity, "2098-11-01T01:00:00"))
+            linli.writer.execute(award(jian, 1, "2098-11-01T01:00:00"))
+            while runner.run_once() > 0:  # the first time, it finds the other moved on
+                pass
+
+        assert board(linli, community, "2098-11") == [(str(wang), 23), (str(jian), 4)]
+
+    def test_past_the_accounts_it_may_keep_it_reads_them_again(self, linli, monkeypatch):
+        community, _, (wang, jian, li) = found(linli)
+        monkeypatch.setattr(leaderboards, "ACCOUNTS_HELD", 1)
+        linli.projections.stop()
+        runner = ProjectionRunner(linli.app, linli.engine, batch_events=1)
+        view = next(v for v in runner.views if isinstance(v, LeaderboardsView))
+        for member in (wang, jian, li, wang):
+            linli.writer.execute(award(member, 2, "2098-11-01T01:00:00"))
+            runner.catch_up()
+            assert len(view._accounts) + len(view._others) <= 2  # all three, unbounded
+
+        assert board(linli, community, "2098-11") == [(str(wang), 4), (str(jian), 2),
+                                                      (str(li), 2)]
