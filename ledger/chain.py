@@ -325,6 +325,12 @@ class ChainedEventStore(EventStore[UUID]):
                     self._heads[originator_id] = head
             self._keep_heads_within_bound()
 
+    def forget_head(self, originator_id: UUID) -> None:
+        """The head of a stream this process will not write soon (the writer let its
+        aggregate go): a write to it reads its head again."""
+        with self._lock:
+            self._heads.pop(originator_id, None)
+
     def _keep_heads_within_bound(self) -> None:
         """Forget the least recently written heads past `HEADS_MAX` (under `_lock`)."""
         while len(self._heads) > HEADS_MAX:

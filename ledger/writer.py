@@ -872,6 +872,8 @@ class Writer:
             if oldest.pending_events:  # never drop unsaved work; put it back
                 cache[oldest.id] = oldest
                 break
+            if cache is self._cache:  # nor keep the head of a stream let go (memory)
+                self._events.forget_head(oldest.id)
 
     def _evict(self, aggregate_ids: Any) -> None:
         for aggregate_id in list(aggregate_ids):

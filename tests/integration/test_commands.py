@@ -728,6 +728,22 @@ class TestGroupCommit:
         town.settle()
         assert town.balance(member_id) == 7
 
+    def test_the_heads_of_streams_let_go_are_forgotten_with_them(self, town, monkeypatch):
+        """The writer keeps a stream's head (its last hash) only while it keeps its
+        aggregate, or the heads would fill memory as members come and go; a member written
+        again after being let go chains onto its stored head."""
+        writer = town.linli.writer
+        monkeypatch.setattr(writer, "cache_max_aggregates", 3)
+        members, merchant_id = [funded(town, 10) for _ in range(4)], town.merchant()
+        for _ in range(2):
+            for member_id in members:
+                town.redeem(merchant_id, member_id, 1)
+
+        heads = town.linli.app.events._heads  # type: ignore[attr-defined]
+        assert heads and set(heads) <= set(writer._cache)
+        town.settle()  # verifies every chain
+        assert [town.balance(m) for m in members] == [8] * 4
+
     def test_a_second_copy_of_an_account_in_one_group_loses_no_event(self, town):
         """Were an account dropped from memory while its group runs (a defect), a later
         command of the group would change a second copy read from the store: the group then
