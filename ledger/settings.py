@@ -23,16 +23,20 @@ class Settings(BaseSettings):
     # A snapshot of an aggregate every this many events keeps cold loads cheap: a load replays
     # the events after the latest snapshot, about 19 us each (`python -m bench.snapshots`).
     snapshot_interval_events: int = 20
-    # Aggregates kept in the writer's memory, about 1.6 KB each (`python -m bench.memory`):
-    # 60,000 keep `linli serve` with its projection process under 300 MB however many members.
-    cache_max_aggregates: int = 60_000
+    # Aggregates kept in the writer's memory: a member and an account take about 5 KB once
+    # commands churn the cache (`python -m bench.http --members 100000 --seconds 30`). 20,000
+    # (10,000 members) keep `linli serve` with its projection process under 300 MB however
+    # many members there are (25,000: 296 MB; 60,000: 356 MB, though it served a community of
+    # 100,000 members 1.6 times as fast: each member not in memory is loaded from the database).
+    cache_max_aggregates: int = 20_000
     # At start, before it takes commands, the writer loads the accounts posted to last and
     # their owners, until its cache is full or this long has passed (0: it does not): the
     # first requests after a restart are then as fast as before it.
     warm_up_seconds: float = 10.0
     # Responses to keyed requests kept in memory apart from those aggregates, so that a
-    # retry is answered without a query: the latest this many.
-    cache_max_records: int = 10_000
+    # retry is answered without a query: the latest this many (about 2 KB each; a retry of
+    # an older one is answered from the database, as it was the first time).
+    cache_max_records: int = 2_000
     # Where the projections run: "thread" (in this process) or "process" (a child process,
     # beside the API's GIL: what `linli serve` runs unless this is set). A script that opens
     # Linli with "process" must start under `if __name__ == "__main__":` (spawn re-imports it).

@@ -282,8 +282,8 @@ class Writer:
         *,
         batch_max_commands: int = 256,
         snapshot_interval_events: int = 20,
-        cache_max_aggregates: int = 60_000,
-        cache_max_records: int = 10_000,
+        cache_max_aggregates: int = 20_000,
+        cache_max_records: int = 2_000,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app

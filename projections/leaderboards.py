@@ -130,7 +130,7 @@ class LeaderboardsView:
 
 
 SUMS_HELD = 200_000  # keys of sums a rebuild holds before it writes them
-ACCOUNTS_HELD = 20_000  # accounts the view keeps between batches (about 0.5 KB each)
+ACCOUNTS_HELD = 12_000  # accounts the view keeps between batches (about 0.5 KB each)
 
 
 class _Boards:
