@@ -49,7 +49,7 @@ class Linli:
 
     def start(self) -> None:
         self.projections.start()
-        if self.settings.warm_up_seconds > 0:
+        if self.settings.warm_up_seconds > 0 and not self.writer.running:
             self.warm_up()
         self.writer.start()
         if self.settings.sweep_interval_seconds > 0:

@@ -328,6 +328,10 @@ class Writer:
 
     # --- public ---------------------------------------------------------------------------
     @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
     def cached_aggregates(self) -> int:
         """Aggregates (and answers to keyed requests) kept in memory."""
         return len(self._cache) + len(self._records)
@@ -433,7 +437,7 @@ class Writer:
         chunks of one query each, until the cache is full or `time.monotonic()` passes
         `until`; returns how many were cached. The first commands after a restart then find
         their aggregates in memory, as they would have before it."""
-        if self._thread is not None:
+        if self.running:
             raise RuntimeError("the writer is running: warm it before it starts")
         room = self.cache_max_aggregates - len(self._cache)
         wanted = list(dict.fromkeys(aggregate_ids))[:max(0, room)]

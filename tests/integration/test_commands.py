@@ -1477,3 +1477,14 @@ class TestWarmingUpAfterARestart:
                 .balance_after == 95
         finally:
             again.close()
+
+    def test_a_second_start_leaves_the_running_writer_as_it_is(self, used, settings, caplog):
+        """The app's lifespan starts a Linli a caller may have started already."""
+        again = self.restarted(settings)
+        try:
+            cached = again.writer.cached_aggregates
+            again.start()
+            assert again.writer.cached_aggregates == cached > 0
+            assert "warming the writer's cache failed" not in caplog.text
+        finally:
+            again.close()
