@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     # many members there are (25,000: 296 MB; 60,000: 356 MB, though it served a community of
     # 100,000 members 1.6 times as fast: each member not in memory is loaded from the database).
     cache_max_aggregates: int = 20_000
-    # At start, before it takes commands, the writer loads the accounts posted to last and
-    # their owners, until its cache is full or this long has passed (0: it does not): the
-    # first requests after a restart are then as fast as before it.
+    # At start, before it takes commands, the writer loads the accounts posted to last, their
+    # owners and their communities, until its cache is full or this long has passed (0: it
+    # does not): the first requests after a restart are then as fast as before it.
     warm_up_seconds: float = 10.0
     # Responses to keyed requests kept in memory apart from those aggregates, so that a
     # retry is answered without a query: the latest this many (about 2 KB each; a retry of

@@ -13,7 +13,7 @@ its own) is left to the library, whose bytes then are the bytes.
 Reading parses with orjson and turns each `{"_type_": name, "_data_": value}` back into its
 value as the library's object hook does (inner objects first). What orjson parses otherwise
 (a float, or an int beyond 64 bits, which it reads as a float) or not at all (NaN, a lone
-surrogate) is parsed by the library. 2.9 against 5.0 µs a posting.
+surrogate) is parsed by the library. 4.0 against the library's 4.6 µs a posting.
 """
 
 from __future__ import annotations

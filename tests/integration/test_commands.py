@@ -1419,6 +1419,10 @@ class TestWarmingUpAfterARestart:
         members, merchant_id = used
         again = self.restarted(settings)
         try:
+            cached = set(again.writer._cache)
+            assert {ids.account_id(m, Asset.POINTS.value) for m in members} <= cached
+            assert not {ids.account_id(m, Asset.MINUTES.value) for m in members} & cached
+
             def not_loaded(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
                 raise AssertionError(f"{aggregate_id} was loaded from the store")
 
