@@ -305,12 +305,13 @@ class _Context:
               rule_code: str | None) -> None:
         community_id, asset = account["community_id"], account["asset"]
         time_zone = self.zones.get(community_id) or ZoneInfo(DEFAULT_TIME_ZONE)
-        keys = periods.keys_for(instant, time_zone)
-        month = keys[3]
+        delta = posting.earned_delta
+        # A posting that earns nothing (a redemption's) counts in its month's figures only.
+        keys = periods.keys_for(instant, time_zone) if delta else ()
+        month = keys[3] if keys else periods.month_of(instant, time_zone)
         monthly = sums.monthly.setdefault((community_id, month, asset, posting.kind), [0, 0])
         monthly[0] += posting.amount
         monthly[1] += 1
-        delta = posting.earned_delta
         if delta == 0:
             return
         if rule_code is not None:
