@@ -6,22 +6,34 @@ requests and the writer. In a child process it runs beside them. The child follo
 the thread does; the parent wakes it after each commit through a pipe and reads the position
 it has reached from shared memory, so `read_your_writes` works the same.
 
+The child is a Python running `projections.worker.main`, started by `subprocess` rather than
+`multiprocessing`: it imports what following the log needs and nothing else (not the CLI that
+started the server), and no resource tracker runs beside it (together 18 MB of the server's
+memory, `python -m bench.http --members 100000`). It inherits two descriptors: the pipe's read
+end and a small file mapped by both processes, which holds its flags (`_Shared`); it reads the
+settings from its standard input.
+
 Nothing the parent does can block on the child: the flags are plain shared integers and the
-pipe is written without blocking (a `multiprocessing.Event` is not enough: a child killed while
-holding its lock would block every later wake-up, and with it the writer). The child ends when
-its parent ends, even by `kill -9`: Linux is asked to end it, and it ends when the pipe closes.
+pipe is written without blocking (a lock shared with a child killed while holding it would block
+every later wake-up, and with it the writer). The child ends when its parent ends, even by
+`kill -9`: Linux is asked to end it, and it ends when the pipe closes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
-import multiprocessing
+import mmap
 import os
 import select
 import signal
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from ledger.application import open_ledger
@@ -31,10 +43,34 @@ from projections.runner import ProjectionRunner, ReadsWaiting
 
 log = logging.getLogger(__name__)
 
-_SPAWN = multiprocessing.get_context("spawn")
 _PR_SET_PDEATHSIG = 1
 START_SECONDS = 60.0
 STOP_SECONDS = 30.0
+# The child's program: `projections` found where it is installed, else beside this file.
+_CHILD = (f"import sys; sys.path.append({str(Path(__file__).resolve().parents[1])!r}); "
+          "from projections.worker import main; main(sys.argv[1:])")
+
+
+class _Shared:
+    """Integers shared by the server and its child: a small file mapped by both."""
+
+    SIZE = 32
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._map = mmap.mmap(fd, self.SIZE)
+        self.position = ctypes.c_int64.from_buffer(self._map, 0)  # written by the child only
+        self.ready = ctypes.c_int64.from_buffer(self._map, 8)  # set by the child
+        self.stop = ctypes.c_int64.from_buffer(self._map, 16)  # set by the parent
+        self.reads = ctypes.c_int64.from_buffer(self._map, 24)  # reads waiting, in the parent
+
+    @classmethod
+    def create(cls) -> _Shared:
+        """A new one, zeroed, in a file without a name (gone when both processes are)."""
+        with tempfile.TemporaryFile() as file:
+            fd = os.dup(file.fileno())
+        os.ftruncate(fd, cls.SIZE)
+        return cls(fd)
 
 
 class ProjectionProcess:
@@ -42,52 +78,57 @@ class ProjectionProcess:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._position: Any = _SPAWN.RawValue("q", 0)  # written by the child only
-        self._ready: Any = _SPAWN.RawValue("b", 0)  # set by the child
-        self._stop: Any = _SPAWN.RawValue("b", 0)  # set by the parent
-        self._reads = ReadsWaiting(_SPAWN.RawValue("i", 0))  # counted by the parent
+        self._shared = _Shared.create()
+        self._reads = ReadsWaiting(self._shared.reads)  # counted by the parent
         self._bell: int | None = None  # the pipe's end the parent writes to
-        self._process: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def position(self) -> int:
         """Every event up to here is in every view."""
-        return int(self._position.value)
+        return int(self._shared.position.value)
 
     @property
     def running(self) -> bool:
-        return self._process is not None and bool(self._process.is_alive())
+        return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
         """Start the child and wait until it follows the log (its tracking rows exist)."""
         if self._process is not None:
             return
-        self._stop.value = self._ready.value = 0
-        listen, bell = _SPAWN.Pipe(duplex=False)
-        self._process = _SPAWN.Process(
-            target=_follow, name="linli-projections", daemon=True,
-            args=(self.settings.model_dump(), os.getpid(), self._position, self._ready,
-                  self._stop, self._reads.count, listen))
-        self._process.start()
-        listen.close()
-        self._bell = os.dup(bell.fileno())
-        bell.close()
-        os.set_blocking(self._bell, False)
+        self._shared.stop.value = self._shared.ready.value = 0
+        listen, bell = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(os.getpid()), str(self._shared.fd),
+                 str(listen)],
+                stdin=subprocess.PIPE, pass_fds=(self._shared.fd, listen))
+        except BaseException:
+            os.close(bell)
+            raise
+        finally:
+            os.close(listen)
+        self._bell = bell
+        os.set_blocking(bell, False)
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError), self._process.stdin as settings:
+            settings.write(self.settings.model_dump_json().encode())
         deadline = time.monotonic() + START_SECONDS
-        while not self._ready.value:
-            if not self._process.is_alive() or time.monotonic() > deadline:
+        while not self._shared.ready.value:
+            if not self.running or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("the projection process did not start; see its log")
             time.sleep(0.05)
 
     def stop(self) -> None:
         if self._process is not None:
-            self._stop.value = 1
+            self._shared.stop.value = 1
             self.wake()
-            self._process.join(STOP_SECONDS)
-            if self._process.is_alive():
+            try:
+                self._process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
                 self._process.terminate()
-                self._process.join(STOP_SECONDS)
+                self._process.wait(STOP_SECONDS)
             self._process = None
         if self._bell is not None:
             os.close(self._bell)
@@ -154,23 +195,22 @@ class _Bell:
         pass
 
 
-def _follow(settings: dict[str, Any], parent: int, position: Any, ready: Any, stop: Any,
-            reads_waiting: Any, listen: Any) -> None:
+def _follow(parent: int, shared: _Shared, listen: int) -> None:
     """The child: follow the log until told to stop, or until the parent is gone."""
     _die_with(parent)
-    chosen = Settings(**settings)
+    chosen = Settings(**json.loads(sys.stdin.buffer.read()))
     app = open_ledger(chosen)
     engine = create_read_engine(chosen)
     runner = ProjectionRunner.configured(app, engine, chosen)
-    position.value = runner.position
-    ready.value = 1
+    shared.position.value = runner.position
+    shared.ready.value = 1
 
     def published(reached: int) -> None:
-        position.value = reached
+        shared.position.value = reached
 
     try:
-        runner.follow(_Flag(stop), _Bell(listen.fileno()), published,
-                      hurry=ReadsWaiting(reads_waiting).any)
+        runner.follow(_Flag(shared.stop), _Bell(listen), published,
+                      hurry=ReadsWaiting(shared.reads).any)
     finally:
         app.close()
         engine.dispose()
@@ -185,3 +225,9 @@ def _die_with(parent: int) -> None:
         log.warning("projections: cannot follow the parent's death on this system")
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(0)
+
+
+def main(arguments: list[str]) -> None:
+    """The child's program (see `ProjectionProcess.start`): PARENT SHARED_FD BELL_FD."""
+    parent, fd, listen = map(int, arguments)
+    _follow(parent, _Shared(fd), listen)

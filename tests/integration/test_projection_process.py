@@ -94,7 +94,7 @@ def _serving(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]
 
 def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url):
     with _serving(database_url) as (server, _):
-        children = _children(server.pid)  # the worker (and multiprocessing's tracker)
+        children = _children(server.pid)
         assert children
 
         server.send_signal(signal.SIGKILL)
@@ -103,10 +103,29 @@ def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url
         assert all(_gone(child, 10) for child in children), "a child outlived its server"
 
 
+def test_the_server_starts_one_child_its_projection_process(database_url):
+    """No resource tracker beside it (multiprocessing's: 13 MB of the server's memory)."""
+    with _serving(database_url) as (server, _):
+        [worker] = _children(server.pid)
+
+        assert b"projections.worker" in Path(f"/proc/{worker}/cmdline").read_bytes()
+
+
+def test_a_projection_process_that_cannot_start_says_so_and_leaves_nothing_running(
+        settings, tmp_path):
+    unreachable = f"sqlite:///{tmp_path}/no-such-directory/linli.db"
+    worker = ProjectionProcess(settings.model_copy(update={"database_url": unreachable}))
+
+    with pytest.raises(RuntimeError, match="did not start"):
+        worker.start()
+
+    assert not worker.running
+    worker.wake()  # after a failed start: nothing to wake, and no error
+
+
 def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_url):
     with _serving(database_url) as (server, ready):
-        [worker] = [c for c in _children(server.pid)
-                    if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        [worker] = _children(server.pid)
 
         os.kill(worker, signal.SIGKILL)
         assert _gone(worker, 10)
