@@ -18,20 +18,21 @@ CHUNK = 400  # keys a query names at most
 
 
 def latest_versions(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
-    """The stored version of each aggregate, in one query."""
+    """The stored version of each aggregate that has events, in one query: one step down
+    the index a stream, however long it is (a `MAX … GROUP BY` reads all of its entries)."""
     if not aggregate_ids:
         return {}
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
     if _on_postgres(app):
-        rows = _rows(app, f"SELECT originator_id, MAX(originator_version) FROM {table} "
-                          "WHERE originator_id = ANY(%b::uuid[]) GROUP BY originator_id",
+        rows = _rows(app, f"SELECT k.id, (SELECT MAX(originator_version) FROM {table} "
+                          "WHERE originator_id = k.id) FROM unnest(%b::uuid[]) AS k(id)",
                      (list(aggregate_ids),))
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: row[1] for row in rows if row[1] is not None}
     by_hex = {i.hex: i for i in aggregate_ids}
-    rows = _rows(app, f"SELECT originator_id, MAX(originator_version) FROM {table} "
-                      f"WHERE originator_id IN ({','.join('?' * len(by_hex))}) "
-                      "GROUP BY originator_id", list(by_hex))
-    return {by_hex[row[0]]: row[1] for row in rows}
+    rows = _rows(app, f"WITH k(id) AS (VALUES {','.join(['(?)'] * len(by_hex))}) "
+                      f"SELECT k.id, (SELECT MAX(originator_version) FROM {table} "
+                      "WHERE originator_id = k.id) FROM k", list(by_hex))
+    return {by_hex[row[0]]: row[1] for row in rows if row[1] is not None}
 
 
 def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[int, str, bytes]]:
@@ -113,16 +114,20 @@ def _latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent
     if snapshots is None:
         return {}
     table = snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+    # The latest of each stream by one step down the index, however many it has (a stream
+    # of 100,000 events has 5,000 snapshots).
     if _on_postgres(app):
-        rows = _rows(app, "SELECT DISTINCT ON (originator_id) originator_id, "
-                          f"originator_version, topic, state FROM {table} "
-                          "WHERE originator_id = ANY(%b::uuid[]) "
-                          "ORDER BY originator_id, originator_version DESC", (ids,))
+        rows = _rows(app, "SELECT k.id, s.originator_version, s.topic, s.state "
+                          "FROM unnest(%b::uuid[]) AS k(id) CROSS JOIN LATERAL "
+                          f"(SELECT originator_version, topic, state FROM {table} "
+                          "WHERE originator_id = k.id ORDER BY originator_version DESC "
+                          "LIMIT 1) AS s", (ids,))
     else:
-        rows = _rows(app, f"SELECT originator_id, originator_version, topic, state FROM {table} s "
-                          f"WHERE originator_id IN ({','.join('?' * len(ids))}) "
-                          f"AND originator_version = (SELECT MAX(originator_version) FROM {table} "
-                          "WHERE originator_id = s.originator_id)", [i.hex for i in ids])
+        rows = _rows(app, f"WITH k(id) AS (VALUES {','.join(['(?)'] * len(ids))}) "
+                          "SELECT s.originator_id, s.originator_version, s.topic, s.state "
+                          f"FROM k JOIN {table} s ON s.originator_id = k.id "
+                          f"AND s.originator_version = (SELECT MAX(originator_version) "
+                          f"FROM {table} WHERE originator_id = k.id)", [i.hex for i in ids])
     return {(found := _uuid_of(row[0])): StoredEvent(found, row[1], row[2], bytes(row[3]))
             for row in rows}
 
