@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class _Shared:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        weakref.finalize(self, os.close, fd)
         self._map = mmap.mmap(fd, self.SIZE)
         self.position = ctypes.c_int64.from_buffer(self._map, 0)  # written by the child only
         self.ready = ctypes.c_int64.from_buffer(self._map, 8)  # set by the child
