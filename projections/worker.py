@@ -231,5 +231,8 @@ def _die_with(parent: int) -> None:
 
 def main(arguments: list[str]) -> None:
     """The child's program (see `ProjectionProcess.start`): PARENT SHARED_FD BELL_FD."""
+    # Ctrl-C in a terminal reaches the whole process group: the server stops this child
+    # itself, once its requests are done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent, fd, listen = map(int, arguments)
     _follow(parent, _Shared(fd), listen)

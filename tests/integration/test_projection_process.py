@@ -77,12 +77,15 @@ def test_a_read_after_a_write_sees_it_with_the_projections_in_a_child(settings):
 
 
 @contextmanager
-def _serving(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`linli serve` in its own process, ready; its `/readyz` address."""
+def _serving(database_url: str, log: Path | None = None,
+             ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`linli serve` in its own process group (as in a terminal), ready, its output in `log`;
+    its `/readyz` address."""
     port = free_port()
     environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen([LINLI, "serve", "--port", str(port)], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     ready = f"http://127.0.0.1:{port}/readyz"
     try:
         assert wait_until_up(ready, lambda: server.poll() is None, 60)
@@ -90,6 +93,8 @@ def _serving(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if log is not None:
+            output.close()
 
 
 def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url):
@@ -101,6 +106,20 @@ def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url
         server.wait(timeout=10)
 
         assert all(_gone(child, 10) for child in children), "a child outlived its server"
+
+
+def test_ctrl_c_stops_the_server_and_its_projection_process_quietly(database_url, tmp_path):
+    """Ctrl-C reaches the terminal's whole process group: the server shuts down, stops its
+    child, and nothing prints a traceback."""
+    log = tmp_path / "serve.log"
+    with _serving(database_url, log) as (server, _):
+        [worker] = _children(server.pid)
+
+        os.killpg(server.pid, signal.SIGINT)
+
+        assert server.wait(timeout=30) == 0
+        assert _gone(worker, 10)
+    assert "Traceback" not in log.read_text()
 
 
 def test_the_server_starts_one_child_its_projection_process(database_url):
