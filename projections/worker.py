@@ -8,7 +8,7 @@ it has reached from shared memory, so `read_your_writes` works the same.
 
 The child is a Python running `projections.worker.main`, started by `subprocess` rather than
 `multiprocessing`: it imports what following the log needs and nothing else (not the CLI that
-started the server), and no resource tracker runs beside it (together 18 MB of the server's
+started the server), and no resource tracker runs beside it (together 16 MB of the server's
 memory, `python -m bench.http --members 100000`). It inherits two descriptors: the pipe's read
 end and a small file mapped by both processes, which holds its flags (`_Shared`); it reads the
 settings from its standard input.
