@@ -38,8 +38,7 @@ class Settings(BaseSettings):
     # an older one is answered from the database, as it was the first time).
     cache_max_records: int = 2_000
     # Where the projections run: "thread" (in this process) or "process" (a child process,
-    # beside the API's GIL: what `linli serve` runs unless this is set). A script that opens
-    # Linli with "process" must start under `if __name__ == "__main__":` (spawn re-imports it).
+    # beside the API's GIL: what `linli serve` runs unless this is set).
     projection_worker: Literal["process", "thread"] = "thread"
     projection_poll_seconds: float = 0.1
     projection_batch_events: int = 1_000

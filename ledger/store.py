@@ -87,7 +87,7 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     remember_heads = getattr(app.events, "remember_heads", None)  # a ChainedEventStore's
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        snapshots = _latest_snapshots(app, chunk)
+        snapshots = latest_snapshots(app, chunk)
         since = {i: snapshots[i].originator_version if i in snapshots else 0 for i in chunk}
         events: dict[UUID, list[StoredEvent]] = {}
         for event in _events_since(app, since):
@@ -109,7 +109,8 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     return loaded
 
 
-def _latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent]:
+def latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent]:
+    """The latest stored snapshot of each of `ids` that has one, in one query."""
     snapshots = app.snapshots
     if snapshots is None:
         return {}

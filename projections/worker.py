@@ -11,7 +11,8 @@ The child is a Python running `projections.worker.main`, started by `subprocess`
 started the server), and no resource tracker runs beside it (together 16 MB of the server's
 memory, `python -m bench.http --members 100000`). It inherits two descriptors: the pipe's read
 end and a small file mapped by both processes, which holds its flags (`_Shared`); it reads the
-settings from its standard input.
+settings from its standard input. It runs in a process group of its own, so Ctrl-C in a
+terminal reaches only the server, which stops it.
 
 Nothing the parent does can block on the child: the flags are plain shared integers and the
 pipe is written without blocking (a lock shared with a child killed while holding it would block
@@ -68,9 +69,13 @@ class _Shared:
 
     @classmethod
     def create(cls) -> _Shared:
-        """A new one, zeroed, in a file without a name (gone when both processes are)."""
-        with tempfile.TemporaryFile() as file:
-            fd = os.dup(file.fileno())
+        """A new one, zeroed, in a file without a name (gone when both processes are): in
+        memory where the system can (Linux), else in the temporary directory."""
+        if hasattr(os, "memfd_create"):
+            fd = os.memfd_create("linli-projections")
+        else:
+            with tempfile.TemporaryFile() as file:
+                fd = os.dup(file.fileno())
         os.ftruncate(fd, cls.SIZE)
         return cls(fd)
 
@@ -92,7 +97,8 @@ class ProjectionProcess:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        process = self._process
+        return process is not None and process.poll() is None
 
     def start(self) -> None:
         """Start the child and wait until it follows the log (its tracking rows exist)."""
@@ -100,38 +106,50 @@ class ProjectionProcess:
             return
         self._shared.stop.value = self._shared.ready.value = 0
         listen, bell = os.pipe()
+        os.set_blocking(bell, False)
         try:
+            # -P: nothing imported from the directory the server was started in. A process
+            # group of its own: Ctrl-C in a terminal reaches the server only, which stops
+            # this child once its requests are done.
             self._process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(os.getpid()), str(self._shared.fd),
+                [sys.executable, "-P", "-c", _CHILD, str(os.getpid()), str(self._shared.fd),
                  str(listen)],
-                stdin=subprocess.PIPE, pass_fds=(self._shared.fd, listen))
+                stdin=subprocess.PIPE, pass_fds=(self._shared.fd, listen), process_group=0)
         except BaseException:
             os.close(bell)
             raise
         finally:
             os.close(listen)
         self._bell = bell
-        os.set_blocking(bell, False)
-        assert self._process.stdin is not None
-        with contextlib.suppress(BrokenPipeError), self._process.stdin as settings:
-            settings.write(self.settings.model_dump_json().encode())
-        deadline = time.monotonic() + START_SECONDS
-        while not self._shared.ready.value:
-            if not self.running or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the projection process did not start; see its log")
-            time.sleep(0.05)
+        try:
+            assert self._process.stdin is not None
+            with contextlib.suppress(BrokenPipeError), self._process.stdin as settings:
+                settings.write(self.settings.model_dump_json().encode())
+            deadline = time.monotonic() + START_SECONDS
+            while not self._shared.ready.value:
+                if not self.running or time.monotonic() > deadline:
+                    raise RuntimeError("the projection process did not start; see its log")
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._shared.stop.value = 1
-            self.wake()
-            try:
-                self._process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._process.terminate()
-                self._process.wait(STOP_SECONDS)
-            self._process = None
+        """Tell the child to stop, and wait for it (ended at once if it never got ready)."""
+        process, self._process = self._process, None
+        if process is not None:
+            if self._shared.ready.value:
+                self._shared.stop.value = 1
+                self.wake()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(STOP_SECONDS)
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(STOP_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self._bell is not None:
             os.close(self._bell)
             self._bell = None
@@ -231,8 +249,5 @@ def _die_with(parent: int) -> None:
 
 def main(arguments: list[str]) -> None:
     """The child's program (see `ProjectionProcess.start`): PARENT SHARED_FD BELL_FD."""
-    # Ctrl-C in a terminal reaches the whole process group: the server stops this child
-    # itself, once its requests are done.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent, fd, listen = map(int, arguments)
     _follow(parent, _Shared(fd), listen)

@@ -18,6 +18,7 @@ from api.bootstrap import open_linli
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.domain.assets import Asset
+from ledger.settings import Settings
 from projections.queries import account_balance
 from projections.runner import ProjectionRunner
 from projections.worker import ProjectionProcess
@@ -77,15 +78,16 @@ def test_a_read_after_a_write_sees_it_with_the_projections_in_a_child(settings):
 
 
 @contextmanager
-def _serving(database_url: str, log: Path | None = None,
+def _serving(database_url: str, log: Path | None = None, cwd: Path | None = None,
              ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`linli serve` in its own process group (as in a terminal), ready, its output in `log`;
-    its `/readyz` address."""
+    """`linli serve` in its own process group (as in a terminal), started in `cwd`, ready, its
+    output in `log`; its `/readyz` address."""
     port = free_port()
     environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
     output = log.open("wb") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen([LINLI, "serve", "--port", str(port)], env=environment,
-                              stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                              stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                              cwd=cwd)
     ready = f"http://127.0.0.1:{port}/readyz"
     try:
         assert wait_until_up(ready, lambda: server.poll() is None, 60)
@@ -109,8 +111,8 @@ def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url
 
 
 def test_ctrl_c_stops_the_server_and_its_projection_process_quietly(database_url, tmp_path):
-    """Ctrl-C reaches the terminal's whole process group: the server shuts down, stops its
-    child, and nothing prints a traceback."""
+    """Ctrl-C reaches the terminal's process group: the server shuts down, stops its child
+    (in a group of its own), and nothing prints a traceback."""
     log = tmp_path / "serve.log"
     with _serving(database_url, log) as (server, _):
         [worker] = _children(server.pid)
@@ -130,10 +132,19 @@ def test_the_server_starts_one_child_its_projection_process(database_url):
         assert b"projections.worker" in Path(f"/proc/{worker}/cmdline").read_bytes()
 
 
-def test_a_projection_process_that_cannot_start_says_so_and_leaves_nothing_running(
-        settings, tmp_path):
+def test_a_server_started_beside_a_folder_named_like_linlis_code_runs_its_own(database_url,
+                                                                             tmp_path):
+    """The projection process imports nothing from the directory the server started in."""
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / "ledger" / "__init__.py").write_text("raise ImportError('not Linli')\n")
+
+    with _serving(database_url, cwd=tmp_path) as (_, ready):
+        assert httpx.get(ready, timeout=10).status_code == 200
+
+
+def test_a_projection_process_that_cannot_start_says_so_and_leaves_nothing_running(tmp_path):
     unreachable = f"sqlite:///{tmp_path}/no-such-directory/linli.db"
-    worker = ProjectionProcess(settings.model_copy(update={"database_url": unreachable}))
+    worker = ProjectionProcess(Settings(database_url=unreachable))
 
     with pytest.raises(RuntimeError, match="did not start"):
         worker.start()

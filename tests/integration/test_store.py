@@ -11,7 +11,7 @@ from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
-from ledger.store import latest_versions, load_aggregates
+from ledger.store import latest_snapshots, latest_versions, load_aggregates
 
 ADMIN = Actor("test:admin", Role.ADMIN)
 AWARDS = 65  # the account crosses the snapshot interval (20) three times
@@ -44,6 +44,18 @@ def test_an_aggregate_loads_from_its_latest_snapshot_and_the_events_after_it(lin
     stored = linli.app.repository.get(account_id)
     assert (loaded[account_id].version, loaded[account_id].balance) == (stored.version, AWARDS)
     assert loaded[member].version == linli.app.repository.get(member).version
+
+
+def test_the_latest_snapshot_of_each_stream_is_found_among_many(linli, member):
+    account_id = Account.create_id(member, Asset.POINTS)
+    assert linli.app.snapshots is not None
+    versions = [s.originator_version for s in linli.app.snapshots.get(account_id)]
+    assert len(versions) >= 3
+
+    found = latest_snapshots(linli.app, [account_id, member, uuid4()])
+
+    assert set(found) == {account_id}  # the member has too few events for a snapshot
+    assert found[account_id].originator_version == max(versions)
 
 
 def test_latest_versions_names_each_stream_that_has_events(linli, member):
