@@ -11,7 +11,7 @@ from uuid import UUID
 
 from ledger.actor import Actor, Role
 from ledger.commands import access, points, registry, service_orders, timebank
-from ledger.domain.timebank import TimeBankPolicy
+from ledger.domain.policy import TimeBankPolicy
 from ledger.errors import DomainError
 from ledger.writer import Writer
 

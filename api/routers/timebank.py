@@ -36,8 +36,8 @@ from api.schemas_timebank import (
 from ledger.actor import Actor, Role
 from ledger.commands import timebank
 from ledger.commands.timebank import MinutesMoved
+from ledger.domain.policy import GiftRecipients, OverCap, TimeBankPolicy
 from ledger.domain.registry import Community
-from ledger.domain.timebank import GiftRecipients, OverCap, TimeBankPolicy
 from ledger.limits import PAGE_DEFAULT
 from projections import timebank_queries
 

@@ -18,9 +18,10 @@ from ledger.actor import Actor
 from ledger.commands import points
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
+from ledger.domain.policy import OverCap, TimeBankPolicy
 from ledger.domain.registry import Community, Member
 from ledger.domain.service_orders import ServiceOrder
-from ledger.domain.timebank import Deposit, Interchange, OverCap, TimeBankPolicy
+from ledger.domain.timebank import Deposit, Interchange
 from ledger.errors import (
     CapReached,
     GiftNotAllowed,

@@ -1,11 +1,15 @@
-"""A community's points policy: when points expire, and how many a member may redeem a day."""
+"""A community's policies: for points, when they expire and how many a member may redeem a
+day; for the time bank, how many minutes a member may store, give and withdraw."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
+
+from ledger.errors import AgeRequirementNotMet
 
 
 class ExpiryKind(StrEnum):
@@ -53,3 +57,71 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + month_index // 12, month_index % 12 + 1
     first_of_next = date(year + (month == 12), month % 12 + 1, 1)
     return date(year, month, min(day.day, (first_of_next - timedelta(days=1)).day))
+
+
+class Kin(Protocol):
+    """A member, as far as the gift rule asks: whom they are a relative of."""
+
+    def is_relative_of(self, other: Self) -> bool: ...
+
+
+class OverCap(StrEnum):
+    REFUSE = "refuse"  # a deposit that would go over the storage cap is refused
+    DONATE = "donate"  # what goes over is deposited and given to the community's pool
+
+
+class GiftRecipients(StrEnum):
+    ANYONE = "anyone"
+    RELATIVES = "relatives"  # registered relatives, or members of the same household
+
+
+@dataclass(frozen=True)
+class TimeBankPolicy:
+    """A community's time-bank rules; every one is enforced by the ledger."""
+
+    storage_cap_minutes: int | None = None
+    over_cap: OverCap = OverCap.REFUSE
+    gift_recipients: GiftRecipients = GiftRecipients.ANYONE
+    withdraw_min_age: int | None = None
+    team_minutes_donate_only: bool = False
+    auto_confirm_days: int | None = 7
+    service_rule_code: str | None = None  # a rule (per hour) that also awards points
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> TimeBankPolicy:
+        if not data:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "over_cap" in values:
+            values["over_cap"] = OverCap(values["over_cap"])
+        if "gift_recipients" in values:
+            values["gift_recipients"] = GiftRecipients(values["gift_recipients"])
+        return cls(**values)
+
+    def room(self, balance: int) -> int | None:
+        """Minutes a member holding `balance` may still store (None: no cap)."""
+        if self.storage_cap_minutes is None:
+            return None
+        return max(0, self.storage_cap_minutes - balance)
+
+    def allows_gift(self, giver: Kin, receiver: Kin) -> bool:
+        if self.gift_recipients is GiftRecipients.ANYONE:
+            return True
+        return giver.is_relative_of(receiver) or receiver.is_relative_of(giver)
+
+    def check_age(self, birth_date: date | None, today: date) -> None:
+        if self.withdraw_min_age is None:
+            return
+        if birth_date is None:
+            raise AgeRequirementNotMet(
+                f"members withdraw from age {self.withdraw_min_age}; "
+                "this member has no birth date on record")
+        age = today.year - birth_date.year - ((today.month, today.day)
+                                              < (birth_date.month, birth_date.day))
+        if age < self.withdraw_min_age:
+            raise AgeRequirementNotMet(
+                f"members withdraw from age {self.withdraw_min_age}; this member is {age}")

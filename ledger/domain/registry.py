@@ -11,8 +11,7 @@ from eventsourcing.domain import event
 from ledger import ids
 from ledger.actor import Actor
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.policy import PointsPolicy
-from ledger.domain.timebank import TimeBankPolicy
+from ledger.domain.policy import PointsPolicy, TimeBankPolicy
 from ledger.errors import NotFound
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"

@@ -10,7 +10,7 @@ import pytest
 from ledger.actor import Actor, Role
 from ledger.commands import registry, service_orders, timebank
 from ledger.domain.assets import Asset
-from ledger.domain.timebank import GiftRecipients, OverCap, TimeBankPolicy
+from ledger.domain.policy import GiftRecipients, OverCap, TimeBankPolicy
 from ledger.errors import DomainError
 from projections import queries
 from projections.verify import verify
