@@ -50,6 +50,12 @@ def merge(conn: Connection, table: Table, keys: tuple[str, ...], changes: Change
         _run(conn, table, rows, _merge_sql, (keys, changes))
 
 
+def upsert(conn: Connection, table: Table) -> Any:
+    """An INSERT that can take ON CONFLICT, in the connection's dialect."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
 def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     """`values` in slices of `size`: for `IN (…)` lists of a bounded length."""
     for start in range(0, len(values), size):

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from ledger.application import LedgerApp
 from ledger.store import events_between
-from projections.views import OPENED, POSTED
+from projections.view import OPENED, POSTED
 
 BATCH = 5_000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -17,9 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from ledger.domain.awards import Award, AwardStatus
 from projections import bulk
 from projections.tables import pending_awards
-
-if TYPE_CHECKING:  # at run time projections.views imports this module
-    from projections.views import Positioned
+from projections.view import Positioned
 
 RECORDED = get_topic(Award.Recorded)  # type: ignore[attr-defined]
 SETTLED = (get_topic(Award.Approved), get_topic(Award.Rejected))  # type: ignore[attr-defined]

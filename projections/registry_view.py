@@ -2,13 +2,13 @@
 (with whether they opted out of public display) and rule names.
 
 Other views may read these tables while applying a batch, provided they come after this view
-in `all_views()`: the runner applies a batch to the views in that order, so this view then
+in `catalogue.all_views()`: the runner applies a batch to the views in that order, so this view then
 already holds every event the later view is about to apply.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Engine, select
@@ -23,9 +23,7 @@ from projections.tables import (
     registry_members,
     registry_rules,
 )
-
-if TYPE_CHECKING:  # at run time projections.views imports this module
-    from projections.views import Positioned
+from projections.view import Positioned
 
 COMMUNITY_REGISTERED = get_topic(Community.Registered)  # type: ignore[attr-defined]
 GRID_ADDED = get_topic(Community.GridAdded)  # type: ignore[attr-defined]

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, or_, select
 
 from ledger.domain.assets import Asset, PostingKind
-from projections.leaderboards import HOUSEHOLD, MEMBER, WHOLE_COMMUNITY, Standing, ranking
+from projections.leaderboard_ranking import Standing, ranking
+from projections.leaderboards import HOUSEHOLD, MEMBER, WHOLE_COMMUNITY
 from projections.periods import Quarter, month_end, year_months
 from projections.registry_view import grid_names, rule_names
 from projections.tables import (

@@ -27,16 +27,10 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from ledger.application import LedgerApp
 from ledger.settings import Settings
 from ledger.store import events_between
+from projections.bulk import upsert
+from projections.catalogue import all_views
 from projections.tables import tracking
-from projections.views import (
-    Positioned,
-    Remembering,
-    Replay,
-    View,
-    all_views,
-    replay_of,
-    upsert,
-)
+from projections.view import Positioned, Remembering, Replay, View, replay_of
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from ledger.domain.service_orders import ServiceOrder
 from ledger.domain.timebank import Deposit, Interchange
 from projections import bulk
 from projections.tables import service_deposits, service_orders, timebank_interchange
-from projections.views import Positioned
+from projections.view import Positioned
 
 REQUESTED = get_topic(ServiceOrder.Requested)  # type: ignore[attr-defined]
 ORDER_STEPS = {

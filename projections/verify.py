@@ -22,7 +22,7 @@ from ledger.chain import split
 from ledger.domain.assets import PostingKind
 from projections.chain_check import ChainChecker, Problem
 from projections.tables import balances, passbook_lines, tracking
-from projections.views import OPENED, POSTED
+from projections.view import OPENED, POSTED
 
 BATCH = 5_000
 MAX_PROBLEMS = 100

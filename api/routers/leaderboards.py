@@ -19,7 +19,7 @@ from ledger.domain.assets import Asset
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT, PAGE_MAX
 from projections import periods, registry_view
-from projections.leaderboards import ranking
+from projections.leaderboard_ranking import ranking
 
 router = APIRouter(prefix="/v1", tags=["leaderboards"])
 

@@ -20,7 +20,7 @@ from ledger.actor import Role
 from ledger.domain.awards import Award
 from ledger.errors import InvalidRequest, NotFound
 from projections import lookups, registry_view
-from projections.leaderboards import masked
+from projections.leaderboard_ranking import masked
 from projections.pending_awards import list_pending
 
 router = APIRouter(prefix="/v1", tags=["lookups"])

@@ -25,7 +25,7 @@ from api.schemas_reports import (
 )
 from ledger.actor import Role
 from projections import reports
-from projections.leaderboards import Standing
+from projections.leaderboard_ranking import Standing
 from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
 
 router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])

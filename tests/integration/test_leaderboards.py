@@ -17,11 +17,12 @@ from ledger.actor import Actor, Role
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from projections import leaderboards
-from projections.leaderboards import POSTED, LeaderboardsView, ranking
+from projections.leaderboard_ranking import ranking
+from projections.leaderboards import LeaderboardsView
 from projections.registry_view import RegistryView
 from projections.runner import ProjectionRunner
 from projections.tables import leaderboard_pending, monthly_postings, tracking
-from projections.views import Positioned
+from projections.view import POSTED, Positioned
 
 NOW = datetime(2098, 11, 23, 18, 0, tzinfo=UTC)
 ADMIN = Actor("admin-tests", Role.ADMIN)

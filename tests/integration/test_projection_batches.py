@@ -14,7 +14,7 @@ from api.bootstrap import Linli
 from ledger.actor import Actor, Role
 from ledger.commands import merchants, registry, service_orders, timebank
 from ledger.commands import points as pts
-from projections import bulk, leaderboards, views
+from projections import accounts, bulk, leaderboards
 from projections.runner import ProjectionRunner
 from projections.tables import pending_awards, registry_members, tracking
 from tests.integration.test_properties import table_rows
@@ -108,7 +108,7 @@ def test_batches_of_any_size_give_the_same_rows(linli, monkeypatch):
         assert table_rows(linli) == live
     # a rebuild that writes the balances and the boards' sums every batch, not once at its end
     monkeypatch.setattr(leaderboards, "SUMS_HELD", 0)
-    monkeypatch.setattr(views, "ROWS_HELD", 0)
+    monkeypatch.setattr(accounts, "ROWS_HELD", 0)
     ProjectionRunner(linli.app, linli.engine, rebuild_batch_events=7).rebuild()
     assert table_rows(linli) == live
 

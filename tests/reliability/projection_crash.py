@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from api.bootstrap import Linli, open_linli
 from bench.common import populate
 from ledger.settings import Settings
+from projections.catalogue import all_views
 from projections.runner import ProjectionRunner
 from projections.tables import tracking
-from projections.views import all_views
 from tests.reliability.scenarios import Figures
 from tests.reliability.served import linli_env
 

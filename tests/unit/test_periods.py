@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from projections.leaderboards import masked
+from projections.leaderboard_ranking import masked
 from projections.periods import Quarter, is_period, keys_for, zone
 
 SHANGHAI = zone("Asia/Shanghai")

@@ -1,91 +1,24 @@
-"""Views: each turns a batch of events into rows of its tables, inside the caller's transaction."""
+"""The views of the accounts: balances, holds, and passbook lines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.accounts import Account
 from ledger.domain.assets import OwnerKind
 from ledger.domain.holds import Hold, HoldStatus
 from projections import bulk
 from projections.tables import balances, holds, passbook_lines
+from projections.view import OPENED, POSTED, Positioned, Replay
 
-
-@dataclass(frozen=True)
-class Positioned:
-    """A decoded event and its position in the notification log."""
-
-    position: int
-    topic: str
-    event: Any
-    originator: str  # the event's originator id as text
-
-
-class View(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def tables(self) -> tuple[Table, ...]: ...
-    @property
-    def topics(self) -> tuple[str, ...]: ...
-
-    def apply(self, conn: Connection, events: list[Positioned]) -> None: ...
-
-
-class Replay(Protocol):
-    """How a view takes a rebuild's batches: what it writes may wait for `finish`."""
-
-    def apply(self, conn: Connection, events: list[Positioned]) -> None: ...
-    def finish(self, conn: Connection) -> None: ...
-
-
-@runtime_checkable
-class Replayable(Protocol):
-    """A view with a way of its own to take a rebuild."""
-
-    def replay(self) -> Replay: ...
-
-
-@runtime_checkable
-class Remembering(Protocol):
-    """A view that keeps rows it read in memory from one batch to the next."""
-
-    def forget(self) -> None: ...
-
-
-class _Immediate:
-    """A view's own `apply` for each batch of a rebuild."""
-
-    def __init__(self, view: View) -> None:
-        self.apply = view.apply
-
-    def finish(self, conn: Connection) -> None:
-        pass
-
-
-def replay_of(view: View) -> Replay:
-    """How `view` takes a rebuild: its own way, or batch by batch as when it follows."""
-    return view.replay() if isinstance(view, Replayable) else _Immediate(view)
-
-
-OPENED = get_topic(Account.Opened)  # type: ignore[attr-defined]
-POSTED = get_topic(Account.Posted)  # type: ignore[attr-defined]
 HOLD_PLACED = get_topic(Account.HoldPlaced)  # type: ignore[attr-defined]
 HOLD_RELEASED = get_topic(Account.HoldReleased)  # type: ignore[attr-defined]
 HOLD_EVENTS = tuple(get_topic(cls) for cls in (
     Hold.Placed, Hold.Captured, Hold.Voided, Hold.Expired))  # type: ignore[attr-defined]
-
-
-def upsert(conn: Connection, table: Table) -> Any:
-    """An INSERT that can take ON CONFLICT, in the connection's dialect."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
 
 
 class BalancesView:
@@ -232,15 +165,3 @@ class PassbookView:
             if isinstance(e := item.event, Account.Posted)  # type: ignore[attr-defined]
         ]
         bulk.insert(conn, passbook_lines, rows)
-
-
-def all_views() -> list[View]:
-    # Imported here: those modules import this one. The registry comes before the views
-    # that read its tables while applying a batch (leaderboards).
-    from projections.leaderboards import LeaderboardsView
-    from projections.pending_awards import PendingAwardsView
-    from projections.registry_view import RegistryView
-    from projections.timebank import TimeBankView
-
-    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
-            TimeBankView(), PendingAwardsView()]

@@ -1,0 +1,17 @@
+"""The catalogue of views: every read model the runner keeps, in the order it applies them."""
+
+from __future__ import annotations
+
+from projections.accounts import BalancesView, HoldsView, PassbookView
+from projections.leaderboards import LeaderboardsView
+from projections.pending_awards import PendingAwardsView
+from projections.registry_view import RegistryView
+from projections.timebank import TimeBankView
+from projections.view import View
+
+
+def all_views() -> list[View]:
+    """A fresh instance of every view. The registry comes before the views that read its
+    tables while applying a batch (leaderboards)."""
+    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
+            TimeBankView(), PendingAwardsView()]
