@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from ledger.application import LedgerApp, open_ledger
 from ledger.sealer import Sealer
 from ledger.settings import Settings
+from ledger.sweeper import Sweeper
 from ledger.writer import Writer
 from projections.database import create_read_engine
+from projections.due import DueInViews
 from projections.queries import recently_active
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
-from projections.sweeper import Sweeper
 from projections.worker import ProjectionProcess
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Linli:
     def __post_init__(self) -> None:
         self.sealer = Sealer(self.app, self.writer, self.settings.seal_interval_seconds)
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
-        self.sweeper = Sweeper(self.writer, self.engine, lambda: self.clock(),
+        self.sweeper = Sweeper(self.writer, DueInViews(self.engine), lambda: self.clock(),
                                self.settings.sweep_interval_seconds)
 
     def start(self) -> None:

@@ -1,34 +1,28 @@
 """The sweeper: expires unused holds and due points, and confirms services left unrated for
 their community's number of days, even when no request arrives.
 
-It reads what is due from the views and sends commands to the writer; each command checks the
-aggregate again, so a hold captured a moment ago (and not yet in the view) is left alone.
+It asks the read side what is due (`Due`) and sends commands to the writer; each command checks
+the aggregate again, so a hold captured a moment ago (and not yet in the views) is left alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
-
-from sqlalchemy import Engine, and_, select
 
 from ledger.commands.merchants import expire_hold, expire_points
 from ledger.commands.service_orders import auto_confirm
-from ledger.domain.assets import Asset, OwnerKind
-from ledger.domain.holds import HoldStatus
 from ledger.domain.registry import Community
 from ledger.periodic import Periodic
 from ledger.writer import Writer
-from projections import timebank_queries
-from projections.tables import balances, holds
 
 log = logging.getLogger(__name__)
 
-BATCH = 1_000
+BATCH = 1_000  # holds, and members with points, expired in one pass
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -42,14 +36,30 @@ def _result(future: Future[T], failed: F) -> T | F:
         return failed
 
 
+class Due(Protocol):
+    """What the views say is due; the sweeper's commands check each aggregate again."""
+
+    def expiries(self, now: datetime, most: int) -> tuple[Sequence[str], Sequence[str]]:
+        """Up to `most` ids of held holds expired by `now`, and up to `most` ids of members
+        with points due to expire by `now` and not all held."""
+        ...
+
+    def services_awaiting_rating(self) -> Sequence[Mapping[str, Any]]:
+        """Completed service orders still unrated: `service_request_id`, `community_id` and
+        `completed_at` of each."""
+        ...
+
+
 class Sweeper(Periodic):
+    """Sends the commands that expire and confirm what is due, every `interval_seconds`."""
+
     thread_name = "linli-sweeper"
 
-    def __init__(self, writer: Writer, engine: Engine, clock: Callable[[], datetime],
+    def __init__(self, writer: Writer, due: Due, clock: Callable[[], datetime],
                  interval_seconds: float = 1.0) -> None:
         super().__init__(interval_seconds)
         self.writer = writer
-        self.engine = engine
+        self.due = due
         self.clock = clock
 
     def tick(self) -> None:
@@ -59,18 +69,7 @@ class Sweeper(Periodic):
     def run_once(self) -> tuple[int, int]:
         """Expire what is due now: returns (holds expired, points expired)."""
         now = self.clock()
-        with self.engine.connect() as conn:
-            hold_ids = conn.execute(
-                select(holds.c.hold_id)
-                .where(holds.c.status == HoldStatus.HELD.value, holds.c.expires_at <= now)
-                .limit(BATCH)).scalars().all()
-            owners = conn.execute(
-                select(balances.c.owner_id).where(and_(
-                    balances.c.owner_kind == OwnerKind.MEMBER.value,
-                    balances.c.asset == Asset.POINTS.value,
-                    balances.c.next_expiry_at <= now,
-                    balances.c.balance - balances.c.held > 0,
-                )).limit(BATCH)).scalars().all()
+        hold_ids, owners = self.due.expiries(now, BATCH)
         hold_futures = [self.writer.submit(expire_hold(UUID(i), now)) for i in hold_ids]
         point_futures = [self.writer.submit(expire_points(UUID(o), now)) for o in owners]
         expired_holds = sum(1 for f in hold_futures if _result(f, False))
@@ -82,7 +81,7 @@ class Sweeper(Periodic):
         now = self.clock()
         days: dict[str, int | None] = {}
         due: list[str] = []
-        for row in timebank_queries.due_for_confirmation(self.engine):
+        for row in self.due.services_awaiting_rating():
             community_id = row["community_id"]
             if community_id not in days:
                 community: Community = self.writer.app.repository.get(UUID(community_id))
