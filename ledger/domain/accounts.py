@@ -17,8 +17,9 @@ from ledger.errors import CapReached, InsufficientBalance, RedemptionLimitReache
 from ledger.limits import CAP_HISTORY_DAYS
 
 REDEMPTION_DAYS_KEPT = 7
-_MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value  # an enum's `.value` is a call
-_EARNING = frozenset(k.value for k in EARNING_KINDS)  # an enum's hash is a call too
+# The enums' values as plain strings, which postings compare against.
+_MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value
+_EARNING = frozenset(k.value for k in EARNING_KINDS)
 
 
 class Account(LedgerAggregate):
@@ -116,11 +117,10 @@ class Account(LedgerAggregate):
         changes = self._lot_changes(amount, transaction_id, new_lots, take_first)
         after = lots.apply(self.lots, changes)
         next_at, next_points = lots.next_expiry(after)
-        kind_value = kind._value_  # not `.value`, nor `in EARNING_KINDS`: Python calls
+        kind_value = kind._value_  # the value itself, not through the `value` property
         earned_delta = amount if kind_value in _EARNING else 0
         cap_delta = 0 if cap_already_reserved else earned_delta
-        # `trigger_event` directly: the decorated method's call would re-map these (all
-        # given by name) at a quarter of the posting's cost; `_posted` still applies it.
+        # `trigger_event` directly, with every field by name; `_posted` still applies it.
         self.trigger_event(
             self.Posted,  # type: ignore[attr-defined]
             amount=amount,

@@ -1,21 +1,18 @@
-"""The base of Linli's aggregates: the library's `Aggregate`, with cheaper events.
+"""The base of Linli's aggregates: the library's `Aggregate`, whose events are triggered,
+created and replayed without the library's per-event mapping of arguments.
 
-`Aggregate.trigger_event` builds an event through its frozen dataclass `__init__` (one
-`object.__setattr__` a field), then `mutate` filters the event's attributes against the
-decorated method's parameters and calls it. For an `@event` method whose parameters are
-exactly its event's fields, that is the same as filling the event's `__dict__` in field order
-and calling the method with the given values, which is what `LedgerAggregate` does: the same
-event (class, attributes and their order, so the same stored bytes) and the same state, at
-about a third of the cost. Any other event class, or a call it cannot vouch for (a field
-missing, an unknown one, a timestamp given), goes to the library's own `trigger_event`.
+For an `@event` method whose parameters are exactly its event's fields, `LedgerAggregate`
+fills the event's `__dict__` in field order and calls the method with the given values: the
+same event as the library's `trigger_event` makes (class, attributes and their order, so the
+same stored bytes) and the same state. Any other event class, or a call it cannot vouch for (a
+field missing, an unknown one, a timestamp given), goes to the library's own `trigger_event`.
 
-Creating an aggregate is shortened the same way (`_create`): the "created" event is filled in
-field order and the aggregate built as the library's `CanInitAggregate.mutate` builds it.
+Creating an aggregate (`_create`) fills its "created" event the same way and builds the
+aggregate as the library's `CanInitAggregate.mutate` does. Replaying a stored event
+(`apply_stored`, with which `ledger.application.replay` loads an aggregate) checks the event's
+id and version as the library's `mutate` does and calls the method with the event's own fields.
 
-Replaying a stored event is shortened too (`apply_stored`, used by `ledger.application.replay`
-to load an aggregate): the library's `mutate` checks the event's id and version, filters its
-attributes against the method's parameters and calls it; for the same event classes, that is
-calling the method with the event's own fields.
+The library's private names this module uses are listed in `ledger.library_internals`.
 """
 
 from __future__ import annotations
@@ -39,12 +36,10 @@ from eventsourcing.domain import (
     DomainEvent,
     OriginatorIDError,
     OriginatorVersionError,
-    _annotations_mention_id,
-    _create_id_param_names,
-    _init_mentions_id,
-    decorated_funcs,
     get_topic,
 )
+
+from ledger.library_internals import create_id_parameters, event_method, init_takes_id
 
 _BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
 # The only definitions of these an event class may inherit for the shortcut to hold (its
@@ -110,8 +105,16 @@ def _new_event(event_class: type, values: dict[str, Any], **header: Any) -> Any:
     return event
 
 
+@dataclass(frozen=True)
+class _Creation:
+    """How to create one aggregate class with one "created" event class."""
+
+    shortcut: _Shortcut | None  # None: the library's way
+    id_parameters: tuple[str, ...]  # those of `create_id`, filled from the creation's
+
+
 _shortcuts: dict[type, _Shortcut | None] = {}
-_creations: dict[tuple[type, type], _Shortcut | None] = {}
+_creations: dict[tuple[type, type], _Creation] = {}
 
 
 @contextmanager
@@ -140,7 +143,7 @@ def _event_shortcut(event_class: type) -> _Shortcut | None:
         return _shortcuts[event_class]
     except KeyError:
         shortcut = _shortcuts[event_class] = _shortcut(
-            event_class, decorated_funcs.get(event_class), CanMutateAggregate.mutate)
+            event_class, event_method(event_class), CanMutateAggregate.mutate)
         return shortcut
 
 
@@ -188,17 +191,19 @@ class LedgerAggregate(Aggregate):
                 **kwargs: Any) -> Any:
         key = (cls, event_class)
         try:
-            shortcut = _creations[key]
+            creation = _creations[key]
         except KeyError:
-            simple = cls not in _init_mentions_id and cls not in _annotations_mention_id
-            shortcut = _creations[key] = _shortcut(
-                event_class, cls.__init__ if simple else None,  # type: ignore[misc]
-                CanInitAggregate.mutate)
+            creation = _creations[key] = _Creation(
+                _shortcut(event_class,
+                          None if init_takes_id(cls) else cls.__init__,  # type: ignore[misc]
+                          CanInitAggregate.mutate),
+                create_id_parameters(cls))
+        shortcut = creation.shortcut
         values = None if shortcut is None else _fill(shortcut, kwargs)
         if shortcut is None or values is None:
             return super()._create(event_class, id=id, **kwargs)
         if id is None:
-            id = cls.create_id(**{k: kwargs[k] for k in _create_id_param_names[cls]})  # noqa: A001
+            id = cls.create_id(**{k: kwargs[k] for k in creation.id_parameters})  # noqa: A001
         if not isinstance(id, UUID):
             return super()._create(event_class, id=id, **kwargs)
         timestamp = datetime.now(TZINFO)

@@ -52,8 +52,8 @@ class Redemption(LedgerAggregate):
     def make(cls, *, merchant_id: UUID, member_id: UUID, community_id: UUID, points: int,
              description: str, actor_id: str, actor_role: str,
              lots_taken: list[Any] | None = None, hold_id: UUID | None = None) -> Redemption:
-        """`Redemption(...)`, every field given in order to `_create`: the same event, without
-        the library's second mapping of the arguments (2.4 of a redemption's 6.8 µs)."""
+        """`Redemption(...)`, every field given in order straight to `_create`: the same
+        event, without the library's mapping of the arguments to `__init__`'s."""
         made: Redemption = cls._create(
             cls.Made,  # type: ignore[attr-defined]
             merchant_id=merchant_id, member_id=member_id, community_id=community_id,
