@@ -291,8 +291,8 @@ class TestTamperingIsCaught:
 class TestTheReadmeQuery:
     @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
     def test_recomputes_every_hash_in_plain_sql(self, sealed, linli):
-        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-        query = readme.split("## Audit", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+        readme = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+        query = readme.split("## The hash chain", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
         with linli.engine.connect() as conn:
             checked = conn.exec_driver_sql(query).all()
 
