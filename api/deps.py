@@ -1,10 +1,13 @@
 """Dependencies for routes, as `Annotated` types: the caller and what it may reach.
 
 A route declares what it needs in its signature (`actor: StaffActor`, `member: VisibleMember`,
-`linli: CaughtUp`); FastAPI solves the dependencies in the order they are declared, each
-before the route's own parameters and body are validated. So a refusal comes in this order:
-401 (no or unknown token) or 429, 403 (the role), 404 (outside the caller's scope), then
-422 (the request's parameters or body).
+`linli: CaughtUp`). FastAPI solves the dependencies in the order they are declared, all before
+it validates the route's own parameters and body: a caller refused by a dependency — 401 or
+429 for its token, 403 for its role, 404 for what lies outside its scope, 503 while the views
+are behind — hears so before any 422 about its input.
+
+The tills' fast path (`api/fastpath.py`) runs no dependencies: the keyed calls it answers check
+their caller with `merchant_of_key`, in the function the route and the fast path share.
 """
 
 # Annotations are evaluated when a function is defined: the dependencies made in factories
