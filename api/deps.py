@@ -279,11 +279,14 @@ def visible_merchant(merchant_id: UUID, actor: StaffAuditorOrMerchant,
 VisibleMerchant = Annotated[Merchant, Depends(visible_merchant)]
 
 
-def visible_household(household_id: UUID, actor: StaffAuditorOrMember,
-                      linli: CaughtUp) -> dict[str, Any]:
-    """The path's household from the registry view, once the views have caught up, if the
-    caller may see it: staff and auditors of its community, admins, and its own members.
-    404 otherwise (never another's data)."""
+def visible_household(linli: Linli, actor: Actor, household_id: UUID) -> dict[str, Any]:
+    """Wait for the views to catch up, then return the household from the registry view if
+    the actor may see it: staff and auditors of its community, admins, and its own members.
+    404 otherwise (never another's data).
+
+    Called in the route, after its parameters are validated: a bad page size is a 422 even
+    for a household that is not there."""
+    caught_up(linli)
     found = registry_view.household(linli.engine, str(household_id))
     if found is None:
         raise NotFound(f"household {household_id} was not found")
@@ -293,6 +296,3 @@ def visible_household(household_id: UUID, actor: StaffAuditorOrMember,
         if str(actor.member_id) not in {m["member_id"] for m in members}:
             raise NotFound(f"household {household_id} was not found")
     return found
-
-
-VisibleHousehold = Annotated[dict[str, Any], Depends(visible_household)]

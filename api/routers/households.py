@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.deps import LinliDep, PageCursor, PageLimit, VisibleHousehold
+from api.deps import LinliDep, PageCursor, PageLimit, StaffAuditorOrMember, visible_household
 from api.schemas_reports import (
     HouseholdBalanceOut,
     HouseholdMemberOut,
@@ -22,8 +22,9 @@ router = APIRouter(prefix="/v1/households/{household_id}", tags=["households"])
 
 @router.get("/balance", response_model=HouseholdBalanceOut)
 def get_household_balance(
-    household_id: UUID, household: VisibleHousehold, linli: LinliDep
+    household_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep
 ) -> HouseholdBalanceOut:
+    visible_household(linli, actor, household_id)
     figures = households.household_figures(linli.engine, str(household_id))
     return HouseholdBalanceOut(
         household_id=household_id, points=figures.points, points_held=figures.points_held,
@@ -39,13 +40,14 @@ def get_household_balance(
 @router.get("/passbook", response_model=HouseholdPassbookOut)
 def get_household_passbook(
     household_id: UUID,
-    household: VisibleHousehold,
+    actor: StaffAuditorOrMember,
     linli: LinliDep,
     asset: Asset = Asset.POINTS,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
 ) -> HouseholdPassbookOut:
     """Every member's lines, newest first, each naming whose it is."""
+    visible_household(linli, actor, household_id)
     lines, next_before = households.household_passbook(
         linli.engine, str(household_id), asset, limit=limit, before=cursor)
     return HouseholdPassbookOut(
