@@ -37,6 +37,7 @@ PUBLIC_ONLY = (Role.MEMBER, Role.MERCHANT)
 
 
 async def get_linli(request: Request) -> Linli:
+    """Return the running Linli the app was started with."""
     linli: Linli = request.app.state.linli
     return linli
 
@@ -143,8 +144,8 @@ CaughtUp = Annotated[Linli, Depends(caught_up)]
 
 # --- roles ------------------------------------------------------------------------------------
 def role_of(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
-    """A dependency: the caller, if it has one of `roles` (admin may do everything); 403
-    otherwise."""
+    """Make a dependency that returns the caller if it has one of `roles` (an admin may do
+    everything) and answers 403 otherwise."""
 
     async def actor_with_role(actor: ActorDep) -> Actor:
         require_role(actor, *roles)
@@ -168,7 +169,8 @@ AnyRoleActor = Annotated[
 
 
 def merchant_of_key(actor: Actor, action: str) -> UUID:
-    """The merchant whose key the caller holds; 403 for any other caller (an admin too)."""
+    """Return the merchant whose key the caller holds; 403 for any other caller (an admin
+    too). The tills' fast path runs it as well: it stays a plain check."""
     require_role(actor, Role.MERCHANT)
     if actor.merchant_id is None:
         raise ApiProblem(403, "forbidden", "Forbidden", f"only a merchant's key can {action}")
@@ -176,7 +178,8 @@ def merchant_of_key(actor: Actor, action: str) -> UUID:
 
 
 async def holding_merchant(actor: ActorDep) -> Actor:
-    """The caller, if it holds a merchant's key (holds are that merchant's); 403 otherwise."""
+    """Return the caller if it holds a merchant's key (a hold is its merchant's); 403
+    otherwise."""
     merchant_of_key(actor, "hold points")
     return actor
 
@@ -185,8 +188,8 @@ HoldingMerchant = Annotated[Actor, Depends(holding_merchant)]
 
 
 async def whole_ledger_auditor(actor: AuditorActor) -> Actor:
-    """The caller, if it is an auditor not scoped to one community (or an admin): the events
-    feed, verify, the exports and the metrics cover every community. 403 otherwise."""
+    """Return the caller if it is an auditor not scoped to one community, or an admin: the
+    events feed, verify, the exports and the metrics cover every community. 403 otherwise."""
     if actor.community_id is not None:
         raise ApiProblem(403, "forbidden", "Forbidden",
                          "the events feed and verify cover every community: they need an "
@@ -199,8 +202,8 @@ WholeLedgerAuditor = Annotated[Actor, Depends(whole_ledger_auditor)]
 
 # --- the path's community ---------------------------------------------------------------------
 async def staff_of_path_community(community_id: UUID, actor: StaffActor) -> Actor:
-    """The caller, if it is staff (or an admin) whose scope holds the path's community; 404
-    for another community's staff (never its data)."""
+    """Return the caller if it is staff (or an admin) whose scope holds the path's community;
+    404 for another community's staff (never its data)."""
     actor.check_community(community_id, "community", community_id)
     return actor
 
@@ -209,8 +212,8 @@ StaffOfPathCommunity = Annotated[Actor, Depends(staff_of_path_community)]
 
 
 def community_of_path(*roles: Role) -> Callable[..., Community]:
-    """A dependency: the path's community, loaded, if the caller has one of `roles` and its
-    scope holds the community; 403 for another role, 404 for another community."""
+    """Make a dependency that loads the path's community if the caller has one of `roles` and
+    its scope holds the community; 403 for another role, 404 for another community."""
 
     def path_community(community_id: UUID,
                        actor: Annotated[Actor, Depends(role_of(*roles))],
@@ -255,7 +258,7 @@ def readable_community(linli: Linli, actor: Actor, community_id: UUID | None
 
 # --- members, merchants and households --------------------------------------------------------
 def visible_member(member_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep) -> Member:
-    """The path's member, if the caller may see it: staff and auditors of its community,
+    """Load the path's member if the caller may see it: staff and auditors of its community,
     admins, and the member itself. 404 otherwise (never another's data)."""
     member = load(linli, Member, member_id)
     actor.check_community(member.community_id, "member", member_id)
@@ -268,8 +271,8 @@ VisibleMember = Annotated[Member, Depends(visible_member)]
 
 def visible_merchant(merchant_id: UUID, actor: StaffAuditorOrMerchant,
                      linli: LinliDep) -> Merchant:
-    """The path's merchant, if the caller may see it: staff and auditors of its community,
-    admins, and the merchant's own keys. 404 otherwise."""
+    """Load the path's merchant if the caller may see it: staff and auditors of its
+    community, admins, and the merchant's own keys. 404 otherwise."""
     merchant = load(linli, Merchant, merchant_id)
     actor.check_community(merchant.community_id, "merchant", merchant_id)
     actor.check_merchant(merchant_id, "merchant", merchant_id)
