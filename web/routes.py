@@ -14,12 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
+from api.deps import LinliDep, StaffOrAuditor, readable_community
 from api.errors import ApiProblem
-from api.routers.common import caught_up
-from api.routers.leaderboards import readable_community
-from ledger.actor import Role
 from ledger.errors import NotFound
 from projections import reports
 from projections.periods import YEAR_MAX, YEAR_MIN
@@ -97,7 +93,7 @@ def qr_code_of_secret(body: Annotated[QrIn, Body()]) -> Response:
 
 @router.get("/web/charts/dashboard.svg")
 def dashboard_chart(
-    actor: ActorDep,
+    actor: StaffOrAuditor,
     linli: LinliDep,
     year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
     figure: Literal["points", "hours"] = "points",
@@ -106,8 +102,6 @@ def dashboard_chart(
 ) -> Response:
     """The dashboard's monthly figures as a bar chart: points issued and redeemed, or hours
     banked (whole hours, rounded down)."""
-    require_role(actor, Role.STAFF, Role.AUDITOR)
-    caught_up(linli)
     community = readable_community(linli, actor, community_id)
     figures = reports.dashboard(linli.engine, community, year)
     words = MESSAGES[lang]

@@ -10,13 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep, PageLimit
-from api.errors import ApiProblem
+from api.deps import AuditorActor, CaughtUp, LinliDep, PageLimit, WholeLedgerAuditor
 from api.instants import Day, Instant
-from api.routers.common import caught_up
 from api.schemas_audit import EventOut, EventsOut, ProblemOut, VerifyOut
-from ledger.actor import Actor, Role
 from ledger.limits import PAGE_DEFAULT
 from projections.feed import read_events
 from projections.journal import (
@@ -31,34 +27,22 @@ from projections.verify import verify
 router = APIRouter(tags=["audit"])
 
 
-def require_whole_ledger(actor: Actor) -> None:
-    """The feed and verify show every community: an auditor scoped to one may not use them."""
-    require_role(actor, Role.AUDITOR)
-    if actor.community_id is not None:
-        raise ApiProblem(403, "forbidden", "Forbidden",
-                         "the events feed and verify cover every community: they need an "
-                         "auditor token not scoped to one community")
-
-
 @router.get("/v1/events", response_model=EventsOut)
 def get_events(
-    actor: ActorDep,
+    actor: AuditorActor,
     linli: LinliDep,
     after: Annotated[int, Query(ge=0, le=2**62, description="A log position")] = 0,
     limit: PageLimit = PAGE_DEFAULT,
 ) -> EventsOut:
     """Stored events in log order with their hashes. An auditor scoped to a community gets
     only that community's streams (README, Audit); poll with `next_after`."""
-    require_role(actor, Role.AUDITOR)
     items, next_after = read_events(linli.app, after, limit, actor.community_id)
     return EventsOut(items=[EventOut.model_validate(asdict(i)) for i in items],
                      next_after=next_after)
 
 
 @router.get("/v1/audit/verify", response_model=VerifyOut)
-def get_verify(actor: ActorDep, linli: LinliDep) -> VerifyOut:
-    require_whole_ledger(actor)
-    caught_up(linli)
+def get_verify(actor: WholeLedgerAuditor, linli: CaughtUp) -> VerifyOut:
     report = verify(linli.app, linli.engine)
     return VerifyOut(
         ok=report.ok, events_checked=report.events_checked,
@@ -72,14 +56,13 @@ def get_verify(actor: ActorDep, linli: LinliDep) -> VerifyOut:
 @router.get("/v1/exports/journal", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {}}}})
 def get_journal(
-    actor: ActorDep,
+    actor: WholeLedgerAuditor,
     linli: LinliDep,
     format: Literal["beancount", "hledger"] = "beancount",
     start: Annotated[Day | None, Query(alias="from", description="First day (UTC)")] = None,
     end: Annotated[Day | None, Query(alias="to", description="Day no longer included")] = None,
 ) -> PlainTextResponse:
     """The ledger as a plain-text journal, from the event store (see `linli export`)."""
-    require_whole_ledger(actor)
     books, transactions = read_books(linli.app)
     out = io.StringIO()
     write = write_beancount if format == "beancount" else write_hledger
@@ -91,13 +74,12 @@ def get_journal(
 @router.get("/v1/exports/ledger", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def get_ledger_csv(
-    actor: ActorDep,
+    actor: WholeLedgerAuditor,
     linli: LinliDep,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Response:
     """Every posting recorded in [from, to) as CSV, from the event store."""
-    require_whole_ledger(actor)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(LEDGER_COLUMNS)

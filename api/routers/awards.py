@@ -6,10 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
+from api.deps import LinliDep, StaffActor
 from api.schemas import AwardIn, AwardOut, ReasonIn
-from ledger.actor import Role
 from ledger.commands import points
 from ledger.commands.points import AwardResult
 
@@ -23,8 +21,7 @@ def _out(result: AwardResult) -> AwardOut:
 
 
 @router.post("", status_code=201, response_model=AwardOut)
-def create_award(body: AwardIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
-    require_role(actor, Role.STAFF)
+def create_award(body: AwardIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
     return _out(linli.writer.execute(points.award(
         body.member_id, body.rule_code, quantity=body.quantity, minutes=body.minutes,
         occurred_at=body.occurred_at, note=body.note, now=linli.clock(), by=actor,
@@ -32,18 +29,15 @@ def create_award(body: AwardIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
 
 
 @router.post("/{award_id}/approve", response_model=AwardOut)
-def approve_award(award_id: UUID, actor: ActorDep, linli: LinliDep) -> AwardOut:
-    require_role(actor, Role.STAFF)
+def approve_award(award_id: UUID, actor: StaffActor, linli: LinliDep) -> AwardOut:
     return _out(linli.writer.execute(points.approve_award(award_id, actor)))
 
 
 @router.post("/{award_id}/reject", response_model=AwardOut)
-def reject_award(award_id: UUID, body: ReasonIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
-    require_role(actor, Role.STAFF)
+def reject_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
     return _out(linli.writer.execute(points.reject_award(award_id, body.reason, actor)))
 
 
 @router.post("/{award_id}/reverse", response_model=AwardOut)
-def reverse_award(award_id: UUID, body: ReasonIn, actor: ActorDep, linli: LinliDep) -> AwardOut:
-    require_role(actor, Role.STAFF)
+def reverse_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
     return _out(linli.writer.execute(points.reverse_award(award_id, body.reason, actor)))

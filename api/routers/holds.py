@@ -6,14 +6,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import require_role
 from api.bootstrap import Linli
-from api.deps import ActorDep, IdempotencyKey, LinliDep
-from api.errors import ApiProblem
+from api.deps import (
+    ActorDep,
+    HoldingMerchant,
+    IdempotencyKey,
+    LinliDep,
+    StaffAuditorOrMerchant,
+    load,
+    merchant_of_key,
+)
 from api.idempotency import Keyed, run_keyed
-from api.routers.common import load
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
-from ledger.actor import Actor, Role
+from ledger.actor import Actor
 from ledger.commands import merchants
 from ledger.commands.merchants import HoldResult
 from ledger.domain.holds import Hold
@@ -30,17 +35,10 @@ def _out(result: HoldResult) -> HoldOut:
                    redemption_id=result.redemption_id, captured=result.captured)
 
 
-def _merchant(actor: Actor) -> UUID:
-    require_role(actor, Role.MERCHANT)
-    if actor.merchant_id is None:
-        raise ApiProblem(403, "forbidden", "Forbidden", "only a merchant's key can hold points")
-    return actor.merchant_id
-
-
 def hold(linli: Linli, actor: Actor, body: HoldIn) -> Keyed:
     """What placing a hold runs and how its answer is rendered (the route and
     `TillFastPath`)."""
-    merchant_id = _merchant(actor)
+    merchant_id = merchant_of_key(actor, "hold points")
     return Keyed(merchants.place_hold(merchant_id, body.member_id, body.points,
                                       body.expires_in_seconds, actor, now=linli.clock()), _out)
 
@@ -56,8 +54,7 @@ async def place_hold(
 
 
 @router.get("/{hold_id}", response_model=HoldOut)
-def get_hold(hold_id: UUID, actor: ActorDep, linli: LinliDep) -> HoldOut:
-    require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
+def get_hold(hold_id: UUID, actor: StaffAuditorOrMerchant, linli: LinliDep) -> HoldOut:
     hold = load(linli, Hold, hold_id)
     actor.check_merchant(hold.merchant_id, "hold", hold_id)
     actor.check_community(hold.community_id, "hold", hold_id)
@@ -69,10 +66,9 @@ def get_hold(hold_id: UUID, actor: ActorDep, linli: LinliDep) -> HoldOut:
 
 @router.post("/{hold_id}/capture", response_model=CaptureOut, responses={409: PROBLEM})
 def capture_hold(
-    hold_id: UUID, actor: ActorDep, linli: LinliDep, body: CaptureIn | None = None
+    hold_id: UUID, actor: HoldingMerchant, linli: LinliDep, body: CaptureIn | None = None
 ) -> CaptureOut:
     """Redeem the held points (or fewer: the rest is released)."""
-    _merchant(actor)
     result = linli.writer.execute(merchants.capture_hold(
         hold_id, body.points if body else None, actor, now=linli.clock()))
     assert result.redemption_id is not None and result.balance_after is not None
@@ -81,7 +77,6 @@ def capture_hold(
 
 
 @router.post("/{hold_id}/void", response_model=HoldOut, responses={409: PROBLEM})
-def void_hold(hold_id: UUID, actor: ActorDep, linli: LinliDep) -> HoldOut:
+def void_hold(hold_id: UUID, actor: HoldingMerchant, linli: LinliDep) -> HoldOut:
     """Release the held points. Voiding a voided hold again changes nothing."""
-    _merchant(actor)
     return _out(linli.writer.execute(merchants.void_hold(hold_id, actor, now=linli.clock())))

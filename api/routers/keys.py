@@ -6,8 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
+from api.deps import LinliDep, StaffActor
 from api.errors import ApiProblem
 from api.schemas import ApiKeyIn, ApiKeyOut
 from ledger.actor import Role
@@ -17,8 +16,7 @@ router = APIRouter(prefix="/v1/api-keys", tags=["access"])
 
 
 @router.post("", status_code=201, response_model=ApiKeyOut)
-def issue_key(body: ApiKeyIn, actor: ActorDep, linli: LinliDep) -> ApiKeyOut:
-    require_role(actor, Role.STAFF)
+def issue_key(body: ApiKeyIn, actor: StaffActor, linli: LinliDep) -> ApiKeyOut:
     role = Role(body.role)
     if actor.role is Role.STAFF and role not in (Role.MEMBER, Role.MERCHANT):
         raise ApiProblem(403, "forbidden", "Forbidden",
@@ -33,8 +31,7 @@ def issue_key(body: ApiKeyIn, actor: ActorDep, linli: LinliDep) -> ApiKeyOut:
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: UUID, request: Request, actor: ActorDep, linli: LinliDep) -> Response:
-    require_role(actor, Role.STAFF)
+def revoke_key(key_id: UUID, request: Request, actor: StaffActor, linli: LinliDep) -> Response:
     linli.writer.execute(access.revoke_api_key(key_id, actor))
     request.app.state.key_cache.clear()
     return Response(status_code=204)

@@ -11,11 +11,15 @@ from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
-from api.routers.common import caught_up
-from api.routers.leaderboards import readable_community
-from api.routers.registry import visible_member
+from api.deps import (
+    ActorDep,
+    CaughtUp,
+    LinliDep,
+    StaffAuditorOrMerchant,
+    StaffOrAuditor,
+    VisibleMember,
+    readable_community,
+)
 from ledger.actor import Role
 from ledger.domain.awards import Award
 from ledger.errors import InvalidRequest, NotFound
@@ -94,12 +98,10 @@ def who_am_i(actor: ActorDep) -> MeOut:
 
 
 @router.get("/passbooks/{passbook_no}", response_model=FoundMemberOut)
-def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)], actor: ActorDep,
-                     linli: LinliDep) -> FoundMemberOut:
+def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
+                     actor: StaffAuditorOrMerchant, linli: CaughtUp) -> FoundMemberOut:
     """The member holding a passbook (积分存折) number, for a till or a staff desk. A merchant
     sees the name masked (张*明), enough to check it is the right person."""
-    require_role(actor, Role.STAFF, Role.MERCHANT, Role.AUDITOR)
-    caught_up(linli)
     scope = str(actor.community_id) if actor.community_id else None
     found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
     if found is None:
@@ -112,15 +114,13 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)], actor: Ac
 
 @router.get("/members", response_model=MemberListOut)
 def search_members(
-    actor: ActorDep,
+    actor: StaffOrAuditor,
     linli: LinliDep,
     community_id: UUID | None = None,
     q: Annotated[str, Query(max_length=50, description="part of a name or passbook number")] = "",
     limit: Annotated[int, Query(ge=1, le=lookups.SEARCH_MAX)] = 20,
 ) -> MemberListOut:
     """Members of a community whose name or passbook number holds `q`, latest first."""
-    require_role(actor, Role.STAFF, Role.AUDITOR)
-    caught_up(linli)
     community = readable_community(linli, actor, community_id)
     rows = lookups.search_members(linli.engine, community["community_id"], q.strip(), limit)
     return MemberListOut(items=[MemberRowOut(
@@ -131,14 +131,12 @@ def search_members(
 
 @router.get("/awards", response_model=PendingAwardListOut)
 def list_pending_awards(
-    actor: ActorDep,
+    actor: StaffOrAuditor,
     linli: LinliDep,
     community_id: UUID | None = None,
     status: Annotated[str, Query(pattern="^pending$")] = "pending",
 ) -> PendingAwardListOut:
     """Awards waiting for a staff member's approval (status=pending), oldest first."""
-    require_role(actor, Role.STAFF, Role.AUDITOR)
-    caught_up(linli)
     community = readable_community(linli, actor, community_id)
     found = list_pending(linli.engine, community["community_id"])
     rules = registry_view.rule_names(linli.engine, community["community_id"])
@@ -153,7 +151,7 @@ def list_pending_awards(
 @router.get("/members/{member_id}/awards", response_model=AwardDetailListOut)
 def member_awards(
     member_id: UUID,
-    actor: ActorDep,
+    member: VisibleMember,
     linli: LinliDep,
     ids: Annotated[str, Query(max_length=AWARD_IDS_MAX * 37,
                               description="award ids, comma-separated (the passbook lines' "
@@ -161,8 +159,6 @@ def member_awards(
 ) -> AwardDetailListOut:
     """What lies behind a member's award lines: the rule, the quantity or minutes (for
     "志愿服务 2小时 +20"). Ids that are not this member's awards are left out."""
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    visible_member(linli, actor, member_id)
     try:
         wanted = [UUID(part) for part in ids.split(",") if part.strip()]
     except ValueError:

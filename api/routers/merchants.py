@@ -7,13 +7,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.auth import require_role
-from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
+from api.deps import (
+    IdempotencyKey,
+    LinliDep,
+    PageCursor,
+    PageLimit,
+    StaffActor,
+    StaffOfPathCommunity,
+    VisibleCommunity,
+    VisibleMerchant,
+    caught_up,
+)
 from api.errors import ApiProblem, dumps
 from api.exports import Format, Sheet, chosen_format, export
 from api.idempotency import Keyed, run_keyed
 from api.instants import Instant
-from api.routers.common import caught_up, load
 from api.schemas import (
     PolicyIn,
     PolicyOut,
@@ -23,10 +31,8 @@ from api.schemas import (
     StatementOut,
     StatementTotals,
 )
-from ledger.actor import Role
 from ledger.commands import merchants
 from ledger.domain.policy import ExpiryKind, PointsPolicy
-from ledger.domain.registry import Community, Merchant
 from ledger.limits import PAGE_DEFAULT
 from projections import queries
 
@@ -52,7 +58,7 @@ def _statement_sheet(name: str, found: queries.Statement) -> Sheet:
 def get_statement(
     merchant_id: UUID,
     request: Request,
-    actor: ActorDep,
+    merchant: VisibleMerchant,
     linli: LinliDep,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
@@ -63,10 +69,6 @@ def get_statement(
     """Every redemption, refund and settlement in [from, to), newest first, with totals.
     With `format=csv|xlsx` (or such an Accept header), every line of the period as a file,
     oldest first, with the opening balance and the totals in its last rows."""
-    require_role(actor, Role.MERCHANT, Role.STAFF, Role.AUDITOR)
-    merchant = load(linli, Merchant, merchant_id)
-    actor.check_merchant(merchant_id, "merchant", merchant_id)
-    actor.check_community(merchant.community_id, "merchant", merchant_id)
     if start and end and end <= start:
         raise ApiProblem(422, "validation-error", "The request is not valid",
                          "`to` must be after `from`")
@@ -93,13 +95,12 @@ def get_statement(
 @router.post("/merchants/{merchant_id}/settlements", status_code=201,
              response_model=SettlementOut)
 async def create_settlement(
-    merchant_id: UUID, request: Request, actor: ActorDep, linli: LinliDep,
+    merchant_id: UUID, request: Request, actor: StaffActor, linli: LinliDep,
     body: SettlementIn | None = None, key: IdempotencyKey = None,
 ) -> Response:
     """Settle every unsettled point of the merchant with its community. With an
     Idempotency-Key a retry replays the first answer; without one, settling again when
     nothing is left is 409 `nothing-to-settle`."""
-    require_role(actor, Role.STAFF)
     command = merchants.settle(merchant_id, actor)
 
     def render(done: merchants.Settlement) -> SettlementOut:
@@ -120,11 +121,10 @@ def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:
 
 
 @router.put("/communities/{community_id}/policy", response_model=PolicyOut)
-def put_policy(community_id: UUID, body: PolicyIn, actor: ActorDep, linli: LinliDep
-               ) -> PolicyOut:
+def put_policy(community_id: UUID, body: PolicyIn, actor: StaffOfPathCommunity,
+               linli: LinliDep) -> PolicyOut:
     """When points expire and how many a member may redeem a day. A new policy dates the
     points earned from now on; points earned before keep their expiry."""
-    require_role(actor, Role.STAFF)
     policy = PointsPolicy(ExpiryKind(body.points_expiry), body.n,
                           body.daily_redemption_limit_points)
     return _policy_out(community_id, linli.writer.execute(
@@ -132,7 +132,5 @@ def put_policy(community_id: UUID, body: PolicyIn, actor: ActorDep, linli: Linli
 
 
 @router.get("/communities/{community_id}/policy", response_model=PolicyOut)
-def get_policy(community_id: UUID, actor: ActorDep, linli: LinliDep) -> PolicyOut:
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MERCHANT, Role.MEMBER)
-    actor.check_community(community_id, "community", community_id)
-    return _policy_out(community_id, load(linli, Community, community_id).points_policy)
+def get_policy(community_id: UUID, community: VisibleCommunity) -> PolicyOut:
+    return _policy_out(community_id, community.points_policy)

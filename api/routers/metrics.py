@@ -17,8 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from api.bootstrap import Linli
-from api.deps import ActorDep, LinliDep
-from api.routers.audit import require_whole_ledger
+from api.deps import LinliDep, WholeLedgerAuditor
 
 router = APIRouter(tags=["health"])
 
@@ -62,9 +61,8 @@ class LinliCollector(Collector):
 
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def metrics(actor: ActorDep, linli: LinliDep) -> Response:
+def metrics(actor: WholeLedgerAuditor, linli: LinliDep) -> Response:
     """The write path's and the projections' figures since the process started."""
-    require_whole_ledger(actor)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(LinliCollector(linli))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

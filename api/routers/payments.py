@@ -6,9 +6,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import require_role
 from api.bootstrap import Linli
-from api.deps import ActorDep, IdempotencyKey, LinliDep
+from api.deps import (
+    ActorDep,
+    AuditorActor,
+    IdempotencyKey,
+    LinliDep,
+    MerchantActor,
+    merchant_of_key,
+)
 from api.errors import ApiProblem
 from api.idempotency import Keyed, run_keyed
 from api.schemas import (
@@ -19,7 +25,7 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from ledger.actor import Actor, Role
+from ledger.actor import Actor
 from ledger.commands import points
 from ledger.commands.points import Movement
 from ledger.domain.assets import OwnerKind
@@ -31,16 +37,14 @@ KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
 
 def redemption(linli: Linli, actor: Actor, body: RedemptionIn) -> Keyed:
     """What a redemption runs and how its answer is rendered (the route and `TillFastPath`)."""
-    require_role(actor, Role.MERCHANT)
-    if actor.merchant_id is None:
-        raise ApiProblem(403, "forbidden", "Forbidden", "only a merchant's key can redeem")
+    merchant_id = merchant_of_key(actor, "redeem")
 
     def render(m: Movement) -> RedemptionOut:
         assert m.member_id is not None and m.merchant_id is not None
         return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
                              points=m.points, balance_after=m.balance_after)
 
-    return Keyed(points.redeem(actor.merchant_id, body.member_id, body.points, body.description,
+    return Keyed(points.redeem(merchant_id, body.member_id, body.points, body.description,
                                actor, now=linli.clock()), render)
 
 
@@ -61,11 +65,10 @@ async def create_redemption(
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,
              responses={409: KEYED, 400: KEYED})
 async def create_refund(
-    redemption_id: UUID, body: RefundIn, request: Request, actor: ActorDep, linli: LinliDep,
-    key: IdempotencyKey = None,
+    redemption_id: UUID, body: RefundIn, request: Request, actor: MerchantActor,
+    linli: LinliDep, key: IdempotencyKey = None,
 ) -> Response:
     """Give back some or all of a redemption's points (◆ Idempotency-Key)."""
-    require_role(actor, Role.MERCHANT)
     return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         keyed=Keyed(points.refund(redemption_id, body.points, actor, now=linli.clock()),
@@ -75,9 +78,9 @@ async def create_refund(
 
 
 @router.post("/adjustments", status_code=201, response_model=AdjustmentOut)
-def create_adjustment(body: AdjustmentIn, actor: ActorDep, linli: LinliDep) -> AdjustmentOut:
+def create_adjustment(body: AdjustmentIn, actor: AuditorActor, linli: LinliDep
+                      ) -> AdjustmentOut:
     """An explicit correction by an auditor: may leave a balance below zero."""
-    require_role(actor, Role.AUDITOR)
     if (body.member_id is None) == (body.merchant_id is None):
         raise ApiProblem(422, "validation-error", "The request is not valid",
                          "give exactly one of member_id and merchant_id")

@@ -7,13 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
+from api.deps import CaughtUp, PageCursor, PageLimit, VisibleMember
 from api.instants import Instant
-from api.routers.common import caught_up
-from api.routers.registry import visible_member
 from api.schemas import BalanceOut, PassbookLineOut, PassbookOut
-from ledger.actor import Role
 from ledger.domain.assets import Asset
 from ledger.limits import PAGE_DEFAULT
 from projections import queries, timebank_queries
@@ -21,17 +17,13 @@ from projections import queries, timebank_queries
 router = APIRouter(prefix="/v1/members/{member_id}", tags=["reads"])
 
 
-
 @router.get("/balance", response_model=BalanceOut)
 def get_balance(
     member_id: UUID,
-    actor: ActorDep,
-    linli: LinliDep,
+    member: VisibleMember,
+    linli: CaughtUp,
     as_of: Annotated[Instant | None, Query(description="RFC 3339 instant")] = None,
 ) -> BalanceOut:
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    visible_member(linli, actor, member_id)
-    caught_up(linli)
     if as_of is None:
         at = linli.clock()
         points = queries.account_balance(linli.engine, member_id, Asset.POINTS)
@@ -54,15 +46,12 @@ def get_balance(
 @router.get("/passbook", response_model=PassbookOut)
 def get_passbook(
     member_id: UUID,
-    actor: ActorDep,
-    linli: LinliDep,
+    member: VisibleMember,
+    linli: CaughtUp,
     asset: Asset = Asset.POINTS,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
 ) -> PassbookOut:
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    visible_member(linli, actor, member_id)
-    caught_up(linli)
     lines, next_before = queries.passbook(linli.engine, member_id, asset, limit=limit,
                                           before=cursor)
     return PassbookOut(

@@ -7,9 +7,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
-from api.routers.common import load
+from api.deps import (
+    AdminActor,
+    LinliDep,
+    StaffActor,
+    StaffOfPathCommunity,
+    StaffOrAuditor,
+    VisibleCommunity,
+    VisibleMember,
+    VisibleMerchant,
+    load,
+)
 from api.schemas import (
     CommunityIn,
     CommunityOut,
@@ -22,14 +30,11 @@ from api.schemas import (
     MerchantIn,
     MerchantOut,
 )
-from ledger.actor import Actor, Role
 from ledger.commands import registry
-from ledger.domain.registry import Community, Household, Member, Merchant
+from ledger.domain.registry import Community, Household, Member
 from ledger.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1", tags=["registry"])
-
-READERS = (Role.STAFF, Role.AUDITOR)
 
 
 def _community_out(community: Community) -> CommunityOut:
@@ -38,8 +43,7 @@ def _community_out(community: Community) -> CommunityOut:
 
 
 @router.post("/communities", status_code=201, response_model=CommunityOut)
-def create_community(body: CommunityIn, actor: ActorDep, linli: LinliDep) -> CommunityOut:
-    require_role(actor)
+def create_community(body: CommunityIn, actor: AdminActor, linli: LinliDep) -> CommunityOut:
     try:
         ZoneInfo(body.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -49,22 +53,19 @@ def create_community(body: CommunityIn, actor: ActorDep, linli: LinliDep) -> Com
 
 
 @router.get("/communities/{community_id}", response_model=CommunityOut)
-def get_community(community_id: UUID, actor: ActorDep, linli: LinliDep) -> CommunityOut:
-    require_role(actor, *READERS, Role.MERCHANT, Role.MEMBER)
-    actor.check_community(community_id, "community", community_id)
-    return _community_out(load(linli, Community, community_id))
+def get_community(community: VisibleCommunity) -> CommunityOut:
+    return _community_out(community)
 
 
 @router.post("/communities/{community_id}/grids", status_code=201, response_model=GridOut)
-def add_grid(community_id: UUID, body: GridIn, actor: ActorDep, linli: LinliDep) -> GridOut:
-    require_role(actor, Role.STAFF)
+def add_grid(community_id: UUID, body: GridIn, actor: StaffOfPathCommunity,
+             linli: LinliDep) -> GridOut:
     created = linli.writer.execute(registry.add_grid(community_id, body.name, actor))
     return GridOut(id=created.id, name=body.name)
 
 
 @router.post("/households", status_code=201, response_model=HouseholdOut)
-def create_household(body: HouseholdIn, actor: ActorDep, linli: LinliDep) -> HouseholdOut:
-    require_role(actor, Role.STAFF)
+def create_household(body: HouseholdIn, actor: StaffActor, linli: LinliDep) -> HouseholdOut:
     created = linli.writer.execute(
         registry.register_household(body.community_id, body.grid_id, body.address, actor)
     )
@@ -73,8 +74,7 @@ def create_household(body: HouseholdIn, actor: ActorDep, linli: LinliDep) -> Hou
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut)
-def get_household(household_id: UUID, actor: ActorDep, linli: LinliDep) -> HouseholdOut:
-    require_role(actor, *READERS)
+def get_household(household_id: UUID, actor: StaffOrAuditor, linli: LinliDep) -> HouseholdOut:
     household = load(linli, Household, household_id)
     actor.check_community(household.community_id, "household", household_id)
     return HouseholdOut(id=household.id, community_id=household.community_id,
@@ -82,8 +82,7 @@ def get_household(household_id: UUID, actor: ActorDep, linli: LinliDep) -> House
 
 
 @router.post("/members", status_code=201, response_model=MemberOut)
-def create_member(body: MemberIn, actor: ActorDep, linli: LinliDep) -> MemberOut:
-    require_role(actor, Role.STAFF)
+def create_member(body: MemberIn, actor: StaffActor, linli: LinliDep) -> MemberOut:
     created = linli.writer.execute(registry.register_member(
         body.community_id, body.name, body.household_id, body.grid_id, actor
     ))
@@ -96,23 +95,13 @@ def _member_out(member: Member) -> MemberOut:
                      passbook_no=member.passbook_no)
 
 
-def visible_member(linli: LinliDep, actor: Actor, member_id: UUID) -> Member:
-    """The member, if the actor may see it (404 otherwise: never another's data)."""
-    member = load(linli, Member, member_id)
-    actor.check_community(member.community_id, "member", member_id)
-    actor.check_member(member_id, "member", member_id)
-    return member
-
-
 @router.get("/members/{member_id}", response_model=MemberOut)
-def get_member(member_id: UUID, actor: ActorDep, linli: LinliDep) -> MemberOut:
-    require_role(actor, *READERS, Role.MEMBER)
-    return _member_out(visible_member(linli, actor, member_id))
+def get_member(member: VisibleMember) -> MemberOut:
+    return _member_out(member)
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
-def create_merchant(body: MerchantIn, actor: ActorDep, linli: LinliDep) -> MerchantOut:
-    require_role(actor, Role.STAFF)
+def create_merchant(body: MerchantIn, actor: StaffActor, linli: LinliDep) -> MerchantOut:
     created = linli.writer.execute(
         registry.register_merchant(body.community_id, body.name, actor)
     )
@@ -120,10 +109,6 @@ def create_merchant(body: MerchantIn, actor: ActorDep, linli: LinliDep) -> Merch
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut)
-def get_merchant(merchant_id: UUID, actor: ActorDep, linli: LinliDep) -> MerchantOut:
-    require_role(actor, *READERS, Role.MERCHANT)
-    merchant = load(linli, Merchant, merchant_id)
-    actor.check_community(merchant.community_id, "merchant", merchant_id)
-    actor.check_merchant(merchant_id, "merchant", merchant_id)
+def get_merchant(merchant: VisibleMerchant) -> MerchantOut:
     return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
 

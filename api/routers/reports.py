@@ -7,12 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep
+from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
 from api.errors import ApiProblem
 from api.exports import Cell, Format, Sheet, chosen_format, export
-from api.routers.common import caught_up
-from api.routers.leaderboards import readable_community, sees_public_only
 from api.schemas_reports import (
     DashboardOut,
     GridShareOut,
@@ -23,7 +20,6 @@ from api.schemas_reports import (
     StandingOut,
     SummaryOut,
 )
-from ledger.actor import Role
 from projections import reports
 from projections.leaderboard_ranking import Standing
 from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
@@ -119,7 +115,7 @@ def review_sheet(review: ReviewOut) -> Sheet:
 def get_review(
     community_id: UUID,
     quarter: str,
-    actor: ActorDep,
+    actor: AnyRoleActor,
     linli: LinliDep,
     request: Request,
     output: FormatQuery = None,
@@ -131,13 +127,11 @@ def get_review(
 ) -> ReviewOut | Response:
     """季度积分评议: top members and households, points by rule and by grid, participation,
     hours banked, and the change from the previous quarter."""
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER, Role.MERCHANT)
     try:
         chosen_quarter = Quarter.parse(quarter)
     except ValueError as error:
         raise ApiProblem(422, "invalid-period", "The quarter is not valid", str(error)) from None
     chosen = chosen_format(output, request)
-    caught_up(linli)
     community = readable_community(linli, actor, community_id)
     review = review_out(reports.quarterly_review(
         linli.engine, community, chosen_quarter, top=top,
@@ -184,7 +178,7 @@ def dashboard_sheet(dashboard: DashboardOut) -> Sheet:
 @router.get("/dashboard", response_model=DashboardOut, responses={200: FORMATS})
 def get_dashboard(
     community_id: UUID,
-    actor: ActorDep,
+    actor: StaffOrAuditor,
     linli: LinliDep,
     request: Request,
     year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
@@ -192,9 +186,7 @@ def get_dashboard(
 ) -> DashboardOut | Response:
     """Per month: points issued, redeemed, refunded, expired; minutes deposited and withdrawn;
     active volunteers; points by rule: the figures a street office reports upward."""
-    require_role(actor, Role.STAFF, Role.AUDITOR)
     chosen = chosen_format(output, request)
-    caught_up(linli)
     community = readable_community(linli, actor, community_id)
     figures = reports.dashboard(linli.engine, community, year)
     dashboard = DashboardOut(

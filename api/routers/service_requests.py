@@ -11,9 +11,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.auth import require_role
-from api.deps import ActorDep, LinliDep, PageCursor, PageLimit
-from api.routers.common import caught_up, load
+from api.deps import (
+    LinliDep,
+    PageCursor,
+    PageLimit,
+    StaffActor,
+    StaffAuditorOrMember,
+    StaffOrMember,
+    caught_up,
+    load,
+)
 from api.schemas import ReasonIn
 from api.schemas_timebank import (
     CompleteIn,
@@ -55,9 +62,8 @@ def _out(state: OrderState) -> ServiceRequestOut:
 
 
 @router.post("", status_code=201, response_model=ServiceRequestOut, responses={404: PROBLEM})
-def create(body: ServiceRequestIn, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+def create(body: ServiceRequestIn, actor: StaffOrMember, linli: LinliDep) -> ServiceRequestOut:
     """A resident asks for a service (群众点单): staff record it, or the resident's own token."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _out(linli.writer.execute(orders.request(
         body.requester_id, body.service_type, body.description, body.minutes_estimate, actor,
         now=linli.clock())))
@@ -65,7 +71,7 @@ def create(body: ServiceRequestIn, actor: ActorDep, linli: LinliDep) -> ServiceR
 
 @router.get("", response_model=ServiceRequestsOut)
 def list_requests(
-    actor: ActorDep, linli: LinliDep,
+    actor: StaffAuditorOrMember, linli: LinliDep,
     community_id: UUID | None = None,
     status: Annotated[OrderStatus | None, Query()] = None,
     requester_id: UUID | None = None,
@@ -74,7 +80,6 @@ def list_requests(
     cursor: PageCursor = None,
 ) -> ServiceRequestsOut:
     """Orders newest first: a community's (staff, auditors) or a member's own."""
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
     if actor.community_id is not None and actor.role is not Role.MEMBER:
         if community_id is not None:
             actor.check_community(community_id, "community", community_id)
@@ -93,9 +98,9 @@ def list_requests(
 
 
 @router.get("/{request_id}", response_model=ServiceRequestOut)
-def get_request(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+def get_request(request_id: UUID, actor: StaffAuditorOrMember,
+                linli: LinliDep) -> ServiceRequestOut:
     """The order and every step it went through, with actor and time."""
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
     order = load(linli, ServiceOrder, request_id)
     if actor.role is Role.MEMBER:
         if actor.member_id not in (order.requester_id, order.volunteer_id):
@@ -107,67 +112,60 @@ def get_request(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRe
 
 @router.post("/{request_id}/dispatch", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def dispatch(request_id: UUID, body: DispatchIn, actor: ActorDep,
+def dispatch(request_id: UUID, body: DispatchIn, actor: StaffActor,
              linli: LinliDep) -> ServiceRequestOut:
     """Send the order to a volunteer (社区派单), or again to another one."""
-    require_role(actor, Role.STAFF)
     return _out(linli.writer.execute(
         orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/accept", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def accept(request_id: UUID, actor: ActorDep, linli: LinliDep) -> ServiceRequestOut:
+def accept(request_id: UUID, actor: StaffOrMember, linli: LinliDep) -> ServiceRequestOut:
     """The volunteer takes the order (志愿者接单)."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _out(linli.writer.execute(orders.accept(request_id, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/complete", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def complete(request_id: UUID, body: CompleteIn, actor: ActorDep,
+def complete(request_id: UUID, body: CompleteIn, actor: StaffOrMember,
              linli: LinliDep) -> ServiceRequestOut:
     """The service is done, in this many minutes (pending until rated or confirmed)."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _out(linli.writer.execute(
         orders.complete(request_id, body.minutes, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/rate", response_model=ServiceRequestOut, responses={409: PROBLEM})
-def rate(request_id: UUID, body: RateIn, actor: ActorDep,
+def rate(request_id: UUID, body: RateIn, actor: StaffOrMember,
          linli: LinliDep) -> ServiceRequestOut:
     """The requester rates the service (群众评单): 3–5 stars deposit the volunteer's minutes,
     1–2 send the order to staff review."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _out(linli.writer.execute(
         orders.rate(request_id, body.stars, body.comment, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/confirm", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def confirm(request_id: UUID, body: ConfirmIn, actor: ActorDep,
+def confirm(request_id: UUID, body: ConfirmIn, actor: StaffActor,
             linli: LinliDep) -> ServiceRequestOut:
     """Staff confirm a completed (or reviewed) service; the minutes are deposited."""
-    require_role(actor, Role.STAFF)
     return _out(linli.writer.execute(
         orders.confirm(request_id, body.minutes, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/dismiss", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def dismiss(request_id: UUID, body: ReasonIn, actor: ActorDep,
+def dismiss(request_id: UUID, body: ReasonIn, actor: StaffActor,
             linli: LinliDep) -> ServiceRequestOut:
     """Staff end a review without minutes."""
-    require_role(actor, Role.STAFF)
     return _out(linli.writer.execute(
         orders.dismiss(request_id, body.reason, actor, now=linli.clock())))
 
 
 @router.post("/{request_id}/cancel", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def cancel(request_id: UUID, body: ReasonIn, actor: ActorDep,
+def cancel(request_id: UUID, body: ReasonIn, actor: StaffOrMember,
            linli: LinliDep) -> ServiceRequestOut:
     """Cancel before completion (the requester or staff)."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _out(linli.writer.execute(
         orders.cancel(request_id, body.reason, actor, now=linli.clock())))

@@ -8,11 +8,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import require_role
-from api.deps import ActorDep, IdempotencyKey, LinliDep, PageCursor, PageLimit
+from api.deps import (
+    CaughtUp,
+    IdempotencyKey,
+    LinliDep,
+    PageCursor,
+    PageLimit,
+    StaffActor,
+    StaffAuditorOrMemberCommunity,
+    StaffOfPathCommunity,
+    StaffOrAuditorCommunity,
+    StaffOrMember,
+    VisibleMember,
+)
 from api.idempotency import Keyed, run_keyed
-from api.routers.common import caught_up, load
-from api.routers.registry import visible_member
 from api.schemas_timebank import (
     AllocationIn,
     BirthDateIn,
@@ -33,11 +42,9 @@ from api.schemas_timebank import (
     WithdrawalIn,
     WithdrawalOut,
 )
-from ledger.actor import Actor, Role
 from ledger.commands import timebank
 from ledger.commands.timebank import MinutesMoved
 from ledger.domain.policy import GiftRecipients, OverCap, TimeBankPolicy
-from ledger.domain.registry import Community
 from ledger.limits import PAGE_DEFAULT
 from projections import timebank_queries
 
@@ -53,9 +60,8 @@ def _movement(m: MinutesMoved) -> MovementOut:
 
 @router.post("/timebank/deposits", status_code=201, response_model=DepositOut,
              responses={409: PROBLEM})
-def create_deposit(body: DepositIn, actor: ActorDep, linli: LinliDep) -> DepositOut:
+def create_deposit(body: DepositIn, actor: StaffActor, linli: LinliDep) -> DepositOut:
     """Minutes for a verified service, to the volunteer (staff confirm the service)."""
-    require_role(actor, Role.STAFF)
     m = linli.writer.execute(timebank.deposit(
         body.volunteer_id, body.recipient_id, body.minutes, body.service_type, body.occurred_at,
         body.team, actor, now=linli.clock()))
@@ -66,10 +72,9 @@ def create_deposit(body: DepositIn, actor: ActorDep, linli: LinliDep) -> Deposit
 
 @router.post("/timebank/withdrawals", status_code=201, response_model=WithdrawalOut,
              responses={409: PROBLEM})
-def create_withdrawal(body: WithdrawalIn, actor: ActorDep, linli: LinliDep) -> WithdrawalOut:
+def create_withdrawal(body: WithdrawalIn, actor: StaffActor, linli: LinliDep) -> WithdrawalOut:
     """Minutes spent on care the member received; care from another community's volunteer
     counts in what the member's community owes that community."""
-    require_role(actor, Role.STAFF)
     m = linli.writer.execute(timebank.withdraw(
         body.member_id, body.minutes, body.service_type, body.provider_id,
         body.service_request_id, actor, now=linli.clock()))
@@ -79,10 +84,9 @@ def create_withdrawal(body: WithdrawalIn, actor: ActorDep, linli: LinliDep) -> W
 
 @router.post("/timebank/transfers", status_code=201, response_model=TransferOut,
              responses={409: PROBLEM, 400: PROBLEM})
-async def create_transfer(body: TransferIn, request: Request, actor: ActorDep, linli: LinliDep,
-                    key: IdempotencyKey = None) -> Response:
+async def create_transfer(body: TransferIn, request: Request, actor: StaffOrMember,
+                          linli: LinliDep, key: IdempotencyKey = None) -> Response:
     """A gift of minutes to another member (转赠) (◆ Idempotency-Key)."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return await run_keyed(
         linli, actor, key, method="POST", path=request.url.path, body=body,
         keyed=Keyed(timebank.transfer(body.from_member_id, body.to_member_id, body.minutes,
@@ -95,17 +99,15 @@ async def create_transfer(body: TransferIn, request: Request, actor: ActorDep, l
 
 @router.post("/timebank/donations", status_code=201, response_model=MovementOut,
              responses={409: PROBLEM})
-def create_donation(body: DonationIn, actor: ActorDep, linli: LinliDep) -> MovementOut:
+def create_donation(body: DonationIn, actor: StaffOrMember, linli: LinliDep) -> MovementOut:
     """Minutes given to the community's pool, for elders in need."""
-    require_role(actor, Role.STAFF, Role.MEMBER)
     return _movement(linli.writer.execute(timebank.donate(body.member_id, body.minutes, actor)))
 
 
 @router.post("/timebank/allocations", status_code=201, response_model=MovementOut,
              responses={409: PROBLEM})
-def create_allocation(body: AllocationIn, actor: ActorDep, linli: LinliDep) -> MovementOut:
+def create_allocation(body: AllocationIn, actor: StaffActor, linli: LinliDep) -> MovementOut:
     """Minutes from the community's pool to a member in need."""
-    require_role(actor, Role.STAFF)
     return _movement(linli.writer.execute(timebank.allocate(
         body.community_id, body.member_id, body.minutes, body.reason, actor)))
 
@@ -115,22 +117,16 @@ def _policy_out(community_id: UUID, policy: TimeBankPolicy) -> TimeBankPolicyOut
     return TimeBankPolicyOut(community_id=community_id, **policy.as_dict())
 
 
-def _own_community(linli: LinliDep, actor: Actor, community_id: UUID) -> Community:
-    actor.check_community(community_id, "community", community_id)
-    return load(linli, Community, community_id)
-
-
 @router.get("/communities/{community_id}/timebank/policy", response_model=TimeBankPolicyOut)
-def get_policy(community_id: UUID, actor: ActorDep, linli: LinliDep) -> TimeBankPolicyOut:
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    return _policy_out(community_id, _own_community(linli, actor, community_id).timebank)
+def get_policy(community_id: UUID, community: StaffAuditorOrMemberCommunity
+               ) -> TimeBankPolicyOut:
+    return _policy_out(community_id, community.timebank)
 
 
 @router.put("/communities/{community_id}/timebank/policy", response_model=TimeBankPolicyOut)
-def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: ActorDep,
+def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: StaffOfPathCommunity,
                linli: LinliDep) -> TimeBankPolicyOut:
     """The community's time-bank rules, from now on."""
-    require_role(actor, Role.STAFF)
     policy = TimeBankPolicy(
         storage_cap_minutes=body.storage_cap_minutes, over_cap=OverCap(body.over_cap),
         gift_recipients=GiftRecipients(body.gift_recipients),
@@ -142,11 +138,9 @@ def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: ActorDep,
 
 
 @router.get("/communities/{community_id}/timebank", response_model=TimeBankOut)
-def get_timebank(community_id: UUID, actor: ActorDep, linli: LinliDep) -> TimeBankOut:
+def get_timebank(community_id: UUID, community: StaffOrAuditorCommunity,
+                 linli: CaughtUp) -> TimeBankOut:
     """The pool, and what the community owes and is owed by each partner (通存通兑)."""
-    require_role(actor, Role.STAFF, Role.AUDITOR)
-    _own_community(linli, actor, community_id)
-    caught_up(linli)
     positions = []
     for row in timebank_queries.interchange_rows(linli.engine, community_id):
         first = row["first_id"] == str(community_id)
@@ -163,9 +157,8 @@ def get_timebank(community_id: UUID, actor: ActorDep, linli: LinliDep) -> TimeBa
 @router.put("/communities/{community_id}/timebank/partners/{partner_id}",
             response_model=PositionOut)
 def put_partner_limit(community_id: UUID, partner_id: UUID, body: PartnerLimitIn,
-                      actor: ActorDep, linli: LinliDep) -> PositionOut:
+                      actor: StaffOfPathCommunity, linli: LinliDep) -> PositionOut:
     """How many minutes the partner community's members may owe us (credit limit)."""
-    require_role(actor, Role.STAFF)
     p = linli.writer.execute(timebank.set_partner_limit(
         community_id, partner_id, body.credit_limit_minutes, actor))
     return PositionOut(partner_id=p.partner_id, owes=p.owes, partner_allows=p.partner_allows,
@@ -174,33 +167,28 @@ def put_partner_limit(community_id: UUID, partner_id: UUID, body: PartnerLimitIn
 
 # --- members ----------------------------------------------------------------------------------
 @router.post("/members/{member_id}/relatives", status_code=204, response_class=Response)
-def add_relative(member_id: UUID, body: RelativeIn, actor: ActorDep,
+def add_relative(member_id: UUID, body: RelativeIn, actor: StaffActor,
                  linli: LinliDep) -> Response:
     """Register two members as relatives (亲属), e.g. for gifts of minutes."""
-    require_role(actor, Role.STAFF)
     linli.writer.execute(timebank.add_relative(member_id, body.relative_id, body.relation,
                                                actor))
     return Response(status_code=204)
 
 
 @router.put("/members/{member_id}/birth-date", status_code=204, response_class=Response)
-def put_birth_date(member_id: UUID, body: BirthDateIn, actor: ActorDep,
+def put_birth_date(member_id: UUID, body: BirthDateIn, actor: StaffActor,
                    linli: LinliDep) -> Response:
     """A member's birth date, for the community's minimum age to withdraw minutes."""
-    require_role(actor, Role.STAFF)
     linli.writer.execute(timebank.record_birth_date(member_id, body.birth_date, actor,
                                                     now=linli.clock()))
     return Response(status_code=204)
 
 
 @router.get("/members/{member_id}/service-record", response_model=ServiceRecordOut)
-def get_service_record(member_id: UUID, actor: ActorDep, linli: LinliDep,
+def get_service_record(member_id: UUID, member: VisibleMember, linli: CaughtUp,
                        limit: PageLimit = PAGE_DEFAULT,
                        cursor: PageCursor = None) -> ServiceRecordOut:
     """Every service the volunteer gave (志愿服务记录): recipient, type, minutes, rating."""
-    require_role(actor, Role.STAFF, Role.AUDITOR, Role.MEMBER)
-    member = visible_member(linli, actor, member_id)
-    caught_up(linli)
     record = timebank_queries.service_record(linli.engine, member_id, limit=limit,
                                              before=cursor)
     return ServiceRecordOut(
