@@ -25,6 +25,8 @@ from api.bootstrap import Linli, open_linli
 from ledger import transcoder
 from ledger.settings import Settings
 from projections.schema import migrate
+from tests.hostile import STARTING_POINTS, Books
+from tests.scenario import Town
 
 # Every event the suite writes is checked against the library's own JSON, here and in the
 # servers the tests start.
@@ -109,3 +111,17 @@ def client(linli: Linli) -> Iterator[TestClient]:
     with TestClient(create_app(linli=linli)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield test_client
+
+
+@pytest.fixture
+def world(client: TestClient) -> Town:
+    """The usual cast, its member holding STARTING_POINTS (what hostile input must not move).
+    A module that needs another `world` defines its own."""
+    world = Town.standard(client)
+    world.award(STARTING_POINTS)
+    return world
+
+
+@pytest.fixture
+def books(world: Town, linli: Linli) -> Books:
+    return Books(world, linli)

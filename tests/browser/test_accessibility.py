@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Town, screenshot
+from tests.browser.conftest import screenshot
+from tests.scenario import Town
 
 # Every visible text element's colour against the first opaque background behind it.
 CONTRAST = """
@@ -66,7 +67,7 @@ def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) ->
 
 def test_the_english_switch_changes_the_words_and_the_language(town: Town,
                                                                browse: Any) -> None:
-    page = browse(town.member, "/web/volunteer")
+    page = browse(town.tokens["member"], "/web/volunteer")
     assert page.inner_text("#lines-title") == "积分存折"
     page.click("#switch-lang")
     page.wait_for_selector("html[lang=en]")
