@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import machine, scratch_database
-from tests.reliability.scenarios import Figures
-from tests.reliability.served import Served
+from harness.scenarios import Figures
+from harness.served import Served
 
 
 def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.Namespace:

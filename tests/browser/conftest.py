@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from api.bootstrap import open_linli
+from harness.serving import serving
 from ledger.settings import Settings
 from tests.conftest import ADMIN_TOKEN, BACKENDS, _admin_connection, _database_url
 from tests.scenario import Rule, Town
-from tests.serving import serving
 
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -52,7 +52,7 @@ PAGES = {"signin": None, "volunteer": "member", "till": "merchant", "staff": "st
 @pytest.mark.parametrize("name", list(PAGES))
 def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) -> None:
     role = PAGES[name]
-    token = getattr(town, role) if role else None
+    token = town.tokens[role] if role else None
     page = browse(token, f"/web/{name}", width=360, height=740)
 
     assert page.get_attribute("html", "lang") == "zh-CN"

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from harness.serving import serving
 from tests.conftest import ADMIN_TOKEN
 from tests.scenario import Town, ok
-from tests.serving import serving
 
 REQUEST_TIMEOUT = httpx.Timeout(30.0)
 ALL_DONE_SECONDS = 90.0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.served import Served
 from tests.conftest import BACKENDS, _admin_connection, _database_url
-from tests.reliability.served import Served
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import hashlib
 import httpx
 from sqlalchemy import MetaData, create_engine, select
 
+from harness.served import ADMIN_TOKEN
 from ledger.application import open_ledger
 from ledger.settings import Settings
-from tests.reliability.served import ADMIN_TOKEN
 from tests.scenario import Town, auth
 
 

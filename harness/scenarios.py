@@ -1,4 +1,4 @@
-"""The reliability scenarios, sized by their callers: CI-sized in tests, long in bench/soak_*.
+"""The reliability scenarios, sized by their callers: CI-sized in the tests, long in the soaks.
 
 Each returns figures and a list of problems (empty when every invariant held).
 """
@@ -18,11 +18,11 @@ import httpx
 from eventsourcing.utils import get_topic
 from sqlalchemy import create_engine, func, select
 
+from harness.served import ADMIN_TOKEN, Served, run_cli, terminate_backends
 from ledger.application import open_ledger
 from ledger.domain.redemptions import Redemption
 from ledger.settings import Settings
 from projections.tables import balances, tracking
-from tests.reliability.served import ADMIN_TOKEN, Served, run_cli, terminate_backends
 
 TIMEOUT = httpx.Timeout(30.0)
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -52,7 +52,9 @@ class Figures:
 
 
 @dataclass
-class Town:
+class Population:
+    """A community's members and merchants, with a till's key for each merchant."""
+
     community_id: str
     members: list[str]
     merchants: list[str]
@@ -65,8 +67,8 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-def build_town(url: str, members: int, merchants: int,
-               points_each: int = START_POINTS) -> Town:
+def populate_over_http(url: str, members: int, merchants: int,
+                       points_each: int = START_POINTS) -> Population:
     """A community whose members each hold `points_each` points, and merchants with tills."""
     with httpx.Client(base_url=url, headers=ADMIN, timeout=TIMEOUT) as http:
         cid = _ok(http.post("/v1/communities", json={"name": "湖滨社区"}), 201)["id"]
@@ -92,7 +94,7 @@ def build_town(url: str, members: int, merchants: int,
             tills[sid] = {"Authorization": f"Bearer {token}"}
         auditor = _ok(http.post("/v1/api-keys", json={"role": "auditor",
                                                       "community_id": cid}), 201)["token"]
-    return Town(cid, member_ids, list(tills), tills, {"Authorization": f"Bearer {auditor}"})
+    return Population(cid, member_ids, list(tills), tills, {"Authorization": f"Bearer {auditor}"})
 
 
 def _retryable(response: httpx.Response) -> bool:
@@ -167,7 +169,7 @@ def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int
         terminations = 0
     # Enough for every planned redemption (at most 5 points each): a refusal is a failure.
     points_each = max(START_POINTS, 5 * redemptions // 8)
-    town = build_town(served.url, members=8, merchants=2, points_each=points_each)
+    town = populate_over_http(served.url, members=8, merchants=2, points_each=points_each)
     rng = random.Random(seed)
     plan = [(rng.choice(town.members), rng.choice(town.merchants), rng.randint(1, 5))
             for _ in range(redemptions)]
@@ -263,7 +265,7 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
          merchants: int = 3) -> Figures:
     """Jepsen's bank: points move between members and merchants; the total never changes."""
     figures = Figures()
-    town = build_town(served.url, members=members, merchants=merchants, points_each=50)
+    town = populate_over_http(served.url, members=members, merchants=merchants, points_each=50)
     total = 50 * members
     # The audits start once the views hold all the town's points (a read waits for them).
     with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:
@@ -335,7 +337,7 @@ def hot_account(served: Served, *, clients: int, rounds: int,
                 within_seconds: float) -> Figures:
     """`clients` tills on one member at once, `rounds` times: each answer comes quickly."""
     figures = Figures()
-    town = build_town(served.url, members=1, merchants=clients,
+    town = populate_over_http(served.url, members=1, merchants=clients,
                       points_each=clients * rounds * 2)
     member = town.members[0]
     barrier = threading.Barrier(clients)
