@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import re
@@ -138,15 +137,6 @@ def checkpoint() -> None:
     writes the whole page to the WAL."""
     with _admin() as conn:
         conn.execute("CHECKPOINT")
-
-
-def code_tree(spec: str) -> tuple[str, Path]:
-    """A `NAME=PATH` argument naming a tree of the code (a worktree, say), for the benchmarks
-    that compare trees."""
-    name, _, path = spec.partition("=")
-    if not path or not (Path(path) / "ledger").is_dir():
-        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
-    return name, Path(path).resolve()
 
 
 def backends(choice: str) -> list[str]:

@@ -15,7 +15,6 @@ its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import multiprocessing
 import os
@@ -23,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.args import add_backend, add_members, parser_for
 from bench.common import machine, open_bench, populate, rss_mb, scratch_database
 from ledger import ids
 from ledger.domain.accounts import Account
@@ -104,9 +104,9 @@ def run(backend: str, members: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--members", type=int, default=20_000)
+    parser = parser_for(__doc__)
+    add_backend(parser, "postgres")
+    add_members(parser, 20_000)
     args = parser.parse_args()
     print(f"# memory on {machine()}")
     run(args.backend, args.members)
