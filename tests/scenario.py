@@ -7,15 +7,36 @@ composes what it needs: `Town.found(client)` for a bare community with the `GIFT
 `add_grid`, `add_household`, `add_member`, `add_merchant`, `add_rule`, `cast`; or
 `Town.standard(client)` for the usual cast (a member, a merchant, and a key for staff, merchant,
 member and auditor).
+
+`CommandTown` builds the same community in process, through the writer and the commands, for
+the tests of the commands themselves: actors instead of keys, and commands a test can submit in
+groups (`award_command`, `redeem_command`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from sqlalchemy import select
+
+from api.bootstrap import Linli
+from ledger import ids
+from ledger.actor import Actor, Role
+from ledger.commands import points as pts
+from ledger.commands import registry as reg
+from ledger.domain.assets import Asset, OwnerKind
+from projections.queries import AccountBalance, account_balance, asset_totals
+from projections.runner import ProjectionRunner
+from projections.tables import balances
+from projections.verify import verify
+
+T = TypeVar("T")
+Command = Callable[[Any], T]  # a command: what the writer runs with its unit of work
 
 
 class Client(Protocol):
@@ -89,7 +110,7 @@ class Town:
         community = ok(client.post("/v1/communities", json={"name": name, **extra}), 201)
         town = cls(client, community["id"])
         for code, rule in (rules if rules is not None else {"GIFT": GIFT}).items():
-            town.add_rule(code, rule.name, rule.points, rule.unit,
+            town.add_rule(code, rule.points, rule.unit, name=rule.name,
                           requires_approval=rule.requires_approval)
         return town
 
@@ -99,11 +120,15 @@ class Town:
         文明积分超市, and a key for staff, merchant, member and auditor."""
         return cls.found(client, name).cast()
 
-    def add_rule(self, code: str, name: str, points: int, unit: str = "each",
-                 **extra: Any) -> None:
+    def add_rule(self, code: str, points: int, unit: str = "each", *, name: str = "志愿服务",
+                 daily_cap: int | None = None, monthly_cap: int | None = None,
+                 requires_approval: bool = False) -> None:
         """Put a rule in the community's rulebook."""
-        body = {"name": name, "points": points, "unit": unit}
-        body.update({field: value for field, value in extra.items() if value})
+        body: dict[str, Any] = {"name": name, "points": points, "unit": unit}
+        for field_name, value in (("daily_cap", daily_cap), ("monthly_cap", monthly_cap),
+                                  ("requires_approval", requires_approval)):
+            if value:
+                body[field_name] = value
         ok(self.client.put(f"/v1/communities/{self.community_id}/rules/{code}", json=body))
 
     def add_grid(self, name: str) -> str:
@@ -223,3 +248,106 @@ class Town:
 
     def names_on(self, **params: Any) -> list[tuple[str, int]]:
         return [(name, earned) for _, name, earned in self.board(**params)]
+
+
+# --- in process --------------------------------------------------------------------------------
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 02:00 on 24 November in Shanghai
+ADMIN = Actor(id="admin-tests", role=Role.ADMIN)
+
+
+@dataclass
+class CommandTown:
+    """A community on a running Linli, built through the writer, with an actor for each role
+    and short-hand commands."""
+
+    linli: Linli
+    community_id: UUID
+    staff: Actor
+    auditor: Actor
+    tills: dict[UUID, Actor] = field(default_factory=dict)  # merchant id -> its till
+
+    @classmethod
+    def found(cls, linli: Linli, time_zone: str = "Asia/Shanghai") -> CommandTown:
+        """Register a community with a unique name; its staff and auditor actors."""
+        name = f"社区-{uuid.uuid4().hex[:8]}"
+        community = linli.writer.execute(reg.register_community(name, ADMIN, time_zone))
+        cid = community.id
+        return cls(linli, cid, staff=Actor(f"staff-{name}", Role.STAFF, community_id=cid),
+                   auditor=Actor(f"auditor-{name}", Role.AUDITOR, community_id=cid))
+
+    def run(self, command: Command[T]) -> T:
+        return self.linli.writer.execute(command)
+
+    # --- building ---------------------------------------------------------------------------
+    def add_rule(self, code: str, points: int, unit: str = "each", *, name: str = "志愿服务",
+                 daily_cap: int | None = None, monthly_cap: int | None = None,
+                 requires_approval: bool = False) -> dict[str, Any]:
+        return self.run(reg.put_rule(
+            self.community_id, code, name=name, points=points, unit=unit, daily_cap=daily_cap,
+            monthly_cap=monthly_cap, requires_approval=requires_approval, by=self.staff))
+
+    def add_member(self, name: str = "张三") -> UUID:
+        return self.run(reg.register_member(self.community_id, name, None, None, self.staff)).id
+
+    def add_merchant(self, name: str = "文明积分超市") -> UUID:
+        """Register a merchant and give it a till actor."""
+        merchant_id = self.run(reg.register_merchant(self.community_id, name, self.staff)).id
+        self.tills[merchant_id] = Actor(f"till-{merchant_id}", Role.MERCHANT,
+                                        community_id=self.community_id, merchant_id=merchant_id)
+        return merchant_id
+
+    # --- points -----------------------------------------------------------------------------
+    def award_command(self, member_id: UUID, code: str, *, quantity: int | None = None,
+                      minutes: int | None = None, occurred_at: datetime | None = None,
+                      now: datetime = NOW) -> Command[pts.AwardResult]:
+        return pts.award(member_id, code, quantity=quantity, minutes=minutes,
+                         occurred_at=occurred_at, note="", now=now, by=self.staff)
+
+    def award(self, member_id: UUID, code: str, **kwargs: Any) -> pts.AwardResult:
+        return self.run(self.award_command(member_id, code, **kwargs))
+
+    def approve(self, award_id: UUID) -> pts.AwardResult:
+        return self.run(pts.approve_award(award_id, self.staff))
+
+    def reject(self, award_id: UUID, reason: str = "材料不全") -> pts.AwardResult:
+        return self.run(pts.reject_award(award_id, reason, self.staff))
+
+    def reverse(self, award_id: UUID, reason: str = "重复登记") -> pts.AwardResult:
+        return self.run(pts.reverse_award(award_id, reason, self.staff))
+
+    def redeem_command(self, merchant_id: UUID, member_id: UUID,
+                       points: int) -> Command[pts.Movement]:
+        return pts.redeem(merchant_id, member_id, points, "大米", self.tills[merchant_id],
+                          now=NOW)
+
+    def redeem(self, merchant_id: UUID, member_id: UUID, points: int) -> pts.Movement:
+        return self.run(self.redeem_command(merchant_id, member_id, points))
+
+    def refund(self, merchant_id: UUID, redemption_id: UUID, points: int) -> pts.Movement:
+        return self.run(pts.refund(redemption_id, points, self.tills[merchant_id], now=NOW))
+
+    def adjust(self, owner_id: UUID, kind: OwnerKind, amount: int) -> pts.Movement:
+        return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",
+                                   self.auditor))
+
+    # --- reading ----------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Bring the views up to date and check every invariant verify knows."""
+        assert isinstance(self.linli.projections, ProjectionRunner)  # the thread worker
+        self.linli.projections.catch_up()
+        report = verify(self.linli.app, self.linli.engine)
+        assert report.ok, report.problems
+        assert set(asset_totals(self.linli.engine).values()) <= {0}
+
+    def points(self, owner_id: UUID) -> AccountBalance:
+        return account_balance(self.linli.engine, owner_id, Asset.POINTS)
+
+    def balance(self, owner_id: UUID) -> int:
+        return self.points(owner_id).balance
+
+    def system_balance(self, purpose: str) -> int:
+        name = ids.system_account(self.community_id, Asset.POINTS.value, purpose)
+        with self.linli.engine.connect() as conn:
+            value = conn.execute(select(balances.c.balance)
+                                 .where(balances.c.account_id == name)).scalar()
+        return int(value or 0)

@@ -50,9 +50,9 @@ class Huibin:
 
 @pytest.fixture
 def huibin(town: Town) -> Huibin:
-    town.add_rule("VOL", "志愿服务", 10, "hour")
-    town.add_rule("MEDIATE", "纠纷调解", 20)
-    town.add_rule("GARDEN", "最美花园", 5)
+    town.add_rule("VOL", 10, "hour", name="志愿服务")
+    town.add_rule("MEDIATE", 20, name="纠纷调解")
+    town.add_rule("GARDEN", 5, name="最美花园")
     east, west = town.add_grid("一网格"), town.add_grid("二网格")
     first, second = town.add_household("1栋101", east), town.add_household("2栋202", west)
     wang, jian = town.add_member("王秀英", first), town.add_member("王建国", first)
