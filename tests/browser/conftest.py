@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from api.bootstrap import open_linli
 from harness.serving import serving
 from ledger.settings import Settings
-from tests.conftest import ADMIN_TOKEN, BACKENDS, _admin_connection, _database_url
+from tests.conftest import ADMIN_TOKEN, BACKENDS, backend_database
 from tests.scenario import Rule, Town
 
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -49,16 +48,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'linli.db'}"
-        return
-    template = request.getfixturevalue("postgres_template")
-    name = f"linli_web_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _database_url(name)
-    with _admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with backend_database(request.param, tmp_path_factory.mktemp("web"), "linli_web_",
+                          request) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
