@@ -5,10 +5,10 @@ has its writer load every one of them in a fresh process, and prints the residen
 that process and its projection worker before and after, the bytes per cached aggregate, and,
 when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 20,000
 aggregates), the memory a full one would take at that rate (what the memory target bounds).
-With 10,000 members or more the cache is full. (A busy server's cache costs more: aggregates come and go, and the
-allocator keeps the gaps they leave. `bench.http --members 100000 --seconds 30` gives that
-figure.) Then, in another fresh process, the memory once the writer has warmed
-its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
+With 10,000 members or more the cache is full. (A busy server's cache costs more: aggregates
+come and go, and the allocator keeps the gaps they leave. `bench.http --members 100000
+--seconds 30` gives that figure.) Then, in another fresh process, the memory once the writer
+has warmed its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
 
     python -m bench.memory [--backend postgres|sqlite] [--members 20000]
 """
