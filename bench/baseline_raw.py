@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 
 import psycopg
 
+from bench.args import add_seconds, parser_for
 from bench.common import machine, scratch_database
 
 
@@ -56,8 +56,8 @@ def measure(seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser = parser_for(__doc__)
+    add_seconds(parser, 3.0)
     args = parser.parse_args()
     print(f"# baseline_raw on {machine()}")
     for name, value in measure(args.seconds).items():

@@ -17,7 +17,6 @@ million over it is what one writer could commit with a core of its own and no wa
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.bootstrap import Linli
+from bench.args import add_backend, add_commands, parser_for
 from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.commands import points
@@ -87,9 +87,9 @@ def run(backend: str, commands: int, naive_commands: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--commands", type=int, default=20_000)
+    parser = parser_for(__doc__)
+    add_backend(parser, "both", both=True)
+    add_commands(parser, 20_000)
     parser.add_argument("--naive-commands", type=int, default=2_000)
     args = parser.parse_args()
     print(f"# commands on {machine()}")

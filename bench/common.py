@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import re
@@ -19,15 +18,14 @@ from sqlalchemy.engine import make_url
 
 from api.bootstrap import Linli, open_linli
 from api.gc_tuning import tune_gc
-from ledger.actor import Actor, Role
-from ledger.commands import points, registry
+from harness.populate import ADMIN as ADMIN
+from harness.populate import populate as populate
 from ledger.settings import Settings
 
 POSTGRES_URL = os.environ.get(
     "LINLI_BENCH_POSTGRES_URL",
     os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
 )
-ADMIN = Actor("bench:admin", Role.ADMIN)
 
 
 def machine() -> str:
@@ -141,15 +139,6 @@ def checkpoint() -> None:
         conn.execute("CHECKPOINT")
 
 
-def code_tree(spec: str) -> tuple[str, Path]:
-    """A `NAME=PATH` argument naming a tree of the code (a worktree, say), for the benchmarks
-    that compare trees."""
-    name, _, path = spec.partition("=")
-    if not path or not (Path(path) / "ledger").is_dir():
-        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME=PATH to a tree of the code")
-    return name, Path(path).resolve()
-
-
 def backends(choice: str) -> list[str]:
     """The backends a `--backend` of postgres, sqlite or both names."""
     return ["postgres", "sqlite"] if choice == "both" else [choice]
@@ -176,27 +165,3 @@ def open_bench(url: str, **overrides: object) -> Linli:
     tune_gc()
     linli.start()
     return linli
-
-
-def populate(linli: Linli, members: int, points_each: int) -> tuple[object, object, list]:
-    """A community with a merchant and `members` members holding `points_each` points."""
-    writer = linli.writer
-    community = writer.execute(registry.register_community("bench", ADMIN)).id
-    writer.execute(registry.put_rule(community, "GIFT", name="gift", points=1, unit="each",
-                                     daily_cap=None, monthly_cap=None,
-                                     requires_approval=False, by=ADMIN))
-    merchant = writer.execute(registry.register_merchant(community, "shop", ADMIN)).id
-    futures = [writer.submit(registry.register_member(community, f"m{i}", None, None, ADMIN))
-               for i in range(members)]
-    member_ids = [f.result().id for f in futures]
-    now = datetime.now(UTC)
-    remaining = points_each
-    while remaining > 0:
-        step = min(remaining, 1000)
-        awards = [writer.submit(points.award(m, "GIFT", quantity=step, minutes=None,
-                                             occurred_at=None, note="", now=now, by=ADMIN))
-                  for m in member_ids]
-        for future in awards:
-            future.result()
-        remaining -= step
-    return community, merchant, member_ids

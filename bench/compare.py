@@ -12,21 +12,20 @@ alike. It prints each load, then each tree's medians and their ratios to the fir
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
-from bench.common import checkpoint, code_tree, machine, scratch_database
+from bench.args import add_backend, add_members, add_rounds, add_seconds, add_trees, parser_for
+from bench.common import checkpoint, machine, scratch_database
 from bench.http import Load, linli_serve, prepare, run_wrk
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("trees", nargs="+", type=code_tree, metavar="NAME=PATH")
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=8.0, help="each measured load")
+    parser = parser_for(__doc__, raw=True)
+    add_trees(parser, "+")
+    add_backend(parser, "postgres")
+    add_members(parser, 10_000)
+    add_rounds(parser, 4)
+    add_seconds(parser, 8.0, "each measured load")
     parser.add_argument("--warm-seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--checkpoint", action="store_true",

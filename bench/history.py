@@ -9,12 +9,12 @@ snapshot and the events after it). And of the state's size: a redemption by a me
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import UTC, datetime
 from uuid import UUID
 
 from api.bootstrap import Linli
+from bench.args import add_backend, parser_for
 from bench.common import ADMIN, backends, machine, open_bench, percentile, scratch_database
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
@@ -97,8 +97,8 @@ def run(backend: str, history: int, held_lots: int, samples: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser = parser_for(__doc__)
+    add_backend(parser, "both", both=True)
     parser.add_argument("--history", type=int, default=100_000)
     parser.add_argument("--lots", type=int, default=1_000,
                         help="unspent awards the third member holds")

@@ -12,7 +12,6 @@ Needs wrk (`apt-get install wrk`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import resource
@@ -30,6 +29,7 @@ from uuid import UUID
 
 import httpx
 
+from bench.args import add_backend, add_members, add_seconds, parser_for
 from bench.baseline_raw import measure as raw_baseline
 from bench.common import (
     ADMIN,
@@ -245,10 +245,10 @@ def prepare(url: str, members: int) -> Till:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser = parser_for(__doc__)
+    add_backend(parser, "postgres")
+    add_members(parser, 10_000)
+    add_seconds(parser, 10.0)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     if shutil.which("wrk") is None:

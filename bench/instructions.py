@@ -27,7 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import code_tree, machine
+from bench.args import add_backend, add_commands, add_trees, parser_for
+from bench.common import machine
 
 WARM_COMMANDS = 300
 # This file run with the tree's code first on the path (as a script, its own folder would be).
@@ -76,11 +77,10 @@ def count(tree: Path, backend: str, commands: int) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("trees", nargs="*", type=code_tree, metavar="NAME=PATH")
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--commands", type=int, default=500)
+    parser = parser_for(__doc__, raw=True)
+    add_trees(parser, "*")
+    add_backend(parser, "postgres")
+    add_commands(parser, 500)
     parser.add_argument("--workload", type=int, help=argparse.SUPPRESS)  # the measured process
     args = parser.parse_args()
     if args.workload is not None:

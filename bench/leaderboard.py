@@ -10,7 +10,6 @@ one index range scan, names), so what it measures excludes only the network.
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from bench.args import add_backend, add_members, add_seed, parser_for
 from bench.common import ADMIN, machine, open_bench, scratch_database, summary_ms
 from ledger.commands import points, registry
 
@@ -64,11 +64,11 @@ def measure(client: TestClient, params: dict[str, Any], reads: int) -> list[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--members", type=int, default=100_000)
+    parser = parser_for(__doc__)
+    add_backend(parser, "postgres")
+    add_members(parser, 100_000)
     parser.add_argument("--reads", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=7)
+    add_seed(parser, 7)
     args = parser.parse_args()
     print(f"# leaderboard on {machine()}")
     print(f"# backend {args.backend}, {args.members:,} members, {args.reads} reads a board")

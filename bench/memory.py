@@ -4,18 +4,17 @@ Populates `--members` members (a `Member` and a points `Account` each), opens a 
 has its writer load every one of them in a fresh process, and prints the resident memory of
 that process and its projection worker before and after, the bytes per cached aggregate, and,
 when the members did not fill the cache (`LINLI_CACHE_MAX_AGGREGATES`, by default 20,000
-aggregates), the memory a full one would take at that rate (goal 5). With 10,000 members or
-more the cache is full. (A busy server's cache costs more: aggregates come and go, and the
-allocator keeps the gaps they leave. `bench.http --members 100000 --seconds 30` gives that
-figure.) Then, in another fresh process, the memory once the writer has warmed
-its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
+aggregates), the memory a full one would take at that rate (what the memory target bounds).
+With 10,000 members or more the cache is full. (A busy server's cache costs more: aggregates
+come and go, and the allocator keeps the gaps they leave. `bench.http --members 100000
+--seconds 30` gives that figure.) Then, in another fresh process, the memory once the writer
+has warmed its cache at start (`LINLI_WARM_UP_SECONDS`), as `linli serve` does.
 
     python -m bench.memory [--backend postgres|sqlite] [--members 20000]
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import multiprocessing
 import os
@@ -23,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.args import add_backend, add_members, parser_for
 from bench.common import machine, open_bench, populate, rss_mb, scratch_database
 from ledger import ids
 from ledger.domain.accounts import Account
@@ -104,9 +104,9 @@ def run(backend: str, members: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--members", type=int, default=20_000)
+    parser = parser_for(__doc__)
+    add_backend(parser, "postgres")
+    add_members(parser, 20_000)
     args = parser.parse_args()
     print(f"# memory on {machine()}")
     run(args.backend, args.members)

@@ -7,11 +7,11 @@ stream of redemptions; and the rate of a full rebuild.
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 from datetime import UTC, datetime
 
+from bench.args import add_backend, add_seconds, parser_for
 from bench.common import (
     backends,
     machine,
@@ -104,10 +104,10 @@ def run(backend: str, rate: float, seconds: float, rebuild_events: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser = parser_for(__doc__)
+    add_backend(parser, "both", both=True)
     parser.add_argument("--rate", type=float, default=500)
-    parser.add_argument("--seconds", type=float, default=10)
+    add_seconds(parser, 10)
     parser.add_argument("--rebuild-events", type=int, default=100_000)
     args = parser.parse_args()
     print(f"# projections on {machine()}")

@@ -8,10 +8,10 @@ work for the read comes on top) and wall time, per event, the least of several r
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
 
+from bench.args import add_backend, add_commands, add_rounds, parser_for
 from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.chain import Committed
@@ -61,10 +61,10 @@ def run(backend: str, commands: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--commands", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = parser_for(__doc__)
+    add_backend(parser, "both", both=True)
+    add_commands(parser, 20_000)
+    add_rounds(parser, 5)
     args = parser.parse_args()
     print(f"# sealer on {machine()}")
     for backend in backends(args.backend):

@@ -14,7 +14,6 @@ what taking snapshots costs the writer.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 
 from api.bootstrap import Linli
+from bench.args import add_backend, add_commands, add_members, add_rounds, parser_for
 from bench.common import machine, open_bench, populate, scratch_database
 from ledger import ids
 from ledger.actor import Actor, Role
@@ -112,12 +112,12 @@ def _rows(linli: Linli, table: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser = parser_for(__doc__)
+    add_backend(parser, "postgres")
     parser.add_argument("--intervals", default="20,200")
-    parser.add_argument("--members", type=int, default=200)
-    parser.add_argument("--commands", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=4)
+    add_members(parser, 200)
+    add_commands(parser, 10_000)
+    add_rounds(parser, 4)
     args = parser.parse_args()
     intervals = [int(n) for n in args.intervals.split(",")]
     print(f"# snapshots on {machine()}")

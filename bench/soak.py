@@ -8,15 +8,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.args import add_backend, add_seed, parser_for
 from bench.common import machine, scratch_database
-from tests.reliability.scenarios import Figures
-from tests.reliability.served import Served
+from harness.scenarios import Figures
+from harness.served import Served
 
 
 def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser = parser_for(description)
+    add_backend(parser, "postgres")
+    add_seed(parser, 2026)
     for name, (kind, default, text) in extra.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default,
                             help=text)

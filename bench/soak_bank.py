@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from bench.soak import arguments, report, with_server
-from tests.reliability.scenarios import Figures, bank, hot_account
+from harness.scenarios import Figures, bank, hot_account
 
 
 def main() -> None:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from bench.soak import arguments, report, with_server
-from tests.reliability.scenarios import crash_and_retry
+from harness.scenarios import crash_and_retry
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench.common import scratch_database
 from bench.soak import arguments, report
-from tests.reliability.projection_crash import fill, replay_through_kills
+from harness.projection_crash import fill, replay_through_kills
 
 
 def main() -> None:

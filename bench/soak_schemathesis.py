@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from bench.soak import arguments, report, with_server
-from tests.reliability.scenarios import Figures
-from tests.reliability.test_hostile_schemathesis import run_schemathesis
+from harness.scenarios import Figures
+from harness.schemathesis import run_schemathesis
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ throughput on a shared machine.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import JSONTranscoder
 
 from api.bootstrap import Linli, open_linli
+from bench.args import add_backend, add_commands, add_rounds, parser_for
 from bench.common import machine, populate, scratch_database
 from ledger import chain, ids
 from ledger.actor import Actor, Role
@@ -101,10 +101,10 @@ def _least(into: dict[str, float], figures: dict[str, float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="sqlite")
-    parser.add_argument("--commands", type=int, default=2_000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser = parser_for(__doc__)
+    add_backend(parser, "sqlite")
+    add_commands(parser, 2_000)
+    add_rounds(parser, 7)
     args = parser.parse_args()
     print(f"# stages on {machine()}")
     with scratch_database(args.backend) as url:

@@ -9,12 +9,12 @@ checkpoint and the replay against the views).
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import Future
 from typing import Any
 from uuid import uuid4
 
+from bench.args import add_backend, parser_for
 from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
 from ledger.chain import seal
@@ -69,8 +69,8 @@ def run(backend: str, events: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser = parser_for(__doc__)
+    add_backend(parser, "both", both=True)
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     print(f"# verify on {machine()}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,8 @@ from api.bootstrap import Linli, open_linli
 from ledger import transcoder
 from ledger.settings import Settings
 from projections.schema import migrate
+from tests.hostile import STARTING_POINTS, Books
+from tests.scenario import Town
 
 # Every event the suite writes is checked against the library's own JSON, here and in the
 # servers the tests start.
@@ -73,18 +76,29 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+@contextmanager
+def backend_database(backend: str, folder: Path, prefix: str,
+                     request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database URL for `backend`: a file in `folder` on SQLite; on PostgreSQL a clone of the
+    migrated template named `prefix` and a random suffix, dropped afterwards."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'linli.db'}"
+        yield f"sqlite:///{folder / 'linli.db'}"
         return
     template = request.getfixturevalue("postgres_template")
-    name = f"linli_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     with _admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _database_url(name)
-    with _admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield _database_url(name)
+    finally:
+        with _admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    with backend_database(backend, tmp_path, "linli_t_", request) as url:
+        yield url
 
 
 @pytest.fixture
@@ -109,3 +123,17 @@ def client(linli: Linli) -> Iterator[TestClient]:
     with TestClient(create_app(linli=linli)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield test_client
+
+
+@pytest.fixture
+def world(client: TestClient) -> Town:
+    """The usual cast, its member holding STARTING_POINTS (what hostile input must not move).
+    A module that needs another `world` defines its own."""
+    world = Town.standard(client)
+    world.award(STARTING_POINTS)
+    return world
+
+
+@pytest.fixture
+def books(world: Town, linli: Linli) -> Books:
+    return Books(world, linli)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,9 +19,10 @@ import httpx
 import pytest
 
 from api.bootstrap import open_linli
+from harness.serving import serving
 from ledger.settings import Settings
-from tests.conftest import ADMIN_TOKEN, BACKENDS, _admin_connection, _database_url
-from tests.serving import serving
+from tests.conftest import ADMIN_TOKEN, BACKENDS, backend_database
+from tests.scenario import Rule, Town
 
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -49,16 +48,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'linli.db'}"
-        return
-    template = request.getfixturevalue("postgres_template")
-    name = f"linli_web_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _database_url(name)
-    with _admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with backend_database(request.param, tmp_path_factory.mktemp("web"), "linli_web_",
+                          request) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -84,70 +76,21 @@ def call(client: httpx.Client, method: str, path: str, status: int = 200,
     return response.json() if response.content else None
 
 
-@dataclass
-class Town:
-    """A community with a rulebook, a household of two, a merchant, and a token per role."""
-
-    http: httpx.Client
-    community_id: str
-    member_id: str
-    passbook_no: str
-    household_id: str
-    merchant_id: str
-    staff: str
-    merchant: str
-    member: str
-
-    def award(self, member_id: str, rule_code: str = "GIFT", **amount: int) -> Any:
-        return call(self.http, "POST", "/v1/awards", 201, token=self.staff,
-                    json={"member_id": member_id, "rule_code": rule_code, **amount})
-
-    def new_member(self, name: str, household_id: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"community_id": self.community_id, "name": name}
-        if household_id:
-            body["household_id"] = household_id
-        created: dict[str, Any] = call(self.http, "POST", "/v1/members", 201,
-                                       token=self.staff, json=body)
-        return created
-
-    def balance(self, member_id: str | None = None) -> Any:
-        return call(self.http, "GET", f"/v1/members/{member_id or self.member_id}/balance",
-                    token=self.staff)
-
-    def token_for_member(self, member_id: str) -> str:
-        return str(call(self.http, "POST", "/v1/api-keys", 201, token=self.staff,
-                        json={"role": "member", "member_id": member_id})["token"])
-
-
 @pytest.fixture
 def town(base_url: str) -> Iterator[Town]:
+    """A community with a rulebook of three, a grid, a household with 王秀英 in it, a merchant,
+    and a key for staff, merchant and member."""
     with httpx.Client(base_url=base_url, timeout=30.0,
                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
-        cid = call(http, "POST", "/v1/communities", 201, json={"name": "116社区"})["id"]
-        grid = call(http, "POST", f"/v1/communities/{cid}/grids", 201, json={"name": "第一网格"})
-        for code, rule in {
-            "VOLUNTEER": {"name": "志愿服务", "points": 10, "unit": "hour"},
-            "GIFT": {"name": "垃圾分类", "points": 1, "unit": "each"},
-            "MEDIATION": {"name": "纠纷调解", "points": 5, "unit": "each",
-                          "requires_approval": True},
-        }.items():
-            call(http, "PUT", f"/v1/communities/{cid}/rules/{code}", json=rule)
-        household = call(http, "POST", "/v1/households", 201, json={
-            "community_id": cid, "grid_id": grid["id"], "address": "幸福里3栋2单元101"})
-        member = call(http, "POST", "/v1/members", 201, json={
-            "community_id": cid, "name": "王秀英", "household_id": household["id"],
-            "grid_id": grid["id"]})
-        merchant = call(http, "POST", "/v1/merchants", 201,
-                        json={"community_id": cid, "name": "文明积分超市"})
-
-        def token(**grant: str) -> str:
-            return str(call(http, "POST", "/v1/api-keys", 201, json=grant)["token"])
-
-        yield Town(http=http, community_id=cid, member_id=member["id"],
-                   passbook_no=member["passbook_no"], household_id=household["id"],
-                   merchant_id=merchant["id"], staff=token(role="staff", community_id=cid),
-                   merchant=token(role="merchant", merchant_id=merchant["id"]),
-                   member=token(role="member", member_id=member["id"]))
+        town = Town.found(http, "116社区", rules={
+            "VOLUNTEER": Rule("志愿服务", 10, "hour"),
+            "GIFT": Rule("垃圾分类", 1),
+            "MEDIATION": Rule("纠纷调解", 5, requires_approval=True),
+        })
+        grid = town.add_grid("第一网格")
+        household = town.add_household("幸福里3栋2单元101", grid)
+        yield town.cast("王秀英", household_id=household, grid_id=grid,
+                        roles=("staff", "merchant", "member"))
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Town, screenshot
+from tests.browser.conftest import screenshot
+from tests.scenario import Town
 
 # Every visible text element's colour against the first opaque background behind it.
 CONTRAST = """
@@ -51,7 +52,7 @@ PAGES = {"signin": None, "volunteer": "member", "till": "merchant", "staff": "st
 @pytest.mark.parametrize("name", list(PAGES))
 def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) -> None:
     role = PAGES[name]
-    token = getattr(town, role) if role else None
+    token = town.tokens[role] if role else None
     page = browse(token, f"/web/{name}", width=360, height=740)
 
     assert page.get_attribute("html", "lang") == "zh-CN"
@@ -66,7 +67,7 @@ def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) ->
 
 def test_the_english_switch_changes_the_words_and_the_language(town: Town,
                                                                browse: Any) -> None:
-    page = browse(town.member, "/web/volunteer")
+    page = browse(town.tokens["member"], "/web/volunteer")
     assert page.inner_text("#lines-title") == "积分存折"
     page.click("#switch-lang")
     page.wait_for_selector("html[lang=en]")

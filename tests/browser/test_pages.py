@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import Town, call, screenshot, until
+from tests.browser.conftest import call, screenshot, until
+from tests.scenario import Town
 
 
 class TestStaffAwardReachesVolunteer:
     def test_three_clicks_then_the_line_on_the_volunteer_page(self, town: Town, browse: Any,
                                                               base_url: str) -> None:
-        call(town.http, "PUT", f"/v1/communities/{town.community_id}/policy",
+        call(town.client, "PUT", f"/v1/communities/{town.community_id}/policy",
              json={"points_expiry": "end_of_nth_year", "n": 1})
         staff = browse(None, "/web/signin", width=1024, height=900)
-        staff.fill("#token", town.staff)
+        staff.fill("#token", town.tokens["staff"])
         staff.click("button[type=submit]")
         staff.wait_for_url("**/web/staff")
         staff.wait_for_selector("body[data-ready=true]")
@@ -28,11 +29,11 @@ class TestStaffAwardReachesVolunteer:
         assert town.balance()["points"] == 20
         screenshot(staff, "staff-console", full_page=True)
 
-        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+        call(town.client, "POST", "/v1/redemptions", 201, token=town.tokens["merchant"],
              headers={"Idempotency-Key": "till-1-0001"},
              json={"member_id": town.member_id, "points": 8, "description": "大米5斤"})
 
-        volunteer = browse(town.member, "/web/volunteer")
+        volunteer = browse(town.tokens["member"], "/web/volunteer")
         assert volunteer.inner_text("#points") == "12"
         lines = volunteer.locator("#lines li").all_inner_texts()
         assert lines[0].startswith("兑换 大米5斤 -8")
@@ -47,8 +48,8 @@ class TestStaffAwardReachesVolunteer:
 class TestMerchantTill:
     def test_a_redemption_drops_the_balance_and_a_refund_gives_back(self, town: Town,
                                                                      browse: Any) -> None:
-        town.award(town.member_id, quantity=50)
-        till = browse(town.merchant, "/web/till")
+        town.award(50)
+        till = browse(town.tokens["merchant"], "/web/till")
 
         till.fill("#passbook", town.passbook_no)
         till.click("#find")
@@ -73,8 +74,8 @@ class TestMerchantTill:
 
     def test_scanned_then_too_many_points_moves_nothing_and_says_so(self, town: Town,
                                                                     browse: Any) -> None:
-        town.award(town.member_id, quantity=10)
-        till = browse(town.merchant, "/web/till")
+        town.award(10)
+        till = browse(town.tokens["merchant"], "/web/till")
         till.fill("#passbook", town.passbook_no)
         till.press("#passbook", "Enter")  # as a USB scanner ends a code
         till.wait_for_selector("#found:has-text('王*英')")
@@ -88,13 +89,13 @@ class TestMerchantTill:
 class TestLeaderboardScreen:
     def test_ranks_with_masked_names_for_members_and_households(self, town: Town,
                                                                  browse: Any) -> None:
-        second = town.new_member("李建国")
-        third = town.new_member("赵红梅", household_id=town.household_id)
-        town.award(town.member_id, quantity=30)
-        town.award(second["id"], quantity=45)
-        town.award(third["id"], quantity=10)
+        second = town.add_member("李建国")
+        third = town.add_member("赵红梅", household_id=town.household_id)
+        town.award(30)
+        town.award(45, second)
+        town.award(10, third)
 
-        screen = browse(town.member, "/web/screen?period=month", width=1280, height=720)
+        screen = browse(town.tokens["member"], "/web/screen?period=month", width=1280, height=720)
 
         rows = screen.locator("#board-member li").all_inner_texts()
         assert [row.split() for row in rows] == [
@@ -110,11 +111,11 @@ class TestLeaderboardScreen:
 
 class TestDashboard:
     def test_the_charts_are_pictures_with_bars(self, town: Town, browse: Any) -> None:
-        town.award(town.member_id, "VOLUNTEER", minutes=180)
-        call(town.http, "POST", "/v1/redemptions", 201, token=town.merchant,
+        town.award(code="VOLUNTEER", minutes=180)
+        call(town.client, "POST", "/v1/redemptions", 201, token=town.tokens["merchant"],
              headers={"Idempotency-Key": "till-1-0002"},
              json={"member_id": town.member_id, "points": 12, "description": "食用油"})
-        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
         chart = staff.locator("#chart-points svg")
         box = chart.bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 100
@@ -130,9 +131,9 @@ class TestDashboard:
 class TestApprovals:
     def test_a_pending_award_is_approved_from_the_console(self, town: Town,
                                                          browse: Any) -> None:
-        pending = town.award(town.member_id, "MEDIATION", quantity=2)
+        pending = town.award(2, code="MEDIATION")
         assert pending["status"] == "pending"
-        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
         row = staff.locator(f"[data-award='{pending['id']}']")
         assert "王秀英 · 纠纷调解 × 2 +10" in row.inner_text()
         row.locator("button:has-text('通过')").click()
@@ -143,7 +144,7 @@ class TestApprovals:
 class TestRegistration:
     def test_staff_register_a_household_and_resident_who_then_signs_in(
             self, town: Town, browse: Any, base_url: str) -> None:
-        staff = browse(town.staff, "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
         staff.fill("#household-address", "幸福里5栋101")
         staff.click("#household-form button[type=submit]")
         staff.wait_for_selector("#registered:has-text('幸福里5栋101')")
@@ -157,5 +158,5 @@ class TestRegistration:
 
         resident = browse(token, "/web/volunteer")
         assert resident.inner_text("#who") == "陈阿婆"
-        found = call(town.http, "GET", f"/v1/members?community_id={town.community_id}&q=陈")
+        found = call(town.client, "GET", f"/v1/members?community_id={town.community_id}&q=陈")
         assert found["items"][0]["household_id"] is not None

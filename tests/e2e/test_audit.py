@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from api.bootstrap import Linli
-from tests.helpers import World, make_world, ok
 from tests.integration.test_cli import run
+from tests.scenario import Town, ok
 
 
 class Rows:
@@ -61,8 +61,8 @@ class Rows:
 
 
 @pytest.fixture
-def world(client) -> World:
-    world = make_world(client)
+def world(client) -> Town:
+    world = Town.standard(client)
     for points in (30, 20, 10):
         world.award(points)
     assert world.redeem(15).status_code == 201
@@ -70,7 +70,7 @@ def world(client) -> World:
 
 
 @pytest.fixture
-def sealed(world: World, linli: Linli) -> World:
+def sealed(world: Town, linli: Linli) -> Town:
     """The world, its log sealed by a checkpoint, and one more award after it."""
     assert linli.sealer is not None
     assert linli.sealer.seal() is not None
@@ -78,7 +78,7 @@ def sealed(world: World, linli: Linli) -> World:
     return world
 
 
-def verify(world: World) -> dict[str, Any]:
+def verify(world: Town) -> dict[str, Any]:
     auditor = world.token(role="auditor")
     return ok(world.client.get("/v1/audit/verify", headers=auditor))
 
@@ -163,7 +163,7 @@ class TestTheEventsFeed:
             assert state[36:68] == expected
 
     def test_a_community_auditor_sees_only_its_community(self, sealed, client):
-        other = make_world(client, "湖滨社区")
+        other = Town.standard(client, "湖滨社区")
         other.award(9)
         items: list[dict[str, Any]] = []
         after = 0

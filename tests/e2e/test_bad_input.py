@@ -10,17 +10,19 @@ import json
 
 import pytest
 
-from tests.helpers import key, make_world, ok
-
-PROBLEM_JSON = "application/problem+json"
-BODY_MAX_BYTES = 64 * 1024
-STARTING_POINTS = 100
-
-REDEMPTION = "redemption"
-AWARD = "award"
-ENDPOINTS = (REDEMPTION, AWARD)
-AMOUNT_FIELD = {REDEMPTION: "points", AWARD: "quantity"}
-TEXT_FIELD = {REDEMPTION: "description", AWARD: "note"}
+from tests.hostile import (
+    AWARD,
+    BODY_MAX_BYTES,
+    ENDPOINTS,
+    REDEMPTION,
+    STARTING_POINTS,
+    TEXT_FIELD,
+    assert_problem,
+    good_body,
+    post_raw,
+    with_raw_amount,
+)
+from tests.scenario import ok
 
 # Raw JSON text for each bad amount (NaN is not JSON, but Python's parser takes it).
 BAD_AMOUNTS = [
@@ -33,69 +35,6 @@ BAD_AMOUNTS = [
     pytest.param("true", id="boolean"),
     pytest.param("1000001", id="over-the-limit"),
 ]
-
-
-def good_body(world, endpoint):
-    if endpoint == REDEMPTION:
-        return {"member_id": world.member_id, "points": 1, "description": "大米"}
-    return {"member_id": world.member_id, "rule_code": "GIFT", "quantity": 1, "note": "扫楼道"}
-
-
-def with_raw_amount(world, endpoint, raw):
-    """A good body as JSON text, its amount replaced by the raw JSON text `raw`."""
-    body = good_body(world, endpoint)
-    body[AMOUNT_FIELD[endpoint]] = "__AMOUNT__"
-    return json.dumps(body, ensure_ascii=False).replace('"__AMOUNT__"', raw).encode()
-
-
-def post_raw(world, endpoint, content):
-    """POST `content` as JSON; a redemption gets a fresh Idempotency-Key."""
-    if endpoint == REDEMPTION:
-        path, headers = "/v1/redemptions", {**world.merchant, **key()}
-    else:
-        path, headers = "/v1/awards", dict(world.staff)
-    return world.client.post(path, content=content,
-                             headers={**headers, "Content-Type": "application/json"})
-
-
-def assert_problem(response, status, slug=None):
-    """A problem+json answer with one of the `status` codes (an int or a tuple of them)."""
-    allowed = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in allowed, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    body = response.json()
-    assert {"type", "title", "status", "detail"} <= body.keys(), body
-    assert body["status"] == response.status_code
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    if slug is not None:
-        assert body["type"].endswith(f"/{slug}"), body["type"]
-
-
-class Books:
-    """What must not move: the event store's last position and the member's balance."""
-
-    def __init__(self, world, linli):
-        self.world, self.linli = world, linli
-        self.position = linli.app.recorder.max_notification_id()
-
-    def assert_unchanged(self):
-        assert self.linli.app.recorder.max_notification_id() == self.position
-        balance = self.world.balance()
-        assert (balance["points"], balance["points_earned"]) == (
-            STARTING_POINTS, STARTING_POINTS)
-
-
-@pytest.fixture
-def world(client):
-    world = make_world(client)
-    world.award(STARTING_POINTS)
-    return world
-
-
-@pytest.fixture
-def books(world, linli):
-    return Books(world, linli)
 
 
 class TestBadAmount:

@@ -12,14 +12,14 @@ from sqlalchemy import text
 
 from ledger import ids
 from ledger.domain.assets import Asset
-from tests.helpers import World, make_world, ok
+from tests.scenario import Town, ok
 
 CODE = re.compile(r"[0-9A-F]{4}(?:-[0-9A-F]{4}){4}")
 
 
 @pytest.fixture
-def world(client) -> World:
-    world = make_world(client)
+def world(client) -> Town:
+    world = Town.standard(client)
     auditor = world.token(role="auditor")
     for minutes, reason in ((120, "助老陪护 2 小时"), (45, "社区巡逻")):
         ok(client.post("/v1/adjustments", headers=auditor, json={
@@ -28,7 +28,7 @@ def world(client) -> World:
     return world
 
 
-def certificate(world: World, headers: dict[str, str] | None = None) -> tuple[str, str, str]:
+def certificate(world: Town, headers: dict[str, str] | None = None) -> tuple[str, str, str]:
     response = world.client.get(f"/v1/members/{world.member_id}/certificate",
                                 headers=headers or world.staff)
     assert response.status_code == 200, response.text
@@ -40,7 +40,7 @@ def certificate(world: World, headers: dict[str, str] | None = None) -> tuple[st
     return page, number.group(1), code.group(0)
 
 
-def check(world: World, number: str, code: str) -> dict[str, Any]:
+def check(world: Town, number: str, code: str) -> dict[str, Any]:
     return ok(world.client.get(f"/v1/certificates/{number}/verify", params={"code": code},
                                headers=world.merchant))
 
@@ -95,11 +95,11 @@ class TestCertificates:
         assert check(world, number, code)["valid"] is False
 
     def test_is_only_for_members_with_minutes_and_those_who_may_see_them(self, world, client):
-        other = world.new_member("李四")
+        other = world.add_member("李四")
         missing = client.get(f"/v1/members/{other}/certificate", headers=world.staff)
         assert missing.status_code == 404
 
-        elsewhere = make_world(client, "湖滨社区")
+        elsewhere = Town.standard(client, "湖滨社区")
         refused = client.get(f"/v1/members/{world.member_id}/certificate",
                              headers=elsewhere.staff)
         assert refused.status_code == 404

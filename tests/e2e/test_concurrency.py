@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from harness.serving import serving
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import make_world, ok
-from tests.serving import serving
+from tests.scenario import Town, ok
 
 REQUEST_TIMEOUT = httpx.Timeout(30.0)
 ALL_DONE_SECONDS = 90.0
@@ -37,7 +37,7 @@ class TestConcurrentRedemptions:
 
     def test_concurrent_redemptions_never_overdraw(self, base_url, http):
         # Arrange: a member with 37 points and a merchant's till.
-        world = make_world(http)
+        world = Town.standard(http)
         world.award(self.BALANCE)
         start = threading.Barrier(self.CONCURRENT, timeout=30)
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from api.http_protocol import FLUSH_BYTES, CoalescingTransport
+from harness.serving import serving
 from tests.conftest import ADMIN_TOKEN
-from tests.serving import serving
 
 SECONDS = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.helpers import make_world, ok
+from tests.scenario import Town, ok
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -44,7 +44,7 @@ def problem_type(response):
 
 class TestReplay:
     def test_same_key_same_body_replays_the_first_response_and_redeems_once(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         same = uuid.uuid4().hex
 
@@ -59,7 +59,7 @@ class TestReplay:
         assert passbook(world) == [("redemption", -5), ("award", 20)]
 
     def test_same_key_different_body_is_refused_and_changes_nothing(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         same = uuid.uuid4().hex
         first = redeem(world, 5, same)
@@ -75,7 +75,7 @@ class TestReplay:
         assert redeem(world, 5, same).content == first.content
 
     def test_missing_key_is_refused_and_changes_nothing(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
 
@@ -88,7 +88,7 @@ class TestReplay:
         assert passbook(world) == [("redemption", -10), ("award", 20)]
 
     def test_missing_key_is_answered_400_idempotency_key_required(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
 
@@ -99,7 +99,7 @@ class TestReplay:
             assert problem_type(response) == "idempotency-key-required"
 
     def test_a_refusal_is_replayed_even_after_the_member_can_pay(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(3)
         same = uuid.uuid4().hex
         first = redeem(world, 10, same)
@@ -118,7 +118,7 @@ class TestReplay:
 
 class TestKeyScope:
     def test_two_merchants_may_use_the_same_key_independently(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         other = ok(client.post("/v1/merchants", json={
             "community_id": world.community_id, "name": "便民理发店"}), 201)
@@ -138,7 +138,7 @@ class TestKeyScope:
 
 class TestRefunds:
     def test_same_key_same_refund_replays_and_refunds_once(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
         same = uuid.uuid4().hex
@@ -155,7 +155,7 @@ class TestRefunds:
         assert passbook(world) == [("refund", 4), ("redemption", -10), ("award", 20)]
 
     def test_same_key_different_refund_is_refused_and_changes_nothing(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
         same = uuid.uuid4().hex
@@ -171,7 +171,7 @@ class TestRefunds:
         assert refund(world, redemption["id"], 4, same).content == first.content
 
     def test_partial_refunds_add_up_to_the_redemption(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
 
@@ -187,7 +187,7 @@ class TestRefunds:
             ("refund", 7), ("refund", 3), ("redemption", -10), ("award", 20)]
 
     def test_refund_more_than_what_is_left_is_refused_and_changes_nothing(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         redemption = ok(world.redeem(10), 201)
         more_than_all = refund(world, redemption["id"], 11, uuid.uuid4().hex)

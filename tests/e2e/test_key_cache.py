@@ -23,7 +23,7 @@ from ledger.actor import Actor, Role
 from ledger.commands import access
 from ledger.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import auth, key, make_world, ok
+from tests.scenario import Town, auth, key, ok
 
 LIFETIME = 1.0  # seconds a key is kept (its reload begins past half of it)
 
@@ -52,7 +52,7 @@ def _redeem(client: TestClient, till: dict[str, str], member_id: str) -> int:
 
 class TestAKeyInUse:
     def test_is_loaded_by_one_request_however_long_it_is_used(self, till_client, monkeypatch):
-        world = make_world(till_client)
+        world = Town.standard(till_client)
         for _ in range(10):  # more than three lifetimes of one-point redemptions can take
             world.award(1_000)
         issued = ok(till_client.post("/v1/api-keys", json={
@@ -79,7 +79,7 @@ class TestAKeyInUse:
 
     def test_revoked_by_another_process_stops_working_within_its_lifetime(
             self, till_client, short_lived):
-        world = make_world(till_client)
+        world = Town.standard(till_client)
         for _ in range(10):
             world.award(1_000)
         issued = ok(till_client.post("/v1/api-keys", json={

@@ -6,17 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.town import Town, town
-from tests.helpers import key, ok
-
-__all__ = ["town"]  # the fixture
+from tests.scenario import Town, key, ok
 
 
 class TestRanking:
     def test_ranked_by_what_was_earned_not_by_the_balance(self, town):
-        wang, li, zhao = town.member("王秀英"), town.member("李桂兰"), town.member("赵强")
-        town.award(wang, 30)
-        town.award(li, 20)
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
+        zhao = town.add_member("赵强")
+        town.award(30, wang)
+        town.award(20, li)
         merchant = ok(town.client.post("/v1/merchants", json={
             "community_id": town.community_id, "name": "文明积分超市"}), 201)["id"]
         till = {**town.token(role="merchant", merchant_id=merchant), **key()}
@@ -29,20 +27,20 @@ class TestRanking:
         assert town.board(asset="MINUTES") == []
 
     def test_equal_totals_rank_first_whoever_reached_them_first(self, town):
-        wang, li = town.member("王秀英"), town.member("李桂兰")
-        town.award(wang, 10)
-        town.award(li, 10)
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
+        town.award(10, wang)
+        town.award(10, li)
         assert town.names_on() == [("王秀英", 10), ("李桂兰", 10)]
 
-        town.award(li, 5)
-        town.award(wang, 5)
+        town.award(5, li)
+        town.award(5, wang)
         assert town.board() == [(1, "李桂兰", 15), (2, "王秀英", 15)]
 
     def test_a_reversed_award_lowers_the_rank_in_the_period_it_counted_in(self, town):
-        wang, li = town.member("王秀英"), town.member("李桂兰")
-        october = town.award(wang, 10, when="2098-10-10T02:00:00")
-        town.award(wang, 10, when="2098-11-10T02:00:00")
-        town.award(li, 15, when="2098-11-05T02:00:00")
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
+        october = town.award(10, wang, when="2098-10-10T02:00:00")["id"]
+        town.award(10, wang, when="2098-11-10T02:00:00")
+        town.award(15, li, when="2098-11-05T02:00:00")
         assert town.names_on(period="all") == [("王秀英", 20), ("李桂兰", 15)]
 
         town.reverse(october)  # reversed in November, lowers October
@@ -53,9 +51,9 @@ class TestRanking:
         assert town.names_on(period="2098") == [("李桂兰", 15), ("王秀英", 10)]
 
     def test_periods_are_read_in_the_community_time_zone(self, town, client):
-        wang = town.member("王秀英")
-        town.award(wang, 7, when="2098-09-30T15:59:59")  # 23:59:59 on 30 September, Shanghai
-        town.award(wang, 3, when="2098-09-30T16:00:00")  # 00:00 on 1 October, Shanghai
+        wang = town.add_member("王秀英")
+        town.award(7, wang, when="2098-09-30T15:59:59")  # 23:59:59 on 30 September, Shanghai
+        town.award(3, wang, when="2098-09-30T16:00:00")  # 00:00 on 1 October, Shanghai
         assert town.names_on(period="2098-09") == [("王秀英", 7)]
         assert town.names_on(period="2098-Q3") == [("王秀英", 7)]
         assert town.names_on(period="2098-10") == [("王秀英", 3)]
@@ -63,16 +61,16 @@ class TestRanking:
         assert town.names_on(period="2098") == [("王秀英", 10)]
 
         utc = Town.found(client, "伦敦社区", time_zone="UTC")
-        smith = utc.member("Smith")
-        utc.award(smith, 3, when="2098-09-30T16:00:00")
+        smith = utc.add_member("Smith")
+        utc.award(3, smith, when="2098-09-30T16:00:00")
         assert utc.names_on(period="2098-09") == [("Smith", 3)]
         assert utc.names_on(period="2098-10") == []
 
     def test_the_year_turns_at_midnight_in_shanghai(self, town, linli):
         linli.clock = lambda: datetime(2099, 1, 15, tzinfo=UTC)
-        wang = town.member("王秀英")
-        town.award(wang, 4, when="2098-12-31T15:59:00")  # 23:59 on 31 December
-        town.award(wang, 6, when="2098-12-31T16:00:00")  # 00:00 on 1 January
+        wang = town.add_member("王秀英")
+        town.award(4, wang, when="2098-12-31T15:59:00")  # 23:59 on 31 December
+        town.award(6, wang, when="2098-12-31T16:00:00")  # 00:00 on 1 January
         assert town.names_on(period="2098") == [("王秀英", 4)]
         assert town.names_on(period="2098-Q4") == [("王秀英", 4)]
         assert town.names_on(period="2098-12") == [("王秀英", 4)]
@@ -82,15 +80,15 @@ class TestRanking:
         assert town.names_on() == [("王秀英", 10)]
 
     def test_households_sum_their_members_and_grids_scope_the_boards(self, town):
-        east, west = town.grid("一网格"), town.grid("二网格")
-        first = town.household("1栋101", east)
-        second = town.household("2栋202", west)
-        wang = town.member("王秀英", first)
-        jian = town.member("王建国", first)
-        li = town.member("李桂兰", second)
-        zhao = town.member("赵强")  # in no household and no grid
+        east, west = town.add_grid("一网格"), town.add_grid("二网格")
+        first = town.add_household("1栋101", east)
+        second = town.add_household("2栋202", west)
+        wang = town.add_member("王秀英", first)
+        jian = town.add_member("王建国", first)
+        li = town.add_member("李桂兰", second)
+        zhao = town.add_member("赵强")  # in no household and no grid
         for member, points in ((wang, 10), (jian, 15), (li, 20), (zhao, 30)):
-            town.award(member, points)
+            town.award(points, member)
 
         assert town.names_on(subject="household") == [("1栋101", 25), ("2栋202", 20)]
         assert town.names_on() == [("赵强", 30), ("李桂兰", 20), ("王建国", 15), ("王秀英", 10)]
@@ -101,9 +99,9 @@ class TestRanking:
 
 class TestPublicDisplay:
     def test_public_boards_mask_names_and_leave_off_who_opted_out(self, town):
-        members = {name: town.member(name) for name in ("张小明", "李四", "欧阳娜娜", "王")}
+        members = {name: town.add_member(name) for name in ("张小明", "李四", "欧阳娜娜", "王")}
         for name, points in (("张小明", 30), ("李四", 20), ("欧阳娜娜", 10), ("王", 5)):
-            town.award(members[name], points)
+            town.award(points, members[name])
         li = town.token(role="member", member_id=members["李四"])
 
         assert town.board(public=True) == [
@@ -122,14 +120,14 @@ class TestPublicDisplay:
         assert town.board(public=True)[1] == (2, "李*", 20)
 
     def test_a_public_household_goes_by_its_first_listed_member(self, town):
-        home = town.household("3栋301")
-        other = town.household("4栋401")
-        ming = town.member("张小明", home)
-        li = town.member("张丽", home)
-        hidden = town.member("赵强", other)
-        town.award(ming, 10)
-        town.award(li, 5)
-        town.award(hidden, 40)
+        home = town.add_household("3栋301")
+        other = town.add_household("4栋401")
+        ming = town.add_member("张小明", home)
+        li = town.add_member("张丽", home)
+        hidden = town.add_member("赵强", other)
+        town.award(10, ming)
+        town.award(5, li)
+        town.award(40, hidden)
         ok(town.client.post(f"/v1/members/{ming}/opt-out"))
         ok(town.client.post(f"/v1/members/{hidden}/opt-out"))
 
@@ -137,7 +135,7 @@ class TestPublicDisplay:
         assert town.names_on(subject="household") == [("4栋401", 40), ("3栋301", 15)]
 
     def test_only_staff_or_the_member_may_opt_out(self, town, client):
-        wang, li = town.member("王秀英"), town.member("李桂兰")
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
         as_li = town.token(role="member", member_id=li)
         staff = town.token(role="staff", community_id=town.community_id)
         merchant = ok(client.post("/v1/merchants", json={
@@ -157,17 +155,17 @@ class TestPublicDisplay:
 
 class TestHouseholdLedger:
     def test_balance_and_passbook_add_up_the_members_lines(self, town, client):
-        home = town.household("1栋101")
-        wang, jian = town.member("王秀英", home), town.member("王建国", home)
-        stranger = town.member("李桂兰")
-        town.award(wang, 30)
+        home = town.add_household("1栋101")
+        wang, jian = town.add_member("王秀英", home), town.add_member("王建国", home)
+        stranger = town.add_member("李桂兰")
+        town.award(30, wang)
         merchant = ok(client.post("/v1/merchants", json={
             "community_id": town.community_id, "name": "文明积分超市"}), 201)["id"]
         till = {**town.token(role="merchant", merchant_id=merchant), **key()}
         ok(client.post("/v1/redemptions", headers=till, json={
             "member_id": wang, "points": 12, "description": "大米"}), 201)
-        town.award(jian, 20)
-        town.award(stranger, 99)
+        town.award(20, jian)
+        town.award(99, stranger)
 
         balance = ok(client.get(f"/v1/households/{home}/balance"))
         assert (balance["points"], balance["points_earned"], balance["points_available"]) == (
@@ -191,9 +189,9 @@ class TestHouseholdLedger:
         assert rest["next_cursor"] is None
 
     def test_members_see_their_own_household_only(self, town, client):
-        home, other = town.household("1栋101"), town.household("2栋202")
-        wang = town.member("王秀英", home)
-        town.member("李桂兰", other)
+        home, other = town.add_household("1栋101"), town.add_household("2栋202")
+        wang = town.add_member("王秀英", home)
+        town.add_member("李桂兰", other)
         as_wang = town.token(role="member", member_id=wang)
         assert ok(client.get(f"/v1/households/{home}/balance", headers=as_wang))["points"] == 0
         assert client.get(f"/v1/households/{other}/balance",
@@ -226,10 +224,10 @@ class TestRefusals:
         unknown = "00000000-0000-0000-0000-000000000000"
         assert client.get(board, params={"community_id": unknown}).status_code == 404
         elsewhere = Town.found(client, "别的社区")
-        foreign_grid = elsewhere.grid("一网格")
+        foreign_grid = elsewhere.add_grid("一网格")
         assert client.get(board, params={"community_id": cid,
                                          "grid_id": foreign_grid}).status_code == 404
-        foreign_member = elsewhere.token(role="member", member_id=elsewhere.member("钱多多"))
+        foreign_member = elsewhere.token(role="member", member_id=elsewhere.add_member("钱多多"))
         assert client.get(board, params={"community_id": cid},
                           headers=foreign_member).status_code == 404
         # a member's own community is the default

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import auth, make_world, ok
+from tests.scenario import Town, auth, ok
 
 
 class TestWhoAmI:
     def test_a_token_tells_its_role_and_scope(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         me = ok(client.get("/v1/me", headers=world.member))
         assert me == {"role": "member", "community_id": world.community_id,
                       "merchant_id": None, "member_id": world.member_id}
@@ -23,7 +23,7 @@ class TestWhoAmI:
 
 class TestPassbookLookup:
     def test_a_till_finds_the_member_with_the_name_masked(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         number = ok(client.get(f"/v1/members/{world.member_id}", headers=world.staff))[
             "passbook_no"]
         found = ok(client.get(f"/v1/passbooks/{number}", headers=world.merchant))
@@ -32,7 +32,7 @@ class TestPassbookLookup:
         assert ok(client.get(f"/v1/passbooks/{number}", headers=world.staff))["name"] == "张三"
 
     def test_another_communitys_passbook_is_not_found(self, client: TestClient) -> None:
-        here, there = make_world(client), make_world(client, "湖滨社区")
+        here, there = Town.standard(client), Town.standard(client, "湖滨社区")
         number = ok(client.get(f"/v1/members/{there.member_id}", headers=there.staff))[
             "passbook_no"]
         response = client.get(f"/v1/passbooks/{number}", headers=here.merchant)
@@ -40,15 +40,15 @@ class TestPassbookLookup:
         assert response.json()["type"].endswith("/not-found")
 
     def test_a_member_may_not_look_up_passbooks(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         assert client.get("/v1/passbooks/X-000001", headers=world.member).status_code == 403
 
 
 class TestMemberSearch:
     def test_by_part_of_a_name_or_number_latest_first(self, client: TestClient) -> None:
-        world = make_world(client)
-        world.new_member("李建国")
-        world.new_member("李红")
+        world = Town.standard(client)
+        world.add_member("李建国")
+        world.add_member("李红")
         found = ok(client.get(f"/v1/members?community_id={world.community_id}&q=李",
                               headers=world.staff))["items"]
         assert [m["name"] for m in found] == ["李红", "李建国"]
@@ -58,7 +58,7 @@ class TestMemberSearch:
         assert wildcard == []  # % is a character here, not a pattern
 
     def test_outside_the_staff_community_is_404(self, client: TestClient) -> None:
-        here, there = make_world(client), make_world(client, "湖滨社区")
+        here, there = Town.standard(client), Town.standard(client, "湖滨社区")
         response = client.get(f"/v1/members?community_id={there.community_id}",
                               headers=here.staff)
         assert response.status_code == 404
@@ -66,7 +66,7 @@ class TestMemberSearch:
 
 class TestPendingAwards:
     def test_pending_until_approved_or_rejected(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         ok(client.put(f"/v1/communities/{world.community_id}/rules/MEDIATION", json={
             "name": "纠纷调解", "points": 5, "unit": "each", "requires_approval": True}))
         first = ok(client.post("/v1/awards", headers=world.staff, json={
@@ -85,7 +85,7 @@ class TestPendingAwards:
         assert ok(client.get("/v1/awards", headers=world.staff))["items"] == []
 
     def test_other_communities_pending_awards_are_not_listed(self, client: TestClient) -> None:
-        here, there = make_world(client), make_world(client, "湖滨社区")
+        here, there = Town.standard(client), Town.standard(client, "湖滨社区")
         ok(client.put(f"/v1/communities/{there.community_id}/rules/M", json={
             "name": "纠纷调解", "points": 5, "unit": "each", "requires_approval": True}))
         ok(client.post("/v1/awards", headers=there.staff, json={
@@ -117,7 +117,7 @@ class TestPageRoutes:
         assert client.get("/web/qr.svg?text=" + "x" * 301).status_code == 422
 
     def test_the_dashboard_chart_draws_the_months_bars(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(30)
         assert world.redeem(12).status_code == 201
         year = ok(client.get(f"/v1/members/{world.member_id}/balance"))["as_of"][:4]
@@ -134,12 +134,12 @@ class TestPageRoutes:
 class TestAwardDetails:
     def test_a_member_reads_what_lies_behind_its_own_award_lines(
             self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         ok(client.put(f"/v1/communities/{world.community_id}/rules/VOLUNTEER", json={
             "name": "志愿服务", "points": 10, "unit": "hour"}))
         hours = ok(client.post("/v1/awards", headers=world.staff, json={
             "member_id": world.member_id, "rule_code": "VOLUNTEER", "minutes": 120}), 201)
-        other = world.award(3, member_id=world.new_member())
+        other = world.award(3, member_id=world.add_member())
         lines = ok(client.get(f"/v1/members/{world.member_id}/passbook",
                               headers=world.member))["items"]
         ids = ",".join(line["reference"].removeprefix("award:") for line in lines)
@@ -150,9 +150,9 @@ class TestAwardDetails:
             (hours["id"], 120, 20)]  # the other member's award is left out
 
     def test_bad_ids_are_422_and_another_member_is_404(self, client: TestClient) -> None:
-        world = make_world(client)
+        world = Town.standard(client)
         bad = client.get(f"/v1/members/{world.member_id}/awards?ids=nope", headers=world.member)
         assert bad.status_code == 422 and bad.json()["type"].endswith("/invalid-request")
-        stranger = world.new_member()
+        stranger = world.add_member()
         response = client.get(f"/v1/members/{stranger}/awards?ids=", headers=world.member)
         assert response.status_code == 404

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.bootstrap import open_linli
 from api.exports import XLSX_TYPE
 from tests.e2e.test_reports import rows_of_csv, rows_of_xlsx, same_cells
-from tests.helpers import auth, key, make_world, ok
+from tests.scenario import Town, auth, key, ok
 
 
 def problem_type(response) -> str:
@@ -28,7 +28,7 @@ def hold(world, points: int, seconds: int = 600, member_id: str | None = None):
 
 class TestHolds:
     def test_hold_then_partial_capture(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(50)
         placed = ok(hold(world, 30), 201)
         assert placed["status"] == "held"
@@ -49,7 +49,7 @@ class TestHolds:
                                                              captured["redemption_id"])
 
     def test_void_releases_and_a_second_void_changes_nothing(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         placed = ok(hold(world, 10), 201)
 
@@ -62,7 +62,7 @@ class TestHolds:
         assert (after.status_code, problem_type(after)) == (409, "hold-voided")
 
     def test_double_capture_and_void_after_capture_are_refused(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         placed = ok(hold(world, 4), 201)
         ok(client.post(f"/v1/holds/{placed['id']}/capture", headers=world.merchant))
@@ -76,7 +76,7 @@ class TestHolds:
 
     def test_capture_after_expiry_is_refused_and_the_sweeper_releases_the_points(
             self, client, linli):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         placed = ok(hold(world, 10, seconds=30), 201)
         linli.clock = lambda: datetime.now(UTC) + timedelta(seconds=31)
@@ -91,7 +91,7 @@ class TestHolds:
         assert world.balance()["points_available"] == 10
 
     def test_capture_more_than_held_is_refused(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         placed = ok(hold(world, 4), 201)
         over = client.post(f"/v1/holds/{placed['id']}/capture", headers=world.merchant,
@@ -99,7 +99,7 @@ class TestHolds:
         assert (over.status_code, problem_type(over)) == (409, "capture-exceeds-hold")
 
     def test_another_merchant_cannot_touch_the_hold(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         placed = ok(hold(world, 4), 201)
         other = ok(client.post("/v1/merchants", json={"community_id": world.community_id,
@@ -112,7 +112,7 @@ class TestHolds:
         assert world.balance()["points_held"] == 4
 
     def test_a_hold_needs_an_idempotency_key_and_replays(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         body = {"member_id": world.member_id, "points": 3}
         missing = client.post("/v1/holds", headers=world.merchant, json=body)
@@ -127,7 +127,7 @@ class TestHolds:
 
 class TestStatementAndSettlement:
     def test_statement_totals_equal_its_lines_and_settling_twice_settles_once(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(100)
         first = ok(world.redeem(40), 201)
         ok(world.redeem(25), 201)
@@ -153,7 +153,7 @@ class TestStatementAndSettlement:
             totals["redeemed"] - totals["refunded"] - totals["settled"])
 
     def test_the_statement_as_csv_and_xlsx_holds_every_line_and_the_totals(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(100)
         for points in (10, 20, 30):
             ok(world.redeem(points), 201)
@@ -171,7 +171,7 @@ class TestStatementAndSettlement:
         assert ["total_redeemed", "60"] in [r[1:3] for r in as_csv]
 
     def test_a_keyed_settlement_replays(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         ok(world.redeem(10), 201)
         headers = {**world.staff, **key()}
@@ -182,7 +182,7 @@ class TestStatementAndSettlement:
         assert first.content == second.content
 
     def test_statement_period_and_paging(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         for _ in range(5):
             ok(world.redeem(1), 201)
@@ -201,7 +201,7 @@ class TestStatementAndSettlement:
             assert (response.status_code, problem_type(response)) == (422, "validation-error")
 
     def test_only_the_merchant_itself_reads_its_statement(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         other = ok(client.post("/v1/merchants", json={"community_id": world.community_id,
                                                        "name": "理发店"}), 201)
         response = client.get(f"/v1/merchants/{other['id']}/statement", headers=world.merchant)
@@ -215,7 +215,7 @@ class TestStatementAndSettlement:
 
 class TestPolicy:
     def test_staff_set_expiry_and_the_balance_shows_it(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         policy = ok(client.put(f"/v1/communities/{world.community_id}/policy",
                                headers=world.staff, json={
                                    "points_expiry": "end_of_nth_year", "n": 1,
@@ -235,13 +235,13 @@ class TestPolicy:
     @pytest.mark.parametrize("body", [{"points_expiry": "sometimes"}, {"n": -1},
                                       {"daily_redemption_limit_points": 0}, {"extra": 1}])
     def test_bad_policies_are_refused(self, client, body):
-        world = make_world(client)
+        world = Town.standard(client)
         response = client.put(f"/v1/communities/{world.community_id}/policy",
                               headers=world.staff, json=body)
         assert (response.status_code, problem_type(response)) == (422, "validation-error")
 
     def test_a_merchant_cannot_set_the_policy(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         response = client.put(f"/v1/communities/{world.community_id}/policy",
                               headers=world.merchant, json={})
         assert response.status_code == 403

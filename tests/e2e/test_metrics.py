@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import auth, make_world, ok
+from tests.scenario import Town, auth, ok
 
 
 def scrape(client, headers: dict[str, str] | None = None) -> dict[str, float]:
@@ -18,7 +18,7 @@ def scrape(client, headers: dict[str, str] | None = None) -> dict[str, float]:
 
 class TestMetrics:
     def test_count_what_the_writer_committed_and_where_the_views_are(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(100)
         before = scrape(client)
 
@@ -40,7 +40,7 @@ class TestMetrics:
         assert after["linli_writer_cached_aggregates"] >= 4
 
     def test_are_for_an_admin_or_an_auditor_of_every_community(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         whole = world.token(role="auditor")
 
         assert scrape(client, whole)["linli_writer_commands_total"] > 0

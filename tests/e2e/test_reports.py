@@ -28,10 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.town import Town, town
-from tests.helpers import key, ok
-
-__all__ = ["town"]  # the fixture
+from tests.scenario import Town, key, ok
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,22 +50,22 @@ class Huibin:
 
 @pytest.fixture
 def huibin(town: Town) -> Huibin:
-    town.rule("VOL", "志愿服务", 10, "hour")
-    town.rule("MEDIATE", "纠纷调解", 20)
-    town.rule("GARDEN", "最美花园", 5)
-    east, west = town.grid("一网格"), town.grid("二网格")
-    first, second = town.household("1栋101", east), town.household("2栋202", west)
-    wang, jian = town.member("王秀英", first), town.member("王建国", first)
-    li, zhao = town.member("李桂兰", second), town.member("赵强")
-    town.member("钱多多")
-    town.award(wang, code="VOL", minutes=120, when="2098-09-10T02:00:00")
-    town.award(li, 1, code="MEDIATE", when="2098-09-15T02:00:00")
-    town.award(jian, 1, code="GARDEN", when="2098-09-30T15:59:00")
-    town.award(jian, 2, code="GARDEN", when="2098-09-30T16:00:00")
-    town.award(wang, code="VOL", minutes=180, when="2098-10-12T02:00:00")
-    town.award(zhao, 2, code="MEDIATE", when="2098-11-02T02:00:00")
-    town.reverse(town.award(li, 1, code="GARDEN", when="2098-11-05T02:00:00"))
-    town.award(wang, 1, code="MEDIATE", when="2098-11-20T02:00:00")
+    town.add_rule("VOL", 10, "hour", name="志愿服务")
+    town.add_rule("MEDIATE", 20, name="纠纷调解")
+    town.add_rule("GARDEN", 5, name="最美花园")
+    east, west = town.add_grid("一网格"), town.add_grid("二网格")
+    first, second = town.add_household("1栋101", east), town.add_household("2栋202", west)
+    wang, jian = town.add_member("王秀英", first), town.add_member("王建国", first)
+    li, zhao = town.add_member("李桂兰", second), town.add_member("赵强")
+    town.add_member("钱多多")
+    town.award(member_id=wang, code="VOL", minutes=120, when="2098-09-10T02:00:00")
+    town.award(1, li, code="MEDIATE", when="2098-09-15T02:00:00")
+    town.award(1, jian, code="GARDEN", when="2098-09-30T15:59:00")
+    town.award(2, jian, code="GARDEN", when="2098-09-30T16:00:00")
+    town.award(member_id=wang, code="VOL", minutes=180, when="2098-10-12T02:00:00")
+    town.award(2, zhao, code="MEDIATE", when="2098-11-02T02:00:00")
+    town.reverse(town.award(1, li, code="GARDEN", when="2098-11-05T02:00:00")["id"])
+    town.award(1, wang, code="MEDIATE", when="2098-11-20T02:00:00")
     return Huibin(town, (east, west), (first, second), wang, jian, li, zhao)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import auth, key, make_world, ok
+from tests.scenario import Town, auth, key, ok
 
 PROBLEM_JSON = "application/problem+json"
 HIDDEN = (403, 404)
@@ -40,7 +40,7 @@ def put_rule(world, code, **rule):
 
 @pytest.fixture
 def world(client):
-    return make_world(client)
+    return Town.standard(client)
 
 
 class TestTokens:
@@ -118,7 +118,7 @@ class TestMerchant:
 class TestMember:
     def test_member_reads_its_own_balance_but_not_another_members(self, world):
         world.award(7)
-        neighbour = world.new_member("王五")
+        neighbour = world.add_member("王五")
         world.award(987, member_id=neighbour)
 
         own_balance = ok(world.client.get(f"/v1/members/{world.member_id}/balance",
@@ -154,7 +154,7 @@ class TestMember:
 
 class TestCommunityScope:
     def test_staff_cannot_read_or_register_in_another_community(self, world, client, linli):
-        other = make_world(client, name="117社区")
+        other = Town.standard(client, name="117社区")
         other.award(55)
         ok(other.client.put(f"/v1/communities/{other.community_id}/rules/CLEAN",
                             headers=other.staff, json={"name": "清洁", "points": 2,
@@ -190,7 +190,7 @@ class TestCommunityScope:
         assert other.balance()["points"] == 55
 
     def test_merchant_cannot_redeem_a_member_of_another_community(self, world, client):
-        other = make_world(client, name="117社区")
+        other = Town.standard(client, name="117社区")
         other.award(30)
 
         response = world.redeem(5, member_id=other.member_id)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import open_linli
 from tests.e2e.test_merchants_http import problem_type
-from tests.helpers import auth, key, make_world
+from tests.scenario import Town, auth, key
 
 
 def redeem(world, points: int, headers: dict[str, str] | None = None, **body):
@@ -24,7 +24,7 @@ def redeem(world, points: int, headers: dict[str, str] | None = None, **body):
 
 class TestSameAnswers:
     def test_a_redemption_looks_the_same_by_either_path(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(20)
         first_key = key()
 
@@ -41,7 +41,7 @@ class TestSameAnswers:
         assert world.balance()["points"] == 8
 
     def test_a_hold_by_the_fast_path_is_held(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(10)
         redeem(world, 1)  # the merchant's token is cached from here on
 
@@ -55,7 +55,7 @@ class TestSameAnswers:
 
 class TestRefusals:
     def test_refusals_are_the_routes_own(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(3)
         redeem(world, 1)  # cached: what follows is offered to the fast path first
 
@@ -82,7 +82,7 @@ class TestRefusals:
     def test_bodies_the_guards_refuse_are_refused_by_them(self, client):
         """The fast path stands in front of the body limit and the JSON guard: what they
         refuse, it passes on to them."""
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(3)
         redeem(world, 1)  # cached
         member = f'"member_id":"{world.member_id}"'
@@ -113,7 +113,7 @@ class TestRefusals:
 
     def test_an_unexpected_failure_is_a_500_problem_and_nothing_done(self, client,
                                                                      monkeypatch):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(3)
         redeem(world, 1)  # cached
 
@@ -134,7 +134,7 @@ class TestRefusals:
         linli = open_linli(limited)
         admin = auth(limited.admin_token or "")
         with TestClient(create_app(linli=linli), headers=admin) as client:
-            world = make_world(client, name=f"c{uuid.uuid4().hex[:6]}")
+            world = Town.standard(client, name=f"c{uuid.uuid4().hex[:6]}")
             world.award(100)
             answers = [redeem(world, 1) for _ in range(20)]
         linli.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from projections import queries
-from tests.helpers import World, key, make_world, ok
+from tests.scenario import Town, key, ok
 
 STEPS = ("dispatch", "accept", "complete", "rate", "confirm", "dismiss", "cancel")
 LEGAL = {  # the lifecycle table: status -> the steps allowed from it
@@ -40,11 +40,11 @@ PROBLEM = "https://linli.example/problems/"
 class Bank:
     """A world with a volunteer and an elder who asks for care."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: Town) -> None:
         self.w = world
         self.client = world.client
         self.elder = world.member_id
-        self.volunteer = world.new_member("王志愿")
+        self.volunteer = world.add_member("王志愿")
 
     def body(self, step: str, volunteer: str | None = None) -> dict[str, Any]:
         return {"dispatch": {"volunteer_id": volunteer or self.volunteer},
@@ -89,7 +89,7 @@ class Bank:
 
 @pytest.fixture
 def bank(client) -> Bank:
-    return Bank(make_world(client))
+    return Bank(Town.standard(client))
 
 
 class TestLifecycle:
@@ -149,7 +149,7 @@ class TestLifecycle:
         assert [(i["minutes"], i["stars"]) for i in record["items"]] == [(60, 1)]
 
     def test_re_dispatch_sends_the_order_to_another_volunteer(self, bank):
-        other = bank.w.new_member("赵志愿")
+        other = bank.w.add_member("赵志愿")
         order = bank.order_in("accepted")
         redone = ok(bank.step(order, "dispatch", volunteer_id=other))
         assert (redone["status"], redone["volunteer_id"]) == ("dispatched", other)
@@ -180,7 +180,7 @@ class TestWhoMayTakeEachStep:
     def test_requester_and_volunteer_tokens_take_their_own_steps(self, bank):
         elder = bank.w.member
         volunteer = bank.w.token(role="member", member_id=bank.volunteer)
-        stranger = bank.w.token(role="member", member_id=bank.w.new_member("路人"))
+        stranger = bank.w.token(role="member", member_id=bank.w.add_member("路人"))
         order = bank.request(headers=elder)
         assert bank.step(order, "dispatch", headers=elder).status_code == 403
         ok(bank.step(order, "dispatch"))
@@ -198,14 +198,14 @@ class TestWhoMayTakeEachStep:
         assert ok(bank.client.get("/v1/service-requests", headers=stranger))["items"] == []
 
     def test_a_member_requests_only_for_itself(self, bank):
-        other = bank.w.new_member("李四")
+        other = bank.w.add_member("李四")
         response = bank.client.post("/v1/service-requests", headers=bank.w.member, json={
             "requester_id": other, "service_type": "助餐"})
         assert response.status_code == 404
 
     def test_other_communitys_staff_see_nothing(self, bank):
         order = bank.request()
-        other = make_world(bank.client, "湖滨社区")
+        other = Town.standard(bank.client, "湖滨社区")
         assert bank.client.get(f"/v1/service-requests/{order}",
                                headers=other.staff).status_code == 404
         assert bank.step(order, "dispatch", headers=other.staff).status_code == 404
@@ -234,7 +234,7 @@ class TestMovements:
         assert gift["balance_after"] == 50
         ok(bank.client.post("/v1/timebank/donations", headers=bank.w.member,
                             json={"member_id": bank.elder, "minutes": 25}), 201)
-        needy = bank.w.new_member("孤老刘")
+        needy = bank.w.add_member("孤老刘")
         ok(bank.client.post("/v1/timebank/allocations", headers=bank.w.staff, json={
             "community_id": bank.w.community_id, "member_id": needy, "minutes": 20,
             "reason": "困难老人"}), 201)
@@ -397,7 +397,7 @@ class TestPolicies:
 
 class TestAcrossCommunities:
     def test_care_from_another_communitys_volunteer_is_owed_within_the_limit(self, bank):
-        other = make_world(bank.client, "湖滨社区")
+        other = Town.standard(bank.client, "湖滨社区")
         helper = other.member_id
         ok(bank.deposit(200, volunteer=bank.elder), 201)
         order = bank.request()
@@ -436,7 +436,7 @@ class TestAcrossCommunities:
         assert totals["MINUTES"] == 0 and totals["POINTS"] == 0
 
     def test_only_own_communitys_staff_set_its_limits(self, bank):
-        other = make_world(bank.client, "湖滨社区")
+        other = Town.standard(bank.client, "湖滨社区")
         response = bank.client.put(
             f"/v1/communities/{other.community_id}/timebank/partners/{bank.w.community_id}",
             headers=bank.w.staff, json={"credit_limit_minutes": 0})
@@ -449,7 +449,7 @@ class TestWhoMayMoveMinutes:
         for headers in (bank.w.merchant, bank.w.auditor, bank.w.member):
             response = bank.client.post("/v1/timebank/deposits", headers=headers, json=body)
             assert response.status_code == 403
-        other = make_world(bank.client, "湖滨社区")
+        other = Town.standard(bank.client, "湖滨社区")
         assert bank.client.post("/v1/timebank/deposits", headers=other.staff,
                                 json=body).status_code == 404
         assert bank.client.post("/v1/timebank/withdrawals", headers=bank.w.member, json={

@@ -7,10 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.e2e.town import Town, at, town
-from tests.helpers import key, ok
-
-__all__ = ["town"]  # the fixture
+from tests.scenario import Town, at, key, ok
 
 
 def deposit(town: Town, volunteer: str, minutes: int, when: str) -> None:
@@ -25,7 +22,8 @@ def move(town: Town, path: str, body: dict[str, Any]) -> None:
 
 class TestMinutesBoards:
     def test_ranked_by_minutes_deposited_in_the_period_of_the_service(self, town):
-        wang, li, zhao = town.member("王秀英"), town.member("李桂兰"), town.member("赵强")
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
+        zhao = town.add_member("赵强")
         deposit(town, wang, 60, "2098-10-31T15:00:00")  # 23:00 on 31 October in Shanghai
         deposit(town, wang, 60, "2098-11-02T02:00:00")
         deposit(town, li, 90, "2098-11-03T02:00:00")
@@ -41,9 +39,9 @@ class TestMinutesBoards:
         assert (balance["minutes"], balance["minutes_earned"]) == (90, 0)
 
     def test_household_board_sums_its_members_minutes(self, town):
-        home = town.household("5栋302")
-        wang, li = town.member("王秀英", home), town.member("李桂兰", home)
-        zhao = town.member("赵强")
+        home = town.add_household("5栋302")
+        wang, li = town.add_member("王秀英", home), town.add_member("李桂兰", home)
+        zhao = town.add_member("赵强")
         deposit(town, wang, 40, "2098-11-02T02:00:00")
         deposit(town, li, 50, "2098-11-02T03:00:00")
         deposit(town, zhao, 60, "2098-11-02T04:00:00")
@@ -54,7 +52,7 @@ class TestMinutesBoards:
 
 class TestMinutesInReports:
     def test_dashboard_and_review_count_minutes(self, town):
-        wang, li = town.member("王秀英"), town.member("李桂兰")
+        wang, li = town.add_member("王秀英"), town.add_member("李桂兰")
         deposit(town, wang, 120, "2098-11-02T02:00:00")
         deposit(town, li, 30, "2098-09-02T02:00:00")
         move(town, "withdrawals", {"member_id": wang, "minutes": 45, "service_type": "助浴"})

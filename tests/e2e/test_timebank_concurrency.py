@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.e2e.test_concurrency import ALL_DONE_SECONDS, REQUEST_TIMEOUT, base_url, http
-from tests.helpers import make_world, ok
+from tests.scenario import Town, ok
 
 __all__ = ["base_url", "http"]  # the fixtures
 
@@ -19,8 +19,8 @@ MINUTES = 100  # room for 20 of the 40 requests of 5 minutes
 
 
 def test_concurrent_gifts_and_withdrawals_never_overdraw(base_url, http):
-    world = make_world(http)
-    giver, relative = world.member_id, world.new_member("张小明")
+    world = Town.standard(http)
+    giver, relative = world.member_id, world.add_member("张小明")
     ok(http.post("/v1/timebank/deposits", headers=world.staff, json={
         "volunteer_id": giver, "minutes": MINUTES, "service_type": "陪护"}), 201)
     start = threading.Barrier(CONCURRENT, timeout=30)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.helpers import make_world, ok
+from tests.scenario import Town, ok
 
 
 class TestTour:
     def test_award_redeem_then_balance_and_passbook(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         world.award(30)
         redemption = ok(world.redeem(12), 201)
         assert redemption["balance_after"] == 18

@@ -21,14 +21,14 @@ from sqlalchemy import select
 
 from projections import journal
 from projections.tables import balances
-from tests.helpers import World, make_world, ok
 from tests.integration.test_cli import run
+from tests.scenario import Town, ok
 
 
 @pytest.fixture
-def world(client) -> World:
-    world = make_world(client)
-    other = world.new_member("李四")
+def world(client) -> Town:
+    world = Town.standard(client)
+    other = world.add_member("李四")
     world.award(40)
     world.award(25, other)
     assert world.redeem(15).status_code == 201

@@ -15,8 +15,8 @@ from api.app import create_app
 from api.bootstrap import open_linli
 from projections.verify import verify
 from tests.conftest import ADMIN_TOKEN, _admin_connection
-from tests.helpers import make_world
 from tests.integration.test_cli import run
+from tests.scenario import Town
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -43,7 +43,7 @@ class TestTheServingRole:
         linli = open_linli(settings.model_copy(update={"database_url": url}))
         with TestClient(create_app(linli=linli)) as client:
             client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-            world = make_world(client)
+            world = Town.standard(client)
             world.award(30)
             assert world.redeem(12).status_code == 201
             assert world.balance()["points"] == 18

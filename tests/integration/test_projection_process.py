@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from api.bootstrap import open_linli
+from harness.serving import free_port, wait_until_up
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.domain.assets import Asset
@@ -22,7 +23,6 @@ from ledger.settings import Settings
 from projections.queries import account_balance
 from projections.runner import ProjectionRunner
 from projections.worker import ProjectionProcess
-from tests.serving import free_port, wait_until_up
 
 ADMIN = Actor("test:admin", Role.ADMIN)
 LINLI = str(Path(sys.executable).parent / "linli")

@@ -14,7 +14,7 @@ from api.bootstrap import open_linli
 from ledger.limits import PAGE_MAX
 from ledger.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import auth, make_world, ok
+from tests.scenario import Town, auth, ok
 
 FAILURES_ALLOWED = 5
 
@@ -39,7 +39,7 @@ class TestBruteForce:
     def test_repeated_bad_tokens_from_one_address_are_refused_429(self, guarded):
         with guarded("203.0.113.7") as attacker, guarded("198.51.100.2") as neighbour:
             attacker.headers.update(auth(ADMIN_TOKEN))
-            world = make_world(attacker)
+            world = Town.standard(attacker)
             guesses = [attacker.get(f"/v1/members/{world.member_id}",
                                     headers=auth(f"guess-{n}")) for n in range(12)]
 
@@ -85,7 +85,7 @@ def request_strings(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 
 class TestBounds:
     def test_every_list_caps_its_limit(self, client):
-        world = make_world(client)
+        world = Town.standard(client)
         spec = client.get("/openapi.json").json()
         lists = list_operations(spec)
         assert len(lists) >= 4

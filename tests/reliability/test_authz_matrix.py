@@ -16,7 +16,7 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from ledger.domain.idempotency import IdempotencyRecord
-from tests.helpers import auth, make_world, ok
+from tests.scenario import Town, auth, ok
 
 DENIED = {401, 403, 404}
 METHODS = ("get", "post", "put", "delete")
@@ -29,7 +29,7 @@ def secret_name(label: str) -> str:
 @pytest.fixture
 def town(client):
     """Community A with real resources and distinctive names; community B with every role."""
-    a = make_world(client, name=secret_name("A社区"))
+    a = Town.standard(client, name=secret_name("A社区"))
     names = [secret_name("A居民"), secret_name("A商户"), secret_name("A楼栋")]
     member = ok(client.post("/v1/members", headers=a.staff, json={
         "community_id": a.community_id, "name": names[0]}), 201)["id"]
@@ -47,7 +47,7 @@ def town(client):
                 201)["id"]
     request = ok(client.post("/v1/service-requests", headers=a.staff, json={
         "requester_id": a.member_id, "service_type": "助餐"}), 201)["id"]
-    b = make_world(client, name="B社区")
+    b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
         "B auditor": b.auditor,

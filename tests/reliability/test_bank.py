@@ -8,7 +8,7 @@ and the final balance is exact.
 
 from __future__ import annotations
 
-from tests.reliability.scenarios import bank, hot_account
+from harness.scenarios import bank, hot_account
 
 
 class TestBank:

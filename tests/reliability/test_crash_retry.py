@@ -6,7 +6,7 @@ holds exactly the redemptions that got a 2xx, none twice, and `linli verify` pas
 
 from __future__ import annotations
 
-from tests.reliability.scenarios import crash_and_retry
+from harness.scenarios import crash_and_retry
 
 
 class TestCrashAndRetry:

@@ -8,27 +8,14 @@ import json
 
 import pytest
 
-from tests.e2e.test_bad_input import (
+from tests.hostile import (
     REDEMPTION,
     STARTING_POINTS,
-    Books,
     assert_problem,
     good_body,
     post_raw,
 )
-from tests.helpers import make_world, ok
-
-
-@pytest.fixture
-def world(client):
-    world = make_world(client)
-    world.award(STARTING_POINTS)
-    return world
-
-
-@pytest.fixture
-def books(world, linli):
-    return Books(world, linli)
+from tests.scenario import ok
 
 
 def redemption_text(world, points_json, description_json='"大米"'):

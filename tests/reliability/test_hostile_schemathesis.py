@@ -11,27 +11,7 @@ are bounded to keep CI short; `bench/soak_schemathesis.py` runs more, on both ba
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.reliability.served import ADMIN_TOKEN, Served
-
-SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
-
-
-def run_schemathesis(served: Served, examples: int, report: Path, phases: str,
-                     timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SCHEMATHESIS, "run", f"{served.url}/openapi.json",
-         "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
-         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-         "--phases", phases,
-         "--max-examples", str(examples), "--generation-deterministic", "--workers", "1",
-         "--no-color", "--report", "junit", "--report-junit-path", str(report)],
-        capture_output=True, text=True, timeout=timeout, check=False,
-        cwd=report.parent,  # schemathesis keeps a cache in its working directory
-    )
+from harness.schemathesis import run_schemathesis
 
 
 class TestSchemathesis:

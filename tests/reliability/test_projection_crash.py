@@ -3,7 +3,7 @@ to a fresh rebuild (an event applied twice would show as a doubled balance or li
 
 from __future__ import annotations
 
-from tests.reliability.projection_crash import fill, replay_through_kills
+from harness.projection_crash import fill, replay_through_kills
 
 
 class TestProjectionsSurviveCrashes:

@@ -11,31 +11,31 @@ import hashlib
 import httpx
 from sqlalchemy import MetaData, create_engine, select
 
+from harness.served import ADMIN_TOKEN
 from ledger.application import open_ledger
 from ledger.settings import Settings
-from tests.reliability.scenarios import ADMIN, TIMEOUT, build_town
-from tests.reliability.served import ADMIN_TOKEN
+from tests.scenario import Town, auth
 
 
 def issued_tokens(url: str) -> list[str]:
     """Tokens of every role, each used once well and once mangled."""
-    town = build_town(url, members=1, merchants=1, points_each=10)
-    with httpx.Client(base_url=url, headers=ADMIN, timeout=TIMEOUT) as http:
-        tokens = [http.post("/v1/api-keys", json=grant).json()["token"] for grant in (
+    with httpx.Client(base_url=url, headers=auth(ADMIN_TOKEN), timeout=30.0) as http:
+        town = Town.found(http)
+        member = town.add_member("居民0")
+        town.award(10, member)
+        merchant = town.add_merchant("商户0")
+        tokens = [town.issue_token(**grant) for grant in (
+            {"role": "merchant", "merchant_id": merchant},
+            {"role": "auditor", "community_id": town.community_id},
             {"role": "staff", "community_id": town.community_id},
-            {"role": "member", "member_id": town.members[0]},
+            {"role": "member", "member_id": member},
             {"role": "auditor", "community_id": town.community_id, "label": "街道审计"},
         )]
-        tokens += [h["Authorization"].split()[1] for h in (*town.tills.values(),
-                                                          town.auditor)]
         for token in tokens:
-            http.get(f"/v1/members/{town.members[0]}/balance",
-                     headers={"Authorization": f"Bearer {token}"})
-            http.get(f"/v1/members/{town.members[0]}/balance",
-                     headers={"Authorization": f"Bearer {token}x"})
+            http.get(f"/v1/members/{member}/balance", headers=auth(token))
+            http.get(f"/v1/members/{member}/balance", headers=auth(f"{token}x"))
             http.post("/v1/redemptions", content=b"{not json",
-                      headers={"Authorization": f"Bearer {token}",
-                               "Content-Type": "application/json"})
+                      headers={**auth(token), "Content-Type": "application/json"})
     return tokens
 
 

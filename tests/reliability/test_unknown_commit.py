@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from tests.helpers import key, make_world, ok
+from tests.scenario import Town, key, ok
 
 
 def lose_next_acknowledgement(linli: Any, how: str) -> None:
@@ -35,7 +35,7 @@ def lose_next_acknowledgement(linli: Any, how: str) -> None:
 
 @pytest.fixture
 def world(client):
-    world = make_world(client)
+    world = Town.standard(client)
     world.award(100)
     return world
 

@@ -1,6 +1,6 @@
 """A projection worker alone in its process (so a test can kill -9 it): catches up and exits.
 
-Run as `python -c "from tests.reliability.worker import main; main()"` with LINLI_* set;
+Run as `python -c "from harness.worker import main; main()"` with LINLI_* set;
 `LINLI_PROJECTION_BATCH_EVENTS` small makes many batches (many moments to be killed in).
 """
 

@@ -1,4 +1,4 @@
-"""The reliability scenarios, sized by their callers: CI-sized in tests, long in bench/soak_*.
+"""The reliability scenarios, sized by their callers: CI-sized in the tests, long in the soaks.
 
 Each returns figures and a list of problems (empty when every invariant held).
 """
@@ -18,11 +18,11 @@ import httpx
 from eventsourcing.utils import get_topic
 from sqlalchemy import create_engine, func, select
 
+from harness.served import ADMIN_TOKEN, Served, run_cli, terminate_backends
 from ledger.application import open_ledger
 from ledger.domain.redemptions import Redemption
 from ledger.settings import Settings
 from projections.tables import balances, tracking
-from tests.reliability.served import ADMIN_TOKEN, Served, run_cli, terminate_backends
 
 TIMEOUT = httpx.Timeout(30.0)
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -52,7 +52,9 @@ class Figures:
 
 
 @dataclass
-class Town:
+class Population:
+    """A community's members and merchants, with a till's key for each merchant."""
+
     community_id: str
     members: list[str]
     merchants: list[str]
@@ -65,8 +67,8 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-def build_town(url: str, members: int, merchants: int,
-               points_each: int = START_POINTS) -> Town:
+def populate_over_http(url: str, members: int, merchants: int,
+                       points_each: int = START_POINTS) -> Population:
     """A community whose members each hold `points_each` points, and merchants with tills."""
     with httpx.Client(base_url=url, headers=ADMIN, timeout=TIMEOUT) as http:
         cid = _ok(http.post("/v1/communities", json={"name": "湖滨社区"}), 201)["id"]
@@ -92,7 +94,7 @@ def build_town(url: str, members: int, merchants: int,
             tills[sid] = {"Authorization": f"Bearer {token}"}
         auditor = _ok(http.post("/v1/api-keys", json={"role": "auditor",
                                                       "community_id": cid}), 201)["token"]
-    return Town(cid, member_ids, list(tills), tills, {"Authorization": f"Bearer {auditor}"})
+    return Population(cid, member_ids, list(tills), tills, {"Authorization": f"Bearer {auditor}"})
 
 
 def _retryable(response: httpx.Response) -> bool:
@@ -167,9 +169,9 @@ def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int
         terminations = 0
     # Enough for every planned redemption (at most 5 points each): a refusal is a failure.
     points_each = max(START_POINTS, 5 * redemptions // 8)
-    town = build_town(served.url, members=8, merchants=2, points_each=points_each)
+    population = populate_over_http(served.url, members=8, merchants=2, points_each=points_each)
     rng = random.Random(seed)
-    plan = [(rng.choice(town.members), rng.choice(town.merchants), rng.randint(1, 5))
+    plan = [(rng.choice(population.members), rng.choice(population.merchants), rng.randint(1, 5))
             for _ in range(redemptions)]
     answers: list[tuple[str, str, int, httpx.Response]] = []
     lock = threading.Lock()
@@ -182,7 +184,7 @@ def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int
                 response = send_until_definite(
                     http, "/v1/redemptions",
                     {"member_id": member, "points": points, "description": "大米"},
-                    town.tills[merchant], figures, deadline)
+                    population.tills[merchant], figures, deadline)
                 with lock:
                     answers.append((member, merchant, points, response))
 
@@ -217,7 +219,7 @@ def crash_and_retry(served: Served, *, redemptions: int, clients: int, seed: int
     for member, points in succeeded.values():
         spent[member] = spent.get(member, 0) + points
     with httpx.Client(base_url=served.url, headers=ADMIN, timeout=TIMEOUT) as http:
-        for member in town.members:
+        for member in population.members:
             balance = _ok(http.get(f"/v1/members/{member}/balance"))["points"]
             if balance != points_each - spent.get(member, 0):
                 figures.problems.append(f"member {member}: balance {balance}, expected "
@@ -263,11 +265,12 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
          merchants: int = 3) -> Figures:
     """Jepsen's bank: points move between members and merchants; the total never changes."""
     figures = Figures()
-    town = build_town(served.url, members=members, merchants=merchants, points_each=50)
+    population = populate_over_http(served.url, members=members, merchants=merchants,
+                                    points_each=50)
     total = 50 * members
-    # The audits start once the views hold all the town's points (a read waits for them).
+    # The audits start once the views hold all the population's points (a read waits for them).
     with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:
-        _ok(http.get(f"/v1/members/{town.members[-1]}/balance", headers=town.auditor))
+        _ok(http.get(f"/v1/members/{population.members[-1]}/balance", headers=population.auditor))
     started = time.monotonic()
     stop_at = started + seconds
     made: list[tuple[str, str, int]] = []  # (redemption id, merchant id, points left)
@@ -284,17 +287,18 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
                     points = rng.randint(1, left)
                     response = send_until_definite(
                         http, f"/v1/redemptions/{rid}/refunds", {"points": points},
-                        town.tills[merchant], figures, stop_at + 60)
+                        population.tills[merchant], figures, stop_at + 60)
                     if response.status_code == 201:
                         with lock:
                             index = next(i for i, m in enumerate(made) if m[0] == rid)
                             made[index] = (rid, merchant, made[index][2] - points)
                 else:
-                    merchant = rng.choice(town.merchants)
+                    merchant = rng.choice(population.merchants)
                     response = send_until_definite(
                         http, "/v1/redemptions",
-                        {"member_id": rng.choice(town.members), "points": rng.randint(1, 20),
-                         "description": "米面油"}, town.tills[merchant], figures, stop_at + 60)
+                        {"member_id": rng.choice(population.members),
+                         "points": rng.randint(1, 20), "description": "米面油"},
+                        population.tills[merchant], figures, stop_at + 60)
                     if response.status_code == 201:
                         with lock:
                             made.append((response.json()["id"], merchant,
@@ -309,7 +313,7 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
 
     def auditor() -> None:
         while time.monotonic() < stop_at:
-            _, problems = audit(served.database_url, town.community_id, total)
+            _, problems = audit(served.database_url, population.community_id, total)
             figures.problems.extend(problems)
             figures.audits += 1
             time.sleep(0.05)
@@ -320,10 +324,10 @@ def bank(served: Served, *, clients: int, seconds: float, seed: int, members: in
             future.result()
     figures.seconds = time.monotonic() - started
     with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:
-        seen = sum(_ok(http.get(f"/v1/members/{m}/balance", headers=town.auditor))["points"]
-                   for m in town.members)
-        for sid in town.merchants:
-            statement = _ok(http.get(f"/v1/merchants/{sid}/statement", headers=town.auditor))
+        seen = sum(_ok(http.get(f"/v1/members/{m}/balance", headers=population.auditor))["points"]
+                   for m in population.members)
+        for sid in population.merchants:
+            statement = _ok(http.get(f"/v1/merchants/{sid}/statement", headers=population.auditor))
             seen += statement["totals"]["unsettled"]
     if seen != total:
         figures.problems.append(f"the auditor's API reads sum to {seen}, not {total}")
@@ -335,9 +339,9 @@ def hot_account(served: Served, *, clients: int, rounds: int,
                 within_seconds: float) -> Figures:
     """`clients` tills on one member at once, `rounds` times: each answer comes quickly."""
     figures = Figures()
-    town = build_town(served.url, members=1, merchants=clients,
-                      points_each=clients * rounds * 2)
-    member = town.members[0]
+    population = populate_over_http(served.url, members=1, merchants=clients,
+                                    points_each=clients * rounds * 2)
+    member = population.members[0]
     barrier = threading.Barrier(clients)
     slowest: list[float] = []
 
@@ -349,7 +353,7 @@ def hot_account(served: Served, *, clients: int, rounds: int,
                 response = send_until_definite(
                     http, "/v1/redemptions",
                     {"member_id": member, "points": 2, "description": "大米"},
-                    town.tills[merchant], figures, began + within_seconds)
+                    population.tills[merchant], figures, began + within_seconds)
                 slowest.append(time.monotonic() - began)
                 if response.status_code != 201:
                     figures.problems.append(f"{response.status_code} {response.text[:200]}")
@@ -357,7 +361,7 @@ def hot_account(served: Served, *, clients: int, rounds: int,
 
     started = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(till, town.merchants))
+        list(pool.map(till, population.merchants))
     figures.seconds = time.monotonic() - started
     figures.slowest_seconds = max(slowest)
     if figures.slowest_seconds > within_seconds:

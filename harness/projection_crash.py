@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from api.bootstrap import Linli, open_linli
-from bench.common import populate
+from harness.populate import populate
+from harness.scenarios import Figures
+from harness.served import linli_env
 from ledger.settings import Settings
 from projections.catalogue import all_views
 from projections.runner import ProjectionRunner
 from projections.tables import tracking
-from tests.reliability.scenarios import Figures
-from tests.reliability.served import linli_env
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKER = "from tests.reliability.worker import main; main()"
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = "from harness.worker import main; main()"
 
 
 def fill(database_url: str, members: int) -> Linli:

@@ -1,6 +1,6 @@
 """`linli serve` in a subprocess (real uvicorn on a free port) that a test can kill -9 and restart.
 
-Shared by `tests/reliability` and the `bench/soak_*.py` variants.
+Shared by the reliability tests and the soak benchmarks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import IO
 import psycopg
 from sqlalchemy.engine import make_url
 
-from tests.serving import free_port, wait_until_up
+from harness.serving import free_port, wait_until_up
 
 STARTUP_SECONDS = 30.0
 ADMIN_TOKEN = "reliability-admin-token"
