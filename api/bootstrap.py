@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from ledger.application import LedgerApp, open_ledger
 from ledger.sealer import Sealer
 from ledger.settings import Settings
-from ledger.writer import Writer
+from ledger.write.writer import Writer
 from projections.database import create_read_engine
 from projections.queries import recently_active
 from projections.runner import ProjectionRunner

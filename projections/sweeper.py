@@ -22,7 +22,7 @@ from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.holds import HoldStatus
 from ledger.domain.registry import Community
 from ledger.periodic import Periodic
-from ledger.writer import Writer
+from ledger.write.writer import Writer
 from projections import timebank_queries
 from projections.tables import balances, holds
 
