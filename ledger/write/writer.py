@@ -11,7 +11,7 @@ only then sends the next (so the log keeps the order in which commands ran).
 
 A group that cannot be committed as one (another process wrote an aggregate it changed or
 changed one it only read, a key was used before, or a command failed after it had triggered
-events) stores nothing and answers nothing; it then runs by the retry plan (`_by_the_plan`):
+events) stores nothing and answers nothing; it then runs by the retry plan (`_run_by_plan`):
 as a group again if it ran on changes that were not stored, then with its keys looked up,
 then each command alone in its own transaction, so one failing command fails alone.
 """
@@ -242,7 +242,9 @@ class Writer:
         """Runs `group` (if any) and answers the group sent before; returns the group it
         leaves sent ahead. A defect fails the requests of both, never the writer's thread."""
         started = time.thread_time()
-        answering = [g for g in (sent_before and sent_before.prepared.group, group) if g]
+        answering = [group] if group else []  # the groups whose requests this step answers
+        if sent_before is not None:
+            answering.insert(0, sent_before.prepared.group)
         sent: _Insert | None = None
         try:
             if group is None:
@@ -273,30 +275,36 @@ class Writer:
             self._settle(sent_before)
             self._run_alone(group[0])
             return None
-        return self._by_the_plan(group, self._as_a_group(group, sent_before))
+        return self._run_by_plan(group, self._as_a_group(group, sent_before))
 
-    def _by_the_plan(self, group: list[Submission],
+    def _run_by_plan(self, group: list[Submission],
                      as_a_group: Outcome | _Insert) -> _Insert | None:
-        """Runs a group by the retry plan, from how its attempt as one ended (`as_a_group`),
-        until every request has its answer; returns the group if it is left sent ahead."""
+        """Runs a group by the retry plan until every request has its answer, from how its
+        attempt as a group ended (`as_a_group`); returns the group if it is left sent ahead.
+
+        The plan: as a group (the attempt made by the caller); as a group again, from what
+        was stored, if it ran on changes of the group before that were not; as a group again
+        if keys it took as new had been used, looked up in one query; then each command
+        alone, in its own transaction, so that a failing command fails alone.
+        """
         if isinstance(as_a_group, _Insert):  # answered once its insert is read
             return as_a_group
         outcome = as_a_group
-        if outcome is Outcome.RAN_ON_LOST:  # as a group again, from what was stored
+        if outcome is Outcome.RAN_ON_LOST:
             keyed.presume_new(self.cache, group)
             outcome = self._commit(group)
         if outcome is not Outcome.FAILED:
             return None
-        # As a group again if keys it took as new had been used (now looked up in one query).
         if keyed.look_up(self.app, self.cache, group) and (
                 self._commit(group) is not Outcome.FAILED):
             return None
-        # One command at a time, each in its own transaction: a failing command fails alone.
         for submission in group:
             self._run_alone(submission)
         return None
 
     def _run_alone(self, submission: Submission) -> None:
+        """Runs one command in its own transaction, again while the attempt fails (other
+        processes' writes), at most `ATTEMPTS_ALONE` times; then answers `Conflict`."""
         for _attempt in range(ATTEMPTS_ALONE):
             if self._commit([submission]) is not Outcome.FAILED:
                 return
@@ -306,8 +314,9 @@ class Writer:
 
     def _as_a_group(self, group: list[Submission],
                     sent_before: _Insert | None) -> Outcome | _Insert:
-        """Runs the group and stores it as one; where the store sends ahead, runs it while
-        the group sent before is stored, and sends it once that one is answered."""
+        """Runs the group and stores it as one. Where the store sends ahead, runs it while the
+        group sent before is stored, answers that one, then sends this one (its outcome read
+        by the next step): RAN_ON_LOST if that one's events were not stored."""
         if not self.store.sends_ahead:
             assert sent_before is None
             return self._commit(group)
@@ -342,7 +351,7 @@ class Writer:
             return True
         self.cache.evict(changed_on_top)
         if outcome is Outcome.FAILED:
-            self._by_the_plan(sent.prepared.group, outcome)
+            self._run_by_plan(sent.prepared.group, outcome)
         return False
 
     # --- one attempt ----------------------------------------------------------------------
@@ -357,7 +366,7 @@ class Writer:
         staged: dict[UUID, Aggregate] = {}
         read_versions: dict[UUID, int] = {}
         alone = len(group) == 1
-        cache, holds = self.cache, self.cache.holds
+        cache, kept = self.cache, self.cache.aggregates
         for submission in group:
             uow = UnitOfWork(cache)
             try:
@@ -384,7 +393,7 @@ class Writer:
                 if len(aggregate._pending_events) > before:  # as in `UnitOfWork.find`
                     if staged.setdefault(aggregate_id, aggregate) is not aggregate:
                         return self._second_copy(aggregate_id, [*staged, *uow.loaded])
-                    if not holds(aggregate_id):  # loaded and kept; pushed out since
+                    if aggregate_id not in kept:  # loaded and kept; pushed out since
                         cache.remember(aggregate)
                 else:  # the version a command of the group first read
                     read_versions.setdefault(aggregate_id, aggregate._version)
