@@ -30,7 +30,8 @@ from ledger.store import latest_versions
 
 log = logging.getLogger(__name__)
 
-Insert = Callable[[], Sequence[int]]  # waits for (or makes) an insert: its notification ids
+# Waits for (or makes) a group's insert, and returns its events' notification ids.
+PendingInsert = Callable[[], Sequence[int]]
 
 
 class GroupStore(ABC):
@@ -51,11 +52,11 @@ class GroupStore(ABC):
 
     @abstractmethod
     def insert(self, events: list[Any], read_only: dict[UUID, int],
-               snapshots: list[StoredEvent]) -> Insert:
+               snapshots: list[StoredEvent]) -> PendingInsert:
         """Returns the group's insert, made in one transaction when it is called."""
 
     def send(self, events: list[Any], read_only: dict[UUID, int],
-             snapshots: list[StoredEvent]) -> Insert:
+             snapshots: list[StoredEvent]) -> PendingInsert:
         """Sends the group's insert now where the store can (`sends_ahead`): the returned
         function waits for it. Elsewhere the insert is made when that function is called."""
         return self.insert(events, read_only, snapshots)
@@ -107,12 +108,12 @@ class PostgresGroupStore(GroupStore):
         return [] if has_events else self._changed_since(read_only)
 
     def insert(self, events: list[Any], read_only: dict[UUID, int],
-               snapshots: list[StoredEvent]) -> Insert:
+               snapshots: list[StoredEvent]) -> PendingInsert:
         return functools.partial(self._events.store, events, self._keep_head,
                                  **self._with_events(read_only, snapshots))
 
     def send(self, events: list[Any], read_only: dict[UUID, int],
-             snapshots: list[StoredEvent]) -> Insert:
+             snapshots: list[StoredEvent]) -> PendingInsert:
         try:
             return self._events.send(events, self._keep_head,
                                      **self._with_events(read_only, snapshots))
@@ -148,7 +149,7 @@ class SqliteGroupStore(GroupStore):
         return self._changed_since(read_only)
 
     def insert(self, events: list[Any], read_only: dict[UUID, int],
-               snapshots: list[StoredEvent]) -> Insert:
+               snapshots: list[StoredEvent]) -> PendingInsert:
         return functools.partial(self._events.store, events, self._keep_head)
 
     def hold_snapshots(self, snapshots: list[StoredEvent]) -> None:

@@ -39,7 +39,7 @@ from ledger.errors import Conflict, DomainError, Unavailable
 from ledger.write import keyed
 from ledger.write.bridge import Submission, fail_unanswered, queued, take, wake_waiters
 from ledger.write.cache import AggregateCache
-from ledger.write.group_store import GroupStore, Insert, group_store_for
+from ledger.write.group_store import GroupStore, PendingInsert, group_store_for
 from ledger.write.keyed import Idempotency, StoredResponse
 from ledger.write.prefetch import Prefetcher
 from ledger.write.unit_of_work import Reading, UnitOfWork
@@ -78,11 +78,11 @@ class _Prepared:
 
 
 @dataclass
-class _Insert:
+class _GroupInsert:
     """A group's insert: sent ahead, its outcome not read yet; or made when read."""
 
     prepared: _Prepared
-    result: Insert
+    result: PendingInsert
     started: float  # perf_counter
     read: bool = False  # its outcome was taken (it is read once)
 
@@ -126,6 +126,8 @@ class Writer:
     # --- public ---------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """Tells whether the writer's thread runs (else commands run in the submitting
+        thread)."""
         return self._thread is not None
 
     @property
@@ -135,9 +137,11 @@ class Writer:
 
     @property
     def cache_max_aggregates(self) -> int:
+        """The most aggregates the cache keeps (what a warm-up may fill)."""
         return self.cache.max_aggregates
 
     def start(self) -> None:
+        """Starts the writer's thread and the prefetch thread (a second start does nothing)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="linli-writer", daemon=True)
             self._thread.start()
@@ -145,6 +149,7 @@ class Writer:
             self._prefetcher.start()
 
     def stop(self) -> None:
+        """Stops both threads, the writer's once it has answered every request queued."""
         if self._prefetcher is not None:
             prefetcher, self._prefetcher = self._prefetcher, None  # `run` asks no more
             prefetcher.stop()
@@ -222,7 +227,7 @@ class Writer:
 
     # --- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
-        sent: _Insert | None = None  # the group sent ahead, its outcome not read yet
+        sent: _GroupInsert | None = None  # the group sent ahead, its outcome not read yet
         while True:
             if sent is not None and self._queue.empty():
                 sent = self._step(None, sent)  # nothing to run meanwhile: answer it now
@@ -238,14 +243,15 @@ class Writer:
             if group := queued(self._queue):
                 self._step(None, self._step(group, None))
 
-    def _step(self, group: list[Submission] | None, sent_before: _Insert | None) -> _Insert | None:
+    def _step(self, group: list[Submission] | None,
+              sent_before: _GroupInsert | None) -> _GroupInsert | None:
         """Runs `group` (if any) and answers the group sent before; returns the group it
         leaves sent ahead. A defect fails the requests of both, never the writer's thread."""
         started = time.thread_time()
         answering = [group] if group else []  # the groups whose requests this step answers
         if sent_before is not None:
             answering.insert(0, sent_before.prepared.group)
-        sent: _Insert | None = None
+        sent: _GroupInsert | None = None
         try:
             if group is None:
                 self._settle(sent_before)
@@ -267,7 +273,8 @@ class Writer:
         return sent
 
     # --- the retry plan -------------------------------------------------------------------
-    def _run_group(self, group: list[Submission], sent_before: _Insert | None) -> _Insert | None:
+    def _run_group(self, group: list[Submission],
+                   sent_before: _GroupInsert | None) -> _GroupInsert | None:
         """Runs `group` to its answers, answering the group sent before on the way; returns
         the group if it is left sent ahead."""
         keyed.presume_new(self.cache, group)
@@ -278,7 +285,7 @@ class Writer:
         return self._run_by_plan(group, self._as_a_group(group, sent_before))
 
     def _run_by_plan(self, group: list[Submission],
-                     as_a_group: Outcome | _Insert) -> _Insert | None:
+                     as_a_group: Outcome | _GroupInsert) -> _GroupInsert | None:
         """Runs a group by the retry plan until every request has its answer, from how its
         attempt as a group ended (`as_a_group`); returns the group if it is left sent ahead.
 
@@ -287,7 +294,7 @@ class Writer:
         if keys it took as new had been used, looked up in one query; then each command
         alone, in its own transaction, so that a failing command fails alone.
         """
-        if isinstance(as_a_group, _Insert):  # answered once its insert is read
+        if isinstance(as_a_group, _GroupInsert):  # answered once its insert is read
             return as_a_group
         outcome = as_a_group
         if outcome is Outcome.RAN_ON_LOST:
@@ -313,7 +320,7 @@ class Writer:
         )
 
     def _as_a_group(self, group: list[Submission],
-                    sent_before: _Insert | None) -> Outcome | _Insert:
+                    sent_before: _GroupInsert | None) -> Outcome | _GroupInsert:
         """Runs the group and stores it as one. Where the store sends ahead, runs it while the
         group sent before is stored, answers that one, then sends this one (its outcome read
         by the next step): RAN_ON_LOST if that one's events were not stored."""
@@ -330,7 +337,7 @@ class Writer:
             return self._store(prepared)
         started = time.perf_counter()
         insert = self.store.send(prepared.events, prepared.read_only, prepared.snapshots)
-        return _Insert(prepared, insert, started)
+        return _GroupInsert(prepared, insert, started)
 
     def _commit(self, group: list[Submission]) -> Outcome:
         """Runs the group and stores it as one, in one transaction, with nothing sent ahead:
@@ -340,7 +347,7 @@ class Writer:
             return prepared
         return self._store(prepared)
 
-    def _settle(self, sent: _Insert | None, changed_on_top: Collection[UUID] = ()) -> bool:
+    def _settle(self, sent: _GroupInsert | None, changed_on_top: Collection[UUID] = ()) -> bool:
         """Reads the outcome of the group sent before and answers it, by the retry plan if it
         must run again; tells whether its events were stored. If they were not, the
         aggregates `changed_on_top` names (changed on top of its) are evicted first."""
@@ -434,9 +441,9 @@ class Writer:
             self._stored(prepared, [], 0.0)
             return Outcome.STORED
         insert = self.store.insert(prepared.events, prepared.read_only, prepared.snapshots)
-        return self._read(_Insert(prepared, insert, time.perf_counter()))
+        return self._read(_GroupInsert(prepared, insert, time.perf_counter()))
 
-    def _read(self, insert: _Insert) -> Outcome:
+    def _read(self, insert: _GroupInsert) -> Outcome:
         """Waits for the group's insert (or makes it) and answers every request: STORED;
         ANSWERED if the database failed it (unavailable); FAILED if the group must run again,
         having answered none."""
