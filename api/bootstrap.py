@@ -14,7 +14,7 @@ from ledger.application import LedgerApp, open_ledger
 from ledger.sealer import Sealer
 from ledger.settings import Settings
 from ledger.sweeper import Sweeper
-from ledger.writer import Writer
+from ledger.write.writer import Writer
 from projections.database import create_read_engine
 from projections.due import DueInViews
 from projections.queries import recently_active

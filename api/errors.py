@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from ledger import errors
-from ledger.writer import IdempotencyKeyReused
+from ledger.errors import IdempotencyKeyReused
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from api.bootstrap import Linli
 from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
 from ledger.actor import Actor
 from ledger.errors import DomainError
-from ledger.writer import Idempotency, StoredResponse, UnitOfWork
+from ledger.write.keyed import Idempotency, StoredResponse
+from ledger.write.unit_of_work import UnitOfWork
 
 KEY_MAX_CHARS = 255
 

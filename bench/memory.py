@@ -29,7 +29,7 @@ from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
 from ledger.domain.registry import Member
 from ledger.settings import Settings
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 CHUNK = 500
 

@@ -31,7 +31,7 @@ from ledger.commands import points
 from ledger.domain import base
 from ledger.domain.assets import Asset
 from ledger.settings import Settings
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 
 @contextmanager
@@ -72,7 +72,7 @@ def stages(linli: Linli, merchant: Any, members: list[Any], commands: int, round
             started = clock("build", started)
             units = []
             for command in built:  # the aggregates stay cached; their events are not saved
-                unit = UnitOfWork(writer)
+                unit = UnitOfWork(writer.cache)
                 command(unit)
                 units.append(unit)
             started = clock("run", started)

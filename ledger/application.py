@@ -32,7 +32,7 @@ class ReplayingRepository(Repository[UUID]):
 
 
 class LedgerApp(Application[UUID]):
-    """Holds the event store. Commands go through `ledger.writer.Writer`, reads through here."""
+    """Holds the event store. Commands go through the writer (`ledger.write`), reads here."""
 
     name = "Linli"  # table names: linli_events, linli_snapshots
     is_snapshotting_enabled = True

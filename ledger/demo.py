@@ -13,7 +13,7 @@ from ledger.actor import Actor, Role
 from ledger.commands import access, points, registry, service_orders, timebank
 from ledger.domain.policy import TimeBankPolicy
 from ledger.errors import DomainError
-from ledger.writer import Writer
+from ledger.write.writer import Writer
 
 RULES = [
     # code, name, points, unit, daily cap, monthly cap, requires approval

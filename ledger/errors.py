@@ -95,6 +95,11 @@ class Unavailable(DomainError):
     title = "Service unavailable"
 
 
+class IdempotencyKeyReused(DomainError):
+    slug = "idempotency-key-reused"
+    title = "The idempotency key was used with a different request"
+
+
 class StorageCapReached(DomainError):
     slug = "storage-cap-reached"
     title = "The member's time-bank storage cap is reached"

@@ -156,8 +156,10 @@ class InFlightInsert:
 
 
 class GroupInsertRecorder(PostgresApplicationRecorder):
-    checks_reads_on_insert = True  # see the module's docstring
-    inserts_snapshots = True  # a group's snapshots go in the same call (`snapshots`)
+    """Inserts a group of events in one call, checking the versions of what the group only
+    read (`read_versions`) and inserting its snapshots (`snapshots`) in the same call; sends
+    it ahead with `send_events`. The writer uses it through
+    `ledger.write.group_store.PostgresGroupStore`."""
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -19,7 +19,8 @@ from ledger.chain import GENESIS, Committed, split
 from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, log_hash
 from ledger.periodic import Periodic
 from ledger.store import notification_headers
-from ledger.writer import UnitOfWork, Writer
+from ledger.write.unit_of_work import UnitOfWork
+from ledger.write.writer import Writer
 
 log = logging.getLogger(__name__)
 

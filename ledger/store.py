@@ -12,7 +12,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApp, replay
-from ledger.chain import HEADER_BYTES, head_hash
+from ledger.chain import HEADER_BYTES, ChainedEventStore, head_hash
 
 CHUNK = 400  # keys a query names at most
 
@@ -84,7 +84,8 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     loaded: dict[UUID, Any] = {}
     ids = list(dict.fromkeys(aggregate_ids))
     snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
-    remember_heads = getattr(app.events, "remember_heads", None)  # a ChainedEventStore's
+    events_store = app.events
+    assert isinstance(events_store, ChainedEventStore)  # a LedgerApp's (`construct_event_store`)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         snapshots = latest_snapshots(app, chunk)
@@ -104,8 +105,7 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
                 history.insert(0, snapshot_mapper.to_domain_event(snapshot))
             if history:
                 loaded[aggregate_id] = replay(None, history)
-        if remember_heads is not None:
-            remember_heads(heads)
+        events_store.remember_heads(heads)
     return loaded
 
 

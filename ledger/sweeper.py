@@ -18,7 +18,7 @@ from ledger.commands.merchants import expire_hold, expire_points
 from ledger.commands.service_orders import auto_confirm
 from ledger.domain.registry import Community
 from ledger.periodic import Periodic
-from ledger.writer import Writer
+from ledger.write.writer import Writer
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from ledger.actor import Actor, Role
 from ledger.domain.access import ApiKey
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import InvalidRequest, NotFound
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "lnl_"
 

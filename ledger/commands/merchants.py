@@ -19,7 +19,7 @@ from ledger.domain.policy import PointsPolicy
 from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import NotFound, NothingToSettle
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 
 def _points_account(uow: UnitOfWork, owner_id: UUID) -> Account:

@@ -20,7 +20,7 @@ from ledger.domain.registry import Community, Member, Merchant
 from ledger.domain.rulebook import Rule
 from ledger.errors import InvalidRequest, InvalidTransition, NotFound
 from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
-from ledger.writer import Reading, UnitOfWork
+from ledger.write.unit_of_work import Reading, UnitOfWork
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 

@@ -21,7 +21,7 @@ from ledger.domain.registry import (
 )
 from ledger.domain.rulebook import Rule
 from ledger.errors import NotFound
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from ledger.commands.timebank import post_service
 from ledger.domain.registry import Community, Member
 from ledger.domain.service_orders import OrderStatus, ServiceOrder
 from ledger.errors import InvalidTransition, NotFound
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

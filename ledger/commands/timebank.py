@@ -30,7 +30,7 @@ from ledger.errors import (
     NotFound,
     StorageCapReached,
 )
-from ledger.writer import UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 MINUTES = Asset.MINUTES.value
 

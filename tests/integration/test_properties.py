@@ -45,7 +45,7 @@ from ledger.errors import (
     InvalidTransition,
     RefundExceedsRedemption,
 )
-from ledger.writer import Idempotency, StoredResponse
+from ledger.write.keyed import Idempotency, StoredResponse
 from projections.queries import account_balance, asset_totals
 from projections.tables import balances, passbook_lines
 from projections.verify import verify

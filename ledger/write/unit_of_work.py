@@ -1,0 +1,88 @@
+"""What a command reads and changes: the `UnitOfWork` it runs on, and `Reading`, a command that
+names up front what it will read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.errors import NotFound
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+
+class Loader(Protocol):
+    """Where a unit of work loads the aggregates it has not loaded yet (the writer's cache)."""
+
+    def load(self, aggregate_id: UUID, cls: type[Aggregate]) -> Aggregate | None: ...
+
+
+class UnitOfWork:
+    """Holds what one command loads, changes and creates, in front of the writer's cache.
+
+    It counts each loaded aggregate's pending events by the library's `_pending_events`
+    attribute, not its property, as the writer does on every command (see `ledger.write`).
+    """
+
+    def __init__(self, loader: Loader) -> None:
+        self._loader = loader
+        self.loaded: dict[UUID, Aggregate] = {}
+        self.pending_before: list[int] = []  # of each aggregate loaded, in `loaded`'s order
+        self.created: dict[UUID, Aggregate] = {}
+        self.uncached: set[UUID] = set()
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """Returns the aggregate, or None if there is none of that class."""
+        aggregate = ((self.created.get(aggregate_id) if self.created else None)
+                     or self.loaded.get(aggregate_id))
+        if aggregate is None:
+            aggregate = self._loader.load(aggregate_id, cls)
+            if aggregate is None:
+                return None
+            self.loaded[aggregate_id] = aggregate
+            self.pending_before.append(len(aggregate._pending_events))
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        """Returns the aggregate, or raises `NotFound`."""
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} was not found")
+        return aggregate
+
+    def add(self, *aggregates: Aggregate, cache: bool = True) -> None:
+        """Adds new aggregates to save with the command; `cache=False` for those seldom read
+        again (a redemption's record), which the writer then does not keep in memory."""
+        for aggregate in aggregates:
+            self.created[aggregate.id] = aggregate
+            if not cache:
+                self.uncached.add(aggregate.id)
+
+    def triggered_on_loaded(self) -> bool:
+        """Tells whether the command changed an aggregate it loaded (so it cannot just be
+        dropped)."""
+        return any(len(a.pending_events) > before
+                   for a, before in zip(self.loaded.values(), self.pending_before, strict=True))
+
+    def changed(self) -> list[Aggregate]:
+        """Lists the aggregates the command changed or created."""
+        loaded = [a for a, before in zip(self.loaded.values(), self.pending_before, strict=True)
+                  if len(a.pending_events) > before]
+        return loaded + list(self.created.values())
+
+
+@dataclass(frozen=True)
+class Reading(Generic[T]):
+    """A command with the aggregates it will load named up front, so that the writer can
+    fetch them before it runs the command (see `ledger.write.prefetch`)."""
+
+    run: Callable[[UnitOfWork], T]
+    reads: tuple[UUID, ...]
+
+    def __call__(self, uow: UnitOfWork) -> T:
+        return self.run(uow)

@@ -1,0 +1,26 @@
+"""Fixtures of the integration tests: a community on a running Linli, and a second Linli on
+the same database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.bootstrap import Linli, open_linli
+from ledger.settings import Settings
+from tests.integration.test_commands import Town
+
+
+@pytest.fixture
+def town(linli: Linli) -> Town:
+    return Town.found(linli)
+
+
+@pytest.fixture
+def other(settings: Settings) -> Iterator[Linli]:
+    """A second Linli on the same database: it stands for a second API process."""
+    running = open_linli(settings, run_migrations=False)
+    running.start()
+    yield running
+    running.close()
