@@ -351,3 +351,11 @@ class CommandTown:
             value = conn.execute(select(balances.c.balance)
                                  .where(balances.c.account_id == name)).scalar()
         return int(value or 0)
+
+
+def funded(town: CommandTown, points: int, code: str = "GIFT") -> UUID:
+    """A new member holding `points`, awarded through a 1-point rule."""
+    town.add_rule(code, 1)
+    member_id = town.add_member()
+    town.award(member_id, code, quantity=points)
+    return member_id

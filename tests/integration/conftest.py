@@ -9,12 +9,12 @@ import pytest
 
 from api.bootstrap import Linli, open_linli
 from ledger.settings import Settings
-from tests.integration.test_commands import Town
+from tests.scenario import CommandTown
 
 
 @pytest.fixture
-def town(linli: Linli) -> Town:
-    return Town.found(linli)
+def town(linli: Linli) -> CommandTown:
+    return CommandTown.found(linli)
 
 
 @pytest.fixture

@@ -7,22 +7,18 @@ The writer's own behaviour (group commit, its retry plan, the cache, snapshots) 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from api.bootstrap import Linli
 from ledger import ids
 from ledger.actor import Actor, Role
 from ledger.chain import Committed
-from ledger.commands import points as pts
-from ledger.commands import registry as reg
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.audit import AUDIT_LOG_ID, GENESIS_HEX
 from ledger.domain.awards import Award
@@ -35,131 +31,22 @@ from ledger.errors import (
     RefundExceedsRedemption,
 )
 from ledger.limits import BACKDATE_MAX_DAYS
-from ledger.write.unit_of_work import UnitOfWork
-from projections.queries import AccountBalance, account_balance, asset_totals, passbook
-from projections.tables import balances
+from projections.queries import AccountBalance, passbook
 from projections.verify import verify
-
-T = TypeVar("T")
-
-# 02:00 on 24 November in Shanghai.
-NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-ADMIN = Actor(id="admin-tests", role=Role.ADMIN)
+from tests.scenario import NOW, CommandTown, funded
 
 
-@dataclass
-class Town:
-    """One community on a running Linli, with actors for each role and short-hand commands."""
-
-    linli: Linli
-    community_id: UUID
-    staff: Actor
-    auditor: Actor
-    tills: dict[UUID, Actor] = field(default_factory=dict)
-
-    @classmethod
-    def found(cls, linli: Linli, time_zone: str = "Asia/Shanghai") -> Town:
-        name = f"社区-{uuid.uuid4().hex[:8]}"
-        community = linli.writer.execute(reg.register_community(name, ADMIN, time_zone))
-        cid = community.id
-        return cls(linli, cid, staff=Actor(f"staff-{name}", Role.STAFF, community_id=cid),
-                   auditor=Actor(f"auditor-{name}", Role.AUDITOR, community_id=cid))
-
-    def run(self, command: Callable[[UnitOfWork], T]) -> T:
-        return self.linli.writer.execute(command)
-
-    # --- registry -------------------------------------------------------------------------
-    def rule(self, code: str, points: int, *, unit: str = "each", daily_cap: int | None = None,
-             monthly_cap: int | None = None, requires_approval: bool = False,
-             name: str = "志愿服务") -> dict[str, Any]:
-        return self.run(reg.put_rule(
-            self.community_id, code, name=name, points=points, unit=unit, daily_cap=daily_cap,
-            monthly_cap=monthly_cap, requires_approval=requires_approval, by=self.staff))
-
-    def member(self, name: str = "张三") -> UUID:
-        return self.run(reg.register_member(self.community_id, name, None, None, self.staff)).id
-
-    def merchant(self, name: str = "文明积分超市") -> UUID:
-        merchant_id = self.run(reg.register_merchant(self.community_id, name, self.staff)).id
-        self.tills[merchant_id] = Actor(f"till-{merchant_id}", Role.MERCHANT,
-                                        community_id=self.community_id, merchant_id=merchant_id)
-        return merchant_id
-
-    # --- points ---------------------------------------------------------------------------
-    def award_command(self, member_id: UUID, code: str, *, quantity: int | None = None,
-                      minutes: int | None = None, occurred_at: datetime | None = None,
-                      now: datetime = NOW) -> Callable[[UnitOfWork], pts.AwardResult]:
-        return pts.award(member_id, code, quantity=quantity, minutes=minutes,
-                         occurred_at=occurred_at, note="", now=now, by=self.staff)
-
-    def award(self, member_id: UUID, code: str, **kwargs: Any) -> pts.AwardResult:
-        return self.run(self.award_command(member_id, code, **kwargs))
-
-    def approve(self, award_id: UUID) -> pts.AwardResult:
-        return self.run(pts.approve_award(award_id, self.staff))
-
-    def reject(self, award_id: UUID, reason: str = "材料不全") -> pts.AwardResult:
-        return self.run(pts.reject_award(award_id, reason, self.staff))
-
-    def reverse(self, award_id: UUID, reason: str = "重复登记") -> pts.AwardResult:
-        return self.run(pts.reverse_award(award_id, reason, self.staff))
-
-    def redeem_command(self, merchant_id: UUID, member_id: UUID,
-                       points: int) -> Callable[[UnitOfWork], pts.Movement]:
-        return pts.redeem(merchant_id, member_id, points, "大米", self.tills[merchant_id],
-                          now=NOW)
-
-    def redeem(self, merchant_id: UUID, member_id: UUID, points: int) -> pts.Movement:
-        return self.run(self.redeem_command(merchant_id, member_id, points))
-
-    def refund(self, merchant_id: UUID, redemption_id: UUID, points: int) -> pts.Movement:
-        return self.run(pts.refund(redemption_id, points, self.tills[merchant_id], now=NOW))
-
-    def adjust(self, owner_id: UUID, kind: OwnerKind, amount: int) -> pts.Movement:
-        return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",
-                                   self.auditor))
-
-    # --- reads ----------------------------------------------------------------------------
-    def settle(self) -> None:
-        """Bring the views up to date and check every invariant verify knows."""
-        self.linli.projections.catch_up()
-        report = verify(self.linli.app, self.linli.engine)
-        assert report.ok, report.problems
-        assert set(asset_totals(self.linli.engine).values()) <= {0}
-
-    def points(self, owner_id: UUID) -> AccountBalance:
-        return account_balance(self.linli.engine, owner_id, Asset.POINTS)
-
-    def balance(self, owner_id: UUID) -> int:
-        return self.points(owner_id).balance
-
-    def system_balance(self, purpose: str) -> int:
-        name = ids.system_account(self.community_id, Asset.POINTS.value, purpose)
-        with self.linli.engine.connect() as conn:
-            value = conn.execute(select(balances.c.balance)
-                                 .where(balances.c.account_id == name)).scalar()
-        return int(value or 0)
-
-
-def _sealed_through(town: Town) -> int:
+def _sealed_through(town: CommandTown) -> int:
     """The position the audit log's last checkpoint seals through."""
     audit_log: Any = town.linli.app.repository.get(AUDIT_LOG_ID)
     return int(audit_log.through_position)
 
 
-def funded(town: Town, points: int, code: str = "GIFT") -> UUID:
-    """A new member holding `points`, awarded through a 1-point rule."""
-    town.rule(code, 1)
-    member_id = town.member()
-    town.award(member_id, code, quantity=points)
-    return member_id
-
-
 # --- awards ---------------------------------------------------------------------------------
 class TestAwardingPoints:
     def test_each_time_points_are_rule_points_times_quantity(self, town):
-        town.rule("GARDEN", 5, name="最美花园")
-        member_id = town.member()
+        town.add_rule("GARDEN", 5, name="最美花园")
+        member_id = town.add_member()
 
         first = town.award(member_id, "GARDEN", quantity=3)
         second = town.award(member_id, "GARDEN")  # no quantity: once
@@ -178,8 +65,8 @@ class TestAwardingPoints:
         cases = [(30, 90, 45), (7, 100, 11), (10, 59, 9), (12, 5, 1), (60, 1, 1), (4, 45, 3)]
         members = []
         for n, (per_hour, _, _) in enumerate(cases):
-            town.rule(f"PATROL{n}", per_hour, unit="hour", name="巡逻")
-            members.append(town.member(f"志愿者{n}"))
+            town.add_rule(f"PATROL{n}", per_hour, unit="hour", name="巡逻")
+            members.append(town.add_member(f"志愿者{n}"))
 
         results = [town.award(member_id, f"PATROL{n}", minutes=minutes).points
                    for n, (member_id, (_, minutes, _)) in enumerate(zip(members, cases,
@@ -191,9 +78,9 @@ class TestAwardingPoints:
         assert [town.balance(member_id) for member_id in members] == expected
 
     def test_awards_that_do_not_fit_the_rule_are_refused_and_move_nothing(self, town):
-        town.rule("GARDEN", 5)
-        town.rule("PATROL", 7, unit="hour")
-        member_id = town.member()
+        town.add_rule("GARDEN", 5)
+        town.add_rule("PATROL", 7, unit="hour")
+        member_id = town.add_member()
         attempts: list[tuple[type[Exception], dict[str, Any]]] = [
             (InvalidRequest, {"code": "GARDEN", "minutes": 60}),
             (InvalidRequest, {"code": "PATROL", "quantity": 2}),
@@ -212,8 +99,8 @@ class TestAwardingPoints:
         assert town.points(member_id) == AccountBalance()
 
     def test_an_award_may_be_backdated_within_the_limit(self, town):
-        town.rule("GIFT", 1)
-        member_id = town.member()
+        town.add_rule("GIFT", 1)
+        member_id = town.add_member()
         when = NOW - timedelta(days=BACKDATE_MAX_DAYS - 1)
 
         result = town.award(member_id, "GIFT", quantity=4, occurred_at=when)
@@ -224,8 +111,8 @@ class TestAwardingPoints:
 # --- caps -----------------------------------------------------------------------------------
 class TestDailyCapsInTheCommunitysTimeZone:
     def test_awards_either_side_of_local_midnight_count_on_different_days(self, town):
-        town.rule("MEDIATE", 10, daily_cap=10, name="纠纷调解")
-        member_id = town.member()
+        town.add_rule("MEDIATE", 10, daily_cap=10, name="纠纷调解")
+        member_id = town.add_member()
 
         evening = town.award(member_id, "MEDIATE",  # 23:00 on the 23rd in Shanghai
                              occurred_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
@@ -243,9 +130,9 @@ class TestDailyCapsInTheCommunitysTimeZone:
         assert town.balance(member_id) == 20
 
     def test_in_a_utc_community_the_same_two_instants_share_a_day(self, linli):
-        town = Town.found(linli, time_zone="UTC")
-        town.rule("MEDIATE", 10, daily_cap=10)
-        member_id = town.member()
+        town = CommandTown.found(linli, time_zone="UTC")
+        town.add_rule("MEDIATE", 10, daily_cap=10)
+        member_id = town.add_member()
         town.award(member_id, "MEDIATE", occurred_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
 
         with pytest.raises(CapReached):
@@ -256,8 +143,8 @@ class TestDailyCapsInTheCommunitysTimeZone:
         assert town.balance(member_id) == 10
 
     def test_an_award_is_cut_to_the_room_left_and_caps_count_per_member(self, town):
-        town.rule("SORT", 10, daily_cap=25, name="垃圾分类")
-        member_id, neighbour_id = town.member("张三"), town.member("李四")
+        town.add_rule("SORT", 10, daily_cap=25, name="垃圾分类")
+        member_id, neighbour_id = town.add_member("张三"), town.add_member("李四")
 
         awarded = [town.award(member_id, "SORT").points for _ in range(3)]
         with pytest.raises(CapReached):
@@ -271,8 +158,8 @@ class TestDailyCapsInTheCommunitysTimeZone:
         assert town.balance(neighbour_id) == 10
 
     def test_a_monthly_cap_follows_the_local_month(self, town):
-        town.rule("ADVICE", 10, monthly_cap=25, name="建言献策")
-        member_id = town.member()
+        town.add_rule("ADVICE", 10, monthly_cap=25, name="建言献策")
+        member_id = town.add_member()
         town.award(member_id, "ADVICE", occurred_at=datetime(2026, 11, 5, 2, tzinfo=UTC))
         town.award(member_id, "ADVICE", occurred_at=datetime(2026, 11, 20, 2, tzinfo=UTC))
 
@@ -290,8 +177,8 @@ class TestDailyCapsInTheCommunitysTimeZone:
     def test_a_daily_cap_holds_for_a_backdated_day(self, town):
         now = datetime(2026, 11, 2, 4, 0, tzinfo=UTC)
         backdated = now - timedelta(days=BACKDATE_MAX_DAYS - 2)
-        town.rule("SORT", 10, daily_cap=10, monthly_cap=1_000)
-        member_id = town.member()
+        town.add_rule("SORT", 10, daily_cap=10, monthly_cap=1_000)
+        member_id = town.add_member()
         town.award(member_id, "SORT", occurred_at=backdated, now=now)
         town.award(member_id, "SORT", occurred_at=now, now=now)
 
@@ -302,8 +189,8 @@ class TestDailyCapsInTheCommunitysTimeZone:
 # --- approval -------------------------------------------------------------------------------
 class TestAwardsNeedingApproval:
     def test_a_pending_award_moves_no_points_until_approved(self, town):
-        town.rule("SHOW", 20, requires_approval=True, name="文化展演")
-        member_id = town.member()
+        town.add_rule("SHOW", 20, requires_approval=True, name="文化展演")
+        member_id = town.add_member()
         pending = town.award(member_id, "SHOW")
         town.settle()
         assert (pending.status, pending.points) == ("pending", 20)
@@ -317,8 +204,8 @@ class TestAwardsNeedingApproval:
         assert town.system_balance("issued") == -20
 
     def test_a_rejected_award_moves_no_points_and_keeps_its_reason(self, town):
-        town.rule("SHOW", 20, requires_approval=True)
-        member_id = town.member()
+        town.add_rule("SHOW", 20, requires_approval=True)
+        member_id = town.add_member()
         pending = town.award(member_id, "SHOW")
 
         rejected = town.reject(pending.id, "未到场")
@@ -328,9 +215,9 @@ class TestAwardsNeedingApproval:
         assert town.balance(member_id) == 0
 
     def test_only_a_pending_award_can_be_approved_or_rejected(self, town):
-        town.rule("SHOW", 20, requires_approval=True)
-        town.rule("GIFT", 5)
-        member_id = town.member()
+        town.add_rule("SHOW", 20, requires_approval=True)
+        town.add_rule("GIFT", 5)
+        member_id = town.add_member()
         approved = town.award(member_id, "SHOW")
         town.approve(approved.id)
         rejected = town.award(member_id, "SHOW")
@@ -349,8 +236,8 @@ class TestAwardsNeedingApproval:
         assert town.balance(member_id) == 25
 
     def test_a_pending_award_holds_its_place_under_the_cap_until_rejected(self, town):
-        town.rule("SHOW", 10, daily_cap=10, requires_approval=True)
-        member_id = town.member()
+        town.add_rule("SHOW", 10, daily_cap=10, requires_approval=True)
+        member_id = town.add_member()
         first = town.award(member_id, "SHOW")
         with pytest.raises(CapReached):
             town.award(member_id, "SHOW")
@@ -364,8 +251,8 @@ class TestAwardsNeedingApproval:
         assert town.balance(member_id) == 10
 
     def test_approval_keeps_the_award_counted_once_under_the_cap(self, town):
-        town.rule("SHOW", 10, daily_cap=15, requires_approval=True)
-        member_id = town.member()
+        town.add_rule("SHOW", 10, daily_cap=15, requires_approval=True)
+        member_id = town.add_member()
         first = town.award(member_id, "SHOW")
         town.approve(first.id)
 
@@ -377,8 +264,8 @@ class TestAwardsNeedingApproval:
 # --- reversal -------------------------------------------------------------------------------
 class TestReversingAnAward:
     def test_a_reversal_takes_the_points_back_and_frees_the_cap(self, town):
-        town.rule("GIFT", 10, daily_cap=30)
-        member_id = town.member()
+        town.add_rule("GIFT", 10, daily_cap=30)
+        member_id = town.add_member()
         posted = town.award(member_id, "GIFT", quantity=3)
 
         reversed_ = town.reverse(posted.id, "记错人了")
@@ -394,9 +281,9 @@ class TestReversingAnAward:
             ("award", 10), ("award_reversal", -30), ("award", 30)]
 
     def test_only_a_posted_award_can_be_reversed(self, town):
-        town.rule("GIFT", 10)
-        town.rule("SHOW", 10, requires_approval=True)
-        member_id = town.member()
+        town.add_rule("GIFT", 10)
+        town.add_rule("SHOW", 10, requires_approval=True)
+        member_id = town.add_member()
         reversed_ = town.award(member_id, "GIFT")
         town.reverse(reversed_.id)
         pending = town.award(member_id, "SHOW")
@@ -410,8 +297,8 @@ class TestReversingAnAward:
         assert town.balance(member_id) == 0
 
     def test_points_already_spent_cannot_be_reversed(self, town):
-        town.rule("GIFT", 10)
-        member_id, merchant_id = town.member(), town.merchant()
+        town.add_rule("GIFT", 10)
+        member_id, merchant_id = town.add_member(), town.add_merchant()
         posted = town.award(member_id, "GIFT", quantity=2)
         town.redeem(merchant_id, member_id, 15)
 
@@ -426,7 +313,7 @@ class TestReversingAnAward:
 # --- redemptions and refunds ----------------------------------------------------------------
 class TestRedeemingPoints:
     def test_a_redemption_moves_points_from_member_to_merchant(self, town):
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
 
         first = town.redeem(merchant_id, member_id, 30)
         rest = town.redeem(merchant_id, member_id, 70)
@@ -437,7 +324,7 @@ class TestRedeemingPoints:
         assert town.balance(merchant_id) == 100
 
     def test_a_redemption_beyond_the_balance_is_refused_and_moves_nothing(self, town):
-        member_id, merchant_id = funded(town, 20), town.merchant()
+        member_id, merchant_id = funded(town, 20), town.add_merchant()
 
         with pytest.raises(InsufficientBalance):
             town.redeem(merchant_id, member_id, 21)
@@ -446,8 +333,8 @@ class TestRedeemingPoints:
         assert (town.balance(member_id), town.balance(merchant_id)) == (20, 0)
 
     def test_a_member_of_another_community_is_not_found(self, town, linli):
-        stranger = funded(Town.found(linli), 50)
-        merchant_id = town.merchant()
+        stranger = funded(CommandTown.found(linli), 50)
+        merchant_id = town.add_merchant()
 
         with pytest.raises(NotFound):
             town.redeem(merchant_id, stranger, 10)
@@ -458,7 +345,7 @@ class TestRedeemingPoints:
 
 class TestRefunds:
     def test_partial_refunds_move_points_back_up_to_the_whole(self, town):
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         redemption = town.redeem(merchant_id, member_id, 30)
 
         first = town.refund(merchant_id, redemption.id, 10)
@@ -473,7 +360,7 @@ class TestRefunds:
         assert town.balance(merchant_id) == 0
 
     def test_a_refund_beyond_what_is_left_is_refused(self, town):
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         redemption = town.redeem(merchant_id, member_id, 30)
         town.refund(merchant_id, redemption.id, 10)
 
@@ -484,7 +371,8 @@ class TestRefunds:
         assert (town.balance(member_id), town.balance(merchant_id)) == (80, 20)
 
     def test_a_till_cannot_refund_without_the_points_or_for_another_merchant(self, town):
-        member_id, merchant_id, other_id = funded(town, 100), town.merchant(), town.merchant()
+        member_id = funded(town, 100)
+        merchant_id, other_id = town.add_merchant(), town.add_merchant()
         redemption = town.redeem(merchant_id, member_id, 30)
         town.adjust(merchant_id, OwnerKind.MERCHANT, -25)
 
@@ -499,7 +387,7 @@ class TestRefunds:
 
 class TestAuditorAdjustments:
     def test_an_adjustment_may_leave_a_member_below_zero_who_then_cannot_redeem(self, town):
-        member_id, merchant_id = funded(town, 10), town.merchant()
+        member_id, merchant_id = funded(town, 10), town.add_merchant()
 
         moved = town.adjust(member_id, OwnerKind.MEMBER, -25)
         with pytest.raises(InsufficientBalance):
@@ -533,11 +421,11 @@ class TestAuditorAdjustments:
 # --- the rulebook ---------------------------------------------------------------------------
 class TestRuleRevisions:
     def test_a_revision_affects_only_later_awards(self, town):
-        town.rule("PATROL", 10, name="巡逻")
-        member_id = town.member()
+        town.add_rule("PATROL", 10, name="巡逻")
+        member_id = town.add_member()
         before = town.award(member_id, "PATROL")
 
-        revised = town.rule("PATROL", 25, name="夜间巡逻")
+        revised = town.add_rule("PATROL", 25, name="夜间巡逻")
         after = town.award(member_id, "PATROL")
 
         assert revised["version"] == 2
@@ -550,10 +438,10 @@ class TestRuleRevisions:
         assert town.balance(member_id) == 35
 
     def test_a_pending_award_is_approved_at_the_version_it_was_made_under(self, town):
-        town.rule("SHOW", 10, requires_approval=True, name="文化展演")
-        member_id = town.member()
+        town.add_rule("SHOW", 10, requires_approval=True, name="文化展演")
+        member_id = town.add_member()
         pending = town.award(member_id, "SHOW")
-        town.rule("SHOW", 40, requires_approval=True, name="大型文化展演")
+        town.add_rule("SHOW", 40, requires_approval=True, name="大型文化展演")
 
         approved = town.approve(pending.id)
 
@@ -570,7 +458,7 @@ class TestTwoProcessesOnOneDatabase:
     def test_the_sealer_reads_the_log_for_what_another_process_wrote(self, town, other):
         """Positions this process did not commit (another's events between its own) are a gap
         in what it remembers: the sealer seals up to the gap, then reads the log past it."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         elsewhere = replace(town, linli=other)
         town.redeem(merchant_id, member_id, 1)
         elsewhere.redeem(merchant_id, member_id, 2)
@@ -586,12 +474,12 @@ class TestTwoProcessesOnOneDatabase:
         town.settle()  # every checkpoint recomputed from the log
 
     def test_a_rule_revised_in_another_process_applies_to_later_awards_here(self, town, other):
-        town.rule("PATROL", 10)
-        member_id = town.member()
+        town.add_rule("PATROL", 10)
+        member_id = town.add_member()
         town.award(member_id, "PATROL")  # this process now holds the rule at version 1
         elsewhere = replace(town, linli=other)
 
-        elsewhere.rule("PATROL", 25)
+        elsewhere.add_rule("PATROL", 25)
         later = town.award(member_id, "PATROL")
 
         assert (later.rule_version, later.points) == (2, 25)
@@ -636,7 +524,7 @@ class TestSealing:
     ):
         """The sealer takes the positions and hashes this process committed from memory: the
         same checkpoint as the log's headers give, and the log is not read for it."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         for points in (5, 7, 9):
             town.redeem(merchant_id, member_id, points)
         sealer = town.linli.sealer
@@ -661,7 +549,7 @@ class TestSealing:
     ):
         """Past half of what it remembers, the writer wakes the sealer, however long its
         interval: the checkpoint comes from memory, and the log is never read back."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         sealer = town.linli.sealer
         assert sealer is not None
         small = Committed(most=60, filling=sealer.wake)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,7 +18,6 @@ from ledger import ids
 from ledger.actor import Actor, Role
 from ledger.commands import merchants as mer
 from ledger.commands import points as pts
-from ledger.commands import registry as reg
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
 from ledger.domain.holds import Hold
@@ -31,28 +29,22 @@ from ledger.errors import (
     NothingToSettle,
     RedemptionLimitReached,
 )
-from projections.queries import account_balance, asset_totals, statement
-from projections.verify import verify
+from projections.queries import account_balance, statement
+from tests.scenario import CommandTown
 
 ADMIN = Actor("admin-merchants", Role.ADMIN)
 SHANGHAI_NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
 
 class Shop:
-    """A community with a 1-point-each rule, a merchant and its till."""
+    """A community with a 1-point-each rule, a merchant and its till; acts at given instants."""
 
     def __init__(self, linli: Linli, policy: PointsPolicy | None = None) -> None:
-        self.linli = linli
-        w = linli.writer
-        self.community_id = w.execute(reg.register_community(f"c-{uuid.uuid4().hex[:6]}",
-                                                             ADMIN)).id
-        self.staff = Actor("staff", Role.STAFF, community_id=self.community_id)
-        w.execute(reg.put_rule(self.community_id, "GIFT", name="志愿服务", points=1,
-                               unit="each", daily_cap=None, monthly_cap=None,
-                               requires_approval=False, by=self.staff))
-        self.merchant_id = w.execute(reg.register_merchant(self.community_id, "超市",
-                                                           self.staff)).id
-        self.till = Actor("till", Role.MERCHANT, self.community_id, self.merchant_id)
+        self.town = town = CommandTown.found(linli)
+        self.linli, self.community_id, self.staff = linli, town.community_id, town.staff
+        town.add_rule("GIFT", 1)
+        self.merchant_id = town.add_merchant("超市")
+        self.till = town.tills[self.merchant_id]
         if policy is not None:
             self.set_policy(policy)
 
@@ -60,8 +52,7 @@ class Shop:
         self.linli.writer.execute(mer.set_policy(self.community_id, policy, self.staff))
 
     def member(self) -> UUID:
-        return self.linli.writer.execute(
-            reg.register_member(self.community_id, "王秀英", None, None, self.staff)).id
+        return self.town.add_member("王秀英")
 
     def award(self, member_id: UUID, points: int, at: datetime) -> UUID:
         return self.linli.writer.execute(pts.award(
@@ -85,10 +76,7 @@ class Shop:
         return account_balance(self.linli.engine, member_id, Asset.POINTS).balance
 
     def check_books(self) -> None:
-        self.linli.projections.catch_up()
-        report = verify(self.linli.app, self.linli.engine)
-        assert report.ok, report.problems
-        assert all(total == 0 for total in asset_totals(self.linli.engine).values())
+        self.town.settle()
 
 
 def day(month: int, dom: int, year: int = 2026) -> datetime:

@@ -34,10 +34,10 @@ from ledger.write import group_store
 from ledger.write.keyed import Idempotency, StoredResponse
 from ledger.write.unit_of_work import UnitOfWork
 from projections.queries import AccountBalance
-from tests.integration.test_commands import Town, funded
+from tests.scenario import CommandTown, funded
 
 
-def in_groups(town: Town, commands: list[Callable[[UnitOfWork], Any]], size: int,
+def in_groups(town: CommandTown, commands: list[Callable[[UnitOfWork], Any]], size: int,
               keys: list[Idempotency] | None = None) -> list[Future[Any]]:
     """Submit `commands` (keyed by `keys`, if given) while the writer is held, so that it
     takes them in groups of `size` one after another; their futures, once the last has its
@@ -67,8 +67,8 @@ def outcome(future: Future[Any]) -> Any:
 # --- group commit ---------------------------------------------------------------------------
 class TestGroupCommit:
     def test_failing_commands_fail_alone_inside_a_group(self, town):
-        spender, earner, merchant_id = funded(town, 100), town.member(), town.merchant()
-        town.rule("SORT", 3)
+        spender, earner, merchant_id = funded(town, 100), town.add_member(), town.add_merchant()
+        town.add_rule("SORT", 3)
         commands: list[tuple[str, Callable[[UnitOfWork], Any]]] = []
         for _ in range(40):
             commands.append(("redeem", town.redeem_command(merchant_id, spender, 7)))
@@ -94,7 +94,7 @@ class TestGroupCommit:
     def test_an_event_loop_gets_each_requests_own_outcome(self, town):
         """`Writer.run` (the API's way): the loop is woken once per group, and each waiting
         request still gets its own result or error."""
-        spender, merchant_id = funded(town, 50), town.merchant()
+        spender, merchant_id = funded(town, 50), town.add_merchant()
 
         async def redeem_all() -> list[Any]:
             return await asyncio.gather(
@@ -114,8 +114,8 @@ class TestGroupCommit:
     @pytest.mark.parametrize("error", [InvalidRequest("changed its mind"),
                                        RuntimeError("a defect")], ids=["refused", "defect"])
     def test_a_command_failing_after_a_change_leaves_no_trace(self, town, error):
-        town.rule("SORT", 3)
-        member_id = town.member()
+        town.add_rule("SORT", 3)
+        member_id = town.add_member()
         account_id = ids.account_id(member_id, Asset.POINTS.value)
 
         def half_done(uow: UnitOfWork) -> None:
@@ -144,7 +144,7 @@ class TestGroupCommit:
         answers apart from the accounts: a busy till does not push a quiet member's account
         out of memory, and a retry whose answer was forgotten is still answered, not done
         again."""
-        quiet, busy, merchant_id = funded(town, 10), funded(town, 1_200), town.merchant()
+        quiet, busy, merchant_id = funded(town, 10), funded(town, 1_200), town.add_merchant()
         writer = town.linli.writer
         writer.execute(town.redeem_command(merchant_id, quiet, 1))
         monkeypatch.setattr(writer.cache, "max_aggregates", 1_000)
@@ -175,7 +175,7 @@ class TestGroupCommit:
         """With room for fewer aggregates than a redemption reads, the account one command
         changed is still the one the next command of its group runs on: the group commits
         as one, with no retry."""
-        member_id, merchant_id = funded(town, 10), town.merchant()
+        member_id, merchant_id = funded(town, 10), town.add_merchant()
         writer = town.linli.writer
         # Every read a load: the cache emptied on the writer's own thread.
         writer.execute(lambda uow: writer.cache.aggregates.clear())
@@ -194,7 +194,7 @@ class TestGroupCommit:
         again after being let go chains onto its stored head."""
         writer = town.linli.writer
         monkeypatch.setattr(writer.cache, "max_aggregates", 3)
-        members, merchant_id = [funded(town, 10) for _ in range(4)], town.merchant()
+        members, merchant_id = [funded(town, 10) for _ in range(4)], town.add_merchant()
         for _ in range(2):
             for member_id in members:
                 town.redeem(merchant_id, member_id, 1)
@@ -208,7 +208,7 @@ class TestGroupCommit:
         """Were an account dropped from memory while its group runs (a defect), a later
         command of the group would change a second copy read from the store: the group then
         runs again one command at a time, and no posting of the first copy is lost."""
-        member_id, merchant_id = funded(town, 10), town.merchant()
+        member_id, merchant_id = funded(town, 10), town.add_merchant()
         writer = town.linli.writer
         account_id = ids.account_id(member_id, Asset.POINTS.value)
         redeem = town.redeem_command(merchant_id, member_id, 1)
@@ -225,8 +225,8 @@ class TestGroupCommit:
     def test_the_log_keeps_the_order_in_which_commands_ran(self, town):
         """Group commit never reorders: each command's events lie in the log in the order
         the commands were submitted, across and within groups."""
-        town.rule("SORT", 3)
-        members = [town.member() for _ in range(5)]
+        town.add_rule("SORT", 3)
+        members = [town.add_member() for _ in range(5)]
         futures = [town.linli.writer.submit(town.award_command(members[i % 5], "SORT"))
                    for i in range(300)]
         award_ids = [future.result(timeout=60).id for future in futures]
@@ -243,7 +243,7 @@ class TestGroupCommit:
         """PostgreSQL stores a group while the writer runs the next (the insert is sent, its
         outcome read before the next is sent); SQLite stores one group, then runs the next.
         Each request is answered as though they had run one at a time."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         happened: list[str] = []
 
         def redeem(points: int) -> Callable[[UnitOfWork], Any]:
@@ -281,7 +281,7 @@ class TestGroupCommit:
         """The connection drops after a group sent ahead has committed: its insert is tried
         again (as the library retries), meets its own events, and the group is answered as
         stored, applied once."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         receive = InFlightInsert._receive
 
         def dropped_after_commit(conn: Any) -> Any:
@@ -303,7 +303,7 @@ class TestGroupCommit:
         """A defect of the writer's own (here: taking a group's snapshots) fails that group's
         requests. The group stored meanwhile is answered as stored, and the writer runs the
         groups after it from what the log holds."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         writer = town.linli.writer
         snapshots, calls = writer._snapshots, []
 
@@ -327,7 +327,7 @@ class TestGroupCommit:
         """The database refuses a group's insert as it is sent: that group's requests are
         answered 503 (nothing of them stored), and the group that ran meanwhile, on its
         changes, runs again without them."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         recorder: Any = town.linli.app.recorder
         send = recorder.send_events
 
@@ -348,7 +348,7 @@ class TestTwoProcessesOnOneDatabase:
     """A second Linli on the same database (`other`) stands for a second API process."""
 
     def test_a_write_from_another_process_is_not_lost(self, town, other):
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         town.redeem(merchant_id, member_id, 10)  # this process now holds both accounts
         elsewhere = replace(town, linli=other)
 
@@ -369,7 +369,7 @@ class TestTwoProcessesOnOneDatabase:
         group after ran on changes that were never stored: it runs again, from what was, and
         every answer is what the log says."""
         member_id, neighbour_id = funded(town, 100), funded(town, 100)
-        merchant_id = town.merchant()
+        merchant_id = town.add_merchant()
         town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
         replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
         failed_before = town.linli.writer.attempts_failed
@@ -392,7 +392,7 @@ class TestTwoProcessesOnOneDatabase:
         again one command at a time; there the database fails too (a check of what a refused
         command read). No request is left waiting: those not done get the error, and the
         writer goes on from the log."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
         replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
         latest = group_store.latest_versions
@@ -418,7 +418,7 @@ class TestTwoProcessesOnOneDatabase:
         stored, and is answered from that request's record. Here that group fails (another
         process spent from the account), so both groups run again: one redemption a key, and
         the retry's answer is the first's."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         town.redeem(merchant_id, member_id, 10)  # this process holds the account: 90
         replace(town, linli=other).redeem(merchant_id, member_id, 50)  # 40 in the log
         till = town.tills[merchant_id]
@@ -440,7 +440,7 @@ class TestTwoProcessesOnOneDatabase:
     def test_an_account_fetched_before_a_spend_elsewhere_is_not_overdrawn(self, town, other):
         """A request loads what its command will read before the writer runs it (prefetch);
         an account spent by another process in between is caught, not overdrawn."""
-        merchant_id = town.merchant()
+        merchant_id = town.add_merchant()
         elsewhere = replace(town, linli=other)
         member_id = funded(elsewhere, 100)  # this process has not loaded the member
         account_id = ids.account_id(member_id, Asset.POINTS.value)
@@ -459,7 +459,7 @@ class TestTwoProcessesOnOneDatabase:
                                                                      monkeypatch):
         """Requests waiting on `Writer.run` hand what they will read to one prefetch thread,
         which loads all that is asked meanwhile in one go; each still gets its own outcome."""
-        merchant_id = town.merchant()
+        merchant_id = town.add_merchant()
         elsewhere = replace(town, linli=other)
         members = [funded(elsewhere, 20) for _ in range(12)]  # not loaded in this process
         fetches: list[int] = []
@@ -507,7 +507,7 @@ class TestTwoProcessesOnOneDatabase:
         or its last events): the next insert on the stream links to it without a query, and
         the chain stays whole."""
         elsewhere = replace(town, linli=other)  # writes all of it, so this process has
-        merchant_id = elsewhere.merchant()  # nothing in memory
+        merchant_id = elsewhere.add_merchant()  # nothing in memory
         members = [funded(elsewhere, 50) for _ in range(3)]
         accounts = [ids.account_id(m, Asset.POINTS.value) for m in members]
         other.app.take_snapshot(accounts[0])  # only a snapshot: its event read for the hash
@@ -531,7 +531,7 @@ class TestTwoProcessesOnOneDatabase:
         """A redemption's record is seldom written again: its stream's head is not kept (a
         busy till's records would crowd out the accounts' heads), and a refund reads it in
         one query; the accounts, kept in memory, are written again without one."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         redemption = town.redeem(merchant_id, member_id, 30)
         queried = request.getfixturevalue("head_queries")  # counted from here on
         town.redeem(merchant_id, member_id, 5)
@@ -546,7 +546,7 @@ class TestTwoProcessesOnOneDatabase:
         """Prefetch loads many aggregates in two queries: each must be the state the
         repository builds, from its latest snapshot and the events after it, or from its
         events alone; ids with no events are left out."""
-        merchant_id = town.merchant()
+        merchant_id = town.add_merchant()
         members = [funded(town, 50) for _ in range(3)]
         accounts = [ids.account_id(m, Asset.POINTS.value) for m in members]
         app = town.linli.app
@@ -569,7 +569,7 @@ class TestTwoProcessesOnOneDatabase:
     def test_a_keyed_command_done_by_another_process_is_answered_not_done_again(
         self, town, other
     ):
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         till = town.tills[merchant_id]
 
         def keyed(linli: Linli) -> StoredResponse:
@@ -587,7 +587,7 @@ class TestTwoProcessesOnOneDatabase:
     def test_a_group_with_a_key_done_elsewhere_answers_each_request_once(self, town, other):
         """Keys are taken as new without a query; one done by another process fails the
         group's insert, and each request is then answered on its own, none done twice."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         till = town.tills[merchant_id]
 
         def spec(key: str) -> Idempotency:
@@ -611,7 +611,7 @@ class TestTwoProcessesOnOneDatabase:
         """After an outage tills retry: keys done by another process (or here, long ago)
         come back among new ones. One query finds the done ones and the group runs again as
         a group, not one transaction a request."""
-        member_id, merchant_id = funded(town, 100), town.merchant()
+        member_id, merchant_id = funded(town, 100), town.add_merchant()
         till = town.tills[merchant_id]
 
         def spec(n: int) -> Idempotency:
@@ -637,7 +637,7 @@ class TestSnapshots:
 
     def test_a_busy_account_loads_from_its_latest_snapshot(self, town):
         interval = town.linli.settings.snapshot_interval_events
-        member_id, merchant_id = funded(town, 10_000), town.merchant()
+        member_id, merchant_id = funded(town, 10_000), town.add_merchant()
         futures = [town.linli.writer.submit(town.redeem_command(merchant_id, member_id, 3))
                    for _ in range(self.POSTINGS - 1)]
         for future in futures:
@@ -675,7 +675,7 @@ class TestSnapshots:
 
         monkeypatch.setattr(recorder, "insert_events", counted)
         interval = town.linli.settings.snapshot_interval_events
-        member_id, merchant_id = funded(town, 10 * interval), town.merchant()
+        member_id, merchant_id = funded(town, 10 * interval), town.add_merchant()
         account_id = ids.account_id(member_id, Asset.POINTS.value)
         for _ in range(2 * interval):  # the account crosses two multiples of the interval
             town.redeem(merchant_id, member_id, 1)
@@ -691,8 +691,8 @@ class TestSnapshots:
         must be the state its events give at its version, though later commands (here a group
         that fails and runs again one command at a time) change the same lists and dicts."""
         monkeypatch.setattr(town.linli.writer, "snapshot_interval_events", 2)
-        town.rule("PATROL", 1, daily_cap=1_000)  # awards change the account's cap usage
-        merchant_id = town.merchant()
+        town.add_rule("PATROL", 1, daily_cap=1_000)  # awards change the account's cap usage
+        merchant_id = town.add_merchant()
         members = [funded(town, 500, "PATROL") for _ in range(3)]
 
         def fails_after_posting(uow: UnitOfWork) -> None:
@@ -739,10 +739,10 @@ class TestWarmingUpAfterARestart:
         return running
 
     @pytest.fixture
-    def used(self, town: Town) -> tuple[list[UUID], UUID]:
+    def used(self, town: CommandTown) -> tuple[list[UUID], UUID]:
         """Three members funded one after another, the first of them redeeming last."""
         members = [funded(town, 100) for _ in range(3)]
-        merchant_id = town.merchant()
+        merchant_id = town.add_merchant()
         town.redeem(merchant_id, members[0], 10)
         town.settle()
         return members, merchant_id
