@@ -23,7 +23,7 @@ class EventOut(BaseModel):
     recorded_at: datetime | None
     actor: ActorOut | None
     data: dict[str, Any]
-    hash: str | None = Field(description="SHA-256 of the event (hex); see README, Audit")
+    hash: str | None = Field(description="SHA-256 of the event (hex); see docs/audit.md")
     prev_hash: str | None = Field(description="hash of the stream's previous event")
 
 

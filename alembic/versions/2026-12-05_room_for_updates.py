@@ -6,7 +6,7 @@ default fill factor, 100) has no room for the row's new version, which then goes
 page with a new entry in each of the table's three indexes; with half of each page left free,
 most updates stay on their page and touch no index (a heap-only tuple). Measured on a batch of
 redemptions: 88 % of the balances' updates heap-only against 33 %, and a sixth less of the
-database's CPU for the projections (`BENCHMARKS.md`, session 17).
+database's CPU for the projections (`python -m bench.projections`).
 
 Pages written from now on keep the room; rows already stored move as they are updated, or all
 at once with `VACUUM FULL balances` (which locks the table while it runs) or `linli rebuild`.

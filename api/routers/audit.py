@@ -35,7 +35,7 @@ def get_events(
     limit: PageLimit = PAGE_DEFAULT,
 ) -> EventsOut:
     """Stored events in log order with their hashes. An auditor scoped to a community gets
-    only that community's streams (README, Audit); poll with `next_after`."""
+    only that community's streams (docs/audit.md); poll with `next_after`."""
     items, next_after = read_events(linli.app, after, limit, actor.community_id)
     return EventsOut(items=[EventOut.model_validate(asdict(i)) for i in items],
                      next_after=next_after)

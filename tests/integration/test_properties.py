@@ -1,4 +1,4 @@
-"""Random histories of one community, checked against a model and the invariants of DOMAIN.md.
+"""Random histories of one community, checked against a model and the invariants of docs/model.md.
 
 A hypothesis state machine runs awards (some needing approval), approvals, rejections,
 reversals, redemptions (some with an idempotency key, some replayed), full and partial refunds
