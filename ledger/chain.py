@@ -9,7 +9,8 @@ hash = SHA-256( b"linli/event/v1" 0x00 | originator_id (16 bytes, RFC 4122 order
                 | topic (UTF-8) | prev_hash (32) | payload )
 
 prev_hash is 32 zero bytes for version 1 of a stream. The hash covers the stored bytes, not a
-re-encoding, so anyone can recompute it from the raw rows (docs/audit.md, "The hash chain", has SQL for it).
+re-encoding, so anyone can recompute it from the raw rows (docs/audit.md, "The hash chain",
+has SQL for it).
 Snapshots are not chained: they are a cache, rebuilt from events.
 """
 
