@@ -27,9 +27,8 @@ from api.errors import ApiProblem, problem_response, unexpected_response
 from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
-from api.routers.holds import hold
-from api.routers.payments import redemption
 from api.schemas import HoldIn, RedemptionIn
+from api.till import hold, redemption
 from ledger.actor import Actor
 from ledger.errors import DomainError
 

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.bootstrap import Linli
 from api.deps import (
     ActorDep,
     HoldingMerchant,
@@ -14,33 +13,16 @@ from api.deps import (
     LinliDep,
     StaffAuditorOrMerchant,
     load,
-    merchant_of_key,
 )
-from api.idempotency import Keyed, run_keyed
+from api.idempotency import run_keyed
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
-from ledger.actor import Actor
+from api.till import hold, hold_out
 from ledger.commands import merchants
-from ledger.commands.merchants import HoldResult
 from ledger.domain.holds import Hold
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
 PROBLEM = {"description": "Problem", "content": {"application/problem+json": {}}}
-
-
-def _out(result: HoldResult) -> HoldOut:
-    return HoldOut(id=result.id, status=result.status,  # type: ignore[arg-type]
-                   member_id=result.member_id, merchant_id=result.merchant_id,
-                   points=result.points, expires_at=result.expires_at,
-                   redemption_id=result.redemption_id, captured=result.captured)
-
-
-def hold(linli: Linli, actor: Actor, body: HoldIn) -> Keyed:
-    """What placing a hold runs and how its answer is rendered (the route and
-    `TillFastPath`)."""
-    merchant_id = merchant_of_key(actor, "hold points")
-    return Keyed(merchants.place_hold(merchant_id, body.member_id, body.points,
-                                      body.expires_in_seconds, actor, now=linli.clock()), _out)
 
 
 @router.post("", status_code=201, response_model=HoldOut, responses={409: PROBLEM})
@@ -79,4 +61,4 @@ def capture_hold(
 @router.post("/{hold_id}/void", response_model=HoldOut, responses={409: PROBLEM})
 def void_hold(hold_id: UUID, actor: HoldingMerchant, linli: LinliDep) -> HoldOut:
     """Release the held points. Voiding a voided hold again changes nothing."""
-    return _out(linli.writer.execute(merchants.void_hold(hold_id, actor, now=linli.clock())))
+    return hold_out(linli.writer.execute(merchants.void_hold(hold_id, actor, now=linli.clock())))

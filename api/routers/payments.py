@@ -6,14 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.bootstrap import Linli
 from api.deps import (
     ActorDep,
     AuditorActor,
     IdempotencyKey,
     LinliDep,
     MerchantActor,
-    merchant_of_key,
 )
 from api.errors import ApiProblem
 from api.idempotency import Keyed, run_keyed
@@ -25,27 +23,13 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from ledger.actor import Actor
+from api.till import redemption
 from ledger.commands import points
-from ledger.commands.points import Movement
 from ledger.domain.assets import OwnerKind
 
 router = APIRouter(prefix="/v1", tags=["points"])
 
 KEYED = {"description": "Problem", "content": {"application/problem+json": {}}}
-
-
-def redemption(linli: Linli, actor: Actor, body: RedemptionIn) -> Keyed:
-    """What a redemption runs and how its answer is rendered (the route and `TillFastPath`)."""
-    merchant_id = merchant_of_key(actor, "redeem")
-
-    def render(m: Movement) -> RedemptionOut:
-        assert m.member_id is not None and m.merchant_id is not None
-        return RedemptionOut(id=m.id, member_id=m.member_id, merchant_id=m.merchant_id,
-                             points=m.points, balance_after=m.balance_after)
-
-    return Keyed(points.redeem(merchant_id, body.member_id, body.points, body.description,
-                               actor, now=linli.clock()), render)
 
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut,
