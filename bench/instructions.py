@@ -8,10 +8,12 @@ again with three times as many. The difference over twice `--commands` is the in
 command, start-up and population cancelled out; beside it, the commands a transaction (a
 change to the grouping shows there). Every thread of the process counts (the submitting one
 is about a tenth). valgrind emulates the CPU without its SHA extensions, so the chain's
-SHA-256 counts for more than it costs. Several trees of the code (worktrees: `git worktree
-add /tmp/before REV`) take turns, each with its ratio to the first.
+SHA-256 counts for more than it costs. With `--keyed` each redemption carries an idempotency
+key, as a till's request through HTTP does (its record saved with the redemption). Several
+trees of the code (worktrees: `git worktree add /tmp/before REV`) take turns, each with its
+ratio to the first.
 
-    python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres]
+    python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres] [--keyed]
 
 Needs valgrind (`apt-get install valgrind`); about two minutes a tree. Figures compare at the same
 `--commands` only (a group's own costs are shared by fewer commands in a shorter run).
@@ -25,7 +27,9 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 from bench.args import add_backend, add_commands, add_trees, parser_for
 from bench.common import machine
@@ -36,11 +40,24 @@ RUN_HERE = ("import runpy, sys; sys.argv[:] = sys.argv[1:]; "
             "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
-def workload(backend: str, commands: int) -> None:
+def workload(backend: str, commands: int, keyed: bool) -> None:
     """The measured process (`RUN_HERE`): prints the groups the writer committed."""
     from bench.common import open_bench, populate, scratch_database
     from ledger.actor import Actor, Role
     from ledger.commands import points
+
+    try:
+        from ledger.write.keyed import Idempotency, StoredResponse
+    except ImportError:  # a tree whose writer is the one module `ledger/writer.py`
+        from ledger.writer import (  # type: ignore[import-not-found,no-redef]
+            Idempotency,
+            StoredResponse,
+        )
+
+    def key() -> Any:
+        return (Idempotency("bench:till", uuid.uuid4().hex, "bench",
+                            lambda result: StoredResponse(201, str(result)))
+                if keyed else None)
 
     with scratch_database(backend) as url:
         linli = open_bench(url)
@@ -53,7 +70,7 @@ def workload(backend: str, commands: int) -> None:
                 groups = writer.batches_committed
                 futures = [writer.submit(points.redeem(
                     merchant, members[i % len(members)], 1, "bench", till,  # type: ignore[arg-type]
-                    now=linli.clock())) for i in range(count)]
+                    now=linli.clock()), key()) for i in range(count)]
                 for future in futures:
                     future.result(timeout=3_600)
             print(f"groups {writer.batches_committed - groups}", flush=True)
@@ -61,12 +78,12 @@ def workload(backend: str, commands: int) -> None:
             linli.close()
 
 
-def count(tree: Path, backend: str, commands: int) -> tuple[int, int]:
+def count(tree: Path, backend: str, commands: int, keyed: bool) -> tuple[int, int]:
     """(instructions, groups) of the workload of `commands` from `tree`, under callgrind."""
     run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-c", RUN_HERE, Path(__file__).resolve(), "--workload", str(commands),
-         "--backend", backend],
+         "--backend", backend, *(["--keyed"] if keyed else [])],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
         check=False)
     collected = re.search(r"Collected : (\d+)", run.stderr)
@@ -81,10 +98,12 @@ def main() -> None:
     add_trees(parser, "*")
     add_backend(parser, "postgres")
     add_commands(parser, 500)
+    parser.add_argument("--keyed", action="store_true",
+                        help="each redemption with an idempotency key, as through HTTP")
     parser.add_argument("--workload", type=int, help=argparse.SUPPRESS)  # the measured process
     args = parser.parse_args()
     if args.workload is not None:
-        workload(args.backend, args.workload)
+        workload(args.backend, args.workload, args.keyed)
         return
     if shutil.which("valgrind") is None:
         sys.exit("bench.instructions needs valgrind: apt-get install valgrind")
@@ -92,12 +111,14 @@ def main() -> None:
     print(f"# instructions on {machine()}")
     first: float | None = None
     for name, tree in trees:
-        small, _ = count(tree, args.backend, args.commands)
-        large, groups = count(tree, args.backend, 3 * args.commands)
+        small, _ = count(tree, args.backend, args.commands, args.keyed)
+        large, groups = count(tree, args.backend, 3 * args.commands, args.keyed)
         each = (large - small) / (2 * args.commands)
         first = first or each
-        print(f"{args.backend} {name}: {each:,.0f} instructions a redemption (×{each / first:.3f}),"
-              f" {3 * args.commands / groups:.0f} commands a transaction", flush=True)
+        keyed = " keyed" if args.keyed else ""
+        print(f"{args.backend} {name}: {each:,.0f} instructions a{keyed} redemption "
+              f"(×{each / first:.3f}), {3 * args.commands / groups:.0f} commands a transaction",
+              flush=True)
 
 
 if __name__ == "__main__":
