@@ -9,11 +9,13 @@ command, start-up and population cancelled out; beside it, the commands a transa
 change to the grouping shows there). Every thread of the process counts (the submitting one
 is about a tenth). valgrind emulates the CPU without its SHA extensions, so the chain's
 SHA-256 counts for more than it costs. With `--keyed` each redemption carries an idempotency
-key, as a till's request through HTTP does (its record saved with the redemption). Several
+key, as a till's request through HTTP does (its record saved with the redemption); with
+`--http` keyed redemptions go one at a time through the HTTP app in process (a commit each). Several
 trees of the code (worktrees: `git worktree add /tmp/before REV`) take turns, each with its
 ratio to the first.
 
-    python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres] [--keyed]
+    python -m bench.instructions [NAME=PATH ...] [--commands 500] [--backend postgres]
+                                 [--keyed | --http]
 
 Needs valgrind (`apt-get install valgrind`); about two minutes a tree. Figures compare at the same
 `--commands` only (a group's own costs are shared by fewer commands in a shorter run).
@@ -78,12 +80,44 @@ def workload(backend: str, commands: int, keyed: bool) -> None:
             linli.close()
 
 
-def count(tree: Path, backend: str, commands: int, keyed: bool) -> tuple[int, int]:
+def http_workload(backend: str, commands: int) -> None:
+    """The measured process with `--http`: keyed redemptions one after another through the ASGI
+    app in process (the till's fast path, its key, the writer, one commit each), the periodic
+    jobs off so that the count does not grow with the run's length."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from bench.common import open_bench, populate, scratch_database
+
+    with scratch_database(backend) as url:
+        linli = open_bench(url, admin_token="bench-admin", rate_limit_per_second=1e9,
+                           rate_limit_burst=10**9, sweep_interval_seconds=0,
+                           seal_interval_seconds=0, api_key_cache_seconds=1e6)
+        _, merchant, members = populate(linli, members=100, points_each=10_000)
+        linli.projections.stop()
+        with TestClient(create_app(linli=linli)) as client:
+            token = client.post("/v1/api-keys", headers={"Authorization": "Bearer bench-admin"},
+                                json={"role": "merchant", "merchant_id": str(merchant)}
+                                ).json()["token"]
+            for count in (WARM_COMMANDS, commands):
+                groups = linli.writer.batches_committed
+                for i in range(count):
+                    answer = client.post("/v1/redemptions", json={
+                        "member_id": str(members[i % len(members)]), "points": 1,
+                        "description": "bench"}, headers={
+                        "Authorization": f"Bearer {token}",
+                        "Idempotency-Key": uuid.uuid4().hex})
+                    assert answer.status_code == 201, answer.text
+            print(f"groups {linli.writer.batches_committed - groups}", flush=True)
+
+
+def count(tree: Path, backend: str, commands: int, keyed: bool,
+          http: bool = False) -> tuple[int, int]:
     """(instructions, groups) of the workload of `commands` from `tree`, under callgrind."""
     run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-c", RUN_HERE, Path(__file__).resolve(), "--workload", str(commands),
-         "--backend", backend, *(["--keyed"] if keyed else [])],
+         "--backend", backend, *(["--keyed"] if keyed else []), *(["--http"] if http else [])],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
         check=False)
     collected = re.search(r"Collected : (\d+)", run.stderr)
@@ -100,10 +134,15 @@ def main() -> None:
     add_commands(parser, 500)
     parser.add_argument("--keyed", action="store_true",
                         help="each redemption with an idempotency key, as through HTTP")
+    parser.add_argument("--http", action="store_true",
+                        help="keyed redemptions one at a time through the HTTP app in process")
     parser.add_argument("--workload", type=int, help=argparse.SUPPRESS)  # the measured process
     args = parser.parse_args()
     if args.workload is not None:
-        workload(args.backend, args.workload, args.keyed)
+        if args.http:
+            http_workload(args.backend, args.workload)
+        else:
+            workload(args.backend, args.workload, args.keyed)
         return
     if shutil.which("valgrind") is None:
         sys.exit("bench.instructions needs valgrind: apt-get install valgrind")
@@ -111,12 +150,13 @@ def main() -> None:
     print(f"# instructions on {machine()}")
     first: float | None = None
     for name, tree in trees:
-        small, _ = count(tree, args.backend, args.commands, args.keyed)
-        large, groups = count(tree, args.backend, 3 * args.commands, args.keyed)
+        small, _ = count(tree, args.backend, args.commands, args.keyed, args.http)
+        large, groups = count(tree, args.backend, 3 * args.commands, args.keyed, args.http)
         each = (large - small) / (2 * args.commands)
         first = first or each
-        keyed = " keyed" if args.keyed else ""
-        print(f"{args.backend} {name}: {each:,.0f} instructions a{keyed} redemption "
+        way = " keyed" if args.keyed else ""
+        through = " through HTTP" if args.http else ""
+        print(f"{args.backend} {name}: {each:,.0f} instructions a{way} redemption{through} "
               f"(×{each / first:.3f}), {3 * args.commands / groups:.0f} commands a transaction",
               flush=True)
 
