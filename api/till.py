@@ -21,7 +21,9 @@ from starlette.responses import Response
 from api.auth import require_role
 from api.bootstrap import Linli
 from api.deps import caught_up, merchant_of_key
+from api.errors import ApiProblem
 from api.idempotency import Keyed, checked_key, fingerprint
+from api.ratelimit import RateLimiter
 from api.schemas import AtTill, HoldIn, HoldOut, PaymentCodeOut, RedemptionIn, RedemptionOut
 from ledger.actor import Actor, Role
 from ledger.commands import merchants, points
@@ -117,12 +119,19 @@ def _refused(error: DomainError) -> Callable[[UnitOfWork], Any]:
     return command
 
 
-async def pin_holder(linli: Linli, actor: Actor, body: AtTill) -> UUID | None:
+async def pin_holder(linli: Linli, actor: Actor, body: AtTill,
+                     wrong_pins: RateLimiter) -> UUID | None:
     """The member whose passbook number and PIN the till sent (None when it sent neither):
-    the try is counted, and a wrong PIN refused, before anything is run."""
+    the try is counted, and a wrong PIN refused, before anything is run. A merchant whose
+    tills send too many wrong PINs (`wrong_pins`) waits before its next try."""
     if body.pin is None or body.passbook_no is None:
         return None
-    merchant_of_key(actor, "redeem")
+    merchant = str(merchant_of_key(actor, "redeem"))
+    wait = wrong_pins.waiting(merchant)
+    if wait is not None:
+        raise ApiProblem(429, "rate-limited", "输错密码次数过多",
+                         f"本商户输错密码次数过多，请{wait}秒后再试",
+                         headers={"Retry-After": str(wait)})
     passbook_no, pin = body.passbook_no.strip(), body.pin
 
     def check() -> UUID:
@@ -137,4 +146,8 @@ async def pin_holder(linli: Linli, actor: Actor, body: AtTill) -> UUID | None:
         linli.pins.right(counted)
         return UUID(found["member_id"])
 
-    return await run_in_threadpool(check)
+    try:
+        return await run_in_threadpool(check)
+    except PinInvalid:
+        wrong_pins.retry_after(merchant)  # spends one of the merchant's wrong PINs
+        raise
