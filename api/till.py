@@ -22,7 +22,7 @@ from api.auth import require_role
 from api.bootstrap import Linli
 from api.deps import caught_up, merchant_of_key
 from api.errors import ApiProblem
-from api.idempotency import Keyed, checked_key, fingerprint
+from api.idempotency import Keyed, checked_key, fingerprint, run_keyed, stored_answer
 from api.ratelimit import RateLimiter
 from api.schemas import AtTill, HoldIn, HoldOut, PaymentCodeOut, RedemptionIn, RedemptionOut
 from ledger.actor import Actor, Role
@@ -117,6 +117,22 @@ def _refused(error: DomainError) -> Callable[[UnitOfWork], Any]:
         raise error
 
     return command
+
+
+async def till_request(linli: Linli, actor: Actor, key: str | None, path: str, body: AtTill,
+                       build: Callable[[Linli, Actor, Any, UUID | None], Keyed],
+                       wrong_pins: RateLimiter) -> Response:
+    """Answers a till's redemption or hold through the stack: a PIN is checked first (unless
+    the request was done before under its key: a retry replays its first answer), then the
+    command runs once per key."""
+    key = checked_key(key)
+    if body.pin is not None:
+        replay = await stored_answer(linli, actor, key, method="POST", path=path, body=body)
+        if replay is not None:
+            return replay
+    holder = await pin_holder(linli, actor, body, wrong_pins)
+    return await run_keyed(linli, actor, key, method="POST", path=path, body=body,
+                           keyed=build(linli, actor, body, holder))
 
 
 async def pin_holder(linli: Linli, actor: Actor, body: AtTill,

@@ -14,9 +14,8 @@ from api.deps import (
     StaffAuditorOrMerchant,
     load,
 )
-from api.idempotency import checked_key, run_keyed
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
-from api.till import hold, hold_out, pin_holder
+from api.till import hold, hold_out, till_request
 from ledger.commands import merchants
 from ledger.domain.holds import Hold
 
@@ -32,10 +31,8 @@ async def place_hold(
 ) -> Response:
     """Reserve points for this till (◆ Idempotency-Key); held points are not available. The
     member is named as for a redemption."""
-    checked_key(key)  # before a PIN's try is counted
-    holder = await pin_holder(linli, actor, body, request.app.state.wrong_pins)
-    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=hold(linli, actor, body, holder))
+    return await till_request(linli, actor, key, request.url.path, body, hold,
+                              request.app.state.wrong_pins)
 
 
 @router.get("/{hold_id}", response_model=HoldOut)

@@ -14,7 +14,7 @@ from api.deps import (
     MerchantActor,
 )
 from api.errors import ApiProblem
-from api.idempotency import Keyed, checked_key, run_keyed
+from api.idempotency import Keyed, run_keyed
 from api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -23,7 +23,7 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from api.till import pin_holder, redemption
+from api.till import redemption, till_request
 from ledger.commands import points
 from ledger.domain.assets import OwnerKind
 
@@ -44,10 +44,8 @@ async def create_redemption(
     """Take points from a member at this merchant's till (◆ Idempotency-Key), named by the
     member's payment code, by passbook number and PIN, or (where the community allows it) by
     id."""
-    checked_key(key)  # before a PIN's try is counted
-    holder = await pin_holder(linli, actor, body, request.app.state.wrong_pins)
-    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=redemption(linli, actor, body, holder))
+    return await till_request(linli, actor, key, request.url.path, body, redemption,
+                              request.app.state.wrong_pins)
 
 
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,
