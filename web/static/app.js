@@ -82,6 +82,10 @@ const Linli = (() => {
   /** Digits grouped by four for reading aloud: 1234 5678 9012 3456 78. */
   const grouped = (digits) => String(digits).replace(/(\d{4})(?=\d)/g, "$1 ");
 
+  /** The same groups as nodes, so a narrow screen breaks the line between groups only. */
+  const digitGroups = (digits) => grouped(digits).split(" ").flatMap((group, i) => [
+    ...(i ? [" "] : []), el("span", { class: "group" }, group)]);
+
   /** Where the browser can read a QR code from a camera. */
   const canScan = () => "BarcodeDetector" in window && !!navigator.mediaDevices &&
     typeof navigator.mediaDevices.getUserMedia === "function";
@@ -211,6 +215,6 @@ const Linli = (() => {
   return {
     t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
     notice, problem, newKey, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
-    canScan,
+    digitGroups, canScan,
   };
 })();

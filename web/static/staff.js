@@ -231,7 +231,7 @@ document.addEventListener("DOMContentLoaded", async () => {
         el("p", {}, who(m)),
         await qrImage(made.code, t("pay_code_qr")),
         el("p", { class: "code-digits", id: "counter-digits", "data-code": made.code,
-                  "aria-label": t("pay_code_digits") }, Linli.grouped(made.code)),
+                  "aria-label": t("pay_code_digits") }, Linli.digitGroups(made.code)),
         el("p", { class: "large" }, `${t("code_expires")} ${Linli.when(made.expires_at)} · `, left),
         el("p", { class: "help" }, t("counter_code_help")),
         el("button", { type: "button", onclick: () => paymentCode(m) }, t("counter_code_again")));

@@ -13,8 +13,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   let member = null;
 
   const codeDigits = () => $("#code").value.replace(/[\s-]/g, "");
-  // A payment code is 18 digits; a passbook number is not (e.g. AB12-000001).
-  const looksLikeCode = (text) => /^[\d\s-]+$/.test(text) && text.replace(/\D/g, "").length >= 12;
+  // A payment code is 18 digits; a passbook number is the community's four digits, a hyphen
+  // and six more (0001-000042), as a member card's QR code holds it.
+  const looksLikePassbook = (text) => /^\d{4}-\d{6}$/.test(text.trim());
 
   function say(message, kind = "error") {
     $("#redeem-result").textContent = message;
@@ -53,7 +54,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   async function codeEntered() {
     const text = $("#code").value.trim();
     if (!text) return;
-    if (looksLikeCode(text)) {
+    if (!looksLikePassbook(text)) {
       $("#points").focus();
       return;
     }
@@ -76,7 +77,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     await codeEntered();
   });
   $("#code").addEventListener("change", () => {
-    if (!looksLikeCode($("#code").value.trim())) codeEntered();
+    if (looksLikePassbook($("#code").value)) codeEntered();
   });
   $("#passbook").addEventListener("keydown", async (event) => {
     if (event.key !== "Enter") return;

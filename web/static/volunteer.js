@@ -65,7 +65,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       code.image = image;
       $("#code-qr").src = image;
       $("#code-qr").hidden = false;
-      $("#code-digits").textContent = Linli.grouped(data.code);
+      $("#code-digits").replaceChildren(...Linli.digitGroups(data.code));
       $("#code-digits").dataset.code = data.code;
       $("#code-box").hidden = false;
       codeState("");
