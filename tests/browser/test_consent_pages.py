@@ -114,6 +114,7 @@ class TestResidentPaymentCode:
             "parseFloat(getComputedStyle(document.querySelector('#code-digits')).fontSize)")
         assert digits_px >= 28  # large enough to read aloud at the counter
         assert resident.evaluate(CONTRAST) == []
+        resident.locator("#code-countdown").scroll_into_view_if_needed()
         screenshot(resident, "payment-code")
 
         # Renewed before it runs out: a code of 12 s half-way through its life.
