@@ -224,8 +224,8 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   async function paymentCode(m) {
     try {
-      const made = await api("POST", `/v1/members/${m.member_id}/payment-codes`, {},
-                             { "Idempotency-Key": Linli.newKey() });
+      const { data: made, response } = await Linli.apiResponse(
+        "POST", `/v1/members/${m.member_id}/payment-codes`, {}, { "Idempotency-Key": Linli.newKey() });
       const left = el("span", { id: "counter-left" });
       openDialog(`${t("pay_code")} · ${m.name}`,
         el("p", {}, who(m)),
@@ -235,8 +235,10 @@ document.addEventListener("DOMContentLoaded", async () => {
         el("p", { class: "large" }, `${t("code_expires")} ${Linli.when(made.expires_at)} · `, left),
         el("p", { class: "help" }, t("counter_code_help")),
         el("button", { type: "button", onclick: () => paymentCode(m) }, t("counter_code_again")));
-      // Counted by this computer's clock from the server's lifetime of the code.
-      const ends = Date.now() + Math.max(0, Date.parse(made.expires_at) - Date.now());
+      // Counted by this computer's clock from the code's lifetime by the server's clock.
+      const served = Date.parse(response.headers.get("date") || "");
+      const lifetime = Date.parse(made.expires_at) - (Number.isNaN(served) ? Date.now() : served);
+      const ends = Date.now() + Math.max(0, lifetime);
       const tick = () => {
         const seconds = Math.max(0, Math.ceil((ends - Date.now()) / 1000));
         left.textContent = t("pay_code_left").replace("{n}", seconds);
