@@ -86,6 +86,14 @@ const Linli = (() => {
   const digitGroups = (digits) => grouped(digits).split(" ").flatMap((group, i) => [
     ...(i ? [" "] : []), el("span", { class: "group" }, group)]);
 
+  /** An instant the server named (`iso`, in `response`), on this device's clock: corrected by
+      the answer's `Date` where the device's clock is off by more than the header's 1 s grain. */
+  function localInstant(iso, response) {
+    const served = Date.parse(response.headers.get("date") || "");
+    const skew = Number.isNaN(served) ? 0 : served - Date.now();
+    return Date.parse(iso) - (Math.abs(skew) < 2000 ? 0 : skew);
+  }
+
   /** Where the browser can read a QR code from a camera. */
   const canScan = () => "BarcodeDetector" in window && !!navigator.mediaDevices &&
     typeof navigator.mediaDevices.getUserMedia === "function";
@@ -215,6 +223,6 @@ const Linli = (() => {
   return {
     t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
     notice, problem, newKey, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
-    digitGroups, canScan,
+    digitGroups, canScan, localInstant,
   };
 })();

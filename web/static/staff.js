@@ -235,10 +235,7 @@ document.addEventListener("DOMContentLoaded", async () => {
         el("p", { class: "large" }, `${t("code_expires")} ${Linli.when(made.expires_at)} · `, left),
         el("p", { class: "help" }, t("counter_code_help")),
         el("button", { type: "button", onclick: () => paymentCode(m) }, t("counter_code_again")));
-      // Counted by this computer's clock from the code's lifetime by the server's clock.
-      const served = Date.parse(response.headers.get("date") || "");
-      const lifetime = Date.parse(made.expires_at) - (Number.isNaN(served) ? Date.now() : served);
-      const ends = Date.now() + Math.max(0, lifetime);
+      const ends = Linli.localInstant(made.expires_at, response);
       const tick = () => {
         const seconds = Math.max(0, Math.ceil((ends - Date.now()) / 1000));
         left.textContent = t("pay_code_left").replace("{n}", seconds);

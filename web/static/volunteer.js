@@ -55,10 +55,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     try {
       const { data, response } = await Linli.apiResponse(
         "POST", `/v1/members/${memberId}/payment-codes`, {}, { "Idempotency-Key": Linli.newKey() });
-      // How long it lives, by the server's clock (a phone's clock may be wrong).
-      const served = Date.parse(response.headers.get("date") || "");
-      const lifetime = Date.parse(data.expires_at) - (Number.isNaN(served) ? Date.now() : served);
-      code.expiresAt = Date.now() + Math.max(lifetime, 0);
+      // When it expires on this phone's clock (which may be wrong).
+      code.expiresAt = Linli.localInstant(data.expires_at, response);
       const image = await Linli.secretQr(data.code);
       if (!code.wanted) { URL.revokeObjectURL(image); return; }
       if (code.image) URL.revokeObjectURL(code.image);
