@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                                              running.settings.rate_limit_burst)
         app.state.auth_failures = RateLimiter(running.settings.auth_failures_per_second,
                                               running.settings.auth_failure_burst)
+        # A merchant's wrong PINs, across its tills and members: guessing goes no faster.
+        app.state.wrong_pins = RateLimiter(running.settings.wrong_pins_per_hour / 3600,
+                                           running.settings.wrong_pins_per_hour)
         app.state.key_cache = KeyCache(running.settings.api_key_cache_seconds)
         running.start()
         try:

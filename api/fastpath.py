@@ -13,7 +13,7 @@ stack's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from uuid import UUID
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Linli
@@ -30,28 +31,65 @@ from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
 from api.schemas import HoldIn, PaymentCodeIn, RedemptionIn
-from api.till import hold, payment_code, redemption
+from api.till import hold, payment_code_response, redemption
 from ledger.actor import Actor
 from ledger.errors import DomainError
 
 
 @dataclass(frozen=True)
+class _Admissible:
+    actor: Actor
+    key: str
+    body: BaseModel
+
+
+Answer = Callable[[], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
 class TillRoute:
-    """A keyed POST route's body model and what it runs (given the path's one parameter)."""
+    """A keyed POST route's body model, and how it is answered: `answer` gives the answer to
+    await, or None to pass the request on to the stack."""
 
     model: type[BaseModel]
-    keyed: Callable[[Linli, Actor, Any, str], Keyed]
+    answer: Callable[[Linli, _Admissible, str, str], Answer | None]  # path, its parameter
+
+
+def _keyed(build: Callable[[Linli, Actor, Any], Keyed]
+           ) -> Callable[[Linli, _Admissible, str, str], Answer | None]:
+    """A route whose command runs in the writer, once per key (`run_keyed`)."""
+
+    def answer(linli: Linli, request: _Admissible, path: str, _: str) -> Answer:
+        return lambda: run_keyed(linli, request.actor, request.key, method="POST", path=path,
+                                 body=request.body,
+                                 keyed=build(linli, request.actor, request.body))
+
+    return answer
+
+
+def _own_payment_code(linli: Linli, request: _Admissible, path: str,
+                      member_id: str) -> Answer | None:
+    """A member's own phone asking for a code: answered from memory. Staff at the counter
+    (whose member the stack loads) are passed on."""
+    actor = request.actor
+    if actor.member_id is None or str(actor.member_id) != member_id or actor.community_id is None:
+        return None
+    community_id = actor.community_id
+
+    async def answer() -> Response:
+        return payment_code_response(linli, actor, actor.member_id or UUID(member_id),
+                                     community_id, request.key, path, request.body)
+
+    return answer
 
 
 ROUTES = {
-    "/v1/redemptions": TillRoute(RedemptionIn, lambda linli, actor, body, _: redemption(
-        linli, actor, body)),
-    "/v1/holds": TillRoute(HoldIn, lambda linli, actor, body, _: hold(linli, actor, body)),
+    "/v1/redemptions": TillRoute(RedemptionIn, _keyed(redemption)),
+    "/v1/holds": TillRoute(HoldIn, _keyed(hold)),
 }
 # A member's phone asks for a fresh payment code as often as a till redeems with one.
 PAYMENT_CODES = re.compile(r"/v1/members/([0-9a-fA-F-]{36})/payment-codes")
-PAYMENT_CODE_ROUTE = TillRoute(PaymentCodeIn, lambda linli, actor, body, member_id: payment_code(
-    linli, actor, UUID(member_id)))
+PAYMENT_CODE_ROUTE = TillRoute(PaymentCodeIn, _own_payment_code)
 
 
 def _route(path: str) -> tuple[TillRoute, str] | None:
@@ -66,13 +104,6 @@ def _route(path: str) -> tuple[TillRoute, str] | None:
         return PAYMENT_CODE_ROUTE, str(UUID(matched[1]))
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class _Admissible:
-    actor: Actor
-    key: str
-    body: BaseModel
 
 
 class TillFastPath:
@@ -105,12 +136,13 @@ class TillFastPath:
             await self.app(scope, replaying(body, receive), send)
             return
         linli: Linli = state.linli
+        answer = route.answer(linli, admissible, scope["path"], parameter)
+        if answer is None:
+            await self.app(scope, replaying(body, receive), send)
+            return
         try:
             admit(state, admissible.actor)
-            response = await run_keyed(
-                linli, admissible.actor, admissible.key, method="POST", path=scope["path"],
-                body=admissible.body,
-                keyed=route.keyed(linli, admissible.actor, admissible.body, parameter))
+            response = await answer()
         except (ApiProblem, DomainError) as error:
             response = problem_response(error)
         except Exception as error:

@@ -14,21 +14,25 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from api.auth import require_role
 from api.bootstrap import Linli
 from api.deps import caught_up, merchant_of_key
-from api.idempotency import Keyed
+from api.errors import ApiProblem
+from api.idempotency import Keyed, checked_key, fingerprint
+from api.ratelimit import RateLimiter
 from api.schemas import AtTill, HoldIn, HoldOut, PaymentCodeOut, RedemptionIn, RedemptionOut
 from ledger.actor import Actor, Role
-from ledger.commands import consent, merchants, points
+from ledger.commands import merchants, points
 from ledger.commands.merchants import HoldResult
 from ledger.commands.points import Movement
 from ledger.domain.consent import BY_MEMBER_ID, BY_PIN, Consent, typed_code
 from ledger.domain.pins import pin_matches
 from ledger.errors import DomainError, PinInvalid
-from ledger.payment_codes import PaymentCode
+from ledger.payment_codes import CodeKey, PaymentCode
 from ledger.write.unit_of_work import UnitOfWork
 from projections import lookups
 from projections.credentials import WRONG
@@ -80,12 +84,16 @@ def payment_code_out(code: PaymentCode) -> PaymentCodeOut:
     return PaymentCodeOut(code=code.code, member_id=code.member_id, expires_at=code.expires_at)
 
 
-def payment_code(linli: Linli, actor: Actor, member_id: UUID) -> Keyed:
-    """Builds the making of a payment code for the member (their own token, or staff at the
-    counter), keyed, with its rendering."""
+def payment_code_response(linli: Linli, actor: Actor, member_id: UUID, community_id: UUID,
+                          key: str | None, path: str, body: BaseModel) -> Response:
+    """Makes a payment code for the member (their own token, or staff at the counter) and
+    answers with it; a retry under the same key gets the same code (see
+    `ledger.payment_codes`)."""
     require_role(actor, Role.STAFF, Role.MEMBER)
-    return Keyed(consent.make_payment_code(member_id, linli.payment_codes, actor, linli.clock()),
-                 payment_code_out)
+    made = linli.payment_codes.make(member_id, community_id, linli.clock(), actor.id, CodeKey(
+        actor.id, checked_key(key), fingerprint("POST", path, body)))
+    return Response(payment_code_out(made).model_dump_json(), status_code=201,
+                    media_type="application/json")
 
 
 def _named(linli: Linli, body: AtTill, pin_holder: UUID | None
@@ -111,12 +119,19 @@ def _refused(error: DomainError) -> Callable[[UnitOfWork], Any]:
     return command
 
 
-async def pin_holder(linli: Linli, actor: Actor, body: AtTill) -> UUID | None:
+async def pin_holder(linli: Linli, actor: Actor, body: AtTill,
+                     wrong_pins: RateLimiter) -> UUID | None:
     """The member whose passbook number and PIN the till sent (None when it sent neither):
-    the try is counted, and a wrong PIN refused, before anything is run."""
+    the try is counted, and a wrong PIN refused, before anything is run. A merchant whose
+    tills send too many wrong PINs (`wrong_pins`) waits before its next try."""
     if body.pin is None or body.passbook_no is None:
         return None
-    merchant_of_key(actor, "redeem")
+    merchant = str(merchant_of_key(actor, "redeem"))
+    wait = wrong_pins.waiting(merchant)
+    if wait is not None:
+        raise ApiProblem(429, "rate-limited", "输错密码次数过多",
+                         f"本商户输错密码次数过多，请{wait}秒后再试",
+                         headers={"Retry-After": str(wait)})
     passbook_no, pin = body.passbook_no.strip(), body.pin
 
     def check() -> UUID:
@@ -131,4 +146,8 @@ async def pin_holder(linli: Linli, actor: Actor, body: AtTill) -> UUID | None:
         linli.pins.right(counted)
         return UUID(found["member_id"])
 
-    return await run_in_threadpool(check)
+    try:
+        return await run_in_threadpool(check)
+    except PinInvalid:
+        wrong_pins.retry_after(merchant)  # spends one of the merchant's wrong PINs
+        raise

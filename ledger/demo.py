@@ -95,7 +95,7 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             merchant_id = rng.choice(merchant_ids)
             item, cost = rng.choice(REWARDS)
             till = Actor(f"demo:till:{merchant_id}", Role.MERCHANT, community_id, merchant_id)
-            shown = codes.make(member_id, community_id, when)  # the resident's phone
+            shown = codes.make(member_id, community_id, when, staff.id)  # the resident's phone
             with contextlib.suppress(DomainError):  # not enough points yet
                 writer.execute(points.redeem(merchant_id, member_id, cost, item, till, now=when,
                                              consent=shown.consent))

@@ -17,7 +17,6 @@ from api.deps import (
     StaffActor,
     StaffOrMember,
 )
-from api.idempotency import run_keyed
 from api.schemas import (
     PaymentCodeIn,
     PaymentCodeOut,
@@ -26,7 +25,7 @@ from api.schemas import (
     SignInLinkIn,
     SignInLinkOut,
 )
-from api.till import payment_code
+from api.till import payment_code_response
 from ledger.actor import Role
 from ledger.commands import access, consent
 from ledger.domain.pins import hash_pin
@@ -40,16 +39,16 @@ KEY_PREFIX = "key:"
 
 @router.post("/members/{member_id}/payment-codes", status_code=201,
              response_model=PaymentCodeOut, responses={400: PROBLEM, 404: PROBLEM})
-async def make_payment_code(
-    member_id: UUID, request: Request, actor: StaffOrMember, _: ServedMember, linli: LinliDep,
-    key: IdempotencyKey = None, body: PaymentCodeIn | None = None,
+def make_payment_code(
+    member_id: UUID, request: Request, actor: StaffOrMember, member: ServedMember,
+    linli: LinliDep, key: IdempotencyKey = None, body: PaymentCodeIn | None = None,
 ) -> Response:
     """A fresh payment code (◆ Idempotency-Key) for the member's own phone, or made by staff
     at the counter for a resident who stands there. It lives `LINLI_PAYMENT_CODE_SECONDS`
-    and is consumed by the one redemption or hold that succeeds with it."""
-    return await run_keyed(linli, actor, key, method="POST", path=request.url.path,
-                           body=body or PaymentCodeIn(),
-                           keyed=payment_code(linli, actor, member_id))
+    and is consumed by the one redemption or hold that succeeds with it. Codes are kept in
+    the serving process's memory, never in the log."""
+    return payment_code_response(linli, actor, member_id, member.community_id, key,
+                                 request.url.path, body or PaymentCodeIn())
 
 
 @router.put("/members/{member_id}/pin", status_code=204, responses={404: PROBLEM})

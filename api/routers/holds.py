@@ -33,7 +33,7 @@ async def place_hold(
     """Reserve points for this till (◆ Idempotency-Key); held points are not available. The
     member is named as for a redemption."""
     checked_key(key)  # before a PIN's try is counted
-    holder = await pin_holder(linli, actor, body)
+    holder = await pin_holder(linli, actor, body, request.app.state.wrong_pins)
     return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
                            keyed=hold(linli, actor, body, holder))
 

@@ -45,7 +45,7 @@ async def create_redemption(
     member's payment code, by passbook number and PIN, or (where the community allows it) by
     id."""
     checked_key(key)  # before a PIN's try is counted
-    holder = await pin_holder(linli, actor, body)
+    holder = await pin_holder(linli, actor, body, request.app.state.wrong_pins)
     return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
                            keyed=redemption(linli, actor, body, holder))
 

@@ -1,4 +1,5 @@
-"""A member's means of consent at the till: payment codes made for them, and their PIN set."""
+"""A member's means of consent at the till: their PIN set (payment codes are made in memory,
+`ledger.payment_codes`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from uuid import UUID
 
 from ledger.actor import Actor
 from ledger.domain.registry import Member
-from ledger.payment_codes import PaymentCode, PaymentCodeBook
-from ledger.write.unit_of_work import Reading, UnitOfWork
+from ledger.write.unit_of_work import UnitOfWork
 
 
 def _own_or_staffs(uow: UnitOfWork, member_id: UUID, by: Actor) -> Member:
@@ -18,17 +18,6 @@ def _own_or_staffs(uow: UnitOfWork, member_id: UUID, by: Actor) -> Member:
     by.check_community(member.community_id, "member", member_id)
     by.check_member(member_id, "member", member_id)
     return member
-
-
-def make_payment_code(member_id: UUID, book: PaymentCodeBook, by: Actor,
-                      now: datetime) -> Reading[PaymentCode]:
-    """A fresh payment code for the member: on their phone, or made by staff at the counter."""
-
-    def command(uow: UnitOfWork) -> PaymentCode:
-        member = _own_or_staffs(uow, member_id, by)
-        return book.make(member_id, member.community_id, now)
-
-    return Reading(command, (member_id,))
 
 
 def record_pin_set(member_id: UUID, by: Actor, now: datetime) -> Callable[[UnitOfWork], None]:

@@ -166,7 +166,7 @@ class Account(LedgerAggregate):
         """Remember a consumed code until it expires (forgetting those long expired)."""
         if not consent or len(consent) < 3:
             return
-        _, digest, expires_at = consent
+        _, digest, expires_at, *_ = consent
         horizon = (datetime.fromisoformat(expires_at) - CODES_KEPT).isoformat()
         self.codes_used = {d: at for d, at in (self.codes_used or {}).items() if at >= horizon}
         self.codes_used[digest] = expires_at

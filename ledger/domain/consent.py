@@ -45,19 +45,22 @@ class Consent:
     kind: ConsentKind
     code_digest: str | None = None
     code_expires_at: datetime | None = None
+    code_made_by: str | None = None  # the member's own key, or staff's at the counter
 
     @classmethod
-    def by_code(cls, digest: str, expires_at: datetime) -> Consent:
-        return cls(ConsentKind.PAYMENT_CODE, digest, expires_at)
+    def by_code(cls, digest: str, expires_at: datetime, made_by: str) -> Consent:
+        return cls(ConsentKind.PAYMENT_CODE, digest, expires_at, made_by)
 
     def as_event(self) -> list[str] | None:
-        """The consent as a posting records it: None for a member id (v1's postings)."""
+        """The consent as a posting records it: None for a member id (v1's postings);
+        ["pin"]; or ["payment_code", digest, expiry, who made the code]."""
         if self.kind is ConsentKind.MEMBER_ID:
             return None
         if self.kind is ConsentKind.PIN:
             return [self.kind.value]
         assert self.code_digest is not None and self.code_expires_at is not None
-        return [self.kind.value, self.code_digest, self.code_expires_at.isoformat()]
+        return [self.kind.value, self.code_digest, self.code_expires_at.isoformat(),
+                self.code_made_by or ""]
 
 
 BY_MEMBER_ID = Consent(ConsentKind.MEMBER_ID)

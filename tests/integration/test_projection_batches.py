@@ -44,7 +44,7 @@ def busy_history(linli: Linli) -> None:
 
     def shown(member: UUID) -> Consent:
         """The consent of a payment code the member's phone shows the till."""
-        return codes.make(member, a, now).consent
+        return codes.make(member, a, now, till.id).consent
 
     run(timebank.set_partner_limit(b, a, 500, ADMIN))
     for i in range(4):
