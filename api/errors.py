@@ -32,6 +32,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.GiftNotAllowed: 409,
     errors.Unavailable: 503,
     errors.PaymentCodeRequired: 403,
+    errors.KeyNotRevocable: 403,
+    errors.KeyExpiryInPast: 422,
     IdempotencyKeyReused: 422,
 }
 

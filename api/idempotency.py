@@ -6,14 +6,17 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Linli
+from api.deps import ActorDep, IdempotencyKey, LinliDep
 from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
 from ledger.actor import Actor
 from ledger.domain.idempotency import IdempotencyRecord
@@ -42,10 +45,10 @@ def _claim(principal_id: str, key: str) -> Iterator[None]:
             _in_flight.discard(claim)
 
 
-def fingerprint(method: str, path: str, body: BaseModel) -> str:
+def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     """The request as a retry must repeat it, hashed. A PIN is left out: the fingerprint is
     stored with the answer, where a hash of six digits would not keep them secret."""
-    fields = body.model_dump(mode="json", exclude=_SECRET_FIELDS)
+    fields = None if body is None else body.model_dump(mode="json", exclude=_SECRET_FIELDS)
     canonical = dumps([method, path, fields])
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -91,8 +94,8 @@ async def run_keyed(
             return StoredResponse(status, dumps(problem_body))
         return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
 
-    spec = Idempotency(actor.id, key, fingerprint(method, path, body), to_response)
-    with _claim(actor.id, key):
+    spec = Idempotency(actor.principal, key, fingerprint(method, path, body), to_response)
+    with _claim(actor.principal, key):
         stored: StoredResponse = await linli.writer.run(keyed.command, spec)
     return _replayed(stored)
 
@@ -105,7 +108,8 @@ async def stored_answer(linli: Linli, actor: Actor, key: str, *, method: str, pa
 
     def look_up() -> IdempotencyRecord | None:
         try:
-            record: object = linli.app.repository.get(IdempotencyRecord.create_id(actor.id, key))
+            record: object = linli.app.repository.get(IdempotencyRecord.create_id(
+                actor.principal, key))
         except AggregateNotFoundError:
             return None
         return record if isinstance(record, IdempotencyRecord) else None
@@ -119,6 +123,127 @@ async def stored_answer(linli: Linli, actor: Actor, key: str, *, method: str, pa
 
 
 def _replayed(stored: StoredResponse) -> Response:
+    if not stored.body:
+        return Response(status_code=stored.status_code)
     media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
     return Response(stored.body.encode("utf-8"), status_code=stored.status_code,
                     media_type=media_type)
+
+
+Render = Callable[[Any], BaseModel | None]
+"""How a command's result becomes the answer's body (None: no body, as for 204)."""
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write request to a route: who sends it, to what, and its Idempotency-Key if it
+    sent one. `execute` (from a route's thread) and `run` (from an async route) run the
+    route's command plainly without a key, and keyed with one: at most once per principal
+    and key, the record saved with the command's events, a retry answered with the first
+    answer's bytes. Both answer alike."""
+
+    linli: Linli
+    actor: Actor
+    key: str | None
+    method: str
+    path: str
+    status_code: int
+
+    def execute(self, command: Callable[[UnitOfWork], Any], render: Render,
+                body: BaseModel | None = None, *, shown_once: Render | None = None
+                ) -> Response:
+        """Runs the command and answers with `render(result)`. `shown_once` renders the
+        answer kept for a retry when the first one holds a secret shown once (a token): the
+        retry gets the answer without it, and nothing is done twice."""
+        if self.key is None:
+            return _answer(self.status_code, render(self.linli.writer.execute(command)))
+        kept, spec = self._keyed(command, render, body, shown_once)
+        with _claim(spec.principal_id, spec.key):
+            stored = self.linli.writer.execute_keyed(kept, spec)
+        return self._first(stored, render, shown_once)
+
+    async def run(self, command: Callable[[UnitOfWork], Any], render: Render,
+                  body: BaseModel | None = None, *, shown_once: Render | None = None
+                  ) -> Response:
+        """`execute` for an async route: waits on the writer without a thread."""
+        if self.key is None:
+            return _answer(self.status_code, render(await self.linli.writer.run(command)))
+        kept, spec = self._keyed(command, render, body, shown_once)
+        with _claim(spec.principal_id, spec.key):
+            stored: StoredResponse = await self.linli.writer.run(kept, spec)
+        return self._first(stored, render, shown_once)
+
+    def _keyed(self, command: Callable[[UnitOfWork], Any], render: Render,
+               body: BaseModel | None, shown_once: Render | None
+               ) -> tuple[Callable[[UnitOfWork], Any], Idempotency]:
+        assert self.key is not None
+        stored_render = shown_once or render
+        status_code = self.status_code
+
+        def to_response(outcome: Any) -> StoredResponse:
+            if isinstance(outcome, DomainError):
+                status, problem_body = domain_problem(outcome)
+                return StoredResponse(status, dumps(problem_body))
+            return StoredResponse(status_code, _body(stored_render(outcome)))
+
+        spec = Idempotency(self.actor.principal, self.key,
+                           fingerprint(self.method, self.path, body), to_response)
+        if shown_once is None:
+            return command, spec
+        self._results.clear()
+
+        def kept(uow: UnitOfWork) -> Any:
+            result = command(uow)
+            self._results.append(result)  # the last run is the one stored
+            return result
+
+        return kept, spec
+
+    @cached_property
+    def _results(self) -> list[Any]:
+        return []
+
+    def _first(self, stored: StoredResponse, render: Render,
+               shown_once: Render | None) -> Response:
+        """The answer: the stored one, unless this request ran the command and its answer
+        holds a secret (then the whole first answer, once)."""
+        if (shown_once is not None and self._results and stored.status_code < 400
+                and _body(shown_once(self._results[-1])) == stored.body):
+            return _answer(stored.status_code, render(self._results[-1]))
+        return _replayed(stored)
+
+
+def nothing(_: Any) -> None:
+    """Renders no body (a 204's answer)."""
+    return None
+
+
+def _body(model: BaseModel | None) -> str:
+    return "" if model is None else model.model_dump_json()
+
+
+def _answer(status_code: int, model: BaseModel | None) -> Response:
+    if model is None:
+        return Response(status_code=status_code)
+    return Response(model.model_dump_json(), status_code=status_code,
+                    media_type="application/json")
+
+
+async def write_request(request: Request, actor: ActorDep, linli: LinliDep,
+                        key: IdempotencyKey = None) -> Write:
+    """The route's write request. A key sent is never ignored: one too long or empty is
+    refused (400) before anything runs."""
+    route = request.scope.get("route")
+    status_code = getattr(route, "status_code", None) or 200
+    if key is not None:
+        _ = checked_key(key) if key else _empty_key()
+    return Write(linli, actor, key, request.method, request.url.path, status_code)
+
+
+def _empty_key() -> str:
+    raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key empty",
+                     "an Idempotency-Key, when sent, is a non-empty string")
+
+
+WriteDep = Annotated[Write, Depends(write_request)]
+"""A write route's request: declare it last, after the caller's role and scope."""

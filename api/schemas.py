@@ -45,6 +45,8 @@ class ApiKeyIn(In):
     merchant_id: UUID | None = None
     member_id: UUID | None = None
     label: Text = ""
+    expires_at: Instant | None = Field(
+        default=None, description="The key stops working then (401); none: it does not expire.")
 
 
 class ApiKeyOut(BaseModel):
@@ -55,6 +57,7 @@ class ApiKeyOut(BaseModel):
     merchant_id: UUID | None
     member_id: UUID | None
     label: str
+    expires_at: datetime | None = None
 
 
 # --- registry -------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def payment_code_response(linli: Linli, actor: Actor, member_id: UUID, community
     `ledger.payment_codes`)."""
     require_role(actor, Role.STAFF, Role.MEMBER)
     made = linli.payment_codes.make(member_id, community_id, linli.clock(), actor.id, CodeKey(
-        actor.id, checked_key(key), fingerprint("POST", path, body)))
+        actor.principal, checked_key(key), fingerprint("POST", path, body)))
     return Response(payment_code_out(made).model_dump_json(), status_code=201,
                     media_type="application/json")
 

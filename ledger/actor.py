@@ -41,6 +41,17 @@ class Actor:
         call each time)."""
         return str(self.role.value)
 
+    @cached_property
+    def principal(self) -> str:
+        """Whom the actor's Idempotency-Keys belong to: its merchant (any of its keys, so a
+        till's retry through a new key replays the first answer), its member, or the key
+        itself (staff, auditors, admins)."""
+        if self.role is Role.MERCHANT and self.merchant_id is not None:
+            return f"merchant:{self.merchant_id}"
+        if self.role is Role.MEMBER and self.member_id is not None:
+            return f"member:{self.member_id}"
+        return self.id
+
     @classmethod
     def system(cls) -> Actor:
         return cls(id="linli", role=Role.SYSTEM)

@@ -150,3 +150,15 @@ class PinLocked(DomainError):
 class NotASignInLink(DomainError):
     slug = "not-a-sign-in-link"
     title = "这不是登录链接"
+
+
+class KeyNotRevocable(DomainError):
+    """Staff may revoke only member and merchant keys of its community."""
+
+    slug = "forbidden"
+    title = "无权吊销此密钥"
+
+
+class KeyExpiryInPast(DomainError):
+    slug = "invalid-request"
+    title = "密钥的到期时间已过"

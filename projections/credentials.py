@@ -43,6 +43,14 @@ class PinStore:
                                                     wrong_tries=0, locked_until=None,
                                                     set_at=now))
 
+    def hash_of(self, member_id: str) -> str | None:
+        """The member's PIN hash, or None when it has none (counts no try)."""
+        with self.engine.connect() as conn:
+            found: str | None = conn.execute(
+                select(member_pins.c.pin_hash).where(member_pins.c.member_id == member_id)
+            ).scalar()
+        return found
+
     def count_try(self, member_id: str, now: datetime) -> PinTry:
         """Count a try; refuses one while the PIN is locked, or when there is no PIN."""
         column = member_pins.c

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import LinliDep, StaffActor
+from api.idempotency import WriteDep
 from api.schemas import AwardIn, AwardOut, ReasonIn
 from ledger.commands import points
 from ledger.commands.points import AwardResult
@@ -21,23 +22,27 @@ def _out(result: AwardResult) -> AwardOut:
 
 
 @router.post("", status_code=201, response_model=AwardOut)
-def create_award(body: AwardIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
-    return _out(linli.writer.execute(points.award(
+def create_award(body: AwardIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                 ) -> Response:
+    return write.execute(points.award(
         body.member_id, body.rule_code, quantity=body.quantity, minutes=body.minutes,
         occurred_at=body.occurred_at, note=body.note, now=linli.clock(), by=actor,
-    )))
+    ), _out, body)
 
 
 @router.post("/{award_id}/approve", response_model=AwardOut)
-def approve_award(award_id: UUID, actor: StaffActor, linli: LinliDep) -> AwardOut:
-    return _out(linli.writer.execute(points.approve_award(award_id, actor)))
+def approve_award(award_id: UUID, actor: StaffActor, linli: LinliDep, write: WriteDep
+                  ) -> Response:
+    return write.execute(points.approve_award(award_id, actor), _out)
 
 
 @router.post("/{award_id}/reject", response_model=AwardOut)
-def reject_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
-    return _out(linli.writer.execute(points.reject_award(award_id, body.reason, actor)))
+def reject_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep,
+                 write: WriteDep) -> Response:
+    return write.execute(points.reject_award(award_id, body.reason, actor), _out, body)
 
 
 @router.post("/{award_id}/reverse", response_model=AwardOut)
-def reverse_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep) -> AwardOut:
-    return _out(linli.writer.execute(points.reverse_award(award_id, body.reason, actor)))
+def reverse_award(award_id: UUID, body: ReasonIn, actor: StaffActor, linli: LinliDep,
+                  write: WriteDep) -> Response:
+    return write.execute(points.reverse_award(award_id, body.reason, actor), _out, body)

@@ -14,9 +14,11 @@ from api.deps import (
     StaffAuditorOrMerchant,
     load,
 )
+from api.idempotency import WriteDep
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
 from api.till import hold, hold_out, till_request
 from ledger.commands import merchants
+from ledger.commands.merchants import HoldResult
 from ledger.domain.holds import Hold
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
@@ -48,17 +50,22 @@ def get_hold(hold_id: UUID, actor: StaffAuditorOrMerchant, linli: LinliDep) -> H
 
 @router.post("/{hold_id}/capture", response_model=CaptureOut, responses={409: PROBLEM})
 def capture_hold(
-    hold_id: UUID, actor: HoldingMerchant, linli: LinliDep, body: CaptureIn | None = None
-) -> CaptureOut:
+    hold_id: UUID, actor: HoldingMerchant, linli: LinliDep, write: WriteDep,
+    body: CaptureIn | None = None,
+) -> Response:
     """Redeem the held points (or fewer: the rest is released)."""
-    result = linli.writer.execute(merchants.capture_hold(
-        hold_id, body.points if body else None, actor, now=linli.clock()))
+    return write.execute(merchants.capture_hold(
+        hold_id, body.points if body else None, actor, now=linli.clock()), _capture_out, body)
+
+
+def _capture_out(result: HoldResult) -> CaptureOut:
     assert result.redemption_id is not None and result.balance_after is not None
     return CaptureOut(id=result.id, status="captured", redemption_id=result.redemption_id,
                       points=result.captured, balance_after=result.balance_after)
 
 
 @router.post("/{hold_id}/void", response_model=HoldOut, responses={409: PROBLEM})
-def void_hold(hold_id: UUID, actor: HoldingMerchant, linli: LinliDep) -> HoldOut:
+def void_hold(hold_id: UUID, actor: HoldingMerchant, linli: LinliDep, write: WriteDep
+              ) -> Response:
     """Release the held points. Voiding a voided hold again changes nothing."""
-    return hold_out(linli.writer.execute(merchants.void_hold(hold_id, actor, now=linli.clock())))
+    return write.execute(merchants.void_hold(hold_id, actor, now=linli.clock()), hold_out)

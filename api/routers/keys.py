@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import LinliDep, StaffActor
 from api.errors import ApiProblem
+from api.idempotency import WriteDep, nothing
 from api.schemas import ApiKeyIn, ApiKeyOut
 from ledger.actor import Role
 from ledger.commands import access
@@ -16,22 +17,32 @@ router = APIRouter(prefix="/v1/api-keys", tags=["access"])
 
 
 @router.post("", status_code=201, response_model=ApiKeyOut)
-def issue_key(body: ApiKeyIn, actor: StaffActor, linli: LinliDep) -> ApiKeyOut:
+def issue_key(body: ApiKeyIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+              ) -> Response:
+    """A new key; its token is in this answer only (a retry under the same Idempotency-Key
+    issues nothing and answers without the token)."""
     role = Role(body.role)
     if actor.role is Role.STAFF and role not in (Role.MEMBER, Role.MERCHANT):
         raise ApiProblem(403, "forbidden", "Forbidden",
                          "staff may issue member and merchant keys only")
-    issued = linli.writer.execute(access.issue_api_key(
+    return write.execute(access.issue_api_key(
         role, community_id=body.community_id, merchant_id=body.merchant_id,
-        member_id=body.member_id, label=body.label, by=actor,
-    ))
-    return ApiKeyOut(id=issued.id, token=issued.token, role=issued.role,
-                     community_id=issued.community_id, merchant_id=issued.merchant_id,
-                     member_id=issued.member_id, label=issued.label)
+        member_id=body.member_id, label=body.label, by=actor, expires_at=body.expires_at,
+        now=linli.clock(),
+    ), _key_out, body, shown_once=lambda issued: _key_out(issued, token=""))
+
+
+def _key_out(issued: access.IssuedKey, token: str | None = None) -> ApiKeyOut:
+    return ApiKeyOut(id=issued.id, token=issued.token if token is None else token,
+                     role=issued.role, community_id=issued.community_id,
+                     merchant_id=issued.merchant_id, member_id=issued.member_id,
+                     label=issued.label, expires_at=issued.expires_at)
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: UUID, request: Request, actor: StaffActor, linli: LinliDep) -> Response:
-    linli.writer.execute(access.revoke_api_key(key_id, actor))
+def revoke_key(key_id: UUID, request: Request, actor: StaffActor, linli: LinliDep,
+               write: WriteDep) -> Response:
+    """Revoke a key: staff only member and merchant keys of its community (others 403)."""
+    answer = write.execute(access.revoke_api_key(key_id, actor), nothing)
     request.app.state.key_cache.clear()
-    return Response(status_code=204)
+    return answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import (
     AnyRoleActor,
@@ -15,8 +15,10 @@ from api.deps import (
     sees_public_only,
 )
 from api.errors import ApiProblem
+from api.idempotency import WriteDep
 from api.schemas_reports import DisplayChoiceOut, LeaderboardOut, StandingOut
 from ledger.commands import registry as registry_commands
+from ledger.commands.registry import DisplayChoice
 from ledger.domain.assets import Asset
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT, PAGE_MAX
@@ -64,14 +66,20 @@ def get_leaderboard(
 
 
 @router.post("/members/{member_id}/opt-out", response_model=DisplayChoiceOut)
-def opt_out(member_id: UUID, actor: StaffOrMember, linli: LinliDep) -> DisplayChoiceOut:
+def opt_out(member_id: UUID, actor: StaffOrMember, linli: LinliDep, write: WriteDep
+            ) -> Response:
     """Leave the member off public leaderboards and reviews (公示). Staff, or the member."""
-    choice = linli.writer.execute(registry_commands.set_public_display(member_id, True, actor))
+    return write.execute(registry_commands.set_public_display(member_id, True, actor),
+                         _choice_out)
+
+
+def _choice_out(choice: DisplayChoice) -> DisplayChoiceOut:
     return DisplayChoiceOut(member_id=choice.member_id, opted_out=choice.opted_out)
 
 
 @router.post("/members/{member_id}/opt-in", response_model=DisplayChoiceOut)
-def opt_in(member_id: UUID, actor: StaffOrMember, linli: LinliDep) -> DisplayChoiceOut:
+def opt_in(member_id: UUID, actor: StaffOrMember, linli: LinliDep, write: WriteDep
+           ) -> Response:
     """Show the member on public leaderboards and reviews again."""
-    choice = linli.writer.execute(registry_commands.set_public_display(member_id, False, actor))
-    return DisplayChoiceOut(member_id=choice.member_id, opted_out=choice.opted_out)
+    return write.execute(registry_commands.set_public_display(member_id, False, actor),
+                         _choice_out)

@@ -20,7 +20,7 @@ from api.deps import (
 )
 from api.errors import ApiProblem, dumps
 from api.exports import Format, Sheet, chosen_format, export
-from api.idempotency import Keyed, run_keyed
+from api.idempotency import Keyed, WriteDep, run_keyed
 from api.instants import Instant
 from api.schemas import (
     PolicyIn,
@@ -124,7 +124,7 @@ def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:
 
 @router.put("/communities/{community_id}/policy", response_model=PolicyOut)
 def put_policy(community_id: UUID, body: PolicyIn, actor: StaffOfPathCommunity,
-               linli: LinliDep) -> PolicyOut:
+               linli: LinliDep, write: WriteDep) -> Response:
     """When points expire, how many a member may redeem a day, and what a till needs to take
     them (`redemption_consent`). A new policy dates the points earned from now on; points
     earned before keep their expiry. The whole policy is replaced: a field not sent takes
@@ -132,8 +132,8 @@ def put_policy(community_id: UUID, body: PolicyIn, actor: StaffOfPathCommunity,
     policy = PointsPolicy(ExpiryKind(body.points_expiry), body.n,
                           body.daily_redemption_limit_points,
                           ConsentPolicy(body.redemption_consent))
-    return _policy_out(community_id, linli.writer.execute(
-        merchants.set_policy(community_id, policy, actor)))
+    return write.execute(merchants.set_policy(community_id, policy, actor),
+                         lambda set_to: _policy_out(community_id, set_to), body)
 
 
 @router.get("/communities/{community_id}/policy", response_model=PolicyOut)

@@ -14,7 +14,7 @@ from api.deps import (
     MerchantActor,
 )
 from api.errors import ApiProblem
-from api.idempotency import Keyed, run_keyed
+from api.idempotency import Keyed, WriteDep, run_keyed
 from api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -64,8 +64,8 @@ async def create_refund(
 
 
 @router.post("/adjustments", status_code=201, response_model=AdjustmentOut)
-def create_adjustment(body: AdjustmentIn, actor: AuditorActor, linli: LinliDep
-                      ) -> AdjustmentOut:
+def create_adjustment(body: AdjustmentIn, actor: AuditorActor, linli: LinliDep,
+                      write: WriteDep) -> Response:
     """An explicit correction by an auditor: may leave a balance below zero."""
     if (body.member_id is None) == (body.merchant_id is None):
         raise ApiProblem(422, "validation-error", "The request is not valid",
@@ -76,8 +76,8 @@ def create_adjustment(body: AdjustmentIn, actor: AuditorActor, linli: LinliDep
     owner_id = body.member_id or body.merchant_id
     assert owner_id is not None
     kind = OwnerKind.MEMBER if body.member_id else OwnerKind.MERCHANT
-    moved = linli.writer.execute(
-        points.adjust(owner_id, kind, body.asset, body.amount, body.reason, actor)
-    )
-    return AdjustmentOut(id=moved.id, member_id=moved.member_id, merchant_id=moved.merchant_id,
-                         asset=body.asset, amount=body.amount, balance_after=moved.balance_after)
+    return write.execute(
+        points.adjust(owner_id, kind, body.asset, body.amount, body.reason, actor),
+        lambda moved: AdjustmentOut(
+            id=moved.id, member_id=moved.member_id, merchant_id=moved.merchant_id,
+            asset=body.asset, amount=body.amount, balance_after=moved.balance_after), body)

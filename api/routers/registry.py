@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import (
     AdminActor,
@@ -18,6 +20,7 @@ from api.deps import (
     VisibleMerchant,
     load,
 )
+from api.idempotency import WriteDep
 from api.schemas import (
     CommunityIn,
     CommunityOut,
@@ -31,10 +34,13 @@ from api.schemas import (
     MerchantOut,
 )
 from ledger.commands import registry
+from ledger.commands.registry import Registered
 from ledger.domain.registry import Community, Household, Member
 from ledger.errors import InvalidRequest
+from ledger.write.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["registry"])
+A = TypeVar("A", Community, Member)
 
 
 def _community_out(community: Community) -> CommunityOut:
@@ -43,13 +49,21 @@ def _community_out(community: Community) -> CommunityOut:
 
 
 @router.post("/communities", status_code=201, response_model=CommunityOut)
-def create_community(body: CommunityIn, actor: AdminActor, linli: LinliDep) -> CommunityOut:
+def create_community(body: CommunityIn, actor: AdminActor, linli: LinliDep, write: WriteDep
+                     ) -> Response:
     try:
         ZoneInfo(body.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidRequest(f"unknown time zone {body.time_zone!r}") from None
-    created = linli.writer.execute(registry.register_community(body.name, actor, body.time_zone))
-    return _community_out(load(linli, Community, created.id))
+    return write.execute(_loaded(Community, registry.register_community(
+        body.name, actor, body.time_zone)), _community_out, body)
+
+
+def _loaded(cls: type[A], command: Callable[[UnitOfWork], Registered]
+            ) -> Callable[[UnitOfWork], A]:
+    """The command, answering with the aggregate it registered (rendered in the writer for a
+    keyed request, before it is stored)."""
+    return lambda uow: uow.get(cls, command(uow).id)
 
 
 @router.get("/communities/{community_id}", response_model=CommunityOut)
@@ -59,18 +73,18 @@ def get_community(community: VisibleCommunity) -> CommunityOut:
 
 @router.post("/communities/{community_id}/grids", status_code=201, response_model=GridOut)
 def add_grid(community_id: UUID, body: GridIn, actor: StaffOfPathCommunity,
-             linli: LinliDep) -> GridOut:
-    created = linli.writer.execute(registry.add_grid(community_id, body.name, actor))
-    return GridOut(id=created.id, name=body.name)
+             linli: LinliDep, write: WriteDep) -> Response:
+    return write.execute(registry.add_grid(community_id, body.name, actor),
+                         lambda created: GridOut(id=created.id, name=body.name), body)
 
 
 @router.post("/households", status_code=201, response_model=HouseholdOut)
-def create_household(body: HouseholdIn, actor: StaffActor, linli: LinliDep) -> HouseholdOut:
-    created = linli.writer.execute(
-        registry.register_household(body.community_id, body.grid_id, body.address, actor)
-    )
-    return HouseholdOut(id=created.id, community_id=body.community_id, grid_id=body.grid_id,
-                        address=body.address)
+def create_household(body: HouseholdIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                     ) -> Response:
+    return write.execute(
+        registry.register_household(body.community_id, body.grid_id, body.address, actor),
+        lambda created: HouseholdOut(id=created.id, community_id=body.community_id,
+                                     grid_id=body.grid_id, address=body.address), body)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut)
@@ -82,11 +96,11 @@ def get_household(household_id: UUID, actor: StaffOrAuditor, linli: LinliDep) ->
 
 
 @router.post("/members", status_code=201, response_model=MemberOut)
-def create_member(body: MemberIn, actor: StaffActor, linli: LinliDep) -> MemberOut:
-    created = linli.writer.execute(registry.register_member(
+def create_member(body: MemberIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                  ) -> Response:
+    return write.execute(_loaded(Member, registry.register_member(
         body.community_id, body.name, body.household_id, body.grid_id, actor
-    ))
-    return _member_out(load(linli, Member, created.id))
+    )), _member_out, body)
 
 
 def _member_out(member: Member) -> MemberOut:
@@ -101,11 +115,12 @@ def get_member(member: VisibleMember) -> MemberOut:
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
-def create_merchant(body: MerchantIn, actor: StaffActor, linli: LinliDep) -> MerchantOut:
-    created = linli.writer.execute(
-        registry.register_merchant(body.community_id, body.name, actor)
-    )
-    return MerchantOut(id=created.id, community_id=body.community_id, name=body.name)
+def create_merchant(body: MerchantIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                    ) -> Response:
+    return write.execute(
+        registry.register_merchant(body.community_id, body.name, actor),
+        lambda created: MerchantOut(id=created.id, community_id=body.community_id,
+                                    name=body.name), body)
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from api.deps import LinliDep, StaffOfPathCommunity, VisibleCommunity, load
+from api.idempotency import WriteDep
 from api.schemas import RuleIn, RuleOut, RulesOut
 from ledger import ids
 from ledger.commands import registry
@@ -23,13 +24,13 @@ def put_rule(
     body: RuleIn,
     actor: StaffOfPathCommunity,
     linli: LinliDep,
-) -> RuleOut:
-    version = linli.writer.execute(registry.put_rule(
+    write: WriteDep,
+) -> Response:
+    return write.execute(registry.put_rule(
         community_id, code, name=body.name, points=body.points, unit=body.unit,
         daily_cap=body.daily_cap, monthly_cap=body.monthly_cap,
         requires_approval=body.requires_approval, by=actor,
-    ))
-    return RuleOut(**version)
+    ), lambda version: RuleOut(**version), body)
 
 
 @router.get("", response_model=RulesOut)

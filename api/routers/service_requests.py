@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import (
     LinliDep,
@@ -21,6 +21,7 @@ from api.deps import (
     caught_up,
     load,
 )
+from api.idempotency import WriteDep
 from api.schemas import ReasonIn
 from api.schemas_timebank import (
     CompleteIn,
@@ -62,11 +63,12 @@ def _out(state: OrderState) -> ServiceRequestOut:
 
 
 @router.post("", status_code=201, response_model=ServiceRequestOut, responses={404: PROBLEM})
-def create(body: ServiceRequestIn, actor: StaffOrMember, linli: LinliDep) -> ServiceRequestOut:
+def create(body: ServiceRequestIn, actor: StaffOrMember, linli: LinliDep, write: WriteDep
+           ) -> Response:
     """A resident asks for a service (群众点单): staff record it, or the resident's own token."""
-    return _out(linli.writer.execute(orders.request(
+    return write.execute(orders.request(
         body.requester_id, body.service_type, body.description, body.minutes_estimate, actor,
-        now=linli.clock())))
+        now=linli.clock()), _out, body)
 
 
 @router.get("", response_model=ServiceRequestsOut)
@@ -113,59 +115,59 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
 @router.post("/{request_id}/dispatch", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
 def dispatch(request_id: UUID, body: DispatchIn, actor: StaffActor,
-             linli: LinliDep) -> ServiceRequestOut:
+             linli: LinliDep, write: WriteDep) -> Response:
     """Send the order to a volunteer (社区派单), or again to another one."""
-    return _out(linli.writer.execute(
-        orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock())))
+    return write.execute(
+        orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock()), _out, body)
 
 
 @router.post("/{request_id}/accept", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
-def accept(request_id: UUID, actor: StaffOrMember, linli: LinliDep) -> ServiceRequestOut:
+def accept(request_id: UUID, actor: StaffOrMember, linli: LinliDep, write: WriteDep) -> Response:
     """The volunteer takes the order (志愿者接单)."""
-    return _out(linli.writer.execute(orders.accept(request_id, actor, now=linli.clock())))
+    return write.execute(orders.accept(request_id, actor, now=linli.clock()), _out)
 
 
 @router.post("/{request_id}/complete", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
 def complete(request_id: UUID, body: CompleteIn, actor: StaffOrMember,
-             linli: LinliDep) -> ServiceRequestOut:
+             linli: LinliDep, write: WriteDep) -> Response:
     """The service is done, in this many minutes (pending until rated or confirmed)."""
-    return _out(linli.writer.execute(
-        orders.complete(request_id, body.minutes, actor, now=linli.clock())))
+    return write.execute(
+        orders.complete(request_id, body.minutes, actor, now=linli.clock()), _out, body)
 
 
 @router.post("/{request_id}/rate", response_model=ServiceRequestOut, responses={409: PROBLEM})
 def rate(request_id: UUID, body: RateIn, actor: StaffOrMember,
-         linli: LinliDep) -> ServiceRequestOut:
+         linli: LinliDep, write: WriteDep) -> Response:
     """The requester rates the service (群众评单): 3–5 stars deposit the volunteer's minutes,
     1–2 send the order to staff review."""
-    return _out(linli.writer.execute(
-        orders.rate(request_id, body.stars, body.comment, actor, now=linli.clock())))
+    return write.execute(
+        orders.rate(request_id, body.stars, body.comment, actor, now=linli.clock()), _out, body)
 
 
 @router.post("/{request_id}/confirm", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
 def confirm(request_id: UUID, body: ConfirmIn, actor: StaffActor,
-            linli: LinliDep) -> ServiceRequestOut:
+            linli: LinliDep, write: WriteDep) -> Response:
     """Staff confirm a completed (or reviewed) service; the minutes are deposited."""
-    return _out(linli.writer.execute(
-        orders.confirm(request_id, body.minutes, actor, now=linli.clock())))
+    return write.execute(
+        orders.confirm(request_id, body.minutes, actor, now=linli.clock()), _out, body)
 
 
 @router.post("/{request_id}/dismiss", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
 def dismiss(request_id: UUID, body: ReasonIn, actor: StaffActor,
-            linli: LinliDep) -> ServiceRequestOut:
+            linli: LinliDep, write: WriteDep) -> Response:
     """Staff end a review without minutes."""
-    return _out(linli.writer.execute(
-        orders.dismiss(request_id, body.reason, actor, now=linli.clock())))
+    return write.execute(
+        orders.dismiss(request_id, body.reason, actor, now=linli.clock()), _out, body)
 
 
 @router.post("/{request_id}/cancel", response_model=ServiceRequestOut,
              responses={409: PROBLEM})
 def cancel(request_id: UUID, body: ReasonIn, actor: StaffOrMember,
-           linli: LinliDep) -> ServiceRequestOut:
+           linli: LinliDep, write: WriteDep) -> Response:
     """Cancel before completion (the requester or staff)."""
-    return _out(linli.writer.execute(
-        orders.cancel(request_id, body.reason, actor, now=linli.clock())))
+    return write.execute(
+        orders.cancel(request_id, body.reason, actor, now=linli.clock()), _out, body)

@@ -21,7 +21,8 @@ from api.deps import (
     StaffOrMember,
     VisibleMember,
 )
-from api.idempotency import Keyed, run_keyed
+from api.idempotency import Keyed, WriteDep, run_keyed
+from api.idempotency import nothing as _nothing
 from api.schemas_timebank import (
     AllocationIn,
     BirthDateIn,
@@ -60,11 +61,15 @@ def _movement(m: MinutesMoved) -> MovementOut:
 
 @router.post("/timebank/deposits", status_code=201, response_model=DepositOut,
              responses={409: PROBLEM})
-def create_deposit(body: DepositIn, actor: StaffActor, linli: LinliDep) -> DepositOut:
+def create_deposit(body: DepositIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                   ) -> Response:
     """Minutes for a verified service, to the volunteer (staff confirm the service)."""
-    m = linli.writer.execute(timebank.deposit(
+    return write.execute(timebank.deposit(
         body.volunteer_id, body.recipient_id, body.minutes, body.service_type, body.occurred_at,
-        body.team, actor, now=linli.clock()))
+        body.team, actor, now=linli.clock()), _deposit_out, body)
+
+
+def _deposit_out(m: MinutesMoved) -> DepositOut:
     return DepositOut(id=m.id, volunteer_id=m.member_id, minutes=m.minutes,
                       balance_after=m.balance_after, donated=m.donated,
                       points_awarded=m.points_awarded)
@@ -72,14 +77,15 @@ def create_deposit(body: DepositIn, actor: StaffActor, linli: LinliDep) -> Depos
 
 @router.post("/timebank/withdrawals", status_code=201, response_model=WithdrawalOut,
              responses={409: PROBLEM})
-def create_withdrawal(body: WithdrawalIn, actor: StaffActor, linli: LinliDep) -> WithdrawalOut:
+def create_withdrawal(body: WithdrawalIn, actor: StaffActor, linli: LinliDep,
+                      write: WriteDep) -> Response:
     """Minutes spent on care the member received; care from another community's volunteer
     counts in what the member's community owes that community."""
-    m = linli.writer.execute(timebank.withdraw(
+    return write.execute(timebank.withdraw(
         body.member_id, body.minutes, body.service_type, body.provider_id,
-        body.service_request_id, actor, now=linli.clock()))
-    return WithdrawalOut(id=m.id, member_id=m.member_id, minutes=m.minutes,
-                         balance_after=m.balance_after)
+        body.service_request_id, actor, now=linli.clock()),
+        lambda m: WithdrawalOut(id=m.id, member_id=m.member_id, minutes=m.minutes,
+                                balance_after=m.balance_after), body)
 
 
 @router.post("/timebank/transfers", status_code=201, response_model=TransferOut,
@@ -99,17 +105,19 @@ async def create_transfer(body: TransferIn, request: Request, actor: StaffOrMemb
 
 @router.post("/timebank/donations", status_code=201, response_model=MovementOut,
              responses={409: PROBLEM})
-def create_donation(body: DonationIn, actor: StaffOrMember, linli: LinliDep) -> MovementOut:
+def create_donation(body: DonationIn, actor: StaffOrMember, linli: LinliDep, write: WriteDep
+                    ) -> Response:
     """Minutes given to the community's pool, for elders in need."""
-    return _movement(linli.writer.execute(timebank.donate(body.member_id, body.minutes, actor)))
+    return write.execute(timebank.donate(body.member_id, body.minutes, actor), _movement, body)
 
 
 @router.post("/timebank/allocations", status_code=201, response_model=MovementOut,
              responses={409: PROBLEM})
-def create_allocation(body: AllocationIn, actor: StaffActor, linli: LinliDep) -> MovementOut:
+def create_allocation(body: AllocationIn, actor: StaffActor, linli: LinliDep, write: WriteDep
+                      ) -> Response:
     """Minutes from the community's pool to a member in need."""
-    return _movement(linli.writer.execute(timebank.allocate(
-        body.community_id, body.member_id, body.minutes, body.reason, actor)))
+    return write.execute(timebank.allocate(
+        body.community_id, body.member_id, body.minutes, body.reason, actor), _movement, body)
 
 
 # --- a community's time bank ----------------------------------------------------------------
@@ -125,7 +133,7 @@ def get_policy(community_id: UUID, community: StaffAuditorOrMemberCommunity
 
 @router.put("/communities/{community_id}/timebank/policy", response_model=TimeBankPolicyOut)
 def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: StaffOfPathCommunity,
-               linli: LinliDep) -> TimeBankPolicyOut:
+               linli: LinliDep, write: WriteDep) -> Response:
     """The community's time-bank rules, from now on."""
     policy = TimeBankPolicy(
         storage_cap_minutes=body.storage_cap_minutes, over_cap=OverCap(body.over_cap),
@@ -133,8 +141,8 @@ def put_policy(community_id: UUID, body: TimeBankPolicyIn, actor: StaffOfPathCom
         withdraw_min_age=body.withdraw_min_age,
         team_minutes_donate_only=body.team_minutes_donate_only,
         auto_confirm_days=body.auto_confirm_days, service_rule_code=body.service_rule_code)
-    return _policy_out(community_id,
-                       linli.writer.execute(timebank.set_policy(community_id, policy, actor)))
+    return write.execute(timebank.set_policy(community_id, policy, actor),
+                         lambda set_to: _policy_out(community_id, set_to), body)
 
 
 @router.get("/communities/{community_id}/timebank", response_model=TimeBankOut)
@@ -157,31 +165,30 @@ def get_timebank(community_id: UUID, community: StaffOrAuditorCommunity,
 @router.put("/communities/{community_id}/timebank/partners/{partner_id}",
             response_model=PositionOut)
 def put_partner_limit(community_id: UUID, partner_id: UUID, body: PartnerLimitIn,
-                      actor: StaffOfPathCommunity, linli: LinliDep) -> PositionOut:
+                      actor: StaffOfPathCommunity, linli: LinliDep, write: WriteDep
+                      ) -> Response:
     """How many minutes the partner community's members may owe us (credit limit)."""
-    p = linli.writer.execute(timebank.set_partner_limit(
-        community_id, partner_id, body.credit_limit_minutes, actor))
-    return PositionOut(partner_id=p.partner_id, owes=p.owes, partner_allows=p.partner_allows,
-                       we_allow=p.we_allow)
+    return write.execute(timebank.set_partner_limit(
+        community_id, partner_id, body.credit_limit_minutes, actor),
+        lambda p: PositionOut(partner_id=p.partner_id, owes=p.owes,
+                              partner_allows=p.partner_allows, we_allow=p.we_allow), body)
 
 
 # --- members ----------------------------------------------------------------------------------
 @router.post("/members/{member_id}/relatives", status_code=204, response_class=Response)
 def add_relative(member_id: UUID, body: RelativeIn, actor: StaffActor,
-                 linli: LinliDep) -> Response:
+                 linli: LinliDep, write: WriteDep) -> Response:
     """Register two members as relatives (亲属), e.g. for gifts of minutes."""
-    linli.writer.execute(timebank.add_relative(member_id, body.relative_id, body.relation,
-                                               actor))
-    return Response(status_code=204)
+    return write.execute(timebank.add_relative(member_id, body.relative_id, body.relation,
+                                               actor), _nothing, body)
 
 
 @router.put("/members/{member_id}/birth-date", status_code=204, response_class=Response)
 def put_birth_date(member_id: UUID, body: BirthDateIn, actor: StaffActor,
-                   linli: LinliDep) -> Response:
+                   linli: LinliDep, write: WriteDep) -> Response:
     """A member's birth date, for the community's minimum age to withdraw minutes."""
-    linli.writer.execute(timebank.record_birth_date(member_id, body.birth_date, actor,
-                                                    now=linli.clock()))
-    return Response(status_code=204)
+    return write.execute(timebank.record_birth_date(member_id, body.birth_date, actor,
+                                                    now=linli.clock()), _nothing, body)
 
 
 @router.get("/members/{member_id}/service-record", response_model=ServiceRecordOut)

@@ -12,7 +12,13 @@ from uuid import UUID
 from ledger.actor import Actor, Role
 from ledger.domain.access import ApiKey
 from ledger.domain.registry import Community, Member, Merchant
-from ledger.errors import InvalidRequest, NotASignInLink, NotFound
+from ledger.errors import (
+    InvalidRequest,
+    KeyExpiryInPast,
+    KeyNotRevocable,
+    NotASignInLink,
+    NotFound,
+)
 from ledger.write.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "lnl_"
@@ -31,6 +37,7 @@ class IssuedKey:
     merchant_id: UUID | None
     member_id: UUID | None
     label: str
+    expires_at: datetime | None = None
 
 
 def issue_api_key(
@@ -41,8 +48,14 @@ def issue_api_key(
     member_id: UUID | None,
     label: str,
     by: Actor,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Callable[[UnitOfWork], IssuedKey]:
+    """A new key; with `expires_at` it stops working then (a past instant is refused)."""
+
     def command(uow: UnitOfWork) -> IssuedKey:
+        if expires_at is not None and now is not None and expires_at <= now:
+            raise KeyExpiryInPast(f"到期时间 {expires_at.isoformat()} 已过，请给一个将来的时间")
         community, merchant, member = community_id, merchant_id, member_id
         if role is Role.MERCHANT:
             if merchant is None:
@@ -71,9 +84,9 @@ def issue_api_key(
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(token_hash=hash_token(token), role=role.value, community_id=community,
                      merchant_id=merchant, member_id=member, label=label, actor_id=by.id,
-                     actor_role=by.role_value)
+                     actor_role=by.role_value, expires_at=expires_at)
         uow.add(key)
-        return IssuedKey(key.id, token, role, community, merchant, member, label)
+        return IssuedKey(key.id, token, role, community, merchant, member, label, expires_at)
 
     return command
 
@@ -83,6 +96,9 @@ def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
         key = uow.get(ApiKey, key_id)
         if by.community_id is not None and key.community_id != by.community_id:
             raise NotFound(f"api key {key_id} was not found")
+        if by.role is Role.STAFF and key.role not in (Role.MEMBER.value, Role.MERCHANT.value):
+            raise KeyNotRevocable(
+                f"社区工作人员只能吊销本社区居民和商户的密钥（此密钥的角色：{key.role}）")
         key.revoke(by.id, by.role_value)
 
     return command
