@@ -11,12 +11,12 @@ from functools import cached_property
 from typing import Annotated, Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Linli
-from api.deps import ActorDep, IdempotencyKey, LinliDep
+from api.deps import ActorDep, LinliDep
 from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
 from ledger.actor import Actor
 from ledger.domain.idempotency import IdempotencyRecord
@@ -229,8 +229,19 @@ def _answer(status_code: int, model: BaseModel | None) -> Response:
                     media_type="application/json")
 
 
+OptionalKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", json_schema_extra={"maxLength": KEY_MAX_CHARS},
+           description="Optional: a retry with the same key and body returns the first "
+           "response (same status and bytes) and changes nothing; another body under the key "
+           "is 422 `idempotency-key-reused`, a retry while the first runs 409 "
+           "`idempotency-key-in-flight`. Keys belong to the principal: a merchant, a member, "
+           "or the key itself."),
+]
+
+
 async def write_request(request: Request, actor: ActorDep, linli: LinliDep,
-                        key: IdempotencyKey = None) -> Write:
+                        key: OptionalKey = None) -> Write:
     """The route's write request. A key sent is never ignored: one too long or empty is
     refused (400) before anything runs."""
     route = request.scope.get("route")

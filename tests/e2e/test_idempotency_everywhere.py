@@ -1,0 +1,250 @@
+"""Idempotency-Key on every write route of the OpenAPI document: the same key twice with a
+valid body answers the same status and bytes, and the second stores nothing.
+
+`WRITES` gives, for each write route, a maker that builds what the route needs (an award to
+approve, an order to dispatch...) and returns who sends it, the path and a valid body. A write
+route missing from the table fails `test_every_write_route_has_a_maker`, so a new route joins
+by adding one line.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.scenario import Town, auth, key, ok
+
+Made = tuple[dict[str, str], str, Any]  # headers, path, body
+Maker = Callable[["Cast"], Made]
+
+ADMIN: dict[str, str] = {}  # the client's own token
+SHOWN_ONCE = {"token", "url"}  # a retry answers without the secret shown once
+
+
+class Cast:
+    """A community with the usual cast (`town`), and builders for what each route acts on."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.town = Town.standard(client)
+        self.town.award(100)
+        self.other_member = self.town.add_member("王五")
+        self.deposit(self.town.member_id, 120)
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             status: int = 201) -> Any:
+        return ok(self.client.post(path, json=body, headers=headers or {}), status)
+
+    def deposit(self, member_id: str, minutes: int) -> None:
+        self.post("/v1/timebank/deposits", {"volunteer_id": member_id, "minutes": minutes,
+                                            "service_type": "助老"})
+
+    def redemption(self) -> str:
+        return str(ok(self.town.redeem(1), 201)["id"])
+
+    def hold(self) -> str:
+        return str(self.post("/v1/holds", {"member_id": self.town.member_id, "points": 1},
+                             {**self.town.merchant, **key()})["id"])
+
+    def pending_award(self) -> str:
+        code = f"R{uuid.uuid4().hex[:6]}"
+        self.town.add_rule(code, 1, requires_approval=True)
+        return str(self.town.award(1, code=code)["id"])
+
+    def order(self, *steps: str) -> str:
+        """A service request of the cast's member, taken through `steps` by staff."""
+        t = self.town
+        order = self.post("/v1/service-requests", {"requester_id": t.member_id,
+                                                   "service_type": "助餐"})["id"]
+        bodies = {"dispatch": {"volunteer_id": self.other_member}, "accept": None,
+                  "complete": {"minutes": 30}, "rate": {"stars": 1}}
+        for step in steps:
+            self.post(f"/v1/service-requests/{order}/{step}", bodies[step], status=200)
+        return str(order)
+
+    def member_key(self) -> str:
+        return str(self.post("/v1/api-keys", {"role": "member",
+                                              "member_id": self.other_member})["id"])
+
+    def sign_in_link_token(self) -> str:
+        url = self.post(f"/v1/members/{self.other_member}/sign-in-links", {})["url"]
+        return str(url.split("#token=")[1])
+
+
+def _community(c: Cast) -> str:
+    return c.town.community_id
+
+
+WRITES: dict[tuple[str, str], Maker] = {
+    ("POST", "/v1/redemptions"): lambda c: (
+        c.town.merchant, "/v1/redemptions",
+        {"member_id": c.town.member_id, "points": 2, "description": "大米"}),
+    ("POST", "/v1/redemptions/{redemption_id}/refunds"): lambda c: (
+        c.town.merchant, f"/v1/redemptions/{c.redemption()}/refunds", {"points": 1}),
+    ("POST", "/v1/adjustments"): lambda c: (
+        c.town.auditor, "/v1/adjustments",
+        {"member_id": c.town.member_id, "asset": "POINTS", "amount": 3, "reason": "补录"}),
+    ("POST", "/v1/holds"): lambda c: (
+        c.town.merchant, "/v1/holds", {"member_id": c.town.member_id, "points": 2}),
+    ("POST", "/v1/holds/{hold_id}/capture"): lambda c: (
+        c.town.merchant, f"/v1/holds/{c.hold()}/capture", {}),
+    ("POST", "/v1/holds/{hold_id}/void"): lambda c: (
+        c.town.merchant, f"/v1/holds/{c.hold()}/void", None),
+    ("POST", "/v1/members/{member_id}/payment-codes"): lambda c: (
+        c.town.member, f"/v1/members/{c.town.member_id}/payment-codes", {}),
+    ("PUT", "/v1/members/{member_id}/pin"): lambda c: (
+        c.town.staff, f"/v1/members/{c.town.member_id}/pin", {"pin": "135790"}),
+    ("POST", "/v1/members/{member_id}/sign-in-links"): lambda c: (
+        c.town.staff, f"/v1/members/{c.town.member_id}/sign-in-links", {}),
+    ("POST", "/v1/sign-in"): lambda c: (auth(c.sign_in_link_token()), "/v1/sign-in", None),
+    ("POST", "/v1/api-keys"): lambda c: (
+        c.town.staff, "/v1/api-keys", {"role": "member", "member_id": c.other_member}),
+    ("DELETE", "/v1/api-keys/{key_id}"): lambda c: (
+        c.town.staff, f"/v1/api-keys/{c.member_key()}", None),
+    ("POST", "/v1/communities"): lambda c: (ADMIN, "/v1/communities", {"name": "新社区"}),
+    ("POST", "/v1/communities/{community_id}/grids"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/grids", {"name": "一网格"}),
+    ("POST", "/v1/households"): lambda c: (
+        c.town.staff, "/v1/households", {"community_id": _community(c), "address": "1-101"}),
+    ("POST", "/v1/members"): lambda c: (
+        c.town.staff, "/v1/members", {"community_id": _community(c), "name": "赵六"}),
+    ("POST", "/v1/merchants"): lambda c: (
+        c.town.staff, "/v1/merchants", {"community_id": _community(c), "name": "理发店"}),
+    ("PUT", "/v1/communities/{community_id}/rules/{code}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/rules/CLEAN",
+        {"name": "清洁", "points": 2, "unit": "each"}),
+    ("POST", "/v1/awards"): lambda c: (
+        c.town.staff, "/v1/awards",
+        {"member_id": c.town.member_id, "rule_code": "GIFT", "quantity": 3}),
+    ("POST", "/v1/awards/{award_id}/approve"): lambda c: (
+        c.town.staff, f"/v1/awards/{c.pending_award()}/approve", None),
+    ("POST", "/v1/awards/{award_id}/reject"): lambda c: (
+        c.town.staff, f"/v1/awards/{c.pending_award()}/reject", {"reason": "材料不全"}),
+    ("POST", "/v1/awards/{award_id}/reverse"): lambda c: (
+        c.town.staff, f"/v1/awards/{c.town.award(2)['id']}/reverse", {"reason": "重复登记"}),
+    ("POST", "/v1/merchants/{merchant_id}/settlements"): lambda c: (
+        c.redemption() and c.town.staff, f"/v1/merchants/{c.town.merchant_id}/settlements",
+        {}),
+    ("PUT", "/v1/communities/{community_id}/policy"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/policy",
+        {"redemption_consent": "member_id", "daily_redemption_limit_points": 500}),
+    ("POST", "/v1/members/{member_id}/opt-out"): lambda c: (
+        c.town.member, f"/v1/members/{c.town.member_id}/opt-out", None),
+    ("POST", "/v1/members/{member_id}/opt-in"): lambda c: (
+        c.town.member, f"/v1/members/{c.town.member_id}/opt-in", None),
+    ("POST", "/v1/timebank/deposits"): lambda c: (
+        c.town.staff, "/v1/timebank/deposits",
+        {"volunteer_id": c.town.member_id, "minutes": 30, "service_type": "助老"}),
+    ("POST", "/v1/timebank/withdrawals"): lambda c: (
+        c.town.staff, "/v1/timebank/withdrawals",
+        {"member_id": c.town.member_id, "minutes": 10, "service_type": "助餐"}),
+    ("POST", "/v1/timebank/transfers"): lambda c: (
+        c.town.member, "/v1/timebank/transfers",
+        {"from_member_id": c.town.member_id, "to_member_id": c.other_member, "minutes": 5}),
+    ("POST", "/v1/timebank/donations"): lambda c: (
+        c.town.member, "/v1/timebank/donations", {"member_id": c.town.member_id,
+                                                  "minutes": 5}),
+    ("POST", "/v1/timebank/allocations"): lambda c: (
+        c.post("/v1/timebank/donations", {"member_id": c.town.member_id, "minutes": 20})
+        and c.town.staff, "/v1/timebank/allocations",
+        {"community_id": _community(c), "member_id": c.other_member, "minutes": 10,
+         "reason": "独居老人"}),
+    ("PUT", "/v1/communities/{community_id}/timebank/policy"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/timebank/policy",
+        {"storage_cap_minutes": 6000}),
+    ("PUT", "/v1/communities/{community_id}/timebank/partners/{partner_id}"): lambda c: (
+        c.town.staff,
+        f"/v1/communities/{_community(c)}/timebank/partners/"
+        f"{c.post('/v1/communities', {'name': '邻社区'})['id']}",
+        {"credit_limit_minutes": 600}),
+    ("POST", "/v1/members/{member_id}/relatives"): lambda c: (
+        c.town.staff, f"/v1/members/{c.town.member_id}/relatives",
+        {"relative_id": c.other_member, "relation": "子女"}),
+    ("PUT", "/v1/members/{member_id}/birth-date"): lambda c: (
+        c.town.staff, f"/v1/members/{c.town.member_id}/birth-date",
+        {"birth_date": "1950-01-01"}),
+    ("POST", "/v1/service-requests"): lambda c: (
+        c.town.member, "/v1/service-requests",
+        {"requester_id": c.town.member_id, "service_type": "助餐"}),
+    ("POST", "/v1/service-requests/{request_id}/dispatch"): lambda c: (
+        c.town.staff, f"/v1/service-requests/{c.order()}/dispatch",
+        {"volunteer_id": c.other_member}),
+    ("POST", "/v1/service-requests/{request_id}/accept"): lambda c: (
+        c.town.staff, f"/v1/service-requests/{c.order('dispatch')}/accept", None),
+    ("POST", "/v1/service-requests/{request_id}/complete"): lambda c: (
+        c.town.staff, f"/v1/service-requests/{c.order('dispatch', 'accept')}/complete",
+        {"minutes": 30}),
+    ("POST", "/v1/service-requests/{request_id}/rate"): lambda c: (
+        c.town.member,
+        f"/v1/service-requests/{c.order('dispatch', 'accept', 'complete')}/rate",
+        {"stars": 5}),
+    ("POST", "/v1/service-requests/{request_id}/confirm"): lambda c: (
+        c.town.staff,
+        f"/v1/service-requests/{c.order('dispatch', 'accept', 'complete')}/confirm", {}),
+    ("POST", "/v1/service-requests/{request_id}/dismiss"): lambda c: (
+        c.town.staff,
+        f"/v1/service-requests/{c.order('dispatch', 'accept', 'complete', 'rate')}/dismiss",
+        {"reason": "服务未完成"}),
+    ("POST", "/v1/service-requests/{request_id}/cancel"): lambda c: (
+        c.town.member, f"/v1/service-requests/{c.order()}/cancel", {"reason": "不需要了"}),
+}
+
+# Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the
+# first sign-in, so its retry is 401 (nothing is issued twice).
+RETRY_REFUSED = {("POST", "/v1/sign-in"): 401}
+# Payment codes live in memory, never in the log: a retry gets the same code, and nothing is
+# stored either time.
+IN_MEMORY = {("POST", "/v1/members/{member_id}/payment-codes")}
+
+
+def write_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in spec["paths"].items()
+            if path.startswith("/v1/")
+            for method in item if method in ("post", "put", "patch", "delete")}
+
+
+def test_every_write_route_has_a_maker(client):
+    routes = write_routes(client.get("/openapi.json").json())
+    assert routes - WRITES.keys() == set(), "add a maker to WRITES for each new write route"
+
+
+def _without_secrets(body: bytes) -> Any:
+    import json
+    if not body:
+        return None
+    parsed = json.loads(body)
+    for name in SHOWN_ONCE & parsed.keys():
+        parsed[name] = parsed[name].split("#token=")[0] if name == "url" else ""
+    return parsed
+
+
+@pytest.mark.parametrize("route", sorted(WRITES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_the_same_key_twice_has_one_effect_and_the_same_answer(route, client, linli):
+    cast = Cast(client)
+    headers, path, body = WRITES[route](cast)
+    method, _ = route
+    same = {**headers, "Idempotency-Key": uuid.uuid4().hex}
+    before = linli.app.recorder.max_notification_id() or 0
+
+    first = client.request(method, path, json=body, headers=same)
+    after_first = linli.app.recorder.max_notification_id() or 0
+    second = client.request(method, path, json=body, headers=same)
+    after_second = linli.app.recorder.max_notification_id() or 0
+
+    assert 200 <= first.status_code < 300, (route, first.text)
+    if route in IN_MEMORY:
+        assert after_first == before
+    else:
+        assert after_first > before, "the first request changed nothing"
+    if route in RETRY_REFUSED:
+        assert second.status_code == RETRY_REFUSED[route]
+    elif SHOWN_ONCE & set(_without_secrets(first.content) or {}):
+        assert second.status_code == first.status_code
+        assert _without_secrets(second.content) == _without_secrets(first.content)
+        assert second.content != first.content, "a secret shown once was shown again"
+    else:
+        assert (second.status_code, second.content) == (first.status_code, first.content)
+    assert after_second == after_first, "the retry changed something"
