@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
@@ -13,6 +14,7 @@ from api import errors
 from api.auth import KeyCache
 from api.bootstrap import Linli, open_linli
 from api.fastpath import TillFastPath
+from api.idempotency import require_keys
 from api.jsonguard import JsonGuard
 from api.limits import BodySizeLimit
 from api.problems import PROBLEM_RESPONSES
@@ -58,6 +60,12 @@ class _TillsFirst(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return TillFastPath(super().build_middleware_stack(), max_bytes=BODY_MAX_BYTES)
+
+    def openapi(self) -> dict[str, Any]:
+        """The document, saying where an Idempotency-Key is required (◆)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = require_keys(super().openapi())
+        return self.openapi_schema
 
 
 def create_app(settings: Settings | None = None, *, linli: Linli | None = None) -> FastAPI:

@@ -105,11 +105,11 @@ PageCursor = Annotated[
     int | None, Query(ge=0, le=2**62, description="The `next_cursor` of the previous page."),
 ]
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", description="Required: a retry with the same key and body "
-           "returns the first response and changes nothing."),
-]
+REQUIRED_KEY = ("Required (◆): a retry with the same key and body returns the first response "
+                "and changes nothing; a request without one is 400 `idempotency-key-required`.")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=REQUIRED_KEY)]
+"""A ◆ route's Idempotency-Key: optional to FastAPI (so that a missing one is our 400, not a
+422), required in the OpenAPI document (`api.idempotency.require_keys`)."""
 
 
 # --- loading ----------------------------------------------------------------------------------

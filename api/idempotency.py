@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Linli
-from api.deps import ActorDep, LinliDep
+from api.deps import REQUIRED_KEY, ActorDep, LinliDep
 from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
 from ledger.actor import Actor
 from ledger.domain.idempotency import IdempotencyRecord
@@ -258,3 +258,21 @@ def _empty_key() -> str:
 
 WriteDep = Annotated[Write, Depends(write_request)]
 """A write route's request: declare it last, after the caller's role and scope."""
+
+
+def require_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """Marks the Idempotency-Key of the ◆ operations required in the OpenAPI document, a
+    non-empty string of at most `KEY_MAX_CHARS`, with its 400 problem; returns the document."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                if (parameter.get("name") == "Idempotency-Key"
+                        and parameter.get("description") == REQUIRED_KEY):
+                    parameter["required"] = True
+                    parameter["schema"] = {"type": "string", "minLength": 1,
+                                           "maxLength": KEY_MAX_CHARS,
+                                           "title": "Idempotency-Key"}
+                    operation.setdefault("responses", {}).setdefault("400", {
+                        "description": "Idempotency-Key missing or invalid",
+                        "content": {PROBLEM_JSON: {}}})
+    return document

@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import (
-    IdempotencyKey,
     LinliDep,
     PageCursor,
     PageLimit,
@@ -18,9 +17,9 @@ from api.deps import (
     VisibleMerchant,
     caught_up,
 )
-from api.errors import ApiProblem, dumps
+from api.errors import ApiProblem
 from api.exports import Format, Sheet, chosen_format, export
-from api.idempotency import Keyed, WriteDep, run_keyed
+from api.idempotency import WriteDep
 from api.instants import Instant
 from api.schemas import (
     PolicyIn,
@@ -96,23 +95,14 @@ def get_statement(
 @router.post("/merchants/{merchant_id}/settlements", status_code=201,
              response_model=SettlementOut)
 async def create_settlement(
-    merchant_id: UUID, request: Request, actor: StaffActor, linli: LinliDep,
-    body: SettlementIn | None = None, key: IdempotencyKey = None,
+    merchant_id: UUID, actor: StaffActor, linli: LinliDep, write: WriteDep,
+    body: SettlementIn | None = None,
 ) -> Response:
     """Settle every unsettled point of the merchant with its community. With an
     Idempotency-Key a retry replays the first answer; without one, settling again when
     nothing is left is 409 `nothing-to-settle`."""
-    command = merchants.settle(merchant_id, actor)
-
-    def render(done: merchants.Settlement) -> SettlementOut:
-        return SettlementOut(id=done.id, merchant_id=done.merchant_id, points=done.points)
-
-    if key is not None:
-        return await run_keyed(linli, actor, key, method="POST", path=request.url.path,
-                               body=body or SettlementIn(), keyed=Keyed(command, render))
-    done = await linli.writer.run(command)
-    return Response(dumps(render(done).model_dump(mode="json")), status_code=201,
-                    media_type="application/json")
+    return await write.run(merchants.settle(merchant_id, actor), lambda done: SettlementOut(
+        id=done.id, merchant_id=done.merchant_id, points=done.points), body or SettlementIn())
 
 
 def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:

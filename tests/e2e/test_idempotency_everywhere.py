@@ -248,3 +248,88 @@ def test_the_same_key_twice_has_one_effect_and_the_same_answer(route, client, li
     else:
         assert (second.status_code, second.content) == (first.status_code, first.content)
     assert after_second == after_first, "the retry changed something"
+
+
+class TestRules:
+    def test_another_body_under_the_key_is_refused_and_changes_nothing(self, client):
+        town = Town.standard(client)
+        same = {**town.staff, "Idempotency-Key": "award-1"}
+        award = {"member_id": town.member_id, "rule_code": "GIFT", "quantity": 3}
+        ok(client.post("/v1/awards", headers=same, json=award), 201)
+
+        again = client.post("/v1/awards", headers=same, json={**award, "quantity": 4})
+
+        assert again.status_code == 422
+        assert again.json()["type"].endswith("/idempotency-key-reused")
+        assert town.balance()["points"] == 3
+
+    def test_a_key_sent_empty_or_too_long_is_refused_not_ignored(self, client):
+        town = Town.standard(client)
+        award = {"member_id": town.member_id, "rule_code": "GIFT", "quantity": 3}
+        for sent in ("", "k" * 256):
+            refused = client.post("/v1/awards", json=award,
+                                  headers={**town.staff, "Idempotency-Key": sent})
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["type"].endswith("/idempotency-key-invalid")
+        assert town.balance()["points"] == 0
+
+    def test_a_route_marked_required_answers_400_without_a_key(self, client):
+        town = Town.standard(client)
+        town.award(10)
+        refused = client.post("/v1/redemptions", headers=town.merchant, json={
+            "member_id": town.member_id, "points": 1, "description": "大米"})
+        assert refused.status_code == 400
+        assert refused.json()["type"].endswith("/idempotency-key-required")
+
+    def test_the_document_requires_the_key_where_the_route_does(self, client):
+        spec = client.get("/openapi.json").json()
+        required = {(method.upper(), path) for path, item in spec["paths"].items()
+                    for method, operation in item.items()
+                    for p in operation.get("parameters", [])
+                    if p["name"] == "Idempotency-Key" and p.get("required")}
+        assert required == {("POST", "/v1/redemptions"),
+                            ("POST", "/v1/redemptions/{redemption_id}/refunds"),
+                            ("POST", "/v1/holds"), ("POST", "/v1/timebank/transfers"),
+                            ("POST", "/v1/members/{member_id}/payment-codes")}
+        every = {(method.upper(), path) for path, item in spec["paths"].items()
+                 for method, operation in item.items()
+                 if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))}
+        assert every == write_routes(spec)
+
+
+class TestPrincipal:
+    def test_a_retry_through_the_merchants_new_till_key_replays_the_first_answer(self, client):
+        town = Town.standard(client)
+        town.award(20)
+        new_till = town.token(role="merchant", merchant_id=town.merchant_id)
+        body = {"member_id": town.member_id, "points": 5, "description": "大米"}
+        first = client.post("/v1/redemptions", json=body,
+                            headers={**town.merchant, "Idempotency-Key": "receipt-7"})
+        client.delete(f"/v1/api-keys/{_key_id(client, town.tokens['merchant'])}")
+        again = client.post("/v1/redemptions", json=body,
+                            headers={**new_till, "Idempotency-Key": "receipt-7"})
+
+        assert (again.status_code, again.content) == (first.status_code, first.content)
+        assert town.balance()["points"] == 15
+
+    def test_a_members_keys_share_its_keys_and_staff_keys_do_not(self, client):
+        town = Town.standard(client)
+        phone = town.token(role="member", member_id=town.member_id)
+        body = {"requester_id": town.member_id, "service_type": "助餐"}
+        first = client.post("/v1/service-requests", json=body,
+                            headers={**town.member, "Idempotency-Key": "order-1"})
+        again = client.post("/v1/service-requests", json=body,
+                            headers={**phone, "Idempotency-Key": "order-1"})
+        assert again.content == first.content
+
+        other_staff = town.token(role="staff", community_id=town.community_id)
+        by_staff = [client.post("/v1/service-requests", json=body,
+                                headers={**who, "Idempotency-Key": "order-2"})
+                    for who in (town.staff, other_staff)]
+        assert by_staff[0].json()["id"] != by_staff[1].json()["id"]
+
+
+def _key_id(client: Any, token: str) -> str:
+    from ledger.commands.access import hash_token
+    from ledger.ids import api_key_id
+    return str(api_key_id(hash_token(token)))
