@@ -60,6 +60,26 @@ class ApiKeyOut(BaseModel):
     expires_at: datetime | None = None
 
 
+class ApiKeyRow(BaseModel):
+    """A key as listed: never its token or its hash."""
+
+    id: UUID
+    role: Role
+    label: str
+    community_id: UUID | None
+    merchant_id: UUID | None
+    member_id: UUID | None
+    sign_in_link: bool = Field(description="Made for a sign-in link (or traded for one).")
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+
+class ApiKeysOut(BaseModel):
+    items: list[ApiKeyRow]
+    next_cursor: str | None
+
+
 # --- registry -------------------------------------------------------------------------------
 class CommunityIn(In):
     name: Name

@@ -314,3 +314,22 @@ member_pins = Table(
     Column("locked_until", UtcDateTime(), nullable=True),
     Column("set_at", UtcDateTime(), nullable=False),
 )
+
+# --- API keys ---------------------------------------------------------------------------------
+# Never a token or its hash: what a console lists to revoke.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("community_id", String(36), nullable=True),
+    Column("merchant_id", String(36), nullable=True),
+    Column("member_id", String(36), nullable=True),
+    Column("sign_in_link", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("revoked", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("api_keys_community_idx", "community_id", "position"),
+)

@@ -6,12 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import LinliDep, StaffActor
+from api.deps import LinliDep, PageCursor, PageLimit, StaffActor, StaffOrAuditor, caught_up
 from api.errors import ApiProblem
 from api.idempotency import WriteDep, nothing
-from api.schemas import ApiKeyIn, ApiKeyOut
+from api.schemas import ApiKeyIn, ApiKeyOut, ApiKeyRow, ApiKeysOut
 from ledger.actor import Role
 from ledger.commands import access
+from ledger.limits import PAGE_DEFAULT
+from projections import api_keys
 
 router = APIRouter(prefix="/v1/api-keys", tags=["access"])
 
@@ -37,6 +39,23 @@ def _key_out(issued: access.IssuedKey, token: str | None = None) -> ApiKeyOut:
                      role=issued.role, community_id=issued.community_id,
                      merchant_id=issued.merchant_id, member_id=issued.member_id,
                      label=issued.label, expires_at=issued.expires_at)
+
+
+@router.get("", response_model=ApiKeysOut)
+def list_keys(actor: StaffOrAuditor, linli: LinliDep, community_id: UUID | None = None,
+              limit: PageLimit = PAGE_DEFAULT, cursor: PageCursor = None) -> ApiKeysOut:
+    """The keys in the caller's scope, newest first: an admin's (or a whole-ledger auditor's)
+    every key, or those of one community; staff and community auditors their community's.
+    Never a token or its hash."""
+    if actor.community_id is not None:
+        actor.check_community(community_id or actor.community_id, "community", community_id)
+        community_id = actor.community_id
+    caught_up(linli)
+    rows, next_before = api_keys.list_keys(
+        linli.engine, str(community_id) if community_id else None, limit=limit, before=cursor)
+    return ApiKeysOut(items=[ApiKeyRow(id=r["key_id"], **{
+        k: v for k, v in r.items() if k in ApiKeyRow.model_fields}) for r in rows],
+        next_cursor=str(next_before) if next_before is not None else None)
 
 
 @router.delete("/{key_id}", status_code=204)
