@@ -46,16 +46,55 @@ const Linli = (() => {
     }
   }
 
+  /* One Idempotency-Key per user action. The same write (method, path and body) sent again
+     while it is unanswered, after it failed on the way (no answer, 5xx), or within
+     ACTION_MS of its answer is the same action and reuses its key: a double click, or a retry
+     after a lost connection, posts once. Sent later, or with another body, it is a new one. */
+  const ACTION_MS = 5000;
+  const IN_FLIGHT_TRIES = 20;
+  const actions = new Map(); // "METHOD path body" -> { key, answeredAt }
+
+  const actionId = (method, path, body) => `${method} ${path} ${JSON.stringify(body ?? null)}`;
+
+  /** The next such write is a new action (a fresh key), however soon it is sent. */
+  function newAction(method, path, body) {
+    actions.delete(actionId(method, path, body));
+  }
+
+  function actionKey(method, path, body) {
+    const now = Date.now();
+    for (const [id, action] of actions) {
+      if (action.answeredAt && now - action.answeredAt > ACTION_MS) actions.delete(id);
+    }
+    const id = actionId(method, path, body);
+    if (!actions.has(id)) actions.set(id, { key: newKey(), answeredAt: 0 });
+    return actions.get(id);
+  }
+
   /** A /v1 call with the session's bearer token (or `token`); JSON in and out; problems
-      thrown. Gives the answer's data and the response (for its headers). */
+      thrown. Gives the answer's data and the response (for its headers). A write carries its
+      action's Idempotency-Key (unless `headers` name one); while the same action is still
+      running on the server (409 idempotency-key-in-flight) it waits and asks again. */
   async function apiResponse(method, path, body, headers = {}, token = null) {
     const bearer = token || (session() || {}).token;
     const sent = { Accept: "application/json", ...headers };
     if (bearer) sent.Authorization = "Bearer " + bearer;
     if (body !== undefined) sent["Content-Type"] = "application/json";
-    const response = await fetch(path, {
-      method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const action = method === "GET" || sent["Idempotency-Key"] ? null
+      : actionKey(method, path, body);
+    if (action) sent["Idempotency-Key"] = action.key;
+    let response;
+    for (let tries = 1; ; tries++) {
+      response = await fetch(path, {
+        method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const inFlight = response.status === 409 &&
+        (response.headers.get("content-type") || "").includes("problem") &&
+        String((await response.clone().json()).type || "").endsWith("/idempotency-key-in-flight");
+      if (!inFlight || tries >= IN_FLIGHT_TRIES) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (action && response.status < 500) action.answeredAt = Date.now();
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : await response.text();
     if (response.status === 401 && !token) { forget(); toSignIn(); }
@@ -222,7 +261,7 @@ const Linli = (() => {
 
   return {
     t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
-    notice, problem, newKey, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
+    notice, problem, newKey, newAction, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
     digitGroups, canScan, localInstant,
   };
 })();

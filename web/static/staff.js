@@ -1,6 +1,8 @@
 /* Staff console: award in three clicks, approvals, the residents' list (a sign-in link, the
    member card, a PIN, a payment code at the counter), registering residents and households,
-   dispatching and confirming service orders, and the dashboard's charts. */
+   dispatching and confirming service orders, the dashboard's charts, and the community's
+   sign-in keys (revoking a resident's or merchant's). Every action posts with its own
+   Idempotency-Key (see `Linli.apiResponse`): a double click posts once. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -177,9 +179,20 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   const who = (m) => `${m.name} · ${t("passbook_no")} ${m.passbook_no}`;
 
+  let linksAsked = 0; // clicks on a sign-in link button not yet done
+
   async function signInLink(m) {
+    const path = `/v1/members/${m.member_id}/sign-in-links`;
+    linksAsked += 1;
     try {
-      const link = await api("POST", `/v1/members/${m.member_id}/sign-in-links`, {});
+      let link = await api("POST", path, {});
+      if (!link.url.includes("#token=")) {
+        // A replay (the link's token is shown once): a double click's second click while the
+        // link is shown; asked again after the dialog closed, a new link.
+        if (linksAsked > 1 || dialog.open) return;
+        Linli.newAction("POST", path, {});
+        link = await api("POST", path, {});
+      }
       const text = el("code", { class: "token", id: "link-text" }, link.url);
       const copy = navigator.clipboard ? el("button", {
         type: "button", class: "secondary", onclick: async (event) => {
@@ -195,6 +208,7 @@ document.addEventListener("DOMContentLoaded", async () => {
         el("p", { class: "help" }, t("signin_link_replaces")),
         el("details", {}, el("summary", {}, t("show_link_text")), text, copy));
     } catch (error) { notice(problem(error), "error"); }
+    finally { linksAsked -= 1; }
   }
 
   function setPin(m) {
@@ -317,6 +331,48 @@ document.addEventListener("DOMContentLoaded", async () => {
     }) : [el("li", { class: "empty" }, t("no_requests"))]));
   }
 
+  /* --- sign-in keys ------------------------------------------------------------------ */
+  const REVOCABLE = ["member", "merchant"];
+  let keysCursor = null;
+
+  async function revoke(key) {
+    if (!confirm(t("revoke_confirm"))) return;
+    try {
+      await api("DELETE", `/v1/api-keys/${key.id}`);
+      notice(t("saved"));
+      await showKeys();
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  function keyRow(key) {
+    const whose = key.member_id || key.merchant_id || "";
+    const when = [`${t("key_made")} ${Linli.day(key.created_at)}`,
+                  key.expires_at ? `${t("key_expires")} ${Linli.when(key.expires_at)}` : ""];
+    return el("li", { "data-key": key.id, class: key.revoked ? "revoked" : null },
+      el("span", { class: "what" }, t("key_role_" + key.role), " ",
+        el("small", {}, [key.label, key.sign_in_link ? t("key_signin_link") : "",
+                         whose.slice(0, 8)].filter(Boolean).join(" · "))),
+      el("span", { class: "when" }, when.filter(Boolean).join(" · ")),
+      key.revoked ? el("span", { class: "row" }, t("key_revoked"))
+        : mayAct && REVOCABLE.includes(key.role)
+          ? el("button", { type: "button", class: "secondary", "data-action": "revoke",
+                           onclick: () => revoke(key) }, t("revoke")) : null);
+  }
+
+  async function showKeys(more = false) {
+    const query = new URLSearchParams({ community_id: communityId, limit: 50 });
+    if (more && keysCursor) query.set("cursor", keysCursor);
+    const page = await api("GET", "/v1/api-keys?" + query);
+    keysCursor = page.next_cursor;
+    $("#keys-more").hidden = !keysCursor;
+    const rows = page.items.map(keyRow);
+    if (more) $("#keys").append(...rows);
+    else $("#keys").replaceChildren(...(rows.length ? rows : [el("li", { class: "empty" }, t("no_keys"))]));
+  }
+
+  $("#keys-more").addEventListener("click", () => showKeys(true).catch(
+    (error) => notice(problem(error), "error")));
+
   /* --- dashboard --------------------------------------------------------------------- */
   async function chart(figure, box) {
     const year = $("#dashboard-year").value;
@@ -342,7 +398,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     document.querySelectorAll("select.grids").forEach((select) => select.append(
       ...community.grids.map((g) => el("option", { value: g.id }, g.name))));
     await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
-    await showOrders();
+    await Promise.all([showOrders(), showKeys()]);
     document.body.dataset.ready = "true";
   } catch (error) {
     notice(problem(error), "error");
