@@ -263,6 +263,17 @@ class TestRules:
         assert again.json()["type"].endswith("/idempotency-key-reused")
         assert town.balance()["points"] == 3
 
+    def test_the_same_key_while_the_first_still_runs_is_409_and_changes_nothing(self, client):
+        from api.idempotency import _claim
+        town = Town.standard(client)
+        award = {"member_id": town.member_id, "rule_code": "GIFT", "quantity": 3}
+        with _claim(f"key:{_key_id(client, town.tokens['staff'])}", "award-9"):  # the first
+            again = client.post("/v1/awards", json=award,
+                                headers={**town.staff, "Idempotency-Key": "award-9"})
+        assert again.status_code == 409
+        assert again.json()["type"].endswith("/idempotency-key-in-flight")
+        assert town.balance()["points"] == 0
+
     def test_a_key_sent_empty_or_too_long_is_refused_not_ignored(self, client):
         town = Town.standard(client)
         award = {"member_id": town.member_id, "rule_code": "GIFT", "quantity": 3}
