@@ -246,14 +246,12 @@ async def write_request(request: Request, actor: ActorDep, linli: LinliDep,
     refused (400) before anything runs."""
     route = request.scope.get("route")
     status_code = getattr(route, "status_code", None) or 200
+    if key == "":
+        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key empty",
+                         "an Idempotency-Key, when sent, is a non-empty string")
     if key is not None:
-        _ = checked_key(key) if key else _empty_key()
+        checked_key(key)
     return Write(linli, actor, key, request.method, request.url.path, status_code)
-
-
-def _empty_key() -> str:
-    raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key empty",
-                     "an Idempotency-Key, when sent, is a non-empty string")
 
 
 WriteDep = Annotated[Write, Depends(write_request)]
