@@ -16,6 +16,11 @@ from fastapi import Request, Response
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = {
+    "description": "JSON by default; CSV or XLSX with ?format= or the Accept header",
+    "content": {"text/csv": {}, XLSX_TYPE: {}},
+}
+"""The 200 answer of a route that exports (`responses={200: FORMATS}`)."""
 
 Cell = str | int | float | None
 

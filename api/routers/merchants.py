@@ -18,7 +18,7 @@ from api.deps import (
     caught_up,
 )
 from api.errors import ApiProblem
-from api.exports import Format, Sheet, chosen_format, export
+from api.exports import FORMATS, Format, Sheet, chosen_format, export
 from api.idempotency import WriteDep
 from api.instants import Instant
 from api.schemas import (
@@ -54,7 +54,8 @@ def _statement_sheet(name: str, found: queries.Statement) -> Sheet:
     return sheet
 
 
-@router.get("/merchants/{merchant_id}/statement", response_model=StatementOut)
+@router.get("/merchants/{merchant_id}/statement", response_model=StatementOut,
+            responses={200: FORMATS})
 def get_statement(
     merchant_id: UUID,
     request: Request,

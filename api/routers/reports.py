@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
 from api.errors import ApiProblem
-from api.exports import Cell, Format, Sheet, chosen_format, export
+from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export
 from api.schemas_reports import (
     DashboardOut,
     GridShareOut,
@@ -26,11 +26,6 @@ from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
 
 router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])
 
-FORMATS = {
-    "description": "JSON by default; CSV or XLSX with ?format= or the Accept header",
-    "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
-                "spreadsheetml.sheet": {}},
-}
 FormatQuery = Annotated[Format | None, Query(alias="format", description="json, csv or xlsx "
                                              "(else the Accept header decides)")]
 SUMMARY_LABELS = {
