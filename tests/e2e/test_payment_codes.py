@@ -20,7 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.bootstrap import open_linli
 from harness.serving import serving
 from tests.conftest import ADMIN_TOKEN
 from tests.scenario import Town, auth, key, ok
@@ -430,6 +433,29 @@ class TestExpiry:
             "payment-code-invalid", "payment-code-used"}
         assert town.balance()["points"] == 8
         assert statement(town)["totals"]["redeemed"] == 2
+
+
+class TestRestart:
+    def test_a_restart_forgets_the_live_codes(self, settings):
+        admin = auth(ADMIN_TOKEN)
+        before = open_linli(settings)
+        try:
+            with TestClient(create_app(linli=before), headers=admin) as client:
+                town = community(client, points=10)
+                code = code_of(town)
+        finally:
+            before.close()
+        after = open_linli(settings)
+        try:
+            with TestClient(create_app(linli=after), headers=admin) as client:
+                town.client = client
+                refused = pay(town, 1, payment_code=code)
+                fresh = pay(town, 1, payment_code=code_of(town))
+
+                assert problem(refused) == (409, "payment-code-invalid")
+                assert ok(fresh, 201)["balance_after"] == 9
+        finally:
+            after.close()
 
 
 class TestExpiryFromTheSetting:
