@@ -21,6 +21,7 @@ from api.routers import (
     audit,
     awards,
     certificates,
+    consent,
     health,
     holds,
     households,
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.
-    for module in (payments, holds, keys, registry, rules, awards, merchants, reads,
+    for module in (payments, holds, consent, keys, registry, rules, awards, merchants, reads,
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

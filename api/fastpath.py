@@ -12,9 +12,11 @@ stack's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
@@ -27,24 +29,43 @@ from api.errors import ApiProblem, problem_response, unexpected_response
 from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
-from api.schemas import HoldIn, RedemptionIn
-from api.till import hold, redemption
+from api.schemas import HoldIn, PaymentCodeIn, RedemptionIn
+from api.till import hold, payment_code, redemption
 from ledger.actor import Actor
 from ledger.errors import DomainError
 
 
 @dataclass(frozen=True)
 class TillRoute:
-    """A keyed POST route's body model and what it runs."""
+    """A keyed POST route's body model and what it runs (given the path's one parameter)."""
 
     model: type[BaseModel]
-    keyed: Callable[[Linli, Actor, Any], Keyed]
+    keyed: Callable[[Linli, Actor, Any, str], Keyed]
 
 
 ROUTES = {
-    "/v1/redemptions": TillRoute(RedemptionIn, redemption),
-    "/v1/holds": TillRoute(HoldIn, hold),
+    "/v1/redemptions": TillRoute(RedemptionIn, lambda linli, actor, body, _: redemption(
+        linli, actor, body)),
+    "/v1/holds": TillRoute(HoldIn, lambda linli, actor, body, _: hold(linli, actor, body)),
 }
+# A member's phone asks for a fresh payment code as often as a till redeems with one.
+PAYMENT_CODES = re.compile(r"/v1/members/([0-9a-fA-F-]{36})/payment-codes")
+PAYMENT_CODE_ROUTE = TillRoute(PaymentCodeIn, lambda linli, actor, body, member_id: payment_code(
+    linli, actor, UUID(member_id)))
+
+
+def _route(path: str) -> tuple[TillRoute, str] | None:
+    """The fast path's route for `path`, and the path's parameter ("" for none)."""
+    route = ROUTES.get(path)
+    if route is not None:
+        return route, ""
+    matched = PAYMENT_CODES.fullmatch(path)
+    if matched is None:
+        return None
+    try:
+        return PAYMENT_CODE_ROUTE, str(UUID(matched[1]))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,12 +84,13 @@ class TillFastPath:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (ROUTES.get(scope["path"])
-                 if scope["type"] == "http" and scope["method"] == "POST"
-                 and not scope.get("root_path") else None)
-        if route is None:
+        routed = (_route(scope["path"])
+                  if scope["type"] == "http" and scope["method"] == "POST"
+                  and not scope.get("root_path") else None)
+        if routed is None:
             await self.app(scope, receive, send)
             return
+        route, parameter = routed
         headers = Headers(scope=scope)  # read as the route reads them
         declared = headers.get("content-length", "")
         if not declared.isdigit() or int(declared) > self.max_bytes:  # the limit's to answer
@@ -88,7 +110,7 @@ class TillFastPath:
             response = await run_keyed(
                 linli, admissible.actor, admissible.key, method="POST", path=scope["path"],
                 body=admissible.body,
-                keyed=route.keyed(linli, admissible.actor, admissible.body))
+                keyed=route.keyed(linli, admissible.actor, admissible.body, parameter))
         except (ApiProblem, DomainError) as error:
             response = problem_response(error)
         except Exception as error:
@@ -118,5 +140,7 @@ def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
     try:
         model = route.model.model_validate(check_json(body))
     except (BodyRefused, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
+    if getattr(model, "pin", None) is not None:  # a PIN is checked slowly, on a thread
         return None
     return _Admissible(actor, key, model)

@@ -40,8 +40,25 @@ def _claim(principal_id: str, key: str) -> Iterator[None]:
 
 
 def fingerprint(method: str, path: str, body: BaseModel) -> str:
-    canonical = dumps([method, path, body.model_dump(mode="json")])
+    """The request as a retry must repeat it, hashed. A PIN is left out: the fingerprint is
+    stored with the answer, where a hash of six digits would not keep them secret."""
+    fields = body.model_dump(mode="json", exclude=_SECRET_FIELDS)
+    canonical = dumps([method, path, fields])
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def checked_key(key: str | None) -> str:
+    """The request's Idempotency-Key; 400 when it is missing or too long."""
+    if not key:
+        raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
+                         "send an Idempotency-Key header (a unique string per operation)")
+    if len(key) > KEY_MAX_CHARS:
+        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key too long",
+                         f"an Idempotency-Key has at most {KEY_MAX_CHARS} characters")
+    return key
+
+
+_SECRET_FIELDS = {"pin"}
 
 
 class Keyed(NamedTuple):
@@ -63,12 +80,7 @@ async def run_keyed(
     status_code: int = 201,
 ) -> Response:
     """Run the command at most once per (principal, key); answer with the stored response."""
-    if not key:
-        raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
-                         "send an Idempotency-Key header (a unique string per operation)")
-    if len(key) > KEY_MAX_CHARS:
-        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key too long",
-                         f"an Idempotency-Key has at most {KEY_MAX_CHARS} characters")
+    key = checked_key(key)
 
     def to_response(outcome: Any) -> StoredResponse:
         if isinstance(outcome, DomainError):

@@ -14,9 +14,9 @@ from api.deps import (
     StaffAuditorOrMerchant,
     load,
 )
-from api.idempotency import run_keyed
+from api.idempotency import checked_key, run_keyed
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
-from api.till import hold, hold_out
+from api.till import hold, hold_out, pin_holder
 from ledger.commands import merchants
 from ledger.domain.holds import Hold
 
@@ -30,9 +30,12 @@ async def place_hold(
     body: HoldIn, request: Request, actor: ActorDep, linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Reserve points for this till (◆ Idempotency-Key); held points are not available."""
+    """Reserve points for this till (◆ Idempotency-Key); held points are not available. The
+    member is named as for a redemption."""
+    checked_key(key)  # before a PIN's try is counted
+    holder = await pin_holder(linli, actor, body)
     return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=hold(linli, actor, body))
+                           keyed=hold(linli, actor, body, holder))
 
 
 @router.get("/{hold_id}", response_model=HoldOut)

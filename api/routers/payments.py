@@ -14,7 +14,7 @@ from api.deps import (
     MerchantActor,
 )
 from api.errors import ApiProblem
-from api.idempotency import Keyed, run_keyed
+from api.idempotency import Keyed, checked_key, run_keyed
 from api.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -23,7 +23,7 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from api.till import redemption
+from api.till import pin_holder, redemption
 from ledger.commands import points
 from ledger.domain.assets import OwnerKind
 
@@ -41,9 +41,13 @@ async def create_redemption(
     linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Take points from a member at this merchant's till (◆ Idempotency-Key)."""
+    """Take points from a member at this merchant's till (◆ Idempotency-Key), named by the
+    member's payment code, by passbook number and PIN, or (where the community allows it) by
+    id."""
+    checked_key(key)  # before a PIN's try is counted
+    holder = await pin_holder(linli, actor, body)
     return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=redemption(linli, actor, body))
+                           keyed=redemption(linli, actor, body, holder))
 
 
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,

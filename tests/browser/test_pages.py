@@ -12,7 +12,7 @@ class TestStaffAwardReachesVolunteer:
     def test_three_clicks_then_the_line_on_the_volunteer_page(self, town: Town, browse: Any,
                                                               base_url: str) -> None:
         call(town.client, "PUT", f"/v1/communities/{town.community_id}/policy",
-             json={"points_expiry": "end_of_nth_year", "n": 1})
+             json={"points_expiry": "end_of_nth_year", "n": 1, "redemption_consent": "member_id"})
         staff = browse(None, "/web/signin", width=1024, height=900)
         staff.fill("#token", town.tokens["staff"])
         staff.click("button[type=submit]")
