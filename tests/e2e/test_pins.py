@@ -156,6 +156,22 @@ class TestPayingByPin:
         assert town.balance(no_pin)["points"] == 10
         assert elsewhere.balance()["points"] == 10
 
+    def test_a_retry_replays_the_payment_even_once_the_pin_changed_or_locked(self, client):
+        town = with_pin(client)
+        same = key()
+        first = pay_by_pin(town, 5, PIN, idempotency=same)
+
+        assert set_pin(town, OTHER_PIN, town.staff).status_code == 204
+        after_change = pay_by_pin(town, 5, PIN, idempotency=same)
+        for _ in range(6):
+            pay_by_pin(town, 1, WRONG)
+        after_lock = pay_by_pin(town, 5, PIN, idempotency=same)
+
+        assert first.status_code == 201
+        assert (after_change.status_code, after_change.content) == (201, first.content)
+        assert (after_lock.status_code, after_lock.content) == (201, first.content)
+        assert town.balance()["points"] == 15
+
     def test_a_refused_payment_by_pin_is_not_a_wrong_pin(self, client):
         town = with_pin(client, points=3)
 
