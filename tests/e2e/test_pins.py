@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from harness.serving import serving
+from ledger.domain import pins
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_payment_codes import (
     Clock,
@@ -36,6 +37,15 @@ WRONG = "000000"
 @pytest.fixture
 def clock(linli: Any) -> Clock:
     return hand_clock(linli)
+
+
+@pytest.fixture(autouse=True)
+def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PINs set here are hashed at a low scrypt cost (the cost is stored with each hash, so
+    they are checked at it): the tests try hundreds of PINs, and what a till sees is the
+    same."""
+    if hasattr(pins, "_N"):
+        monkeypatch.setattr(pins, "_N", 2**8)
 
 
 def set_pin(town: Town, pin: object, headers: dict[str, str] | None = None,
