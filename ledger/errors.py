@@ -150,3 +150,8 @@ class PinLocked(DomainError):
 class NotASignInLink(DomainError):
     slug = "not-a-sign-in-link"
     title = "这不是登录链接"
+
+
+class SignInLinkSpent(DomainError):
+    slug = "sign-in-link-spent"
+    title = "登录链接已失效"
