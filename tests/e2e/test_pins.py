@@ -15,7 +15,7 @@ import pytest
 from harness.serving import serving
 from ledger.domain import pins
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_payment_codes import (
+from tests.e2e.at_the_till import (
     Clock,
     all_events,
     assert_untouched,

@@ -16,7 +16,7 @@ import pytest
 
 from harness.serving import serving
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_payment_codes import Clock, community, hand_clock, in_chinese, problem, when
+from tests.e2e.at_the_till import Clock, community, hand_clock, in_chinese, problem, when
 from tests.scenario import Town, auth, ok
 
 
