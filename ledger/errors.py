@@ -150,3 +150,17 @@ class PinLocked(DomainError):
 class NotASignInLink(DomainError):
     slug = "not-a-sign-in-link"
     title = "这不是登录链接"
+
+
+class MemberInactive(DomainError):
+    """The member moved out or died: it earns, redeems, deposits and withdraws nothing."""
+
+    slug = "member-inactive"
+    title = "居民已不在册"
+
+
+class MerchantClosed(DomainError):
+    """The merchant closed: it takes (and holds) no points."""
+
+    slug = "merchant-closed"
+    title = "商户已停业"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.accounts import BalancesView, HoldsView, PassbookView
 from projections.leaderboards import LeaderboardsView
+from projections.merchant_registry import MerchantsView
 from projections.pending_awards import PendingAwardsView
 from projections.registry_view import RegistryView
 from projections.timebank import TimeBankView
@@ -14,4 +15,4 @@ def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
     tables while applying a batch (leaderboards)."""
     return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
-            TimeBankView(), PendingAwardsView()]
+            TimeBankView(), PendingAwardsView(), MerchantsView()]

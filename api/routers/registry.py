@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.deps import (
     AdminActor,
@@ -23,23 +24,31 @@ from api.schemas import (
     CommunityOut,
     GridIn,
     GridOut,
+    GridPatch,
     HouseholdIn,
     HouseholdOut,
+    HouseholdPatch,
+    MemberDetailOut,
     MemberIn,
     MemberOut,
+    MemberPatch,
     MerchantIn,
     MerchantOut,
+    MerchantPatch,
 )
+from ledger.actor import Actor
 from ledger.commands import registry
-from ledger.domain.registry import Community, Household, Member
+from ledger.domain.registry import Community, Household, Member, Merchant
 from ledger.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
 
 def _community_out(community: Community) -> CommunityOut:
+    orders = community.grid_orders
     return CommunityOut(id=community.id, name=community.name, time_zone=community.time_zone,
-                        grids=[GridOut(id=UUID(i), name=n) for i, n in community.grids.items()])
+                        grids=[GridOut(id=UUID(i), name=n, sort_order=orders.get(i, 0))
+                               for i, n in community.grids.items()])
 
 
 @router.post("/communities", status_code=201, response_model=CommunityOut)
@@ -92,7 +101,7 @@ def create_member(body: MemberIn, actor: StaffActor, linli: LinliDep) -> MemberO
 def _member_out(member: Member) -> MemberOut:
     return MemberOut(id=member.id, community_id=member.community_id, name=member.name,
                      household_id=member.household_id, grid_id=member.grid_id,
-                     passbook_no=member.passbook_no)
+                     passbook_no=member.passbook_no, status=member.status)
 
 
 @router.get("/members/{member_id}", response_model=MemberOut)
@@ -110,5 +119,69 @@ def create_merchant(body: MerchantIn, actor: StaffActor, linli: LinliDep) -> Mer
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut)
 def get_merchant(merchant: VisibleMerchant) -> MerchantOut:
-    return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
+    return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name,
+                       status=merchant.status)
 
+
+
+# --- changes: staff of the community (or an admin); scope is checked before the body --------
+def _staff_member(member_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    actor.check_community(load(linli, Member, member_id).community_id, "member", member_id)
+    return actor
+
+
+def _staff_household(household_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    household = load(linli, Household, household_id)
+    actor.check_community(household.community_id, "household", household_id)
+    return actor
+
+
+def _staff_merchant(merchant_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    merchant = load(linli, Merchant, merchant_id)
+    actor.check_community(merchant.community_id, "merchant", merchant_id)
+    return actor
+
+
+def _changes(body: MemberPatch | HouseholdPatch | MerchantPatch | GridPatch) -> dict[str, Any]:
+    """The fields the body sent (only they change), and its reason."""
+    return {name: getattr(body, name) for name in body.model_fields_set | {"reason"}}
+
+
+@router.patch("/members/{member_id}", response_model=MemberDetailOut)
+def change_member(member_id: UUID, body: MemberPatch,
+                  actor: Annotated[Actor, Depends(_staff_member)],
+                  linli: LinliDep) -> MemberDetailOut:
+    """Rename a member, move it to another household or grid, record its birth date, or mark
+    it moved out (迁出), deceased (去世) or active (在册) again. A household brings its grid
+    unless `grid_id` is sent too. An inactive member earns, redeems, deposits and withdraws
+    nothing; its balance and history stay readable."""
+    changed = linli.writer.execute(registry.change_member(member_id, actor, **_changes(body)))
+    return MemberDetailOut(**changed)
+
+
+@router.patch("/households/{household_id}", response_model=HouseholdOut)
+def change_household(household_id: UUID, body: HouseholdPatch,
+                     actor: Annotated[Actor, Depends(_staff_household)],
+                     linli: LinliDep) -> HouseholdOut:
+    """Correct a household's address or put it in another grid (its members keep theirs)."""
+    changed = linli.writer.execute(
+        registry.change_household(household_id, actor, **_changes(body)))
+    return HouseholdOut(**changed)
+
+
+@router.patch("/merchants/{merchant_id}", response_model=MerchantOut)
+def change_merchant(merchant_id: UUID, body: MerchantPatch,
+                    actor: Annotated[Actor, Depends(_staff_merchant)],
+                    linli: LinliDep) -> MerchantOut:
+    """Rename a merchant, or mark it closed (it takes and holds no points) or open again."""
+    changed = linli.writer.execute(registry.change_merchant(merchant_id, actor, **_changes(body)))
+    return MerchantOut(**changed)
+
+
+@router.patch("/communities/{community_id}/grids/{grid_id}", response_model=GridOut)
+def change_grid(community_id: UUID, grid_id: UUID, body: GridPatch,
+                actor: StaffOfPathCommunity, linli: LinliDep) -> GridOut:
+    """Rename a grid or set its place in lists (`sort_order`, then name)."""
+    changed = linli.writer.execute(
+        registry.change_grid(community_id, grid_id, actor, **_changes(body)))
+    return GridOut(**changed)
