@@ -43,15 +43,16 @@ def _encode(values: Sequence[Any]) -> str:
                                     .encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, width: int) -> list[Any]:
+def _decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
+    """The values a cursor of the list `kind` carries; 422 for any other text."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
-        raise InvalidRequest("cursor 不是上一页给出的 next_cursor") from None
-    if not isinstance(values, list) or len(values) != width or not all(
-            isinstance(v, str | int) and not isinstance(v, bool) for v in values):
-        raise InvalidRequest("cursor 不是上一页给出的 next_cursor")
-    return values
+        values = None
+    if (not isinstance(values, list) or len(values) != len(types) + 1 or values[0] != kind
+            or not all(type(v) is t for v, t in zip(values[1:], types, strict=True))):
+        raise InvalidRequest("cursor 不是这份名单上一页给出的 next_cursor")
+    return values[1:]
 
 
 def _after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any],
@@ -66,16 +67,19 @@ def _after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any],
 
 
 def _page(engine: Engine, query: Select[Any], order: Sequence[ColumnElement[Any]],
-          keys: Sequence[str], cursor: str | None, limit: int, *,
+          keys: Sequence[str], cursor: str | None, limit: int, *, kind: str,
           descending: bool = False) -> Page:
+    """A page of `query` in the order of `order` (the values of `keys` in its rows), after
+    the cursor of the list `kind`."""
+    types = [int if c.type.python_type is int else str for c in order]
     if cursor:
-        query = query.where(_after(order, _decode(cursor, len(order)), descending))
+        query = query.where(_after(order, _decode(cursor, kind, types), descending))
     query = query.order_by(*(c.desc() if descending else c for c in order)).limit(limit + 1)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
     page = rows[:limit]
     more = len(rows) > limit and page
-    return Page(page, _encode([page[-1][k] for k in keys]) if more else None)
+    return Page(page, _encode([kind, *(page[-1][k] for k in keys)]) if more else None)
 
 
 def _bytewise(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
@@ -90,7 +94,8 @@ def communities(engine: Engine, community_id: str | None, cursor: str | None,
     query = select(c.community_id, c.name, c.time_zone)
     if community_id is not None:
         query = query.where(c.community_id == community_id)
-    return _page(engine, query, [c.community_id], ["community_id"], cursor, limit)
+    return _page(engine, query, [c.community_id], ["community_id"], cursor, limit,
+                 kind="communities")
 
 
 def grids(engine: Engine, community_id: str, cursor: str | None, limit: int) -> Page:
@@ -98,7 +103,7 @@ def grids(engine: Engine, community_id: str, cursor: str | None, limit: int) -> 
     g = registry_grids.c
     query = select(g.grid_id, g.name, g.sort_order).where(g.community_id == community_id)
     return _page(engine, query, [g.sort_order, _bytewise(engine, g.name), g.grid_id],
-                 ["sort_order", "name", "grid_id"], cursor, limit)
+                 ["sort_order", "name", "grid_id"], cursor, limit, kind="grids")
 
 
 def households(engine: Engine, community_id: str, grid_id: str | None, cursor: str | None,
@@ -110,7 +115,8 @@ def households(engine: Engine, community_id: str, grid_id: str | None, cursor: s
         h.community_id == community_id)
     if grid_id is not None:
         query = query.where(h.grid_id == grid_id)
-    return _page(engine, query, [h.household_id], ["household_id"], cursor, limit)
+    return _page(engine, query, [h.household_id], ["household_id"], cursor, limit,
+                 kind="households")
 
 
 def merchants(engine: Engine, community_id: str, merchant_id: str | None, cursor: str | None,
@@ -121,7 +127,8 @@ def merchants(engine: Engine, community_id: str, merchant_id: str | None, cursor
         m.community_id == community_id)
     if merchant_id is not None:
         query = query.where(m.merchant_id == merchant_id)
-    return _page(engine, query, [m.merchant_id], ["merchant_id"], cursor, limit)
+    return _page(engine, query, [m.merchant_id], ["merchant_id"], cursor, limit,
+                 kind="merchants")
 
 
 def _prefix_range(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
@@ -145,12 +152,13 @@ def members(engine: Engine, community_id: str, q: str, status: str | None,
     if status is not None:
         query = query.where(m.status == status)
     if not q:
-        return _page(engine, query, [number], ["passbook_no"], cursor, limit, descending=True)
+        return _page(engine, query, [number], ["passbook_no"], cursor, limit,
+                     kind="members-latest", descending=True)
     if PASSBOOK_PREFIX.match(q):
         return _page(engine, query.where(_prefix_range(number, q)), [number], ["passbook_no"],
-                     cursor, limit)
+                     cursor, limit, kind="members-by-number")
     return _page(engine, query.where(_prefix_range(name, q)), [name, number],
-                 ["name", "passbook_no"], cursor, limit)
+                 ["name", "passbook_no"], cursor, limit, kind="members-by-name")
 
 
 

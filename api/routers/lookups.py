@@ -22,7 +22,7 @@ from api.deps import (
     load,
     readable_community,
 )
-from api.routers.registry_lists import ListCursor
+from api.routers.registry_lists import ListCursor, StaffOrAuditorListing
 from ledger.actor import Role
 from ledger.domain.awards import Award
 from ledger.domain.consent import ConsentPolicy
@@ -128,9 +128,8 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
 
 @router.get("/members", response_model=MemberListOut)
 def search_members(
-    actor: StaffOrAuditor,
+    listing: StaffOrAuditorListing,
     linli: LinliDep,
-    community_id: UUID | None = None,
     q: Annotated[str, Query(max_length=50, description=(
         "the start of a name, or of a passbook number (digits and dashes)"))] = "",
     status: Literal["active", "moved_out", "deceased"] | None = None,
@@ -140,8 +139,8 @@ def search_members(
     """Members of a community, a page at a time. Without `q`, the latest registered first;
     a `q` of digits (and dashes) finds passbook numbers starting with it, in their order; any
     other `q` finds names starting with it, in name order."""
-    community = readable_community(linli, actor, community_id)
-    page = registry_lists.members(linli.engine, community["community_id"], q.strip(), status,
+    page = registry_lists.members(linli.engine, listing.community["community_id"], q.strip(),
+                                  status,
                                   cursor, limit)
     return MemberListOut(items=[MemberRowOut(
         member_id=UUID(r["member_id"]), name=r["name"], passbook_no=r["passbook_no"],

@@ -142,8 +142,11 @@ class Community(LedgerAggregate):
     def _grid_added(self, grid_id: UUID, name: str, actor_id: str, actor_role: str) -> None:
         self.grids[str(grid_id)] = name
 
-    # Grids are listed by their sort order (0 unless set), then by name.
-    grid_orders: dict[str, int] = {}  # noqa: RUF012 (replaced, never changed in place)
+    @property
+    def grid_orders(self) -> dict[str, int]:
+        """Each grid's place in lists where set (0 otherwise); lists go by it, then name."""
+        orders: dict[str, int] = getattr(self, "sort_orders", {})
+        return orders
 
     def rename_grid(self, grid_id: UUID, name: str, reason: str, by: Actor) -> None:
         """Give a grid a new name; nothing happens when it has that name already."""
@@ -167,7 +170,7 @@ class Community(LedgerAggregate):
     @event("GridOrdered")
     def _grid_ordered(self, grid_id: UUID, sort_order: int, reason: str, actor_id: str,
                       actor_role: str) -> None:
-        self.grid_orders = {**self.grid_orders, str(grid_id): sort_order}
+        self.sort_orders = {**self.grid_orders, str(grid_id): sort_order}
 
     @event("PassbookIssued")
     def _passbook_issued(
