@@ -57,13 +57,17 @@ def _decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
 
 def _after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any],
            descending: bool) -> ColumnElement[bool]:
-    """Rows after (`values`) in the order of `columns`: (a > x) or (a = x and b > y) ..."""
+    """Rows after (`values`) in the order of `columns`: a >= x and ((a > x) or (a = x and
+    b > y) ...), the first part a range of the index, the rest a filter on its start."""
     clause: ColumnElement[bool] = false()
     for i in reversed(range(len(columns))):
         beyond = columns[i] < values[i] if descending else columns[i] > values[i]
         clause = or_(beyond, and_(columns[i] == values[i], clause)) if i < len(columns) - 1 \
             else beyond
-    return clause
+    if len(columns) == 1:
+        return clause
+    start = columns[0] <= values[0] if descending else columns[0] >= values[0]
+    return and_(start, clause)
 
 
 def _page(engine: Engine, query: Select[Any], order: Sequence[ColumnElement[Any]],
