@@ -195,6 +195,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "link_replaced": ("这个登录链接已失效（已生成了新链接，或已过期）。"
                           "请找社区工作人员重新生成。"),
         "signing_in": "正在登录……",
+        "edit": "编辑",
+        "edit_member": "编辑居民信息",
+        "member_status": "状态",
+        "member_status_active": "在册",
+        "member_status_moved_out": "迁出",
+        "member_status_deceased": "去世",
+        "edit_reason": "修改原因（选填）",
+        "save": "保存",
+        "edit_saved": "已保存。",
+        "inactive_help": ("标为迁出或去世后，该居民不能再获得、使用或存取积分和时长；"
+                          "余额和记录仍可查询。"),
     },
     "en": {
         "app": "Linli points bank · time bank",
@@ -387,6 +398,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "link_replaced": ("This sign-in link no longer works (a newer link was made, or it "
                           "expired). Ask community staff for a new one."),
         "signing_in": "Signing in…",
+        "edit": "Edit",
+        "edit_member": "Edit resident",
+        "member_status": "Status",
+        "member_status_active": "Registered",
+        "member_status_moved_out": "Moved out",
+        "member_status_deceased": "Deceased",
+        "edit_reason": "Reason for the change (optional)",
+        "save": "Save",
+        "edit_saved": "Saved.",
+        "inactive_help": ("A resident marked moved out or deceased earns, spends, deposits and "
+                          "withdraws nothing more; the balance and history stay readable."),
     },
 }
 
