@@ -22,7 +22,7 @@ from api.deps import (
     load,
     readable_community,
 )
-from api.routers.registry_lists import ListCursor, StaffOrAuditorListing
+from api.listing import ListCursor, StaffOrAuditorListing
 from ledger.actor import Role
 from ledger.domain.awards import Award
 from ledger.domain.consent import ConsentPolicy

@@ -1,24 +1,14 @@
 """The registry's lists, a page at a time: communities, grids, households, merchants (the
 members' list and search is in `lookups`). Each role sees only its scope."""
 
-# Annotations are evaluated when a function is defined: `listing_for` names its closure's
-# dependencies in them.
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from __future__ import annotations
+
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
-from api.deps import (
-    AnyRoleActor,
-    LinliDep,
-    PageLimit,
-    VisibleCommunity,
-    caught_up,
-    readable_community,
-    role_of,
-)
+from api.deps import AnyRoleActor, LinliDep, PageLimit, VisibleCommunity, caught_up
+from api.listing import ListCursor, StaffAuditorOrMerchantListing, StaffOrAuditorListing
 from api.schemas import (
     CommunityItemOut,
     CommunityListOut,
@@ -29,43 +19,14 @@ from api.schemas import (
     MerchantListOut,
     MerchantOut,
 )
-from ledger.actor import Actor, Role
 from ledger.limits import PAGE_DEFAULT
 from projections import registry_lists
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
-ListCursor = Annotated[str | None, Query(max_length=1200, description=(
-    "The `next_cursor` of the previous page."))]
-
 
 def _uuid(value: str | None) -> UUID | None:
     return UUID(value) if value else None
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Who asks for a list, and of which community (from the registry view)."""
-
-    actor: Actor
-    community: dict[str, Any]
-
-
-def listing_for(*roles: Role) -> Callable[..., Listing]:
-    """Make a dependency: the caller (one of `roles`, or an admin) and the community it
-    names (its own by default), checked before the route's own parameters: 403 for another
-    role, 404 for a community outside its scope, 422 when it names none and has none."""
-
-    def listing(actor: Annotated[Actor, Depends(role_of(*roles))], linli: LinliDep,
-                community_id: UUID | None = None) -> Listing:
-        return Listing(actor, readable_community(linli, actor, community_id))
-
-    return listing
-
-
-StaffOrAuditorListing = Annotated[Listing, Depends(listing_for(Role.STAFF, Role.AUDITOR))]
-StaffAuditorOrMerchantListing = Annotated[
-    Listing, Depends(listing_for(Role.STAFF, Role.AUDITOR, Role.MERCHANT))]
 
 
 @router.get("/communities", response_model=CommunityListOut)
