@@ -14,5 +14,5 @@ from projections.view import View
 def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
     tables while applying a batch (leaderboards)."""
-    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
-            TimeBankView(), PendingAwardsView(), MerchantsView()]
+    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), MerchantsView(),
+            LeaderboardsView(), TimeBankView(), PendingAwardsView()]
