@@ -152,6 +152,11 @@ class NotASignInLink(DomainError):
     title = "这不是登录链接"
 
 
+class SignInLinkSpent(DomainError):
+    slug = "sign-in-link-spent"
+    title = "登录链接已失效"
+
+
 class MemberInactive(DomainError):
     """The member moved out or died: it earns, redeems, deposits and withdraws nothing."""
 
