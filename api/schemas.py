@@ -418,6 +418,8 @@ class MemberPatch(In):
         for name in ("name", "birth_date", "status"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
+        if self.birth_date is not None and self.birth_date > date.today():
+            raise ValueError("birth_date cannot be in the future")
         return self
 
 

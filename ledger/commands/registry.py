@@ -21,7 +21,7 @@ from ledger.domain.registry import (
     Merchant,
 )
 from ledger.domain.rulebook import Rule
-from ledger.errors import InvalidRequest, NotFound
+from ledger.errors import NotFound
 from ledger.write.unit_of_work import UnitOfWork
 
 
@@ -201,8 +201,6 @@ def change_member(
         if grid_id is not UNCHANGED:
             community.check_grid(grid_id)
             new_grid = grid_id
-        if birth_date is not UNCHANGED and birth_date > date.today():
-            raise InvalidRequest("出生日期不能晚于今天")
         if name is not UNCHANGED:
             member.rename(name, reason, by)
         member.move(new_household, new_grid, reason, by)
