@@ -34,6 +34,7 @@ from api.routers import (
     payments,
     reads,
     registry,
+    registry_lists,
     reports,
     rules,
     service_requests,
@@ -99,9 +100,9 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.
-    for module in (payments, holds, consent, keys, registry, rules, awards, merchants, reads,
-                   leaderboards, households, reports, timebank, service_requests, audit,
-                   certificates, metrics):
+    for module in (payments, holds, consent, keys, registry, registry_lists, rules, awards,
+                   merchants, reads, leaderboards, households, reports, timebank,
+                   service_requests, audit, certificates, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from api.instants import Instant
 from ledger.actor import Role
@@ -28,7 +36,10 @@ Points = Annotated[int, Field(strict=True, ge=POINTS_MIN, le=POINTS_MAX)]
 Minutes = Annotated[int, Field(strict=True, ge=MINUTES_MIN, le=MINUTES_MAX)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=QUANTITY_MAX)]
 Cap = Annotated[int, Field(strict=True, ge=1, le=CAP_MAX_POINTS)]
-Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]
+# Names are trimmed (spaces, full-width ones too) before their length is checked: a name of
+# three spaces is empty, 422.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                        max_length=NAME_MAX_CHARS)]
 Text = Annotated[str, Field(max_length=TEXT_MAX_CHARS)]
 Reason = Annotated[str, Field(min_length=1, max_length=TEXT_MAX_CHARS)]
 RuleCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -89,6 +100,7 @@ class CommunityIn(In):
 class GridOut(BaseModel):
     id: UUID
     name: str
+    sort_order: int = 0
 
 
 class CommunityOut(BaseModel):
@@ -129,6 +141,7 @@ class MemberOut(BaseModel):
     household_id: UUID | None
     grid_id: UUID | None
     passbook_no: str
+    status: str = Field(default="active", description='"active", "moved_out" or "deceased"')
 
 
 class MerchantIn(In):
@@ -140,6 +153,7 @@ class MerchantOut(BaseModel):
     id: UUID
     community_id: UUID
     name: str
+    status: str = Field(default="active", description='"active" or "closed"')
 
 
 # --- rulebook -------------------------------------------------------------------------------
@@ -411,3 +425,90 @@ class SettlementOut(BaseModel):
     id: UUID
     merchant_id: UUID
     points: int
+
+
+# --- registry changes (PATCH: only the fields sent change) -----------------------------------
+class MemberPatch(In):
+    name: Name | None = None
+    household_id: UUID | None = Field(None, description="null: the member leaves its household")
+    grid_id: UUID | None = Field(None, description="null: no grid")
+    birth_date: date | None = None
+    status: Literal["active", "moved_out", "deceased"] | None = None
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> MemberPatch:
+        for name in ("name", "birth_date", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if self.birth_date is not None and self.birth_date > date.today():
+            raise ValueError("birth_date cannot be in the future")
+        return self
+
+
+class HouseholdPatch(In):
+    address: Name | None = None
+    grid_id: UUID | None = Field(None, description="null: no grid")
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> HouseholdPatch:
+        if "address" in self.model_fields_set and self.address is None:
+            raise ValueError("address cannot be null")
+        return self
+
+
+class MerchantPatch(In):
+    name: Name | None = None
+    status: Literal["active", "closed"] | None = None
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> MerchantPatch:
+        for name in ("name", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class GridPatch(In):
+    name: Name | None = None
+    sort_order: Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)] | None = None
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> GridPatch:
+        for name in ("name", "sort_order"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class MemberDetailOut(MemberOut):
+    birth_date: date | None = None
+
+
+class CommunityItemOut(BaseModel):
+    id: UUID
+    name: str
+    time_zone: str
+
+
+class CommunityListOut(BaseModel):
+    items: list[CommunityItemOut]
+    next_cursor: str | None
+
+
+class GridListOut(BaseModel):
+    items: list[GridOut]
+    next_cursor: str | None
+
+
+class HouseholdListOut(BaseModel):
+    items: list[HouseholdOut]
+    next_cursor: str | None
+
+
+class MerchantListOut(BaseModel):
+    items: list[MerchantOut]
+    next_cursor: str | None

@@ -167,3 +167,17 @@ class KeyNotRevocable(DomainError):
 class KeyExpiryInPast(DomainError):
     slug = "invalid-request"
     title = "密钥的到期时间已过"
+
+
+class MemberInactive(DomainError):
+    """The member moved out or died: it earns, redeems, deposits and withdraws nothing."""
+
+    slug = "member-inactive"
+    title = "居民已不在册"
+
+
+class MerchantClosed(DomainError):
+    """The merchant closed: it takes (and holds) no points."""
+
+    slug = "merchant-closed"
+    title = "商户已停业"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.accounts import BalancesView, HoldsView, PassbookView
 from projections.api_keys import ApiKeysView
 from projections.leaderboards import LeaderboardsView
+from projections.merchant_registry import MerchantsView
 from projections.pending_awards import PendingAwardsView
 from projections.registry_view import RegistryView
 from projections.timebank import TimeBankView
@@ -14,5 +15,5 @@ from projections.view import View
 def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
     tables while applying a batch (leaderboards)."""
-    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), LeaderboardsView(),
-            TimeBankView(), PendingAwardsView(), ApiKeysView()]
+    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), MerchantsView(),
+            LeaderboardsView(), TimeBankView(), ApiKeysView(), PendingAwardsView()]

@@ -41,7 +41,7 @@ from ledger.domain.assets import OwnerKind, PostingKind
 from ledger.domain.awards import Award
 from ledger.domain.registry import DEFAULT_TIME_ZONE
 from ledger.domain.timebank import Deposit
-from projections import bulk, periods
+from projections import board_moves, bulk, periods
 from projections.tables import (
     earning_occurrences,
     leaderboard_accounts,
@@ -92,7 +92,7 @@ class LeaderboardsView:
     name = "leaderboards"
     tables = (leaderboard_accounts, earning_occurrences, leaderboard_pending, leaderboard_totals,
               monthly_postings, monthly_rule_points)
-    topics = (OPENED, POSTED, *OCCURRENCE_SOURCES)
+    topics = (OPENED, POSTED, *OCCURRENCE_SOURCES, *board_moves.TOPICS)
 
     def __init__(self) -> None:
         self._accounts: dict[str, dict[str, Any]] = {}
@@ -146,9 +146,12 @@ class _Boards:
         postings.extend(_Posting(**row._mapping) for row in waiting)
 
         accounts = self.accounts
+        moves = board_moves.Moves()
         for item in events:
             e = item.event
-            if item.topic in OCCURRENCE_SOURCES:
+            if item.topic in board_moves.TOPICS:
+                moves.add(item)
+            elif item.topic in OCCURRENCE_SOURCES:
                 transaction_id, occurred_at, rule_code = OCCURRENCE_SOURCES[item.topic](e)
                 occurrences[transaction_id] = (occurred_at, rule_code)
             elif item.topic == OPENED:
@@ -188,7 +191,7 @@ class _Boards:
 
         context = _Context.load(
             conn, [accounts[a] for a in {p.account_id for p in postings}],
-            [accounts[a] for a in {p.account_id for p in postings if p.earned_delta}])
+            [accounts[a] for a in {p.account_id for p in postings if p.earned_delta}], moves)
         still_waiting: list[dict[str, Any]] = []
         for posting in postings:
             instant, rule_code = posting.recorded_at, None
@@ -258,14 +261,15 @@ class _Context:
     """What a batch needs to know about members, households and communities."""
 
     def __init__(self, members: dict[str, Any], household_grids: dict[str, str | None],
-                 zones: dict[str, ZoneInfo]) -> None:
+                 zones: dict[str, ZoneInfo], moves: board_moves.Moves) -> None:
         self.members = members
         self.household_grids = household_grids
         self.zones = zones
+        self.moves = moves
 
     @classmethod
     def load(cls, conn: Connection, accounts: Iterable[dict[str, Any]],
-             earning: Iterable[dict[str, Any]]) -> _Context:
+             earning: Iterable[dict[str, Any]], moves: board_moves.Moves) -> _Context:
         """For `accounts`, their communities' time zones; for the `earning` ones (whose
         postings change the boards), their members' households and grids."""
         member_ids = sorted({a["member_id"] for a in earning})
@@ -276,7 +280,8 @@ class _Context:
             for row in conn.execute(select(m.member_id, m.household_id, m.grid_id)
                                     .where(m.member_id.in_(chunk))):
                 members[row.member_id] = row
-        household_ids = sorted({r.household_id for r in members.values() if r.household_id})
+        household_ids = sorted({r.household_id for r in members.values() if r.household_id}
+                               | moves.household_ids())
         grids: dict[str, str | None] = {}
         h = registry_households.c
         for chunk in bulk.chunks(household_ids):
@@ -289,7 +294,7 @@ class _Context:
             for found in conn.execute(select(c.community_id, c.time_zone)
                                       .where(c.community_id.in_(chunk))):
                 zones[found.community_id] = ZoneInfo(found.time_zone)
-        return cls(members, grids, zones)
+        return cls(members, grids, zones, moves)
 
     def count(self, sums: _Sums, posting: _Posting, account: dict[str, Any], instant: datetime,
               rule_code: str | None) -> None:
@@ -309,12 +314,13 @@ class _Context:
             rule[0] += delta
             rule[1] += AWARD_COUNT.get(posting.kind, 0)
         member_id = account["member_id"]
-        member = self.members.get(member_id)
+        member = self.moves.member_at(member_id, posting.position, self.members.get(member_id))
         subjects: list[tuple[str, str, str | None]] = [
             (MEMBER, member_id, member.grid_id if member is not None else None)]
         if member is not None and member.household_id:
-            subjects.append((HOUSEHOLD, member.household_id,
-                             self.household_grids.get(member.household_id)))
+            subjects.append((HOUSEHOLD, member.household_id, self.moves.household_grid_at(
+                member.household_id, posting.position,
+                self.household_grids.get(member.household_id))))
         for kind, subject_id, grid_id in subjects:
             for grid_key in (WHOLE_COMMUNITY, grid_id) if grid_id else (WHOLE_COMMUNITY,):
                 for period in keys:

@@ -1,14 +1,13 @@
-"""Finding members for the pages: by passbook number, or by a piece of name or number."""
+"""Finding members for the pages: by passbook number, and their names by id (the members' list
+and search is in `registry_lists`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select
 
 from projections.tables import registry_members
-
-SEARCH_MAX = 50
 
 
 def member_by_passbook(engine: Engine, passbook_no: str,
@@ -22,22 +21,6 @@ def member_by_passbook(engine: Engine, passbook_no: str,
     with engine.connect() as conn:
         row = conn.execute(query.limit(1)).first()
     return dict(row._mapping) if row else None
-
-
-def search_members(engine: Engine, community_id: str, text: str,
-                   limit: int = SEARCH_MAX) -> list[dict[str, Any]]:
-    """Members of the community whose name or passbook number holds `text` (all when empty),
-    the latest registered first."""
-    m = registry_members.c
-    query = select(m.member_id, m.name, m.passbook_no, m.household_id, m.grid_id).where(
-        m.community_id == community_id)
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(m.name.like(pattern, escape="\\"),
-                                m.passbook_no.like(pattern, escape="\\")))
-    with engine.connect() as conn:
-        rows = conn.execute(query.order_by(m.position.desc()).limit(limit)).all()
-    return [dict(row._mapping) for row in rows]
 
 
 def member_names(engine: Engine, member_ids: list[str]) -> dict[str, str]:

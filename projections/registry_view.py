@@ -31,6 +31,13 @@ HOUSEHOLD_REGISTERED = get_topic(Household.Registered)  # type: ignore[attr-defi
 MEMBER_REGISTERED = get_topic(Member.Registered)  # type: ignore[attr-defined]
 MEMBER_OPTED_OUT = get_topic(Member.OptedOut)  # type: ignore[attr-defined]
 MEMBER_OPTED_IN = get_topic(Member.OptedIn)  # type: ignore[attr-defined]
+GRID_RENAMED = get_topic(Community.GridRenamed)  # type: ignore[attr-defined]
+GRID_ORDERED = get_topic(Community.GridOrdered)  # type: ignore[attr-defined]
+HOUSEHOLD_ADDRESS_CHANGED = get_topic(Household.AddressChanged)  # type: ignore[attr-defined]
+HOUSEHOLD_GRID_CHANGED = get_topic(Household.GridChanged)  # type: ignore[attr-defined]
+MEMBER_RENAMED = get_topic(Member.Renamed)  # type: ignore[attr-defined]
+MEMBER_MOVED = get_topic(Member.Moved)  # type: ignore[attr-defined]
+MEMBER_STATUS_CHANGED = get_topic(Member.StatusChanged)  # type: ignore[attr-defined]
 RULE_CREATED = get_topic(Rule.Created)  # type: ignore[attr-defined]
 RULE_REVISED = get_topic(Rule.Revised)  # type: ignore[attr-defined]
 
@@ -46,14 +53,23 @@ class RegistryView:
     tables = (registry_communities, registry_grids, registry_households, registry_members,
               registry_rules)
     topics = (COMMUNITY_REGISTERED, GRID_ADDED, HOUSEHOLD_REGISTERED, MEMBER_REGISTERED,
-              MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED)
+              MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED, GRID_RENAMED,
+              GRID_ORDERED, HOUSEHOLD_ADDRESS_CHANGED, HOUSEHOLD_GRID_CHANGED, MEMBER_RENAMED,
+              MEMBER_MOVED, MEMBER_STATUS_CHANGED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         communities: list[dict[str, Any]] = []
-        grids: list[dict[str, Any]] = []
-        households: list[dict[str, Any]] = []
+        grids: dict[str, dict[str, Any]] = {}
+        households: dict[str, dict[str, Any]] = {}
         members: dict[str, dict[str, Any]] = {}
         opted: dict[str, bool] = {}  # members registered before this batch
+        # Changes to rows registered before this batch: (table, key) -> {column: value}
+        changed: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def change(table: str, key: str, new: dict[str, dict[str, Any]],
+                   **values: Any) -> None:
+            (new.get(key) or changed.setdefault((table, key), {})).update(values)
+
         rules: dict[str, dict[str, Any]] = {}
         revised: dict[str, dict[str, Any]] = {}  # rules created before this batch
         for item in events:
@@ -64,16 +80,32 @@ class RegistryView:
                 communities.append({"community_id": key, "name": e.name,
                                     "time_zone": e.time_zone, "registered_at": e.timestamp})
             elif topic == GRID_ADDED:
-                grids.append({"grid_id": str(e.grid_id), "community_id": key, "name": e.name})
+                grids[str(e.grid_id)] = {"grid_id": str(e.grid_id), "community_id": key,
+                                         "name": e.name, "sort_order": 0}
+            elif topic == GRID_RENAMED:
+                change("grid", str(e.grid_id), grids, name=e.name)
+            elif topic == GRID_ORDERED:
+                change("grid", str(e.grid_id), grids, sort_order=e.sort_order)
             elif topic == HOUSEHOLD_REGISTERED:
-                households.append({"household_id": key, "community_id": str(e.community_id),
+                households[key] = {"household_id": key, "community_id": str(e.community_id),
                                    "grid_id": _text(e.grid_id), "address": e.address,
-                                   "registered_at": e.timestamp})
+                                   "registered_at": e.timestamp}
+            elif topic == HOUSEHOLD_ADDRESS_CHANGED:
+                change("household", key, households, address=e.address)
+            elif topic == HOUSEHOLD_GRID_CHANGED:
+                change("household", key, households, grid_id=_text(e.grid_id))
+            elif topic == MEMBER_RENAMED:
+                change("member", key, members, name=e.name)
+            elif topic == MEMBER_MOVED:
+                change("member", key, members, household_id=_text(e.household_id),
+                       grid_id=_text(e.grid_id))
+            elif topic == MEMBER_STATUS_CHANGED:
+                change("member", key, members, status=e.status)
             elif topic == MEMBER_REGISTERED:
                 members[key] = {
                     "member_id": key, "community_id": str(e.community_id), "name": e.name,
                     "household_id": _text(e.household_id), "grid_id": _text(e.grid_id),
-                    "passbook_no": e.passbook_no, "opted_out": False,
+                    "passbook_no": e.passbook_no, "opted_out": False, "status": "active",
                     "registered_at": e.timestamp, "position": item.position,
                 }
             elif topic in (MEMBER_OPTED_OUT, MEMBER_OPTED_IN):
@@ -88,14 +120,23 @@ class RegistryView:
             elif topic == RULE_REVISED:
                 target = rules.get(key) or revised.setdefault(key, {"rule_id": key})
                 target.update(name=e.name, version=e.version)
-        for table, rows in ((registry_communities, communities), (registry_grids, grids),
-                            (registry_households, households),
+        for table, rows in ((registry_communities, communities),
+                            (registry_grids, list(grids.values())),
+                            (registry_households, list(households.values())),
                             (registry_members, list(members.values())),
                             (registry_rules, list(rules.values()))):
             bulk.insert(conn, table, rows)
         bulk.update(conn, registry_members, "member_id",
                     [{"member_id": k, "opted_out": v} for k, v in opted.items()])
         bulk.update(conn, registry_rules, "rule_id", list(revised.values()))
+        for (kind, key), values in changed.items():
+            table, column = CHANGED_TABLES[kind]
+            bulk.update(conn, table, column, [{column: key, **values}])
+
+
+CHANGED_TABLES = {"grid": (registry_grids, "grid_id"),
+                  "household": (registry_households, "household_id"),
+                  "member": (registry_members, "member_id")}
 
 
 # --- reads ----------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ registry_grids = Table(
     Column("grid_id", String(36), primary_key=True),
     Column("community_id", String(36), nullable=False),
     Column("name", String(200), nullable=False),
+    Column("sort_order", BigInteger, nullable=False, server_default="0"),
     Index("registry_grids_community_idx", "community_id"),
 )
 
@@ -145,6 +146,21 @@ registry_members = Table(
     Column("position", BigInteger, nullable=False),
     Index("registry_members_community_idx", "community_id", "registered_at"),
     Index("registry_members_household_idx", "household_id", "position"),
+    Column("status", String(16), nullable=False, server_default="active"),
+    # Prefix searches and pages in name or passbook order: on PostgreSQL both texts are
+    # indexed (and compared) bytewise, COLLATE "C", whatever the database's collation.
+    Index("registry_members_name_idx", "community_id", "name", "passbook_no"),
+    Index("registry_members_passbook_idx", "community_id", "passbook_no"),
+)
+
+registry_merchants = Table(
+    "registry_merchants",
+    metadata,
+    Column("merchant_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Index("registry_merchants_community_idx", "community_id", "merchant_id"),
 )
 
 registry_rules = Table(

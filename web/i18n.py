@@ -210,6 +210,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "revoke_confirm": "确定作废这个登录码吗？作废后用它登录的设备将无法继续使用。",
         "no_keys": "没有登录码",
         "more": "更多",
+        "edit": "编辑",
+        "edit_member": "编辑居民信息",
+        "member_status": "状态",
+        "member_status_active": "在册",
+        "member_status_moved_out": "迁出",
+        "member_status_deceased": "去世",
+        "edit_reason": "修改原因（选填）",
+        "save": "保存",
+        "edit_saved": "已保存。",
+        "inactive_help": ("标为迁出或去世后，该居民不能再获得、使用或存取积分和时长；"
+                          "余额和记录仍可查询。"),
     },
     "en": {
         "app": "Linli points bank · time bank",
@@ -418,6 +429,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "revoke_confirm": "Revoke this key? Devices signed in with it stop working.",
         "no_keys": "No keys",
         "more": "More",
+        "edit": "Edit",
+        "edit_member": "Edit resident",
+        "member_status": "Status",
+        "member_status_active": "Registered",
+        "member_status_moved_out": "Moved out",
+        "member_status_deceased": "Deceased",
+        "edit_reason": "Reason for the change (optional)",
+        "save": "Save",
+        "edit_saved": "Saved.",
+        "inactive_help": ("A resident marked moved out or deceased earns, spends, deposits and "
+                          "withdraws nothing more; the balance and history stay readable."),
     },
 }
 

@@ -4,7 +4,7 @@ and the awards waiting for approval."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -15,18 +15,21 @@ from api.deps import (
     ActorDep,
     CaughtUp,
     LinliDep,
+    PageLimit,
     StaffAuditorOrMerchant,
     StaffOrAuditor,
     VisibleMember,
     load,
     readable_community,
 )
+from api.listing import ListCursor, StaffOrAuditorListing
 from ledger.actor import Role
 from ledger.domain.awards import Award
 from ledger.domain.consent import ConsentPolicy
 from ledger.domain.registry import Community
 from ledger.errors import InvalidRequest, NotFound
-from projections import lookups, registry_view
+from ledger.limits import PAGE_DEFAULT
+from projections import lookups, registry_lists, registry_view
 from projections.leaderboard_ranking import masked
 from projections.pending_awards import list_pending
 
@@ -54,10 +57,12 @@ class MemberRowOut(BaseModel):
     passbook_no: str
     household_id: UUID | None
     grid_id: UUID | None
+    status: Literal["active", "moved_out", "deceased"]
 
 
 class MemberListOut(BaseModel):
     items: list[MemberRowOut]
+    next_cursor: str | None
 
 
 class PendingAwardOut(BaseModel):
@@ -123,19 +128,25 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
 
 @router.get("/members", response_model=MemberListOut)
 def search_members(
-    actor: StaffOrAuditor,
+    listing: StaffOrAuditorListing,
     linli: LinliDep,
-    community_id: UUID | None = None,
-    q: Annotated[str, Query(max_length=50, description="part of a name or passbook number")] = "",
-    limit: Annotated[int, Query(ge=1, le=lookups.SEARCH_MAX)] = 20,
+    q: Annotated[str, Query(max_length=50, description=(
+        "the start of a name, or of a passbook number (digits and dashes)"))] = "",
+    status: Literal["active", "moved_out", "deceased"] | None = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: ListCursor = None,
 ) -> MemberListOut:
-    """Members of a community whose name or passbook number holds `q`, latest first."""
-    community = readable_community(linli, actor, community_id)
-    rows = lookups.search_members(linli.engine, community["community_id"], q.strip(), limit)
+    """Members of a community, a page at a time. Without `q`, the latest registered first;
+    a `q` of digits (and dashes) finds passbook numbers starting with it, in their order; any
+    other `q` finds names starting with it, in name order."""
+    page = registry_lists.members(linli.engine, listing.community["community_id"], q.strip(),
+                                  status,
+                                  cursor, limit)
     return MemberListOut(items=[MemberRowOut(
         member_id=UUID(r["member_id"]), name=r["name"], passbook_no=r["passbook_no"],
         household_id=UUID(r["household_id"]) if r["household_id"] else None,
-        grid_id=UUID(r["grid_id"]) if r["grid_id"] else None) for r in rows])
+        grid_id=UUID(r["grid_id"]) if r["grid_id"] else None, status=r["status"])
+        for r in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/awards", response_model=PendingAwardListOut)

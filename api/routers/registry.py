@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import (
     AdminActor,
@@ -26,16 +26,22 @@ from api.schemas import (
     CommunityOut,
     GridIn,
     GridOut,
+    GridPatch,
     HouseholdIn,
     HouseholdOut,
+    HouseholdPatch,
+    MemberDetailOut,
     MemberIn,
     MemberOut,
+    MemberPatch,
     MerchantIn,
     MerchantOut,
+    MerchantPatch,
 )
+from ledger.actor import Actor
 from ledger.commands import registry
 from ledger.commands.registry import Registered
-from ledger.domain.registry import Community, Household, Member
+from ledger.domain.registry import Community, Household, Member, Merchant
 from ledger.errors import InvalidRequest
 from ledger.write.unit_of_work import UnitOfWork
 
@@ -44,8 +50,10 @@ A = TypeVar("A", Community, Member)
 
 
 def _community_out(community: Community) -> CommunityOut:
+    orders = community.grid_orders
     return CommunityOut(id=community.id, name=community.name, time_zone=community.time_zone,
-                        grids=[GridOut(id=UUID(i), name=n) for i, n in community.grids.items()])
+                        grids=[GridOut(id=UUID(i), name=n, sort_order=orders.get(i, 0))
+                               for i, n in community.grids.items()])
 
 
 @router.post("/communities", status_code=201, response_model=CommunityOut)
@@ -106,7 +114,7 @@ def create_member(body: MemberIn, actor: StaffActor, linli: LinliDep, write: Wri
 def _member_out(member: Member) -> MemberOut:
     return MemberOut(id=member.id, community_id=member.community_id, name=member.name,
                      household_id=member.household_id, grid_id=member.grid_id,
-                     passbook_no=member.passbook_no)
+                     passbook_no=member.passbook_no, status=member.status)
 
 
 @router.get("/members/{member_id}", response_model=MemberOut)
@@ -125,5 +133,66 @@ def create_merchant(body: MerchantIn, actor: StaffActor, linli: LinliDep, write:
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut)
 def get_merchant(merchant: VisibleMerchant) -> MerchantOut:
-    return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name)
+    return MerchantOut(id=merchant.id, community_id=merchant.community_id, name=merchant.name,
+                       status=merchant.status)
 
+
+# --- changes: staff of the community (or an admin); scope is checked before the body --------
+def _staff_member(member_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    actor.check_community(load(linli, Member, member_id).community_id, "member", member_id)
+    return actor
+
+
+def _staff_household(household_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    household = load(linli, Household, household_id)
+    actor.check_community(household.community_id, "household", household_id)
+    return actor
+
+
+def _staff_merchant(merchant_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    merchant = load(linli, Merchant, merchant_id)
+    actor.check_community(merchant.community_id, "merchant", merchant_id)
+    return actor
+
+
+def _changes(body: MemberPatch | HouseholdPatch | MerchantPatch | GridPatch) -> dict[str, Any]:
+    """The fields the body sent (only they change), and its reason."""
+    return {name: getattr(body, name) for name in body.model_fields_set | {"reason"}}
+
+
+@router.patch("/members/{member_id}", response_model=MemberDetailOut)
+def change_member(member_id: UUID, body: MemberPatch,
+                  actor: Annotated[Actor, Depends(_staff_member)], write: WriteDep
+                  ) -> Response:
+    """Rename a member, move it to another household or grid, record its birth date, or mark
+    it moved out (迁出), deceased (去世) or active (在册) again. A household brings its grid
+    unless `grid_id` is sent too. An inactive member earns, redeems, deposits and withdraws
+    nothing; its balance and history stay readable."""
+    return write.execute(registry.change_member(member_id, actor, **_changes(body)),
+                         lambda changed: MemberDetailOut(**changed), body)
+
+
+@router.patch("/households/{household_id}", response_model=HouseholdOut)
+def change_household(household_id: UUID, body: HouseholdPatch,
+                     actor: Annotated[Actor, Depends(_staff_household)], write: WriteDep
+                     ) -> Response:
+    """Correct a household's address or put it in another grid (its members keep theirs)."""
+    return write.execute(registry.change_household(household_id, actor, **_changes(body)),
+                         lambda changed: HouseholdOut(**changed), body)
+
+
+@router.patch("/merchants/{merchant_id}", response_model=MerchantOut)
+def change_merchant(merchant_id: UUID, body: MerchantPatch,
+                    actor: Annotated[Actor, Depends(_staff_merchant)], write: WriteDep
+                    ) -> Response:
+    """Rename a merchant, or mark it closed (it takes and holds no points) or open again."""
+    return write.execute(registry.change_merchant(merchant_id, actor, **_changes(body)),
+                         lambda changed: MerchantOut(**changed), body)
+
+
+@router.patch("/communities/{community_id}/grids/{grid_id}", response_model=GridOut)
+def change_grid(community_id: UUID, grid_id: UUID, body: GridPatch,
+                actor: StaffOfPathCommunity, write: WriteDep) -> Response:
+    """Rename a grid or set its place in lists (`sort_order`, then name)."""
+    return write.execute(registry.change_grid(community_id, grid_id, actor, **_changes(body)),
+                         lambda changed: GridOut(**changed), body)

@@ -18,7 +18,7 @@ from ledger.domain.consent import BY_MEMBER_ID, Consent
 from ledger.domain.holds import Hold
 from ledger.domain.policy import PointsPolicy
 from ledger.domain.redemptions import Redemption
-from ledger.domain.registry import Community, Merchant
+from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import NothingToSettle
 from ledger.write.unit_of_work import UnitOfWork
 
@@ -67,6 +67,7 @@ def place_hold(
     def command(uow: UnitOfWork) -> HoldResult:
         by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
+        merchant.check_open()
         member_at_till(uow, merchant, member_id, consent, by)
         community = uow.get(Community, merchant.community_id)
         account = _points_account(uow, member_id)
@@ -100,6 +101,8 @@ def capture_hold(
         amount = hold.points if points is None else points
         hold.check_capture(amount, now)
         merchant = uow.get(Merchant, hold.merchant_id)
+        merchant.check_open()
+        uow.get(Member, hold.member_id).check_active()
         community = uow.get(Community, hold.community_id)
         member_account = _points_account(uow, hold.member_id)
         merchant_account = _points_account(uow, hold.merchant_id)

@@ -109,6 +109,7 @@ def member_at_till(uow: UnitOfWork, merchant: Merchant, member_id: UUID, consent
         if consent.kind is ConsentKind.PAYMENT_CODE:
             raise PaymentCodeInvalid("这个付款码不是本社区居民的，不能在这里使用")
         raise NotFound(f"member {member_id} was not found")
+    member.check_active()
     return member
 
 
@@ -131,6 +132,7 @@ def award(
     def command(uow: UnitOfWork) -> AwardResult:
         member = uow.get(Member, member_id)
         by.check_community(member.community_id, "member", member_id)
+        member.check_active()
         community = uow.get(Community, member.community_id)
         rule = uow.find(Rule, ids.rule_id(member.community_id, rule_code))
         if rule is None or not rule.versions:
@@ -264,6 +266,7 @@ def redeem(
         by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
         by.check_community(merchant.community_id, "merchant", merchant_id)
+        merchant.check_open()
         member_at_till(uow, merchant, member_id, consent, by)
         member_account = uow.get(Account, member_account_id)
         merchant_account = uow.get(Account, merchant_account_id)

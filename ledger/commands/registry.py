@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -159,5 +160,116 @@ def put_rule(
         rule.revise(name=name, points=points, unit=unit, daily_cap=daily_cap,
                     monthly_cap=monthly_cap, requires_approval=requires_approval, by=by)
         return {"code": code, **rule.current}
+
+    return command
+
+
+# --- changes to the registry (each an event naming who, when and why) ------------------------
+class Unchanged:
+    """The value of a field a change leaves as it is."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = Unchanged()
+
+
+def change_member(
+    member_id: UUID, by: Actor, *, name: str = UNCHANGED, household_id: UUID | None = UNCHANGED,
+    grid_id: UUID | None = UNCHANGED, birth_date: date = UNCHANGED, status: str = UNCHANGED,
+    reason: str = "",
+) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Rename a member, move it to another household or grid of its community (a household
+    brings its grid unless a grid is named), record its birth date, or mark it moved out,
+    deceased or active again. A household or grid of another community is not found, and then
+    nothing changes."""
+
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        member = uow.get(Member, member_id)
+        by.check_community(member.community_id, "member", member_id)
+        community = uow.get(Community, member.community_id)
+        new_household, new_grid = member.household_id, member.grid_id
+        if household_id is not UNCHANGED and household_id != member.household_id:
+            new_household = household_id
+            if household_id is not None:
+                household = uow.get(Household, household_id)
+                if household.community_id != member.community_id:
+                    raise NotFound(f"household {household_id} was not found")
+                if grid_id is UNCHANGED and household.grid_id is not None:
+                    new_grid = household.grid_id
+        if grid_id is not UNCHANGED:
+            community.check_grid(grid_id)
+            new_grid = grid_id
+        if name is not UNCHANGED:
+            member.rename(name, reason, by)
+        member.move(new_household, new_grid, reason, by)
+        if birth_date is not UNCHANGED:
+            member.record_birth_date(birth_date, by)
+        if status is not UNCHANGED:
+            member.set_status(status, reason, by)
+        return {"id": member.id, "community_id": member.community_id, "name": member.name,
+                "household_id": member.household_id, "grid_id": member.grid_id,
+                "passbook_no": member.passbook_no, "status": member.status,
+                "birth_date": member.birth_date}
+
+    return command
+
+
+def change_household(
+    household_id: UUID, by: Actor, *, address: str = UNCHANGED,
+    grid_id: UUID | None = UNCHANGED, reason: str = "",
+) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Correct a household's address or put it in another grid of its community."""
+
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        household = uow.get(Household, household_id)
+        by.check_community(household.community_id, "household", household_id)
+        if grid_id is not UNCHANGED:
+            uow.get(Community, household.community_id).check_grid(grid_id)
+            household.move_to_grid(grid_id, reason, by)
+        if address is not UNCHANGED:
+            household.change_address(address, reason, by)
+        return {"id": household.id, "community_id": household.community_id,
+                "grid_id": household.grid_id, "address": household.address}
+
+    return command
+
+
+def change_merchant(
+    merchant_id: UUID, by: Actor, *, name: str = UNCHANGED, status: str = UNCHANGED,
+    reason: str = "",
+) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Rename a merchant, or mark it closed (it takes no more points) or open again."""
+
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        merchant = uow.get(Merchant, merchant_id)
+        by.check_community(merchant.community_id, "merchant", merchant_id)
+        if name is not UNCHANGED:
+            merchant.rename(name, reason, by)
+        if status is not UNCHANGED:
+            merchant.set_status(status, reason, by)
+        return {"id": merchant.id, "community_id": merchant.community_id,
+                "name": merchant.name, "status": merchant.status}
+
+    return command
+
+
+def change_grid(
+    community_id: UUID, grid_id: UUID, by: Actor, *, name: str = UNCHANGED,
+    sort_order: int = UNCHANGED, reason: str = "",
+) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Rename a grid or set where it comes in lists."""
+
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        by.check_community(community_id, "community", community_id)
+        community = uow.get(Community, community_id)
+        community.check_grid(grid_id)
+        if name is not UNCHANGED:
+            community.rename_grid(grid_id, name, reason, by)
+        if sort_order is not UNCHANGED:
+            community.order_grid(grid_id, sort_order, reason, by)
+        return {"id": grid_id, "name": community.grids[str(grid_id)],
+                "sort_order": community.grid_orders.get(str(grid_id), 0)}
 
     return command

@@ -163,6 +163,7 @@ def deposit(
     def command(uow: UnitOfWork) -> MinutesMoved:
         volunteer = uow.get(Member, volunteer_id)
         by.check_community(volunteer.community_id, "member", volunteer_id)
+        volunteer.check_active()
         if recipient_id is not None:
             if recipient_id == volunteer_id:
                 raise InvalidRequest("a volunteer cannot serve themselves")
@@ -185,6 +186,7 @@ def withdraw(
     def command(uow: UnitOfWork) -> MinutesMoved:
         member = uow.get(Member, member_id)
         by.check_community(member.community_id, "member", member_id)
+        member.check_active()
         community = uow.get(Community, member.community_id)
         community.timebank.check_age(member.birth_date, _today(community, now))
         provider = provider_id

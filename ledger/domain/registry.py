@@ -13,9 +13,12 @@ from ledger.actor import Actor, Role
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.consent import ConsentKind, ConsentPolicy
 from ledger.domain.policy import PointsPolicy, TimeBankPolicy
-from ledger.errors import NotFound, PaymentCodeRequired
+from ledger.errors import MemberInactive, MerchantClosed, NotFound, PaymentCodeRequired
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+MEMBER_STATUSES = ("active", "moved_out", "deceased")
+MERCHANT_STATUSES = ("active", "closed")
+ACTIVE = "active"
 
 
 class Directory(LedgerAggregate):
@@ -139,6 +142,36 @@ class Community(LedgerAggregate):
     def _grid_added(self, grid_id: UUID, name: str, actor_id: str, actor_role: str) -> None:
         self.grids[str(grid_id)] = name
 
+    @property
+    def grid_orders(self) -> dict[str, int]:
+        """Each grid's place in lists where set (0 otherwise); lists go by it, then name."""
+        orders: dict[str, int] = getattr(self, "sort_orders", {})
+        return orders
+
+    def rename_grid(self, grid_id: UUID, name: str, reason: str, by: Actor) -> None:
+        """Give a grid a new name; nothing happens when it has that name already."""
+        self.check_grid(grid_id)
+        if self.grids[str(grid_id)] != name:
+            self._grid_renamed(grid_id=grid_id, name=name, reason=reason, actor_id=by.id,
+                               actor_role=by.role_value)
+
+    def order_grid(self, grid_id: UUID, sort_order: int, reason: str, by: Actor) -> None:
+        """Set where a grid comes in lists; nothing happens when it is there already."""
+        self.check_grid(grid_id)
+        if self.grid_orders.get(str(grid_id), 0) != sort_order:
+            self._grid_ordered(grid_id=grid_id, sort_order=sort_order, reason=reason,
+                               actor_id=by.id, actor_role=by.role_value)
+
+    @event("GridRenamed")
+    def _grid_renamed(self, grid_id: UUID, name: str, reason: str, actor_id: str,
+                      actor_role: str) -> None:
+        self.grids[str(grid_id)] = name
+
+    @event("GridOrdered")
+    def _grid_ordered(self, grid_id: UUID, sort_order: int, reason: str, actor_id: str,
+                      actor_role: str) -> None:
+        self.sort_orders = {**self.grid_orders, str(grid_id): sort_order}
+
     @event("PassbookIssued")
     def _passbook_issued(
         self, member_id: UUID, passbook_no: str, actor_id: str, actor_role: str
@@ -162,6 +195,28 @@ class Household(LedgerAggregate):
         self.grid_id = grid_id
         self.address = address
 
+    def change_address(self, address: str, reason: str, by: Actor) -> None:
+        """Record a new address; nothing happens when it is the same."""
+        if address != self.address:
+            self._address_changed(address=address, reason=reason, actor_id=by.id,
+                                  actor_role=by.role_value)
+
+    def move_to_grid(self, grid_id: UUID | None, reason: str, by: Actor) -> None:
+        """Put the household in another grid (or none). Its members keep their own grids."""
+        if grid_id != self.grid_id:
+            self._grid_changed(grid_id=grid_id, from_grid_id=self.grid_id, reason=reason,
+                               actor_id=by.id, actor_role=by.role_value)
+
+    @event("AddressChanged")
+    def _address_changed(self, address: str, reason: str, actor_id: str,
+                         actor_role: str) -> None:
+        self.address = address
+
+    @event("GridChanged")
+    def _grid_changed(self, grid_id: UUID | None, from_grid_id: UUID | None, reason: str,
+                      actor_id: str, actor_role: str) -> None:
+        self.grid_id = grid_id
+
 
 class Member(LedgerAggregate):
     """A resident (居民) with a passbook (积分存折).
@@ -183,6 +238,7 @@ class Member(LedgerAggregate):
     # revokes them all. And when its PIN was last set (the PIN itself is never an event).
     sign_in_keys: tuple[str, ...] = ()
     pin_set_at: str | None = None
+    status: str = ACTIVE  # one of MEMBER_STATUSES
 
     @event("Registered")
     def __init__(
@@ -268,6 +324,51 @@ class Member(LedgerAggregate):
     def _pin_set(self, at: str, actor_id: str, actor_role: str) -> None:
         self.pin_set_at = at
 
+    def check_active(self) -> None:
+        """Refuse what an inactive member (moved out, deceased) may no longer do: earn,
+        redeem, deposit or withdraw."""
+        if self.status != ACTIVE:
+            word = "已迁出" if self.status == "moved_out" else "已去世"
+            raise MemberInactive(f"该居民{word}，不能再获得、使用或存取积分和时长；"
+                                 "余额和记录仍可查询")
+
+    def rename(self, name: str, reason: str, by: Actor) -> None:
+        """Record a new name; nothing happens when it is the same."""
+        if name != self.name:
+            self._renamed(name=name, reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    def move(self, household_id: UUID | None, grid_id: UUID | None, reason: str,
+             by: Actor) -> None:
+        """Put the member in another household and grid (either may be none); the event
+        names where they were, so a view can tell where each earlier deed counted."""
+        if (household_id, grid_id) != (self.household_id, self.grid_id):
+            self._moved(household_id=household_id, grid_id=grid_id,
+                        from_household_id=self.household_id, from_grid_id=self.grid_id,
+                        reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    def set_status(self, status: str, reason: str, by: Actor) -> None:
+        """Mark the member active, moved out or deceased; nothing happens when it is so."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(status)
+        if status != self.status:
+            self._status_changed(status=status, reason=reason, actor_id=by.id,
+                                 actor_role=by.role_value)
+
+    @event("Renamed")
+    def _renamed(self, name: str, reason: str, actor_id: str, actor_role: str) -> None:
+        self.name = name
+
+    @event("Moved")
+    def _moved(self, household_id: UUID | None, grid_id: UUID | None,
+               from_household_id: UUID | None, from_grid_id: UUID | None, reason: str,
+               actor_id: str, actor_role: str) -> None:
+        self.household_id = household_id
+        self.grid_id = grid_id
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, reason: str, actor_id: str, actor_role: str) -> None:
+        self.status = status
+
     @event("OptedOut")
     def _opted_out(self, actor_id: str, actor_role: str) -> None:
         self.opted_out = True
@@ -288,3 +389,31 @@ class Merchant(LedgerAggregate):
     def __init__(self, community_id: UUID, name: str, actor_id: str, actor_role: str) -> None:
         self.community_id = community_id
         self.name = name
+
+    status: str = ACTIVE  # one of MERCHANT_STATUSES
+
+    def check_open(self) -> None:
+        """Refuse a closed merchant's redemptions and holds."""
+        if self.status != ACTIVE:
+            raise MerchantClosed(f"商户“{self.name}”已停业，不能再收积分")
+
+    def rename(self, name: str, reason: str, by: Actor) -> None:
+        """Record a new name; nothing happens when it is the same."""
+        if name != self.name:
+            self._renamed(name=name, reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    def set_status(self, status: str, reason: str, by: Actor) -> None:
+        """Mark the merchant open (active) or closed; nothing happens when it is so."""
+        if status not in MERCHANT_STATUSES:
+            raise ValueError(status)
+        if status != self.status:
+            self._status_changed(status=status, reason=reason, actor_id=by.id,
+                                 actor_role=by.role_value)
+
+    @event("Renamed")
+    def _renamed(self, name: str, reason: str, actor_id: str, actor_role: str) -> None:
+        self.name = name
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, reason: str, actor_id: str, actor_role: str) -> None:
+        self.status = status

@@ -148,7 +148,7 @@ def test_bulk_statements_keep_every_value_as_it_was(linli):
     rows = [{"member_id": f"m{i}", "community_id": "c", "name": name,
              "household_id": None if i % 2 else f"h{i}", "grid_id": None,
              "passbook_no": str(i), "opted_out": bool(i % 3), "registered_at": at,
-             "position": i} for i, name in enumerate(names)]
+             "position": i, "status": "active"} for i, name in enumerate(names)]
     m = registry_members
     with linli.engine.begin() as conn:
         bulk.insert(conn, m, rows)

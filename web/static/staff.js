@@ -13,6 +13,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   if (!communityId) { notice(t("need_role"), "error"); return; }
   const chosen = { member: null, rule: null };
   let members = [];
+  let grids = [];  // the community's, in their order
+  let households = [];  // the community's, as the list gives them
 
   /* --- 1, 2, 3: an award ------------------------------------------------------------ */
   function pick(container, button) {
@@ -124,6 +126,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (form.grid_id.value) body.grid_id = form.grid_id.value;
     try {
       const household = await api("POST", "/v1/households", body);
+      households.push(household);
       $("#member-household").append(el("option", { value: household.id }, body.address));
       $("#member-household").value = household.id;
       registered(el("p", {}, `${t("household")} · ${body.address}`));
@@ -140,7 +143,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (form.grid_id.value) body.grid_id = form.grid_id.value;
     try {
       const member = await api("POST", "/v1/members", body);
-      const row = { member_id: member.id, name: member.name, passbook_no: member.passbook_no };
+      const row = { member_id: member.id, name: member.name, passbook_no: member.passbook_no,
+                    household_id: member.household_id, grid_id: member.grid_id,
+                    status: member.status };
       registered(el("p", {}, `${member.name} · ${t("passbook_no")} ${member.passbook_no}`),
         el("span", { class: "row" }, memberActions(row)));
       notice(t("saved"));
@@ -259,9 +264,60 @@ document.addEventListener("DOMContentLoaded", async () => {
     } catch (error) { notice(problem(error), "error"); }
   }
 
+  const statusWord = (status) => t("member_status_" + status);
+
+  function options(select, items, chosenId) {
+    select.replaceChildren(el("option", { value: "" }, "—"), ...items.map(
+      (item) => el("option", { value: item.id }, item.name || item.address)));
+    select.value = chosenId || "";
+  }
+
+  function editMember(m) {
+    const result = el("p", { class: "result", id: "edit-result", "aria-live": "polite" });
+    const name = el("input", { id: "edit-name", maxlength: 200, required: true, value: m.name });
+    const household = el("select", { id: "edit-household" });
+    const grid = el("select", { id: "edit-grid" });
+    const status = el("select", { id: "edit-status" }, ["active", "moved_out", "deceased"].map(
+      (s) => el("option", { value: s }, statusWord(s))));
+    const reason = el("input", { id: "edit-reason", maxlength: 500 });
+    options(household, households, m.household_id);
+    options(grid, grids, m.grid_id);
+    status.value = m.status || "active";
+    const form = el("form", { id: "edit-form", onsubmit: async (event) => {
+      event.preventDefault();
+      // Only what changed is sent: a new household brings its grid unless a grid is chosen.
+      const body = {};
+      if (name.value.trim() !== m.name) body.name = name.value;
+      if (household.value !== (m.household_id || "")) body.household_id = household.value || null;
+      if (grid.value !== (m.grid_id || "")) body.grid_id = grid.value || null;
+      if (status.value !== (m.status || "active")) body.status = status.value;
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      try {
+        const changed = await api("PATCH", `/v1/members/${m.member_id}`, body);
+        Object.assign(m, { name: changed.name, household_id: changed.household_id,
+                           grid_id: changed.grid_id, status: changed.status });
+        options(grid, grids, m.grid_id);
+        result.textContent = `${t("edit_saved")} ${m.name} · ${statusWord(m.status)}`;
+        notice(t("saved"));
+        await Promise.all([showRoster(), findMembers($("#member-search").value.trim())]);
+      } catch (error) { result.textContent = problem(error); }
+    } },
+    el("label", { for: "edit-name" }, t("resident_name")), name,
+    el("label", { for: "edit-household" }, t("household")), household,
+    el("label", { for: "edit-grid" }, t("grid")), grid,
+    el("label", { for: "edit-status" }, t("member_status")), status,
+    el("p", { class: "help" }, t("inactive_help")),
+    el("label", { for: "edit-reason" }, t("edit_reason")), reason,
+    el("button", { type: "submit" }, t("save")));
+    openDialog(`${t("edit_member")} · ${m.name}`, el("p", {}, who(m)), form, result);
+    name.focus();
+  }
+
   function memberActions(m) {
     if (!mayAct) return [];
     return [
+      el("button", { type: "button", "data-action": "edit",
+                     onclick: () => editMember(m) }, t("edit")),
       el("button", { type: "button", class: "secondary", "data-action": "signin-link",
                      onclick: () => signInLink(m) }, t("signin_link")),
       el("a", { class: "button secondary", "data-action": "card",
@@ -278,7 +334,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     const found = (await api("GET", "/v1/members?" + query)).items;
     $("#roster").replaceChildren(...(found.length ? found.map((m) => el("li",
       { "data-roster": m.member_id },
-      el("span", { class: "what" }, m.name, " ", el("small", {}, m.passbook_no)),
+      el("span", { class: "what" }, m.name, " ", el("small", {}, m.passbook_no),
+        m.status && m.status !== "active"
+          ? el("small", { class: "status", "data-status": m.status }, ` · ${statusWord(m.status)}`)
+          : null),
       el("span", { class: "row actions" }, memberActions(m))))
       : [el("li", { class: "empty" }, t("no_lines"))]));
   }
@@ -395,8 +454,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   try {
     const community = await api("GET", `/v1/communities/${communityId}`);
     $("#community").textContent = community.name;
+    grids = (await api("GET", `/v1/communities/${communityId}/grids?limit=500`)).items;
+    households = (await api("GET", `/v1/households?community_id=${communityId}&limit=500`)).items;
     document.querySelectorAll("select.grids").forEach((select) => select.append(
-      ...community.grids.map((g) => el("option", { value: g.id }, g.name))));
+      ...grids.map((g) => el("option", { value: g.id }, g.name))));
+    $("#member-household").append(
+      ...households.map((h) => el("option", { value: h.id }, h.address)));
     await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
     await Promise.all([showOrders(), showKeys()]);
     document.body.dataset.ready = "true";
