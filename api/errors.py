@@ -32,6 +32,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.GiftNotAllowed: 409,
     errors.Unavailable: 503,
     errors.PaymentCodeRequired: 403,
+    errors.FourEyesRequired: 403,
     IdempotencyKeyReused: 422,
 }
 

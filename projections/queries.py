@@ -71,7 +71,9 @@ def passbook(
     lines = passbook_lines.c
     query = (
         select(lines.position, lines.at, lines.kind, lines.amount, lines.balance_after,
-               lines.reference, lines.description, lines.transaction_id)
+               lines.reference, lines.description, lines.transaction_id,
+               func.coalesce(lines.occurred_at, lines.at).label("occurred_at"),
+               lines.counterparty)
         .where(lines.account_id == str(ids.account_id(owner_id, asset.value)))
         .order_by(lines.position.desc())
         .limit(limit + 1)
@@ -120,7 +122,7 @@ def statement(
             select(lines.kind, func.sum(lines.amount)).where(*period).group_by(lines.kind)
         ).all())
         query = (select(lines.position, lines.at, lines.kind, lines.amount, lines.balance_after,
-                        lines.reference, lines.description)
+                        lines.reference, lines.description, lines.counterparty)
                  .where(*period).order_by(lines.position.desc()).limit(limit + 1))
         if before is not None:
             query = query.where(lines.position < before)

@@ -15,6 +15,8 @@ from api.deps import (
     ActorDep,
     CaughtUp,
     LinliDep,
+    PageCursor,
+    PageLimit,
     StaffAuditorOrMerchant,
     StaffOrAuditor,
     VisibleMember,
@@ -26,6 +28,7 @@ from ledger.domain.awards import Award
 from ledger.domain.consent import ConsentPolicy
 from ledger.domain.registry import Community
 from ledger.errors import InvalidRequest, NotFound
+from ledger.limits import PAGE_DEFAULT
 from projections import lookups, registry_view
 from projections.leaderboard_ranking import masked
 from projections.pending_awards import list_pending
@@ -75,6 +78,7 @@ class PendingAwardOut(BaseModel):
 
 class PendingAwardListOut(BaseModel):
     items: list[PendingAwardOut]
+    next_cursor: str | None = None
 
 
 class AwardDetailOut(BaseModel):
@@ -144,17 +148,23 @@ def list_pending_awards(
     linli: LinliDep,
     community_id: UUID | None = None,
     status: Annotated[str, Query(pattern="^pending$")] = "pending",
+    rule_code: Annotated[str | None, Query(min_length=1, max_length=64,
+                                           pattern=r"^[A-Za-z0-9_.-]+$")] = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> PendingAwardListOut:
-    """Awards waiting for a staff member's approval (status=pending), oldest first."""
+    """Awards waiting for a staff member's approval (status=pending), oldest first, under
+    one rule if `rule_code` is given; a page of `limit` and the `next_cursor`."""
     community = readable_community(linli, actor, community_id)
-    found = list_pending(linli.engine, community["community_id"])
+    found, next_after = list_pending(linli.engine, community["community_id"],
+                                     rule_code=rule_code, limit=limit, after=cursor)
     rules = registry_view.rule_names(linli.engine, community["community_id"])
     names = lookups.member_names(linli.engine, [str(a.member_id) for a in found])
     return PendingAwardListOut(items=[PendingAwardOut(
         id=a.id, member_id=a.member_id, member_name=names.get(str(a.member_id), ""),
         rule_code=a.rule_code, rule_name=rules.get(a.rule_code, a.rule_code), points=a.points,
         quantity=a.quantity, minutes=a.minutes, occurred_at=a.occurred_at, note=a.note,
-    ) for a in found])
+    ) for a in found], next_cursor=str(next_after) if next_after is not None else None)
 
 
 @router.get("/members/{member_id}/awards", response_model=AwardDetailListOut)
