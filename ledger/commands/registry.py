@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -151,7 +151,7 @@ def put_rule(
     now: datetime | None = None,
 ) -> Callable[[UnitOfWork], dict[str, Any]]:
     """A new version of a rule, in force from `now` (deeds done before keep the version in
-    force then); it brings back a retired rule."""
+    force then; without `now`, from the start); it brings back a retired rule."""
     def command(uow: UnitOfWork) -> dict[str, Any]:
         by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
@@ -162,7 +162,7 @@ def put_rule(
             community.add_rule_code(code, by)
         rule.revise(name=name, points=points, unit=unit, daily_cap=daily_cap,
                     monthly_cap=monthly_cap, requires_approval=requires_approval, by=by,
-                    effective_at=now or datetime.now(UTC))
+                    effective_at=now)
         return {"code": code, **rule.current, "retired": rule.retired}
 
     return command
