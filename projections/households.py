@@ -92,7 +92,9 @@ def household_passbook(
     lines = passbook_lines.c
     query = (
         select(lines.position, lines.account_id, lines.at, lines.kind, lines.amount,
-               lines.balance_after, lines.reference, lines.description)
+               lines.balance_after, lines.reference, lines.description,
+               func.coalesce(lines.occurred_at, lines.at).label("occurred_at"),
+               lines.counterparty)
         .where(lines.account_id.in_(list(by_account)))
         .order_by(lines.position.desc())
         .limit(limit + 1)
@@ -116,6 +118,7 @@ def household_passbook(
             "position": row.position, "at": row.at, "kind": row.kind, "amount": row.amount,
             "balance_after": row.balance_after, "household_balance_after": running,
             "reference": row.reference, "description": row.description,
+            "occurred_at": row.occurred_at, "counterparty": row.counterparty,
             "member_id": member["member_id"], "name": member["name"],
         })
         running -= row.amount

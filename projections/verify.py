@@ -3,8 +3,9 @@
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
   (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
 - Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no member or
-  merchant below zero unless an adjustment or a reversal into debt put it there; each transaction's postings sum to
-  zero; 4. every balance in the views equals its passbook and the replay.
+  merchant below zero unless an adjustment or a reversal into debt put it there; each
+  transaction's postings sum to zero; 4. every balance in the views equals its passbook and
+  the replay.
 """
 
 from __future__ import annotations

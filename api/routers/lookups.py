@@ -89,6 +89,8 @@ class AwardDetailOut(BaseModel):
     points: int
     status: str
     occurred_at: datetime
+    reversed_points: int = Field(0, description="points taken back so far")
+    requested_points: int | None = Field(None, description="before a cap cut them")
 
 
 class AwardDetailListOut(BaseModel):
@@ -194,5 +196,6 @@ def member_awards(
             found.append(AwardDetailOut(
                 id=award.id, rule_code=award.rule_code, quantity=award.quantity,
                 minutes=award.minutes, points=award.points, status=award.status,
-                occurred_at=award.occurred_at))
+                occurred_at=award.occurred_at, reversed_points=award.reversed_points,
+                requested_points=award.requested_points))
     return AwardDetailListOut(items=found)

@@ -28,6 +28,7 @@ from ledger.errors import (
     InsufficientBalance,
     InvalidRequest,
     NotFound,
+    RuleRetired,
     StorageCapReached,
 )
 from ledger.write.unit_of_work import UnitOfWork
@@ -121,8 +122,8 @@ def _service_points(uow: UnitOfWork, volunteer: Member, policy: TimeBankPolicy, 
                          by=Actor(by.id, by.role))  # the deposit is authorised already
     try:
         return award(uow)
-    except (CapReached, InvalidRequest, NotFound):
-        return None  # no rule (or no room under its caps): minutes only
+    except (CapReached, InvalidRequest, NotFound, RuleRetired):
+        return None  # no rule, a retired one, or no room under its caps: minutes only
 
 
 def post_service(

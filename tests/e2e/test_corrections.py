@@ -328,3 +328,28 @@ class TestPassbookLines:
                                   headers=cast.member))["items"][0]
         assert (line["description"], line["counterparty"]) == ("大米", "文明积分超市")
         assert line["occurred_at"] == line["at"]
+
+    def test_the_household_passbook_names_the_counterparty(self, town):
+        home = town.add_household("湖滨路2号")
+        wang = town.add_member("王秀英", household_id=home)
+        town.award(2, wang, when="2098-11-01T02:00:00")
+        line = ok(town.client.get(f"/v1/households/{home}/passbook"))["items"][0]
+        assert line["counterparty"] == "志愿服务"
+        assert line["occurred_at"].startswith("2098-11-01T02:00:00")
+
+
+class TestRetiredServiceRule:
+    def test_a_deposit_still_banks_its_minutes_without_points(self, cast):
+        cast.add_rule("SERVICE", 10, "hour", name="志愿服务时长")
+        ok(cast.client.put(f"/v1/communities/{cast.community_id}/timebank/policy",
+                           json={"service_rule_code": "SERVICE"}))
+        body = {"volunteer_id": cast.member_id, "minutes": 60, "service_type": "陪护"}
+        first = ok(cast.client.post("/v1/timebank/deposits", headers=cast.staff, json=body), 201)
+        assert first["points_awarded"] == 10
+        ok(cast.client.delete(f"/v1/communities/{cast.community_id}/rules/SERVICE",
+                              headers=cast.staff))
+
+        second = ok(cast.client.post("/v1/timebank/deposits", headers=cast.staff, json=body),
+                    201)
+        assert (second["points_awarded"], second["balance_after"]) == (0, 120)
+        assert cast.balance()["points"] == 10
