@@ -17,11 +17,13 @@ from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community
 from ledger.domain.rulebook import Rule
 from ledger.errors import (
+    AwardAlreadyReversed,
     CapReached,
     InsufficientBalance,
     InvalidTransition,
     NotFound,
     RefundExceedsRedemption,
+    ReversalExceedsAward,
     RuleRetired,
 )
 from ledger.limits import BACKDATE_MAX_DAYS, CAP_HISTORY_DAYS
@@ -429,6 +431,20 @@ class TestReversingAnAward:
             award.reverse("no", STAFF)
 
         assert (award.status, len(award.pending_events)) == (status, events)
+
+    def test_parts_add_up_to_at_most_the_award(self):
+        award = new_award(status=AwardStatus.POSTED)
+        whole = award.points
+
+        assert award.reverse("part", STAFF, 1) == 1
+        assert (award.status, award.reversed_points, award.points_left) == (
+            AwardStatus.POSTED, 1, whole - 1)
+        with pytest.raises(ReversalExceedsAward):
+            award.reverse("too much", STAFF, whole)
+        assert award.reverse("the rest", STAFF) == whole - 1
+        assert (award.status, award.reversed_points) == (AwardStatus.REVERSED, whole)
+        with pytest.raises(AwardAlreadyReversed):
+            award.reverse("again", STAFF, 1)
 
 
 # --- redemptions ----------------------------------------------------------------------------
