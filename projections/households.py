@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger import ids
 from ledger.domain.assets import Asset
+from projections import queries
 from projections.registry_view import household_members
 from projections.tables import balances, passbook_lines
 
@@ -93,8 +94,8 @@ def household_passbook(
     query = (
         select(lines.position, lines.account_id, lines.at, lines.kind, lines.amount,
                lines.balance_after, lines.reference, lines.description,
-               func.coalesce(lines.occurred_at, lines.at).label("occurred_at"),
-               lines.counterparty)
+               queries.occurred_at(), lines.counterparty)
+        .select_from(queries.with_occurrences())
         .where(lines.account_id.in_(list(by_account)))
         .order_by(lines.position.desc())
         .limit(limit + 1)

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
+from sqlalchemy import update
+
+from ledger import ids
+from projections.tables import passbook_lines
 
 from tests.e2e.conftest import NOW
 from tests.scenario import Town, key, ok, problem_type
@@ -353,3 +358,15 @@ class TestRetiredServiceRule:
                     201)
         assert (second["points_awarded"], second["balance_after"]) == (0, 120)
         assert cast.balance()["points"] == 10
+
+
+class TestLinesRecordedBefore:
+    def test_an_award_line_without_its_date_takes_it_from_the_award(self, cast, linli):
+        cast.award(3, when="2098-10-02T02:00:00")
+        account = str(ids.account_id(UUID(cast.member_id), "POINTS"))
+        with linli.engine.begin() as conn:  # as a line recorded before the column existed
+            conn.execute(update(passbook_lines).where(passbook_lines.c.account_id == account)
+                         .values(occurred_at=None))
+        line = ok(cast.client.get(f"/v1/members/{cast.member_id}/passbook",
+                                  headers=cast.staff))["items"][0]
+        assert line["occurred_at"].startswith("2098-10-02T02:00:00")
