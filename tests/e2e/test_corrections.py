@@ -14,7 +14,6 @@ from sqlalchemy import update
 
 from ledger import ids
 from projections.tables import passbook_lines
-
 from tests.e2e.conftest import NOW
 from tests.scenario import Town, key, ok, problem_type
 
