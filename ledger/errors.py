@@ -152,6 +152,11 @@ class NotASignInLink(DomainError):
     title = "这不是登录链接"
 
 
+class SignInLinkSpent(DomainError):
+    slug = "sign-in-link-spent"
+    title = "登录链接已失效"
+
+
 # --- corrections of awards and the rulebook -----------------------------------------------
 class RuleRetired(DomainError):
     slug = "rule-retired"

@@ -12,7 +12,7 @@ from uuid import UUID
 from ledger.actor import Actor, Role
 from ledger.domain.access import ApiKey
 from ledger.domain.registry import Community, Member, Merchant
-from ledger.errors import InvalidRequest, NotASignInLink, NotFound
+from ledger.errors import InvalidRequest, NotASignInLink, NotFound, SignInLinkSpent
 from ledger.write.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "lnl_"
@@ -130,8 +130,8 @@ def sign_in(link_key_id: UUID, now: datetime) -> Callable[[UnitOfWork], IssuedKe
         link = uow.get(ApiKey, link_key_id)
         if not link.sign_in_link:
             raise NotASignInLink("这个令牌不是登录链接里的，无需换取")
-        if not link.works_at(now) or link.member_id is None:
-            raise NotFound(f"api key {link_key_id} was not found")
+        if not link.works_at(now) or link.member_id is None:  # traded at once by another
+            raise SignInLinkSpent("这个登录链接已经用过或已过期，请向社区工作人员要新的登录链接")
         member = uow.get(Member, link.member_id)
         by = Actor(f"key:{link.id}", Role.MEMBER, member.community_id, None, member.id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
