@@ -34,6 +34,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.PaymentCodeRequired: 403,
     errors.KeyNotRevocable: 403,
     errors.KeyExpiryInPast: 422,
+    errors.FourEyesRequired: 403,
     IdempotencyKeyReused: 422,
 }
 

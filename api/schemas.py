@@ -175,6 +175,9 @@ class RuleOut(BaseModel):
     daily_cap: int | None
     monthly_cap: int | None
     requires_approval: bool
+    effective_at: datetime | None = Field(
+        None, description="when this version took effect (null: from the start)")
+    retired: bool = False
 
 
 class RulesOut(BaseModel):
@@ -207,10 +210,24 @@ class AwardOut(BaseModel):
     points: int
     occurred_at: datetime
     reason: str | None = None
+    requested_points: int | None = Field(
+        None, description="what the rule gave before a cap cut it (null: recorded before "
+        "this was kept)")
+    capped: bool = Field(False, description="true where a cap cut the points")
+    reversed_points: int = Field(0, description="points taken back so far")
 
 
 class ReasonIn(In):
     reason: Reason
+
+
+class ReversalIn(In):
+    reason: Reason
+    points: Points | None = Field(None, description="a part of the award (default: all that "
+                                  "is left of it)")
+    allow_debt: StrictBool = Field(False, description=(
+        "take back points already spent: the member's balance goes below zero and later "
+        "earnings repay it first"))
 
 
 Pin = Annotated[str, Field(pattern=r"^[0-9]{6}$", min_length=6, max_length=6,
@@ -299,11 +316,15 @@ class BalanceOut(BaseModel):
 
 class PassbookLineOut(BaseModel):
     at: datetime
+    occurred_at: datetime = Field(description=(
+        "when the deed was done (an award's or a deposit's occurred_at); otherwise `at`"))
     kind: str
     amount: int
     balance_after: int
     reference: str
     description: str
+    counterparty: str = Field("", description=(
+        "the other side: the shop, the other member of a gift (转赠), the activity"))
 
 
 class PassbookOut(BaseModel):
@@ -316,6 +337,8 @@ class PassbookOut(BaseModel):
 # --- merchants ------------------------------------------------------------------------------
 class HoldIn(AtTill):
     points: Points
+    description: Text = Field("", description="what is bought; the capture's redemption "
+                              "carries it to the statement and the passbook")
     expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=7 * 24 * 3600)] = 600
 
 
@@ -350,6 +373,10 @@ class PolicyIn(In):
         default="payment_code", description=(
             "what a till needs to take a member's points: the member's payment code (or "
             "passbook number and PIN), or (member_id) naming the member is enough"))
+    award_approval: Literal["any_staff", "another_staff"] = Field(
+        default="any_staff", description=(
+            "who may approve an award waiting for approval: any staff member, or only "
+            "another than the one who recorded it (四眼原则)"))
 
 
 class PolicyOut(BaseModel):
@@ -358,6 +385,7 @@ class PolicyOut(BaseModel):
     n: int
     daily_redemption_limit_points: int | None
     redemption_consent: Literal["payment_code", "member_id"]
+    award_approval: Literal["any_staff", "another_staff"] = "any_staff"
 
 
 # --- consent at the till --------------------------------------------------------------------
@@ -397,6 +425,7 @@ class StatementLineOut(BaseModel):
     balance_after: int
     reference: str
     description: str
+    counterparty: str = Field("", description="the member (masked name)")
 
 
 class StatementTotals(BaseModel):

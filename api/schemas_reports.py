@@ -66,6 +66,8 @@ class HouseholdPassbookLineOut(BaseModel):
     household_balance_after: int = Field(description="the household's balance after this line")
     reference: str
     description: str
+    occurred_at: datetime = Field(description="when the deed was done (otherwise `at`)")
+    counterparty: str = Field("", description="the shop, the other member, the activity")
     member_id: UUID = Field(description="whose line it is")
     name: str
 

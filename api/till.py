@@ -75,7 +75,7 @@ def hold(linli: Linli, actor: Actor, body: HoldIn, pin_holder: UUID | None = Non
     member_id, consent = named
     return Keyed(merchants.place_hold(merchant_id, member_id, body.points,
                                       body.expires_in_seconds, actor, now=linli.clock(),
-                                      consent=consent),
+                                      consent=consent, description=body.description),
                  hold_out)
 
 

@@ -181,3 +181,26 @@ class MerchantClosed(DomainError):
 
     slug = "merchant-closed"
     title = "商户已停业"
+
+
+# --- corrections of awards and the rulebook -----------------------------------------------
+class RuleRetired(DomainError):
+    slug = "rule-retired"
+    title = "规则已停用"
+
+
+class ReversalExceedsAward(DomainError):
+    slug = "reversal-exceeds-award"
+    title = "冲正积分超过了这笔发放剩余的积分"
+
+
+class AwardAlreadyReversed(InvalidTransition):
+    slug = "award-already-reversed"
+    title = "这笔发放已经全部冲正"
+
+
+class FourEyesRequired(DomainError):
+    """The community asks another staff member to approve an award (四眼原则)."""
+
+    slug = "four-eyes-required"
+    title = "需要另一位工作人员审核"

@@ -145,7 +145,8 @@ class HoldsView:
 
 
 class PassbookView:
-    """One passbook line (积分存折) per posting to a member's or merchant's account."""
+    """One passbook line (积分存折) per posting to a member's or merchant's account, with when
+    the deed was done (awards, deposits) and whom it was with (`counterparty`)."""
 
     name = "passbook"
     tables = (passbook_lines,)
@@ -160,6 +161,9 @@ class PassbookView:
                 "transaction_id": str(e.transaction_id), "reference": e.reference,
                 "description": e.description, "actor_id": e.actor_id,
                 "actor_role": e.actor_role,
+                "occurred_at": (datetime.fromisoformat(e.occurred_at)
+                                if getattr(e, "occurred_at", None) else None),
+                "counterparty": getattr(e, "counterparty", ""),
             }
             for item in events
             if isinstance(e := item.event, Account.Posted)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger import ids
 from ledger.domain.assets import Asset
+from projections import queries
 from projections.registry_view import household_members
 from projections.tables import balances, passbook_lines
 
@@ -92,7 +93,9 @@ def household_passbook(
     lines = passbook_lines.c
     query = (
         select(lines.position, lines.account_id, lines.at, lines.kind, lines.amount,
-               lines.balance_after, lines.reference, lines.description)
+               lines.balance_after, lines.reference, lines.description,
+               queries.occurred_at(), lines.counterparty)
+        .select_from(queries.with_occurrences())
         .where(lines.account_id.in_(list(by_account)))
         .order_by(lines.position.desc())
         .limit(limit + 1)
@@ -116,6 +119,7 @@ def household_passbook(
             "position": row.position, "at": row.at, "kind": row.kind, "amount": row.amount,
             "balance_after": row.balance_after, "household_balance_after": running,
             "reference": row.reference, "description": row.description,
+            "occurred_at": row.occurred_at, "counterparty": row.counterparty,
             "member_id": member["member_id"], "name": member["name"],
         })
         running -= row.amount

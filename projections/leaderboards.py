@@ -1,7 +1,7 @@
 """Leaderboards (公益达人榜) and the monthly figures of the reports, kept incrementally.
 
 What counts as *earned* is what the account itself counts: each posting's `earned_after` minus
-the account's previous one (award and award reversal today; any kind later put in
+the account's previous one (award and award reversal, whole or in part, today; any kind later put in
 `EARNING_KINDS`, such as a time-bank deposit, counts without a change here). Spending never
 changes it; a reversed award lowers it.
 
@@ -67,11 +67,14 @@ WHOLE_COMMUNITY = ""  # the grid_key of the community-wide boards
 # which may come before or after them in the log. Every other posting counts when it was
 # recorded.
 KINDS_WITH_OCCURRENCE = frozenset({PostingKind.AWARD.value, PostingKind.AWARD_REVERSAL.value,
+                                   PostingKind.AWARD_PART_REVERSAL.value,
                                    PostingKind.DEPOSIT.value})
 OCCURRENCE_SOURCES: dict[str, Callable[[Any], tuple[str, datetime, str | None]]] = {
     AWARD_RECORDED: lambda e: (str(e.originator_id), e.occurred_at, e.rule_code),
     DEPOSIT_RECORDED: lambda e: (str(e.originator_id), e.occurred_at, None),
 }
+# An award counts once; it stops counting when its last point is reversed (a partial
+# reversal lowers its points, not the count).
 AWARD_COUNT = {PostingKind.AWARD.value: 1, PostingKind.AWARD_REVERSAL.value: -1}
 
 

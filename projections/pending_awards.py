@@ -64,14 +64,22 @@ class PendingAwardsView:
             conn.execute(delete(pending_awards).where(pending_awards.c.award_id.in_(chunk)))
 
 
-
-def list_pending(engine: Engine, community_id: str) -> list[PendingAward]:
-    """The community's awards still pending, oldest first (at most PENDING_MAX)."""
+def list_pending(engine: Engine, community_id: str, *, rule_code: str | None = None,
+                 limit: int = PENDING_MAX, after: int | None = None,
+                 ) -> tuple[list[PendingAward], int | None]:
+    """The community's awards still pending (under `rule_code`, if given), oldest first, a
+    page of `limit` after position `after`; with the position the next page starts after."""
     p = pending_awards.c
+    query = select(pending_awards).where(p.community_id == community_id)
+    if rule_code is not None:
+        query = query.where(p.rule_code == rule_code)
+    if after is not None:
+        query = query.where(p.position > after)
     with engine.connect() as conn:
-        rows = conn.execute(select(pending_awards).where(p.community_id == community_id)
-                            .order_by(p.position).limit(PENDING_MAX)).all()
-    return [PendingAward(id=UUID(r.award_id), member_id=UUID(r.member_id),
-                         rule_code=r.rule_code, points=r.points, quantity=r.quantity,
-                         minutes=r.minutes, occurred_at=r.occurred_at, note=r.note,
-                         recorded_at=r.recorded_at) for r in rows]
+        rows = conn.execute(query.order_by(p.position).limit(limit + 1)).all()
+    page = rows[:limit]
+    found = [PendingAward(id=UUID(r.award_id), member_id=UUID(r.member_id),
+                          rule_code=r.rule_code, points=r.points, quantity=r.quantity,
+                          minutes=r.minutes, occurred_at=r.occurred_at, note=r.note,
+                          recorded_at=r.recorded_at) for r in page]
+    return found, (page[-1].position if len(rows) > limit else None)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, or_, select
 
 from ledger import ids
 from ledger.domain.assets import Asset
-from projections.tables import balances, holds, passbook_lines
+from projections.tables import balances, earning_occurrences, holds, passbook_lines
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,20 @@ def account_balance_as_of(
     return AccountBalance(row.balance_after, 0, row.earned_after) if row else AccountBalance()
 
 
+def with_occurrences() -> Any:
+    """Passbook lines with, for an award's or a deposit's, when it occurred as the
+    leaderboards keep it (lines recorded before postings carried `occurred_at` have none)."""
+    return passbook_lines.outerjoin(
+        earning_occurrences,
+        earning_occurrences.c.transaction_id == passbook_lines.c.transaction_id)
+
+
+def occurred_at() -> Any:
+    """When a line's deed was done: its own `occurred_at`, its transaction's, or `at`."""
+    return func.coalesce(passbook_lines.c.occurred_at, earning_occurrences.c.occurred_at,
+                         passbook_lines.c.at).label("occurred_at")
+
+
 def passbook(
     engine: Engine, owner_id: UUID, asset: Asset, *, limit: int, before: int | None
 ) -> tuple[list[dict[str, Any]], int | None]:
@@ -71,7 +85,9 @@ def passbook(
     lines = passbook_lines.c
     query = (
         select(lines.position, lines.at, lines.kind, lines.amount, lines.balance_after,
-               lines.reference, lines.description, lines.transaction_id)
+               lines.reference, lines.description, lines.transaction_id,
+               occurred_at(), lines.counterparty)
+        .select_from(with_occurrences())
         .where(lines.account_id == str(ids.account_id(owner_id, asset.value)))
         .order_by(lines.position.desc())
         .limit(limit + 1)
@@ -120,7 +136,7 @@ def statement(
             select(lines.kind, func.sum(lines.amount)).where(*period).group_by(lines.kind)
         ).all())
         query = (select(lines.position, lines.at, lines.kind, lines.amount, lines.balance_after,
-                        lines.reference, lines.description)
+                        lines.reference, lines.description, lines.counterparty)
                  .where(*period).order_by(lines.position.desc()).limit(limit + 1))
         if before is not None:
             query = query.where(lines.position < before)

@@ -97,6 +97,8 @@ passbook_lines = Table(
     Column("description", Text, nullable=False),
     Column("actor_id", String(100), nullable=False),
     Column("actor_role", String(16), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=True),  # the deed's instant; null: `at`
+    Column("counterparty", Text, nullable=False, server_default=""),
     Index("passbook_account_idx", "account_id", "position"),
 )
 
@@ -259,6 +261,7 @@ pending_awards = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("position", BigInteger, nullable=False),
     Index("pending_awards_community_idx", "community_id", "position"),
+    Index("pending_awards_rule_idx", "community_id", "rule_code", "position"),
 )
 
 # --- the time bank ----------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
   (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
 - Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no member or
-  merchant below zero unless an adjustment put it there; each transaction's postings sum to
-  zero; 4. every balance in the views equals its passbook and the replay.
+  merchant below zero unless an adjustment or a reversal into debt put it there; each
+  transaction's postings sum to zero; 4. every balance in the views equals its passbook and
+  the replay.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def _fields(notification: Any) -> dict[str, Any]:
     return fields
 
 
+# A reversal of points already spent may leave a member owing (`allow_debt`).
+REVERSALS = frozenset({PostingKind.AWARD_REVERSAL.value, PostingKind.AWARD_PART_REVERSAL.value})
+
+
 def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
     try:
         event = _fields(notification)
@@ -135,8 +140,8 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
                            f"the replay gives {replay.running[account]}", notification.id,
                            account, notification.originator_version))
-    if kind == PostingKind.ADJUSTMENT:
-        replay.adjusted.add(account)
+    if kind == PostingKind.ADJUSTMENT or (kind in REVERSALS and replay.running[account] < 0):
+        replay.adjusted.add(account)  # an auditor's adjustment, or a reversal into debt
     in_balances = notification.id <= replay.balances_through
     if in_balances:
         replay.balances[account] += amount

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"  # 0011 once the registry's and the corrections' migrations are in
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

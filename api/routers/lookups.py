@@ -15,6 +15,7 @@ from api.deps import (
     ActorDep,
     CaughtUp,
     LinliDep,
+    PageCursor,
     PageLimit,
     StaffAuditorOrMerchant,
     StaffOrAuditor,
@@ -80,6 +81,7 @@ class PendingAwardOut(BaseModel):
 
 class PendingAwardListOut(BaseModel):
     items: list[PendingAwardOut]
+    next_cursor: str | None = None
 
 
 class AwardDetailOut(BaseModel):
@@ -90,6 +92,8 @@ class AwardDetailOut(BaseModel):
     points: int
     status: str
     occurred_at: datetime
+    reversed_points: int = Field(0, description="points taken back so far")
+    requested_points: int | None = Field(None, description="before a cap cut them")
 
 
 class AwardDetailListOut(BaseModel):
@@ -155,17 +159,23 @@ def list_pending_awards(
     linli: LinliDep,
     community_id: UUID | None = None,
     status: Annotated[str, Query(pattern="^pending$")] = "pending",
+    rule_code: Annotated[str | None, Query(min_length=1, max_length=64,
+                                           pattern=r"^[A-Za-z0-9_.-]+$")] = None,
+    limit: PageLimit = PAGE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> PendingAwardListOut:
-    """Awards waiting for a staff member's approval (status=pending), oldest first."""
+    """Awards waiting for a staff member's approval (status=pending), oldest first, under
+    one rule if `rule_code` is given; a page of `limit` and the `next_cursor`."""
     community = readable_community(linli, actor, community_id)
-    found = list_pending(linli.engine, community["community_id"])
+    found, next_after = list_pending(linli.engine, community["community_id"],
+                                     rule_code=rule_code, limit=limit, after=cursor)
     rules = registry_view.rule_names(linli.engine, community["community_id"])
     names = lookups.member_names(linli.engine, [str(a.member_id) for a in found])
     return PendingAwardListOut(items=[PendingAwardOut(
         id=a.id, member_id=a.member_id, member_name=names.get(str(a.member_id), ""),
         rule_code=a.rule_code, rule_name=rules.get(a.rule_code, a.rule_code), points=a.points,
         quantity=a.quantity, minutes=a.minutes, occurred_at=a.occurred_at, note=a.note,
-    ) for a in found])
+    ) for a in found], next_cursor=str(next_after) if next_after is not None else None)
 
 
 @router.get("/members/{member_id}/awards", response_model=AwardDetailListOut)
@@ -195,5 +205,6 @@ def member_awards(
             found.append(AwardDetailOut(
                 id=award.id, rule_code=award.rule_code, quantity=award.quantity,
                 minutes=award.minutes, points=award.points, status=award.status,
-                occurred_at=award.occurred_at))
+                occurred_at=award.occurred_at, reversed_points=award.reversed_points,
+                requested_points=award.requested_points))
     return AwardDetailListOut(items=found)

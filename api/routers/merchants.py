@@ -32,7 +32,7 @@ from api.schemas import (
 )
 from ledger.commands import merchants
 from ledger.domain.consent import ConsentPolicy
-from ledger.domain.policy import ExpiryKind, PointsPolicy
+from ledger.domain.policy import AwardApproval, ExpiryKind, PointsPolicy
 from ledger.limits import PAGE_DEFAULT
 from projections import queries
 
@@ -86,7 +86,8 @@ def get_statement(
         merchant_id=merchant_id, opening_balance=found.opening_balance,
         items=[StatementLineOut(at=line["at"], kind=line["kind"], points=line["amount"],
                                 balance_after=line["balance_after"],
-                                reference=line["reference"], description=line["description"])
+                                reference=line["reference"], description=line["description"],
+                                counterparty=line["counterparty"])
                for line in found.lines],
         totals=StatementTotals(**found.totals),
         next_cursor=str(found.next_before) if found.next_before is not None else None,
@@ -110,19 +111,21 @@ def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:
     parsed = PointsPolicy.from_dict(policy)
     return PolicyOut(community_id=community_id, points_expiry=parsed.expiry.value, n=parsed.n,
                      daily_redemption_limit_points=parsed.daily_redemption_limit_points,
-                     redemption_consent=parsed.redemption_consent.value)
+                     redemption_consent=parsed.redemption_consent.value,
+                     award_approval=parsed.award_approval.value)
 
 
 @router.put("/communities/{community_id}/policy", response_model=PolicyOut)
 def put_policy(community_id: UUID, body: PolicyIn, actor: StaffOfPathCommunity,
                linli: LinliDep, write: WriteDep) -> Response:
-    """When points expire, how many a member may redeem a day, and what a till needs to take
-    them (`redemption_consent`). A new policy dates the points earned from now on; points
-    earned before keep their expiry. The whole policy is replaced: a field not sent takes
-    its default."""
+    """When points expire, how many a member may redeem a day, what a till needs to take
+    them (`redemption_consent`), and who may approve an award (`award_approval`). A new
+    policy dates the points earned from now on; points earned before keep their expiry. The
+    whole policy is replaced: a field not sent takes its default."""
     policy = PointsPolicy(ExpiryKind(body.points_expiry), body.n,
                           body.daily_redemption_limit_points,
-                          ConsentPolicy(body.redemption_consent))
+                          ConsentPolicy(body.redemption_consent),
+                          AwardApproval(body.award_approval))
     return write.execute(merchants.set_policy(community_id, policy, actor),
                          lambda set_to: _policy_out(community_id, set_to), body)
 

@@ -59,10 +59,10 @@ def _hold_result(hold: Hold, balance_after: int | None = None) -> HoldResult:
 
 def place_hold(
     merchant_id: UUID, member_id: UUID, points: int, expires_in_seconds: int, by: Actor,
-    now: datetime, consent: Consent = BY_MEMBER_ID,
+    now: datetime, consent: Consent = BY_MEMBER_ID, description: str = "",
 ) -> Callable[[UnitOfWork], HoldResult]:
     """Hold a member's points for a merchant's till, with the consent the community asks
-    for."""
+    for; `description` goes on the redemption its capture makes."""
 
     def command(uow: UnitOfWork) -> HoldResult:
         by.check_merchant(merchant_id, "merchant", merchant_id)
@@ -76,7 +76,7 @@ def place_hold(
         hold = Hold(merchant_id=merchant_id, member_id=member_id,
                     community_id=merchant.community_id, points=points,
                     expires_at=now + timedelta(seconds=expires_in_seconds), actor_id=by.id,
-                    actor_role=by.role_value)
+                    actor_role=by.role_value, description=description)
         account.place_hold(hold.id, points, by, consent)
         uow.add(hold)
         return _hold_result(hold, account.balance)
@@ -111,12 +111,14 @@ def capture_hold(
         member_account.release_hold(hold.id, "captured", by)
         redemption = Redemption.make(merchant_id=hold.merchant_id, member_id=hold.member_id,
                                      community_id=hold.community_id, points=amount,
-                                     description="", actor_id=by.id, actor_role=by.role_value,
+                                     description=hold.description, actor_id=by.id,
+                                     actor_role=by.role_value,
                                      lots_taken=lots.take(member_account.lots, amount),
                                      hold_id=hold.id)
         take_points(uow, member_account=member_account, merchant_account=merchant_account,
                     merchant=merchant, redemption_id=redemption.id, points=amount,
-                    description="", now=now, by=by)
+                    description=hold.description, now=now, by=by,
+                    member_name=uow.get(Member, hold.member_id).name)
         hold.capture(redemption.id, amount, now, by)
         uow.add(redemption, cache=False)  # read again only by a refund
         return _hold_result(hold, member_account.balance)

@@ -16,10 +16,17 @@ from ledger.domain.accounts import Account, cap_keys_for
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award, AwardStatus
 from ledger.domain.consent import BY_MEMBER_ID, Consent, ConsentKind
+from ledger.domain.policy import AwardApproval
 from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.domain.rulebook import Rule
-from ledger.errors import InvalidRequest, InvalidTransition, NotFound, PaymentCodeInvalid
+from ledger.errors import (
+    FourEyesRequired,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PaymentCodeInvalid,
+)
 from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
 from ledger.write.unit_of_work import Reading, UnitOfWork
 
@@ -36,6 +43,9 @@ class AwardResult:
     points: int
     occurred_at: datetime
     reason: str | None = None
+    requested_points: int | None = None  # before a cap cut it
+    capped: bool = False
+    reversed_points: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,11 +85,11 @@ def local_day(community: Community, now: datetime) -> str:
 def take_points(
     uow: UnitOfWork, *, member_account: Account, merchant_account: Account, merchant: Merchant,
     redemption_id: UUID, points: int, description: str, now: datetime, by: Actor,
-    consent: Consent | None = None,
+    consent: Consent | None = None, member_name: str = "",
 ) -> list[lots.Change]:
     """Move `points` from the member to the merchant for `redemption`, within the member's
     daily limit, consuming the payment code of `consent`; returns the lots they were taken
-    from."""
+    from. The member's line names the shop; the merchant's, the member (masked)."""
     community = uow.get(Community, merchant.community_id)
     day = local_day(community, now)
     member_account.check_redemption_limit(points, day,
@@ -89,12 +99,25 @@ def take_points(
         amount=-points, kind=PostingKind.REDEMPTION, transaction_id=redemption_id,
         counter_account=ids.account_ref(merchant_account.id), by=by,
         description=description or merchant.name, reference=reference, redeemed_on=day,
-        consent=consent)
+        consent=consent, counterparty=merchant.name)
     merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
                           transaction_id=redemption_id,
                           counter_account=ids.account_ref(member_account.id), by=by,
-                          description=description, reference=reference)
+                          description=description, reference=reference,
+                          counterparty=masked(member_name))
     return taken
+
+
+def masked(name: str) -> str:
+    """A member's name as a shop's statement shows it: 张小明 -> 张*明, 张三 -> 张*."""
+    name = name.strip()
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*" if len(name) == 2 else "*"
+    return name[0] + "*" + name[-1]
+
+
 
 
 def member_at_till(uow: UnitOfWork, merchant: Merchant, member_id: UUID, consent: Consent,
@@ -115,7 +138,8 @@ def member_at_till(uow: UnitOfWork, merchant: Merchant, member_id: UUID, consent
 
 def _result(award: Award) -> AwardResult:
     return AwardResult(award.id, award.member_id, award.rule_code, award.rule_version,
-                       award.status, award.points, award.occurred_at, award.reason)
+                       award.status, award.points, award.occurred_at, award.reason,
+                       award.requested_points, award.capped, award.reversed_points)
 
 
 def award(
@@ -137,9 +161,10 @@ def award(
         rule = uow.find(Rule, ids.rule_id(member.community_id, rule_code))
         if rule is None or not rule.versions:
             raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
-        version = rule.current
-        points = _points_for(version, quantity, minutes)
+        rule.check_open()
         when = check_occurred_at(occurred_at, now)
+        version = rule.in_force_at(when)
+        requested = points = _points_for(version, quantity, minutes)
         day = when.astimezone(ZoneInfo(community.time_zone)).date()
         daily_key, monthly_key = cap_keys_for(rule_code, day)
         caps = [(k, c) for k, c in ((daily_key, version["daily_cap"]),
@@ -155,7 +180,7 @@ def award(
             rule_version=version["version"], quantity=quantity, minutes=minutes, points=points,
             status=(AwardStatus.PENDING if pending else AwardStatus.POSTED).value,
             occurred_at=when, cap_keys=cap_keys, note=note, actor_id=by.id,
-            actor_role=by.role_value,
+            actor_role=by.role_value, requested_points=requested,
         )
         if pending:
             account.reserve_cap(award_id=new.id, cap_keys=cap_keys, points=points, by=by)
@@ -164,7 +189,8 @@ def award(
                          counter_account=_issued(member.community_id), by=by,
                          description=version["name"], reference=f"award:{new.id}",
                          cap_keys=cap_keys,
-                         new_lots=award_lot(community, new.id, points, when))
+                         new_lots=award_lot(community, new.id, points, when),
+                         counterparty=version["name"], occurred_at=when)
         uow.add(new)
         return _result(new)
 
@@ -212,12 +238,16 @@ def approve_award(award_id: UUID, by: Actor) -> Callable[[UnitOfWork], AwardResu
         rule = uow.get(Rule, ids.rule_id(pending.community_id, pending.rule_code))
         name = rule.versions[pending.rule_version - 1]["name"]
         community = uow.get(Community, pending.community_id)
+        if (community.policy.award_approval is AwardApproval.ANOTHER_STAFF
+                and pending.recorded_by == by.id):
+            raise FourEyesRequired("本社区的发放须由另一位工作人员审核，不能审核自己登记的发放")
         _member_account(uow, pending.member_id).post(
             amount=pending.points, kind=PostingKind.AWARD, transaction_id=pending.id,
             counter_account=_issued(pending.community_id), by=by, description=name,
             reference=f"award:{pending.id}", cap_keys=pending.cap_keys,
             cap_already_reserved=True,
             new_lots=award_lot(community, pending.id, pending.points, pending.occurred_at),
+            counterparty=name, occurred_at=pending.occurred_at,
         )
         pending.approve(by)
         return _result(pending)
@@ -237,18 +267,29 @@ def reject_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWork
     return command
 
 
-def reverse_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWork], AwardResult]:
+def reverse_award(award_id: UUID, reason: str, by: Actor, points: int | None = None,
+                  allow_debt: bool = False) -> Callable[[UnitOfWork], AwardResult]:
+    """Take back `points` of a posted award (all that is left by default), lowering what the
+    member earned in the award's own period. Points already spent are taken back only with
+    `allow_debt`: the member's balance goes below zero and later earnings repay it first. A
+    part that leaves something of the award is an `award_part_reversal`; the one that takes
+    the last point, an `award_reversal`."""
     def command(uow: UnitOfWork) -> AwardResult:
         posted = _load_award(uow, award_id, by)
-        if posted.status != AwardStatus.POSTED:
-            raise InvalidTransition(f"cannot reverse an award that is {posted.status}")
+        amount = posted.check_reversal(points)
+        kind = (PostingKind.AWARD_REVERSAL if amount == posted.points_left
+                else PostingKind.AWARD_PART_REVERSAL)
+        rule = uow.find(Rule, ids.rule_id(posted.community_id, posted.rule_code))
+        name = (rule.versions[posted.rule_version - 1]["name"]
+                if rule is not None and len(rule.versions) >= posted.rule_version else "")
         _member_account(uow, posted.member_id).post(
-            amount=-posted.points, kind=PostingKind.AWARD_REVERSAL, transaction_id=posted.id,
+            amount=-amount, kind=kind, transaction_id=posted.id,
             counter_account=_issued(posted.community_id), by=by, description=reason,
             reference=f"award:{posted.id}", cap_keys=posted.cap_keys,
-            take_first=str(posted.id),
+            take_first=str(posted.id), allow_negative=allow_debt, counterparty=name,
+            occurred_at=posted.occurred_at,
         )
-        posted.reverse(reason, by)
+        posted.reverse(reason, by, amount)
         return _result(posted)
 
     return command
@@ -267,7 +308,7 @@ def redeem(
         merchant = uow.get(Merchant, merchant_id)
         by.check_community(merchant.community_id, "merchant", merchant_id)
         merchant.check_open()
-        member_at_till(uow, merchant, member_id, consent, by)
+        member = member_at_till(uow, merchant, member_id, consent, by)
         member_account = uow.get(Account, member_account_id)
         merchant_account = uow.get(Account, merchant_account_id)
         redemption = Redemption.make(merchant_id=merchant_id, member_id=member_id,
@@ -278,7 +319,8 @@ def redeem(
         taken = take_points(uow, member_account=member_account,
                             merchant_account=merchant_account, merchant=merchant,
                             redemption_id=redemption.id, points=points,
-                            description=description, now=now, by=by, consent=consent)
+                            description=description, now=now, by=by, consent=consent,
+                            member_name=member.name)
         assert [[i, -d, at] for i, d, at in taken] == redemption.lots_taken
         uow.add(redemption, cache=False)  # read again only by a refund
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
@@ -304,13 +346,17 @@ def refund(
         redemption.check_refund(points)
         returned = redemption.lots_to_return(points)
         reference = f"refund:{refund_id}"
+        merchant = uow.get(Merchant, redemption.merchant_id)
+        member = uow.get(Member, redemption.member_id)
         merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
                               counter_account=ids.account_ref(member_account.id), by=by,
-                              description=redemption.description, reference=reference)
+                              description=redemption.description, reference=reference,
+                              counterparty=masked(member.name))
         member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
                             counter_account=ids.account_ref(merchant_account.id), by=by,
-                            description=redemption.description, reference=reference,
-                            new_lots=returned)
+                            description=redemption.description or merchant.name,
+                            reference=reference, new_lots=returned,
+                            counterparty=merchant.name)
         member_account.expire(now, counter_account=_expired(redemption.community_id), by=by)
         redemption.refund(refund_id, points, returned, by)
         return Movement(refund_id, points, member_account.balance, redemption.member_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -148,7 +148,10 @@ def put_rule(
     monthly_cap: int | None,
     requires_approval: bool,
     by: Actor,
+    now: datetime | None = None,
 ) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """A new version of a rule, in force from `now` (deeds done before keep the version in
+    force then; without `now`, from the start); it brings back a retired rule."""
     def command(uow: UnitOfWork) -> dict[str, Any]:
         by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
@@ -158,8 +161,23 @@ def put_rule(
             uow.add(rule)
             community.add_rule_code(code, by)
         rule.revise(name=name, points=points, unit=unit, daily_cap=daily_cap,
-                    monthly_cap=monthly_cap, requires_approval=requires_approval, by=by)
-        return {"code": code, **rule.current}
+                    monthly_cap=monthly_cap, requires_approval=requires_approval, by=by,
+                    effective_at=now)
+        return {"code": code, **rule.current, "retired": rule.retired}
+
+    return command
+
+
+def retire_rule(community_id: UUID, code: str, reason: str, by: Actor,
+                now: datetime) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Retire a rule: no award under it until a new version brings it back."""
+    def command(uow: UnitOfWork) -> dict[str, Any]:
+        by.check_community(community_id, "community", community_id)
+        rule = uow.find(Rule, ids.rule_id(community_id, code))
+        if rule is None or not rule.versions:
+            raise NotFound(f"rule {code!r} is not in this community's rulebook")
+        rule.retire(reason, by, now)
+        return {"code": code, **rule.current, "retired": rule.retired}
 
     return command
 

@@ -28,6 +28,7 @@ from ledger.errors import (
     InsufficientBalance,
     InvalidRequest,
     NotFound,
+    RuleRetired,
     StorageCapReached,
 )
 from ledger.write.unit_of_work import UnitOfWork
@@ -80,17 +81,23 @@ def _today(community: Community, now: datetime) -> date:
     return now.astimezone(ZoneInfo(community.time_zone)).date()
 
 
+POOL_NAME = "时间银行公益池"
+
+
 def _move(source: Account, target: Account, minutes: int, kind: PostingKind, by: Actor,
-          description: str, restricted_delta: int = 0) -> UUID:
-    """`minutes` from one account to another, both posted in one transaction."""
+          description: str, restricted_delta: int = 0, *, source_name: str = POOL_NAME,
+          target_name: str = POOL_NAME) -> UUID:
+    """`minutes` from one account to another, both posted in one transaction; each line
+    names the other side (a member, or the community's pool)."""
     transaction_id = ids.new_id()
     reference = f"{kind.value}:{transaction_id}"
     source.post(amount=-minutes, kind=kind, transaction_id=transaction_id,
                 counter_account=ids.account_ref(target.id), by=by, description=description,
-                reference=reference, restricted_delta=restricted_delta)
+                reference=reference, restricted_delta=restricted_delta,
+                counterparty=target_name)
     target.post(amount=minutes, kind=kind, transaction_id=transaction_id,
                 counter_account=ids.account_ref(source.id), by=by, description=description,
-                reference=reference)
+                reference=reference, counterparty=source_name)
     return transaction_id
 
 
@@ -99,8 +106,9 @@ def _donate(uow: UnitOfWork, account: Account, community_id: UUID, minutes: int,
     if minutes > account.available:
         raise InsufficientBalance(f"available minutes {account.available} is less than {minutes}")
     used_restricted = min(account.restricted, minutes)  # donate-only minutes go first
+    member = uow.get(Member, account.owner_id)
     return _move(account, _pool(uow, community_id, by), minutes, PostingKind.DONATION, by,
-                 description, restricted_delta=-used_restricted)
+                 description, restricted_delta=-used_restricted, source_name=member.name)
 
 
 def _service_points(uow: UnitOfWork, volunteer: Member, policy: TimeBankPolicy, minutes: int,
@@ -114,8 +122,8 @@ def _service_points(uow: UnitOfWork, volunteer: Member, policy: TimeBankPolicy, 
                          by=Actor(by.id, by.role))  # the deposit is authorised already
     try:
         return award(uow)
-    except (CapReached, InvalidRequest, NotFound):
-        return None  # no rule (or no room under its caps): minutes only
+    except (CapReached, InvalidRequest, NotFound, RuleRetired):
+        return None  # no rule, a retired one, or no room under its caps: minutes only
 
 
 def post_service(
@@ -148,7 +156,8 @@ def post_service(
     account.post(amount=minutes, kind=PostingKind.DEPOSIT, transaction_id=deposit.id,
                  counter_account=_system(volunteer.community_id, "issued"), by=by,
                  description=service_type, reference=f"deposit:{deposit.id}",
-                 restricted_delta=restricted)
+                 restricted_delta=restricted, counterparty=service_type,
+                 occurred_at=occurred_at)
     if over:
         _donate(uow, account, volunteer.community_id, over, by, "超出存储上限，捐入公益池")
     return MinutesMoved(deposit.id, volunteer_id, minutes, account.balance, donated=over,
@@ -207,7 +216,8 @@ def withdraw(
                     member.community_id, minutes, withdrawal_id, by)
         account.post(amount=-minutes, kind=PostingKind.WITHDRAWAL, transaction_id=withdrawal_id,
                      counter_account=_system(member.community_id, "consumed"), by=by,
-                     description=service_type, reference=f"withdrawal:{withdrawal_id}")
+                     description=service_type, reference=f"withdrawal:{withdrawal_id}",
+                     counterparty=service_type)
         return MinutesMoved(withdrawal_id, member_id, minutes, account.balance)
 
     return command
@@ -242,7 +252,8 @@ def transfer(
         room = uow.get(Community, receiver.community_id).timebank.room(target.balance)
         if room is not None and minutes > room:
             raise StorageCapReached(f"the recipient may store at most {room} more minutes")
-        gift_id = _move(source, target, minutes, PostingKind.GIFT, by, "转赠")
+        gift_id = _move(source, target, minutes, PostingKind.GIFT, by, "转赠",
+                        source_name=giver.name, target_name=receiver.name)
         return MinutesMoved(gift_id, from_member_id, minutes, source.balance,
                             to_member_id=to_member_id, to_balance_after=target.balance)
 
@@ -281,7 +292,8 @@ def allocate(
         room = community.timebank.room(target.balance)
         if room is not None and minutes > room:
             raise StorageCapReached(f"the member may store at most {room} more minutes")
-        allocation_id = _move(pool, target, minutes, PostingKind.ALLOCATION, by, reason)
+        allocation_id = _move(pool, target, minutes, PostingKind.ALLOCATION, by, reason,
+                              target_name=member.name)
         return MinutesMoved(allocation_id, member_id, minutes, target.balance)
 
     return command

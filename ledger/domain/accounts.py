@@ -108,13 +108,18 @@ class Account(LedgerAggregate):
         redeemed_on: str | None = None,
         restricted_delta: int = 0,
         consent: Consent | None = None,
+        counterparty: str = "",
+        occurred_at: datetime | None = None,
     ) -> list[lots.Change]:
-        """Move `amount` (signed) into this account, refusing an overdraft.
+        """Move `amount` (signed) into this account, refusing an overdraft (unless
+        `allow_negative`).
 
         A credit becomes `new_lots` (default: one never-expiring lot named after the
         transaction), after repaying any overdraft; a debit spends lot `take_first`, then the
-        earliest-expiring. A debit given with a payment code consumes it. Returns the lot
-        changes, as recorded on the event.
+        earliest-expiring. A debit given with a payment code consumes it. `counterparty` names
+        the other side for the passbook (a shop, a member, an activity); `occurred_at` is when
+        the deed was done, where it differs from the recording. Returns the lot changes, as
+        recorded on the event.
         """
         assert isinstance(amount, int) and amount != 0, amount
         given = self._consent_given(consent)
@@ -149,6 +154,8 @@ class Account(LedgerAggregate):
             redeemed_on=redeemed_on,
             restricted_delta=restricted_delta,
             consent=given,
+            counterparty=counterparty,
+            occurred_at=occurred_at.isoformat() if occurred_at is not None else None,
         )
         assert allow_negative or amount > 0 or self.available >= 0
         return changes
@@ -283,6 +290,8 @@ class Account(LedgerAggregate):
         redeemed_on: str | None = None,
         restricted_delta: int = 0,
         consent: list[str] | None = None,
+        counterparty: str = "",
+        occurred_at: str | None = None,
     ) -> None:
         self.balance = balance_after
         if consent is not None:

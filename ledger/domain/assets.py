@@ -19,7 +19,8 @@ class PostingKind(StrEnum):
     """What a passbook line records."""
 
     AWARD = "award"
-    AWARD_REVERSAL = "award_reversal"
+    AWARD_REVERSAL = "award_reversal"  # what was left of an award taken back
+    AWARD_PART_REVERSAL = "award_part_reversal"  # a part of an award taken back, some left
     REDEMPTION = "redemption"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
@@ -32,5 +33,6 @@ class PostingKind(StrEnum):
     ALLOCATION = "allocation"  # minutes the pool gives to a member in need
 
 
-EARNING_KINDS = frozenset({PostingKind.AWARD, PostingKind.AWARD_REVERSAL, PostingKind.DEPOSIT})
+EARNING_KINDS = frozenset({PostingKind.AWARD, PostingKind.AWARD_REVERSAL,
+                           PostingKind.AWARD_PART_REVERSAL, PostingKind.DEPOSIT})
 """What counts as *earned* (leaderboards, `points_earned`, `minutes_earned`)."""

@@ -1,4 +1,5 @@
-"""Awards (积分发放): points for a good deed under a rule, pending until approved where needed."""
+"""Awards (积分发放): points for a good deed under a rule, pending until approved where needed;
+once posted, reversed in whole or in parts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from eventsourcing.domain import event
 from ledger import ids
 from ledger.actor import Actor
 from ledger.domain.base import LedgerAggregate
-from ledger.errors import InvalidTransition
+from ledger.errors import AwardAlreadyReversed, InvalidTransition, ReversalExceedsAward
 
 
 class AwardStatus(StrEnum):
@@ -22,7 +23,14 @@ class AwardStatus(StrEnum):
 
 
 class Award(LedgerAggregate):
-    """An award of points to a member: recorded, then approved, rejected or reversed."""
+    """An award of points to a member: recorded, then approved, rejected or reversed (in
+    parts that add up to at most its points; it is `reversed` when nothing is left).
+    `requested_points` is what the rule gave before a cap cut it."""
+
+    # Class defaults: awards stored before these were kept.
+    reversed_points: int = 0
+    requested_points: int | None = None
+    recorded_by: str | None = None
 
     @staticmethod
     def create_id() -> UUID:
@@ -44,6 +52,7 @@ class Award(LedgerAggregate):
         note: str,
         actor_id: str,
         actor_role: str,
+        requested_points: int | None = None,
     ) -> None:
         self.member_id = member_id
         self.community_id = community_id
@@ -57,6 +66,17 @@ class Award(LedgerAggregate):
         self.cap_keys = cap_keys
         self.note = note
         self.reason: str | None = None
+        self.recorded_by = actor_id
+        self.requested_points = requested_points
+
+    @property
+    def points_left(self) -> int:
+        """Points of a posted award not yet reversed."""
+        return self.points - self.reversed_points
+
+    @property
+    def capped(self) -> bool:
+        return self.requested_points is not None and self.requested_points > self.points
 
     def _require(self, *allowed: AwardStatus, step: str) -> None:
         if self.status not in allowed:
@@ -70,9 +90,23 @@ class Award(LedgerAggregate):
         self._require(AwardStatus.PENDING, step="reject")
         self._rejected(reason=reason, actor_id=by.id, actor_role=by.role_value)
 
-    def reverse(self, reason: str, by: Actor) -> None:
+    def check_reversal(self, points: int | None) -> int:
+        """The points a reversal of `points` (None: all that is left) takes back; refuses
+        one of an award not posted, or of more than is left."""
+        if self.status == AwardStatus.REVERSED:
+            raise AwardAlreadyReversed("这笔发放已经全部冲正，不能再冲正")
         self._require(AwardStatus.POSTED, step="reverse")
-        self._reversed(reason=reason, actor_id=by.id, actor_role=by.role_value)
+        amount = self.points_left if points is None else points
+        if amount > self.points_left:
+            raise ReversalExceedsAward(
+                f"这笔发放还剩 {self.points_left} 积分可冲正，不能冲正 {amount} 积分")
+        return amount
+
+    def reverse(self, reason: str, by: Actor, points: int | None = None) -> int:
+        """Reverse `points` (all that is left by default); returns how many."""
+        amount = self.check_reversal(points)
+        self._reversed(reason=reason, actor_id=by.id, actor_role=by.role_value, points=amount)
+        return amount
 
     @event("Approved")
     def _approved(self, actor_id: str, actor_role: str) -> None:
@@ -84,6 +118,9 @@ class Award(LedgerAggregate):
         self.reason = reason
 
     @event("Reversed")
-    def _reversed(self, reason: str, actor_id: str, actor_role: str) -> None:
-        self.status = AwardStatus.REVERSED.value
+    def _reversed(self, reason: str, actor_id: str, actor_role: str,
+                  points: int | None = None) -> None:
+        self.reversed_points += self.points_left if points is None else points
+        if self.reversed_points >= self.points:
+            self.status = AwardStatus.REVERSED.value
         self.reason = reason

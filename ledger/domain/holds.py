@@ -23,7 +23,10 @@ class HoldStatus(StrEnum):
 
 
 class Hold(LedgerAggregate):
-    """Points of one member reserved for one merchant until captured, voided or expired."""
+    """Points of one member reserved for one merchant until captured, voided or expired;
+    `description` (what is being bought) goes on the redemption a capture makes."""
+
+    description: str = ""  # a class default: holds placed before it existed have none
 
     @staticmethod
     def create_id() -> UUID:
@@ -39,6 +42,7 @@ class Hold(LedgerAggregate):
         expires_at: datetime,
         actor_id: str,
         actor_role: str,
+        description: str = "",
     ) -> None:
         self.merchant_id = merchant_id
         self.member_id = member_id
@@ -48,6 +52,7 @@ class Hold(LedgerAggregate):
         self.status = HoldStatus.HELD.value
         self.redemption_id: UUID | None = None
         self.captured = 0
+        self.description = description
 
     def is_due(self, now: datetime) -> bool:
         return self.status == HoldStatus.HELD and now >= self.expires_at

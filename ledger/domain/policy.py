@@ -14,6 +14,13 @@ from ledger.domain.consent import ConsentPolicy
 from ledger.errors import AgeRequirementNotMet
 
 
+class AwardApproval(StrEnum):
+    """Who may approve an award waiting for approval."""
+
+    ANY_STAFF = "any_staff"
+    ANOTHER_STAFF = "another_staff"  # not the one who recorded it (四眼原则)
+
+
 class ExpiryKind(StrEnum):
     NEVER = "never"
     MONTHS_AFTER_EARNING = "months_after_earning"
@@ -29,6 +36,7 @@ class PointsPolicy:
     n: int = 0
     daily_redemption_limit_points: int | None = None
     redemption_consent: ConsentPolicy = ConsentPolicy.PAYMENT_CODE
+    award_approval: AwardApproval = AwardApproval.ANY_STAFF
 
     def expires_at(self, earned_at: datetime, time_zone: str) -> datetime | None:
         zone = ZoneInfo(time_zone)
@@ -44,7 +52,8 @@ class PointsPolicy:
     def as_dict(self) -> dict[str, object]:
         return {"expiry": self.expiry.value, "n": self.n,
                 "daily_redemption_limit_points": self.daily_redemption_limit_points,
-                "redemption_consent": self.redemption_consent.value}
+                "redemption_consent": self.redemption_consent.value,
+                "award_approval": self.award_approval.value}
 
     @classmethod
     def from_dict(cls, data: dict[str, object] | None) -> PointsPolicy:
@@ -53,9 +62,10 @@ class PointsPolicy:
             return cls()
         limit = data.get("daily_redemption_limit_points")
         consent = data.get("redemption_consent", ConsentPolicy.PAYMENT_CODE.value)
+        approval = data.get("award_approval", AwardApproval.ANY_STAFF.value)
         return cls(ExpiryKind(str(data["expiry"])), int(data["n"]),  # type: ignore[call-overload]
                    int(limit) if limit is not None else None,  # type: ignore[call-overload]
-                   ConsentPolicy(str(consent)))
+                   ConsentPolicy(str(consent)), AwardApproval(str(approval)))
 
 
 def add_months(day: date, months: int) -> date:

@@ -1,11 +1,13 @@
 """Random histories of one community, checked against a model and the invariants of docs/model.md.
 
 A hypothesis state machine runs awards (some needing approval), approvals, rejections,
-reversals, redemptions (some with an idempotency key, some replayed), full and partial refunds
-and auditor adjustments over 2-4 members and 2 merchants, predicting every balance and every
-refusal. After each history: the books balance per asset (1), no member or merchant is below
-zero unless an auditor adjusted it (2), a key takes effect at most once (3), every balance
-equals the model, its passbook and a replay (4), and a rebuild gives identical views (5).
+reversals (whole, in parts, and into debt), redemptions (some with an idempotency key, some
+replayed), full and partial refunds and auditor adjustments over 2-4 members and 2 merchants,
+predicting every balance and every refusal. After each history: the books balance per asset
+(1), no member or merchant is below zero unless an auditor adjusted it or a reversal left it
+owing (2), a key takes effect at most once (3), every balance equals the model, its passbook
+and a replay (4), a rebuild gives identical views (5), and what each member earned equals the
+leaderboards' totals for every period (6).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -47,10 +50,12 @@ from ledger.errors import (
     InvalidRequest,
     InvalidTransition,
     RefundExceedsRedemption,
+    ReversalExceedsAward,
 )
 from ledger.write.keyed import Idempotency, StoredResponse
+from projections import periods
 from projections.queries import account_balance, asset_totals
-from projections.tables import balances, passbook_lines
+from projections.tables import balances, leaderboard_totals, passbook_lines
 from projections.verify import verify
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # noon in Shanghai
@@ -73,6 +78,8 @@ RULES = {
     "SHOW": RuleSpec(points=15, unit="each", daily_cap=45, requires_approval=True),
 }
 EARNING_RULES = ["SORT", "PATROL", "SHOW"]
+DAYS = st.sampled_from([0, 1, 40])  # days before NOW: this month, and the one before
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -83,6 +90,7 @@ class AwardModel:
     day: int
     points: int
     status: str
+    reversed: int = 0
 
 
 @dataclass
@@ -130,7 +138,8 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             self.merchants: list[UUID] = []
             self.balance: dict[UUID, int] = defaultdict(int)
             self.earned: dict[UUID, int] = defaultdict(int)
-            self.adjusted: set[UUID] = set()
+            self.adjusted: set[UUID] = set()  # adjusted by an auditor, or left owing
+            self.earned_on: dict[tuple[UUID, int], int] = defaultdict(int)  # member, day
             self.cap_used: dict[tuple[UUID, str, int], int] = defaultdict(int)
             self.awards: list[AwardModel] = []
             self.redemptions: list[RedemptionModel] = []
@@ -214,13 +223,14 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             if status == "posted":
                 self.balance[member_id] += points
                 self.earned[member_id] += points
+                self.earned_on[(member_id, day)] += points
 
         @rule(member=st.integers(0, 3), code=st.sampled_from(EARNING_RULES),
-              amount=st.integers(1, 4), minutes=st.integers(1, 180), day=st.integers(0, 1))
+              amount=st.integers(1, 4), minutes=st.integers(1, 180), day=DAYS)
         def award(self, member: int, code: str, amount: int, minutes: int, day: int) -> None:
             self.give(self.members[member % len(self.members)], code, amount, minutes, day)
 
-        @rule(member=st.integers(0, 3), amount=st.integers(1, 3), day=st.integers(0, 1))
+        @rule(member=st.integers(0, 3), amount=st.integers(1, 3), day=DAYS)
         def award_needing_approval(self, member: int, amount: int, day: int) -> None:
             self.give(self.members[member % len(self.members)], "SHOW", amount, 0, day)
 
@@ -243,6 +253,7 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
                 award.status = "posted"
                 self.balance[award.member] += award.points
                 self.earned[award.member] += award.points
+                self.earned_on[(award.member, award.day)] += award.points
 
         @precondition(lambda self: self.awards)
         @rule(pick=st.integers(0, 10_000), anything=st.booleans())
@@ -257,22 +268,35 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
                 self.cap_used[(award.member, award.code, award.day)] -= award.points
 
         @precondition(lambda self: self.awards)
-        @rule(pick=st.integers(0, 10_000), anything=st.booleans())
-        def reverse(self, pick: int, anything: bool) -> None:
+        @rule(pick=st.integers(0, 10_000), anything=st.booleans(),
+              part=st.none() | st.integers(1, 50), debt=st.booleans())
+        def reverse(self, pick: int, anything: bool, part: int | None, debt: bool) -> None:
+            """The rest of an award, or a part of it; into debt when allowed."""
             award = self.choose(pick, "posted", anything)
+            left = award.points - award.reversed
+            amount = left if part is None else part
             expected: type[DomainError] | None = None
             if award.status != "posted":
                 expected = InvalidTransition
-            elif self.balance[award.member] < award.points:
+            elif amount > left:
+                expected = ReversalExceedsAward
+            elif not debt and self.balance[award.member] < amount:
                 expected = InsufficientBalance
 
-            self.run(pts.reverse_award(award.id, "重复登记", self.staff), expected)
+            result = self.run(pts.reverse_award(award.id, "重复登记", self.staff, points=part,
+                                                allow_debt=debt), expected)
 
             if expected is None:
-                award.status = "reversed"
-                self.balance[award.member] -= award.points
-                self.earned[award.member] -= award.points
-                self.cap_used[(award.member, award.code, award.day)] -= award.points
+                award.reversed += amount
+                award.status = "reversed" if award.reversed == award.points else "posted"
+                assert (result.status, result.reversed_points) == (award.status,
+                                                                   award.reversed)
+                self.balance[award.member] -= amount
+                self.earned[award.member] -= amount
+                self.earned_on[(award.member, award.day)] -= amount
+                self.cap_used[(award.member, award.code, award.day)] -= amount
+                if self.balance[award.member] < 0:
+                    self.adjusted.add(award.member)
 
         # --- the till ---------------------------------------------------------------------
         def _redeem_model(self, member_id: UUID, merchant_id: UUID, points: int,
@@ -367,6 +391,7 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
                 return
             linli.projections.catch_up()
             self.check_views_against_the_model()
+            self.check_the_boards_against_the_model()
             self.check_the_store_against_the_model()
             report = verify(linli.app, linli.engine)
             assert report.ok, report.problems
@@ -405,12 +430,31 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
             system = {row.account_id: row.balance for row in rows}
             assert -system.get(issued, 0) == sum(self.earned[m] for m in self.members)
 
+        def check_the_boards_against_the_model(self) -> None:
+            """Invariant 6: each member's earned in every period (the day of each award, in
+            the community's zone) equals the boards' total for it."""
+            expected: dict[tuple[str, str], int] = defaultdict(int)
+            for (member, day), points in self.earned_on.items():
+                for period in periods.keys_for(NOW - timedelta(days=day), ZONE):
+                    expected[(str(member), period)] += points
+            t = leaderboard_totals.c
+            with linli.engine.connect() as conn:
+                found = {(r.subject_id, r.period): int(r.earned) for r in conn.execute(
+                    select(t.subject_id, t.period, t.earned).where(
+                        t.community_id == str(self.community_id), t.grid_key == "",
+                        t.subject_kind == "member", t.asset == Asset.POINTS.value))}
+            for key in set(expected) | set(found):
+                assert found.get(key, 0) == expected.get(key, 0), key
+            for member in self.members:
+                assert found.get((str(member), periods.ALL), 0) == self.earned[member]
+
         def check_the_store_against_the_model(self) -> None:
             repository = linli.app.repository
             for award in self.awards:
                 stored = repository.get(award.id)
                 assert isinstance(stored, Award)
-                assert (stored.status, stored.points) == (award.status, award.points)
+                assert (stored.status, stored.points, stored.reversed_points) == (
+                    award.status, award.points, award.reversed)
             for redemption in self.redemptions:
                 stored = repository.get(redemption.id)
                 assert isinstance(stored, Redemption)

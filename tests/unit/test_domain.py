@@ -17,11 +17,14 @@ from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community
 from ledger.domain.rulebook import Rule
 from ledger.errors import (
+    AwardAlreadyReversed,
     CapReached,
     InsufficientBalance,
     InvalidTransition,
     NotFound,
     RefundExceedsRedemption,
+    ReversalExceedsAward,
+    RuleRetired,
 )
 from ledger.limits import BACKDATE_MAX_DAYS, CAP_HISTORY_DAYS
 
@@ -429,6 +432,20 @@ class TestReversingAnAward:
 
         assert (award.status, len(award.pending_events)) == (status, events)
 
+    def test_parts_add_up_to_at_most_the_award(self):
+        award = new_award(status=AwardStatus.POSTED)
+        whole = award.points
+
+        assert award.reverse("part", STAFF, 1) == 1
+        assert (award.status, award.reversed_points, award.points_left) == (
+            AwardStatus.POSTED, 1, whole - 1)
+        with pytest.raises(ReversalExceedsAward):
+            award.reverse("too much", STAFF, whole)
+        assert award.reverse("the rest", STAFF) == whole - 1
+        assert (award.status, award.reversed_points) == (AwardStatus.REVERSED, whole)
+        with pytest.raises(AwardAlreadyReversed):
+            award.reverse("again", STAFF, 1)
+
 
 # --- redemptions ----------------------------------------------------------------------------
 class TestRefundingARedemption:
@@ -500,8 +517,32 @@ class TestRuleVersions:
         assert rule.versions[0]["points"] == 10
         assert rule.current == {
             "version": 2, "name": "志愿服务", "points": 15, "unit": "each", "daily_cap": 30,
-            "monthly_cap": None, "requires_approval": True,
+            "monthly_cap": None, "requires_approval": True, "effective_at": None,
         }
+
+    def test_a_deed_is_priced_by_the_version_in_force_when_it_was_done(self):
+        rule = Rule.create(uuid4(), "VOLUNTEER", STAFF)
+        october, december = (datetime(2026, 10, 1, tzinfo=UTC),
+                             datetime(2026, 12, 1, tzinfo=UTC))
+        self.revise(rule, 10, effective_at=october)
+        self.revise(rule, 20, effective_at=december)
+
+        assert rule.in_force_at(datetime(2026, 11, 30, tzinfo=UTC))["points"] == 10
+        assert rule.in_force_at(december)["points"] == 20
+        assert rule.in_force_at(datetime(2026, 9, 1, tzinfo=UTC))["points"] == 10  # the first
+
+    def test_a_retired_rule_refuses_awards_until_a_new_version(self):
+        rule = Rule.create(uuid4(), "VOLUNTEER", STAFF)
+        self.revise(rule, 10)
+        rule.retire("不再开展", STAFF)
+
+        with pytest.raises(RuleRetired):
+            rule.check_open()
+        with pytest.raises(RuleRetired):
+            rule.retire("again", STAFF)
+        self.revise(rule, 12)
+        rule.check_open()
+        assert (rule.retired, rule.current["version"]) == (False, 2)
 
 
 # --- registry -------------------------------------------------------------------------------

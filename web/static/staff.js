@@ -1,8 +1,10 @@
-/* Staff console: award in three clicks, approvals, the residents' list (a sign-in link, the
-   member card, a PIN, a payment code at the counter), registering residents and households,
-   dispatching and confirming service orders, the dashboard's charts, and the community's
-   sign-in keys (revoking a resident's or merchant's). Every action posts with its own
-   Idempotency-Key (see `Linli.apiResponse`): a double click posts once. */
+/* Staff console: award in three clicks, approvals (filtered by rule, several at once), the
+   rulebook (retire and restore a rule), the residents' list (a sign-in link, the member card,
+   a PIN, a payment code at the counter, editing a resident, the passbook with its awards to
+   reverse), registering residents and households, dispatching and confirming service orders,
+   the dashboard's charts, and the community's sign-in keys (revoking a resident's or
+   merchant's). Every action posts with its own Idempotency-Key (see `Linli.apiResponse`): a
+   double click posts once. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -48,7 +50,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   async function showRules() {
-    const rules = (await api("GET", `/v1/communities/${communityId}/rules`)).items;
+    const all = (await api("GET", `/v1/communities/${communityId}/rules`)).items;
+    showRulebook(all);
+    const rules = all.filter((rule) => !rule.retired);
     const box = $("#rule-choices");
     box.replaceChildren(...rules.map((rule) => {
       const unit = rule.unit === "hour" ? `/${t("hour_unit")}` : "";
@@ -88,7 +92,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     } catch (error) { notice(problem(error), "error"); }
   });
 
-  /* --- approvals ------------------------------------------------------------------- */
+  /* --- approvals: filtered by rule, a page at a time, several approved at once ------- */
   async function decide(id, verb, body) {
     try {
       await api("POST", `/v1/awards/${id}/${verb}`, body);
@@ -97,21 +101,101 @@ document.addEventListener("DOMContentLoaded", async () => {
     } catch (error) { notice(problem(error), "error"); }
   }
 
-  async function showPending() {
-    const items = (await api("GET", `/v1/awards?status=pending&community_id=${communityId}`)).items;
-    $("#pending").replaceChildren(...(items.length ? items.map((a) => {
-      const reason = el("input", { id: `reason-${a.id}`, maxlength: 500 });
-      const amount = a.minutes ? duration(a.minutes) : a.quantity ? `× ${a.quantity}` : "";
-      return el("li", { "data-award": a.id },
-        el("span", { class: "what" }, `${a.member_name} · ${a.rule_name} ${amount} +${a.points}`),
-        el("span", { class: "when" }, when(a.occurred_at)),
-        el("span", { class: "row" },
-          el("button", { type: "button", onclick: () => decide(a.id, "approve") }, t("approve")),
-          el("label", { for: `reason-${a.id}` }, t("reason")), reason,
-          el("button", { type: "button", class: "secondary",
-                         onclick: () => decide(a.id, "reject", { reason: reason.value || t("reject") }) },
-            t("reject"))));
-    }) : [el("li", { class: "empty" }, t("no_pending"))]));
+  let pendingCursor = null;
+
+  function selectedAwards() {
+    return [...document.querySelectorAll("#pending input[data-select]:checked")]
+      .map((box) => box.dataset.select);
+  }
+
+  function pendingRow(a) {
+    const reason = el("input", { id: `reason-${a.id}`, maxlength: 500 });
+    const amount = a.minutes ? duration(a.minutes) : a.quantity ? `× ${a.quantity}` : "";
+    const box = el("input", { type: "checkbox", id: `select-${a.id}`, "data-select": a.id,
+                              onchange: () => { $("#approve-selected").disabled = !selectedAwards().length; } });
+    return el("li", { "data-award": a.id },
+      el("span", { class: "row" }, box,
+        el("label", { for: `select-${a.id}`, class: "what" },
+          `${a.member_name} · ${a.rule_name} ${amount} +${a.points}`)),
+      el("span", { class: "when" }, when(a.occurred_at)),
+      el("span", { class: "row" },
+        el("button", { type: "button", onclick: () => decide(a.id, "approve") }, t("approve")),
+        el("label", { for: `reason-${a.id}` }, t("reason")), reason,
+        el("button", { type: "button", class: "secondary",
+                       onclick: () => decide(a.id, "reject", { reason: reason.value || t("reject") }) },
+          t("reject"))));
+  }
+
+  async function showPending(more = false) {
+    const query = new URLSearchParams({ status: "pending", community_id: communityId, limit: 50 });
+    const rule = $("#pending-rule").value;
+    if (rule) query.set("rule_code", rule);
+    if (more && pendingCursor) query.set("cursor", pendingCursor);
+    const page = await api("GET", "/v1/awards?" + query);
+    pendingCursor = page.next_cursor;
+    $("#pending-more").hidden = !pendingCursor;
+    const rows = page.items.map(pendingRow);
+    if (more) $("#pending").append(...rows);
+    else $("#pending").replaceChildren(...(rows.length ? rows
+      : [el("li", { class: "empty" }, t("no_pending"))]));
+    $("#approve-selected").disabled = !selectedAwards().length;
+  }
+
+  $("#pending-rule").addEventListener("change", () => showPending().catch(
+    (error) => notice(problem(error), "error")));
+  $("#pending-more").addEventListener("click", () => showPending(true).catch(
+    (error) => notice(problem(error), "error")));
+  $("#approve-selected").addEventListener("click", async () => {
+    const chosenIds = selectedAwards();
+    let done = 0;
+    for (const id of chosenIds) {
+      try {
+        await api("POST", `/v1/awards/${id}/approve`);
+        done += 1;
+      } catch (error) { notice(problem(error), "error"); break; }
+    }
+    if (done) notice(t("approved_n").replace("{n}", done));
+    await showPending();
+  });
+
+  /* --- the rulebook: retire a rule, restore it as a new version ---------------------- */
+  function showRulebook(rules) {
+    const filter = $("#pending-rule");
+    const kept = filter.value;
+    filter.replaceChildren(el("option", { value: "" }, t("all_rules")),
+      ...rules.map((rule) => el("option", { value: rule.code }, `${rule.name} (${rule.code})`)));
+    filter.value = kept;
+    $("#rules").replaceChildren(...(rules.length ? rules.map((rule) => {
+      const state = rule.retired ? ` · ${t("rule_retired")}` : "";
+      const action = !mayAct ? null : rule.retired
+        ? el("button", { type: "button", "data-restore": rule.code,
+                         onclick: () => restoreRule(rule) }, t("restore_rule"))
+        : el("button", { type: "button", class: "secondary", "data-retire": rule.code,
+                         onclick: () => retireRule(rule) }, t("retire_rule"));
+      return el("li", { "data-rule-row": rule.code, class: rule.retired ? "retired" : "" },
+        el("span", { class: "what" }, `${rule.name} · ${rule.points}${t("points_unit")}`,
+          el("small", {}, ` v${rule.version}${state}`)), action);
+    }) : [el("li", { class: "empty" }, t("no_lines"))]));
+  }
+
+  async function retireRule(rule) {
+    try {
+      await api("DELETE", `/v1/communities/${communityId}/rules/${encodeURIComponent(rule.code)}`);
+      notice(t("saved"));
+      await showRules();
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  async function restoreRule(rule) {
+    const body = { name: rule.name, points: rule.points, unit: rule.unit,
+                   requires_approval: rule.requires_approval };
+    if (rule.daily_cap) body.daily_cap = rule.daily_cap;
+    if (rule.monthly_cap) body.monthly_cap = rule.monthly_cap;
+    try {
+      await api("PUT", `/v1/communities/${communityId}/rules/${encodeURIComponent(rule.code)}`, body);
+      notice(t("saved"));
+      await showRules();
+    } catch (error) { notice(problem(error), "error"); }
   }
 
   /* --- registering ----------------------------------------------------------------- */
@@ -313,11 +397,60 @@ document.addEventListener("DOMContentLoaded", async () => {
     name.focus();
   }
 
+  /* --- a member's passbook, and reversing an award from it ---------------------------- */
+  function reverseForm(m, line, awardId) {
+    const id = `rev-${awardId}`;
+    const points = el("input", { id: `${id}-points`, type: "number", min: 1,
+                                 max: line.amount, inputmode: "numeric" });
+    const debt = el("input", { id: `${id}-debt`, type: "checkbox" });
+    const reason = el("input", { id: `${id}-reason`, maxlength: 500, required: true });
+    const result = el("p", { class: "result", id: `${id}-result`, "aria-live": "polite" });
+    return el("form", { class: "reverse", "data-reverse": awardId, onsubmit: async (event) => {
+      event.preventDefault();
+      const body = { reason: reason.value.trim() || t("reverse") };
+      if (points.value) body.points = Number(points.value);
+      if (debt.checked) body.allow_debt = true;
+      try {
+        const award = await api("POST", `/v1/awards/${awardId}/reverse`, body);
+        result.textContent = t("reversed_done").replace("{n}", body.points || line.amount);
+        notice(t("saved"));
+        if (award) await showPassbook(m);
+      } catch (error) { result.textContent = problem(error); }
+    } },
+    el("label", { for: `${id}-points` }, t("reverse_points")), points,
+    el("label", { for: `${id}-reason` }, t("reason")), reason,
+    el("span", { class: "row" }, debt, el("label", { for: `${id}-debt` }, t("allow_debt"))),
+    el("button", { type: "submit" }, t("reverse")), result);
+  }
+
+  async function showPassbook(m) {
+    try {
+      const lines = (await api("GET", `/v1/members/${m.member_id}/passbook?limit=50`)).items;
+      const rows = lines.map((line) => {
+        const awardId = line.kind === "award" && line.reference.startsWith("award:")
+          ? line.reference.slice(6) : null;
+        const sign = line.amount > 0 ? "+" : "";
+        const with_ = line.counterparty ? ` · ${t("counterparty")} ${line.counterparty}` : "";
+        return el("li", { "data-line": line.reference },
+          el("span", { class: "what" }, `${t("kind_" + line.kind)} ${sign}${line.amount} · ${line.description}${with_}`),
+          el("span", { class: "when" }, `${t("occurred")} ${when(line.occurred_at)}`),
+          el("span", { class: "balance" }, `${t("balance_after")} ${line.balance_after}`),
+          awardId && mayAct ? el("details", {}, el("summary", {}, t("reverse")),
+            reverseForm(m, line, awardId)) : null);
+      });
+      openDialog(`${t("member_passbook")} · ${m.name}`, el("p", {}, who(m)),
+        el("ul", { class: "lines", id: "member-passbook" },
+          ...(rows.length ? rows : [el("li", { class: "empty" }, t("no_lines"))])));
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
   function memberActions(m) {
     if (!mayAct) return [];
     return [
       el("button", { type: "button", "data-action": "edit",
                      onclick: () => editMember(m) }, t("edit")),
+      el("button", { type: "button", class: "secondary", "data-action": "passbook",
+                     onclick: () => showPassbook(m) }, t("member_passbook")),
       el("button", { type: "button", class: "secondary", "data-action": "signin-link",
                      onclick: () => signInLink(m) }, t("signin_link")),
       el("a", { class: "button secondary", "data-action": "card",

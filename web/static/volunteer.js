@@ -148,7 +148,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     list.replaceChildren(...(page.items.length ? page.items.map((line) => el("li", {},
       el("span", { class: "what" },
         lineWords(line, asset, awards[line.reference.slice("award:".length)])),
-      el("span", { class: "when" }, when(line.at) + " · " + t("balance_after") + " " +
+      el("span", { class: "when" }, when(line.occurred_at || line.at) + " · " +
+        (line.counterparty && line.counterparty !== line.description
+          ? line.counterparty + " · " : "") + t("balance_after") + " " +
         (asset === "MINUTES" ? duration(line.balance_after) : line.balance_after)),
     )) : [el("li", { class: "empty" }, t("no_lines"))]));
   }
