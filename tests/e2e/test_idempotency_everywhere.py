@@ -65,6 +65,17 @@ class Cast:
             self.post(f"/v1/service-requests/{order}/{step}", bodies[step], status=200)
         return str(order)
 
+    def household(self) -> str:
+        return self.town.add_household("1-101")
+
+    def grid(self) -> str:
+        return self.town.add_grid(f"网格{uuid.uuid4().hex[:4]}")
+
+    def rule(self) -> str:
+        code = f"R{uuid.uuid4().hex[:6]}"
+        self.town.add_rule(code, 1)
+        return code
+
     def member_key(self) -> str:
         return str(self.post("/v1/api-keys", {"role": "member",
                                               "member_id": self.other_member})["id"])
@@ -131,6 +142,16 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("PUT", "/v1/communities/{community_id}/policy"): lambda c: (
         c.town.staff, f"/v1/communities/{_community(c)}/policy",
         {"redemption_consent": "member_id", "daily_redemption_limit_points": 500}),
+    ("PATCH", "/v1/members/{member_id}"): lambda c: (
+        c.town.staff, f"/v1/members/{c.other_member}", {"name": "王五一", "reason": "改名"}),
+    ("PATCH", "/v1/households/{household_id}"): lambda c: (
+        c.town.staff, f"/v1/households/{c.household()}", {"address": "2-202"}),
+    ("PATCH", "/v1/merchants/{merchant_id}"): lambda c: (
+        c.town.staff, f"/v1/merchants/{c.town.merchant_id}", {"name": "文明超市"}),
+    ("PATCH", "/v1/communities/{community_id}/grids/{grid_id}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/grids/{c.grid()}", {"sort_order": 2}),
+    ("DELETE", "/v1/communities/{community_id}/rules/{code}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/rules/{c.rule()}", None),
     ("POST", "/v1/members/{member_id}/opt-out"): lambda c: (
         c.town.member, f"/v1/members/{c.town.member_id}/opt-out", None),
     ("POST", "/v1/members/{member_id}/opt-in"): lambda c: (
