@@ -23,3 +23,7 @@ STORAGE_CAP_MAX_MINUTES: Final = 10_000_000
 CREDIT_LIMIT_MAX_MINUTES: Final = 10_000_000
 AUTO_CONFIRM_DAYS_MAX: Final = 365
 AGE_MAX_YEARS: Final = 150
+
+AWARD_BATCH_MAX: Final = 500  # members in one POST /v1/awards/batch
+ACTIVITY_EARLY_CHECK_IN_MINUTES: Final = 30  # how long before an activity's start one may check in
+ACTIVITY_MAX_HOURS: Final = 24  # an activity's longest span

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from api.deps import LinliDep, StaffActor
-from api.idempotency import WriteDep
+from api.deps import IdempotencyKey, LinliDep, StaffActor
+from api.errors import domain_problem
+from api.idempotency import Keyed, WriteDep, run_keyed
 from api.schemas import AwardIn, AwardOut, ReasonIn, ReversalIn
-from ledger.commands import points
+from api.schemas_activities import AwardBatchIn, AwardBatchItemOut, AwardBatchOut
+from ledger.commands import batches, points
+from ledger.commands.batches import BatchItem
 from ledger.commands.points import AwardResult
 
 router = APIRouter(prefix="/v1/awards", tags=["points"])
@@ -57,3 +60,29 @@ def reverse_award(award_id: UUID, body: ReversalIn, actor: StaffActor, linli: Li
     return write.execute(points.reverse_award(
         award_id, body.reason, actor, points=body.points, allow_debt=body.allow_debt), _out,
         body)
+
+
+def _items(items: list[BatchItem]) -> AwardBatchOut:
+    out: list[AwardBatchItemOut] = []
+    for item in items:
+        if item.error is not None:
+            status, problem = domain_problem(item.error)
+            out.append(AwardBatchItemOut(member_id=item.member_id, status=status,
+                                         problem=problem))
+        elif item.award is not None:
+            out.append(AwardBatchItemOut(member_id=item.member_id, status=201,
+                                         award=_out(item.award)))
+    return AwardBatchOut(items=out)
+
+
+@router.post("/batch", status_code=201, response_model=AwardBatchOut)
+async def create_award_batch(body: AwardBatchIn, request: Request, actor: StaffActor,
+                             linli: LinliDep, key: IdempotencyKey = None) -> Response:
+    """Award many members under one rule (◆ Idempotency-Key): each member's award stands
+    alone, its `status` 201 or the status of the `problem` that refused it; the answer as a
+    whole is what a retry gets."""
+    return await run_keyed(
+        linli, actor, key, method="POST", path=request.url.path, body=body,
+        keyed=Keyed(batches.award_each(
+            body.member_ids, body.rule_code, quantity=body.quantity, minutes=body.minutes,
+            occurred_at=body.occurred_at, note=body.note, now=linli.clock(), by=actor), _items))

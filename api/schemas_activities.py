@@ -1,0 +1,123 @@
+"""Request and response models of awards in bulk and of activities (活动签到)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
+
+from api.instants import Instant
+from api.schemas import AwardOut, In, Minutes, Name, Quantity, RuleCode, Text
+from ledger.limits import AWARD_BATCH_MAX, NAME_MAX_CHARS
+
+
+class AwardBatchIn(In):
+    rule_code: RuleCode
+    member_ids: list[UUID] = Field(min_length=1, max_length=AWARD_BATCH_MAX)
+    quantity: Quantity | None = None
+    minutes: Minutes | None = None
+    occurred_at: Instant | None = None
+    note: Text = ""
+
+    @field_validator("quantity", "minutes", mode="before")
+    @classmethod
+    def _given_means_a_number(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a whole number, or leave the field out")
+        return value
+
+    @field_validator("member_ids")
+    @classmethod
+    def _each_once(cls, value: list[UUID]) -> list[UUID]:
+        if len(set(value)) != len(value):
+            raise ValueError("each member may be named once")
+        return value
+
+
+class AwardBatchItemOut(BaseModel):
+    member_id: UUID
+    status: int = Field(description="201, or the status of the problem that refused it")
+    award: AwardOut | None = None
+    problem: dict[str, Any] | None = None
+
+
+class AwardBatchOut(BaseModel):
+    items: list[AwardBatchItemOut]
+
+
+# --- activities -----------------------------------------------------------------------------
+
+
+class ActivityIn(In):
+    community_id: UUID
+    title: Name
+    starts_at: Instant
+    ends_at: Instant
+    rule_code: RuleCode | None = None
+    timebank: StrictBool = False
+    place: str = Field("", max_length=NAME_MAX_CHARS)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ActivityIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ActivityCreatedOut(BaseModel):
+    id: UUID
+    check_in_code: str
+
+
+class AttendanceIn(In):
+    code: str | None = Field(None, min_length=1, max_length=64)
+    member_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AttendanceIn:
+        if (self.code is None) == (self.member_id is None):
+            raise ValueError("give exactly one of code (a member's own) or member_id (staff)")
+        return self
+
+
+class AttendanceOut(BaseModel):
+    activity_id: UUID
+    member_id: UUID
+    at: datetime
+
+
+class AttendeeOut(BaseModel):
+    member_id: UUID
+    name: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None = None
+    minutes: int | None = None
+
+
+class ActivityOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    title: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    rule_code: str | None
+    timebank: bool
+    status: str
+    check_in_code: str | None = Field(None, description="staff only")
+    attendees: list[AttendeeOut] = []
+    outcome: dict[str, Any] | None = Field(None, description="what closing it gave")
+
+
+class ActivityListOut(BaseModel):
+    items: list[ActivityOut]
+
+
+class ClosingOut(BaseModel):
+    attendees: int
+    awards: int
+    minutes_deposited: int
+    unfinished: list[UUID]
+    points_awarded: int = 0
