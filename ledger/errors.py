@@ -204,3 +204,34 @@ class FourEyesRequired(DomainError):
 
     slug = "four-eyes-required"
     title = "需要另一位工作人员审核"
+
+
+# --- activities (活动签到) ------------------------------------------------------------------
+class ActivityClosed(DomainError):
+    slug = "activity-closed"
+    title = "活动已结束签到"
+
+
+class CheckInCodeInvalid(DomainError):
+    slug = "check-in-code-invalid"
+    title = "签到码无效或已过期"
+
+
+class CheckInOutsideWindow(DomainError):
+    slug = "check-in-outside-window"
+    title = "不在活动签到时间内"
+
+
+class AlreadyCheckedIn(DomainError):
+    slug = "already-checked-in"
+    title = "已经签到过了"
+
+
+class NotCheckedIn(DomainError):
+    slug = "not-checked-in"
+    title = "还没有签到，不能签退"
+
+
+class AlreadyCheckedOut(DomainError):
+    slug = "already-checked-out"
+    title = "已经签退过了"

@@ -10,6 +10,7 @@ by adding one line.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +90,23 @@ def _community(c: Cast) -> str:
     return c.town.community_id
 
 
+def activity_body(c: Cast) -> dict[str, Any]:
+    """An activity of the cast's community, under way now."""
+    now = datetime.now(UTC)
+    return {"community_id": c.town.community_id, "title": "清扫楼道",
+            "starts_at": (now - timedelta(minutes=10)).isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(), "timebank": True}
+
+
+def activity(c: Cast, *, checked_in: bool = False) -> str:
+    """An activity under way (with the cast's member checked in); its id."""
+    made = str(c.post("/v1/activities", activity_body(c), c.town.staff)["id"])
+    if checked_in:
+        c.post(f"/v1/activities/{made}/check-ins", {"member_id": c.town.member_id},
+               c.town.staff)
+    return made
+
+
 WRITES: dict[tuple[str, str], Maker] = {
     ("POST", "/v1/redemptions"): lambda c: (
         c.town.merchant, "/v1/redemptions",
@@ -130,6 +148,19 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("POST", "/v1/awards"): lambda c: (
         c.town.staff, "/v1/awards",
         {"member_id": c.town.member_id, "rule_code": "GIFT", "quantity": 3}),
+    ("POST", "/v1/awards/batch"): lambda c: (
+        c.town.staff, "/v1/awards/batch",
+        {"rule_code": "GIFT", "member_ids": [c.town.member_id, c.other_member], "quantity": 1}),
+    ("POST", "/v1/activities"): lambda c: (
+        c.town.staff, "/v1/activities", activity_body(c)),
+    ("POST", "/v1/activities/{activity_id}/check-ins"): lambda c: (
+        c.town.staff, f"/v1/activities/{activity(c)}/check-ins",
+        {"member_id": c.town.member_id}),
+    ("POST", "/v1/activities/{activity_id}/check-outs"): lambda c: (
+        c.town.staff, f"/v1/activities/{activity(c, checked_in=True)}/check-outs",
+        {"member_id": c.town.member_id}),
+    ("POST", "/v1/activities/{activity_id}/close"): lambda c: (
+        c.town.staff, f"/v1/activities/{activity(c, checked_in=True)}/close", None),
     ("POST", "/v1/awards/{award_id}/approve"): lambda c: (
         c.town.staff, f"/v1/awards/{c.pending_award()}/approve", None),
     ("POST", "/v1/awards/{award_id}/reject"): lambda c: (
