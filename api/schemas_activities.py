@@ -59,12 +59,6 @@ class ActivityIn(In):
     timebank: StrictBool = False
     place: str = Field("", max_length=NAME_MAX_CHARS)
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> ActivityIn:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
-
 
 class ActivityCreatedOut(BaseModel):
     id: UUID

@@ -47,6 +47,9 @@ def town(client):
                 201)["id"]
     request = ok(client.post("/v1/service-requests", headers=a.staff, json={
         "requester_id": a.member_id, "service_type": "助餐"}), 201)["id"]
+    activity = ok(client.post("/v1/activities", headers=a.staff, json={
+        "community_id": a.community_id, "title": names[0], "starts_at": "2026-01-01T00:00:00Z",
+        "ends_at": "2026-01-01T02:00:00Z"}), 201)["id"]
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -61,7 +64,7 @@ def town(client):
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
            "partner_id": b.community_id,
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
-           "number": None}
+           "number": None, "activity_id": activity}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets
