@@ -353,7 +353,8 @@ class TestRules:
         assert required == {("POST", "/v1/redemptions"),
                             ("POST", "/v1/redemptions/{redemption_id}/refunds"),
                             ("POST", "/v1/holds"), ("POST", "/v1/timebank/transfers"),
-                            ("POST", "/v1/members/{member_id}/payment-codes")}
+                            ("POST", "/v1/members/{member_id}/payment-codes"),
+                            ("POST", "/v1/awards/batch")}
         every = {(method.upper(), path) for path, item in spec["paths"].items()
                  for method, operation in item.items()
                  if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))}
