@@ -244,16 +244,18 @@ def sampled(pid: int, seconds: float, into: Path | None) -> Iterator[list[Load]]
 
 
 def run(url: str, *, members: int, by: str, issuer: str, rounds: int, seconds: float,
-        warm_seconds: float, connections: int, profile: Path | None = None) -> Figures:
+        warm_seconds: float, connections: int, profile: Path | None = None,
+        server_env: dict[str, str] | None = None) -> Figures:
     """Loads of each kind `by` names ("member_id", "payment_code" or "both"), taking turns
     on one server; prints each as it ends. With `profile`, py-spy samples the server during
-    each timed load into a file there (`bench.profile` sums them up)."""
+    each timed load into a file there (`bench.profile` sums them up). `server_env`: more
+    settings of the server."""
     counter = prepare(url, members, issuer)
     kinds = {"both": ["member_id", "payment_code"]}.get(by, [by])
     before = counter.till.points_taken(url)
     with tempfile.TemporaryDirectory() as scratch, \
-            linli_serve(url, extra_env={"LINLI_PAYMENT_CODE_SECONDS": str(CODE_SECONDS)}
-                        ) as (server, base):
+            linli_serve(url, extra_env={"LINLI_PAYMENT_CODE_SECONDS": str(CODE_SECONDS),
+                                        **(server_env or {})}) as (server, base):
         turns = _Turns(counter, base, server.pid, Path(scratch), connections, profile)
         for kind in kinds:  # warm-ups, not counted
             if kind == "payment_code":

@@ -280,6 +280,9 @@ def main() -> None:
     add_rounds(parser, 4)
     parser.add_argument("--warm-seconds", type=float, default=4.0,
                         help="--by payment_code|both: each kind's warm-up load")
+    parser.add_argument("--server-env", action="append", default=[], metavar="LINLI_NAME=VALUE",
+                        help="--by payment_code|both: a setting of the server (repeatable), "
+                             "e.g. LINLI_API_KEY_CACHE_SECONDS=600")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="--by payment_code|both: py-spy samples the server during each "
                              "timed load into DIR (sum them up with `python -m bench.profile`)")
@@ -294,7 +297,9 @@ def main() -> None:
             figures = consent.run(url, members=args.members, by=args.by, issuer=args.issuer,
                                   rounds=args.rounds, seconds=args.seconds,
                                   warm_seconds=args.warm_seconds,
-                                  connections=args.connections, profile=args.profile)
+                                  connections=args.connections, profile=args.profile,
+                                  server_env=dict(setting.split("=", 1)
+                                                  for setting in args.server_env))
         consent.report(figures)
         return
     cores = os.cpu_count() or 1
