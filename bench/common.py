@@ -121,6 +121,18 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores, user + system +
+    interrupts), in seconds, from /proc/stat; 0 where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_wal_bytes() -> int:
     """Where the local PostgreSQL server's WAL is now, in bytes (its whole cluster: every
     database's writes); 0 where it cannot be asked."""

@@ -350,7 +350,8 @@ def _print(prefix: str, what: str, load: Load) -> None:
     print(f"{prefix}{what}: {load.requests_per_second:,.0f}/s, p50 {load.p50_ms:.1f} ms, "
           f"p99 {load.p99_ms:.1f} ms, non-2xx {load.non_2xx}; CPU a request: server "
           f"{load.server_cpu_ms:.3f} ms, projections {load.projection_cpu_ms:.3f} ms, database "
-          f"{load.database_cpu_ms:.3f} ms, wrk {load.wrk_cpu_ms:.3f} ms", flush=True)
+          f"{load.database_cpu_ms:.3f} ms, wrk {load.wrk_cpu_ms:.3f} ms; other processes "
+          f"{100 * load.others_share:.0f}% of the cores", flush=True)
 
 
 def _median(loads: Iterable[Load], figure: str) -> float:

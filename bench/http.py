@@ -41,6 +41,7 @@ from bench.common import (
     ADMIN,
     cpu_seconds,
     machine,
+    machine_busy_seconds,
     open_bench,
     populate,
     postgres_cpu_seconds,
@@ -100,6 +101,9 @@ class Load:
     database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it is in the server)
     wrk_cpu_ms: float  # the load generator's
     wal_kb: float  # the PostgreSQL server's WAL per redemption answered (on PostgreSQL)
+    # The machine's CPU spent by other processes than those above, as a share of all its
+    # cores' time during the load: how busy the rest of a shared machine kept it.
+    others_share: float = 0.0
 
     @property
     def total_cpu_ms(self) -> float:
@@ -215,12 +219,14 @@ def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
     database_before = postgres_cpu_seconds()
     wal_before = postgres_wal_bytes()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before, started = machine_busy_seconds(), time.monotonic()
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(lua)
         script.flush()
         run = subprocess.run(["wrk", "--latency", f"-t{WRK_THREADS}", f"-c{connections}",
                               f"-d{seconds:g}s", "-s", script.name, base],
                              capture_output=True, text=True, check=True)
+    busy, elapsed = machine_busy_seconds() - busy_before, time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
     database = postgres_cpu_seconds() - database_before
     wal = postgres_wal_bytes() - wal_before if wal_before else 0
@@ -244,10 +250,12 @@ def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
     served = int(found(r"(\d+) requests in")) - non_2xx
     server_ms, projection_ms = (1000 * (after - before) / max(1, served)
                                 for before, after in zip(cpu_before, cpu_after, strict=True))
+    ours = sum(after - before for before, after in zip(cpu_before, cpu_after, strict=True))
+    others = max(0.0, busy - ours - database - wrk) / ((os.cpu_count() or 1) * elapsed)
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
                 _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms,
                 1000 * database / max(1, served), 1000 * wrk / max(1, served),
-                wal / 1024 / max(1, served))
+                wal / 1024 / max(1, served), others if busy else 0.0)
 
 
 def prepare(url: str, members: int) -> Till:
@@ -320,7 +328,8 @@ def main() -> None:
                       f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
                       f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "
                       f"{cores * 1000 / load.total_cpu_ms:,.0f}/s, the server's one process "
-                      f"(one GIL, so about one core) {1000 / load.server_cpu_ms:,.0f}/s")
+                      f"(one GIL, so about one core) {1000 / load.server_cpu_ms:,.0f}/s; "
+                      f"other processes {100 * load.others_share:.0f}% of the cores")
             print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
                   "(with its projection process)")
     if args.backend == "postgres":
