@@ -21,6 +21,7 @@ from api.routers import (
     audit,
     awards,
     certificates,
+    consent,
     health,
     holds,
     households,
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
                                              running.settings.rate_limit_burst)
         app.state.auth_failures = RateLimiter(running.settings.auth_failures_per_second,
                                               running.settings.auth_failure_burst)
+        # A merchant's wrong PINs, across its tills and members: guessing goes no faster.
+        app.state.wrong_pins = RateLimiter(running.settings.wrong_pins_per_hour / 3600,
+                                           running.settings.wrong_pins_per_hour)
         app.state.key_cache = KeyCache(running.settings.api_key_cache_seconds)
         running.start()
         try:
@@ -87,7 +91,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.
-    for module in (payments, holds, keys, registry, rules, awards, merchants, reads,
+    for module in (payments, holds, consent, keys, registry, rules, awards, merchants, reads,
                    leaderboards, households, reports, timebank, service_requests, audit,
                    certificates, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

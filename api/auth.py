@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -63,6 +64,8 @@ class KeyCache:
         now = time.monotonic()
         if expire_at < now:
             return None
+        if actor.expires_at is not None and actor.expires_at <= datetime.now(UTC):
+            return None  # a sign-in link's grant has ended
         if reload is not None and renew_at <= now:
             self._reload_soon(token_hash, reload)
         return actor
@@ -120,10 +123,10 @@ def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) 
         key: object = app.repository.get(api_key_id(hash_token(token)))
     except AggregateNotFoundError:
         raise unauthorized("the token is not known") from None
-    if not isinstance(key, ApiKey) or key.revoked:
-        raise unauthorized("the token is not known or was revoked")
+    if not isinstance(key, ApiKey) or not key.works_at(datetime.now(UTC)):
+        raise unauthorized("the token is not known, was revoked, or has expired")
     return Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
-                 key.member_id)
+                 key.member_id, key.expires_at)
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -6,15 +6,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from ledger.application import LedgerApp, open_ledger
+from ledger.payment_codes import PaymentCodeBook
 from ledger.sealer import Sealer
 from ledger.settings import Settings
 from ledger.sweeper import Sweeper
 from ledger.write.writer import Writer
+from projections.credentials import PinStore
 from projections.database import create_read_engine
 from projections.due import DueInViews
 from projections.queries import recently_active
@@ -31,7 +33,8 @@ def utc_now() -> datetime:
 
 @dataclass
 class Linli:
-    """A running Linli: commands go to `writer`, reads to `engine` after `read_your_writes`."""
+    """A running Linli: commands go to `writer`, reads to `engine` after `read_your_writes`;
+    the live payment codes in `payment_codes`, the residents' PINs in `pins`."""
 
     settings: Settings
     app: LedgerApp
@@ -41,8 +44,13 @@ class Linli:
     clock: Callable[[], datetime] = field(default=utc_now)
     sweeper: Sweeper | None = None
     sealer: Sealer | None = None
+    payment_codes: PaymentCodeBook = field(init=False)
+    pins: PinStore = field(init=False)
 
     def __post_init__(self) -> None:
+        self.payment_codes = PaymentCodeBook(
+            timedelta(seconds=self.settings.payment_code_seconds))
+        self.pins = PinStore(self.engine)
         self.sealer = Sealer(self.app, self.writer, self.settings.seal_interval_seconds)
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
         self.sweeper = Sweeper(self.writer, DueInViews(self.engine), lambda: self.clock(),

@@ -269,6 +269,18 @@ def visible_member(member_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep
 VisibleMember = Annotated[Member, Depends(visible_member)]
 
 
+def served_member(member_id: UUID, actor: StaffOrMember, linli: LinliDep) -> Member:
+    """Load the path's member if the caller may act for it: staff of its community, admins,
+    and the member itself (its payment codes, its PIN). 404 otherwise."""
+    member = load(linli, Member, member_id)
+    actor.check_community(member.community_id, "member", member_id)
+    actor.check_member(member_id, "member", member_id)
+    return member
+
+
+ServedMember = Annotated[Member, Depends(served_member)]
+
+
 def visible_merchant(merchant_id: UUID, actor: StaffAuditorOrMerchant,
                      linli: LinliDep) -> Merchant:
     """Load the path's merchant if the caller may see it: staff and auditors of its

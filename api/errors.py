@@ -31,6 +31,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidRequest: 422,
     errors.GiftNotAllowed: 409,
     errors.Unavailable: 503,
+    errors.PaymentCodeRequired: 403,
     IdempotencyKeyReused: 422,
 }
 

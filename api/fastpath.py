@@ -12,13 +12,16 @@ stack's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Linli
@@ -27,24 +30,10 @@ from api.errors import ApiProblem, problem_response, unexpected_response
 from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
-from api.schemas import HoldIn, RedemptionIn
-from api.till import hold, redemption
+from api.schemas import HoldIn, PaymentCodeIn, RedemptionIn
+from api.till import hold, payment_code_response, redemption
 from ledger.actor import Actor
 from ledger.errors import DomainError
-
-
-@dataclass(frozen=True)
-class TillRoute:
-    """A keyed POST route's body model and what it runs."""
-
-    model: type[BaseModel]
-    keyed: Callable[[Linli, Actor, Any], Keyed]
-
-
-ROUTES = {
-    "/v1/redemptions": TillRoute(RedemptionIn, redemption),
-    "/v1/holds": TillRoute(HoldIn, hold),
-}
 
 
 @dataclass(frozen=True)
@@ -52,6 +41,69 @@ class _Admissible:
     actor: Actor
     key: str
     body: BaseModel
+
+
+Answer = Callable[[], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class TillRoute:
+    """A keyed POST route's body model, and how it is answered: `answer` gives the answer to
+    await, or None to pass the request on to the stack."""
+
+    model: type[BaseModel]
+    answer: Callable[[Linli, _Admissible, str, str], Answer | None]  # path, its parameter
+
+
+def _keyed(build: Callable[[Linli, Actor, Any], Keyed]
+           ) -> Callable[[Linli, _Admissible, str, str], Answer | None]:
+    """A route whose command runs in the writer, once per key (`run_keyed`)."""
+
+    def answer(linli: Linli, request: _Admissible, path: str, _: str) -> Answer:
+        return lambda: run_keyed(linli, request.actor, request.key, method="POST", path=path,
+                                 body=request.body,
+                                 keyed=build(linli, request.actor, request.body))
+
+    return answer
+
+
+def _own_payment_code(linli: Linli, request: _Admissible, path: str,
+                      member_id: str) -> Answer | None:
+    """A member's own phone asking for a code: answered from memory. Staff at the counter
+    (whose member the stack loads) are passed on."""
+    actor = request.actor
+    if actor.member_id is None or str(actor.member_id) != member_id or actor.community_id is None:
+        return None
+    community_id = actor.community_id
+
+    async def answer() -> Response:
+        return payment_code_response(linli, actor, actor.member_id or UUID(member_id),
+                                     community_id, request.key, path, request.body)
+
+    return answer
+
+
+ROUTES = {
+    "/v1/redemptions": TillRoute(RedemptionIn, _keyed(redemption)),
+    "/v1/holds": TillRoute(HoldIn, _keyed(hold)),
+}
+# A member's phone asks for a fresh payment code as often as a till redeems with one.
+PAYMENT_CODES = re.compile(r"/v1/members/([0-9a-fA-F-]{36})/payment-codes")
+PAYMENT_CODE_ROUTE = TillRoute(PaymentCodeIn, _own_payment_code)
+
+
+def _route(path: str) -> tuple[TillRoute, str] | None:
+    """The fast path's route for `path`, and the path's parameter ("" for none)."""
+    route = ROUTES.get(path)
+    if route is not None:
+        return route, ""
+    matched = PAYMENT_CODES.fullmatch(path)
+    if matched is None:
+        return None
+    try:
+        return PAYMENT_CODE_ROUTE, str(UUID(matched[1]))
+    except ValueError:
+        return None
 
 
 class TillFastPath:
@@ -63,12 +115,13 @@ class TillFastPath:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (ROUTES.get(scope["path"])
-                 if scope["type"] == "http" and scope["method"] == "POST"
-                 and not scope.get("root_path") else None)
-        if route is None:
+        routed = (_route(scope["path"])
+                  if scope["type"] == "http" and scope["method"] == "POST"
+                  and not scope.get("root_path") else None)
+        if routed is None:
             await self.app(scope, receive, send)
             return
+        route, parameter = routed
         headers = Headers(scope=scope)  # read as the route reads them
         declared = headers.get("content-length", "")
         if not declared.isdigit() or int(declared) > self.max_bytes:  # the limit's to answer
@@ -83,12 +136,13 @@ class TillFastPath:
             await self.app(scope, replaying(body, receive), send)
             return
         linli: Linli = state.linli
+        answer = route.answer(linli, admissible, scope["path"], parameter)
+        if answer is None:
+            await self.app(scope, replaying(body, receive), send)
+            return
         try:
             admit(state, admissible.actor)
-            response = await run_keyed(
-                linli, admissible.actor, admissible.key, method="POST", path=scope["path"],
-                body=admissible.body,
-                keyed=route.keyed(linli, admissible.actor, admissible.body))
+            response = await answer()
         except (ApiProblem, DomainError) as error:
             response = problem_response(error)
         except Exception as error:
@@ -118,5 +172,7 @@ def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
     try:
         model = route.model.model_validate(check_json(body))
     except (BodyRefused, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
+    if getattr(model, "pin", None) is not None:  # a PIN is checked slowly, on a thread
         return None
     return _Admissible(actor, key, model)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from api.instants import Instant
 from ledger.actor import Role
@@ -176,8 +176,34 @@ class ReasonIn(In):
     reason: Reason
 
 
-class RedemptionIn(In):
-    member_id: UUID
+Pin = Annotated[str, Field(pattern=r"^[0-9]{6}$", min_length=6, max_length=6,
+                           description="6 digits")]
+
+
+class AtTill(In):
+    """How a till names the member: the member's payment code, their passbook number and PIN,
+    or (where the community's policy allows it) their id. Exactly one of these."""
+
+    member_id: UUID | None = None
+    payment_code: Annotated[str | None, Field(max_length=64, description=(
+        "the 18 digits of the member's payment code (付款码); spaces and hyphens are "
+        "ignored"))] = None
+    passbook_no: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    pin: Pin | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AtTill:
+        ways = ((self.member_id is not None) + (self.payment_code is not None)
+                + (self.passbook_no is not None or self.pin is not None))
+        if ways != 1:
+            raise ValueError("name the member one way: member_id, payment_code, "
+                             "or passbook_no with pin")
+        if (self.passbook_no is None) != (self.pin is None):
+            raise ValueError("passbook_no and pin go together")
+        return self
+
+
+class RedemptionIn(AtTill):
     points: Points
     description: Text = ""
 
@@ -251,8 +277,7 @@ class PassbookOut(BaseModel):
 
 
 # --- merchants ------------------------------------------------------------------------------
-class HoldIn(In):
-    member_id: UUID
+class HoldIn(AtTill):
     points: Points
     expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=7 * 24 * 3600)] = 600
 
@@ -284,6 +309,10 @@ class PolicyIn(In):
     points_expiry: Literal["never", "months_after_earning", "end_of_nth_year"] = "never"
     n: Annotated[int, Field(strict=True, ge=0, le=120)] = 0
     daily_redemption_limit_points: Points | None = None
+    redemption_consent: Literal["payment_code", "member_id"] = Field(
+        default="payment_code", description=(
+            "what a till needs to take a member's points: the member's payment code (or "
+            "passbook number and PIN), or (member_id) naming the member is enough"))
 
 
 class PolicyOut(BaseModel):
@@ -291,6 +320,37 @@ class PolicyOut(BaseModel):
     points_expiry: str
     n: int
     daily_redemption_limit_points: int | None
+    redemption_consent: Literal["payment_code", "member_id"]
+
+
+# --- consent at the till --------------------------------------------------------------------
+class PaymentCodeIn(In):
+    """Nothing to send: the code is for the member of the path."""
+
+
+class PaymentCodeOut(BaseModel):
+    code: str = Field(description="18 digits, shown as a QR code and as digits")
+    member_id: UUID
+    expires_at: datetime
+
+
+class PinIn(In):
+    pin: Pin
+
+
+class SignInLinkIn(In):
+    """Nothing to send: the link is for the member of the path."""
+
+
+class SignInLinkOut(BaseModel):
+    url: str = Field(description="the sign-in page with a fresh member token (for a QR code)")
+    member_id: UUID
+    expires_at: datetime
+
+
+class SignedInOut(BaseModel):
+    token: str = Field(description="the phone's own member token; the link's stops working")
+    member_id: UUID
 
 
 class StatementLineOut(BaseModel):

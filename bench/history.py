@@ -16,6 +16,7 @@ from uuid import UUID
 from api.bootstrap import Linli
 from bench.args import add_backend, parser_for
 from bench.common import ADMIN, backends, machine, open_bench, percentile, scratch_database
+from harness.populate import found
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 
@@ -56,7 +57,7 @@ def run(backend: str, history: int, held_lots: int, samples: int) -> None:
     with scratch_database(backend) as url:
         linli = open_bench(url)
         try:
-            community = linli.writer.execute(registry.register_community("bench", ADMIN)).id
+            community = found(linli.writer)
             linli.writer.execute(registry.put_rule(
                 community, "GIFT", name="gift", points=1, unit="each", daily_cap=None,
                 monthly_cap=None, requires_approval=False, by=ADMIN))

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from api.bootstrap import Linli
 from ledger.actor import Actor, Role
-from ledger.commands import points, registry
+from ledger.commands import merchants, points, registry
+from ledger.domain.consent import ConsentPolicy
+from ledger.domain.policy import PointsPolicy
+from ledger.write.writer import Writer
 
 ADMIN = Actor("bench:admin", Role.ADMIN)
+
+
+def found(writer: Writer, name: str = "bench") -> UUID:
+    """A community whose tills name members by id (redemptions by `member_id`)."""
+    community: UUID = writer.execute(registry.register_community(name, ADMIN)).id
+    writer.execute(merchants.set_policy(
+        community, PointsPolicy(redemption_consent=ConsentPolicy.MEMBER_ID), ADMIN))
+    return community
 
 
 def populate(linli: Linli, members: int, points_each: int) -> tuple[object, object, list]:
     """A community with a merchant and `members` members holding `points_each` points."""
     writer = linli.writer
-    community = writer.execute(registry.register_community("bench", ADMIN)).id
+    community = found(writer)
     writer.execute(registry.put_rule(community, "GIFT", name="gift", points=1, unit="each",
                                      daily_cap=None, monthly_cap=None,
                                      requires_approval=False, by=ADMIN))

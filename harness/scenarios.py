@@ -72,6 +72,7 @@ def populate_over_http(url: str, members: int, merchants: int,
     """A community whose members each hold `points_each` points, and merchants with tills."""
     with httpx.Client(base_url=url, headers=ADMIN, timeout=TIMEOUT) as http:
         cid = _ok(http.post("/v1/communities", json={"name": "湖滨社区"}), 201)["id"]
+        _ok(http.put(f"/v1/communities/{cid}/policy", json={"redemption_consent": "member_id"}))
         _ok(http.put(f"/v1/communities/{cid}/rules/GIFT",
                      json={"name": "志愿服务", "points": 1, "unit": "each"}))
         member_ids = []

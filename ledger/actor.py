@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 from uuid import UUID
@@ -32,6 +33,7 @@ class Actor:
     community_id: UUID | None = None
     merchant_id: UUID | None = None
     member_id: UUID | None = None
+    expires_at: datetime | None = None  # a sign-in link's grant ends then
 
     @cached_property
     def role_value(self) -> str:

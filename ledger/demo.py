@@ -13,6 +13,7 @@ from ledger.actor import Actor, Role
 from ledger.commands import access, points, registry, service_orders, timebank
 from ledger.domain.policy import TimeBankPolicy
 from ledger.errors import DomainError
+from ledger.payment_codes import PaymentCodeBook
 from ledger.write.writer import Writer
 
 RULES = [
@@ -56,6 +57,7 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
     """Register the demo community and a few weeks of history through the normal commands."""
     rng = random.Random(seed)
     staff = Actor("demo:staff", Role.STAFF)
+    codes = PaymentCodeBook(timedelta(minutes=1))  # the tills take points by payment code
     community_id = writer.execute(registry.register_community("116社区", staff)).id
     grid_ids = [writer.execute(registry.add_grid(community_id, g, staff)).id for g in GRIDS]
     for code, name, per_unit, unit, daily, monthly, approval in RULES:
@@ -93,8 +95,10 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             merchant_id = rng.choice(merchant_ids)
             item, cost = rng.choice(REWARDS)
             till = Actor(f"demo:till:{merchant_id}", Role.MERCHANT, community_id, merchant_id)
+            shown = codes.make(member_id, community_id, when, staff.id)  # the resident's phone
             with contextlib.suppress(DomainError):  # not enough points yet
-                writer.execute(points.redeem(merchant_id, member_id, cost, item, till, now=when))
+                writer.execute(points.redeem(merchant_id, member_id, cost, item, till, now=when,
+                                             consent=shown.consent))
 
     _time_bank(writer, community_id, member_ids, rng, now, staff)
     summary = DemoSummary(community_id, len(member_ids), households)

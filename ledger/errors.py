@@ -118,3 +118,40 @@ class AgeRequirementNotMet(DomainError):
 class CreditLimitReached(DomainError):
     slug = "credit-limit-reached"
     title = "The partner community's credit limit is reached"
+
+
+class PaymentCodeRequired(DomainError):
+    """A till named a member where the community's policy asks for the member's consent."""
+
+    slug = "payment-code-required"
+    title = "需要付款码"
+
+
+class PaymentCodeInvalid(DomainError):
+    slug = "payment-code-invalid"
+    title = "付款码无效或已过期"
+
+
+class PaymentCodeUsed(DomainError):
+    slug = "payment-code-used"
+    title = "付款码已使用"
+
+
+class PinInvalid(DomainError):
+    slug = "pin-invalid"
+    title = "存折号或密码不正确"
+
+
+class PinLocked(DomainError):
+    slug = "pin-locked"
+    title = "密码已锁定"
+
+
+class NotASignInLink(DomainError):
+    slug = "not-a-sign-in-link"
+    title = "这不是登录链接"
+
+
+class SignInLinkSpent(DomainError):
+    slug = "sign-in-link-spent"
+    title = "登录链接已失效"

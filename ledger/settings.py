@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
     # How long an API key, once checked, is believed without loading it again. A key revoked
     # through this process stops at once; through another one, within this time.
     api_key_cache_seconds: float = 5.0
+    # A payment code (付款码) lives this long, and is consumed by the one redemption or hold
+    # that succeeds with it.
+    payment_code_seconds: int = Field(default=60, ge=5, le=86_400)
+    # Wrong PINs a merchant's tills may send an hour (a burst, then one every 3600/n seconds),
+    # over all members together, before its PIN tries are refused 429.
+    wrong_pins_per_hour: int = Field(default=20, ge=1, le=100_000)
+    # A sign-in link's token works this long unless traded for the phone's own before.
+    sign_in_link_hours: int = Field(default=72, ge=1, le=24 * 365)
     # FastAPI's native OpenTelemetry (traces, metrics, logs to the global providers you
     # configure). Off, it costs nothing; on, FastAPI checks the providers on every request.
     telemetry: bool = False

@@ -301,3 +301,16 @@ timebank_interchange = Table(
     Index("timebank_interchange_first_idx", "first_id"),
     Index("timebank_interchange_second_idx", "second_id"),
 )
+
+# Not a read model: the residents' PINs, as slow salted hashes, kept apart from the log (whose
+# events every auditor reads) and never rebuilt from it. A try is counted before the PIN is
+# checked, so tries sent at once cannot pass the limit.
+member_pins = Table(
+    "member_pins",
+    metadata,
+    Column("member_id", String(36), primary_key=True),
+    Column("pin_hash", Text, nullable=False),
+    Column("wrong_tries", BigInteger, nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("set_at", UtcDateTime(), nullable=False),
+)

@@ -27,9 +27,12 @@ from sqlalchemy import select
 from api.bootstrap import Linli
 from ledger import ids
 from ledger.actor import Actor, Role
+from ledger.commands import merchants
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.assets import Asset, OwnerKind
+from ledger.domain.consent import ConsentPolicy
+from ledger.domain.policy import PointsPolicy
 from projections.queries import AccountBalance, account_balance, asset_totals
 from projections.runner import ProjectionRunner
 from projections.tables import balances
@@ -53,6 +56,12 @@ def ok(response: Any, status: int = 200) -> Any:
     """Assert the response's status and return its JSON body."""
     assert response.status_code == status, (response.status_code, response.text)
     return response.json()
+
+
+def problem_type(response: Any) -> str:
+    """The slug of a problem response (the last segment of its `type`)."""
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return str(response.json()["type"]).rsplit("/", 1)[-1]
 
 
 def auth(token: str) -> dict[str, str]:
@@ -105,20 +114,26 @@ class Town:
     # --- building ---------------------------------------------------------------------------
     @classmethod
     def found(cls, client: Client, name: str = "湖滨社区", *,
-              rules: dict[str, Rule] | None = None, **extra: Any) -> Town:
-        """Register a community (with `extra` fields) and its rules (`GIFT` by default)."""
+              rules: dict[str, Rule] | None = None, consent: str = "member_id",
+              **extra: Any) -> Town:
+        """Register a community (with `extra` fields) and its rules (`GIFT` by default). Its
+        tills name members by id (`consent`, v1's way) unless told `payment_code`."""
         community = ok(client.post("/v1/communities", json={"name": name, **extra}), 201)
         town = cls(client, community["id"])
+        if consent != "payment_code":
+            ok(client.put(f"/v1/communities/{town.community_id}/policy",
+                          json={"redemption_consent": consent}))
         for code, rule in (rules if rules is not None else {"GIFT": GIFT}).items():
             town.add_rule(code, rule.points, rule.unit, name=rule.name,
                           requires_approval=rule.requires_approval)
         return town
 
     @classmethod
-    def standard(cls, client: Client, name: str = "116社区") -> Town:
+    def standard(cls, client: Client, name: str = "116社区", *,
+                 consent: str = "member_id") -> Town:
         """A community with the `GIFT` rule (1 point each), a member 张三, a merchant
         文明积分超市, and a key for staff, merchant, member and auditor."""
-        return cls.found(client, name).cast()
+        return cls.found(client, name, consent=consent).cast()
 
     def add_rule(self, code: str, points: int, unit: str = "each", *, name: str = "志愿服务",
                  daily_cap: int | None = None, monthly_cap: int | None = None,
@@ -228,10 +243,21 @@ class Town:
         ok(self.client.post(f"/v1/awards/{award_id}/reverse", json={"reason": "重复登记"}))
 
     def redeem(self, points: int, member_id: str | None = None, **extra: Any) -> Any:
-        """Redeem `points` at the cast's merchant, with a fresh key; the response."""
+        """Redeem `points` at the cast's merchant, with a fresh key; the response. The member
+        is named by id (the cast's by default) unless `extra` names them another way."""
+        named = ({} if {"payment_code", "passbook_no"} & extra.keys()
+                 else {"member_id": member_id or self.member_id})
         return self.client.post("/v1/redemptions", headers={**self.merchant, **key()}, json={
-            "member_id": member_id or self.member_id, "points": points,
-            "description": "大米", **extra})
+            **named, "points": points, "description": "大米", **extra})
+
+    def payment_code(self, member_id: str | None = None, headers: dict[str, str] | None = None
+                     ) -> str:
+        """A fresh payment code of a member (the cast's by default), made by its own token
+        (or by `headers`)."""
+        made = ok(self.client.post(
+            f"/v1/members/{member_id or self.member_id}/payment-codes",
+            headers={**(headers if headers is not None else self.member), **key()}), 201)
+        return str(made["code"])
 
     # --- reading ----------------------------------------------------------------------------
     def balance(self, member_id: str | None = None) -> dict[str, Any]:
@@ -268,10 +294,13 @@ class CommandTown:
 
     @classmethod
     def found(cls, linli: Linli, time_zone: str = "Asia/Shanghai") -> CommandTown:
-        """Register a community with a unique name; its staff and auditor actors."""
+        """Register a community with a unique name, whose tills name members by id; its
+        staff and auditor actors."""
         name = f"社区-{uuid.uuid4().hex[:8]}"
         community = linli.writer.execute(reg.register_community(name, ADMIN, time_zone))
         cid = community.id
+        linli.writer.execute(merchants.set_policy(
+            cid, PointsPolicy(redemption_consent=ConsentPolicy.MEMBER_ID), ADMIN))
         return cls(linli, cid, staff=Actor(f"staff-{name}", Role.STAFF, community_id=cid),
                    auditor=Actor(f"auditor-{name}", Role.AUDITOR, community_id=cid))
 
@@ -329,6 +358,15 @@ class CommandTown:
     def adjust(self, owner_id: UUID, kind: OwnerKind, amount: int) -> pts.Movement:
         return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",
                                    self.auditor))
+
+    def payment_code(self, member_id: str | None = None, headers: dict[str, str] | None = None
+                     ) -> str:
+        """A fresh payment code of a member (the cast's by default), made by its own token
+        (or by `headers`)."""
+        made = ok(self.client.post(
+            f"/v1/members/{member_id or self.member_id}/payment-codes",
+            headers={**(headers if headers is not None else self.member), **key()}), 201)
+        return str(made["code"])
 
     # --- reading ----------------------------------------------------------------------------
     def settle(self) -> None:

@@ -23,7 +23,7 @@ from web.charts import Series, bar_chart
 from web.i18n import HTML_LANG, MESSAGES, chosen_lang
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-PAGES = ("signin", "volunteer", "screen", "staff", "till")
+PAGES = ("signin", "volunteer", "screen", "staff", "till", "card")
 LANG_COOKIE = "linli_lang"
 QR_TEXT_MAX = 300
 # The pages hold a bearer token: allow scripts and styles from this origin only.

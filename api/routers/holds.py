@@ -14,9 +14,8 @@ from api.deps import (
     StaffAuditorOrMerchant,
     load,
 )
-from api.idempotency import run_keyed
 from api.schemas import CaptureIn, CaptureOut, HoldIn, HoldOut
-from api.till import hold, hold_out
+from api.till import hold, hold_out, till_request
 from ledger.commands import merchants
 from ledger.domain.holds import Hold
 
@@ -30,9 +29,10 @@ async def place_hold(
     body: HoldIn, request: Request, actor: ActorDep, linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Reserve points for this till (◆ Idempotency-Key); held points are not available."""
-    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=hold(linli, actor, body))
+    """Reserve points for this till (◆ Idempotency-Key); held points are not available. The
+    member is named as for a redemption."""
+    return await till_request(linli, actor, key, request.url.path, body, hold,
+                              request.app.state.wrong_pins)
 
 
 @router.get("/{hold_id}", response_model=HoldOut)

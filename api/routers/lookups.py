@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import (
     ActorDep,
@@ -18,10 +18,13 @@ from api.deps import (
     StaffAuditorOrMerchant,
     StaffOrAuditor,
     VisibleMember,
+    load,
     readable_community,
 )
 from ledger.actor import Role
 from ledger.domain.awards import Award
+from ledger.domain.consent import ConsentPolicy
+from ledger.domain.registry import Community
 from ledger.errors import InvalidRequest, NotFound
 from projections import lookups, registry_view
 from projections.leaderboard_ranking import masked
@@ -38,7 +41,8 @@ class MeOut(BaseModel):
 
 
 class FoundMemberOut(BaseModel):
-    member_id: UUID
+    member_id: UUID | None = Field(description=(
+        "null for a merchant's till where the community asks for the member's payment code"))
     community_id: UUID
     name: str
     passbook_no: str
@@ -101,13 +105,18 @@ def who_am_i(actor: ActorDep) -> MeOut:
 def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
                      actor: StaffAuditorOrMerchant, linli: CaughtUp) -> FoundMemberOut:
     """The member holding a passbook (积分存折) number, for a till or a staff desk. A merchant
-    sees the name masked (张*明), enough to check it is the right person."""
+    sees the name masked (张*明), enough to check it is the right person; where the community
+    asks for the member's payment code, a merchant gets no member id either."""
     scope = str(actor.community_id) if actor.community_id else None
     found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
     if found is None:
         raise NotFound("no member with that passbook number was found")
-    name = masked(found["name"]) if actor.role is Role.MERCHANT else found["name"]
-    return FoundMemberOut(member_id=UUID(found["member_id"]),
+    merchant = actor.role is Role.MERCHANT
+    name = masked(found["name"]) if merchant else found["name"]
+    community = load(linli, Community, UUID(found["community_id"])) if merchant else None
+    hidden = (community is not None
+              and community.policy.redemption_consent is ConsentPolicy.PAYMENT_CODE)
+    return FoundMemberOut(member_id=None if hidden else UUID(found["member_id"]),
                           community_id=UUID(found["community_id"]), name=name,
                           passbook_no=found["passbook_no"])
 

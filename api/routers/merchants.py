@@ -32,6 +32,7 @@ from api.schemas import (
     StatementTotals,
 )
 from ledger.commands import merchants
+from ledger.domain.consent import ConsentPolicy
 from ledger.domain.policy import ExpiryKind, PointsPolicy
 from ledger.limits import PAGE_DEFAULT
 from projections import queries
@@ -117,16 +118,20 @@ async def create_settlement(
 def _policy_out(community_id: UUID, policy: dict[str, object]) -> PolicyOut:
     parsed = PointsPolicy.from_dict(policy)
     return PolicyOut(community_id=community_id, points_expiry=parsed.expiry.value, n=parsed.n,
-                     daily_redemption_limit_points=parsed.daily_redemption_limit_points)
+                     daily_redemption_limit_points=parsed.daily_redemption_limit_points,
+                     redemption_consent=parsed.redemption_consent.value)
 
 
 @router.put("/communities/{community_id}/policy", response_model=PolicyOut)
 def put_policy(community_id: UUID, body: PolicyIn, actor: StaffOfPathCommunity,
                linli: LinliDep) -> PolicyOut:
-    """When points expire and how many a member may redeem a day. A new policy dates the
-    points earned from now on; points earned before keep their expiry."""
+    """When points expire, how many a member may redeem a day, and what a till needs to take
+    them (`redemption_consent`). A new policy dates the points earned from now on; points
+    earned before keep their expiry. The whole policy is replaced: a field not sent takes
+    its default."""
     policy = PointsPolicy(ExpiryKind(body.points_expiry), body.n,
-                          body.daily_redemption_limit_points)
+                          body.daily_redemption_limit_points,
+                          ConsentPolicy(body.redemption_consent))
     return _policy_out(community_id, linli.writer.execute(
         merchants.set_policy(community_id, policy, actor)))
 

@@ -23,7 +23,7 @@ from api.schemas import (
     RefundIn,
     RefundOut,
 )
-from api.till import redemption
+from api.till import redemption, till_request
 from ledger.commands import points
 from ledger.domain.assets import OwnerKind
 
@@ -41,9 +41,11 @@ async def create_redemption(
     linli: LinliDep,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Take points from a member at this merchant's till (◆ Idempotency-Key)."""
-    return await run_keyed(linli, actor, key, method="POST", path=request.url.path, body=body,
-                           keyed=redemption(linli, actor, body))
+    """Take points from a member at this merchant's till (◆ Idempotency-Key), named by the
+    member's payment code, by passbook number and PIN, or (where the community allows it) by
+    id."""
+    return await till_request(linli, actor, key, request.url.path, body, redemption,
+                              request.app.state.wrong_pins)
 
 
 @router.post("/redemptions/{redemption_id}/refunds", status_code=201, response_model=RefundOut,

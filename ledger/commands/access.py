@@ -6,12 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from ledger.actor import Actor, Role
 from ledger.domain.access import ApiKey
 from ledger.domain.registry import Community, Member, Merchant
-from ledger.errors import InvalidRequest, NotFound
+from ledger.errors import InvalidRequest, NotASignInLink, NotFound, SignInLinkSpent
 from ledger.write.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "lnl_"
@@ -83,5 +84,64 @@ def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
         if by.community_id is not None and key.community_id != by.community_id:
             raise NotFound(f"api key {key_id} was not found")
         key.revoke(by.id, by.role_value)
+
+    return command
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    """A fresh member key for a sign-in link, shown once."""
+
+    key_id: UUID
+    token: str
+    member_id: UUID
+    expires_at: datetime
+
+
+def make_sign_in_link(member_id: UUID, by: Actor, now: datetime,
+                      lifetime: timedelta) -> Callable[[UnitOfWork], SignInLink]:
+    """A new member key for a sign-in link; the keys of the member's earlier links (and those
+    traded for them) are revoked in the same transaction."""
+
+    def command(uow: UnitOfWork) -> SignInLink:
+        member = uow.get(Member, member_id)
+        by.check_community(member.community_id, "member", member_id)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = now + lifetime
+        key = ApiKey(token_hash=hash_token(token), role=Role.MEMBER.value,
+                     community_id=member.community_id, merchant_id=None, member_id=member_id,
+                     label="登录链接", actor_id=by.id, actor_role=by.role_value,
+                     expires_at=expires_at, sign_in_link=True)
+        for earlier in member.sign_in_link_made(key.id, by):
+            earlier_key = uow.find(ApiKey, UUID(earlier))
+            if earlier_key is not None:
+                earlier_key.revoke(by.id, by.role_value)
+        uow.add(key)
+        return SignInLink(key.id, token, member_id, expires_at)
+
+    return command
+
+
+def sign_in(link_key_id: UUID, now: datetime) -> Callable[[UnitOfWork], IssuedKey]:
+    """Trade a sign-in link's key for the phone's own member key, which does not expire; the
+    link's key stops working."""
+
+    def command(uow: UnitOfWork) -> IssuedKey:
+        link = uow.get(ApiKey, link_key_id)
+        if not link.sign_in_link:
+            raise NotASignInLink("这个令牌不是登录链接里的，无需换取")
+        if not link.works_at(now) or link.member_id is None:  # traded at once by another
+            raise SignInLinkSpent("这个登录链接已经用过或已过期，请向社区工作人员要新的登录链接")
+        member = uow.get(Member, link.member_id)
+        by = Actor(f"key:{link.id}", Role.MEMBER, member.community_id, None, member.id)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(token_hash=hash_token(token), role=Role.MEMBER.value,
+                     community_id=member.community_id, merchant_id=None, member_id=member.id,
+                     label="手机登录", actor_id=by.id, actor_role=by.role_value)
+        link.revoke(by.id, by.role_value)
+        member.signed_in(link.id, key.id, by)
+        uow.add(key)
+        return IssuedKey(key.id, token, Role.MEMBER, member.community_id, None, member.id,
+                         key.label)
 
     return command

@@ -10,15 +10,16 @@ from uuid import UUID
 
 from ledger import ids
 from ledger.actor import Actor
-from ledger.commands.points import local_day, take_points
+from ledger.commands.points import local_day, member_at_till, take_points
 from ledger.domain import lots
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, PostingKind
+from ledger.domain.consent import BY_MEMBER_ID, Consent
 from ledger.domain.holds import Hold
 from ledger.domain.policy import PointsPolicy
 from ledger.domain.redemptions import Redemption
-from ledger.domain.registry import Community, Member, Merchant
-from ledger.errors import NotFound, NothingToSettle
+from ledger.domain.registry import Community, Merchant
+from ledger.errors import NothingToSettle
 from ledger.write.unit_of_work import UnitOfWork
 
 
@@ -58,14 +59,15 @@ def _hold_result(hold: Hold, balance_after: int | None = None) -> HoldResult:
 
 def place_hold(
     merchant_id: UUID, member_id: UUID, points: int, expires_in_seconds: int, by: Actor,
-    now: datetime,
+    now: datetime, consent: Consent = BY_MEMBER_ID,
 ) -> Callable[[UnitOfWork], HoldResult]:
+    """Hold a member's points for a merchant's till, with the consent the community asks
+    for."""
+
     def command(uow: UnitOfWork) -> HoldResult:
         by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
-        member = uow.get(Member, member_id)
-        if member.community_id != merchant.community_id:
-            raise NotFound(f"member {member_id} was not found")
+        member_at_till(uow, merchant, member_id, consent, by)
         community = uow.get(Community, merchant.community_id)
         account = _points_account(uow, member_id)
         account.check_redemption_limit(points, local_day(community, now),
@@ -74,7 +76,7 @@ def place_hold(
                     community_id=merchant.community_id, points=points,
                     expires_at=now + timedelta(seconds=expires_in_seconds), actor_id=by.id,
                     actor_role=by.role_value)
-        account.place_hold(hold.id, points, by)
+        account.place_hold(hold.id, points, by, consent)
         uow.add(hold)
         return _hold_result(hold, account.balance)
 

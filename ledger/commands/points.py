@@ -15,10 +15,11 @@ from ledger.domain import lots
 from ledger.domain.accounts import Account, cap_keys_for
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award, AwardStatus
+from ledger.domain.consent import BY_MEMBER_ID, Consent, ConsentKind
 from ledger.domain.redemptions import Redemption
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.domain.rulebook import Rule
-from ledger.errors import InvalidRequest, InvalidTransition, NotFound
+from ledger.errors import InvalidRequest, InvalidTransition, NotFound, PaymentCodeInvalid
 from ledger.limits import BACKDATE_MAX_DAYS, POINTS_MAX
 from ledger.write.unit_of_work import Reading, UnitOfWork
 
@@ -74,9 +75,11 @@ def local_day(community: Community, now: datetime) -> str:
 def take_points(
     uow: UnitOfWork, *, member_account: Account, merchant_account: Account, merchant: Merchant,
     redemption_id: UUID, points: int, description: str, now: datetime, by: Actor,
+    consent: Consent | None = None,
 ) -> list[lots.Change]:
     """Move `points` from the member to the merchant for `redemption`, within the member's
-    daily limit; returns the lots they were taken from."""
+    daily limit, consuming the payment code of `consent`; returns the lots they were taken
+    from."""
     community = uow.get(Community, merchant.community_id)
     day = local_day(community, now)
     member_account.check_redemption_limit(points, day,
@@ -85,12 +88,28 @@ def take_points(
     taken = member_account.post(
         amount=-points, kind=PostingKind.REDEMPTION, transaction_id=redemption_id,
         counter_account=ids.account_ref(merchant_account.id), by=by,
-        description=description or merchant.name, reference=reference, redeemed_on=day)
+        description=description or merchant.name, reference=reference, redeemed_on=day,
+        consent=consent)
     merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
                           transaction_id=redemption_id,
                           counter_account=ids.account_ref(member_account.id), by=by,
                           description=description, reference=reference)
     return taken
+
+
+def member_at_till(uow: UnitOfWork, merchant: Merchant, member_id: UUID, consent: Consent,
+                   by: Actor) -> Member:
+    """The member a till names, if the merchant's community takes that consent: a merchant
+    naming a member where the community asks for a code is refused; a code or PIN of
+    another community's member is not valid here."""
+    community = uow.get(Community, merchant.community_id)
+    community.check_consent(consent.kind, by.role)
+    member = uow.get(Member, member_id)
+    if member.community_id != merchant.community_id:
+        if consent.kind is ConsentKind.PAYMENT_CODE:
+            raise PaymentCodeInvalid("这个付款码不是本社区居民的，不能在这里使用")
+        raise NotFound(f"member {member_id} was not found")
+    return member
 
 
 def _result(award: Award) -> AwardResult:
@@ -235,8 +254,9 @@ def reverse_award(award_id: UUID, reason: str, by: Actor) -> Callable[[UnitOfWor
 
 def redeem(
     merchant_id: UUID, member_id: UUID, points: int, description: str, by: Actor,
-    now: datetime,
+    now: datetime, consent: Consent = BY_MEMBER_ID,
 ) -> Callable[[UnitOfWork], Movement]:
+    """Take a member's points at a merchant's till, with the consent the community asks for."""
     member_account_id = ids.account_id(member_id, Asset.POINTS.value)
     merchant_account_id = ids.account_id(merchant_id, Asset.POINTS.value)
 
@@ -244,9 +264,7 @@ def redeem(
         by.check_merchant(merchant_id, "merchant", merchant_id)
         merchant = uow.get(Merchant, merchant_id)
         by.check_community(merchant.community_id, "merchant", merchant_id)
-        member = uow.get(Member, member_id)
-        if member.community_id != merchant.community_id:
-            raise NotFound(f"member {member_id} was not found")
+        member_at_till(uow, merchant, member_id, consent, by)
         member_account = uow.get(Account, member_account_id)
         merchant_account = uow.get(Account, merchant_account_id)
         redemption = Redemption.make(merchant_id=merchant_id, member_id=member_id,
@@ -257,7 +275,7 @@ def redeem(
         taken = take_points(uow, member_account=member_account,
                             merchant_account=merchant_account, merchant=merchant,
                             redemption_id=redemption.id, points=points,
-                            description=description, now=now, by=by)
+                            description=description, now=now, by=by, consent=consent)
         assert [[i, -d, at] for i, d, at in taken] == redemption.lots_taken
         uow.add(redemption, cache=False)  # read again only by a refund
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)

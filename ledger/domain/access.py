@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -11,7 +12,15 @@ from ledger.domain.base import LedgerAggregate
 
 
 class ApiKey(LedgerAggregate):
-    """A bearer token's grant. The id derives from the token's hash, so a lookup is one read."""
+    """A bearer token's grant. The id derives from the token's hash, so a lookup is one read.
+
+    A sign-in link's key (`sign_in_link`) works until `expires_at`, or until it is traded for
+    the phone's own key; other keys do not expire.
+    """
+
+    # Class defaults: keys stored before these existed neither expire nor came from a link.
+    expires_at: datetime | None = None
+    sign_in_link: bool = False
 
     @staticmethod
     def create_id(token_hash: str) -> UUID:
@@ -28,6 +37,8 @@ class ApiKey(LedgerAggregate):
         label: str,
         actor_id: str,
         actor_role: str,
+        expires_at: datetime | None = None,
+        sign_in_link: bool = False,
     ) -> None:
         self.token_hash = token_hash
         self.role = role
@@ -36,6 +47,12 @@ class ApiKey(LedgerAggregate):
         self.member_id = member_id
         self.label = label
         self.revoked = False
+        self.expires_at = expires_at
+        self.sign_in_link = sign_in_link
+
+    def works_at(self, now: datetime) -> bool:
+        """Whether the key is neither revoked nor expired at `now`."""
+        return not self.revoked and (self.expires_at is None or now < self.expires_at)
 
     def revoke(self, actor_id: str, actor_role: str) -> None:
         if not self.revoked:

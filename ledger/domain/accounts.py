@@ -13,10 +13,13 @@ from ledger.actor import Actor
 from ledger.domain import lots
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
 from ledger.domain.base import LedgerAggregate
-from ledger.errors import CapReached, InsufficientBalance, RedemptionLimitReached
+from ledger.domain.consent import Consent
+from ledger.errors import CapReached, InsufficientBalance, PaymentCodeUsed, RedemptionLimitReached
 from ledger.limits import CAP_HISTORY_DAYS
 
 REDEMPTION_DAYS_KEPT = 7
+# A consumed code is remembered this long past its expiry: longer than any code lives.
+CODES_KEPT = timedelta(days=1)
 # The enums' values as plain strings, which postings compare against.
 _MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value
 _EARNING = frozenset(k.value for k in EARNING_KINDS)
@@ -38,6 +41,8 @@ class Account(LedgerAggregate):
     """
 
     restricted: int = 0  # a class default: accounts stored before it existed have none
+    # Payment codes consumed (digest -> expiry), kept while they live; None until the first.
+    codes_used: dict[str, str] | None = None
 
     @staticmethod
     def create_id(owner_id: UUID, asset: str) -> UUID:
@@ -102,14 +107,17 @@ class Account(LedgerAggregate):
         take_first: str | None = None,
         redeemed_on: str | None = None,
         restricted_delta: int = 0,
+        consent: Consent | None = None,
     ) -> list[lots.Change]:
         """Move `amount` (signed) into this account, refusing an overdraft.
 
         A credit becomes `new_lots` (default: one never-expiring lot named after the
         transaction), after repaying any overdraft; a debit spends lot `take_first`, then the
-        earliest-expiring. Returns the lot changes, as recorded on the event.
+        earliest-expiring. A debit given with a payment code consumes it. Returns the lot
+        changes, as recorded on the event.
         """
         assert isinstance(amount, int) and amount != 0, amount
+        given = self._consent_given(consent)
         if amount < 0 and not allow_negative and self.available + amount < 0:
             raise InsufficientBalance(
                 f"available {self.asset.lower()} {self.available} is less than {-amount}"
@@ -140,9 +148,28 @@ class Account(LedgerAggregate):
             next_expiry_points=next_points,
             redeemed_on=redeemed_on,
             restricted_delta=restricted_delta,
+            consent=given,
         )
         assert allow_negative or amount > 0 or self.available >= 0
         return changes
+
+    def _consent_given(self, consent: Consent | None) -> list[str] | None:
+        """The consent as an event records it (None for v1's member id); refuses a code
+        already consumed."""
+        if consent is None:
+            return None
+        if consent.code_digest is not None and consent.code_digest in (self.codes_used or {}):
+            raise PaymentCodeUsed("这个付款码已经用过了，请居民刷新付款码后再付")
+        return consent.as_event()
+
+    def _use_consent(self, consent: list[str] | None) -> None:
+        """Remember a consumed code until it expires (forgetting those long expired)."""
+        if not consent or len(consent) < 3:
+            return
+        _, digest, expires_at, *_ = consent
+        horizon = (datetime.fromisoformat(expires_at) - CODES_KEPT).isoformat()
+        self.codes_used = {d: at for d, at in (self.codes_used or {}).items() if at >= horizon}
+        self.codes_used[digest] = expires_at
 
     def _lot_changes(
         self, amount: int, transaction_id: UUID, new_lots: list[lots.Change] | None,
@@ -182,11 +209,13 @@ class Account(LedgerAggregate):
             )
 
     # --- holds ----------------------------------------------------------------------------
-    def place_hold(self, hold_id: UUID, points: int, by: Actor) -> None:
+    def place_hold(self, hold_id: UUID, points: int, by: Actor,
+                   consent: Consent | None = None) -> None:
+        given = self._consent_given(consent)
         if points > self.available:
             raise InsufficientBalance(f"available points {self.available} is less than {points}")
         self._hold_placed(hold_id=str(hold_id), points=points, held_after=self.held + points,
-                          actor_id=by.id, actor_role=by.role_value)
+                          actor_id=by.id, actor_role=by.role_value, consent=given)
 
     def release_hold(self, hold_id: UUID, reason: str, by: Actor) -> int:
         points = self.holds.get(str(hold_id), 0)
@@ -198,10 +227,12 @@ class Account(LedgerAggregate):
 
     @event("HoldPlaced")
     def _hold_placed(
-        self, hold_id: str, points: int, held_after: int, actor_id: str, actor_role: str
+        self, hold_id: str, points: int, held_after: int, actor_id: str, actor_role: str,
+        consent: list[str] | None = None,
     ) -> None:
         self.holds[hold_id] = points
         self.held = held_after
+        self._use_consent(consent)
 
     @event("HoldReleased")
     def _hold_released(
@@ -251,8 +282,11 @@ class Account(LedgerAggregate):
         next_expiry_points: int = 0,
         redeemed_on: str | None = None,
         restricted_delta: int = 0,
+        consent: list[str] | None = None,
     ) -> None:
         self.balance = balance_after
+        if consent is not None:
+            self._use_consent(consent)
         if restricted_delta:
             self.restricted += restricted_delta
         self.earned = earned_after

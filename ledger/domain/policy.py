@@ -1,5 +1,6 @@
-"""A community's policies: for points, when they expire and how many a member may redeem a
-day; for the time bank, how many minutes a member may store, give and withdraw."""
+"""A community's policies: for points, when they expire, how many a member may redeem a day
+and what a till needs to take them (`ledger.domain.consent`); for the time bank, how many
+minutes a member may store, give and withdraw."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
+from ledger.domain.consent import ConsentPolicy
 from ledger.errors import AgeRequirementNotMet
 
 
@@ -26,6 +28,7 @@ class PointsPolicy:
     expiry: ExpiryKind = ExpiryKind.NEVER
     n: int = 0
     daily_redemption_limit_points: int | None = None
+    redemption_consent: ConsentPolicy = ConsentPolicy.PAYMENT_CODE
 
     def expires_at(self, earned_at: datetime, time_zone: str) -> datetime | None:
         zone = ZoneInfo(time_zone)
@@ -40,15 +43,19 @@ class PointsPolicy:
 
     def as_dict(self) -> dict[str, object]:
         return {"expiry": self.expiry.value, "n": self.n,
-                "daily_redemption_limit_points": self.daily_redemption_limit_points}
+                "daily_redemption_limit_points": self.daily_redemption_limit_points,
+                "redemption_consent": self.redemption_consent.value}
 
     @classmethod
     def from_dict(cls, data: dict[str, object] | None) -> PointsPolicy:
+        """The policy as recorded; a policy set before consent was asked for asks for it."""
         if not data:
             return cls()
         limit = data.get("daily_redemption_limit_points")
+        consent = data.get("redemption_consent", ConsentPolicy.PAYMENT_CODE.value)
         return cls(ExpiryKind(str(data["expiry"])), int(data["n"]),  # type: ignore[call-overload]
-                   int(limit) if limit is not None else None)  # type: ignore[call-overload]
+                   int(limit) if limit is not None else None,  # type: ignore[call-overload]
+                   ConsentPolicy(str(consent)))
 
 
 def add_months(day: date, months: int) -> date:

@@ -9,10 +9,11 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger import ids
-from ledger.actor import Actor
+from ledger.actor import Actor, Role
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.consent import ConsentKind, ConsentPolicy
 from ledger.domain.policy import PointsPolicy, TimeBankPolicy
-from ledger.errors import NotFound
+from ledger.errors import NotFound, PaymentCodeRequired
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
@@ -98,6 +99,13 @@ class Community(LedgerAggregate):
     def policy(self) -> PointsPolicy:
         return PointsPolicy.from_dict(self.points_policy)
 
+    def check_consent(self, kind: ConsentKind, role: Role) -> None:
+        """Refuses a merchant's till naming a member where the policy asks for a code."""
+        if (kind is ConsentKind.MEMBER_ID and role is Role.MERCHANT
+                and self.policy.redemption_consent is ConsentPolicy.PAYMENT_CODE):
+            raise PaymentCodeRequired("本社区用积分需居民出示付款码（或存折号加密码），"
+                                      "不能只凭会员编号扣分")
+
     def set_policy(self, policy: PointsPolicy, by: Actor) -> None:
         """A new policy applies to points earned (and redemptions made) from now on."""
         self._policy_set(policy=policy.as_dict(), actor_id=by.id, actor_role=by.role_value)
@@ -171,6 +179,10 @@ class Member(LedgerAggregate):
     opted_out: bool = False
     born_on: str | None = None  # ISO date
     relatives: tuple[tuple[str, str], ...] = ()  # (member id, relation)
+    # The API keys its sign-in links gave (the link's and those traded for it): a new link
+    # revokes them all. And when its PIN was last set (the PIN itself is never an event).
+    sign_in_keys: tuple[str, ...] = ()
+    pin_set_at: str | None = None
 
     @event("Registered")
     def __init__(
@@ -228,6 +240,33 @@ class Member(LedgerAggregate):
                         actor_role: str) -> None:
         kept = tuple(r for r in self.relatives if r[0] != str(relative_id))
         self.relatives = (*kept, (str(relative_id), relation))
+
+    def sign_in_link_made(self, key_id: UUID, by: Actor) -> tuple[str, ...]:
+        """Record a new sign-in link's key; returns the keys of earlier links, to revoke."""
+        earlier = self.sign_in_keys
+        self._sign_in_link_made(key_id=str(key_id), actor_id=by.id, actor_role=by.role_value)
+        return earlier
+
+    def signed_in(self, link_key_id: UUID, key_id: UUID, by: Actor) -> None:
+        """Record the phone's own key, traded for the link's key."""
+        self._signed_in(link_key_id=str(link_key_id), key_id=str(key_id), actor_id=by.id,
+                        actor_role=by.role_value)
+
+    def pin_set(self, at: str, by: Actor) -> None:
+        """Record that staff or the member set the PIN (its hash is kept apart)."""
+        self._pin_set(at=at, actor_id=by.id, actor_role=by.role_value)
+
+    @event("SignInLinkMade")
+    def _sign_in_link_made(self, key_id: str, actor_id: str, actor_role: str) -> None:
+        self.sign_in_keys = (key_id,)
+
+    @event("SignedIn")
+    def _signed_in(self, link_key_id: str, key_id: str, actor_id: str, actor_role: str) -> None:
+        self.sign_in_keys = (*self.sign_in_keys, key_id)
+
+    @event("PinSet")
+    def _pin_set(self, at: str, actor_id: str, actor_role: str) -> None:
+        self.pin_set_at = at
 
     @event("OptedOut")
     def _opted_out(self, actor_id: str, actor_role: str) -> None:

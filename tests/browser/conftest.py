@@ -53,17 +53,40 @@ def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
 
 
+def served(database_url: str, name: str, **overrides: Any) -> Iterator[str]:
+    """`linli serve`'s app on a free port over `database_url`, with settings `overrides` (as
+    the LINLI_* variables would set them)."""
+    settings = Settings(**{
+        "database_url": database_url, "admin_token": ADMIN_TOKEN,
+        "projection_worker": "thread", "projection_poll_seconds": 0.05,
+        "sweep_interval_seconds": 0,
+        "rate_limit_per_second": 1_000_000, "rate_limit_burst": 1_000_000, **overrides})
+    linli = open_linli(settings)
+    with serving(linli, name) as url:
+        yield url
+    linli.close()
+
+
 @pytest.fixture(scope="session")
 def base_url(web_database: str) -> Iterator[str]:
     """`linli serve`'s app on a free port, over the backend's database."""
-    settings = Settings(database_url=web_database, admin_token=ADMIN_TOKEN,
-                        projection_worker="thread", projection_poll_seconds=0.05,
-                        sweep_interval_seconds=0,
-                        rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000)
-    linli = open_linli(settings)
-    with serving(linli, "uvicorn-web") as url:
-        yield url
-    linli.close()
+    yield from served(web_database, "uvicorn-web")
+
+
+# How long a payment code lives on the short-code server: long enough to read it, short enough
+# that the resident's page renews it within a test.
+SHORT_CODE_SECONDS = 12
+
+
+@pytest.fixture(scope="session")
+def short_code_url(web_database: str, request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second server, over a database of its own on the same backend, whose payment codes
+    live SHORT_CODE_SECONDS (LINLI_PAYMENT_CODE_SECONDS)."""
+    backend = "sqlite" if web_database.startswith("sqlite") else "postgres"
+    with backend_database(backend, tmp_path_factory.mktemp("web-short"), "linli_web_short_",
+                          request) as url:
+        yield from served(url, "uvicorn-web-short", payment_code_seconds=SHORT_CODE_SECONDS)
 
 
 def call(client: httpx.Client, method: str, path: str, status: int = 200,
@@ -93,16 +116,19 @@ def town(base_url: str) -> Iterator[Town]:
                         roles=("staff", "merchant", "member"))
 
 
-@pytest.fixture
-def browse(browser: Any, base_url: str) -> Iterator[Any]:
-    """`browse(token, path, width=)` → a page signed in with `token`, at `path`, ready."""
+def pages(browser: Any, base_url: str) -> Iterator[Any]:
+    """`browse(token, path, width=, init_script=)` → a page of the server at `base_url`, signed
+    in with `token`, at `path`, ready; `init_script` runs in every document before its own."""
     contexts: list[Any] = []
 
-    def open_page(token: str | None, path: str, width: int = 390, height: int = 844) -> Any:
+    def open_page(token: str | None, path: str, width: int = 390, height: int = 844,
+                  init_script: str | None = None) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
+        if init_script is not None:
+            context.add_init_script(init_script)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         if token is None:
@@ -119,6 +145,12 @@ def browse(browser: Any, base_url: str) -> Iterator[Any]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def browse(browser: Any, base_url: str) -> Iterator[Any]:
+    """Pages of the session's server (see `pages`)."""
+    yield from pages(browser, base_url)
 
 
 def screenshot(page: Any, name: str, full_page: bool = False) -> None:

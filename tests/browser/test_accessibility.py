@@ -46,14 +46,15 @@ UNLABELLED = """
 """
 
 PAGES = {"signin": None, "volunteer": "member", "till": "merchant", "staff": "staff",
-         "screen": "member"}
+         "screen": "member", "card": "staff"}
 
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) -> None:
     role = PAGES[name]
     token = town.tokens[role] if role else None
-    page = browse(token, f"/web/{name}", width=360, height=740)
+    query = f"?member_id={town.member_id}" if name == "card" else ""
+    page = browse(token, f"/web/{name}{query}", width=360, height=740)
 
     assert page.get_attribute("html", "lang") == "zh-CN"
     assert page.evaluate(UNLABELLED) == []

@@ -12,7 +12,7 @@ class TestStaffAwardReachesVolunteer:
     def test_three_clicks_then_the_line_on_the_volunteer_page(self, town: Town, browse: Any,
                                                               base_url: str) -> None:
         call(town.client, "PUT", f"/v1/communities/{town.community_id}/policy",
-             json={"points_expiry": "end_of_nth_year", "n": 1})
+             json={"points_expiry": "end_of_nth_year", "n": 1, "redemption_consent": "member_id"})
         staff = browse(None, "/web/signin", width=1024, height=900)
         staff.fill("#token", town.tokens["staff"])
         staff.click("button[type=submit]")
@@ -151,12 +151,15 @@ class TestRegistration:
         staff.fill("#member-name", "陈阿婆")
         staff.click("#member-form button[type=submit]")
         staff.wait_for_selector("#registered:has-text('陈阿婆')")
-        staff.click("#registered button")
-        staff.wait_for_selector("#registered code.token")
-        until(staff, "document.querySelector('#registered img').naturalWidth > 100")
-        token = staff.inner_text("#registered code.token")
+        staff.click("#registered [data-action=signin-link]")
+        staff.wait_for_selector("#member-dialog[open] #link-text", state="attached")
+        until(staff, "document.querySelector('#member-dialog img').naturalWidth > 100")
+        link = staff.text_content("#link-text") or ""
+        assert link.startswith(base_url + "/web/signin#token=")
 
-        resident = browse(token, "/web/volunteer")
+        resident = browse(None, link.removeprefix(base_url))  # as the resident's phone scans it
+        resident.wait_for_url("**/web/volunteer")
+        resident.wait_for_selector("body[data-ready=true]")
         assert resident.inner_text("#who") == "陈阿婆"
         found = call(town.client, "GET", f"/v1/members?community_id={town.community_id}&q=陈")
         assert found["items"][0]["household_id"] is not None

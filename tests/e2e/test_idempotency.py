@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.scenario import Town, ok
+from tests.scenario import Town, ok, problem_type
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -35,11 +35,6 @@ def without_keys(world, redemption_id):
         world.client.post(f"/v1/redemptions/{redemption_id}/refunds", headers=world.merchant,
                           json={"points": 4}),
     ]
-
-
-def problem_type(response):
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    return response.json()["type"].rsplit("/", 1)[-1]
 
 
 class TestReplay:

@@ -12,12 +12,7 @@ from api.app import create_app
 from api.bootstrap import open_linli
 from api.exports import XLSX_TYPE
 from tests.e2e.test_reports import rows_of_csv, rows_of_xlsx, same_cells
-from tests.scenario import Town, auth, key, ok
-
-
-def problem_type(response) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return str(response.json()["type"]).rsplit("/", 1)[-1]
+from tests.scenario import Town, auth, key, ok, problem_type
 
 
 def hold(world, points: int, seconds: int = 600, member_id: str | None = None):
@@ -219,7 +214,8 @@ class TestPolicy:
         policy = ok(client.put(f"/v1/communities/{world.community_id}/policy",
                                headers=world.staff, json={
                                    "points_expiry": "end_of_nth_year", "n": 1,
-                                   "daily_redemption_limit_points": 30}))
+                                   "daily_redemption_limit_points": 30,
+                                   "redemption_consent": "member_id"}))
         assert policy["points_expiry"] == "end_of_nth_year"
         world.award(40)
 

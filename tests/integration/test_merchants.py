@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,7 @@ from ledger.commands import merchants as mer
 from ledger.commands import points as pts
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
+from ledger.domain.consent import ConsentPolicy
 from ledger.domain.holds import Hold
 from ledger.domain.policy import ExpiryKind, PointsPolicy
 from ledger.errors import (
@@ -49,7 +51,9 @@ class Shop:
             self.set_policy(policy)
 
     def set_policy(self, policy: PointsPolicy) -> None:
-        self.linli.writer.execute(mer.set_policy(self.community_id, policy, self.staff))
+        """Set `policy`, its tills still naming members by id."""
+        by_id = replace(policy, redemption_consent=ConsentPolicy.MEMBER_ID)
+        self.linli.writer.execute(mer.set_policy(self.community_id, by_id, self.staff))
 
     def member(self) -> UUID:
         return self.town.add_member("王秀英")

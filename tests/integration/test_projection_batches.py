@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Table, select, update
 
@@ -14,6 +15,8 @@ from api.bootstrap import Linli
 from ledger.actor import Actor, Role
 from ledger.commands import merchants, registry, service_orders, timebank
 from ledger.commands import points as pts
+from ledger.domain.consent import Consent
+from ledger.payment_codes import PaymentCodeBook
 from projections import accounts, bulk, leaderboards
 from projections.runner import ProjectionRunner
 from projections.tables import pending_awards, registry_members, tracking
@@ -37,21 +40,30 @@ def busy_history(linli: Linli) -> None:
     elder = run(registry.register_member(b, "老王", None, None, ADMIN)).id
     shop = run(registry.register_merchant(a, "文明积分超市", ADMIN)).id
     till = Actor("till", Role.MERCHANT, merchant_id=shop)  # type: ignore[arg-type]
+    codes = PaymentCodeBook(timedelta(minutes=1))
+
+    def shown(member: UUID) -> Consent:
+        """The consent of a payment code the member's phone shows the till."""
+        return codes.make(member, a, now, till.id).consent
+
     run(timebank.set_partner_limit(b, a, 500, ADMIN))
     for i in range(4):
         for member in people:
             run(pts.award(member, "GIFT", quantity=10 + i, minutes=None, occurred_at=None,
                           note="", now=now, by=ADMIN))
-            run(pts.redeem(shop, member, 3, "大米", till, now))
-    sold = run(pts.redeem(shop, people[0], 5, "食用油", till, now))
+            run(pts.redeem(shop, member, 3, "大米", till, now, consent=shown(member)))
+    sold = run(pts.redeem(shop, people[0], 5, "食用油", till, now, consent=shown(people[0])))
     run(pts.refund(sold.id, 2, till, now))
-    captured = run(merchants.place_hold(shop, people[1], 4, 600, till, now)).id
+    captured = run(merchants.place_hold(shop, people[1], 4, 600, till, now,
+                                        consent=shown(people[1]))).id
     run(merchants.capture_hold(captured, 3, till, now))
-    voided = run(merchants.place_hold(shop, people[2], 2, 600, till, now)).id
+    voided = run(merchants.place_hold(shop, people[2], 2, 600, till, now,
+                                      consent=shown(people[2]))).id
     run(merchants.void_hold(voided, till, now))
-    expired = run(merchants.place_hold(shop, people[0], 1, 60, till, now)).id
+    expired = run(merchants.place_hold(shop, people[0], 1, 60, till, now,
+                                       consent=shown(people[0]))).id
     run(merchants.expire_hold(expired, now + timedelta(minutes=2)))
-    run(merchants.place_hold(shop, people[0], 1, 600, till, now))
+    run(merchants.place_hold(shop, people[0], 1, 600, till, now, consent=shown(people[0])))
     run(registry.set_public_display(people[2], True, ADMIN))
     run(pts.award(people[2], "GIFT", quantity=1, minutes=None, occurred_at=None, note="",
                   now=now, by=ADMIN))

@@ -32,10 +32,13 @@ from sqlalchemy import func, select
 from api.bootstrap import Linli
 from ledger import ids
 from ledger.actor import Actor, Role
+from ledger.commands import merchants
 from ledger.commands import points as pts
 from ledger.commands import registry as reg
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.awards import Award
+from ledger.domain.consent import ConsentPolicy
+from ledger.domain.policy import PointsPolicy
 from ledger.domain.redemptions import Redemption
 from ledger.errors import (
     CapReached,
@@ -160,6 +163,8 @@ def ledger_machine(linli: Linli) -> type[RuleBasedStateMachine]:
         def found_community(self, funds: list[int]) -> None:
             name = f"社区-{uuid.uuid4().hex[:8]}"
             self.community_id = linli.writer.execute(reg.register_community(name, ADMIN)).id
+            linli.writer.execute(merchants.set_policy(self.community_id, PointsPolicy(
+                redemption_consent=ConsentPolicy.MEMBER_ID), ADMIN))
             for code, spec in RULES.items():
                 linli.writer.execute(reg.put_rule(
                     self.community_id, code, name=code, points=spec.points, unit=spec.unit,

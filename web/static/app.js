@@ -46,8 +46,9 @@ const Linli = (() => {
     }
   }
 
-  /** A /v1 call with the session's bearer token; JSON in and out; problems thrown. */
-  async function api(method, path, body, headers = {}, token = null) {
+  /** A /v1 call with the session's bearer token (or `token`); JSON in and out; problems
+      thrown. Gives the answer's data and the response (for its headers). */
+  async function apiResponse(method, path, body, headers = {}, token = null) {
     const bearer = token || (session() || {}).token;
     const sent = { Accept: "application/json", ...headers };
     if (bearer) sent.Authorization = "Bearer " + bearer;
@@ -59,8 +60,43 @@ const Linli = (() => {
     const data = type.includes("json") ? await response.json() : await response.text();
     if (response.status === 401 && !token) { forget(); toSignIn(); }
     if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : null);
-    return data;
+    return { data, response };
   }
+
+  /** A /v1 call; its answer's data. */
+  async function api(method, path, body, headers = {}, token = null) {
+    return (await apiResponse(method, path, body, headers, token)).data;
+  }
+
+  /** A QR code of a secret (a payment code, a sign-in link) as an object URL: the text goes
+      in a POST body, never in a URL. Revoke the URL once the image is replaced. */
+  async function secretQr(text) {
+    const response = await fetch("/web/qr.svg", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text }),
+    });
+    if (!response.ok) throw new ApiError(response.status, null);
+    return URL.createObjectURL(await response.blob());
+  }
+
+  /** Digits grouped by four for reading aloud: 1234 5678 9012 3456 78. */
+  const grouped = (digits) => String(digits).replace(/(\d{4})(?=\d)/g, "$1 ");
+
+  /** The same groups as nodes, so a narrow screen breaks the line between groups only. */
+  const digitGroups = (digits) => grouped(digits).split(" ").flatMap((group, i) => [
+    ...(i ? [" "] : []), el("span", { class: "group" }, group)]);
+
+  /** An instant the server named (`iso`, in `response`), on this device's clock: corrected by
+      the answer's `Date` where the device's clock is off by more than the header's 1 s grain. */
+  function localInstant(iso, response) {
+    const served = Date.parse(response.headers.get("date") || "");
+    const skew = Number.isNaN(served) ? 0 : served - Date.now();
+    return Date.parse(iso) - (Math.abs(skew) < 2000 ? 0 : skew);
+  }
+
+  /** Where the browser can read a QR code from a camera. */
+  const canScan = () => "BarcodeDetector" in window && !!navigator.mediaDevices &&
+    typeof navigator.mediaDevices.getUserMedia === "function";
 
   /** Build an element; text children are text nodes, never HTML. */
   function el(tag, attrs = {}, ...children) {
@@ -87,8 +123,11 @@ const Linli = (() => {
     box.hidden = false;
   }
 
+  /** What went wrong, in the page's words: known problems by their slug, others by the
+      problem's own title or detail. */
   function problem(error) {
     if (error instanceof ApiError) {
+      if (words["problem_" + error.slug]) return t("problem_" + error.slug);
       if (error.slug === "insufficient-balance") return t("insufficient");
       if (error.status === 404) return t("not_found") + ": " + error.message;
       return t("error") + ": " + error.message;
@@ -145,7 +184,7 @@ const Linli = (() => {
 
   /** Ask a camera for a QR code (where the browser can read one). */
   async function scanInto(input, video) {
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
+    if (!canScan()) {
       notice(t("scan_unsupported"), "warn");
       input.focus();
       return;
@@ -182,7 +221,8 @@ const Linli = (() => {
   });
 
   return {
-    t, lang, session, saveSession, forget, requireRole, api, ApiError, el, $, notice, problem,
-    newKey, day, when, duration, signed, lineWords, scanInto,
+    t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
+    notice, problem, newKey, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
+    digitGroups, canScan, localInstant,
   };
 })();

@@ -1,4 +1,6 @@
-/* Sign in: a token pasted, typed, scanned, or carried in the link (#token=...). */
+/* Sign in: a token pasted, typed, scanned, or carried in a sign-in link (#token=...). A link's
+   token is traded first for the phone's own token (POST /v1/sign-in), so the link works once
+   and the phone keeps a token of its own. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -6,11 +8,33 @@ document.addEventListener("DOMContentLoaded", () => {
   const HOME = { member: "/web/volunteer", merchant: "/web/till", staff: "/web/staff",
                  admin: "/web/staff", auditor: "/web/staff" };
   const input = $("#token");
+  let pastedLink = false;  // the field held a whole link, not a bare token
 
-  async function signIn(token, remember) {
+  /** The token to keep: the phone's own for a link's token; the token itself otherwise. */
+  async function traded(token) {
     try {
-      const me = await api("GET", "/v1/me", undefined, {}, token);
-      saveSession({ token, ...me }, remember);
+      const answer = await api("POST", "/v1/sign-in", {}, {}, token);
+      return answer.token;
+    } catch (error) {
+      // Not a link's token (409 not-a-sign-in-link), or a server without sign-in links: keep it.
+      if (error instanceof Linli.ApiError && error.status !== 401) return token;
+      throw error;
+    }
+  }
+
+  async function signIn(token, remember, fromLinkText) {
+    notice(t("signing_in"));
+    let kept;
+    try {
+      kept = await traded(token);
+    } catch (error) {
+      const replaced = error instanceof Linli.ApiError && error.status === 401 && fromLinkText;
+      notice(replaced ? t("link_replaced") : t("signin_failed"), "error");
+      return;
+    }
+    try {
+      const me = await api("GET", "/v1/me", undefined, {}, kept);
+      saveSession({ token: kept, ...me }, remember);
       const next = new URLSearchParams(location.search).get("next");
       location.href = next && next.startsWith("/web/") ? next : HOME[me.role] || "/web/";
     } catch (error) {
@@ -25,10 +49,12 @@ document.addEventListener("DOMContentLoaded", () => {
 
   $("#signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    signIn(fromLink(input.value), $("#remember").checked);
+    const text = input.value;
+    signIn(fromLink(text), $("#remember").checked, pastedLink || text.includes("token="));
   });
   input.addEventListener("change", () => {
-    if (input.value.includes("token=")) input.value = fromLink(input.value);
+    pastedLink = input.value.includes("token=");
+    if (pastedLink) input.value = fromLink(input.value);
   });
   $("#scan").addEventListener("click", () => scanInto(input, $("#camera")).catch(
     () => notice(t("scan_unsupported"), "warn")));
@@ -37,7 +63,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!location.hash.includes("token=")) return;
     const carried = fromLink(location.hash);
     history.replaceState(null, "", location.pathname + location.search);
-    signIn(carried, true);
+    signIn(carried, true, true);
   }
   window.addEventListener("hashchange", fromHash);
   fromHash();

@@ -1,4 +1,5 @@
-/* Staff console: award in three clicks, approvals, registering residents and households,
+/* Staff console: award in three clicks, approvals, the residents' list (a sign-in link, the
+   member card, a PIN, a payment code at the counter), registering residents and households,
    dispatching and confirming service orders, and the dashboard's charts. */
 "use strict";
 
@@ -114,23 +115,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     $("#registered").replaceChildren(el("div", { class: "result" }, ...children));
   }
 
-  async function issueToken(member) {
-    try {
-      const key = await api("POST", "/v1/api-keys", { role: "member", member_id: member.id,
-                                                      label: member.name });
-      const link = `${location.origin}/web/signin#token=${encodeURIComponent(key.token)}`;
-      const response = await fetch("/web/qr.svg", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ text: link }),
-      });
-      const image = el("img", { alt: t("token"), width: 232, height: 232,
-                                src: URL.createObjectURL(await response.blob()) });
-      registered(el("p", {}, `${member.name} · ${t("passbook_no")} ${member.passbook_no}`),
-        image, el("p", { class: "help" }, t("token_qr_help")),
-        el("code", { class: "token" }, key.token));
-    } catch (error) { notice(problem(error), "error"); }
-  }
-
   $("#household-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
@@ -154,12 +138,142 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (form.grid_id.value) body.grid_id = form.grid_id.value;
     try {
       const member = await api("POST", "/v1/members", body);
+      const row = { member_id: member.id, name: member.name, passbook_no: member.passbook_no };
       registered(el("p", {}, `${member.name} · ${t("passbook_no")} ${member.passbook_no}`),
-        el("button", { type: "button", onclick: () => issueToken(member) }, t("issue_token")));
+        el("span", { class: "row" }, memberActions(row)));
       notice(t("saved"));
       form.reset();
-      await findMembers("");
+      await Promise.all([findMembers(""), showRoster()]);
     } catch (error) { notice(problem(error), "error"); }
+  });
+
+  /* --- the residents' list: a sign-in link, the card, a PIN, a payment code -------------- */
+  const mayAct = signedIn.role !== "auditor";
+  const dialog = $("#member-dialog");
+  let dialogTimer = null;
+  let dialogImage = null;
+
+  function openDialog(title, ...children) {
+    clearInterval(dialogTimer);
+    if (dialogImage) URL.revokeObjectURL(dialogImage);
+    dialogImage = null;
+    $("#dialog-title").textContent = title;
+    $("#dialog-body").replaceChildren(...children);
+    if (!dialog.open) dialog.showModal();
+  }
+
+  dialog.addEventListener("close", () => {
+    clearInterval(dialogTimer);
+    // A secret shown in the dialog (a link, a code) goes with it.
+    $("#dialog-body").replaceChildren();
+    if (dialogImage) URL.revokeObjectURL(dialogImage);
+    dialogImage = null;
+  });
+
+  async function qrImage(text, alt) {
+    dialogImage = await Linli.secretQr(text);
+    return el("img", { class: "dialog-qr", alt, width: 232, height: 232, src: dialogImage });
+  }
+
+  const who = (m) => `${m.name} · ${t("passbook_no")} ${m.passbook_no}`;
+
+  async function signInLink(m) {
+    try {
+      const link = await api("POST", `/v1/members/${m.member_id}/sign-in-links`, {});
+      const text = el("code", { class: "token", id: "link-text" }, link.url);
+      const copy = navigator.clipboard ? el("button", {
+        type: "button", class: "secondary", onclick: async (event) => {
+          await navigator.clipboard.writeText(link.url);
+          event.target.textContent = t("copied");
+        } }, t("copy")) : null;
+      openDialog(`${t("signin_link")} · ${m.name}`,
+        el("p", {}, who(m)),
+        await qrImage(link.url, t("signin_link")),
+        el("p", { class: "large" }, t("signin_link_help")),
+        el("p", {}, `${t("signin_link_expires")} `,
+          el("strong", { id: "link-expires" }, Linli.when(link.expires_at))),
+        el("p", { class: "help" }, t("signin_link_replaces")),
+        el("details", {}, el("summary", {}, t("show_link_text")), text, copy));
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  function setPin(m) {
+    const result = el("p", { class: "result", id: "pin-result", "aria-live": "polite" });
+    const pinInput = (id) => el("input", { id, type: "password", inputmode: "numeric",
+                                           maxlength: 6, pattern: "[0-9]{6}", required: true,
+                                           autocomplete: "off" });
+    const first = pinInput("pin-new");
+    const second = pinInput("pin-again");
+    const form = el("form", { id: "pin-form", onsubmit: async (event) => {
+      event.preventDefault();
+      if (!/^\d{6}$/.test(first.value)) { result.textContent = t("pin_digits_wrong"); return; }
+      if (first.value !== second.value) { result.textContent = t("pin_mismatch"); return; }
+      try {
+        await api("PUT", `/v1/members/${m.member_id}/pin`, { pin: first.value });
+        form.reset();
+        result.textContent = t("pin_saved");
+        notice(t("saved"));
+      } catch (error) { result.textContent = problem(error); }
+    } },
+    el("label", { for: "pin-new" }, t("pin_new")), first,
+    el("label", { for: "pin-again" }, t("pin_again")), second,
+    el("button", { type: "submit" }, t("save_pin")));
+    openDialog(`${t("set_pin")} · ${m.name}`, el("p", {}, who(m)), form, result);
+    first.focus();
+  }
+
+  async function paymentCode(m) {
+    try {
+      const { data: made, response } = await Linli.apiResponse(
+        "POST", `/v1/members/${m.member_id}/payment-codes`, {}, { "Idempotency-Key": Linli.newKey() });
+      const left = el("span", { id: "counter-left" });
+      openDialog(`${t("pay_code")} · ${m.name}`,
+        el("p", {}, who(m)),
+        await qrImage(made.code, t("pay_code_qr")),
+        el("p", { class: "code-digits", id: "counter-digits", "data-code": made.code,
+                  "aria-label": t("pay_code_digits") }, Linli.digitGroups(made.code)),
+        el("p", { class: "large" }, `${t("code_expires")} ${Linli.when(made.expires_at)} · `, left),
+        el("p", { class: "help" }, t("counter_code_help")),
+        el("button", { type: "button", onclick: () => paymentCode(m) }, t("counter_code_again")));
+      const ends = Linli.localInstant(made.expires_at, response);
+      const tick = () => {
+        const seconds = Math.max(0, Math.ceil((ends - Date.now()) / 1000));
+        left.textContent = t("pay_code_left").replace("{n}", seconds);
+      };
+      tick();
+      dialogTimer = setInterval(tick, 1000);
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  function memberActions(m) {
+    if (!mayAct) return [];
+    return [
+      el("button", { type: "button", class: "secondary", "data-action": "signin-link",
+                     onclick: () => signInLink(m) }, t("signin_link")),
+      el("a", { class: "button secondary", "data-action": "card",
+                href: `/web/card?member_id=${encodeURIComponent(m.member_id)}` }, t("member_card")),
+      el("button", { type: "button", class: "secondary", "data-action": "set-pin",
+                     onclick: () => setPin(m) }, t("set_pin")),
+      el("button", { type: "button", class: "secondary", "data-action": "pay-code",
+                     onclick: () => paymentCode(m) }, t("pay_code")),
+    ];
+  }
+
+  async function showRoster(text = $("#roster-search").value.trim()) {
+    const query = new URLSearchParams({ community_id: communityId, q: text, limit: 20 });
+    const found = (await api("GET", "/v1/members?" + query)).items;
+    $("#roster").replaceChildren(...(found.length ? found.map((m) => el("li",
+      { "data-roster": m.member_id },
+      el("span", { class: "what" }, m.name, " ", el("small", {}, m.passbook_no)),
+      el("span", { class: "row actions" }, memberActions(m))))
+      : [el("li", { class: "empty" }, t("no_lines"))]));
+  }
+
+  let rosterTimer = null;
+  $("#roster-search").addEventListener("input", () => {
+    clearTimeout(rosterTimer);
+    rosterTimer = setTimeout(() => showRoster().catch(
+      (error) => notice(problem(error), "error")), 200);
   });
 
   /* --- service orders --------------------------------------------------------------- */
@@ -227,7 +341,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     $("#community").textContent = community.name;
     document.querySelectorAll("select.grids").forEach((select) => select.append(
       ...community.grids.map((g) => el("option", { value: g.id }, g.name))));
-    await Promise.all([findMembers(""), showRules(), showPending(), showCharts()]);
+    await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
     await showOrders();
     document.body.dataset.ready = "true";
   } catch (error) {

@@ -1,5 +1,6 @@
-/* A resident's page: points and hours, passbook lines in plain words, the passbook QR code,
-   the next points to expire, and service requests to make and rate. */
+/* A resident's page: the payment code (付款码) for the till, points and hours, passbook lines
+   in plain words, the passbook QR code, the next points to expire, and service requests to
+   make and rate. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -8,6 +9,110 @@ document.addEventListener("DOMContentLoaded", async () => {
   if (!signedIn) return;
   const memberId = signedIn.member_id || new URLSearchParams(location.search).get("member_id");
   if (!memberId) { notice(Linli.t("need_role"), "error"); return; }
+
+  /* --- the payment code (付款码) ----------------------------------------------------------
+     Shown on request; a fresh code (a new Idempotency-Key each) about 10 s before the current
+     one expires, while the page is visible; none while it is hidden; a fresh one on return if
+     the current one is about to go. It stops by itself after a while, so a phone left open
+     does not make codes for ever. */
+  const REFRESH_BEFORE_MS = 10_000;
+  const RETRY_MS = 5_000;
+  const SHOW_FOR_MS = 10 * 60_000;
+  const code = { wanted: false, busy: false, expiresAt: 0, since: 0, image: null,
+                 refresh: null, tick: null };
+
+  function codeState(message) { $("#code-state").textContent = message || ""; }
+
+  function pause() {
+    clearTimeout(code.refresh);
+    clearInterval(code.tick);
+    code.refresh = code.tick = null;
+  }
+
+  function tick() {
+    const left = Math.max(0, Math.ceil((code.expiresAt - Date.now()) / 1000));
+    $("#code-countdown").textContent = t("pay_code_left").replace("{n}", left);
+    $("#code-box").classList.toggle("expired", left === 0);
+    if (left === 0) codeState(t("pay_code_expired"));
+  }
+
+  function schedule(delay) {
+    pause();
+    if (!code.wanted || document.visibilityState !== "visible") return;
+    if (Date.now() - code.since > SHOW_FOR_MS) { hideCode(t("pay_code_stopped")); return; }
+    const left = code.expiresAt - Date.now();
+    // About 10 s before it expires; a code that lives less than 20 s at half its life.
+    const wait = delay ?? Math.max(left - REFRESH_BEFORE_MS, left / 2, 1000);
+    code.refresh = setTimeout(makeCode, wait);
+    tick();
+    code.tick = setInterval(tick, 1000);
+  }
+
+  async function makeCode() {
+    if (code.busy || !code.wanted) return;
+    code.busy = true;
+    pause();
+    try {
+      const { data, response } = await Linli.apiResponse(
+        "POST", `/v1/members/${memberId}/payment-codes`, {}, { "Idempotency-Key": Linli.newKey() });
+      // When it expires on this phone's clock (which may be wrong).
+      code.expiresAt = Linli.localInstant(data.expires_at, response);
+      const image = await Linli.secretQr(data.code);
+      if (!code.wanted) { URL.revokeObjectURL(image); return; }
+      if (code.image) URL.revokeObjectURL(code.image);
+      code.image = image;
+      $("#code-qr").src = image;
+      $("#code-qr").hidden = false;
+      $("#code-digits").replaceChildren(...Linli.digitGroups(data.code));
+      $("#code-digits").dataset.code = data.code;
+      $("#code-box").hidden = false;
+      codeState("");
+      schedule();
+    } catch (error) {
+      codeState(problem(error));
+      // A passing fault (the network, the server busy): try again; a refusal: stop.
+      if (!(error instanceof Linli.ApiError) || error.status >= 500 || error.status === 429) {
+        schedule(RETRY_MS);
+      } else {
+        hideCode(problem(error));
+      }
+    } finally {
+      code.busy = false;
+    }
+  }
+
+  function hideCode(message) {
+    code.wanted = false;
+    pause();
+    $("#code-box").hidden = true;
+    $("#code-qr").hidden = true;
+    $("#code-qr").removeAttribute("src");
+    if (code.image) URL.revokeObjectURL(code.image);
+    code.image = null;
+    $("#code-digits").textContent = "";
+    delete $("#code-digits").dataset.code;
+    $("#show-code").hidden = false;
+    codeState(message);
+  }
+
+  $("#show-code").addEventListener("click", () => {
+    code.wanted = true;
+    code.since = Date.now();
+    $("#show-code").hidden = true;
+    makeCode();
+  });
+  $("#hide-code").addEventListener("click", () => { hideCode(""); $("#show-code").focus(); });
+  document.addEventListener("visibilitychange", () => {
+    if (!code.wanted) return;
+    if (document.visibilityState !== "visible") {
+      pause();
+      codeState(t("pay_code_paused"));
+      return;
+    }
+    codeState("");
+    code.since = Date.now();
+    if (code.expiresAt - Date.now() <= REFRESH_BEFORE_MS) makeCode(); else schedule();
+  });
 
   // Points expire at an instant (local midnight): show the last day they can be spent.
   const lastDay = (iso) => day(new Date(new Date(iso).getTime() - 1).toISOString());
