@@ -34,6 +34,7 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from bench.args import add_backend, add_members, add_rounds, add_seconds, parser_for
 from bench.baseline_raw import measure as raw_baseline
@@ -141,6 +142,7 @@ class Till:
     members: list[str]
     token: str
     merchant_id: UUID
+    database: str | None = None  # its name on PostgreSQL: the CPU of its backends is counted
 
     def points_taken(self, url: str) -> int:
         """The merchant's balance, read from the event store: one point per redemption."""
@@ -205,7 +207,8 @@ def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connectio
     """One run of wrk, with Idempotency-Keys no other run sends."""
     return measure_wrk(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
                               "token": till.token, "run": time.time_ns(), "show": SHOW},
-                       base, server_pid, seconds=seconds, connections=connections)
+                       base, server_pid, seconds=seconds, connections=connections,
+                       database=till.database)
 
 
 SHOW = 3 if os.environ.get("BENCH_VERBOSE") else 0  # how many refusals wrk's script prints
@@ -213,10 +216,11 @@ WRK_THREADS = 2
 
 
 def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
-                connections: int) -> Load:
-    """One run of wrk with the script `lua`, measured: its answers and the CPU each cost."""
+                connections: int, database: str | None = None) -> Load:
+    """One run of wrk with the script `lua`, measured: its answers and the CPU each cost
+    (PostgreSQL's: its own processes and the backends of `database`, else all)."""
     cpu_before = cpu_seconds(server_pid)
-    database_before = postgres_cpu_seconds()
+    database_before = postgres_cpu_seconds(database)
     wal_before = postgres_wal_bytes()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before, started = machine_busy_seconds(), time.monotonic()
@@ -228,7 +232,7 @@ def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
                              capture_output=True, text=True, check=True)
     busy, elapsed = machine_busy_seconds() - busy_before, time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
-    database = postgres_cpu_seconds() - database_before
+    database_cpu = postgres_cpu_seconds(database) - database_before
     wal = postgres_wal_bytes() - wal_before if wal_before else 0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has ended
     wrk = (children.ru_utime + children.ru_stime
@@ -251,10 +255,10 @@ def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
     server_ms, projection_ms = (1000 * (after - before) / max(1, served)
                                 for before, after in zip(cpu_before, cpu_after, strict=True))
     ours = sum(after - before for before, after in zip(cpu_before, cpu_after, strict=True))
-    others = max(0.0, busy - ours - database - wrk) / ((os.cpu_count() or 1) * elapsed)
+    others = max(0.0, busy - ours - database_cpu - wrk) / ((os.cpu_count() or 1) * elapsed)
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
                 _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms,
-                1000 * database / max(1, served), 1000 * wrk / max(1, served),
+                1000 * database_cpu / max(1, served), 1000 * wrk / max(1, served),
                 wal / 1024 / max(1, served), others if busy else 0.0)
 
 
@@ -268,7 +272,8 @@ def prepare(url: str, members: int) -> Till:
         linli.read_your_writes()
     finally:
         linli.close()
-    return Till([str(m) for m in member_ids], token, merchant)  # type: ignore[arg-type]
+    return Till([str(m) for m in member_ids], token, merchant,  # type: ignore[arg-type]
+                make_url(url).database if url.startswith("postgresql") else None)
 
 
 def main() -> None:
