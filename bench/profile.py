@@ -40,6 +40,8 @@ def per_request(folder: Path) -> dict[str, tuple[Counter[str], Counter[str]]]:
         lambda: (Counter(), Counter()))
     served: Counter[str] = Counter()
     for stacks in sorted(folder.glob("*.txt")):
+        if not stacks.with_suffix(".json").exists():
+            continue  # a load cut short
         kind = stacks.stem.split("-", 1)[1]
         served[kind] += json.loads(stacks.with_suffix(".json").read_text())["served"]
         threads, functions = samples[kind]
