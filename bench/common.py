@@ -107,18 +107,40 @@ def _cpu(stat_after_name: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds() -> float:
+_CLIENT = re.compile(r"\(\d+\)|\[local\]")  # a backend's title names its client's address
+
+
+def postgres_cpu_seconds(database: str | None = None) -> float:
     """CPU time used so far by every PostgreSQL process on this machine (its server is local
-    here), in seconds; 0 where none can be read."""
+    here), in seconds; 0 where none can be read. With `database`, the backends of other
+    databases are left out (on a shared machine, other work's), the server's own processes
+    (WAL writer, checkpointer, …) kept."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, fields = stat.read_text().split(" (", 1)[1].split(")", 1)
+            if name != "postgres":
+                continue
+            if database is not None:
+                title = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+                if _CLIENT.search(title) and f" {database} " not in title:
+                    continue
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
-        if name == "postgres":
-            total += _cpu(fields)
+        total += _cpu(fields)
     return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores, user + system +
+    interrupts), in seconds, from /proc/stat; 0 where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_wal_bytes() -> int:

@@ -4,8 +4,14 @@ Populates `--members` members on a scratch database, starts `linli serve`, and h
 keyed redemptions of 1 point to random members from `--connections` connections. Prints
 throughput, latency p50/p99 and the server's peak memory, beside two baselines of the same
 run: the same server with one command per transaction (naive), and raw psycopg commits.
+The community lets its tills name members (`redemption_consent: member_id`).
+
+`--by payment_code` or `--by both`: redemptions by payment code (each with a code made
+beforehand, not timed), alone or taking turns with redemptions by member id on one server,
+and the issuing of the codes: see `bench/consent.py`.
 
     python -m bench.http [--backend postgres|sqlite] [--members 10000] [--seconds 10]
+    python -m bench.http --by both [--issuer member|staff] [--rounds 4]
 
 Needs wrk (`apt-get install wrk`).
 """
@@ -28,13 +34,15 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from bench.args import add_backend, add_members, add_seconds, parser_for
+from bench.args import add_backend, add_members, add_rounds, add_seconds, parser_for
 from bench.baseline_raw import measure as raw_baseline
 from bench.common import (
     ADMIN,
     cpu_seconds,
     machine,
+    machine_busy_seconds,
     open_bench,
     populate,
     postgres_cpu_seconds,
@@ -94,6 +102,9 @@ class Load:
     database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it is in the server)
     wrk_cpu_ms: float  # the load generator's
     wal_kb: float  # the PostgreSQL server's WAL per redemption answered (on PostgreSQL)
+    # The machine's CPU spent by other processes than those above, as a share of all its
+    # cores' time during the load: how busy the rest of a shared machine kept it.
+    others_share: float = 0.0
 
     @property
     def total_cpu_ms(self) -> float:
@@ -131,6 +142,7 @@ class Till:
     members: list[str]
     token: str
     merchant_id: UUID
+    database: str | None = None  # its name on PostgreSQL: the CPU of its backends is counted
 
     def points_taken(self, url: str) -> int:
         """The merchant's balance, read from the event store: one point per redemption."""
@@ -145,13 +157,15 @@ class Till:
 
 
 @contextmanager
-def linli_serve(url: str, *, batch_max: int = 256,
-                code: Path | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def linli_serve(url: str, *, batch_max: int = 256, code: Path | None = None,
+                extra_env: dict[str, str] | None = None,
+                ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`linli serve` on `url` (the code of the tree `code`, else this one's), once it is ready:
-    the process and its base URL."""
+    the process and its base URL. `extra_env`: more of its settings (LINLI_…)."""
     port = _free_port()
     env = {**os.environ, "LINLI_DATABASE_URL": url, "LINLI_RATE_LIMIT_PER_SECOND": "1e9",
-           "LINLI_RATE_LIMIT_BURST": "1000000000", "LINLI_BATCH_MAX_COMMANDS": str(batch_max)}
+           "LINLI_RATE_LIMIT_BURST": "1000000000", "LINLI_BATCH_MAX_COMMANDS": str(batch_max),
+           **(extra_env or {})}
     if code is not None:
         env["PYTHONPATH"] = str(code)
     linli = shutil.which("linli") or str(Path(sys.executable).with_name("linli"))
@@ -191,19 +205,34 @@ def drive(url: str, till: Till, *, seconds: float, connections: int, batch_max: 
 
 def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connections: int) -> Load:
     """One run of wrk, with Idempotency-Keys no other run sends."""
+    return measure_wrk(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
+                              "token": till.token, "run": time.time_ns(), "show": SHOW},
+                       base, server_pid, seconds=seconds, connections=connections,
+                       database=till.database)
+
+
+SHOW = 3 if os.environ.get("BENCH_VERBOSE") else 0  # how many refusals wrk's script prints
+WRK_THREADS = 2
+
+
+def measure_wrk(lua: str, base: str, server_pid: int, *, seconds: float,
+                connections: int, database: str | None = None) -> Load:
+    """One run of wrk with the script `lua`, measured: its answers and the CPU each cost
+    (PostgreSQL's: its own processes and the backends of `database`, else all)."""
     cpu_before = cpu_seconds(server_pid)
-    database_before = postgres_cpu_seconds()
+    database_before = postgres_cpu_seconds(database)
     wal_before = postgres_wal_bytes()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before, started = machine_busy_seconds(), time.monotonic()
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(LUA % {"members": ",".join(f'"{m}"' for m in till.members),
-                            "token": till.token, "run": time.time_ns(),
-                            "show": 3 if os.environ.get("BENCH_VERBOSE") else 0})
+        script.write(lua)
         script.flush()
-        run = subprocess.run(["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds:g}s",
-                              "-s", script.name, base], capture_output=True, text=True, check=True)
+        run = subprocess.run(["wrk", "--latency", f"-t{WRK_THREADS}", f"-c{connections}",
+                              f"-d{seconds:g}s", "-s", script.name, base],
+                             capture_output=True, text=True, check=True)
+    busy, elapsed = machine_busy_seconds() - busy_before, time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
-    database = postgres_cpu_seconds() - database_before
+    database_cpu = postgres_cpu_seconds(database) - database_before
     wal = postgres_wal_bytes() - wal_before if wal_before else 0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has ended
     wrk = (children.ru_utime + children.ru_stime
@@ -225,10 +254,12 @@ def run_wrk(till: Till, base: str, server_pid: int, *, seconds: float, connectio
     served = int(found(r"(\d+) requests in")) - non_2xx
     server_ms, projection_ms = (1000 * (after - before) / max(1, served)
                                 for before, after in zip(cpu_before, cpu_after, strict=True))
+    ours = sum(after - before for before, after in zip(cpu_before, cpu_after, strict=True))
+    others = max(0.0, busy - ours - database_cpu - wrk) / ((os.cpu_count() or 1) * elapsed)
     return Load(float(found(r"Requests/sec:\s+([\d.]+)")), _ms(found(r"^\s+50%\s+(\S+)")),
                 _ms(found(r"^\s+99%\s+(\S+)")), non_2xx, served, server_ms, projection_ms,
-                1000 * database / max(1, served), 1000 * wrk / max(1, served),
-                wal / 1024 / max(1, served))
+                1000 * database_cpu / max(1, served), 1000 * wrk / max(1, served),
+                wal / 1024 / max(1, served), others if busy else 0.0)
 
 
 def prepare(url: str, members: int) -> Till:
@@ -241,7 +272,8 @@ def prepare(url: str, members: int) -> Till:
         linli.read_your_writes()
     finally:
         linli.close()
-    return Till([str(m) for m in member_ids], token, merchant)  # type: ignore[arg-type]
+    return Till([str(m) for m in member_ids], token, merchant,  # type: ignore[arg-type]
+                make_url(url).database if url.startswith("postgresql") else None)
 
 
 def main() -> None:
@@ -250,10 +282,39 @@ def main() -> None:
     add_members(parser, 10_000)
     add_seconds(parser, 10.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--by", choices=["member_id", "payment_code", "both"], default="member_id",
+        help="how the tills name the member: by member_id (a fresh server loaded cold, then "
+             "warm, beside one command a transaction), or by payment code, or both taking "
+             "turns on one server, with the issuing of the codes (see bench/consent.py)")
+    parser.add_argument("--issuer", choices=["staff", "member"], default="member",
+                        help="--by payment_code|both: whose key asks for the codes: the "
+                             "community's staff key, or each member's own")
+    add_rounds(parser, 4)
+    parser.add_argument("--warm-seconds", type=float, default=4.0,
+                        help="--by payment_code|both: each kind's warm-up load")
+    parser.add_argument("--server-env", action="append", default=[], metavar="LINLI_NAME=VALUE",
+                        help="--by payment_code|both: a setting of the server (repeatable), "
+                             "e.g. LINLI_API_KEY_CACHE_SECONDS=600")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="--by payment_code|both: py-spy samples the server during each "
+                             "timed load into DIR (sum them up with `python -m bench.profile`)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench.http needs wrk: apt-get install wrk")
     print(f"# http on {machine()}")
+    if args.by != "member_id":
+        from bench import consent  # it builds on this module
+
+        with scratch_database(args.backend) as url:
+            figures = consent.run(url, members=args.members, by=args.by, issuer=args.issuer,
+                                  rounds=args.rounds, seconds=args.seconds,
+                                  warm_seconds=args.warm_seconds,
+                                  connections=args.connections, profile=args.profile,
+                                  server_env=dict(setting.split("=", 1)
+                                                  for setting in args.server_env))
+        consent.report(figures)
+        return
     cores = os.cpu_count() or 1
     with scratch_database(args.backend) as url:
         till = prepare(url, args.members)
@@ -272,7 +333,8 @@ def main() -> None:
                       f", database {load.database_cpu_ms:.2f} ms, wrk {load.wrk_cpu_ms:.2f} ms"
                       f" = {load.total_cpu_ms:.2f} ms: {cores} cores allow at most "
                       f"{cores * 1000 / load.total_cpu_ms:,.0f}/s, the server's one process "
-                      f"(one GIL, so about one core) {1000 / load.server_cpu_ms:,.0f}/s")
+                      f"(one GIL, so about one core) {1000 / load.server_cpu_ms:,.0f}/s; "
+                      f"other processes {100 * load.others_share:.0f}% of the cores")
             print(f"{args.backend} {name}: server peak RSS {loads.peak_rss_mb:.0f} MB "
                   "(with its projection process)")
     if args.backend == "postgres":
