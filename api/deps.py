@@ -88,6 +88,16 @@ def cached_actor(state: Any, token: str) -> Actor | None:
                      lambda: actor_for_token(linli.app, token, linli.settings.admin_token))
 
 
+async def loaded_actor(state: Any, token: str) -> Actor:
+    """The actor of a token the key cache does not hold, loaded on a thread (not the loop) and
+    then cached; 401 when the token is not known."""
+    linli: Linli = state.linli
+    generation = state.key_cache.generation
+    actor = await run_in_threadpool(actor_for_token, linli.app, token, linli.settings.admin_token)
+    state.key_cache.put(hash_token(token), actor, generation)
+    return actor
+
+
 def admit(state: Any, actor: Actor) -> None:
     """Spend one of the actor's requests; 429 when it has none left."""
     limiter: RateLimiter = state.rate_limiter

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Linli
-from api.deps import admit, cached_actor
+from api.deps import admit, cached_actor, loaded_actor
 from api.errors import ApiProblem, problem_response, unexpected_response
 from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
@@ -41,6 +41,27 @@ class _Admissible:
     actor: Actor
     key: str
     body: BaseModel
+    token: str
+
+
+@dataclass(frozen=True)
+class _KeyNotSeen:
+    """A request admissible but for its key, which the key cache does not hold."""
+
+    actor: None
+    key: str
+    body: BaseModel
+    token: str
+
+
+async def _with_loaded_actor(state: Any, request: _KeyNotSeen) -> _Admissible | None:
+    """The request with its key's actor loaded (a phone's key, seen a minute ago, is no longer
+    in the cache); None for an unknown key, which the stack answers (and counts)."""
+    try:
+        actor = await loaded_actor(state, request.token)
+    except ApiProblem:
+        return None
+    return _Admissible(actor, request.key, request.body, request.token)
 
 
 Answer = Callable[[], Awaitable[Response]]
@@ -132,6 +153,8 @@ class TillFastPath:
             return
         state = scope["app"].state
         admissible = _admissible(scope, headers, state, route, body)
+        if admissible is not None and admissible.actor is None:  # a key not seen lately
+            admissible = await _with_loaded_actor(state, admissible)
         if admissible is None:
             await self.app(scope, replaying(body, receive), send)
             return
@@ -154,9 +177,10 @@ class TillFastPath:
 
 
 def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
-                body: bytes) -> _Admissible | None:
-    """The request's actor, key and body if every check passes in memory, spending nothing;
-    otherwise None (the stack will answer it)."""
+                body: bytes) -> _Admissible | _KeyNotSeen | None:
+    """The request's actor, key and body if every check passes in memory, spending nothing
+    (`_KeyNotSeen` when all but the key's actor do); otherwise None (the stack will answer
+    it)."""
     media = headers.get("content-type", "").split(";")[0].strip().lower()
     key = headers.get("idempotency-key", "")
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))
@@ -166,13 +190,13 @@ def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
     client = scope.get("client")
     if state.auth_failures.waiting(client[0] if client else "unknown") is not None:
         return None
-    actor = cached_actor(state, token)
-    if actor is None:
-        return None
+    actor = cached_actor(state, token)  # None: loaded next, on a thread
     try:
         model = route.model.model_validate(check_json(body))
     except (BodyRefused, ValueError):  # pydantic's ValidationError is a ValueError
         return None
     if getattr(model, "pin", None) is not None:  # a PIN is checked slowly, on a thread
         return None
-    return _Admissible(actor, key, model)
+    if actor is None:
+        return _KeyNotSeen(None, key, model, token)
+    return _Admissible(actor, key, model, token)

@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from uuid import UUID
 
 from ledger.domain.consent import Consent, code_digest, new_code
@@ -37,9 +38,9 @@ class PaymentCode:
     made_by: str
     expires_at: datetime
 
-    @property
+    @cached_property
     def consent(self) -> Consent:
-        """The consent a redemption with this code is given with."""
+        """The consent a redemption with this code is given with (its digest made once)."""
         return Consent.by_code(code_digest(self.code), self.expires_at, self.made_by)
 
 
