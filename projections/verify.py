@@ -2,10 +2,10 @@
 
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
   (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
-- Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no member or
-  merchant below zero unless an adjustment or a reversal into debt put it there; each
-  transaction's postings sum to zero; 4. every balance in the views equals its passbook and
-  the replay.
+- Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no debit takes
+  a member or merchant below zero unless it is an adjustment or a reversal into debt (each
+  other one is named by its position); 3. each transaction's postings sum to zero; 4. every
+  balance in the views equals its passbook and the replay.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ class Replay:
     passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     assets: dict[str, str] = field(default_factory=dict)
-    adjusted: set[str] = field(default_factory=set)
     per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -115,8 +114,10 @@ def _fields(notification: Any) -> dict[str, Any]:
     return fields
 
 
-# A reversal of points already spent may leave a member owing (`allow_debt`).
-REVERSALS = frozenset({PostingKind.AWARD_REVERSAL.value, PostingKind.AWARD_PART_REVERSAL.value})
+# The debits that may take a balance below zero: an auditor's adjustment, and a reversal of
+# points already spent, which may leave a member owing (`allow_debt`).
+MAY_OVERDRAW = frozenset({PostingKind.ADJUSTMENT.value, PostingKind.AWARD_REVERSAL.value,
+                          PostingKind.AWARD_PART_REVERSAL.value})
 
 
 def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
@@ -140,8 +141,10 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
                            f"the replay gives {replay.running[account]}", notification.id,
                            account, notification.originator_version))
-    if kind == PostingKind.ADJUSTMENT or (kind in REVERSALS and replay.running[account] < 0):
-        replay.adjusted.add(account)  # an auditor's adjustment, or a reversal into debt
+    if amount < 0 and replay.running[account] < 0 and kind not in MAY_OVERDRAW:
+        report.add(Problem(f"account {account}: a {kind} of {amount} takes the balance to "
+                           f"{replay.running[account]}, below zero", notification.id,
+                           account, notification.originator_version))
     in_balances = notification.id <= replay.balances_through
     if in_balances:
         replay.balances[account] += amount
@@ -184,9 +187,6 @@ def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None
             if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
                            f"the replay gives {replay.passbooks.get(account, 0)}")
-            if replay.running.get(account, 0) < 0 and account not in replay.adjusted:
-                report.add(f"account {account}: balance {replay.running[account]} is "
-                           "below zero")
     for account in set(views.balances) - set(replay.assets):
         report.add(f"account {account} is in the balances view but not in the event store")
     for asset, total in totals.items():

@@ -4,6 +4,7 @@ rows on the real database (one kind of tampering per test), on SQLite and Postgr
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from api.bootstrap import Linli
+from ledger.chain import MAGIC, event_hash, split
+from ledger.ids import account_id
 from tests.integration.test_cli import run
 from tests.scenario import Town, ok
 
@@ -286,6 +289,48 @@ class TestTamperingIsCaught:
 
         assert problem["position"] == forged
         assert problem["stream_id"] == str(rows.stream(model))
+
+
+def forge_posting(rows: Rows, account: Any, **changes: Any) -> int:
+    """A posting appended to `account`'s stream with its hash recomputed (someone who may
+    write the database and knows the hash's recipe): the chain alone cannot tell."""
+    last = [r for r in postings(rows) if rows.stream(r) == UUID(str(account))][-1]
+    header, payload = split(bytes(last.state))
+    assert header is not None
+    fields = json.loads(payload)
+    fields.update(changes)
+    body = json.dumps(fields, separators=(",", ":")).encode()
+    version = last.originator_version + 1
+    state = (MAGIC + header.hash
+             + event_hash(rows.stream(last), version, last.topic, header.hash, body) + body)
+    return rows.insert(last.originator_id, version, last.topic, state)
+
+
+class TestOverdrafts:
+    def adjust(self, world: Town, amount: int) -> None:
+        ok(world.client.post("/v1/adjustments", headers=world.token(role="auditor"), json={
+            "member_id": world.member_id, "asset": "POINTS", "amount": amount,
+            "reason": "审计调整"}), 201)
+
+    def test_an_adjustment_below_zero_passes(self, world):
+        self.adjust(world, -60)  # 45 → -15
+
+        assert verify(world)["ok"] is True
+
+    def test_a_redemption_into_debt_after_a_small_adjustment_is_named(self, world, linli):
+        self.adjust(world, 1)  # 45 → 46: once, any account ever adjusted passed
+        rows = Rows(linli)
+        account = str(account_id(UUID(world.member_id), "POINTS"))
+        forged = forge_posting(rows, account, kind="redemption", amount=-100,
+                               balance_after=-54,
+                               counter_account=f"community:{world.community_id}:POINTS:issued")
+
+        report = verify(world)
+        problem = first_problem(report)
+
+        assert problem["position"] == forged
+        assert problem["stream_id"] == account
+        assert "redemption of -100" in problem["problem"] and "below zero" in problem["problem"]
 
 
 class TestTheReadmeQuery:
