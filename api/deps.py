@@ -58,13 +58,15 @@ async def get_actor(
     state = request.app.state
     failures: RateLimiter = state.auth_failures
     address = request.client.host if request.client else "unknown"
-    wait = failures.waiting(address) if token else None
-    if wait is not None:  # checked before the token, so guessing goes no faster
+    # A token seen lately is known valid from memory, and is never refused for the address's
+    # failures: a till keeps working beside someone guessing. Loading a key waits on a
+    # thread, not the loop.
+    actor = cached_actor(state, token) if token else None
+    wait = failures.waiting(address) if token and actor is None else None
+    if wait is not None:  # checked before loading the token, so guessing goes no faster
         raise ApiProblem(429, "rate-limited", "Too many failed tokens",
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
-    # A token seen lately is known from memory; loading a key waits on a thread, not the loop.
-    actor = cached_actor(state, token) if token else None
     if actor is None:
         generation = state.key_cache.generation
         try:
