@@ -25,6 +25,10 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     hash: str | None = Field(description="SHA-256 of the event (hex); see docs/audit.md")
     prev_hash: str | None = Field(description="hash of the stream's previous event")
+    withheld: list[str] = Field(
+        default_factory=list, max_length=8,
+        description="Fields of the stored event left out of `data` (an API key's "
+                    "`token_hash`); `hash` is the stored event's, fields included")
 
 
 class EventsOut(BaseModel):

@@ -19,6 +19,10 @@ from ledger.domain.registry import Community
 SCAN_MAX_EVENTS = 5_000
 STREAMS_CACHED = 100_000
 HIDDEN = {"originator_id", "originator_version", "timestamp", "actor_id", "actor_role"}
+# Secrets' hashes kept in events but never served: an API key's token hash (an offline guess
+# of a token could be checked against it). The event's `hash` stays as stored, so the chain
+# is still checked from the stored rows (`linli verify`, the SQL of docs/audit.md).
+WITHHELD = ("token_hash",)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class FeedItem:
     data: dict[str, Any]
     hash: str | None
     prev_hash: str | None
+    withheld: list[str]
 
 
 class _StreamCommunities:
@@ -116,6 +121,7 @@ def _item(app: LedgerApp, notification: Any) -> FeedItem:
     recorded_at = state.get("timestamp")
     actor = ({"id": state["actor_id"], "role": state["actor_role"]}
              if "actor_id" in state else None)
+    withheld = [name for name in WITHHELD if name in state]
     return FeedItem(
         position=notification.id,
         stream_id=str(notification.originator_id),
@@ -125,7 +131,9 @@ def _item(app: LedgerApp, notification: Any) -> FeedItem:
         occurred_at=state.get("occurred_at") or recorded_at,
         recorded_at=recorded_at,
         actor=actor,
-        data=jsonable_encoder({k: v for k, v in state.items() if k not in HIDDEN}),
+        data=jsonable_encoder({k: v for k, v in state.items()
+                               if k not in HIDDEN and k not in withheld}),
         hash=header.hash.hex() if header else None,
         prev_hash=header.prev_hash.hex() if header else None,
+        withheld=withheld,
     )

@@ -185,6 +185,21 @@ class TestTheEventsFeed:
         assert community_ids == {sealed.community_id}
         assert any(i["type"] == "Account.Posted" for i in items)
 
+    def test_withholds_every_keys_token_hash_and_keeps_its_stored_hash(self, sealed, linli):
+        auditor = sealed.token(role="auditor")
+        items = ok(sealed.client.get("/v1/events", headers=auditor,
+                                     params={"limit": 500}))["items"]
+        issued = [i for i in items if i["type"] == "ApiKey.Issued"]
+        stored = {r.notification_id: bytes(r.state) for r in Rows(linli).all()}
+
+        assert len(issued) >= 4
+        for item in issued:
+            assert "token_hash" not in item["data"] and item["withheld"] == ["token_hash"]
+            assert item["data"]["role"]
+            assert bytes.fromhex(item["hash"]) == split(stored[item["position"]])[0].hash
+        assert all(i["withheld"] == [] for i in items if i["type"] != "ApiKey.Issued")
+        assert all("token_hash" not in str(i["data"]) for i in items)
+
     def test_shows_a_damaged_row_as_it_is(self, sealed, linli):
         rows = Rows(linli)
         target = postings(rows)[0]
