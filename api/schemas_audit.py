@@ -46,6 +46,8 @@ class ProblemOut(BaseModel):
 
 class VerifyOut(BaseModel):
     ok: bool
+    scope: str = Field(description='"all", or the id of the community whose streams and '
+                                   "accounts the problems are about (a community's auditor)")
     events_checked: int
     accounts_checked: int
     checkpoints: int

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, func, select
 
@@ -22,6 +23,7 @@ from ledger.application import LedgerApp
 from ledger.chain import split
 from ledger.domain.assets import PostingKind
 from projections.chain_check import ChainChecker, Problem
+from projections.feed import stream_community
 from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
 
@@ -39,15 +41,22 @@ class Report:
     unsealed_events: int = 0
     sealed_through: int = 0
     sealed_hash: str = ""
+    scope: str = "all"  # or the id of the one community whose streams are reported
     problems: list[Problem] = field(default_factory=list)
+    # The community a problem of the replay is about, by the problem's id().
+    about: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, problem: Problem | str) -> None:
+    def add(self, problem: Problem | str, community: str | None = None) -> None:
+        """Note a problem (`community`: the community of the account it is about)."""
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem if isinstance(problem, Problem) else Problem(problem))
+            made = problem if isinstance(problem, Problem) else Problem(problem)
+            self.problems.append(made)
+            if community is not None:
+                self.about[id(made)] = community
 
     def sort(self) -> None:
         """Problems about events first, in log order, so the first names the first bad one."""
@@ -64,6 +73,8 @@ class Replay:
     passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     assets: dict[str, str] = field(default_factory=dict)
+    communities: dict[str, str] = field(default_factory=dict)  # account -> its community
+    transaction_communities: dict[str, str] = field(default_factory=dict)
     per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -75,7 +86,11 @@ class ViewsSnapshot:
     passbook_through: int
 
 
-def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> Report:
+def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
+           community_id: UUID | None = None) -> Report:
+    """Check the whole log. With `community_id`, report only what is about that community's
+    streams and accounts, and what is about the log as a whole (its checkpoints, streams of
+    no community): a checkpoint covers every community, so the whole chain is checked."""
     report = Report()
     views = _read_views(engine)  # first: the replay stops where the views were
     replay = Replay(views.balances_through, views.passbook_through)
@@ -100,10 +115,51 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> 
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
     for transaction, total in replay.per_transaction.items():
         if total != 0:
-            report.add(f"transaction {transaction}: postings sum to {total}, not 0")
+            report.add(f"transaction {transaction}: postings sum to {total}, not 0",
+                       replay.transaction_communities.get(transaction))
     _compare_views(views, report, replay)
     report.sort()
+    if community_id is not None:
+        _keep_scope(app, report, replay, str(community_id))
     return report
+
+
+def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
+    """Keep the problems a community's auditor may see, and count its accounts only."""
+
+    def belongs(problem: Problem) -> bool:
+        if id(problem) in report.about:
+            return report.about[id(problem)] == community
+        if problem.stream_id is None:
+            return True  # about the log as a whole
+        owner = replay.communities.get(problem.stream_id)
+        if owner is None:
+            try:
+                found = stream_community(app, UUID(problem.stream_id))
+            except ValueError:
+                return True
+            owner = None if found is None else str(found)
+        return owner is None or owner == community
+
+    report.scope = community
+    report.problems = [p for p in report.problems if belongs(p)]
+    report.accounts_checked = sum(1 for account in replay.assets
+                                  if _community_of(replay, account) == community)
+
+
+def _community_of(replay: Replay, account: str) -> str | None:
+    if account.startswith("community:"):
+        return account.split(":")[1]
+    return replay.communities.get(account)
+
+
+def _text(value: Any) -> str:
+    """A UUID as the library's JSON holds it (`{"_type_": "uuid", "_data_": …}`) or plain."""
+    text = str(value.get("_data_") if isinstance(value, dict) else value)
+    try:
+        return str(UUID(text))  # the library's JSON may hold a UUID's hex without dashes
+    except ValueError:
+        return text
 
 
 def _fields(notification: Any) -> dict[str, Any]:
@@ -126,16 +182,17 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         account = str(notification.originator_id)
         if notification.topic == OPENED:
             replay.assets[account] = event["asset"]
+            if event.get("community_id") is not None:
+                replay.communities[account] = _text(event["community_id"])
             return
         amount, balance_after = int(event["amount"]), int(event["balance_after"])
         kind, counter = str(event["kind"]), str(event["counter_account"])
-        transaction = event["transaction_id"]
-        transaction_id = str(transaction.get("_data_") if isinstance(transaction, dict)
-                             else transaction)
+        transaction_id = _text(event["transaction_id"])
     except Exception as error:
         report.add(Problem(f"cannot be read: {error!r}", notification.id,
                            str(notification.originator_id), notification.originator_version))
         return
+    community = replay.communities.get(account)
     replay.running[account] += amount
     if replay.running[account] != balance_after:
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
@@ -156,6 +213,8 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         replay.assets[counter] = counter.split(":")[2]
     else:
         replay.per_transaction[transaction_id] += amount
+        if community is not None:
+            replay.transaction_communities.setdefault(transaction_id, community)
 
 
 def _read_views(engine: Engine) -> ViewsSnapshot:
@@ -177,16 +236,18 @@ def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None
     totals: dict[str, int] = defaultdict(int)
     for account, asset in replay.assets.items():
         report.accounts_checked += 1
+        community = _community_of(replay, account)
         expected = replay.balances.get(account, 0)
         actual = views.balances.get(account, 0)
         totals[asset] += actual
         if actual != expected:
-            report.add(f"account {account}: balance {actual}, the replay gives {expected}")
+            report.add(f"account {account}: balance {actual}, the replay gives {expected}",
+                       community)
         if not account.startswith("community:"):
             in_passbook = views.passbooks.get(account, 0)
             if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
-                           f"the replay gives {replay.passbooks.get(account, 0)}")
+                           f"the replay gives {replay.passbooks.get(account, 0)}", community)
     for account in set(views.balances) - set(replay.assets):
         report.add(f"account {account} is in the balances view but not in the event store")
     for asset, total in totals.items():

@@ -221,10 +221,37 @@ class TestTheEventsFeed:
             assert response.status_code == 403, response.text
             assert response.json()["type"].endswith("/forbidden")
 
-    def test_verify_needs_an_auditor_of_the_whole_ledger(self, world):
-        response = world.client.get("/v1/audit/verify", headers=world.auditor)
-        assert response.status_code == 403
-        assert "every community" in response.json()["detail"]
+
+class TestACommunitysAuditorVerifies:
+    def test_its_own_streams_with_the_scope_named(self, sealed, client):
+        other = Town.standard(client, "湖滨社区")
+        other.award(9)
+        whole = verify(sealed)
+
+        mine = ok(client.get("/v1/audit/verify", headers=sealed.auditor))
+
+        assert (mine["ok"], mine["scope"], whole["scope"]) == (True, sealed.community_id, "all")
+        assert 0 < mine["accounts_checked"] < whole["accounts_checked"]
+        assert mine["sealed_through"] == whole["sealed_through"]
+
+    def test_hears_of_tampering_in_its_community_and_not_in_another(self, sealed, client,
+                                                                    linli):
+        other = Town.standard(client, "湖滨社区")
+        other.award(9)
+        rows = Rows(linli)
+        theirs = str(account_id(UUID(other.member_id), "POINTS"))
+        target = [r for r in postings(rows) if str(rows.stream(r)) == theirs][-1]
+        rows.update(target, topic=target.topic + "X")
+
+        assert ok(client.get("/v1/audit/verify", headers=sealed.auditor))["ok"] is True
+        assert first_problem(ok(client.get("/v1/audit/verify", headers=other.auditor))
+                             )["position"] == target.notification_id
+        assert first_problem(verify(sealed))["position"] == target.notification_id
+
+    def test_an_unknown_token_or_another_role_is_refused(self, world):
+        assert world.client.get("/v1/audit/verify",
+                                headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert world.client.get("/v1/audit/verify", headers=world.staff).status_code == 403
 
 
 class TestTamperingIsCaught:
