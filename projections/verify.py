@@ -51,7 +51,8 @@ class Report:
         return not self.problems
 
     def add(self, problem: Problem | str, community: str | None = None) -> None:
-        """Note a problem (`community`: the community of the account it is about)."""
+        """Note a problem (`community`: the community of the account it is about; "" when it
+        spans communities, so that only an auditor of the whole ledger hears of it)."""
         if len(self.problems) < MAX_PROBLEMS:
             made = problem if isinstance(problem, Problem) else Problem(problem)
             self.problems.append(made)
@@ -248,8 +249,10 @@ def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None
             if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
                            f"the replay gives {replay.passbooks.get(account, 0)}", community)
+    # Told a community's auditor only when about its own accounts ("": about no one community).
     for account in set(views.balances) - set(replay.assets):
-        report.add(f"account {account} is in the balances view but not in the event store")
+        report.add(f"account {account} is in the balances view but not in the event store",
+                   _community_of(replay, account) or "")
     for asset, total in totals.items():
         if total != 0:
-            report.add(f"{asset}: balances sum to {total}, not 0")
+            report.add(f"{asset}: balances sum to {total}, not 0", "")

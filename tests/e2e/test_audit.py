@@ -243,7 +243,8 @@ class TestACommunitysAuditorVerifies:
         target = [r for r in postings(rows) if str(rows.stream(r)) == theirs][-1]
         rows.update(target, topic=target.topic + "X")
 
-        assert ok(client.get("/v1/audit/verify", headers=sealed.auditor))["ok"] is True
+        mine = ok(client.get("/v1/audit/verify", headers=sealed.auditor))
+        assert mine["ok"] is True, mine["problems"]
         assert first_problem(ok(client.get("/v1/audit/verify", headers=other.auditor))
                              )["position"] == target.notification_id
         assert first_problem(verify(sealed))["position"] == target.notification_id
