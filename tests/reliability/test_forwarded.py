@@ -1,6 +1,6 @@
 """`linli serve` believes X-Forwarded-For only from the proxies named by
 `--forwarded-allow-ips`: by default a client cannot dodge the failed-token limit by naming
-another address."""
+another address. And a hostile number in a body is a 422 from the real server, not a reset."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.served import Served
+from harness.served import ADMIN_TOKEN, Served
 
 FAILURES_ALLOWED = 3
 
@@ -47,3 +47,17 @@ class TestForwardedHeaders:
         with serve(database_url, tmp_path / "serve.log",
                    "--forwarded-allow-ips", "127.0.0.1") as proxied:
             assert set(guesses(proxied, FAILURES_ALLOWED + 3)) == {401}
+
+
+class TestAHugeInteger:
+    def test_is_a_validation_problem_before_authentication(self, default):
+        body = ('{"member_id": "00000000-0000-0000-0000-000000000000", "points": '
+                + "9" * 5_000 + "}")
+        with httpx.Client(base_url=default.url, timeout=10) as client:
+            for token in ("guess", ADMIN_TOKEN):
+                response = client.post("/v1/redemptions", content=body.encode(), headers={
+                    "Authorization": f"Bearer {token}", "Idempotency-Key": f"k-{token}",
+                    "Content-Type": "application/json"})
+                assert response.status_code == 422, response.text
+                assert response.json()["type"].endswith("/validation-error")
+            assert client.get("/healthz").status_code == 200  # the server kept its connection
