@@ -86,7 +86,8 @@ class JsonGuard:
         headers = dict(scope.get("headers") or [])
         media = headers.get(b"content-type")
         # FastAPI reads a body without a content type as JSON too.
-        if media is not None and b"json" not in media:
+        if (b"json" not in media if media is not None
+                else scope["method"] in ("GET", "HEAD", "OPTIONS")):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
