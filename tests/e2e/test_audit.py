@@ -360,7 +360,8 @@ class TestOverdrafts:
 
         assert verify(world)["ok"] is True
 
-    def test_a_redemption_into_debt_after_a_small_adjustment_is_named(self, world, linli):
+    def test_a_redemption_into_debt_after_a_small_adjustment_is_named(self, world, linli,
+                                                                      database_url):
         self.adjust(world, 1)  # 45 → 46: once, any account ever adjusted passed
         rows = Rows(linli)
         account = str(account_id(UUID(world.member_id), "POINTS"))
@@ -374,6 +375,9 @@ class TestOverdrafts:
         assert problem["position"] == forged
         assert problem["stream_id"] == account
         assert "redemption of -100" in problem["problem"] and "below zero" in problem["problem"]
+        command = run(database_url, "verify")
+        assert command.returncode == 1
+        assert command.stderr.startswith(f"PROBLEM: event at position {forged} ")
 
 
 class TestTheReadmeQuery:
