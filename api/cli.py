@@ -21,6 +21,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     access_log: Annotated[bool, typer.Option(
         help="Log every request (a reverse proxy in front usually does).")] = False,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+             "are believed (comma-separated, or '*'). Default: none; the client address is "
+             "the connection's.")] = None,
 ) -> None:
     """Run the API and the projection workers (migrating the schema first)."""
     import uvicorn
@@ -38,7 +42,8 @@ def serve(
     if settings.gc_full_collection_seconds > 0:
         FullCollection(settings.gc_full_collection_seconds).start()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
-                http=OneWriteHttpProtocol)
+                http=OneWriteHttpProtocol, proxy_headers=forwarded_allow_ips is not None,
+                forwarded_allow_ips=forwarded_allow_ips or "")
 
 
 @cli.command()

@@ -110,8 +110,7 @@ def export_journal(
         books, transactions = read_books(app)
     write = write_beancount if format is JournalFormat.BEANCOUNT else write_hledger
     with _output(output) as out:
-        write(out, books, transactions, start.date() if start else None,
-              end.date() if end else None)
+        write(out, books, transactions, _utc(start), _utc(end))
 
 
 @export.command("ledger")

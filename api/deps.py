@@ -22,7 +22,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import KeyCache, actor_for_token, require_role
+from api.auth import KeyCache, actor_for_token, require_role, unauthorized
 from api.bootstrap import Linli
 from api.errors import ApiProblem
 from api.ratelimit import RateLimiter
@@ -58,24 +58,24 @@ async def get_actor(
     state = request.app.state
     failures: RateLimiter = state.auth_failures
     address = request.client.host if request.client else "unknown"
-    wait = failures.waiting(address) if token else None
-    if wait is not None:  # checked before the token, so guessing goes no faster
+    # A token seen lately is known valid from memory, and is never refused for the address's
+    # failures: a till keeps working beside someone guessing. Loading a key waits on a
+    # thread, not the loop.
+    actor = cached_actor(state, token) if token else None
+    wait = failures.waiting(address) if token and actor is None else None
+    if wait is not None:  # checked before loading the token, so guessing goes no faster
         raise ApiProblem(429, "rate-limited", "Too many failed tokens",
                          f"too many unknown tokens from this address; retry after {wait} s",
                          headers={"Retry-After": str(wait)})
-    # A token seen lately is known from memory; loading a key waits on a thread, not the loop.
-    actor = cached_actor(state, token) if token else None
     if actor is None:
-        generation = state.key_cache.generation
+        if not token:
+            raise unauthorized("send Authorization: Bearer <token>")
         try:
-            actor = await run_in_threadpool(
-                actor_for_token, linli.app, token, linli.settings.admin_token)
+            actor = await loaded_actor(state, token)
         except ApiProblem as error:
-            if token and error.status == 401:
+            if error.status == 401:
                 failures.retry_after(address)  # spends one of the address's failures
             raise
-        if token:
-            state.key_cache.put(hash_token(token), actor, generation)
     admit(state, actor)
     return actor
 

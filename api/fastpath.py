@@ -187,10 +187,11 @@ def _admissible(scope: Scope, headers: Headers, state: Any, route: TillRoute,
     if (media != "application/json" or not key
             or len(key) > KEY_MAX_CHARS or scheme.lower() != "bearer" or not token):
         return None
-    client = scope.get("client")
-    if state.auth_failures.waiting(client[0] if client else "unknown") is not None:
-        return None
-    actor = cached_actor(state, token)  # None: loaded next, on a thread
+    actor = cached_actor(state, token)  # known valid: never refused for its address's failures
+    if actor is None:  # loaded next, on a thread, unless the address is guessing
+        client = scope.get("client")
+        if state.auth_failures.waiting(client[0] if client else "unknown") is not None:
+            return None
     try:
         model = route.model.model_validate(check_json(body))
     except (BodyRefused, ValueError):  # pydantic's ValidationError is a ValueError

@@ -17,6 +17,7 @@ from api.errors import PROBLEM_JSON, dumps, problem
 from api.limits import read_body, replaying
 
 MAX_DEPTH = 32
+MAX_INT_DIGITS = 40  # Linli's integers fit in 64 bits; Python refuses past 4,300 digits
 
 
 class BodyRefused(ValueError):
@@ -34,6 +35,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise BodyRefused("validation-error",
+                          f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
 def check_json(body: bytes) -> Any:
     """`body` parsed; `BodyRefused` unless it is UTF-8 JSON with unique keys, shallow and
     NUL-free."""
@@ -43,12 +51,15 @@ def check_json(body: bytes) -> Any:
         raise BodyRefused("malformed-json", f"the body is not UTF-8 ({error.reason} at "
                                             f"byte {error.start})") from None
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicates)
+        document = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except RecursionError:
         raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}") from None
     except json.JSONDecodeError as error:
         raise BodyRefused("malformed-json", f"the body is not JSON: {error.msg} at line "
                                             f"{error.lineno} column {error.colno}") from None
+    except ValueError as error:  # anything else the parser refuses: never a 500
+        raise BodyRefused("validation-error", f"the body cannot be read: {error}"[:200]
+                          ) from None
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -69,8 +80,14 @@ class JsonGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
-        if b"json" not in headers.get(b"content-type", b""):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        media = headers.get(b"content-type")
+        # FastAPI reads a body without a content type as JSON too.
+        if (b"json" not in media if media is not None
+                else scope["method"] in ("GET", "HEAD", "OPTIONS")):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)

@@ -25,6 +25,10 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     hash: str | None = Field(description="SHA-256 of the event (hex); see docs/audit.md")
     prev_hash: str | None = Field(description="hash of the stream's previous event")
+    withheld: list[str] = Field(
+        default_factory=list, max_length=8,
+        description="Fields of the stored event left out of `data` (an API key's "
+                    "`token_hash`); `hash` is the stored event's, fields included")
 
 
 class EventsOut(BaseModel):
@@ -42,6 +46,8 @@ class ProblemOut(BaseModel):
 
 class VerifyOut(BaseModel):
     ok: bool
+    scope: str = Field(description='"all", or the id of the community whose streams and '
+                                   "accounts the problems are about (a community's auditor)")
     events_checked: int
     accounts_checked: int
     checkpoints: int

@@ -58,13 +58,15 @@ class Served:
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
         self._log: IO[bytes] | None = None
+        self.args: list[str] = []  # more options of `linli serve`
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop/kill)
         self.process = subprocess.Popen(
             # With the access log, so that the log is checked for secrets too.
-            [sys.executable, "-c", CLI, "serve", "--port", str(self.port), "--access-log"],
+            [sys.executable, "-c", CLI, "serve", "--port", str(self.port), "--access-log",
+             *self.args],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         process = self.process

@@ -92,7 +92,7 @@ class Unavailable(DomainError):
     """The database could not be reached; the outcome is reported only when known."""
 
     slug = "unavailable"
-    title = "Service unavailable"
+    title = "服务暂时不可用"
 
 
 class IdempotencyKeyReused(DomainError):

@@ -55,6 +55,21 @@ class Sealer(Periodic):
     def tick(self) -> None:
         self.seal()
 
+    def stop(self) -> None:
+        """Stop sealing; a sealer that was running first seals what is still unsealed (the
+        writer must still be running), so a clean stop leaves the whole log sealed."""
+        was_running = self._thread is not None
+        super().stop()
+        if not was_running:
+            return
+        try:
+            sealed = self.seal()
+        except Exception:
+            log.warning("could not seal the log's tail while stopping", exc_info=True)
+            return
+        if sealed is not None:
+            log.info("sealed the log through position %d while stopping", sealed)
+
     def seal(self) -> int | None:
         """Seal what the log holds now; the position sealed through, or None if nothing new."""
         try:

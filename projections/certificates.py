@@ -10,6 +10,7 @@ code can be made for a history that is not the stored one.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import html
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,7 +104,7 @@ def check(app: LedgerApp, engine: Engine, number: str, code: str) -> tuple[bool,
         return False, None
     expected = verification_code(number, head_hash)
     given = code.strip().upper().replace(" ", "")
-    return given == expected, member_id
+    return hmac.compare_digest(given.encode(), expected.encode()), member_id
 
 
 def render_html(certificate: Certificate, issuer: str) -> str:

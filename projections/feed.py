@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from fastapi.encoders import jsonable_encoder
 
 from ledger.application import LedgerApp
@@ -19,6 +20,10 @@ from ledger.domain.registry import Community
 SCAN_MAX_EVENTS = 5_000
 STREAMS_CACHED = 100_000
 HIDDEN = {"originator_id", "originator_version", "timestamp", "actor_id", "actor_role"}
+# Secrets' hashes kept in events but never served: an API key's token hash (an offline guess
+# of a token could be checked against it). The event's `hash` stays as stored, so the chain
+# is still checked from the stored rows (`linli verify`, the SQL of docs/audit.md).
+WITHHELD = ("token_hash",)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class FeedItem:
     data: dict[str, Any]
     hash: str | None
     prev_hash: str | None
+    withheld: list[str]
 
 
 class _StreamCommunities:
@@ -43,6 +49,25 @@ class _StreamCommunities:
         self.app = app
         self.known: OrderedDict[UUID, UUID | None] = OrderedDict()
         self.lock = threading.Lock()
+
+    def learn(self, notification: Any) -> None:
+        """Note the community of a stream from its first event, read in passing (no query)."""
+        stream_id = _uuid(notification.originator_id)
+        if notification.originator_version != 1 or stream_id in self.known:
+            return
+        if notification.topic.endswith(":Community.Registered"):
+            community: UUID | None = stream_id
+        else:
+            try:
+                found = orjson.loads(split(notification.state)[1]).get("community_id")
+                community = None if found is None else UUID(str(
+                    found.get("_data_") if isinstance(found, dict) else found))
+            except (ValueError, AttributeError):
+                return  # left to `of`, which decodes the event as the library does
+        with self.lock:
+            self.known[stream_id] = community
+            while len(self.known) > STREAMS_CACHED:
+                self.known.popitem(last=False)
 
     def of(self, stream_id: UUID) -> UUID | None:
         with self.lock:
@@ -66,14 +91,19 @@ _communities: weakref.WeakKeyDictionary[LedgerApp, _StreamCommunities] = (
     weakref.WeakKeyDictionary())
 
 
-def stream_community(app: LedgerApp, stream_id: UUID) -> UUID | None:
-    """The community of a stream: the `community_id` of its first event, a community's own id
-    for a community, None for what belongs to no community (keys, idempotency records, the
-    directory, the audit log)."""
+def _cache(app: LedgerApp) -> _StreamCommunities:
     cache = _communities.get(app)
     if cache is None:
         cache = _communities.setdefault(app, _StreamCommunities(app))
-    return cache.of(stream_id)
+    return cache
+
+
+def stream_community(app: LedgerApp, stream_id: UUID) -> UUID | None:
+    """The community of a stream: the `community_id` of its first event, a community's own id
+    for a community, None for what belongs to no community (keys of no community, idempotency
+    records, the directory, the audit log). Remembered (it never changes): a stream's first
+    event seen in the log in passing costs nothing; another is read once, by its key."""
+    return _cache(app).of(stream_id)
 
 
 def read_events(app: LedgerApp, after: int, limit: int,
@@ -94,6 +124,8 @@ def read_events(app: LedgerApp, after: int, limit: int,
                 break
             position = notification.id
             scanned += 1
+            if community_id is not None:
+                _cache(app).learn(notification)
             if community_id is not None and stream_community(
                     app, _uuid(notification.originator_id)) != community_id:
                 continue
@@ -116,6 +148,7 @@ def _item(app: LedgerApp, notification: Any) -> FeedItem:
     recorded_at = state.get("timestamp")
     actor = ({"id": state["actor_id"], "role": state["actor_role"]}
              if "actor_id" in state else None)
+    withheld = [name for name in WITHHELD if name in state]
     return FeedItem(
         position=notification.id,
         stream_id=str(notification.originator_id),
@@ -125,7 +158,9 @@ def _item(app: LedgerApp, notification: Any) -> FeedItem:
         occurred_at=state.get("occurred_at") or recorded_at,
         recorded_at=recorded_at,
         actor=actor,
-        data=jsonable_encoder({k: v for k, v in state.items() if k not in HIDDEN}),
+        data=jsonable_encoder({k: v for k, v in state.items()
+                               if k not in HIDDEN and k not in withheld}),
         hash=header.hash.hex() if header else None,
         prev_hash=header.prev_hash.hex() if header else None,
+        withheld=withheld,
     )

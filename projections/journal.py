@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
 
 from ledger.application import LedgerApp
@@ -87,6 +87,40 @@ def read_books(app: LedgerApp, until: datetime | None = None
     return books, list(transactions.values())
 
 
+Bound = date | datetime  # a UTC day (from its midnight) or an instant
+
+
+def _instant(bound: Bound | None) -> datetime | None:
+    """The instant a bound stands for: a day is its UTC midnight; an instant without an
+    offset is UTC."""
+    if bound is None:
+        return None
+    if isinstance(bound, datetime):
+        return bound if bound.tzinfo is not None else bound.replace(tzinfo=UTC)
+    return datetime.combine(bound, time(), UTC)
+
+
+def _split(transactions: list[Transaction], start: Bound | None, end: Bound | None
+           ) -> tuple[dict[str, int], list[Transaction]]:
+    """What comes before `start` (summed per account) and the transactions in [start, end)."""
+    first, last = _instant(start), _instant(end)
+    carried: dict[str, int] = defaultdict(int)
+    lines: list[Transaction] = []
+    for transaction in transactions:
+        if first is not None and transaction.at < first:
+            for account, amount in transaction.postings:
+                carried[account] += amount
+        elif last is None or transaction.at < last:
+            lines.append(transaction)
+    return carried, lines
+
+
+def _day(bound: Bound) -> date:
+    instant = _instant(bound)
+    assert instant is not None
+    return instant.astimezone(UTC).date()
+
+
 # --- beancount -----------------------------------------------------------------------------
 def beancount_account(book: Book) -> str:
     """An account name beancount accepts: members' and merchants' under Assets, a
@@ -102,30 +136,23 @@ def _quote(text: str) -> str:
 
 
 def write_beancount(out: TextIO, books: dict[str, Book], transactions: list[Transaction],
-                    start: date | None = None, end: date | None = None) -> None:
-    """The journal of transactions dated in [start, end) (UTC dates); with `start`, one
-    transaction first brings every balance forward (it sums to zero, as all balances do)."""
+                    start: Bound | None = None, end: Bound | None = None) -> None:
+    """The journal of transactions recorded in [start, end) (a day counts from its UTC
+    midnight); with `start`, one transaction first brings every balance forward (it sums to
+    zero, as all balances do)."""
     out.write(";; Linli ledger, exported from the event store. POINTS and MINUTES are\n"
               ";; separate commodities; amounts are integers.\n")
     for asset in sorted({b.asset for b in books.values()}):
         out.write(f"1970-01-01 commodity {asset}\n")
     opened = min((t.at.astimezone(UTC).date() for t in transactions), default=date(1970, 1, 1))
-    opened = min(opened, start) if start else opened
+    opened = min(opened, _day(start)) if start is not None else opened
     names = {account: beancount_account(book) for account, book in books.items()}
     for account, book in sorted(books.items(), key=lambda item: names[item[0]]):
         out.write(f"{opened.isoformat()} open {names[account]} {book.asset}\n"
                   f"  owner: {_quote(book.owner_kind + ':' + book.owner_id)}\n")
-    carried: dict[str, int] = defaultdict(int)
-    lines: list[Transaction] = []
-    for transaction in transactions:
-        day = transaction.at.astimezone(UTC).date()
-        if start is not None and day < start:
-            for account, amount in transaction.postings:
-                carried[account] += amount
-        elif end is None or day < end:
-            lines.append(transaction)
+    carried, lines = _split(transactions, start, end)
     if start is not None:
-        out.write(f'\n{start.isoformat()} * "balances brought forward"\n')
+        out.write(f'\n{_day(start).isoformat()} * "balances brought forward"\n')
         for account, amount in sorted(carried.items(), key=lambda item: names[item[0]]):
             if amount:
                 out.write(f"  {names[account]}  {amount} {books[account].asset}\n")
@@ -140,32 +167,24 @@ def write_beancount(out: TextIO, books: dict[str, Book], transactions: list[Tran
 
 # --- hledger -------------------------------------------------------------------------------
 def write_hledger(out: TextIO, books: dict[str, Book], transactions: list[Transaction],
-                  start: date | None = None, end: date | None = None) -> None:
+                  start: Bound | None = None, end: Bound | None = None) -> None:
     """The same journal in hledger's (and ledger's) format."""
     out.write("; Linli ledger, exported from the event store\n")
     names = {account: beancount_account(book) for account, book in books.items()}
     for asset in sorted({b.asset for b in books.values()}):
         out.write(f"commodity 1. {asset}\n")
-    carried: dict[str, int] = defaultdict(int)
-    body: list[str] = []
-    for transaction in transactions:
-        day = transaction.at.astimezone(UTC).date()
-        if start is not None and day < start:
-            for account, amount in transaction.postings:
-                carried[account] += amount
-            continue
-        if end is not None and day >= end:
-            continue
-        body.append(f"\n{day.isoformat()} * {transaction.kind} | {transaction.description}"
-                    f"  ; transaction:{transaction.transaction_id}\n")
-        for account, amount in transaction.postings:
-            body.append(f"    {names[account]}  {amount} {books[account].asset}\n")
+    carried, lines = _split(transactions, start, end)
     if start is not None and any(carried.values()):
-        out.write(f"\n{start.isoformat()} * balances brought forward\n")
+        out.write(f"\n{_day(start).isoformat()} * balances brought forward\n")
         for account, amount in sorted(carried.items(), key=lambda item: names[item[0]]):
             if amount:
                 out.write(f"    {names[account]}  {amount} {books[account].asset}\n")
-    out.writelines(body)
+    for transaction in lines:
+        day = transaction.at.astimezone(UTC).date()
+        out.write(f"\n{day.isoformat()} * {transaction.kind} | {transaction.description}"
+                  f"  ; transaction:{transaction.transaction_id}\n")
+        for account, amount in transaction.postings:
+            out.write(f"    {names[account]}  {amount} {books[account].asset}\n")
 
 
 # --- CSV -----------------------------------------------------------------------------------

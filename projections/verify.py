@@ -2,10 +2,10 @@
 
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
   (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
-- Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no member or
-  merchant below zero unless an adjustment or a reversal into debt put it there; each
-  transaction's postings sum to zero; 4. every balance in the views equals its passbook and
-  the replay.
+- Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no debit takes
+  a member or merchant below zero unless it is an adjustment or a reversal into debt (each
+  other one is named by its position); 3. each transaction's postings sum to zero; 4. every
+  balance in the views equals its passbook and the replay.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, func, select
 
@@ -22,6 +23,7 @@ from ledger.application import LedgerApp
 from ledger.chain import split
 from ledger.domain.assets import PostingKind
 from projections.chain_check import ChainChecker, Problem
+from projections.feed import stream_community
 from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
 
@@ -39,15 +41,23 @@ class Report:
     unsealed_events: int = 0
     sealed_through: int = 0
     sealed_hash: str = ""
+    scope: str = "all"  # or the id of the one community whose streams are reported
     problems: list[Problem] = field(default_factory=list)
+    # The community a problem of the replay is about, by the problem's id().
+    about: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, problem: Problem | str) -> None:
+    def add(self, problem: Problem | str, community: str | None = None) -> None:
+        """Note a problem (`community`: the community of the account it is about; "" when it
+        spans communities, so that only an auditor of the whole ledger hears of it)."""
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem if isinstance(problem, Problem) else Problem(problem))
+            made = problem if isinstance(problem, Problem) else Problem(problem)
+            self.problems.append(made)
+            if community is not None:
+                self.about[id(made)] = community
 
     def sort(self) -> None:
         """Problems about events first, in log order, so the first names the first bad one."""
@@ -64,7 +74,8 @@ class Replay:
     passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     assets: dict[str, str] = field(default_factory=dict)
-    adjusted: set[str] = field(default_factory=set)
+    communities: dict[str, str] = field(default_factory=dict)  # account -> its community
+    transaction_communities: dict[str, str] = field(default_factory=dict)
     per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -76,7 +87,11 @@ class ViewsSnapshot:
     passbook_through: int
 
 
-def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> Report:
+def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
+           community_id: UUID | None = None) -> Report:
+    """Check the whole log. With `community_id`, report only what is about that community's
+    streams and accounts, and what is about the log as a whole (its checkpoints, streams of
+    no community): a checkpoint covers every community, so the whole chain is checked."""
     report = Report()
     views = _read_views(engine)  # first: the replay stops where the views were
     replay = Replay(views.balances_through, views.passbook_through)
@@ -101,10 +116,51 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None) -> 
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
     for transaction, total in replay.per_transaction.items():
         if total != 0:
-            report.add(f"transaction {transaction}: postings sum to {total}, not 0")
+            report.add(f"transaction {transaction}: postings sum to {total}, not 0",
+                       replay.transaction_communities.get(transaction))
     _compare_views(views, report, replay)
     report.sort()
+    if community_id is not None:
+        _keep_scope(app, report, replay, str(community_id))
     return report
+
+
+def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
+    """Keep the problems a community's auditor may see, and count its accounts only."""
+
+    def belongs(problem: Problem) -> bool:
+        if id(problem) in report.about:
+            return report.about[id(problem)] == community
+        if problem.stream_id is None:
+            return True  # about the log as a whole
+        owner = replay.communities.get(problem.stream_id)
+        if owner is None:
+            try:
+                found = stream_community(app, UUID(problem.stream_id))
+            except ValueError:
+                return True
+            owner = None if found is None else str(found)
+        return owner is None or owner == community
+
+    report.scope = community
+    report.problems = [p for p in report.problems if belongs(p)]
+    report.accounts_checked = sum(1 for account in replay.assets
+                                  if _community_of(replay, account) == community)
+
+
+def _community_of(replay: Replay, account: str) -> str | None:
+    if account.startswith("community:"):
+        return account.split(":")[1]
+    return replay.communities.get(account)
+
+
+def _text(value: Any) -> str:
+    """A UUID as the library's JSON holds it (`{"_type_": "uuid", "_data_": …}`) or plain."""
+    text = str(value.get("_data_") if isinstance(value, dict) else value)
+    try:
+        return str(UUID(text))  # the library's JSON may hold a UUID's hex without dashes
+    except ValueError:
+        return text
 
 
 def _fields(notification: Any) -> dict[str, Any]:
@@ -115,8 +171,10 @@ def _fields(notification: Any) -> dict[str, Any]:
     return fields
 
 
-# A reversal of points already spent may leave a member owing (`allow_debt`).
-REVERSALS = frozenset({PostingKind.AWARD_REVERSAL.value, PostingKind.AWARD_PART_REVERSAL.value})
+# The debits that may take a balance below zero: an auditor's adjustment, and a reversal of
+# points already spent, which may leave a member owing (`allow_debt`).
+MAY_OVERDRAW = frozenset({PostingKind.ADJUSTMENT.value, PostingKind.AWARD_REVERSAL.value,
+                          PostingKind.AWARD_PART_REVERSAL.value})
 
 
 def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
@@ -125,23 +183,26 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         account = str(notification.originator_id)
         if notification.topic == OPENED:
             replay.assets[account] = event["asset"]
+            if event.get("community_id") is not None:
+                replay.communities[account] = _text(event["community_id"])
             return
         amount, balance_after = int(event["amount"]), int(event["balance_after"])
         kind, counter = str(event["kind"]), str(event["counter_account"])
-        transaction = event["transaction_id"]
-        transaction_id = str(transaction.get("_data_") if isinstance(transaction, dict)
-                             else transaction)
+        transaction_id = _text(event["transaction_id"])
     except Exception as error:
         report.add(Problem(f"cannot be read: {error!r}", notification.id,
                            str(notification.originator_id), notification.originator_version))
         return
+    community = replay.communities.get(account)
     replay.running[account] += amount
     if replay.running[account] != balance_after:
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
                            f"the replay gives {replay.running[account]}", notification.id,
                            account, notification.originator_version))
-    if kind == PostingKind.ADJUSTMENT or (kind in REVERSALS and replay.running[account] < 0):
-        replay.adjusted.add(account)  # an auditor's adjustment, or a reversal into debt
+    if amount < 0 and replay.running[account] < 0 and kind not in MAY_OVERDRAW:
+        report.add(Problem(f"account {account}: a {kind} of {amount} takes the balance to "
+                           f"{replay.running[account]}, below zero", notification.id,
+                           account, notification.originator_version))
     in_balances = notification.id <= replay.balances_through
     if in_balances:
         replay.balances[account] += amount
@@ -153,6 +214,8 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
         replay.assets[counter] = counter.split(":")[2]
     else:
         replay.per_transaction[transaction_id] += amount
+        if community is not None:
+            replay.transaction_communities.setdefault(transaction_id, community)
 
 
 def _read_views(engine: Engine) -> ViewsSnapshot:
@@ -174,21 +237,22 @@ def _compare_views(views: ViewsSnapshot, report: Report, replay: Replay) -> None
     totals: dict[str, int] = defaultdict(int)
     for account, asset in replay.assets.items():
         report.accounts_checked += 1
+        community = _community_of(replay, account)
         expected = replay.balances.get(account, 0)
         actual = views.balances.get(account, 0)
         totals[asset] += actual
         if actual != expected:
-            report.add(f"account {account}: balance {actual}, the replay gives {expected}")
+            report.add(f"account {account}: balance {actual}, the replay gives {expected}",
+                       community)
         if not account.startswith("community:"):
             in_passbook = views.passbooks.get(account, 0)
             if in_passbook != replay.passbooks.get(account, 0):
                 report.add(f"account {account}: passbook sums to {in_passbook}, "
-                           f"the replay gives {replay.passbooks.get(account, 0)}")
-            if replay.running.get(account, 0) < 0 and account not in replay.adjusted:
-                report.add(f"account {account}: balance {replay.running[account]} is "
-                           "below zero")
+                           f"the replay gives {replay.passbooks.get(account, 0)}", community)
+    # Told a community's auditor only when about its own accounts ("": about no one community).
     for account in set(views.balances) - set(replay.assets):
-        report.add(f"account {account} is in the balances view but not in the event store")
+        report.add(f"account {account} is in the balances view but not in the event store",
+                   _community_of(replay, account) or "")
     for asset, total in totals.items():
         if total != 0:
-            report.add(f"{asset}: balances sum to {total}, not 0")
+            report.add(f"{asset}: balances sum to {total}, not 0", "")

@@ -42,10 +42,12 @@ def get_events(
 
 
 @router.get("/v1/audit/verify", response_model=VerifyOut)
-def get_verify(actor: WholeLedgerAuditor, linli: CaughtUp) -> VerifyOut:
-    report = verify(linli.app, linli.engine)
+def get_verify(actor: AuditorActor, linli: CaughtUp) -> VerifyOut:
+    """Verify the log (docs/audit.md). An auditor scoped to a community hears about its
+    community's streams and accounts, and the log as a whole (`scope` says which)."""
+    report = verify(linli.app, linli.engine, community_id=actor.community_id)
     return VerifyOut(
-        ok=report.ok, events_checked=report.events_checked,
+        ok=report.ok, scope=report.scope, events_checked=report.events_checked,
         accounts_checked=report.accounts_checked, checkpoints=report.checkpoints,
         sealed_through=report.sealed_through, sealed_hash=report.sealed_hash,
         unsealed_events=report.unsealed_events,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from sqlalchemy import text
 
 from api.deps import LinliDep
 from api.errors import ApiProblem
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -23,9 +27,10 @@ def readyz(linli: LinliDep) -> dict[str, object]:
             conn.execute(text("SELECT 1"))
         linli.app.recorder.max_notification_id()
     except Exception as error:
-        raise ApiProblem(503, "not-ready", "Not ready", f"the database did not answer: {error}"
+        log.error("readyz: the database did not answer: %s", error)
+        raise ApiProblem(503, "not-ready", "尚未就绪", "数据库暂时无法连接，请稍后再试。"
                          ) from error
     if not linli.projections.running:
-        raise ApiProblem(503, "not-ready", "Not ready", "the projections are not running")
+        raise ApiProblem(503, "not-ready", "尚未就绪", "数据视图的更新进程没有运行。")
     return {"status": "ready", "projection_position": linli.projections.position,
             "last_write_position": linli.writer.last_position}

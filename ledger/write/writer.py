@@ -463,13 +463,13 @@ class Writer:
             stored = self.store.were_stored(events)
             if not stored:
                 self.cache.evict(prepared.staged)
-                log.error("could not save a group of %d commands", len(prepared.group),
-                          exc_info=error)
                 verdict = "did not take" if stored is False else "may not have taken"
+                log.error("could not save a group of %d commands: the database %s the write",
+                          len(prepared.group), verdict, exc_info=error)
+                detail = ("数据库未能保存这笔写入，什么也没有改变，可以重试。" if stored is False
+                          else "数据库可能没有保存这笔写入，请用同一个 Idempotency-Key 重试。")
                 for submission in prepared.group:
-                    submission.future.set_exception(
-                        Unavailable(f"the database {verdict} the write: {error}")
-                    )
+                    submission.future.set_exception(Unavailable(detail))
                 return Outcome.ANSWERED
             notification_ids = []
         self._stored(prepared, notification_ids, time.perf_counter() - insert.started)

@@ -4,6 +4,7 @@ rows on the real database (one kind of tampering per test), on SQLite and Postgr
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from api.bootstrap import Linli
+from ledger.chain import MAGIC, event_hash, split
+from ledger.ids import account_id
 from tests.integration.test_cli import run
 from tests.scenario import Town, ok
 
@@ -182,6 +185,21 @@ class TestTheEventsFeed:
         assert community_ids == {sealed.community_id}
         assert any(i["type"] == "Account.Posted" for i in items)
 
+    def test_withholds_every_keys_token_hash_and_keeps_its_stored_hash(self, sealed, linli):
+        auditor = sealed.token(role="auditor")
+        items = ok(sealed.client.get("/v1/events", headers=auditor,
+                                     params={"limit": 500}))["items"]
+        issued = [i for i in items if i["type"] == "ApiKey.Issued"]
+        stored = {r.notification_id: bytes(r.state) for r in Rows(linli).all()}
+
+        assert len(issued) >= 4
+        for item in issued:
+            assert "token_hash" not in item["data"] and item["withheld"] == ["token_hash"]
+            assert item["data"]["role"]
+            assert bytes.fromhex(item["hash"]) == split(stored[item["position"]])[0].hash
+        assert all(i["withheld"] == [] for i in items if i["type"] != "ApiKey.Issued")
+        assert all("token_hash" not in str(i["data"]) for i in items)
+
     def test_shows_a_damaged_row_as_it_is(self, sealed, linli):
         rows = Rows(linli)
         target = postings(rows)[0]
@@ -203,10 +221,38 @@ class TestTheEventsFeed:
             assert response.status_code == 403, response.text
             assert response.json()["type"].endswith("/forbidden")
 
-    def test_verify_needs_an_auditor_of_the_whole_ledger(self, world):
-        response = world.client.get("/v1/audit/verify", headers=world.auditor)
-        assert response.status_code == 403
-        assert "every community" in response.json()["detail"]
+
+class TestACommunitysAuditorVerifies:
+    def test_its_own_streams_with_the_scope_named(self, sealed, client):
+        other = Town.standard(client, "湖滨社区")
+        other.award(9)
+        whole = verify(sealed)
+
+        mine = ok(client.get("/v1/audit/verify", headers=sealed.auditor))
+
+        assert (mine["ok"], mine["scope"], whole["scope"]) == (True, sealed.community_id, "all")
+        assert 0 < mine["accounts_checked"] < whole["accounts_checked"]
+        assert mine["sealed_through"] == whole["sealed_through"]
+
+    def test_hears_of_tampering_in_its_community_and_not_in_another(self, sealed, client,
+                                                                    linli):
+        other = Town.standard(client, "湖滨社区")
+        other.award(9)
+        rows = Rows(linli)
+        theirs = str(account_id(UUID(other.member_id), "POINTS"))
+        target = [r for r in postings(rows) if str(rows.stream(r)) == theirs][-1]
+        rows.update(target, topic=target.topic + "X")
+
+        mine = ok(client.get("/v1/audit/verify", headers=sealed.auditor))
+        assert mine["ok"] is True, mine["problems"]
+        assert first_problem(ok(client.get("/v1/audit/verify", headers=other.auditor))
+                             )["position"] == target.notification_id
+        assert first_problem(verify(sealed))["position"] == target.notification_id
+
+    def test_an_unknown_token_or_another_role_is_refused(self, world):
+        assert world.client.get("/v1/audit/verify",
+                                headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert world.client.get("/v1/audit/verify", headers=world.staff).status_code == 403
 
 
 class TestTamperingIsCaught:
@@ -286,6 +332,52 @@ class TestTamperingIsCaught:
 
         assert problem["position"] == forged
         assert problem["stream_id"] == str(rows.stream(model))
+
+
+def forge_posting(rows: Rows, account: Any, **changes: Any) -> int:
+    """A posting appended to `account`'s stream with its hash recomputed (someone who may
+    write the database and knows the hash's recipe): the chain alone cannot tell."""
+    last = [r for r in postings(rows) if rows.stream(r) == UUID(str(account))][-1]
+    header, payload = split(bytes(last.state))
+    assert header is not None
+    fields = json.loads(payload)
+    fields.update(changes)
+    body = json.dumps(fields, separators=(",", ":")).encode()
+    version = last.originator_version + 1
+    state = (MAGIC + header.hash
+             + event_hash(rows.stream(last), version, last.topic, header.hash, body) + body)
+    return rows.insert(last.originator_id, version, last.topic, state)
+
+
+class TestOverdrafts:
+    def adjust(self, world: Town, amount: int) -> None:
+        ok(world.client.post("/v1/adjustments", headers=world.token(role="auditor"), json={
+            "member_id": world.member_id, "asset": "POINTS", "amount": amount,
+            "reason": "审计调整"}), 201)
+
+    def test_an_adjustment_below_zero_passes(self, world):
+        self.adjust(world, -60)  # 45 → -15
+
+        assert verify(world)["ok"] is True
+
+    def test_a_redemption_into_debt_after_a_small_adjustment_is_named(self, world, linli,
+                                                                      database_url):
+        self.adjust(world, 1)  # 45 → 46: once, any account ever adjusted passed
+        rows = Rows(linli)
+        account = str(account_id(UUID(world.member_id), "POINTS"))
+        forged = forge_posting(rows, account, kind="redemption", amount=-100,
+                               balance_after=-54,
+                               counter_account=f"community:{world.community_id}:POINTS:issued")
+
+        report = verify(world)
+        problem = first_problem(report)
+
+        assert problem["position"] == forged
+        assert problem["stream_id"] == account
+        assert "redemption of -100" in problem["problem"] and "below zero" in problem["problem"]
+        command = run(database_url, "verify")
+        assert command.returncode == 1
+        assert command.stderr.startswith(f"PROBLEM: event at position {forged} ")
 
 
 class TestTheReadmeQuery:

@@ -63,6 +63,8 @@ class TestCertificates:
         assert check(world, number, wrong)["valid"] is False
         assert check(world, number.rsplit("-", 1)[0] + "-1", code)["valid"] is False
         assert check(world, "no-such-number", code)["valid"] is False
+        for other in (code[:-1], code + "0", "证" * 20):  # compared in constant time
+            assert check(world, number, other)["valid"] is False
 
     def test_an_earlier_certificate_still_checks_out_after_more_service(self, world, client):
         _, number, code = certificate(world)

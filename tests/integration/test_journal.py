@@ -9,16 +9,18 @@ import shutil
 import subprocess
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from beancount import loader
 from beancount.core import realization
 from sqlalchemy import select
 
+from ledger.ids import account_id
 from projections import journal
 from projections.tables import balances
 from tests.integration.test_cli import run
@@ -136,6 +138,34 @@ class TestReplay:
         assert replayed[(world.member_id, "POINTS")] == as_of["points"] == 25
         assert replayed[(world.member_id, "MINUTES")] == as_of["minutes"] == 90
         assert now["points"] == 12
+
+
+class TestJournalInstants:
+    def test_to_and_from_an_instant_with_an_offset_cut_where_replay_does(
+            self, world, linli, database_url, tmp_path):
+        time.sleep(0.01)
+        instant = datetime.now(UTC)
+        time.sleep(0.01)
+        world.award(7)
+        in_beijing = instant.astimezone(timezone(timedelta(hours=8))).isoformat()
+        before, after = tmp_path / "before.beancount", tmp_path / "after.beancount"
+
+        cut = run(database_url, "export", "journal", "--to", in_beijing, "-o", str(before))
+        rest = run(database_url, "export", "journal", "--from", in_beijing, "-o", str(after))
+        replayed = run(database_url, "replay", "--until", instant.isoformat())
+
+        assert cut.returncode == 0 and rest.returncode == 0, cut.stderr + rest.stderr
+        expected = {line.split("\t")[0]: int(line.split("\t")[5])
+                    for line in replayed.stdout.splitlines()[1:]}
+        assert beancount_balances(before) == {k: v for k, v in expected.items() if v}
+        assert beancount_balances(before)[str(account_id(UUID(world.member_id), "POINTS"))] == 25
+        text = after.read_text()
+        assert "balances brought forward" in text and text.count('* "award"') == 1
+        assert beancount_balances(after) == linli_balances(linli)
+
+    def test_a_bound_that_is_not_an_instant_is_refused(self, world, database_url):
+        result = run(database_url, "export", "journal", "--to", "yesterday")
+        assert result.returncode == 2 and "--to" in result.stderr
 
 
 class TestOverHttp:

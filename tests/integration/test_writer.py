@@ -340,6 +340,8 @@ class TestGroupCommit:
                                    for _ in range(6)], 2)
 
         assert [outcome(f) for f in futures] == ["Unavailable"] * 2 + [90, 80, 70, 60]
+        detail = str(futures[0].exception())
+        assert "out of range" not in detail and "数据库" in detail  # the text is only logged
         town.settle()
         assert (town.balance(member_id), town.balance(merchant_id)) == (60, 40)
 

@@ -47,11 +47,26 @@ class TestBruteForce:
             assert {g.status_code for g in guesses[FAILURES_ALLOWED:]} == {429}
             assert int(guesses[-1].headers["Retry-After"]) >= 1
             assert guesses[-1].json()["type"].endswith("/rate-limited")
-            # Checked before the token: a right guess now is refused as well, so guessing
-            # goes no faster; another address is not affected.
-            assert attacker.get(f"/v1/members/{world.member_id}",
-                                headers=world.staff).status_code == 429
+            # Checked before loading the token: a right guess now is refused as well, so
+            # guessing goes no faster; another address is not affected.
+            fresh = ok(neighbour.post("/v1/api-keys", headers=auth(ADMIN_TOKEN), json={
+                "role": "staff", "community_id": world.community_id}), 201)["token"]
+            refused = attacker.get(f"/v1/members/{world.member_id}", headers=auth(fresh))
+            assert refused.status_code == 429
             ok(neighbour.get(f"/v1/members/{world.member_id}", headers=world.staff))
+
+    def test_a_token_known_valid_is_never_refused_for_its_address(self, guarded):
+        with guarded("203.0.113.9") as till:
+            till.headers.update(auth(ADMIN_TOKEN))
+            world = Town.standard(till)
+            world.award(5)
+            assert world.redeem(1).status_code == 201  # the till's key, now known valid
+            for n in range(FAILURES_ALLOWED + 3):  # someone behind the same NAT guessing
+                till.get(f"/v1/members/{world.member_id}", headers=auth(f"guess-{n}"))
+
+            assert till.get("/v1/communities/x", headers=auth("guess-x")).status_code == 429
+            ok(till.get(f"/v1/members/{world.member_id}", headers=world.staff))
+            assert world.redeem(1).status_code == 201  # the till's fast path too
 
     def test_missing_tokens_do_not_count_as_guesses(self, guarded):
         with guarded("203.0.113.8") as client:

@@ -14,6 +14,7 @@ from tests.hostile import (
     assert_problem,
     good_body,
     post_raw,
+    with_raw_amount,
 )
 from tests.scenario import ok
 
@@ -82,3 +83,26 @@ class TestHostileBodies:
     def test_the_same_body_without_the_trick_is_taken(self, world):
         ok(post_raw(world, REDEMPTION, redemption_text(world, "90")), 201)
         assert world.balance()["points"] == STARTING_POINTS - 90
+
+
+class TestHugeIntegers:
+    @pytest.mark.parametrize("endpoint", [REDEMPTION, "award"])
+    def test_a_5000_digit_integer_is_a_validation_problem(self, world, books, endpoint):
+        response = post_raw(world, endpoint, with_raw_amount(world, endpoint, "9" * 5_000))
+
+        assert_problem(response, 422, "validation-error")
+        assert "digits" in response.json()["detail"]
+        books.assert_unchanged()
+
+    def test_before_authentication_and_without_a_content_type(self, world, books):
+        body = with_raw_amount(world, REDEMPTION, "-" + "1" * 5_000)
+        for headers in ({"Content-Type": "application/json"}, {}):
+            response = world.client.post("/v1/redemptions", content=body, headers=headers)
+            assert_problem(response, 422, "validation-error")
+        books.assert_unchanged()
+
+    def test_forty_digits_reach_the_model_and_its_bounds(self, world, books):
+        response = post_raw(world, REDEMPTION, with_raw_amount(world, REDEMPTION, "9" * 40))
+
+        assert_problem(response, 422)
+        books.assert_unchanged()
