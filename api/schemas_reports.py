@@ -14,7 +14,7 @@ from ledger.domain.assets import Asset
 # --- leaderboards (公益达人榜) ---------------------------------------------------------------
 class StandingOut(BaseModel):
     rank: int = Field(description="1, 2, 3… with no shared rank")
-    subject_id: UUID = Field(description="a member id, or a household id")
+    subject_id: UUID = Field(description="a member id, a household id, or a team id")
     name: str = Field(description="in public views masked (张*明) and households named "
                                   "after their first listed member (张*明家)")
     earned: int
@@ -24,7 +24,7 @@ class LeaderboardOut(BaseModel):
     items: list[StandingOut]
     period: str
     community_id: UUID
-    subject: Literal["member", "household"]
+    subject: Literal["member", "household", "team"]
     asset: Asset
     grid_id: UUID | None
     public: bool = Field(description="names masked and opted-out members left off")

@@ -39,6 +39,7 @@ from ledger.actor import Role
 from ledger.commands import service_orders as orders
 from ledger.commands.service_orders import OrderState
 from ledger.domain.service_orders import ServiceOrder
+from ledger.domain.teams import Team
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT
 from projections import timebank_queries
@@ -56,7 +57,7 @@ def _out(state: OrderState) -> ServiceRequestOut:
         community_id=state.community_id, requester_id=state.requester_id,
         volunteer_id=state.volunteer_id, service_type=state.service_type,
         description=state.description, minutes_estimate=state.minutes_estimate,
-        minutes=state.minutes, stars=state.stars,
+        minutes=state.minutes, stars=state.stars, team_id=state.team_id,
         history=[StepOut(status=s["status"], at=s["at"], actor=s["actor"], role=s["role"],
                          detail={k: v for k, v in s.items() if k not in STEP_KEYS})
                  for s in state.history])
@@ -105,7 +106,9 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
     """The order and every step it went through, with actor and time."""
     order = load(linli, ServiceOrder, request_id)
     if actor.role is Role.MEMBER:
-        if actor.member_id not in (order.requester_id, order.volunteer_id):
+        if actor.member_id not in (order.requester_id, order.volunteer_id) and not (
+                order.team_id is not None and load(linli, Team, order.team_id).has(
+                    actor.member_id)):
             raise NotFound(f"service request {request_id} was not found")
     else:
         actor.check_community(order.community_id, "service request", request_id)
@@ -116,7 +119,12 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
              responses={409: PROBLEM})
 def dispatch(request_id: UUID, body: DispatchIn, actor: StaffActor,
              linli: LinliDep, write: WriteDep) -> Response:
-    """Send the order to a volunteer (社区派单), or again to another one."""
+    """Send the order to a volunteer (社区派单), or to a team of the order's community (the
+    first of its members to accept takes it); again, until it is completed."""
+    if body.team_id is not None:
+        return write.execute(orders.dispatch_to_team(request_id, body.team_id, actor,
+                                                     now=linli.clock()), _out, body)
+    assert body.volunteer_id is not None
     return write.execute(
         orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock()), _out, body)
 
