@@ -107,6 +107,18 @@ class GridShareOut(BaseModel):
     change: int
 
 
+class ServiceFiguresOut(BaseModel):
+    """Service orders requested in a period (服务报表)."""
+
+    requests: int
+    completed: int
+    rated: int
+    satisfaction_percent: float | None = Field(
+        description="Of the rated, the share rated 4–5 stars, one decimal (None: none rated).")
+    median_dispatch_minutes: int | None = Field(description="Requested → dispatched.")
+    median_completion_minutes: int | None = Field(description="Requested → completed.")
+
+
 class ReviewOut(BaseModel):
     community_id: UUID
     quarter: str
@@ -120,6 +132,8 @@ class ReviewOut(BaseModel):
     top_households: list[StandingOut]
     points_by_rule: list[RuleShareOut]
     points_by_grid: list[GridShareOut]
+    service: ServiceFiguresOut | None = Field(None, description="the quarter's service orders")
+    previous_service: ServiceFiguresOut | None = None
 
 
 # --- the dashboard --------------------------------------------------------------------------

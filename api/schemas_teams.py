@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas import In, Minutes, Name, RuleCode
+from api.schemas_reports import ServiceFiguresOut
 
 ServiceCode = Annotated[str, Field(min_length=1, max_length=200,
                                    description="The service's code, e.g. 助餐, 日间照料.")]
@@ -58,13 +59,6 @@ class ServicesOut(BaseModel):
     items: list[ServiceOut]
 
 
-class ServiceReportOut(BaseModel):
+class ServiceReportOut(ServiceFiguresOut):
     community_id: UUID
     period: str
-    requests: int
-    completed: int
-    rated: int
-    satisfaction_percent: float | None = Field(
-        description="Of the rated, the share rated 4–5 stars, one decimal (None: none rated).")
-    median_dispatch_minutes: int | None = Field(description="Requested → dispatched.")
-    median_completion_minutes: int | None = Field(description="Requested → completed.")

@@ -223,4 +223,10 @@ def test_the_service_report(teams: Teams, linli: Linli) -> None:
         response = c.get("/v1/reports/service", headers=t.staff, params=params)
         assert (response.status_code, problem_type(response)) == (status, slug)
     assert c.get("/v1/reports/service", headers=t.member).status_code == 403
+    review = ok(c.get(f"/v1/communities/{t.community_id}/reviews/2098-Q1", headers=t.staff))
+    assert (review["service"]["requests"], review["service"]["satisfaction_percent"],
+            review["previous_service"]["requests"]) == (4, 66.7, 0)
+    sheet = c.get(f"/v1/communities/{t.community_id}/reviews/2098-Q1?format=csv",
+                  headers=t.staff).text
+    assert "service,,satisfaction_percent,满意度(%),66.7,," in sheet
     assert c.get("/v1/reports/service", headers=auth("nonsense")).status_code == 401
