@@ -76,8 +76,14 @@ def test_the_first_member_of_the_team_to_accept_takes_the_order(teams: Teams) ->
     assert (outsider.status_code, problem_type(outsider)) == (404, "not-found")
     staff = teams.step(order, "accept")
     assert (staff.status_code, problem_type(staff)) == (409, "invalid-transition")
+    listed = ok(teams.client.get("/v1/service-requests", headers=t.staff))["items"][0]
+    assert (listed["status"], listed["volunteer_id"]) == ("dispatched", None)
     accepted = ok(teams.step(order, "accept", headers=a))
     assert (accepted["status"], accepted["volunteer_id"]) == ("accepted", teams.a)
+    listed = ok(teams.client.get("/v1/service-requests", headers=t.staff))["items"][0]
+    assert (listed["status"], listed["volunteer_id"]) == ("accepted", teams.a)
+    assert [i["id"] for i in ok(teams.client.get("/v1/service-requests", headers=a))[
+        "items"]] == [order]
     second = teams.step(order, "accept", headers=b)
     assert (second.status_code, problem_type(second)) == (409, "invalid-transition")
     ok(teams.step(order, "complete", {"minutes": 60}, headers=a))
