@@ -82,7 +82,8 @@ def list_requests(
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
 ) -> ServiceRequestsOut:
-    """Orders newest first: a community's (staff, auditors) or a member's own."""
+    """Orders newest first: a community's (staff, auditors) or a member's own, with those
+    waiting for a team the member is in."""
     if actor.community_id is not None and actor.role is not Role.MEMBER:
         if community_id is not None:
             actor.check_community(community_id, "community", community_id)
@@ -92,7 +93,8 @@ def list_requests(
         linli.engine,
         OrderFilter(community_id=community_id, status=status, requester_id=requester_id,
                     volunteer_id=volunteer_id,
-                    party_id=actor.member_id if actor.role is Role.MEMBER else None),
+                    party_id=actor.member_id if actor.role is Role.MEMBER else None,
+                    with_teams=actor.role is Role.MEMBER),
         limit=limit, before=cursor)
     return ServiceRequestsOut(
         items=[ServiceRequestRow(id=r["service_request_id"], **{

@@ -49,10 +49,11 @@ class TestTeamsPages:
         assert call(town.client, "GET", f"/v1/service-requests/{order['id']}",
                     token=staff_token)["team_id"] == team_id
 
-        volunteer = town.issue_token(role="member", member_id=li)
-        accepted = call(town.client, "POST", f"/v1/service-requests/{order['id']}/accept",
-                        token=volunteer)
-        assert accepted["volunteer_id"] == li
+        helper = browse(town.issue_token(role="member", member_id=li), "/web/volunteer")
+        helper.locator(f"[data-task='{order['id']}'] button:has-text('接单')").click()
+        helper.wait_for_selector(f"[data-task='{order['id']}']:has-text('已接单')")
+        assert call(town.client, "GET", f"/v1/service-requests/{order['id']}",
+                    token=staff_token)["volunteer_id"] == li
 
         staff.fill("#report-period", "all")
         staff.dispatch_event("#report-period", "change")

@@ -71,6 +71,10 @@ def test_the_first_member_of_the_team_to_accept_takes_the_order(teams: Teams) ->
     assert (dispatched["status"], dispatched["team_id"], dispatched["volunteer_id"]) == (
         "dispatched", teams.team, None)
     a, b = teams.token(teams.a), teams.token(teams.b)
+    for headers, seen in ((b, [order]), (teams.token(teams.outsider), [])):
+        assert [i["id"] for i in ok(teams.client.get("/v1/service-requests", headers=headers,
+                                                     params={"volunteer_id": teams.b}))[
+            "items"]] == seen
     assert ok(teams.client.get(f"/v1/service-requests/{order}", headers=b))["id"] == order
     outsider = teams.step(order, "accept", headers=teams.token(teams.outsider))
     assert (outsider.status_code, problem_type(outsider)) == (404, "not-found")
@@ -84,6 +88,7 @@ def test_the_first_member_of_the_team_to_accept_takes_the_order(teams: Teams) ->
     assert (listed["status"], listed["volunteer_id"]) == ("accepted", teams.a)
     assert [i["id"] for i in ok(teams.client.get("/v1/service-requests", headers=a))[
         "items"]] == [order]
+    assert ok(teams.client.get("/v1/service-requests", headers=b))["items"] == []
     second = teams.step(order, "accept", headers=b)
     assert (second.status_code, problem_type(second)) == (409, "invalid-transition")
     ok(teams.step(order, "complete", {"minutes": 60}, headers=a))
