@@ -14,7 +14,7 @@ from ledger.domain.assets import Asset
 # --- leaderboards (公益达人榜) ---------------------------------------------------------------
 class StandingOut(BaseModel):
     rank: int = Field(description="1, 2, 3… with no shared rank")
-    subject_id: UUID = Field(description="a member id, or a household id")
+    subject_id: UUID = Field(description="a member id, a household id, or a team id")
     name: str = Field(description="in public views masked (张*明) and households named "
                                   "after their first listed member (张*明家)")
     earned: int
@@ -24,7 +24,7 @@ class LeaderboardOut(BaseModel):
     items: list[StandingOut]
     period: str
     community_id: UUID
-    subject: Literal["member", "household"]
+    subject: Literal["member", "household", "team"]
     asset: Asset
     grid_id: UUID | None
     public: bool = Field(description="names masked and opted-out members left off")
@@ -107,6 +107,18 @@ class GridShareOut(BaseModel):
     change: int
 
 
+class ServiceFiguresOut(BaseModel):
+    """Service orders requested in a period (服务报表)."""
+
+    requests: int
+    completed: int
+    rated: int
+    satisfaction_percent: float | None = Field(
+        description="Of the rated, the share rated 4–5 stars, one decimal (None: none rated).")
+    median_dispatch_minutes: int | None = Field(description="Requested → dispatched.")
+    median_completion_minutes: int | None = Field(description="Requested → completed.")
+
+
 class ReviewOut(BaseModel):
     community_id: UUID
     quarter: str
@@ -120,6 +132,8 @@ class ReviewOut(BaseModel):
     top_households: list[StandingOut]
     points_by_rule: list[RuleShareOut]
     points_by_grid: list[GridShareOut]
+    service: ServiceFiguresOut | None = Field(None, description="the quarter's service orders")
+    previous_service: ServiceFiguresOut | None = None
 
 
 # --- the dashboard --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.instants import Day, Instant
 from api.schemas import In, Minutes, Name, Reason, RuleCode, Text
@@ -154,7 +154,15 @@ class ServiceRequestIn(In):
 
 
 class DispatchIn(In):
-    volunteer_id: UUID
+    volunteer_id: UUID | None = None
+    team_id: UUID | None = Field(None, description="A team of the order's community instead "
+                                 "of a volunteer: the first of its members to accept takes it.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DispatchIn:
+        if (self.volunteer_id is None) == (self.team_id is None):
+            raise ValueError("name either volunteer_id or team_id")
+        return self
 
 
 class CompleteIn(In):
@@ -190,6 +198,7 @@ class ServiceRequestOut(BaseModel):
     minutes: int | None
     stars: int | None
     history: list[StepOut]
+    team_id: UUID | None = None
 
 
 class ServiceRequestRow(BaseModel):

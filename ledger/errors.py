@@ -235,3 +235,18 @@ class NotCheckedIn(DomainError):
 class AlreadyCheckedOut(DomainError):
     slug = "already-checked-out"
     title = "已经签退过了"
+
+
+# --- teams and the service catalogue ------------------------------------------------------
+class ServiceNotInCatalogue(InvalidRequest):
+    """The community has a service catalogue and the request names a service not in it."""
+
+    slug = "service-not-in-catalogue"
+    title = "服务项目不在本社区的服务目录中"
+
+
+class OfAnotherCommunity(InvalidRequest):
+    """A team and a member, or an order and a team, are of different communities."""
+
+    slug = "of-another-community"
+    title = "不属于同一社区"

@@ -8,6 +8,7 @@ from projections.leaderboards import LeaderboardsView
 from projections.merchant_registry import MerchantsView
 from projections.pending_awards import PendingAwardsView
 from projections.registry_view import RegistryView
+from projections.services import ServicesView
 from projections.timebank import TimeBankView
 from projections.view import View
 
@@ -16,4 +17,5 @@ def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
     tables while applying a batch (leaderboards)."""
     return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), MerchantsView(),
-            LeaderboardsView(), TimeBankView(), ApiKeysView(), PendingAwardsView()]
+            LeaderboardsView(), TimeBankView(), ApiKeysView(), PendingAwardsView(),
+            ServicesView()]

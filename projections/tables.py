@@ -352,3 +352,47 @@ api_keys = Table(
     Column("position", BigInteger, nullable=False),
     Index("api_keys_community_idx", "community_id", "position"),
 )
+
+# --- teams and the service report (view "services") ----------------------------------------
+teams = Table(
+    "teams",
+    metadata,
+    Column("team_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("teams_community_idx", "community_id"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", String(36), primary_key=True),
+    Column("member_id", String(36), primary_key=True),
+)
+
+team_minutes = Table(  # minutes deposited for orders a team's member took for the team
+    "team_minutes",
+    metadata,
+    Column("deposit_id", String(36), primary_key=True),
+    Column("team_id", String(36), nullable=False),
+    Column("community_id", String(36), nullable=False),
+    Column("volunteer_id", String(36), nullable=False),
+    Column("minutes", BigInteger, nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("team_minutes_community_idx", "community_id", "occurred_at"),
+)
+
+service_timings = Table(  # each order's instants, for the service report
+    "service_timings",
+    metadata,
+    Column("service_request_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("team_id", String(36), nullable=True),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("dispatched_at", UtcDateTime(), nullable=True),  # the first dispatch
+    Column("completed_at", UtcDateTime(), nullable=True),
+    Column("stars", BigInteger, nullable=True),
+    Index("service_timings_community_idx", "community_id", "requested_at"),
+)

@@ -18,7 +18,7 @@ REQUESTED = get_topic(ServiceOrder.Requested)  # type: ignore[attr-defined]
 ORDER_STEPS = {
     get_topic(getattr(ServiceOrder, name)): name
     for name in ("Dispatched", "Accepted", "Completed", "Rated", "Confirmed", "Dismissed",
-                 "Cancelled")
+                 "Cancelled", "DispatchedToTeam", "TeamMemberAccepted")
 }
 DEPOSIT_RECORDED = get_topic(Deposit.Recorded)  # type: ignore[attr-defined]
 INTERCHANGE_OPENED = get_topic(Interchange.Opened)  # type: ignore[attr-defined]
@@ -88,6 +88,10 @@ def _step(item: Positioned, name: str) -> dict[str, Any]:
     values: dict[str, Any] = {"updated_at": e.at, "position": item.position}
     if name == "Dispatched":
         values.update(status="dispatched", volunteer_id=str(e.volunteer_id))
+    elif name == "DispatchedToTeam":
+        values.update(status="dispatched", volunteer_id=None)
+    elif name == "TeamMemberAccepted":
+        values.update(status="accepted", volunteer_id=str(e.volunteer_id))
     elif name == "Completed":
         values.update(status="completed", minutes=e.minutes, completed_at=e.at)
     elif name == "Rated":

@@ -15,6 +15,8 @@ from projections.tables import (
     registry_members,
     service_deposits,
     service_orders,
+    service_timings,
+    team_members,
     timebank_interchange,
 )
 
@@ -26,6 +28,16 @@ class OrderFilter:
     requester_id: UUID | None = None
     volunteer_id: UUID | None = None
     party_id: UUID | None = None  # requester or volunteer (a member's own orders)
+    with_teams: bool = False  # the volunteer's (or party's) teams' orders waiting for one
+
+
+def _waiting_for_teams_of(member_id: UUID) -> ColumnElement[bool]:
+    """Orders dispatched to a team `member_id` is in, not yet taken by any member."""
+    c, st, tm = service_orders.c, service_timings.c, team_members.c
+    return (c.service_request_id.in_(
+        select(st.service_request_id).join(team_members, tm.team_id == st.team_id)
+        .where(tm.member_id == str(member_id)))
+        & (c.status == "dispatched") & c.volunteer_id.is_(None))
 
 
 def orders(engine: Engine, where: OrderFilter, *, limit: int,
@@ -40,10 +52,14 @@ def orders(engine: Engine, where: OrderFilter, *, limit: int,
     if where.requester_id is not None:
         conditions.append(c.requester_id == str(where.requester_id))
     if where.volunteer_id is not None:
-        conditions.append(c.volunteer_id == str(where.volunteer_id))
+        conditions.append(or_(c.volunteer_id == str(where.volunteer_id),
+                              *([_waiting_for_teams_of(where.volunteer_id)]
+                                if where.with_teams else [])))
     if where.party_id is not None:
         conditions.append(or_(c.requester_id == str(where.party_id),
-                              c.volunteer_id == str(where.party_id)))
+                              c.volunteer_id == str(where.party_id),
+                              *([_waiting_for_teams_of(where.party_id)]
+                                if where.with_teams else [])))
     if before is not None:
         conditions.append(c.requested_position < before)
     with engine.connect() as conn:

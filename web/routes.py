@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from api.deps import LinliDep, StaffOrAuditor, readable_community
 from api.errors import ApiProblem
 from ledger.errors import NotFound
-from projections import reports
+from projections import reports, services
 from projections.periods import YEAR_MAX, YEAR_MIN
 from web.charts import Series, bar_chart
 from web.i18n import HTML_LANG, MESSAGES, chosen_lang
@@ -115,6 +115,29 @@ def dashboard_chart(
         svg = bar_chart(f"{year} {words['chart_hours']}", labels, [
             Series(words["banked"], [m.minutes_deposited // 60 for m in figures.months]),
         ])
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/web/charts/service.svg")
+def service_chart(
+    actor: StaffOrAuditor,
+    linli: LinliDep,
+    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
+    community_id: UUID | None = None,
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    """Service orders requested each month of the year, and how many were completed and
+    rated (the service report, month by month)."""
+    community = readable_community(linli, actor, community_id)
+    words = MESSAGES[lang]
+    months = [f"{year:04d}-{m:02d}" for m in range(1, 13)]
+    figures = [services.service_report(
+        linli.engine, community["community_id"],
+        services.period_bounds(month, community["time_zone"])) for month in months]
+    labels = [(f"{int(m[5:])}月" if lang == "zh" else m[5:]) for m in months]
+    svg = bar_chart(f"{year} {words['chart_service']}", labels, [
+        Series(words[f"report_{k}"], [f[k] for f in figures])
+        for k in ("requests", "completed", "rated")])
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from api.bootstrap import Linli
 from api.deps import (
     AnyRoleActor,
     LinliDep,
@@ -22,7 +23,7 @@ from ledger.commands.registry import DisplayChoice
 from ledger.domain.assets import Asset
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT, PAGE_MAX
-from projections import periods, registry_view
+from projections import periods, registry_view, services
 from projections.leaderboard_ranking import ranking
 
 router = APIRouter(prefix="/v1", tags=["leaderboards"])
@@ -35,7 +36,9 @@ def get_leaderboard(
     community_id: UUID | None = None,
     period: Annotated[str, Query(max_length=8, description="all, YYYY, YYYY-Qn or YYYY-MM, "
                                  "in the community's time zone")] = periods.ALL,
-    subject: Literal["member", "household"] = "member",
+    subject: Annotated[Literal["member", "household", "team"], Query(
+        description="team: teams by the minutes deposited for the orders their members took "
+        "for them")] = "member",
     asset: Asset = Asset.POINTS,
     grid_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
@@ -53,6 +56,8 @@ def get_leaderboard(
             linli.engine, community["community_id"]):
         raise NotFound(f"grid {grid_id} is not in community {community['community_id']}")
     shown_public = public or sees_public_only(actor)
+    if subject == "team":
+        return _team_board(linli, community, period, limit, shown_public)
     standings = ranking(linli.engine, community["community_id"], period=period,
                         subject=subject, asset=asset.value,
                         grid_id=str(grid_id) if grid_id else None, limit=limit,
@@ -63,6 +68,18 @@ def get_leaderboard(
         period=period, community_id=UUID(community["community_id"]), subject=subject,
         asset=asset, grid_id=grid_id, public=shown_public,
     )
+
+
+def _team_board(linli: Linli, community: dict[str, Any], period: str, limit: int,
+                public: bool) -> LeaderboardOut:
+    """Teams ranked by the minutes deposited in the period for orders dispatched to them."""
+    bounds = services.period_bounds(period, community["time_zone"])
+    rows = services.team_board(linli.engine, community["community_id"], bounds, limit)
+    return LeaderboardOut(
+        items=[StandingOut(rank=rank, subject_id=UUID(team_id), name=name, earned=minutes)
+               for rank, (team_id, name, minutes) in enumerate(rows, 1)],
+        period=period, community_id=UUID(community["community_id"]), subject="team",
+        asset=Asset.MINUTES, grid_id=None, public=public)
 
 
 @router.post("/members/{member_id}/opt-out", response_model=DisplayChoiceOut)

@@ -17,10 +17,11 @@ from api.schemas_reports import (
     ReviewOut,
     RuleMonthOut,
     RuleShareOut,
+    ServiceFiguresOut,
     StandingOut,
     SummaryOut,
 )
-from projections import reports
+from projections import periods, reports, services
 from projections.leaderboard_ranking import Standing
 from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
 
@@ -35,6 +36,14 @@ SUMMARY_LABELS = {
     "participants": "参与人数",
     "members": "居民人数",
     "participation_percent": "参与率(%)",
+}
+SERVICE_LABELS = {
+    "requests": "服务点单",
+    "completed": "已完成",
+    "rated": "已评价",
+    "satisfaction_percent": "满意度(%)",
+    "median_dispatch_minutes": "派单用时中位数(分钟)",
+    "median_completion_minutes": "完成用时中位数(分钟)",
 }
 REVIEW_COLUMNS = ["section", "rank", "key", "name", "value", "previous", "change"]
 
@@ -81,6 +90,7 @@ def review_out(review: reports.Review) -> ReviewOut:
                                      points=s.points, previous_points=s.previous_points,
                                      change=s.points - s.previous_points)
                         for s in review.by_grid],
+        service=None,
     )
 
 
@@ -103,6 +113,13 @@ def review_sheet(review: ReviewOut) -> Sheet:
     for grid in review.points_by_grid:
         sheet.rows.append(["points_by_grid", None, str(grid.grid_id) if grid.grid_id else "",
                            grid.name, grid.points, grid.previous_points, grid.change])
+    if review.service is not None and review.previous_service is not None:
+        now_s, then_s = review.service.model_dump(), review.previous_service.model_dump()
+        for field, label in SERVICE_LABELS.items():
+            change_s = (None if now_s[field] is None or then_s[field] is None
+                        else round(now_s[field] - then_s[field], 1))
+            sheet.rows.append(["service", None, field, label, now_s[field], then_s[field],
+                               change_s])
     return sheet
 
 
@@ -131,6 +148,11 @@ def get_review(
     review = review_out(reports.quarterly_review(
         linli.engine, community, chosen_quarter, top=top,
         public=public or sees_public_only(actor)))
+    zone = periods.zone(community["time_zone"])
+    review.service, review.previous_service = (
+        ServiceFiguresOut(**services.service_report(linli.engine, community["community_id"],
+                                                    q.bounds(zone)))
+        for q in (chosen_quarter, chosen_quarter.previous()))
     if chosen is Format.JSON:
         return review
     return export(review_sheet(review), chosen, f"review-{chosen_quarter.key}")

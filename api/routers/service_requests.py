@@ -39,6 +39,7 @@ from ledger.actor import Role
 from ledger.commands import service_orders as orders
 from ledger.commands.service_orders import OrderState
 from ledger.domain.service_orders import ServiceOrder
+from ledger.domain.teams import Team
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT
 from projections import timebank_queries
@@ -56,7 +57,7 @@ def _out(state: OrderState) -> ServiceRequestOut:
         community_id=state.community_id, requester_id=state.requester_id,
         volunteer_id=state.volunteer_id, service_type=state.service_type,
         description=state.description, minutes_estimate=state.minutes_estimate,
-        minutes=state.minutes, stars=state.stars,
+        minutes=state.minutes, stars=state.stars, team_id=state.team_id,
         history=[StepOut(status=s["status"], at=s["at"], actor=s["actor"], role=s["role"],
                          detail={k: v for k, v in s.items() if k not in STEP_KEYS})
                  for s in state.history])
@@ -81,7 +82,8 @@ def list_requests(
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
 ) -> ServiceRequestsOut:
-    """Orders newest first: a community's (staff, auditors) or a member's own."""
+    """Orders newest first: a community's (staff, auditors) or a member's own, with those
+    waiting for a team the member is in."""
     if actor.community_id is not None and actor.role is not Role.MEMBER:
         if community_id is not None:
             actor.check_community(community_id, "community", community_id)
@@ -91,7 +93,8 @@ def list_requests(
         linli.engine,
         OrderFilter(community_id=community_id, status=status, requester_id=requester_id,
                     volunteer_id=volunteer_id,
-                    party_id=actor.member_id if actor.role is Role.MEMBER else None),
+                    party_id=actor.member_id if actor.role is Role.MEMBER else None,
+                    with_teams=actor.role is Role.MEMBER),
         limit=limit, before=cursor)
     return ServiceRequestsOut(
         items=[ServiceRequestRow(id=r["service_request_id"], **{
@@ -105,7 +108,9 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
     """The order and every step it went through, with actor and time."""
     order = load(linli, ServiceOrder, request_id)
     if actor.role is Role.MEMBER:
-        if actor.member_id not in (order.requester_id, order.volunteer_id):
+        if actor.member_id not in (order.requester_id, order.volunteer_id) and not (
+                order.team_id is not None and load(linli, Team, order.team_id).has(
+                    actor.member_id)):
             raise NotFound(f"service request {request_id} was not found")
     else:
         actor.check_community(order.community_id, "service request", request_id)
@@ -116,7 +121,12 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
              responses={409: PROBLEM})
 def dispatch(request_id: UUID, body: DispatchIn, actor: StaffActor,
              linli: LinliDep, write: WriteDep) -> Response:
-    """Send the order to a volunteer (社区派单), or again to another one."""
+    """Send the order to a volunteer (社区派单), or to a team of the order's community (the
+    first of its members to accept takes it); again, until it is completed."""
+    if body.team_id is not None:
+        return write.execute(orders.dispatch_to_team(request_id, body.team_id, actor,
+                                                     now=linli.clock()), _out, body)
+    assert body.volunteer_id is not None
     return write.execute(
         orders.dispatch(request_id, body.volunteer_id, actor, now=linli.clock()), _out, body)
 

@@ -111,13 +111,13 @@ def _donate(uow: UnitOfWork, account: Account, community_id: UUID, minutes: int,
                  description, restricted_delta=-used_restricted, source_name=member.name)
 
 
-def _service_points(uow: UnitOfWork, volunteer: Member, policy: TimeBankPolicy, minutes: int,
+def _service_points(uow: UnitOfWork, volunteer: Member, rule_code: str | None, minutes: int,
                     occurred_at: datetime, service_type: str, by: Actor,
                     now: datetime) -> points.AwardResult | None:
     """Points for the service, where the community's rulebook has a rule for it."""
-    if policy.service_rule_code is None:
+    if rule_code is None:
         return None
-    award = points.award(volunteer.id, policy.service_rule_code, quantity=None, minutes=minutes,
+    award = points.award(volunteer.id, rule_code, quantity=None, minutes=minutes,
                          occurred_at=occurred_at, note=f"时间银行 {service_type}", now=now,
                          by=Actor(by.id, by.role))  # the deposit is authorised already
     try:
@@ -130,9 +130,11 @@ def post_service(
     uow: UnitOfWork, *, volunteer_id: UUID, recipient_id: UUID | None, minutes: int,
     service_type: str, occurred_at: datetime, team: str | None,
     service_request_id: UUID | None, stars: int | None, by: Actor, now: datetime,
+    rule_code: str | None = None,
 ) -> MinutesMoved:
     """Deposit the minutes of a verified service to its volunteer, within the storage cap of
-    the volunteer's community (refused, or the excess donated to its pool)."""
+    the volunteer's community (refused, or the excess donated to its pool). Points go under
+    `rule_code` (the service catalogue's rule), else under the policy's service rule."""
     volunteer = uow.get(Member, volunteer_id)
     community = uow.get(Community, volunteer.community_id)
     policy = community.timebank
@@ -143,8 +145,8 @@ def post_service(
         raise StorageCapReached(
             f"the member stores {account.balance} minutes; the cap is "
             f"{policy.storage_cap_minutes}, so at most {room} more")
-    awarded = _service_points(uow, volunteer, policy, minutes, occurred_at, service_type, by,
-                              now)
+    awarded = _service_points(uow, volunteer, rule_code or policy.service_rule_code, minutes,
+                              occurred_at, service_type, by, now)
     deposit = Deposit(
         volunteer_id=volunteer_id, community_id=volunteer.community_id,
         recipient_id=recipient_id, service_type=service_type, minutes=minutes,

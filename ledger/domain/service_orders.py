@@ -51,6 +51,8 @@ POSTED_STATUSES = frozenset({S.RATED, S.CONFIRMED})
 class ServiceOrder(LedgerAggregate):
     """One request for a service and every step it went through, with actor and time."""
 
+    team_id: UUID | None = None  # dispatched to a team: any of its members may accept
+
     @staticmethod
     def create_id() -> UUID:
         return ids.new_id()
@@ -98,9 +100,27 @@ class ServiceOrder(LedgerAggregate):
         self._dispatched(volunteer_id=volunteer_id, at=at, actor_id=by.id,
                          actor_role=by.role_value)
 
+    def dispatch_to_team(self, team_id: UUID, at: datetime, by: Actor) -> None:
+        self.check("dispatch")
+        self._dispatched_to_team(team_id=team_id, at=at, actor_id=by.id,
+                                 actor_role=by.role_value)
+
     def accept(self, at: datetime, by: Actor) -> None:
         self.check("accept")
+        if self.volunteer_id is None:
+            raise InvalidTransition("an order dispatched to a team is accepted by one of its "
+                                    "members")
         self._accepted(at=at, actor_id=by.id, actor_role=by.role_value)
+
+    def accept_for_team(self, volunteer_id: UUID, at: datetime, by: Actor) -> None:
+        """The first member of the dispatched team to accept takes the order."""
+        self.check("accept")
+        if self.volunteer_id is not None:
+            raise InvalidTransition("the order was already taken by a member of the team")
+        if volunteer_id == self.requester_id:
+            raise InvalidRequest("the requester cannot serve their own request")
+        self._team_member_accepted(volunteer_id=volunteer_id, at=at, actor_id=by.id,
+                                   actor_role=by.role_value)
 
     def complete(self, minutes: int, at: datetime, by: Actor) -> None:
         self.check("complete")
@@ -131,7 +151,22 @@ class ServiceOrder(LedgerAggregate):
     def _dispatched(self, volunteer_id: UUID, at: datetime, actor_id: str,
                     actor_role: str) -> None:
         self.volunteer_id = volunteer_id
+        self.team_id = None
         self._step(OrderStatus.DISPATCHED, at, actor_id, actor_role,
+                   volunteer_id=str(volunteer_id))
+
+    @event("DispatchedToTeam")
+    def _dispatched_to_team(self, team_id: UUID, at: datetime, actor_id: str,
+                            actor_role: str) -> None:
+        self.team_id = team_id
+        self.volunteer_id = None
+        self._step(OrderStatus.DISPATCHED, at, actor_id, actor_role, team_id=str(team_id))
+
+    @event("TeamMemberAccepted")
+    def _team_member_accepted(self, volunteer_id: UUID, at: datetime, actor_id: str,
+                              actor_role: str) -> None:
+        self.volunteer_id = volunteer_id
+        self._step(OrderStatus.ACCEPTED, at, actor_id, actor_role,
                    volunteer_id=str(volunteer_id))
 
     @event("Accepted")

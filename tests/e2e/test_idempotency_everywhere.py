@@ -85,6 +85,15 @@ class Cast:
         url = self.post(f"/v1/members/{self.other_member}/sign-in-links", {})["url"]
         return str(url.split("#token=")[1])
 
+    def team(self, *members: str) -> str:
+        """A team of the cast's community, with `members`."""
+        team = str(self.post("/v1/teams", {"community_id": self.town.community_id,
+                                           "name": "小飞剪"}, self.town.staff)["id"])
+        for member in members:
+            self.post(f"/v1/teams/{team}/members", {"member_id": member}, self.town.staff,
+                      status=200)
+        return team
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -242,6 +251,15 @@ WRITES: dict[tuple[str, str], Maker] = {
         {"reason": "服务未完成"}),
     ("POST", "/v1/service-requests/{request_id}/cancel"): lambda c: (
         c.town.member, f"/v1/service-requests/{c.order()}/cancel", {"reason": "不需要了"}),
+    ("POST", "/v1/teams"): lambda c: (
+        c.town.staff, "/v1/teams", {"community_id": c.town.community_id, "name": "小飞剪"}),
+    ("POST", "/v1/teams/{team_id}/members"): lambda c: (
+        c.town.staff, f"/v1/teams/{c.team()}/members", {"member_id": c.other_member}),
+    ("DELETE", "/v1/teams/{team_id}/members/{member_id}"): lambda c: (
+        c.town.staff, f"/v1/teams/{c.team(c.other_member)}/members/{c.other_member}", None),
+    ("PUT", "/v1/communities/{community_id}/services/{code}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/services/助餐",
+        {"name": "助餐", "default_minutes": 45}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the

@@ -163,7 +163,8 @@ class TestQuarterlyReview:
         assert ["top_households", "1", huibin.households[0], "1栋101", "60", "", ""] in rows
         assert ["points_by_rule", "", "MEDIATE", "纠纷调解", "60", "20", "40"] in rows
         assert ["points_by_grid", "", "", "未分网格", "40", "0", "40"] in rows
-        assert len(rows) == 1 + 6 + 3 + 1 + 3 + 3
+        assert ["service", "", "requests", "服务点单", "0", "0", "0"] in rows
+        assert len(rows) == 1 + 6 + 3 + 1 + 3 + 3 + 6  # and six figures of service orders
 
     def test_refusals(self, huibin, client):
         path = huibin.review_path

@@ -50,6 +50,11 @@ def town(client):
     activity = ok(client.post("/v1/activities", headers=a.staff, json={
         "community_id": a.community_id, "title": names[0], "starts_at": "2026-01-01T00:00:00Z",
         "ends_at": "2026-01-01T02:00:00Z"}), 201)["id"]
+    team = ok(client.post("/v1/teams", headers=a.staff, json={
+        "community_id": a.community_id, "name": secret_name("A队")}), 201)
+    ok(client.post(f"/v1/teams/{team['id']}/members", headers=a.staff,
+                   json={"member_id": member}))
+    names.append(team["name"])
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -62,7 +67,7 @@ def town(client):
            "merchant_id": a.merchant_id, "redemption_id": redemption, "hold_id": hold,
            "award_id": award, "household_id": household, "key_id": key_id,
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
-           "partner_id": b.community_id,
+           "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
            "number": None, "activity_id": activity}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],

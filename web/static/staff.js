@@ -53,6 +53,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     const all = (await api("GET", `/v1/communities/${communityId}/rules`)).items;
     showRulebook(all);
     const rules = all.filter((rule) => !rule.retired);
+    $("#service-rule").replaceChildren(el("option", { value: "" }, "—"),
+      ...rules.map((rule) => el("option", { value: rule.code }, `${rule.name} (${rule.code})`)));
     const box = $("#rule-choices");
     box.replaceChildren(...rules.map((rule) => {
       const unit = rule.unit === "hour" ? `/${t("hour_unit")}` : "";
@@ -515,6 +517,15 @@ document.addEventListener("DOMContentLoaded", async () => {
           el("button", { type: "button",
                          onclick: () => step(order.id, "dispatch", { volunteer_id: select.value }) },
             t("dispatch"))));
+        if (teams.length) {
+          const team = el("select", { id: `team-${order.id}`, "data-team-select": "" },
+            teams.map((tm) => el("option", { value: tm.id }, tm.name)));
+          row.append(el("span", { class: "row" },
+            el("label", { for: `team-${order.id}` }, t("team_label")), team,
+            el("button", { type: "button", "data-action": "dispatch-team",
+                           onclick: () => step(order.id, "dispatch", { team_id: team.value }) },
+              t("dispatch_team"))));
+        }
       } else if (order.status === "completed") {
         row.append(el("button", { type: "button", onclick: () => step(order.id, "confirm", {}) },
           t("confirm_service")));
@@ -522,6 +533,110 @@ document.addEventListener("DOMContentLoaded", async () => {
       return row;
     }) : [el("li", { class: "empty" }, t("no_requests"))]));
   }
+
+  /* --- volunteer teams ------------------------------------------------------------- */
+  let teams = [];
+
+  async function teamChange(method, path, body) {
+    try {
+      await api(method, path, body);
+      notice(t("saved"));
+      await showTeams();
+    } catch (error) { notice(problem(error), "error"); }
+  }
+
+  function teamRow(team) {
+    const select = el("select", { id: `join-${team.id}` },
+      members.filter((m) => !team.members.some((tm) => tm.member_id === m.member_id))
+        .map((m) => el("option", { value: m.member_id }, `${m.name} ${m.passbook_no}`)));
+    const path = `/v1/teams/${team.id}/members`;
+    return el("li", { "data-team": team.id },
+      el("span", { class: "what" }, team.name),
+      el("ul", { class: "lines" }, ...(team.members.length ? team.members.map((m) =>
+        el("li", { "data-member": m.member_id }, m.name, " ",
+          mayAct ? el("button", { type: "button", class: "secondary", "data-action": "remove",
+                                  onclick: () => teamChange("DELETE", `${path}/${m.member_id}`) },
+            t("remove_from_team")) : null))
+        : [el("li", { class: "empty" }, t("no_team_members"))])),
+      mayAct ? el("span", { class: "row" },
+        el("label", { for: `join-${team.id}` }, t("resident")), select,
+        el("button", { type: "button", "data-action": "join",
+                       onclick: () => teamChange("POST", path, { member_id: select.value }) },
+          t("add_to_team"))) : null);
+  }
+
+  async function showTeams() {
+    teams = (await api("GET", `/v1/teams?community_id=${communityId}`)).items;
+    $("#teams").replaceChildren(...(teams.length ? teams.map(teamRow)
+      : [el("li", { class: "empty" }, t("no_teams"))]));
+    await showOrders();
+  }
+
+  $("#team-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = $("#team-name").value.trim();
+    await teamChange("POST", "/v1/teams", { community_id: communityId, name });
+    $("#team-name").value = "";
+  });
+
+  /* --- the service catalogue --------------------------------------------------------- */
+  async function showServices() {
+    const items = (await api("GET", `/v1/communities/${communityId}/services`)).items;
+    $("#services").replaceChildren(...(items.length ? items.map((service) =>
+      el("li", { "data-service": service.code },
+        el("span", { class: "what" }, `${service.code} · ${service.name}`),
+        el("span", { class: "when" }, [duration(service.default_minutes), service.rule_code]
+          .filter(Boolean).join(" · ")),
+        mayAct ? el("button", { type: "button", class: "secondary", onclick: () => {
+          $("#service-code").value = service.code;
+          $("#service-name").value = service.name;
+          $("#service-minutes").value = service.default_minutes;
+          $("#service-rule").value = service.rule_code || "";
+          $("#service-name").focus();
+        } }, t("edit")) : null))
+      : [el("li", { class: "empty" }, t("no_services"))]));
+  }
+
+  $("#service-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = { name: form.name.value.trim(),
+                   default_minutes: Number(form.default_minutes.value) };
+    if (form.rule_code.value) body.rule_code = form.rule_code.value;
+    const code = encodeURIComponent(form.code.value.trim());
+    try {
+      await api("PUT", `/v1/communities/${communityId}/services/${code}`, body);
+      notice(t("saved"));
+      form.reset();
+      await showServices();
+    } catch (error) { notice(problem(error), "error"); }
+  });
+
+  /* --- the service report ------------------------------------------------------------ */
+  async function showReport() {
+    const period = $("#report-period").value.trim() || "all";
+    const query = new URLSearchParams({ community_id: communityId, period });
+    const report = await api("GET", "/v1/reports/service?" + query);
+    const minutes = (value) => value === null ? "—" : `${value} ${t("minutes_unit")}`;
+    const figures = [
+      ["requests", report.requests], ["completed", report.completed], ["rated", report.rated],
+      ["satisfaction", report.satisfaction_percent === null ? "—"
+        : `${report.satisfaction_percent}%`],
+      ["dispatch", minutes(report.median_dispatch_minutes)],
+      ["completion", minutes(report.median_completion_minutes)]];
+    $("#report").replaceChildren(...figures.flatMap(([key, value]) => [
+      el("dt", {}, t("report_" + key)), el("dd", { id: `report-${key}` }, String(value))]));
+    const year = /^\d{4}/.test(period) ? period.slice(0, 4) : String(new Date().getFullYear());
+    const chartQuery = new URLSearchParams({ year, community_id: communityId,
+                                             lang: Linli.lang === "en" ? "en" : "zh" });
+    const svg = await api("GET", "/web/charts/service.svg?" + chartQuery, undefined,
+                          { Accept: "image/svg+xml" });
+    const parsed = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
+    $("#chart-service").replaceChildren(document.importNode(parsed, true));
+  }
+
+  $("#report-period").addEventListener("change", () => showReport().catch(
+    (error) => notice(problem(error), "error")));
 
   /* --- sign-in keys ------------------------------------------------------------------ */
   const REVOCABLE = ["member", "merchant"];
@@ -594,7 +709,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     $("#member-household").append(
       ...households.map((h) => el("option", { value: h.id }, h.address)));
     await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
-    await Promise.all([showOrders(), showKeys()]);
+    await Promise.all([showTeams(), showKeys(), showServices(), showReport()]);
     document.body.dataset.ready = "true";
   } catch (error) {
     notice(problem(error), "error");
