@@ -3,7 +3,7 @@
 log when Linli next runs (or at once: `linli rebuild services`).
 
 Revision ID: 0013
-Revises: 0014 (0012 until 0013 and 0014 are merged)
+Revises: 0012
 Create Date: 2026-12-06
 """
 
