@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from itertools import islice
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -42,7 +43,7 @@ class KeyCache:
     used, and its requests never all miss at once and load the same key together.
     """
 
-    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+    def __init__(self, seconds: float, max_entries: int = 100_000) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
         self._actors: dict[str, tuple[float, float, Actor]] = {}  # renew at, expire at
@@ -74,8 +75,9 @@ class KeyCache:
         with self._lock:
             if generation != self._generation:
                 return
-            if len(self._actors) >= self.max_entries:
-                self._actors.clear()
+            if len(self._actors) >= self.max_entries:  # forget the tenth put longest ago
+                for oldest in list(islice(self._actors, self.max_entries // 10 or 1)):
+                    del self._actors[oldest]
             now = time.monotonic()
             self._actors[token_hash] = (now + self.seconds / 2, now + self.seconds, actor)
 

@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     auth_failures_per_second: float = 0.5
     auth_failure_burst: int = 30
     # How long an API key, once checked, is believed without loading it again. A key revoked
-    # through this process stops at once; through another one, within this time.
-    api_key_cache_seconds: float = 5.0
+    # through this process stops at once; through another one, within this time. A phone asks
+    # for a payment code about once a minute: its key is then found without a load.
+    api_key_cache_seconds: float = 60.0
     # A payment code (付款码) lives this long, and is consumed by the one redemption or hold
     # that succeeds with it.
     payment_code_seconds: int = Field(default=60, ge=5, le=86_400)
