@@ -359,15 +359,6 @@ class CommandTown:
         return self.run(pts.adjust(owner_id, kind, Asset.POINTS, amount, "审计调整",
                                    self.auditor))
 
-    def payment_code(self, member_id: str | None = None, headers: dict[str, str] | None = None
-                     ) -> str:
-        """A fresh payment code of a member (the cast's by default), made by its own token
-        (or by `headers`)."""
-        made = ok(self.client.post(
-            f"/v1/members/{member_id or self.member_id}/payment-codes",
-            headers={**(headers if headers is not None else self.member), **key()}), 201)
-        return str(made["code"])
-
     # --- reading ----------------------------------------------------------------------------
     def settle(self) -> None:
         """Bring the views up to date and check every invariant verify knows."""
