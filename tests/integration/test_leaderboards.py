@@ -19,6 +19,7 @@ from ledger.commands import registry as reg
 from projections import leaderboards
 from projections.leaderboard_ranking import ranking
 from projections.leaderboards import LeaderboardsView
+from projections.pending_awards import PendingAwardsView
 from projections.registry_view import RegistryView
 from projections.runner import ProjectionRunner
 from projections.tables import leaderboard_pending, monthly_postings, tracking
@@ -161,7 +162,10 @@ class TestAccountsKeptBetweenBatches:
         runner = ProjectionRunner(linli.app, linli.engine)
         runner.catch_up()  # the view now keeps wang's account: 10 earned
         linli.writer.execute(award(wang, 5, "2098-11-02T01:00:00"))
-        last = runner.views[-1]  # applied after the leaderboards, in the same transaction
+        # A view that follows awards, applied after the leaderboards in the same transaction.
+        last = next(v for v in runner.views if isinstance(v, PendingAwardsView))
+        assert runner.views.index(last) > next(
+            i for i, v in enumerate(runner.views) if isinstance(v, LeaderboardsView))
         apply = last.apply
 
         def fails_once(conn: Any, events: Any) -> None:

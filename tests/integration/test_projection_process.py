@@ -162,7 +162,7 @@ def test_the_server_is_not_ready_once_its_projection_process_is_gone(database_ur
         answer = httpx.get(ready, timeout=10)
 
         assert answer.status_code == 503
-        assert answer.json()["detail"] == "the projections are not running"
+        assert answer.json()["detail"] == "数据视图的更新进程没有运行。"
 
 
 @pytest.mark.parametrize("worker", ["thread", "process"])
