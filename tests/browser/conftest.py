@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from tests.scenario import Rule, Town
 CHROMIUM = Path(os.environ.get("LINLI_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
+SERVED: dict[str, Any] = {}  # each served base URL's Linli, so a test can move its clock
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +65,9 @@ def served(database_url: str, name: str, **overrides: Any) -> Iterator[str]:
         "rate_limit_per_second": 1_000_000, "rate_limit_burst": 1_000_000, **overrides})
     linli = open_linli(settings)
     with serving(linli, name) as url:
+        SERVED[url] = linli
         yield url
+        del SERVED[url]
     linli.close()
 
 
@@ -145,6 +149,20 @@ def pages(browser: Any, base_url: str) -> Iterator[Any]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def later(base_url: str) -> Iterator[Callable[[timedelta], None]]:
+    """`later(delta)`: the session's server reads its clock `delta` ahead from then on, until
+    the test ends."""
+    linli = SERVED[base_url]
+    real = linli.clock
+
+    def move(delta: timedelta) -> None:
+        linli.clock = lambda: real() + delta
+
+    yield move
+    linli.clock = real
 
 
 @pytest.fixture
