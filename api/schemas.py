@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from api.instants import Instant
 from ledger.actor import Role
@@ -47,6 +48,14 @@ RuleCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def exactly_one_of(*ways: tuple[str, ...]) -> ConfigDict:
+    """A model's config whose JSON Schema says what its validator enforces: exactly one of
+    `ways` is given, each way a set of fields given together and not null."""
+    return ConfigDict(json_schema_extra={"oneOf": [
+        {"required": list(way), "properties": {name: {"not": {"type": "null"}} for name in way}}
+        for way in ways]})
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -188,8 +197,8 @@ class RulesOut(BaseModel):
 class AwardIn(In):
     member_id: UUID
     rule_code: RuleCode
-    quantity: Quantity | None = None
-    minutes: Minutes | None = None
+    quantity: Quantity | SkipJsonSchema[None] = None
+    minutes: Minutes | SkipJsonSchema[None] = None
     occurred_at: Instant | None = None
     note: Text = ""
 
@@ -238,6 +247,8 @@ class AtTill(In):
     """How a till names the member: the member's payment code, their passbook number and PIN,
     or (where the community's policy allows it) their id. Exactly one of these."""
 
+    model_config = exactly_one_of(("member_id",), ("payment_code",), ("passbook_no", "pin"))
+
     member_id: UUID | None = None
     payment_code: Annotated[str | None, Field(max_length=64, description=(
         "the 18 digits of the member's payment code (付款码); spaces and hyphens are "
@@ -282,6 +293,8 @@ class RefundOut(BaseModel):
 
 
 class AdjustmentIn(In):
+    model_config = exactly_one_of(("member_id",), ("merchant_id",))
+
     member_id: UUID | None = None
     merchant_id: UUID | None = None
     asset: Asset
@@ -458,11 +471,11 @@ class SettlementOut(BaseModel):
 
 # --- registry changes (PATCH: only the fields sent change) -----------------------------------
 class MemberPatch(In):
-    name: Name | None = None
+    name: Name | SkipJsonSchema[None] = None
     household_id: UUID | None = Field(None, description="null: the member leaves its household")
     grid_id: UUID | None = Field(None, description="null: no grid")
-    birth_date: date | None = None
-    status: Literal["active", "moved_out", "deceased"] | None = None
+    birth_date: date | SkipJsonSchema[None] = None
+    status: Literal["active", "moved_out", "deceased"] | SkipJsonSchema[None] = None
     reason: Text = ""
 
     @model_validator(mode="after")
@@ -476,7 +489,7 @@ class MemberPatch(In):
 
 
 class HouseholdPatch(In):
-    address: Name | None = None
+    address: Name | SkipJsonSchema[None] = None
     grid_id: UUID | None = Field(None, description="null: no grid")
     reason: Text = ""
 
@@ -488,8 +501,8 @@ class HouseholdPatch(In):
 
 
 class MerchantPatch(In):
-    name: Name | None = None
-    status: Literal["active", "closed"] | None = None
+    name: Name | SkipJsonSchema[None] = None
+    status: Literal["active", "closed"] | SkipJsonSchema[None] = None
     reason: Text = ""
 
     @model_validator(mode="after")
@@ -501,8 +514,9 @@ class MerchantPatch(In):
 
 
 class GridPatch(In):
-    name: Name | None = None
-    sort_order: Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)] | None = None
+    name: Name | SkipJsonSchema[None] = None
+    sort_order: Annotated[int, Field(strict=True, ge=-1_000_000,
+                                     le=1_000_000)] | SkipJsonSchema[None] = None
     reason: Text = ""
 
     @model_validator(mode="after")

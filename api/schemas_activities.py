@@ -7,17 +7,18 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.instants import Instant
-from api.schemas import AwardOut, In, Minutes, Name, Quantity, RuleCode, Text
+from api.schemas import AwardOut, In, Minutes, Name, Quantity, RuleCode, Text, exactly_one_of
 from ledger.limits import AWARD_BATCH_MAX, NAME_MAX_CHARS
 
 
 class AwardBatchIn(In):
     rule_code: RuleCode
     member_ids: list[UUID] = Field(min_length=1, max_length=AWARD_BATCH_MAX)
-    quantity: Quantity | None = None
-    minutes: Minutes | None = None
+    quantity: Quantity | SkipJsonSchema[None] = None
+    minutes: Minutes | SkipJsonSchema[None] = None
     occurred_at: Instant | None = None
     note: Text = ""
 
@@ -66,6 +67,8 @@ class ActivityCreatedOut(BaseModel):
 
 
 class AttendanceIn(In):
+    model_config = exactly_one_of(("code",), ("member_id",))
+
     code: str | None = Field(None, min_length=1, max_length=64)
     member_id: UUID | None = None
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, model_validator
 
 from api.instants import Day, Instant
-from api.schemas import In, Minutes, Name, Reason, RuleCode, Text
+from api.schemas import In, Minutes, Name, Reason, RuleCode, Text, exactly_one_of
 from ledger.limits import (
     AGE_MAX_YEARS,
     AUTO_CONFIRM_DAYS_MAX,
@@ -154,6 +154,8 @@ class ServiceRequestIn(In):
 
 
 class DispatchIn(In):
+    model_config = exactly_one_of(("volunteer_id",), ("team_id",))
+
     volunteer_id: UUID | None = None
     team_id: UUID | None = Field(None, description="A team of the order's community instead "
                                  "of a volunteer: the first of its members to accept takes it.")
