@@ -63,8 +63,14 @@ document.addEventListener("DOMContentLoaded", () => {
     const rows = stacked ? 2 * limit : limit;
     const perRow = (room - (stacked ? 2 : 1) * heading - (stacked ? 24 : 0)) / rows;
     // A row is its type's line (1.5) and padding (0.5 em) and its 1 px border.
-    const size = Math.max(14, Math.min(48, (perRow - 1) / 2.0));
-    document.documentElement.style.setProperty("--row-font", `${size.toFixed(1)}px`);
+    let size = Math.max(14, Math.min(48, Math.floor((perRow - 1) / 2.0)));
+    const root = document.documentElement;
+    root.style.setProperty("--row-font", `${size}px`);
+    // What the estimate missed (headings that wrap, borders): smaller until it all fits.
+    while (size > 14 && root.scrollHeight > window.innerHeight) {
+      size -= 1;
+      root.style.setProperty("--row-font", `${size}px`);
+    }
   }
 
   async function refresh() {
