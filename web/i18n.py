@@ -306,8 +306,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "minutes_unit": "分钟",
         "skip_to_main": "跳到正文",
         "denied_title": "这个页面您用不了",
-        "denied_member": "这是居民的积分页面。您现在登录的身份不是居民，请用居民的登录码登录。",
-        "denied_merchant": "这是商户收银页面，只有商户能用。您现在登录的身份不是商户，请用商户的登录码登录。",
+        "denied_member": ("这是居民的积分页面。您现在登录的身份不是居民，"
+                          "请用居民的登录码登录。"),
+        "denied_merchant": ("这是商户收银页面，只有商户能用。您现在登录的身份不是商户，"
+                            "请用商户的登录码登录。"),
         "go_home": "回到我的页面",
         "signin_other": "换一个登录码登录",
         "elder_mode": "长辈模式",
@@ -650,8 +652,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "minutes_unit": "min",
         "skip_to_main": "Skip to content",
         "denied_title": "This page is not for you",
-        "denied_member": "This is a resident's points page. You are not signed in as a resident: sign in with a resident's sign-in code.",
-        "denied_merchant": "This is a merchant's till. You are not signed in as a merchant: sign in with a merchant's sign-in code.",
+        "denied_member": ("This is a resident's points page. You are not signed in as a resident: "
+                          "sign in with a resident's sign-in code."),
+        "denied_merchant": ("This is a merchant's till. You are not signed in as a merchant: "
+                            "sign in with a merchant's sign-in code."),
         "go_home": "Back to my page",
         "signin_other": "Sign in with another code",
         "elder_mode": "Large text",
@@ -668,7 +672,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "task_where": "at",
         "task_asked": "Asked",
         "task_about": "about",
-        "repeat_sale": "Careful: {n} s ago this resident was charged {points} points. Charge again?",
+        "repeat_sale": ("Careful: {n} s ago this resident was charged {points} points. "
+                        "Charge again?"),
         "short_of_points": "Not enough points: {available} available",
         "confirm_again": "Charge again",
         "confirm_take": "Take the points",

@@ -42,7 +42,6 @@ class TestStaffAwardReachesVolunteer:
         assert expiring.startswith("12 分") and "12月31日" in expiring
         assert volunteer.inner_text("#passbook-no") == town.passbook_no
         until(volunteer, "document.querySelector('#qr').naturalWidth > 100")
-        screenshot(volunteer, "volunteer", full_page=True)
 
 
 class TestMerchantTill:
@@ -71,7 +70,6 @@ class TestMerchantTill:
         till.click("#refund-form button[type=submit]")
         till.wait_for_selector("#refund-result:has-text('40')")
         assert town.balance()["points"] == 40
-        screenshot(till, "merchant-till", full_page=True)
 
     def test_scanned_then_too_many_points_moves_nothing_and_says_so(self, town: Town,
                                                                     browse: Any) -> None:
@@ -107,7 +105,6 @@ class TestLeaderboardScreen:
         screen.click("[data-period=year]")
         screen.wait_for_selector("[data-period=year][aria-pressed=true]")
         assert screen.locator("#board-left li").count() == 3
-        screenshot(screen, "leaderboard-screen")
 
 
 class TestDashboard:

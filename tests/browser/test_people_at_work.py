@@ -32,7 +32,10 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   .filter((n) => n.getClientRects().length && getComputedStyle(n).visibility !== "hidden")
   .filter((n) => !n.classList.contains("skip"))
   .map((n) => [n, n.type === "checkbox" ? n.closest(".check") : n])
-  .filter(([, box]) => { const r = box.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+  .filter(([, box]) => {
+    const r = box.getBoundingClientRect();
+    return r.height < 44 || r.width < 44;
+  })
   .map(([n]) => n.outerHTML.slice(0, 80))"""
 
 
@@ -265,15 +268,27 @@ class TestHallScreen:
 
     def test_the_points_board_gives_way_to_hours_and_teams(self, town: Town,
                                                            browse: Any) -> None:
-        team = call(town.client, "POST", "/v1/teams", 201, token=town.tokens["staff"],
+        staff = town.tokens["staff"]
+        team = call(town.client, "POST", "/v1/teams", 201, token=staff,
                     json={"community_id": town.community_id, "name": "小飞剪"})
+        call(town.client, "POST", f"/v1/teams/{team['id']}/members", token=staff,
+             json={"member_id": town.member_id})
+        elder = town.add_member("李桂兰")
+        order = call(town.client, "POST", "/v1/service-requests", 201, token=staff,
+                     json={"requester_id": elder, "service_type": "理发", "description": "剪发"})
+        for verb, body in (("dispatch", {"team_id": team["id"]}), ("accept", None),
+                           ("complete", {"minutes": 90}), ("rate", {"stars": 5})):
+            call(town.client, "POST", f"/v1/service-requests/{order['id']}/{verb}",
+                 token=town.tokens["member"] if verb in ("accept", "complete") else staff,
+                 json=body or {})
         screen = browse(town.tokens["member"], "/web/screen?kiosk=1&rotate=1", **TV)
         assert screen.inner_text("#left-name") == "个人榜"
         until(screen, "document.body.dataset.view === 'hours'")
         until(screen, "document.querySelector('#board-right').dataset.subject === 'team'")
         assert screen.inner_text("#right-name") == "服务队榜"
         assert "服务时长榜" in screen.inner_text("h1")
-        assert team["id"]
+        assert screen.inner_text("#board-right li").split() == ["1", "小飞剪", "1小时30分钟"]
+        assert screen.inner_text("#board-left li").split()[1:] == ["王*英", "1小时30分钟"]
         screenshot(screen, "leaderboard-hours")
 
     def test_the_controls_choose_the_board(self, town: Town, browse: Any) -> None:

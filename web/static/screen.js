@@ -45,7 +45,7 @@ document.addEventListener("DOMContentLoaded", () => {
     list.dataset.subject = subject;
     list.dataset.asset = asset;
     list.replaceChildren(...(found.items.length ? found.items.map((s) =>
-      el("li", { class: s.rank <= 3 ? `top top${s.rank}` : "" },
+      el("li", { class: s.rank <= 3 ? `podium podium${s.rank}` : "" },
         el("span", { class: "rank" }, s.rank),
         el("span", { class: "name" }, s.name),
         el("span", { class: "earned" }, asset === "MINUTES" ? duration(s.earned)
