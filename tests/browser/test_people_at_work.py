@@ -76,7 +76,15 @@ class TestResident:
             self, town: Town, browse: Any) -> None:
         awarded(town, 30, days_ago=3)
         spent(town, 8)
+        friend = town.add_member("李建国")
+        call(town.client, "POST", "/v1/timebank/deposits", 201, token=town.tokens["staff"],
+             json={"volunteer_id": town.member_id, "minutes": 120, "service_type": "助老陪护"})
+        call(town.client, "POST", "/v1/timebank/transfers", 201, token=town.tokens["member"],
+             headers={"Idempotency-Key": str(uuid.uuid4())},
+             json={"from_member_id": town.member_id, "to_member_id": friend, "minutes": 30})
         page = browse(town.tokens["member"], "/web/volunteer", **PHONE)
+        gift = page.locator("#minute-lines li").first
+        assert "转给 李建国" in gift.inner_text() and "minus" in (gift.get_attribute("class") or "")
         redemption, award = page.locator("#lines li").all()
         assert "兑换 大米5斤 -8" in redemption.inner_text()
         assert "在 文明积分超市" in redemption.inner_text()  # the shop is named
