@@ -96,6 +96,8 @@ class TestResident:
         assert r > 2 * g  # − in red
         r, g, _ = (int(c) for c in green.removeprefix("rgb(").rstrip(")").split(", "))
         assert g > 2 * r  # + in green
+        assert page.evaluate(SMALL_TARGETS) == []
+        assert serious(page) == []
         screenshot(page, "volunteer", full_page=True)
 
     def test_more_pages_through_the_whole_passbook(self, town: Town, browse: Any) -> None:
@@ -304,6 +306,7 @@ class TestHallScreen:
              json={"volunteer_id": town.member_id, "minutes": 120, "service_type": "助老陪护"})
         screen = browse(town.tokens["member"], "/web/screen", **DESKTOP)
         assert screen.is_visible("#controls")
+        assert screen.evaluate(SMALL_TARGETS) == []
         screen.click("[data-view=hours]")
         screen.wait_for_selector("[data-view=hours][aria-pressed=true]")
         until(screen, "document.querySelector('#board-left').dataset.asset === 'MINUTES'")
