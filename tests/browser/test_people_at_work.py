@@ -307,6 +307,7 @@ class TestHallScreen:
         screen = browse(town.tokens["member"], "/web/screen", **DESKTOP)
         assert screen.is_visible("#controls")
         assert screen.evaluate(SMALL_TARGETS) == []
+        assert screen.evaluate(IN_VIEW, ".updated")  # the controls shown, it still fits
         screen.click("[data-view=hours]")
         screen.wait_for_selector("[data-view=hours][aria-pressed=true]")
         until(screen, "document.querySelector('#board-left').dataset.asset === 'MINUTES'")
