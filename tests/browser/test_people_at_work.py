@@ -19,6 +19,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
 TV = {"width": 1920, "height": 1080}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NAMES = ("张建国", "李秀兰", "刘德华", "陈桂英", "杨志强", "赵淑珍", "黄立新", "周玉梅", "吴国庆",
+         "徐翠花", "孙海涛", "马丽娟")
 
 # Whether an element lies wholly inside the viewport (seen without scrolling).
 IN_VIEW = """(selector) => {
@@ -263,9 +265,10 @@ class TestHallScreen:
     @pytest.mark.parametrize("size", [TV, DESKTOP], ids=["tv", "laptop"])
     def test_ten_rows_and_the_time_fit_and_kiosk_hides_the_controls(
             self, size: dict[str, int], town: Town, browse: Any) -> None:
-        for n in range(12):
-            member = town.add_member(f"居民{n:02d}号")
-            town.award(n + 1, member)
+        homes = [town.add_household(f"幸福里{n}栋101") for n in range(1, 5)]
+        for n, name in enumerate(NAMES):
+            member = town.add_member(name, homes[n % len(homes)])
+            town.award(3 * n + 2, member)
         screen = browse(town.tokens["member"], "/web/screen?kiosk=1", **size)
         assert screen.locator("#board-left li").count() == 10
         assert screen.evaluate(IN_VIEW, "#board-left li:last-child")
