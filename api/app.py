@@ -40,6 +40,7 @@ from api.routers import (
     rules,
     service_requests,
     teams,
+    till_lookup,
     timebank,
 )
 from api.routers.lookups import router as lookups_router
@@ -102,8 +103,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     errors.install(app)
     app.include_router(health.router)
     # Routes are matched in order, one by one: the tills' routes come first.
-    for module in (payments, holds, consent, keys, registry, registry_lists, rules, awards,
-                   merchants, reads, leaderboards, households, reports, timebank,
+    for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
+                   awards, merchants, reads, leaderboards, households, reports, timebank,
                    service_requests, activities, teams, audit, certificates, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB

@@ -215,6 +215,9 @@ class ServiceRequestRow(BaseModel):
     stars: int | None
     requested_at: datetime
     updated_at: datetime
+    description: str = ""
+    requester_name: str = Field("", description="who asked for the service")
+    requester_address: str = Field("", description="where: the requester's household address")
 
 
 class ServiceRequestsOut(BaseModel):

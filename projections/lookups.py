@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from projections.tables import registry_members
+from projections.tables import registry_households, registry_members
 
 
 def member_by_passbook(engine: Engine, passbook_no: str,
@@ -31,3 +31,26 @@ def member_names(engine: Engine, member_ids: list[str]) -> dict[str, str]:
         rows = conn.execute(select(m.member_id, m.name)
                             .where(m.member_id.in_(sorted(set(member_ids))))).all()
     return {row.member_id: row.name for row in rows}
+
+
+def member_by_id(engine: Engine, member_id: str) -> dict[str, Any] | None:
+    """A member's community, name and passbook number."""
+    m = registry_members.c
+    with engine.connect() as conn:
+        row = conn.execute(select(m.member_id, m.community_id, m.name, m.passbook_no)
+                           .where(m.member_id == member_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def names_and_addresses(engine: Engine, member_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Members' names and their households' addresses ("" without a household), by id."""
+    if not member_ids:
+        return {}
+    m, h = registry_members.c, registry_households.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.member_id, m.name, h.address)
+            .select_from(registry_members.outerjoin(
+                registry_households, m.household_id == h.household_id))
+            .where(m.member_id.in_(sorted(set(member_ids))))).all()
+    return {row.member_id: (row.name, row.address or "") for row in rows}

@@ -42,7 +42,7 @@ from ledger.domain.service_orders import ServiceOrder
 from ledger.domain.teams import Team
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT
-from projections import timebank_queries
+from projections import lookups, timebank_queries
 from projections.timebank_queries import OrderFilter
 
 router = APIRouter(prefix="/v1/service-requests", tags=["service orders"])
@@ -96,9 +96,14 @@ def list_requests(
                     party_id=actor.member_id if actor.role is Role.MEMBER else None,
                     with_teams=actor.role is Role.MEMBER),
         limit=limit, before=cursor)
+    people = lookups.names_and_addresses(linli.engine, [r["requester_id"] for r in rows])
     return ServiceRequestsOut(
-        items=[ServiceRequestRow(id=r["service_request_id"], **{
-            k: v for k, v in r.items() if k in ServiceRequestRow.model_fields}) for r in rows],
+        items=[ServiceRequestRow(
+            id=r["service_request_id"],
+            requester_name=people.get(r["requester_id"], ("", ""))[0],
+            requester_address=people.get(r["requester_id"], ("", ""))[1], **{
+                k: v for k, v in r.items() if k in ServiceRequestRow.model_fields})
+            for r in rows],
         next_cursor=str(next_before) if next_before is not None else None)
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import screenshot
 from tests.scenario import Town
 
 # Every visible text element's colour against the first opaque background behind it.
@@ -62,8 +61,6 @@ def test_the_page_is_accessible_at_360_px(name: str, town: Town, browse: Any) ->
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     main_text = page.evaluate("getComputedStyle(document.querySelector('main')).fontSize")
     assert float(main_text.removesuffix("px")) >= 18  # large type for elderly readers
-    if name == "signin":
-        screenshot(page, "signin")
 
 
 def test_the_english_switch_changes_the_words_and_the_language(town: Town,

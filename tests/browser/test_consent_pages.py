@@ -160,6 +160,7 @@ class TestTillByPaymentCode:
         till.fill("#points", "15")
         till.fill("#item", "大米5斤")
         till.click("#redeem")
+        till.click("#confirm-sale")
         till.wait_for_selector("#balance-after")
         assert till.inner_text("#balance-after") == "35"
         assert town.balance()["points"] == 35
@@ -168,6 +169,7 @@ class TestTillByPaymentCode:
         till.fill("#code", code)
         till.fill("#points", "5")
         till.click("#redeem")
+        till.click("#confirm-sale")
         till.wait_for_selector("#redeem-result:has-text('已使用')")
         assert town.balance()["points"] == 35
 
@@ -179,10 +181,11 @@ class TestTillByPaymentCode:
         till.fill("#code", code)
         till.fill("#points", "11")
         till.click("#redeem")
-        till.wait_for_selector("#redeem-result:has-text('积分不足')")
+        till.wait_for_selector("#short-warning:has-text('积分不足：可用 10 分')")
         assert till.input_value("#code") == code  # still the resident's to use
         till.fill("#points", "10")
         till.click("#redeem")
+        till.click("#confirm-sale")
         till.wait_for_selector("#balance-after")
         assert town.balance()["points"] == 0
 
@@ -206,6 +209,7 @@ class TestTillByPaymentCode:
         assert till.evaluate("document.activeElement.id") == "points"
         till.keyboard.type("8")
         till.click("#redeem")
+        till.click("#confirm-sale")
         till.wait_for_selector("#balance-after")
         assert town.balance()["points"] == 12
 
@@ -250,6 +254,7 @@ class TestPin:
 
         till.fill("#pin", "246810")
         till.click("#redeem")
+        till.click("#confirm-sale")
         till.wait_for_selector("#balance-after")
         assert till.inner_text("#balance-after") == "20"
         assert town.balance()["points"] == 20

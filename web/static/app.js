@@ -265,3 +265,62 @@ const Linli = (() => {
     digitGroups, canScan, localInstant,
   };
 })();
+
+/* The header's links for the signed-in role only; a page a role may not use says so; feedback
+   beside the control the user touched; 长辈模式 (elder mode), remembered on the device. */
+(() => {
+  const ELDER = "linli.elder";
+  const HOME = { member: "/web/volunteer", merchant: "/web/till", staff: "/web/staff",
+                 admin: "/web/staff", auditor: "/web/staff" };
+
+  /** Whether elder mode (larger type, fewer items, high contrast) is on for this device. */
+  Linli.elder = () => localStorage.getItem(ELDER) === "1";
+
+  /** Turn elder mode on or off on this device. */
+  Linli.setElder = (on) => {
+    if (on) localStorage.setItem(ELDER, "1"); else localStorage.removeItem(ELDER);
+    document.documentElement.classList.toggle("elder", on);
+  };
+  document.documentElement.classList.toggle("elder", Linli.elder());
+
+  /** The session if its role may use this page (`roles`; an admin may use every page); to
+      the sign-in page without one; a page that says whose page it is, with a link to the
+      user's own, for another role. */
+  Linli.pageFor = (...roles) => {
+    const found = Linli.session();
+    if (!found) return Linli.requireRole(...roles);
+    if (roles.includes(found.role) || found.role === "admin") return found;
+    const { el, t } = Linli;
+    const main = document.getElementById("main");
+    main.replaceChildren(el("section", { class: "card denied", id: "denied" },
+      el("h1", {}, t("denied_title")),
+      el("p", { class: "large" }, t("denied_" + roles[0]) || t("need_role")),
+      el("p", {}, el("a", { class: "button", href: HOME[found.role] || "/web/" }, t("go_home"))),
+      el("p", {}, el("a", { href: "/web/signin" }, t("signin_other")))));
+    document.body.dataset.ready = "true";
+    return null;
+  };
+
+  /** Say `message` beside `target` (the control the user touched): in a status line after
+      the target's row, list item or form, which is scrolled into view. */
+  Linli.sayBeside = (target, message, kind = "ok") => {
+    const holder = target.closest("li, form, .row, section") || target.parentElement;
+    let box = holder.querySelector(":scope > .feedback");
+    if (!box) {
+      box = Linli.el("p", { class: "feedback", role: "status", "aria-live": "polite" });
+      holder.append(box);
+    }
+    box.textContent = message;
+    box.className = "feedback " + kind;
+    box.scrollIntoView({ block: "nearest" });
+    return box;
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const role = (Linli.session() || {}).role;
+    document.querySelectorAll("[data-roles]").forEach((link) => {
+      const roles = link.dataset.roles.split(" ");
+      link.hidden = !role || !(roles.includes(role) || role === "admin");
+    });
+  });
+})();

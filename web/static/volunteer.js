@@ -5,7 +5,7 @@
 
 document.addEventListener("DOMContentLoaded", async () => {
   const { $, el, t, api, notice, problem, duration, lineWords, day, when } = Linli;
-  const signedIn = Linli.requireRole("member", "staff");
+  const signedIn = Linli.pageFor("member", "staff");
   if (!signedIn) return;
   const memberId = signedIn.member_id || new URLSearchParams(location.search).get("member_id");
   if (!memberId) { notice(Linli.t("need_role"), "error"); return; }
@@ -136,8 +136,38 @@ document.addEventListener("DOMContentLoaded", async () => {
       : t("expiring_none");
   }
 
-  async function showLines(asset, list) {
-    const page = await api("GET", `/v1/members/${memberId}/passbook?asset=${asset}&limit=30`);
+  /* Passbook lines, newest first, a page at a time (「更多」 fetches the next by its cursor):
+     dated by the deed (occurred_at), coloured by sign, naming the shop or the other member. */
+  const PAGE = () => (Linli.elder() ? 5 : 20);
+  const cursors = { POINTS: null, MINUTES: null };
+
+  function otherSide(line) {
+    const who = line.counterparty;
+    if (!who || who === line.description) return "";
+    if (line.kind === "redemption" || line.kind === "refund") return t("at_shop").replace("{name}", who);
+    if (line.kind === "gift") {
+      return (line.amount < 0 ? t("gift_to") : t("gift_from")).replace("{name}", who);
+    }
+    return who;
+  }
+
+  function lineItem(line, asset, award) {
+    const sign = line.amount > 0 ? "plus" : line.amount < 0 ? "minus" : "";
+    const booked = line.at && line.occurred_at && day(line.at) !== day(line.occurred_at)
+      ? ` · ${t("booked_on")} ${day(line.at)}` : "";
+    const after = asset === "MINUTES" ? duration(line.balance_after) : line.balance_after;
+    return el("li", { class: `line ${sign}` },
+      el("span", { class: "day" }, when(line.occurred_at || line.at)),
+      el("span", { class: "what" }, lineWords(line, asset, award)),
+      el("span", { class: "when" }, [otherSide(line), `${t("balance_after")} ${after}`]
+        .filter(Boolean).join(" · ") + booked));
+  }
+
+  async function showLines(asset, list, more, again = false) {
+    const cursor = again ? cursors[asset] : null;
+    const query = new URLSearchParams({ asset, limit: PAGE() });
+    if (cursor) query.set("cursor", cursor);
+    const page = await api("GET", `/v1/members/${memberId}/passbook?${query}`);
     const awardIds = page.items.filter((line) => line.reference.startsWith("award:"))
       .map((line) => line.reference.slice("award:".length));
     const awards = {};
@@ -145,23 +175,37 @@ document.addEventListener("DOMContentLoaded", async () => {
       const found = await api("GET", `/v1/members/${memberId}/awards?ids=${[...new Set(awardIds)]}`);
       found.items.forEach((award) => { awards[award.id] = award; });
     }
-    list.replaceChildren(...(page.items.length ? page.items.map((line) => el("li", {},
-      el("span", { class: "what" },
-        lineWords(line, asset, awards[line.reference.slice("award:".length)])),
-      el("span", { class: "when" }, when(line.occurred_at || line.at) + " · " +
-        (line.counterparty && line.counterparty !== line.description
-          ? line.counterparty + " · " : "") + t("balance_after") + " " +
-        (asset === "MINUTES" ? duration(line.balance_after) : line.balance_after)),
-    )) : [el("li", { class: "empty" }, t("no_lines"))]));
+    const items = page.items.map((line) =>
+      lineItem(line, asset, awards[line.reference.slice("award:".length)]));
+    if (again) list.append(...items);
+    else list.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, t("no_lines"))]));
+    cursors[asset] = page.next_cursor;
+    more.hidden = !page.next_cursor;
   }
 
-  async function rate(id, stars) {
+  for (const [asset, list, more] of [["POINTS", "#lines", "#more-lines"],
+                                     ["MINUTES", "#minute-lines", "#more-minute-lines"]]) {
+    $(more).addEventListener("click", async () => {
+      $(more).disabled = true;
+      try {
+        await showLines(asset, $(list), $(more), true);
+        if (!$(more).hidden) $(more).focus();
+      } catch (error) {
+        Linli.sayBeside($(more), problem(error), "error");
+      } finally {
+        $(more).disabled = false;
+      }
+    });
+  }
+
+  async function rate(id, stars, button) {
     try {
       await api("POST", `/v1/service-requests/${id}/rate`, { stars });
-      notice(t("saved"));
       await showRequests();
       await showBalance();
-    } catch (error) { notice(problem(error), "error"); }
+      const row = $(`#my-requests [data-id="${id}"]`);
+      Linli.sayBeside(row ? row.firstChild : $("#my-requests"), t("rated_thanks"));
+    } catch (error) { Linli.sayBeside(button, problem(error), "error"); }
   }
 
   async function showRequests() {
@@ -186,19 +230,20 @@ document.addEventListener("DOMContentLoaded", async () => {
           [5, 4, 3, 2, 1].map((n) => el("option", { value: n }, "★".repeat(n))));
         row.append(el("span", { class: "row" },
           el("label", { for: `stars-${item.id}` }, t("stars")), stars,
-          el("button", { type: "button", onclick: () => rate(item.id, Number(stars.value)) },
+          el("button", { type: "button", onclick: (event) => rate(item.id, Number(stars.value), event.currentTarget) },
             t("rate"))));
       }
       return row;
     }) : [el("li", { class: "empty" }, t("no_lines"))]));
   }
 
-  async function step(id, verb, body) {
+  async function step(id, verb, body, button) {
     try {
       await api("POST", `/v1/service-requests/${id}/${verb}`, body);
-      notice(t("saved"));
       await showTasks();
-    } catch (error) { notice(problem(error), "error"); }
+      const row = $(`#my-tasks [data-task="${id}"]`);
+      Linli.sayBeside(row ? row.firstChild : $("#my-tasks"), t(verb === "accept" ? "accepted_ok" : "completed_ok"));
+    } catch (error) { Linli.sayBeside(button, problem(error), "error"); }
   }
 
   async function showTasks() {
@@ -214,10 +259,18 @@ document.addEventListener("DOMContentLoaded", async () => {
       throw error;
     }
     list.replaceChildren(...(items.length ? items.map((task) => {
-      const row = el("li", { "data-task": task.id },
-        el("span", { class: "what" }, `${task.service_type} · ${t("status_" + task.status)}`));
+      const mine = task.requester_id === memberId;
+      const row = el("li", { "data-task": task.id, class: "task" },
+        el("span", { class: "what" }, `${task.service_type} · ${t("status_" + task.status)}`),
+        mine ? null : el("span", { class: "who" },
+          `${t("task_for")} ${task.requester_name || "—"}` +
+          (task.requester_address ? ` · ${t("task_where")} ${task.requester_address}` : "")),
+        el("span", { class: "when" }, `${t("task_asked")} ${when(task.requested_at)}` +
+          (task.minutes_estimate ? ` · ${t("task_about")} ${duration(task.minutes_estimate)}` : "")),
+        task.description ? el("span", { class: "note" }, task.description) : null);
       if (task.status === "dispatched") {
-        row.append(el("button", { type: "button", onclick: () => step(task.id, "accept") },
+        row.append(el("button", { type: "button",
+                                  onclick: (event) => step(task.id, "accept", undefined, event.currentTarget) },
           t("accept")));
       } else if (task.status === "accepted") {
         const minutes = el("input", { id: `served-${task.id}`, type: "number", min: 1,
@@ -225,7 +278,8 @@ document.addEventListener("DOMContentLoaded", async () => {
         row.append(el("span", { class: "row" },
           el("label", { for: `served-${task.id}` }, t("minutes_served")), minutes,
           el("button", { type: "button",
-                         onclick: () => step(task.id, "complete", { minutes: Number(minutes.value) }) },
+                         onclick: (event) => step(task.id, "complete", { minutes: Number(minutes.value) },
+                                                   event.currentTarget) },
             t("complete"))));
       }
       return row;
@@ -243,16 +297,27 @@ document.addEventListener("DOMContentLoaded", async () => {
     try {
       await api("POST", "/v1/service-requests", body);
       form.reset();
-      notice(t("saved"));
       await showRequests();
+      Linli.sayBeside(form.querySelector("button[type=submit]"), t("request_sent"));
     } catch (error) {
-      notice(error.status === 404 ? t("service_unavailable") : problem(error), "error");
+      Linli.sayBeside(form.querySelector("button[type=submit]"),
+        error.status === 404 ? t("service_unavailable") : problem(error), "error");
     }
+  });
+
+  const elderButton = $("#elder-mode");
+  elderButton.setAttribute("aria-pressed", String(Linli.elder()));
+  elderButton.addEventListener("click", async () => {
+    Linli.setElder(!Linli.elder());
+    elderButton.setAttribute("aria-pressed", String(Linli.elder()));
+    await Promise.all([showLines("POINTS", $("#lines"), $("#more-lines")),
+                       showLines("MINUTES", $("#minute-lines"), $("#more-minute-lines"))]);
   });
 
   try {
     await showBalance();
-    await Promise.all([showLines("POINTS", $("#lines")), showLines("MINUTES", $("#minute-lines")),
+    await Promise.all([showLines("POINTS", $("#lines"), $("#more-lines")),
+                       showLines("MINUTES", $("#minute-lines"), $("#more-minute-lines")),
                        showRequests(), showTasks()]);
     document.body.dataset.ready = "true";
   } catch (error) {
