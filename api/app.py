@@ -16,6 +16,7 @@ from api.bootstrap import Linli, open_linli
 from api.fastpath import TillFastPath
 from api.idempotency import require_keys
 from api.jsonguard import JsonGuard
+from api.language import ChosenLanguage
 from api.limits import BodySizeLimit
 from api.problems import PROBLEM_RESPONSES
 from api.ratelimit import RateLimiter
@@ -59,10 +60,12 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 class _TillsFirst(FastAPI):
-    """FastAPI with the tills' fast path in front of its whole middleware stack."""
+    """FastAPI with the tills' fast path in front of its whole middleware stack, and the
+    reader's language chosen in front of both."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return TillFastPath(super().build_middleware_stack(), max_bytes=BODY_MAX_BYTES)
+        return ChosenLanguage(TillFastPath(super().build_middleware_stack(),
+                                           max_bytes=BODY_MAX_BYTES))
 
     def openapi(self) -> dict[str, Any]:
         """The document, saying where an Idempotency-Key is required (◆)."""

@@ -51,7 +51,7 @@ def _decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
         values = None
     if (not isinstance(values, list) or len(values) != len(types) + 1 or values[0] != kind
             or not all(type(v) is t for v, t in zip(values[1:], types, strict=True))):
-        raise InvalidRequest("cursor 不是这份名单上一页给出的 next_cursor")
+        raise InvalidRequest("cursor")
     return values[1:]
 
 

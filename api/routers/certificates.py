@@ -37,7 +37,7 @@ def get_certificate(
     community = load(linli, Community, member.community_id)
     certificate = issue(linli.app, member, community.name, version)
     if certificate is None:
-        raise NotFound(f"member {member_id} has no time-bank minutes to certify")
+        raise NotFound("no-minutes-to-certify")
     return HTMLResponse(render_html(certificate, f"{community.name}（邻里 Linli）"))
 
 

@@ -71,8 +71,7 @@ def get_statement(
     With `format=csv|xlsx` (or such an Accept header), every line of the period as a file,
     oldest first, with the opening balance and the totals in its last rows."""
     if start and end and end <= start:
-        raise ApiProblem(422, "validation-error", "The request is not valid",
-                         "`to` must be after `from`")
+        raise ApiProblem(422, "validation-error", "to-after-from")
     caught_up(linli)
     chosen = chosen_format(format, request)
     if chosen is not Format.JSON:

@@ -62,7 +62,7 @@ def create_community(body: CommunityIn, actor: AdminActor, linli: LinliDep, writ
     try:
         ZoneInfo(body.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest(f"unknown time zone {body.time_zone!r}") from None
+        raise InvalidRequest("unknown-time-zone", zone=body.time_zone) from None
     return write.execute(_loaded(Community, registry.register_community(
         body.name, actor, body.time_zone)), _community_out, body)
 

@@ -142,7 +142,7 @@ def get_review(
     try:
         chosen_quarter = Quarter.parse(quarter)
     except ValueError as error:
-        raise ApiProblem(422, "invalid-period", "The quarter is not valid", str(error)) from None
+        raise ApiProblem(422, "invalid-period", "quarter", quarter=quarter) from error
     chosen = chosen_format(output, request)
     community = readable_community(linli, actor, community_id)
     review = review_out(reports.quarterly_review(

@@ -1,0 +1,35 @@
+"""The reader's language for the current request, from `Accept-Language` (Chinese unless
+English is asked for), kept in a context variable that an outermost ASGI layer sets."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ledger.messages import ZH, Language, language
+
+_current: ContextVar[Language] = ContextVar("linli_language", default=ZH)
+
+
+def current() -> Language:
+    """The language of the request being answered (`zh` outside one)."""
+    return _current.get()
+
+
+class ChosenLanguage:
+    """ASGI layer: sets the request's language for everything inside it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _current.set(language(Headers(scope=scope).get("accept-language")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)
