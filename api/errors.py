@@ -140,14 +140,14 @@ def install(app: FastAPI) -> None:
         slug, key = {404: ("not-found", "http-not-found"),
                      405: ("method-not-allowed", "method-not-allowed"),
                      401: ("unauthorized", "token-missing"),
-                     403: ("forbidden", "role-may-not"),
+                     403: ("forbidden", "forbidden"),
                      413: ("payload-too-large", "body-too-large")
                      }.get(error.status_code, ("http-error", "http-error"))
         headers = dict(error.headers) if error.headers else {}
         if error.status_code == 405:
             headers["Allow"] = allowed_methods(request)
         return render_problem(keyed_problem(error.status_code, slug, key,
-                                            {"role": "", "max": BODY_MAX_BYTES}),
+                                            {"max": BODY_MAX_BYTES}),
                               error.status_code, headers or None)
 
     @app.exception_handler(Exception)

@@ -57,6 +57,8 @@ def check_json(body: bytes) -> Any:
     except json.JSONDecodeError as error:
         raise BodyRefused("malformed-json", "json-malformed", line=error.lineno,
                           column=error.colno) from None
+    except BodyRefused:
+        raise
     except ValueError as error:  # anything else the parser refuses: never a 500
         raise BodyRefused("validation-error", "json-unreadable") from error
     stack: list[tuple[Any, int]] = [(document, 1)]

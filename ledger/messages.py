@@ -79,6 +79,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "service-not-in-catalogue": ("服务项目不在本社区的服务目录中",
                                  "The service is not in the community's catalogue"),
     "of-another-community": ("不属于同一社区", "Of another community"),
+    "already-sealed": ("账本已经封存", "The log is already sealed"),
     # raised by the HTTP layer
     "unauthorized": ("未登录或令牌无效", "Unauthorized"),
     "rate-limited": ("请求太频繁", "Too many requests"),
@@ -304,6 +305,7 @@ DETAILS: dict[str, tuple[str, str]] = {
                           "(this key's role: {role})"),
     "staff-issue-keys": ("社区工作人员只能发放居民和商户的密钥",
                          "staff may issue member and merchant keys only"),
+    "forbidden": ("你无权这样做", "you may not do this"),
     "role-may-not": ("当前角色（{role}）无权这样做", "the {role} role may not do this"),
     "merchant-only": ("只有商户的密钥才能这样做", "only a merchant's key can do this"),
     "unscoped-auditor": ("事件流和校验覆盖所有社区，需要不限社区的审计密钥",
