@@ -140,9 +140,9 @@ DETAILS: dict[str, tuple[str, str]] = {
                               "the member has no volunteer service to certify"),
     "no-page": ("没有这个页面", "there is no such page"),
     # --- balances, caps, limits -------------------------------------------------------------
-    "member-points-short": ("居民可用积分只有{available}分，不够{asked}分",
+    "member-points-short": ("积分不足：居民可用积分只有{available}分，不够{asked}分",
                             "the member has {available} points available, not {asked}"),
-    "member-minutes-short": ("居民可用时长只有{available}分钟，不够{asked}分钟",
+    "member-minutes-short": ("时长不足：居民可用时长只有{available}分钟，不够{asked}分钟",
                              "the member has {available} minutes available, not {asked}"),
     "merchant-unsettled-short": ("商户未结算的积分只有{available}分，不够退还{asked}分"
                                  "（已结算的积分不能再退）",
@@ -273,14 +273,14 @@ DETAILS: dict[str, tuple[str, str]] = {
                           "the payment code was used: refresh it and pay again"),
     "payment-code-elsewhere": ("这个付款码不是本社区居民的，不能在这里使用",
                                "the payment code is not a member's of this community"),
-    "pin-wrong": ("存折号或密码不正确", "wrong passbook number or PIN"),
-    "pin-not-set": ("存折号或密码不正确；没有设置密码的居民，请到社区服务站设置",
+    "pin-wrong": ("存折号或密码不对，请重新输入", "wrong passbook number or PIN"),
+    "pin-not-set": ("存折号或密码不对；没有设置密码的居民，请到社区服务站设置",
                     "wrong passbook number or PIN; a member without a PIN sets one at the "
                     "community's service desk"),
-    "pin-tries-left": ("存折号或密码不正确；再输错{left}次将锁定{minutes}分钟",
+    "pin-tries-left": ("存折号或密码不对；再输错{left}次将锁定{minutes}分钟",
                        "wrong passbook number or PIN; {left} more wrong tries lock it for "
                        "{minutes} minutes"),
-    "pin-now-locked": ("存折号或密码不正确；已连续输错{tries}次，密码锁定{minutes}分钟",
+    "pin-now-locked": ("存折号或密码不对；已连续输错{tries}次，密码锁定{minutes}分钟",
                        "wrong passbook number or PIN; after {tries} wrong tries the PIN is "
                        "locked for {minutes} minutes"),
     "pin-locked": ("连续输错{tries}次，密码已锁定{minutes}分钟；请稍后再试，或到社区服务站重设密码",
@@ -290,7 +290,7 @@ DETAILS: dict[str, tuple[str, str]] = {
                            "too many wrong PINs at this merchant: retry after {wait} s"),
     "not-a-sign-in-link": ("这个令牌不是登录链接里的，无需换取",
                            "this token is not a sign-in link's: nothing to trade"),
-    "sign-in-link-spent": ("这个登录链接已经用过或已过期，请向社区工作人员要新的登录链接",
+    "sign-in-link-spent": ("这个登录链接已失效（用过或已过期），请向社区工作人员要新的登录链接",
                            "the sign-in link was used or expired: ask staff for a new one"),
     "key-expiry-past": ("到期时间{at}已过，请给一个将来的时间",
                         "the expiry {at} is past: give a time to come"),

@@ -150,11 +150,7 @@ document.addEventListener("DOMContentLoaded", async () => {
         await statement();
       } catch (error) {
         if (error.status < 500 && error.slug !== "idempotency-key-in-flight") pending = null;
-        const detail = error.problem && (error.problem.detail || error.problem.title);
-        $("#redeem-result").replaceChildren(
-          el("span", { class: "problem" }, problem(error)),
-          detail && Linli.lang !== "en" && !problem(error).includes(detail)
-            ? el("small", { class: "detail" }, detail) : null);
+        $("#redeem-result").replaceChildren(el("span", { class: "problem" }, problem(error)));
         notice(problem(error), "error");
         // A code that will not work again, or a wrong PIN: clear it for the next try. A refusal
         // such as too few points leaves the code usable.
