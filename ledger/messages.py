@@ -481,6 +481,107 @@ FIELDS: dict[str, tuple[str, str]] = {
     "relation": ("关系", "relation"),
 }
 
+# Words of exports and printed papers: column headers, kinds of passbook lines, sections.
+WORDS: dict[str, tuple[str, str]] = {
+    # statements and passbooks
+    "at": ("时间", "at"),
+    "kind": ("类别", "kind"),
+    "points": ("积分", "points"),
+    "minutes": ("分钟", "minutes"),
+    "amount": ("数额", "amount"),
+    "balance_after": ("余额", "balance after"),
+    "reference": ("凭证号", "reference"),
+    "description": ("摘要", "description"),
+    "opening_balance": ("期初余额", "opening balance"),
+    "total_redeemed": ("合计：兑换", "total redeemed"),
+    "total_refunded": ("合计：退还", "total refunded"),
+    "total_settled": ("合计：结算", "total settled"),
+    "total_unsettled": ("合计：未结算", "total unsettled"),
+    "total_in": ("合计：收入", "total in"),
+    "statement": ("对账单", "statement"),
+    "review": ("季度积分评议", "quarterly review"),
+    "dashboard": ("月度数据", "monthly figures"),
+    "passbook": ("积分存折", "passbook"),
+    "board": ("公益达人榜", "leaderboard"),
+    "ledger": ("总账", "ledger"),
+    "total_out": ("合计：支出", "total out"),
+    # kinds of passbook lines
+    "award": ("积分发放", "award"),
+    "award_reversal": ("发放冲正", "award reversal"),
+    "award_part_reversal": ("发放部分冲正", "award part reversal"),
+    "redemption": ("积分兑换", "redemption"),
+    "refund": ("兑换退还", "refund"),
+    "adjustment": ("调整", "adjustment"),
+    "expiry": ("积分到期", "expiry"),
+    "settlement": ("结算", "settlement"),
+    "deposit": ("服务存入", "deposit"),
+    "withdrawal": ("服务支取", "withdrawal"),
+    "gift": ("转赠", "gift"),
+    "donation": ("捐赠", "donation"),
+    "allocation": ("公益池调拨", "allocation"),
+    # the quarterly review
+    "section": ("栏目", "section"),
+    "rank": ("名次", "rank"),
+    "key": ("代码", "key"),
+    "name": ("名称", "name"),
+    "value": ("本期", "value"),
+    "previous": ("上期", "previous"),
+    "change": ("变化", "change"),
+    "summary": ("概况", "summary"),
+    "top_members": ("居民排行", "top members"),
+    "top_households": ("家庭排行", "top households"),
+    "points_by_rule": ("按规则", "points by rule"),
+    "points_by_grid": ("按网格", "points by grid"),
+    "service": ("志愿服务", "service"),
+    "points_earned": ("积分发放", "points earned"),
+    "banked_minutes": ("时间银行存入(分钟)", "minutes banked"),
+    "banked_hours": ("时间银行存入(小时)", "hours banked"),
+    "participants": ("参与人数", "participants"),
+    "members": ("居民人数", "members"),
+    "participation_percent": ("参与率(%)", "participation (%)"),
+    "requests": ("服务点单", "requests"),
+    "completed": ("已完成", "completed"),
+    "rated": ("已评价", "rated"),
+    "satisfaction_percent": ("满意度(%)", "satisfaction (%)"),
+    "median_dispatch_minutes": ("派单用时中位数(分钟)", "median dispatch (minutes)"),
+    "median_completion_minutes": ("完成用时中位数(分钟)", "median completion (minutes)"),
+    "no_grid": ("未分网格", "no grid"),
+    # the dashboard
+    "month": ("月份", "month"),
+    "points_issued": ("发放积分", "points issued"),
+    "points_redeemed": ("兑换积分", "points redeemed"),
+    "points_refunded": ("退还积分", "points refunded"),
+    "points_expired": ("到期积分", "points expired"),
+    "minutes_deposited": ("存入分钟", "minutes deposited"),
+    "minutes_withdrawn": ("支取分钟", "minutes withdrawn"),
+    "active_volunteers": ("活跃志愿者", "active volunteers"),
+    "rule": ("规则", "rule"),
+    # the ledger
+    "position": ("序号", "position"),
+    "recorded_at": ("记录时间", "recorded at"),
+    "transaction_id": ("交易编号", "transaction id"),
+    "account_id": ("账户编号", "account id"),
+    "owner_kind": ("账户类型", "owner kind"),
+    "owner_id": ("户主编号", "owner id"),
+    "community_id": ("社区编号", "community id"),
+    "asset": ("资产", "asset"),
+    "counter_account": ("对方账户", "counter account"),
+    "actor_id": ("操作人", "actor id"),
+    "actor_role": ("操作角色", "actor role"),
+    "member": ("居民", "member"),
+    "merchant": ("商户", "merchant"),
+    "system": ("系统", "system"),
+    "pool": ("公益池", "pool"),
+    "POINTS": ("积分", "points"),
+    "MINUTES": ("时长", "minutes"),
+    # boards
+    "household": ("家庭", "household"),
+    "team": ("服务队", "team"),
+    "subject_id": ("编号", "id"),
+    "earned": ("获得", "earned"),
+    "grid": ("网格", "grid"),
+}
+
 # Integer fields whose allowed range a validation problem states in full.
 RANGES: dict[str, tuple[int, int]] = {
     "points": (1, 1_000_000),
@@ -544,6 +645,12 @@ def detail(key: str, params: Mapping[str, object], lang: Language) -> str:
         return _pick(pair, lang).format_map(values)
     except (KeyError, IndexError, ValueError):
         return _pick(pair, lang)
+
+
+def word(key: str, lang: Language) -> str:
+    """A word of exports and papers (the key itself when uncatalogued)."""
+    pair = WORDS.get(key)
+    return _pick(pair, lang) if pair else key
 
 
 def parameters(template: str) -> set[str]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
 from api.errors import ApiProblem
-from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export
+from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export, word
 from api.schemas_reports import (
     DashboardOut,
     GridShareOut,
@@ -29,22 +29,10 @@ router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])
 
 FormatQuery = Annotated[Format | None, Query(alias="format", description="json, csv or xlsx "
                                              "(else the Accept header decides)")]
-SUMMARY_LABELS = {
-    "points_earned": "积分发放",
-    "banked_minutes": "时间银行存入(分钟)",
-    "banked_hours": "时间银行存入(小时)",
-    "participants": "参与人数",
-    "members": "居民人数",
-    "participation_percent": "参与率(%)",
-}
-SERVICE_LABELS = {
-    "requests": "服务点单",
-    "completed": "已完成",
-    "rated": "已评价",
-    "satisfaction_percent": "满意度(%)",
-    "median_dispatch_minutes": "派单用时中位数(分钟)",
-    "median_completion_minutes": "完成用时中位数(分钟)",
-}
+SUMMARY_FIGURES = ["points_earned", "banked_minutes", "banked_hours", "participants",
+                   "members", "participation_percent"]
+SERVICE_FIGURES = ["requests", "completed", "rated", "satisfaction_percent",
+                   "median_dispatch_minutes", "median_completion_minutes"]
 REVIEW_COLUMNS = ["section", "rank", "key", "name", "value", "previous", "change"]
 
 
@@ -95,31 +83,35 @@ def review_out(review: reports.Review) -> ReviewOut:
 
 
 def review_sheet(review: ReviewOut) -> Sheet:
-    """The review as one table: the summary, the top lists, points by rule and by grid."""
-    sheet = Sheet(f"{review.quarter} 季度积分评议", REVIEW_COLUMNS)
+    """The review as one table: the summary, the top lists, points by rule and by grid, the
+    service figures; sections and figures in the reader's words."""
+    sheet = Sheet(f"{review.quarter} {word('review')}", REVIEW_COLUMNS,
+                  time_zone=review.time_zone)
     now, before, change = (review.summary.model_dump(), review.previous.model_dump(),
                            review.change.model_dump())
-    for field, label in SUMMARY_LABELS.items():
-        sheet.rows.append(["summary", None, field, label, now[field], before[field],
-                           change[field]])
+    for figure in SUMMARY_FIGURES:
+        sheet.rows.append([word("summary"), None, figure, word(figure), now[figure],
+                           before[figure], change[figure]])
     for section, standings in (("top_members", review.top_members),
                                ("top_households", review.top_households)):
         for s in standings:
-            sheet.rows.append([section, s.rank, str(s.subject_id), s.name, s.earned, None,
-                               None])
+            sheet.rows.append([word(section), s.rank, str(s.subject_id), s.name, s.earned,
+                               None, None])
     for rule in review.points_by_rule:
-        sheet.rows.append(["points_by_rule", None, rule.rule_code, rule.name, rule.points,
-                           rule.previous_points, rule.change])
+        sheet.rows.append([word("points_by_rule"), None, rule.rule_code, rule.name,
+                           rule.points, rule.previous_points, rule.change])
     for grid in review.points_by_grid:
-        sheet.rows.append(["points_by_grid", None, str(grid.grid_id) if grid.grid_id else "",
-                           grid.name, grid.points, grid.previous_points, grid.change])
+        sheet.rows.append([word("points_by_grid"), None,
+                           str(grid.grid_id) if grid.grid_id else "",
+                           grid.name or word("no_grid"), grid.points, grid.previous_points,
+                           grid.change])
     if review.service is not None and review.previous_service is not None:
         now_s, then_s = review.service.model_dump(), review.previous_service.model_dump()
-        for field, label in SERVICE_LABELS.items():
-            change_s = (None if now_s[field] is None or then_s[field] is None
-                        else round(now_s[field] - then_s[field], 1))
-            sheet.rows.append(["service", None, field, label, now_s[field], then_s[field],
-                               change_s])
+        for figure in SERVICE_FIGURES:
+            change_s = (None if now_s[figure] is None or then_s[figure] is None
+                        else round(now_s[figure] - then_s[figure], 1))
+            sheet.rows.append([word("service"), None, figure, word(figure), now_s[figure],
+                               then_s[figure], change_s])
     return sheet
 
 
@@ -181,8 +173,10 @@ def dashboard_sheet(dashboard: DashboardOut) -> Sheet:
     for month in [*dashboard.months, dashboard.total]:
         for rule in month.by_rule:
             codes.setdefault(rule.rule_code, rule.name)
-    sheet = Sheet(f"{dashboard.year} 月度数据",
-                  ["month", *DASHBOARD_FIGURES, *(f"rule:{code}" for code in sorted(codes))])
+    sheet = Sheet(f"{dashboard.year} {word('dashboard')}",
+                  ["month", *DASHBOARD_FIGURES,
+                   *(f"{word('rule')}:{code}" for code in sorted(codes))],
+                  time_zone=dashboard.time_zone, totals=1)
     for month in [*dashboard.months, dashboard.total]:
         figures = month.model_dump()
         by_rule = {rule.rule_code: rule.points for rule in month.by_rule}
