@@ -45,3 +45,19 @@ def test_a_statement_as_xlsx_and_csv(client):
     assert lines[0] == ["at", "kind", "points", "balance after", "reference", "description"]
     assert lines[2][0].endswith("+06:00") and lines[2][1] == "redemption"
     assert ["total redeemed", "30"] in [line[1:3] for line in lines]
+
+
+def test_grids_list_in_sort_order_then_in_natural_order_of_names(client):
+    town = Town.found(client, "湖滨社区")
+    for name in ("第七网格", "第一网格", "第十网格", "第三网格", "第二网格"):
+        town.add_grid(name)
+    last = town.add_grid("东区")
+    ok(client.patch(f"/v1/communities/{town.community_id}/grids/{last}",
+                    json={"sort_order": 1}))
+    path = f"/v1/communities/{town.community_id}/grids"
+    first = ok(client.get(path, params={"limit": 3}))
+    rest = ok(client.get(path, params={"limit": 10, "cursor": first["next_cursor"]}))
+    expected = ["第一网格", "第二网格", "第三网格", "第七网格", "第十网格", "东区"]
+    assert [g["name"] for g in first["items"] + rest["items"]] == expected
+    review = ok(client.get(f"/v1/communities/{town.community_id}/reviews/2026-Q4"))
+    assert [g["name"] for g in review["points_by_grid"]] == expected
