@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
+from api import language
 from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
 from api.errors import ApiProblem
 from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export, word
@@ -24,6 +26,7 @@ from api.schemas_reports import (
 from projections import periods, reports, services
 from projections.leaderboard_ranking import Standing
 from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
+from web.papers import review_html
 
 router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])
 
@@ -33,6 +36,7 @@ SUMMARY_FIGURES = ["points_earned", "banked_minutes", "banked_hours", "participa
                    "members", "participation_percent"]
 SERVICE_FIGURES = ["requests", "completed", "rated", "satisfaction_percent",
                    "median_dispatch_minutes", "median_completion_minutes"]
+TOP_MAX = 100_000  # every member and household that earned in the quarter
 REVIEW_COLUMNS = ["section", "rank", "key", "name", "value", "previous", "change"]
 
 
@@ -115,27 +119,13 @@ def review_sheet(review: ReviewOut) -> Sheet:
     return sheet
 
 
-@router.get("/reviews/{quarter}", response_model=ReviewOut, responses={200: FORMATS})
-def get_review(
-    community_id: UUID,
-    quarter: str,
-    actor: AnyRoleActor,
-    linli: LinliDep,
-    request: Request,
-    output: FormatQuery = None,
-    top: Annotated[int, Query(ge=1, le=100, description="how many members and households "
-                              "the top lists hold")] = 10,
-    public: Annotated[bool, Query(description="for publication (公示): names masked, members "
-                                  "who opted out left off; always so for members and "
-                                  "merchants")] = False,
-) -> ReviewOut | Response:
-    """季度积分评议: top members and households, points by rule and by grid, participation,
-    hours banked, and the change from the previous quarter."""
+def _review(linli: LinliDep, actor: AnyRoleActor, community_id: UUID, quarter: str, top: int,
+            public: bool) -> tuple[ReviewOut, dict[str, Any]]:
+    """The review of `quarter` with its service figures, and the community."""
     try:
         chosen_quarter = Quarter.parse(quarter)
     except ValueError as error:
         raise ApiProblem(422, "invalid-period", "quarter", quarter=quarter) from error
-    chosen = chosen_format(output, request)
     community = readable_community(linli, actor, community_id)
     review = review_out(reports.quarterly_review(
         linli.engine, community, chosen_quarter, top=top,
@@ -145,9 +135,51 @@ def get_review(
         ServiceFiguresOut(**services.service_report(linli.engine, community["community_id"],
                                                     q.bounds(zone)))
         for q in (chosen_quarter, chosen_quarter.previous()))
+    return review, community
+
+
+PublicQuery = Annotated[bool, Query(description="for publication (公示): names masked, members "
+                                    "who opted out left off; always so for members and "
+                                    "merchants")]
+
+
+@router.get("/reviews/{quarter}", response_model=ReviewOut, responses={200: FORMATS})
+def get_review(
+    community_id: UUID,
+    quarter: str,
+    actor: AnyRoleActor,
+    linli: LinliDep,
+    request: Request,
+    output: FormatQuery = None,
+    top: Annotated[int, Query(ge=1, le=TOP_MAX, description="how many members and "
+                              "households the top lists hold (up to every one that earned)")
+                   ] = 10,
+    public: PublicQuery = False,
+) -> ReviewOut | Response:
+    """季度积分评议: top members and households, points by rule and by grid, participation,
+    hours banked, and the change from the previous quarter."""
+    chosen = chosen_format(output, request)
+    review, _ = _review(linli, actor, community_id, quarter, top, public)
     if chosen is Format.JSON:
         return review
-    return export(review_sheet(review), chosen, f"review-{chosen_quarter.key}")
+    return export(review_sheet(review), chosen, f"review-{review.quarter}")
+
+
+@router.get("/reviews/{quarter}/print", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}}})
+def print_review(
+    community_id: UUID,
+    quarter: str,
+    actor: AnyRoleActor,
+    linli: LinliDep,
+    top: Annotated[int, Query(ge=1, le=TOP_MAX, description="how many members and "
+                              "households to list (default: every one that earned)")
+                   ] = TOP_MAX,
+    public: PublicQuery = False,
+) -> HTMLResponse:
+    """The quarterly review, print-ready (A4), in the reader's language."""
+    review, community = _review(linli, actor, community_id, quarter, top, public)
+    return HTMLResponse(review_html(review, community["name"], language.current()))
 
 
 def _month_out(month: reports.Month) -> MonthOut:
