@@ -11,23 +11,24 @@ import segno
 LINES_PER_PAGE = 40
 
 PRINT_CSS = """
-@page { size: A4; margin: 15mm 15mm 15mm 15mm; }
+@page { size: A4; margin: 12mm 15mm 12mm 15mm; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC",
        "Microsoft YaHei", sans-serif; font-size: 10pt; color: #000; margin: 0 auto;
        max-width: 180mm; }
-h1 { text-align: center; font-size: 18pt; letter-spacing: .3em; margin: 0 0 3mm; }
-h2 { font-size: 11pt; margin: 3mm 0 1.5mm; }
+h1 { text-align: center; font-size: 18pt; letter-spacing: .3em; margin: 0 0 2mm; }
+h2 { font-size: 11pt; margin: 2mm 0 1mm; }
 p { margin: 1mm 0; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-th, td { border: .3mm solid #444; padding: 0 1.5mm; height: 4.6mm; line-height: 4.4mm;
-         font-size: 9pt; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+th, td { border: .3mm solid #444; padding: 0 1.5mm; height: 4.2mm; line-height: 4mm;
+         font-size: 8.5pt; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
 th { background: #eee; }
 .n { text-align: right; font-variant-numeric: tabular-nums; }
 .page-break { break-before: page; page-break-before: always; }
 .meta { display: flex; justify-content: space-between; font-size: 9pt; }
 .foot { margin-top: 3mm; display: flex; justify-content: space-between; align-items: flex-end; }
-.qr svg { width: 28mm; height: 28mm; }
+.qr svg { width: 24mm; height: 24mm; display: block; }
+.part { margin: 1.5mm 0 0; font-size: 10pt; }
 .small { font-size: 8pt; color: #333; }
 @media screen { body { padding: 10mm; } }
 """
@@ -63,7 +64,7 @@ def table_pages(headers: Sequence[str], rows: Sequence[Sequence[object]],
 
 def qr_svg(text: str) -> str:
     """An inline SVG QR code of `text`."""
-    return str(segno.make(text, error="m").svg_inline(scale=4, border=2))
+    return str(segno.make(text, error="m").svg_inline(border=4, omitsize=True))
 
 
 def hours(minutes: int, lang: str = "zh") -> str:

@@ -107,6 +107,15 @@ const Linli = (() => {
     return (await apiResponse(method, path, body, headers, token)).data;
   }
 
+  /** A paper to print (print-ready HTML the API gives with the session's token), opened in
+      a new window, in the page's language. */
+  async function openPaper(path) {
+    const html = await api("GET", path, undefined, { Accept: "text/html" });
+    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+    window.open(url, "_blank");
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
   /** A QR code of a secret (a payment code, a sign-in link) as an object URL: the text goes
       in a POST body, never in a URL. Revoke the URL once the image is replaced. */
   async function secretQr(text) {
@@ -257,6 +266,6 @@ const Linli = (() => {
   return {
     t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
     notice, problem, newKey, newAction, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
-    digitGroups, canScan, localInstant,
+    digitGroups, canScan, localInstant, openPaper,
   };
 })();
