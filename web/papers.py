@@ -30,7 +30,8 @@ def render_html(certificate: Certificate, verify_url: str,
 <div class="meta"><span>证明编号：{e(certificate.number)}</span>
 <span>出具单位：{e(certificate.community)}</span></div>
 <h2>一、个人基本信息</h2>
-<p>姓名：<b>{e(certificate.name)}</b>　积分存折号：{e(certificate.passbook_no)}　所在社区：{e(certificate.community)}</p>
+<p>姓名：<b>{e(certificate.name)}</b>　积分存折号：{e(certificate.passbook_no)}　<!--
+-->所在社区：{e(certificate.community)}</p>
 <h2>二、志愿服务信息</h2>
 <p>经核实，该志愿者参加志愿服务{len(rows)}次，累计服务时长
 <b>{e(printing.hours(certificate.service_minutes))}</b>（{certificate.service_minutes}分钟）。</p>
