@@ -269,7 +269,7 @@ DETAILS: dict[str, tuple[str, str]] = {
                              "the payment code is invalid or expired: refresh it and scan again"),
     "payment-code-digits": ("付款码是{digits}位数字，请重新扫码或输入",
                             "a payment code has {digits} digits: scan or type it again"),
-    "payment-code-used": ("这个付款码已经用过了，请居民刷新付款码后再付",
+    "payment-code-used": ("付款码已使用，请居民刷新付款码后再付",
                           "the payment code was used: refresh it and pay again"),
     "payment-code-elsewhere": ("这个付款码不是本社区居民的，不能在这里使用",
                                "the payment code is not a member's of this community"),

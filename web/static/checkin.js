@@ -26,8 +26,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   async function act(way, done) {
     try {
       await api("POST", `${path}/${way}`, { code });
-      $("#checkin-result").textContent = t(done);
       show(await api("GET", path));
+      $("#checkin-result").textContent = t(done);  // once the buttons say what is next
     } catch (error) {
       notice(problem(error), "error");
     }
