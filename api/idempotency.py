@@ -92,7 +92,8 @@ async def run_keyed(
         if isinstance(outcome, DomainError):
             status, problem_body = domain_problem(outcome, lang)
             return StoredResponse(status, dumps(problem_body))
-        return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
+        with language.using(lang):
+            return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
 
     spec = Idempotency(actor.principal, key, fingerprint(method, path, body), to_response)
     with _claim(actor.principal, key):
@@ -185,7 +186,8 @@ class Write:
             if isinstance(outcome, DomainError):
                 status, problem_body = domain_problem(outcome, lang)
                 return StoredResponse(status, dumps(problem_body))
-            return StoredResponse(status_code, _body(stored_render(outcome)))
+            with language.using(lang):
+                return StoredResponse(status_code, _body(stored_render(outcome)))
 
         spec = Idempotency(self.actor.principal, self.key,
                            fingerprint(self.method, self.path, body), to_response)

@@ -3,6 +3,8 @@ English is asked for), kept in a context variable that an outermost ASGI layer s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from starlette.datastructures import Headers
@@ -16,6 +18,16 @@ _current: ContextVar[Language] = ContextVar("linli_language", default=ZH)
 def current() -> Language:
     """The language of the request being answered (`zh` outside one)."""
     return _current.get()
+
+
+@contextmanager
+def using(lang: Language) -> Iterator[None]:
+    """Words in `lang` within the block (an answer rendered on another thread)."""
+    token = _current.set(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 class ChosenLanguage:

@@ -60,3 +60,18 @@ def test_an_unknown_passbook_number_and_a_missing_token(world):
     anonymous = _problem(world.client.get("/v1/communities", headers={
         "Authorization": "", **EN}), 401, "unauthorized")
     assert anonymous["title"] == "Unauthorized"
+
+
+def test_a_replay_keeps_its_first_words_and_the_language_is_no_part_of_the_request(world):
+    headers = {**world.merchant, **key()}
+    body = {"member_id": world.member_id, "points": 999_999, "description": "大米"}
+    first = world.client.post("/v1/redemptions", json=body, headers=headers)
+    again = world.client.post("/v1/redemptions", json=body, headers={**headers, **EN})
+    assert first.status_code == again.status_code == 409
+    assert again.content == first.content  # replayed, not `idempotency-key-reused`
+
+    batch = world.client.post("/v1/awards/batch", headers={**world.staff, **key(), **EN}, json={
+        "rule_code": "GIFT", "member_ids": [world.member_id, world.merchant_id],
+        "quantity": 1})
+    refused = ok(batch, 201)["items"][1]["problem"]
+    assert refused["title"] == "Not found"
