@@ -65,7 +65,7 @@ class Hold(LedgerAggregate):
 
     def _check_open(self, now: datetime, step: str) -> None:
         if self.status == HoldStatus.CAPTURED:
-            raise HoldAlreadyCaptured("hold-captured", step=step)
+            raise HoldAlreadyCaptured("hold-captured", step=step, redemption=self.redemption_id)
         if self.status == HoldStatus.VOIDED:
             raise HoldVoided("hold-voided", step=step)
         if self.status == HoldStatus.EXPIRED or now >= self.expires_at:
