@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,8 +67,9 @@ def issue_detail(issue: Mapping[str, Any], lang: Language) -> str:
         limit = ctx.get("max_length" if "long" in kind else "min_length")
         return messages.detail(key, {"field": field, "limit": limit}, lang)
     if kind in ("enum", "literal_error"):
-        return messages.detail("field-choice", {"field": field,
-                                                "choices": ctx.get("expected", "")}, lang)
+        choices = re.split(r", | or ", str(ctx.get("expected", "")))
+        listed = ("、" if lang == messages.ZH else ", ").join(c.strip("'\"") for c in choices)
+        return messages.detail("field-choice", {"field": field, "choices": listed}, lang)
     if kind == "value_error":
         said = str(ctx.get("error", "")).removeprefix("Value error, ")
         key, _, named = said.partition(":")  # "key" or "key:field" (a model's own check)

@@ -394,7 +394,7 @@ DETAILS: dict[str, tuple[str, str]] = {
     "field-date": ("{field}不是有效的日期（例如 2026-11-23）",
                    "{field} is not a valid date (e.g. 2026-11-23)"),
     "field-choice": ("{field}只能是：{choices}", "{field} must be one of: {choices}"),
-    "field-unknown": ("不认识的字段{field}", "unknown field {field}"),
+    "field-unknown": ("不认识的字段“{field}”", "unknown field {field}"),
     "field-list": ("{field}必须是列表", "{field} must be a list"),
     "field-object": ("{field}必须是对象", "{field} must be an object"),
     "field-pattern": ("{field}的格式不对", "{field} is not in the expected form"),
@@ -416,8 +416,8 @@ DETAILS: dict[str, tuple[str, str]] = {
                       "{field}: give an RFC 3339 instant such as 2026-11-23T08:00:00+08:00"),
     "field-day": ("{field}要写成 2026-11-23 这样的日期", "{field}: give a day as YYYY-MM-DD"),
     "where-path": ("地址中的{field}", "{field} in the address"),
-    "where-query": ("查询参数{field}", "query parameter {field}"),
-    "where-header": ("请求头{field}", "header {field}"),
+    "where-query": ("查询参数“{field}”", "query parameter {field}"),
+    "where-header": ("请求头“{field}”", "header {field}"),
 }
 
 # Labels of the fields people fill in, for validation problems.
