@@ -97,6 +97,10 @@ def test_every_key_raised_anywhere_is_in_the_catalogue() -> None:
         if key is None:  # a key chosen at run time: a variable or a call
             continue
         assert key.split(":")[0] in messages.DETAILS, f"{where}: {key!r}"
+        given = {k.arg for k in call.keywords}
+        if None not in given and name != "ValueError":  # no **params: every one is named
+            needed = messages.parameters(messages.DETAILS[key][0]) - {"field"}
+            assert needed <= given, f"{where}: {key!r} needs {needed - given}"
         checked += 1
     assert checked > 150
     assert set(_SHORT.values()) <= messages.DETAILS.keys()
