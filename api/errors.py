@@ -127,8 +127,8 @@ def install(app: FastAPI) -> None:
              "type": e.get("type", "")}
             for e in error.errors()
         ]
-        detail = "；".join(dict.fromkeys(i["msg"] for i in issues)) if lang != messages.EN \
-            else "; ".join(dict.fromkeys(i["msg"] for i in issues))
+        separator = "; " if lang == messages.EN else "；"
+        detail = separator.join(dict.fromkeys(i["msg"] for i in issues))  # each once
         return render_problem(
             problem(422, "validation-error", messages.title("validation-error", lang),
                     detail[:2000], errors=issues[:50]),

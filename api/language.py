@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.messages import ZH, Language, language
@@ -40,7 +39,9 @@ class ChosenLanguage:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _current.set(language(Headers(scope=scope).get("accept-language")))
+        asked = next((value for name, value in scope["headers"]
+                      if name == b"accept-language"), None)
+        token = _current.set(language(asked.decode("latin-1") if asked is not None else None))
         try:
             await self.app(scope, receive, send)
         finally:
