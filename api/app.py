@@ -16,6 +16,7 @@ from api.bootstrap import Linli, open_linli
 from api.fastpath import TillFastPath
 from api.idempotency import require_keys
 from api.jsonguard import JsonGuard
+from api.language import ChosenLanguage
 from api.limits import BodySizeLimit
 from api.problems import PROBLEM_RESPONSES
 from api.ratelimit import RateLimiter
@@ -33,6 +34,7 @@ from api.routers import (
     merchants,
     metrics,
     payments,
+    printables,
     reads,
     registry,
     registry_lists,
@@ -60,10 +62,12 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 class _TillsFirst(FastAPI):
-    """FastAPI with the tills' fast path in front of its whole middleware stack."""
+    """FastAPI with the tills' fast path in front of its whole middleware stack, and the
+    reader's language chosen in front of both."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return TillFastPath(super().build_middleware_stack(), max_bytes=BODY_MAX_BYTES)
+        return ChosenLanguage(TillFastPath(super().build_middleware_stack(),
+                                           max_bytes=BODY_MAX_BYTES))
 
     def openapi(self) -> dict[str, Any]:
         """The document, saying where an Idempotency-Key is required (◆)."""
@@ -105,7 +109,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     # Routes are matched in order, one by one: the tills' routes come first.
     for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
                    awards, merchants, reads, leaderboards, households, reports, timebank,
-                   service_requests, activities, teams, audit, certificates, metrics):
+                   service_requests, activities, teams, audit, certificates, printables,
+                   metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

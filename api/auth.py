@@ -25,9 +25,9 @@ BOOTSTRAP_ADMIN_ID = "admin:bootstrap"
 log = logging.getLogger(__name__)
 
 
-def unauthorized(detail: str) -> ApiProblem:
-    return ApiProblem(401, "unauthorized", "Unauthorized", detail,
-                      headers={"WWW-Authenticate": "Bearer"})
+def unauthorized(key: str) -> ApiProblem:
+    """A 401 whose detail is the message `key`."""
+    return ApiProblem(401, "unauthorized", key, headers={"WWW-Authenticate": "Bearer"})
 
 
 class KeyCache:
@@ -118,15 +118,15 @@ class KeyCache:
 
 def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) -> Actor:
     if not token:
-        raise unauthorized("send Authorization: Bearer <token>")
+        raise unauthorized("token-missing")
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Actor(BOOTSTRAP_ADMIN_ID, Role.ADMIN)
     try:
         key: object = app.repository.get(api_key_id(hash_token(token)))
     except AggregateNotFoundError:
-        raise unauthorized("the token is not known") from None
+        raise unauthorized("token-unknown") from None
     if not isinstance(key, ApiKey) or not key.works_at(datetime.now(UTC)):
-        raise unauthorized("the token is not known, was revoked, or has expired")
+        raise unauthorized("token-unknown")
     return Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
                  key.member_id, key.expires_at)
 
@@ -135,5 +135,4 @@ def require_role(actor: Actor, *roles: Role) -> None:
     """403 unless the actor has one of `roles` (admin may do everything)."""
     if actor.role is Role.ADMIN or actor.role in roles:
         return
-    raise ApiProblem(403, "forbidden", "Forbidden",
-                     f"the {actor.role_value} role may not do this")
+    raise ApiProblem(403, "forbidden", "role-may-not", role=actor.role_value)

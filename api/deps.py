@@ -64,12 +64,11 @@ async def get_actor(
     actor = cached_actor(state, token) if token else None
     wait = failures.waiting(address) if token and actor is None else None
     if wait is not None:  # checked before loading the token, so guessing goes no faster
-        raise ApiProblem(429, "rate-limited", "Too many failed tokens",
-                         f"too many unknown tokens from this address; retry after {wait} s",
-                         headers={"Retry-After": str(wait)})
+        raise ApiProblem(429, "rate-limited", "too-many-tokens",
+                         headers={"Retry-After": str(wait)}, wait=wait)
     if actor is None:
         if not token:
-            raise unauthorized("send Authorization: Bearer <token>")
+            raise unauthorized("token-missing")
         try:
             actor = await loaded_actor(state, token)
         except ApiProblem as error:
@@ -103,9 +102,9 @@ def admit(state: Any, actor: Actor) -> None:
     limiter: RateLimiter = state.rate_limiter
     wait = limiter.retry_after(actor.id)
     if wait is not None:
-        raise ApiProblem(429, "rate-limited", "Too many requests",
-                         f"this token may send {limiter.per_second:g} requests a second; "
-                         f"retry after {wait} s", headers={"Retry-After": str(wait)})
+        raise ApiProblem(429, "rate-limited", "too-many-requests",
+                         headers={"Retry-After": str(wait)}, rate=f"{limiter.per_second:g}",
+                         wait=wait)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
@@ -133,7 +132,7 @@ def load(linli: Linli, cls: type[A], aggregate_id: UUID) -> A:
     except AggregateNotFoundError:
         aggregate = None
     if not isinstance(aggregate, cls):
-        raise NotFound(f"{cls.__name__.lower()} {aggregate_id} was not found")
+        raise NotFound("not-found", thing=cls.__name__.lower())
     return aggregate
 
 
@@ -142,8 +141,7 @@ def caught_up(linli: LinliDep) -> Linli:
     """Wait until the views hold every write this process has answered (read your writes);
     503 when they do not catch up in time."""
     if not linli.read_your_writes():
-        raise ApiProblem(503, "projections-behind", "Read models are behind",
-                         "the read models did not catch up in time; retry shortly",
+        raise ApiProblem(503, "projections-behind", "projections-behind",
                          headers={"Retry-After": "1"})
     return linli
 
@@ -183,7 +181,7 @@ def merchant_of_key(actor: Actor, action: str) -> UUID:
     too). The tills' fast path runs it as well: it stays a plain check."""
     require_role(actor, Role.MERCHANT)
     if actor.merchant_id is None:
-        raise ApiProblem(403, "forbidden", "Forbidden", f"only a merchant's key can {action}")
+        raise ApiProblem(403, "forbidden", "merchant-only", action=action)
     return actor.merchant_id
 
 
@@ -201,9 +199,7 @@ async def whole_ledger_auditor(actor: AuditorActor) -> Actor:
     """Return the caller if it is an auditor not scoped to one community, or an admin: the
     events feed, verify, the exports and the metrics cover every community. 403 otherwise."""
     if actor.community_id is not None:
-        raise ApiProblem(403, "forbidden", "Forbidden",
-                         "the events feed and verify cover every community: they need an "
-                         "auditor token not scoped to one community")
+        raise ApiProblem(403, "forbidden", "unscoped-auditor")
     return actor
 
 
@@ -257,12 +253,11 @@ def readable_community(linli: Linli, actor: Actor, community_id: UUID | None
     caught_up(linli)
     chosen = community_id or actor.community_id
     if chosen is None:
-        raise ApiProblem(422, "community-required", "A community is required",
-                         "give community_id")
+        raise ApiProblem(422, "community-required", "community-required")
     actor.check_community(chosen, "community", chosen)
     found = registry_view.community(linli.engine, str(chosen))
     if found is None:
-        raise NotFound(f"community {chosen} was not found")
+        raise NotFound("not-found", thing="community")
     return found
 
 
@@ -314,10 +309,10 @@ def visible_household(linli: Linli, actor: Actor, household_id: UUID) -> dict[st
     caught_up(linli)
     found = registry_view.household(linli.engine, str(household_id))
     if found is None:
-        raise NotFound(f"household {household_id} was not found")
+        raise NotFound("not-found", thing="household")
     actor.check_community(UUID(found["community_id"]), "household", household_id)
     if actor.member_id is not None:
         members = registry_view.household_members(linli.engine, str(household_id))
         if str(actor.member_id) not in {m["member_id"] for m in members}:
-            raise NotFound(f"household {household_id} was not found")
+            raise NotFound("not-found", thing="household")
     return found

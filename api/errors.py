@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,8 +13,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ledger import errors
+from api import language
+from api.validation import issue_detail
+from ledger import errors, messages
 from ledger.errors import IdempotencyKeyReused
+from ledger.limits import BODY_MAX_BYTES
+from ledger.messages import Language
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +45,18 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 
 
 class ApiProblem(Exception):
-    """An error the HTTP layer itself raises (auth, headers, limits)."""
+    """An error the HTTP layer itself raises (auth, headers, limits): its status, slug, and
+    the message key of its detail with the key's parameters (`ledger/messages.py`)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+    def __init__(self, status: int, slug: str, key: str,
+                 headers: dict[str, str] | None = None, **params: object) -> None:
+        super().__init__(key)
+        self.status, self.slug, self.key, self.params = status, slug, key, params
         self.headers = headers
+
+    def body(self, lang: Language | None = None) -> dict[str, Any]:
+        """The problem+json body in `lang` (the request's, by default)."""
+        return keyed_problem(self.status, self.slug, self.key, self.params, lang)
 
 
 def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -54,9 +64,21 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> di
             **extra}
 
 
-def domain_problem(error: errors.DomainError) -> tuple[int, dict[str, Any]]:
+def keyed_problem(status: int, slug: str, key: str, params: Mapping[str, object] | None = None,
+                  lang: Language | None = None) -> dict[str, Any]:
+    """A problem body whose title and detail are the catalogue's, in `lang` (the request's
+    language when None)."""
+    chosen = lang or language.current()
+    return problem(status, slug, messages.title(slug, chosen),
+                   messages.detail(key, params or {}, chosen))
+
+
+def domain_problem(error: errors.DomainError,
+                   lang: Language | None = None) -> tuple[int, dict[str, Any]]:
+    """The status and body of a domain error, in `lang` (the request's when None)."""
+    chosen = lang or language.current()
     status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls)), 409)
-    return status, problem(status, error.slug, error.title, error.detail)
+    return status, problem(status, error.slug, error.title_in(chosen), error.detail_in(chosen))
 
 
 def render_problem(body: dict[str, Any], status: int,
@@ -83,8 +105,7 @@ def allowed_methods(request: Request) -> str:
 def problem_response(error: ApiProblem | errors.DomainError) -> JSONResponse:
     """The response to an error the API raises, or the domain does."""
     if isinstance(error, ApiProblem):
-        return render_problem(problem(error.status, error.slug, error.title, error.detail),
-                              error.status, error.headers)
+        return render_problem(error.body(), error.status, error.headers)
     status, body = domain_problem(error)
     return render_problem(body, status)
 
@@ -100,26 +121,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        lang = language.current()
         issues = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {"loc": list(e.get("loc", ())), "msg": issue_detail(e, lang),
+             "type": e.get("type", "")}
             for e in error.errors()
         ]
-        detail = "; ".join(f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in issues)
+        separator = "; " if lang == messages.EN else "；"
+        detail = separator.join(dict.fromkeys(i["msg"] for i in issues))  # each once
         return render_problem(
-            problem(422, "validation-error", "The request is not valid", detail[:2000],
-                    errors=issues[:50]),
+            problem(422, "validation-error", messages.title("validation-error", lang),
+                    detail[:2000], errors=issues[:50]),
             422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
-                403: "forbidden", 413: "payload-too-large"}.get(error.status_code, "http-error")
+        slug, key = {404: ("not-found", "http-not-found"),
+                     405: ("method-not-allowed", "method-not-allowed"),
+                     401: ("unauthorized", "token-missing"),
+                     403: ("forbidden", "forbidden"),
+                     413: ("payload-too-large", "body-too-large")
+                     }.get(error.status_code, ("http-error", "http-error"))
         headers = dict(error.headers) if error.headers else {}
         if error.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        return render_problem(problem(error.status_code, slug, str(error.detail),
-                                      str(error.detail)), error.status_code, headers or None)
+        return render_problem(keyed_problem(error.status_code, slug, key,
+                                            {"max": BODY_MAX_BYTES}),
+                              error.status_code, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -129,5 +158,4 @@ def install(app: FastAPI) -> None:
 def unexpected_response(error: Exception) -> JSONResponse:
     """The response to a failure nothing foresaw: logged, and a 500 problem."""
     log.exception("unexpected error", exc_info=error)
-    return render_problem(problem(500, "internal-error", "Internal error",
-                                  "the server failed; nothing is reported as done"), 500)
+    return render_problem(keyed_problem(500, "internal-error", "internal-error"), 500)

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api import language
 from api.bootstrap import Linli
 from api.deps import REQUIRED_KEY, ActorDep, LinliDep
 from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, dumps
@@ -35,8 +36,7 @@ def _claim(principal_id: str, key: str) -> Iterator[None]:
     claim = (principal_id, key)
     with _in_flight_lock:
         if claim in _in_flight:
-            raise ApiProblem(409, "idempotency-key-in-flight", "Request in flight",
-                             "a request with this Idempotency-Key is still being processed")
+            raise ApiProblem(409, "idempotency-key-in-flight", "idempotency-key-in-flight")
         _in_flight.add(claim)
     try:
         yield
@@ -56,11 +56,10 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
 def checked_key(key: str | None) -> str:
     """The request's Idempotency-Key; 400 when it is missing or too long."""
     if not key:
-        raise ApiProblem(400, "idempotency-key-required", "Idempotency-Key required",
-                         "send an Idempotency-Key header (a unique string per operation)")
+        raise ApiProblem(400, "idempotency-key-required", "idempotency-key-required")
     if len(key) > KEY_MAX_CHARS:
-        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key too long",
-                         f"an Idempotency-Key has at most {KEY_MAX_CHARS} characters")
+        raise ApiProblem(400, "idempotency-key-invalid", "idempotency-key-too-long",
+                         max=KEY_MAX_CHARS)
     return key
 
 
@@ -87,12 +86,14 @@ async def run_keyed(
 ) -> Response:
     """Run the command at most once per (principal, key); answer with the stored response."""
     key = checked_key(key)
+    lang = language.current()  # the writer's thread renders the answer: in this language
 
     def to_response(outcome: Any) -> StoredResponse:
         if isinstance(outcome, DomainError):
-            status, problem_body = domain_problem(outcome)
+            status, problem_body = domain_problem(outcome, lang)
             return StoredResponse(status, dumps(problem_body))
-        return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
+        with language.using(lang):
+            return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
 
     spec = Idempotency(actor.principal, key, fingerprint(method, path, body), to_response)
     with _claim(actor.principal, key):
@@ -118,7 +119,7 @@ async def stored_answer(linli: Linli, actor: Actor, key: str, *, method: str, pa
     if record is None:
         return None
     if record.fingerprint != fingerprint(method, path, body):
-        raise IdempotencyKeyReused("this Idempotency-Key was first used with a different request")
+        raise IdempotencyKeyReused("idempotency-key-reused")
     return _replayed(StoredResponse(record.status_code, record.body))
 
 
@@ -179,12 +180,14 @@ class Write:
         assert self.key is not None
         stored_render = shown_once or render
         status_code = self.status_code
+        lang = language.current()  # the writer's thread renders the answer: in this language
 
         def to_response(outcome: Any) -> StoredResponse:
             if isinstance(outcome, DomainError):
-                status, problem_body = domain_problem(outcome)
+                status, problem_body = domain_problem(outcome, lang)
                 return StoredResponse(status, dumps(problem_body))
-            return StoredResponse(status_code, _body(stored_render(outcome)))
+            with language.using(lang):
+                return StoredResponse(status_code, _body(stored_render(outcome)))
 
         spec = Idempotency(self.actor.principal, self.key,
                            fingerprint(self.method, self.path, body), to_response)
@@ -247,8 +250,7 @@ async def write_request(request: Request, actor: ActorDep, linli: LinliDep,
     route = request.scope.get("route")
     status_code = getattr(route, "status_code", None) or 200
     if key == "":
-        raise ApiProblem(400, "idempotency-key-invalid", "Idempotency-Key empty",
-                         "an Idempotency-Key, when sent, is a non-empty string")
+        raise ApiProblem(400, "idempotency-key-invalid", "idempotency-key-empty")
     if key is not None:
         checked_key(key)
     return Write(linli, actor, key, request.method, request.url.path, status_code)

@@ -14,7 +14,7 @@ def _rfc3339_text(value: Any) -> Any:
         return value
     if hasattr(value, "tzinfo"):  # already a datetime (set from Python)
         return value
-    raise ValueError("give an RFC 3339 instant such as 2026-11-23T08:00:00+08:00")
+    raise ValueError("field-rfc3339")
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
@@ -25,7 +25,7 @@ def _iso_day_text(value: Any) -> Any:
         return value
     if isinstance(value, date):
         return value
-    raise ValueError("give a day as YYYY-MM-DD")
+    raise ValueError("field-day")
 
 
 Day = Annotated[date, BeforeValidator(_iso_day_text)]

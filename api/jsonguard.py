@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import PROBLEM_JSON, dumps, problem
+from api.errors import PROBLEM_JSON, dumps, keyed_problem
 from api.limits import read_body, replaying
 
 MAX_DEPTH = 32
@@ -21,24 +21,25 @@ MAX_INT_DIGITS = 40  # Linli's integers fit in 64 bits; Python refuses past 4,30
 
 
 class BodyRefused(ValueError):
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(detail)
-        self.slug, self.detail = slug, detail
+    """A body refused: its slug, and the message key of its detail with the key's parameters."""
+
+    def __init__(self, slug: str, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.slug, self.key, self.params = slug, key, params
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for name, value in pairs:
         if name in seen:
-            raise BodyRefused("validation-error", f"the key {name[:100]!r} appears twice")
+            raise BodyRefused("validation-error", "json-duplicate-key", name=name[:100])
         seen[name] = value
     return seen
 
 
 def _int(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise BodyRefused("validation-error",
-                          f"an integer has more than {MAX_INT_DIGITS} digits")
+        raise BodyRefused("validation-error", "json-int-too-long", max=MAX_INT_DIGITS)
     return int(digits)
 
 
@@ -48,29 +49,29 @@ def check_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BodyRefused("malformed-json", f"the body is not UTF-8 ({error.reason} at "
-                                            f"byte {error.start})") from None
+        raise BodyRefused("malformed-json", "json-not-utf8", at=error.start) from None
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except RecursionError:
-        raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}") from None
+        raise BodyRefused("validation-error", "json-too-deep", max=MAX_DEPTH) from None
     except json.JSONDecodeError as error:
-        raise BodyRefused("malformed-json", f"the body is not JSON: {error.msg} at line "
-                                            f"{error.lineno} column {error.colno}") from None
+        raise BodyRefused("malformed-json", "json-malformed", line=error.lineno,
+                          column=error.colno) from None
+    except BodyRefused:
+        raise
     except ValueError as error:  # anything else the parser refuses: never a 500
-        raise BodyRefused("validation-error", f"the body cannot be read: {error}"[:200]
-                          ) from None
+        raise BodyRefused("validation-error", "json-unreadable") from error
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise BodyRefused("validation-error", "text must not contain NUL (\\u0000)")
+                raise BodyRefused("validation-error", "json-nul")
             continue
         children = (list(value.keys()) + list(value.values()) if isinstance(value, dict)
                     else value if isinstance(value, list) else [])
         if children and depth >= MAX_DEPTH:
-            raise BodyRefused("validation-error", f"JSON nested deeper than {MAX_DEPTH}")
+            raise BodyRefused("validation-error", "json-too-deep", max=MAX_DEPTH)
         stack.extend((child, depth + 1) for child in children)
     return document
 
@@ -103,8 +104,7 @@ class JsonGuard:
 
 
 async def _refuse(send: Send, refused: BodyRefused) -> None:
-    title = "Malformed JSON" if refused.slug == "malformed-json" else "The request is not valid"
-    body = dumps(problem(422, refused.slug, title, refused.detail)).encode()
+    body = dumps(keyed_problem(422, refused.slug, refused.key, refused.params)).encode()
     await send({"type": "http.response.start", "status": 422,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()),
                             (b"content-length", str(len(body)).encode())]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_JSON, dumps, problem
+from api.errors import PROBLEM_JSON, dumps, keyed_problem
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
@@ -67,8 +67,8 @@ class BodySizeLimit:
         await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        body = dumps(problem(413, "payload-too-large", "Payload too large",
-                             f"a request body has at most {self.max_bytes} bytes")).encode()
+        body = dumps(keyed_problem(413, "payload-too-large", "body-too-large",
+                                   {"max": self.max_bytes})).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
                                 (b"content-length", str(len(body)).encode())]})

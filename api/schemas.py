@@ -206,7 +206,7 @@ class AwardIn(In):
     @classmethod
     def _given_means_a_number(cls, value: object) -> object:
         if value is None:
-            raise ValueError("give a whole number, or leave the field out")
+            raise ValueError("field-whole-or-absent")
         return value
 
 
@@ -261,10 +261,9 @@ class AtTill(In):
         ways = ((self.member_id is not None) + (self.payment_code is not None)
                 + (self.passbook_no is not None or self.pin is not None))
         if ways != 1:
-            raise ValueError("name the member one way: member_id, payment_code, "
-                             "or passbook_no with pin")
+            raise ValueError("field-one-way")
         if (self.passbook_no is None) != (self.pin is None):
-            raise ValueError("passbook_no and pin go together")
+            raise ValueError("field-pin-with-passbook")
         return self
 
 
@@ -482,9 +481,9 @@ class MemberPatch(In):
     def _no_nulls(self) -> MemberPatch:
         for name in ("name", "birth_date", "status"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise ValueError(f"field-not-null:{name}")
         if self.birth_date is not None and self.birth_date > date.today():
-            raise ValueError("birth_date cannot be in the future")
+            raise ValueError("field-birth-date-future")
         return self
 
 
@@ -496,7 +495,7 @@ class HouseholdPatch(In):
     @model_validator(mode="after")
     def _no_nulls(self) -> HouseholdPatch:
         if "address" in self.model_fields_set and self.address is None:
-            raise ValueError("address cannot be null")
+            raise ValueError("field-not-null:address")
         return self
 
 
@@ -509,7 +508,7 @@ class MerchantPatch(In):
     def _no_nulls(self) -> MerchantPatch:
         for name in ("name", "status"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise ValueError(f"field-not-null:{name}")
         return self
 
 
@@ -523,7 +522,7 @@ class GridPatch(In):
     def _no_nulls(self) -> GridPatch:
         for name in ("name", "sort_order"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise ValueError(f"field-not-null:{name}")
         return self
 
 

@@ -26,14 +26,14 @@ class AwardBatchIn(In):
     @classmethod
     def _given_means_a_number(cls, value: object) -> object:
         if value is None:
-            raise ValueError("give a whole number, or leave the field out")
+            raise ValueError("field-whole-or-absent")
         return value
 
     @field_validator("member_ids")
     @classmethod
     def _each_once(cls, value: list[UUID]) -> list[UUID]:
         if len(set(value)) != len(value):
-            raise ValueError("each member may be named once")
+            raise ValueError("field-unique-members")
         return value
 
 
@@ -75,7 +75,7 @@ class AttendanceIn(In):
     @model_validator(mode="after")
     def _one_of(self) -> AttendanceIn:
         if (self.code is None) == (self.member_id is None):
-            raise ValueError("give exactly one of code (a member's own) or member_id (staff)")
+            raise ValueError("field-code-or-member")
         return self
 
 

@@ -163,7 +163,7 @@ class DispatchIn(In):
     @model_validator(mode="after")
     def _one_way(self) -> DispatchIn:
         if (self.volunteer_id is None) == (self.team_id is None):
-            raise ValueError("name either volunteer_id or team_id")
+            raise ValueError("field-volunteer-or-team")
         return self
 
 

@@ -35,7 +35,6 @@ from ledger.errors import DomainError, PinInvalid
 from ledger.payment_codes import CodeKey, PaymentCode
 from ledger.write.unit_of_work import UnitOfWork
 from projections import lookups
-from projections.credentials import WRONG
 
 
 def redemption_out(movement: Movement) -> RedemptionOut:
@@ -145,16 +144,15 @@ async def pin_holder(linli: Linli, actor: Actor, body: AtTill,
     merchant = str(merchant_of_key(actor, "redeem"))
     wait = wrong_pins.waiting(merchant)
     if wait is not None:
-        raise ApiProblem(429, "rate-limited", "输错密码次数过多",
-                         f"本商户输错密码次数过多，请{wait}秒后再试",
-                         headers={"Retry-After": str(wait)})
+        raise ApiProblem(429, "rate-limited", "pin-tries-merchant",
+                         headers={"Retry-After": str(wait)}, wait=wait)
     passbook_no, pin = body.passbook_no.strip(), body.pin
 
     def check() -> UUID:
         caught_up(linli)  # a member registered a moment ago is found
         found = lookups.member_by_passbook(linli.engine, passbook_no, str(actor.community_id))
         if found is None:
-            raise PinInvalid(WRONG)
+            raise PinInvalid("pin-wrong")
         now = linli.clock()
         counted = linli.pins.count_try(found["member_id"], now)
         if not pin_matches(pin, counted.pin_hash):  # slow by design: on a thread

@@ -60,12 +60,12 @@ class Actor:
     # only when it is refused.
     def check_community(self, community_id: UUID, kind: str, resource_id: object) -> None:
         if self.community_id is not None and self.community_id != community_id:
-            raise NotFound(f"{kind} {resource_id} was not found")
+            raise NotFound("not-found", thing=kind)
 
     def check_merchant(self, merchant_id: UUID, kind: str, resource_id: object) -> None:
         if self.merchant_id is not None and self.merchant_id != merchant_id:
-            raise NotFound(f"{kind} {resource_id} was not found")
+            raise NotFound("not-found", thing=kind)
 
     def check_member(self, member_id: UUID, kind: str, resource_id: object) -> None:
         if self.member_id is not None and self.member_id != member_id:
-            raise NotFound(f"{kind} {resource_id} was not found")
+            raise NotFound("not-found", thing=kind)

@@ -80,8 +80,7 @@ class PaymentCodeBook:
             earlier = self._keys.get((key.principal, key.key)) if key is not None else None
             if earlier is not None:
                 if key is not None and earlier.key.fingerprint != key.fingerprint:
-                    raise IdempotencyKeyReused(
-                        f"the Idempotency-Key {key.key!r} was used with a different request")
+                    raise IdempotencyKeyReused("idempotency-key-reused")
                 return earlier.made
             code = new_code()
             while code in self._codes:  # one in 10^17 a draw: no two live codes alike
@@ -100,7 +99,7 @@ class PaymentCodeBook:
         """The live code; refuses one unknown or expired."""
         found = self._codes.get(code)
         if found is None or found.expires_at <= now:
-            raise PaymentCodeInvalid("付款码无效或已过期，请居民刷新付款码后再扫")
+            raise PaymentCodeInvalid("payment-code-invalid")
         return found
 
     def __len__(self) -> int:

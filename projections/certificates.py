@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from ledger import ids
 from ledger.application import LedgerApp
 from ledger.chain import stored_hashes
-from ledger.domain.assets import Asset
-from projections.tables import registry_members
+from ledger.domain.assets import Asset, PostingKind
+from projections.tables import registry_members, service_deposits
 
 CODE_DIGITS = 20
 DOMAIN = b"linli/certificate/v1\x00"
@@ -36,23 +36,29 @@ def verification_code(number: str, head_hash: bytes) -> str:
 
 @dataclass(frozen=True)
 class Line:
-    at: datetime
-    kind: str
+    day: date  # in the community's time zone
     minutes: int
     description: str
 
 
 @dataclass(frozen=True)
 class Certificate:
-    number: str
-    code: str
+    number: str  # the serial number: <passbook_no>-<version>
+    code: str  # the verification code of the number
     member_id: UUID
     name: str
     passbook_no: str
     community: str
+    time_zone: str
     minutes_earned: int
+    service_minutes: int  # of the service lines: deposits for service and activities
     lines: list[Line]
-    as_of: datetime | None
+    as_of: datetime | None  # the instant of the account's version, in the community's zone
+
+    @property
+    def full_code(self) -> str:
+        """What a verifier types or scans: the serial number and its code."""
+        return f"{self.number}-{self.code}"
 
 
 def _member_by_passbook(engine: Engine, passbook_no: str) -> tuple[UUID, str] | None:
@@ -62,10 +68,23 @@ def _member_by_passbook(engine: Engine, passbook_no: str) -> tuple[UUID, str] | 
     return (UUID(row.member_id), row.name) if row else None
 
 
-def issue(app: LedgerApp, member: Any, community_name: str,
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _occurred(posting: Any) -> datetime:
+    occurred = getattr(posting, "occurred_at", None)
+    return datetime.fromisoformat(occurred) if occurred else posting.timestamp
+
+
+def issue(app: LedgerApp, member: Any, community: Any,
           version: int | None = None) -> Certificate | None:
-    """The certificate of a member's minutes at `version` of the account (default: now);
-    None when the member has no minutes account or no such version."""
+    """The certificate of a member's service at `version` of the member's minutes account
+    (default: now): only deposits for service and activities, dated in the community's time
+    zone; None when there is no such version or no service to certify."""
     account_id = ids.account_id(member.id, Asset.MINUTES.value)
     events = list(app.events.get(account_id, lte=version))
     if not events or (version is not None and events[-1].originator_version != version):
@@ -77,15 +96,41 @@ def issue(app: LedgerApp, member: Any, community_name: str,
     if head_hash is None:
         return None
     postings: list[Any] = [e for e in events if hasattr(e, "amount")]
-    if not postings:
+    service = [p for p in postings if p.kind == PostingKind.DEPOSIT.value and p.amount > 0]
+    if not service:
         return None
+    zone = _zone(getattr(community, "time_zone", "Asia/Shanghai"))
+    lines = sorted((Line(_occurred(p).astimezone(zone).date(), p.amount, p.description)
+                    for p in service), key=lambda line: line.day)
     return Certificate(
         number=number, code=verification_code(number, head_hash), member_id=member.id,
-        name=member.name, passbook_no=member.passbook_no, community=community_name,
-        minutes_earned=postings[-1].earned_after,
-        lines=[Line(p.timestamp, p.kind, p.amount, p.description) for p in postings],
-        as_of=head.timestamp,
+        name=member.name, passbook_no=member.passbook_no, community=community.name,
+        time_zone=zone.key, minutes_earned=postings[-1].earned_after if postings else 0,
+        service_minutes=sum(line.minutes for line in lines), lines=lines,
+        as_of=head.timestamp.astimezone(zone),
     )
+
+
+def parse_code(text: str) -> tuple[str, str] | None:
+    """The serial number and verification code in what a verifier typed or scanned (with or
+    without dashes or spaces, in either case); None when it cannot be one."""
+    plain = "".join(c for c in text if c.isalnum()).upper()
+    passbook, version, code = plain[:10], plain[10:-CODE_DIGITS], plain[-CODE_DIGITS:]
+    if (not passbook.isdigit() or len(passbook) != 10 or not version.isdigit()
+            or not all(c in "0123456789ABCDEF" for c in code) or len(code) != CODE_DIGITS):
+        return None
+    number = f"{passbook[:4]}-{passbook[4:]}-{int(version)}"
+    return number, "-".join(code[i:i + 4] for i in range(0, CODE_DIGITS, 4))
+
+
+def ratings(engine: Engine, member_id: UUID) -> tuple[int, float | None]:
+    """How many of the member's services were rated, and their mean stars."""
+    with engine.connect() as conn:
+        row = conn.execute(select(func.count(service_deposits.c.stars),
+                                  func.avg(service_deposits.c.stars))
+                           .where(service_deposits.c.volunteer_id == str(member_id),
+                                  service_deposits.c.stars.is_not(None))).one()
+    return int(row[0]), (float(row[1]) if row[1] is not None else None)
 
 
 def check(app: LedgerApp, engine: Engine, number: str, code: str) -> tuple[bool, Any]:
@@ -105,40 +150,3 @@ def check(app: LedgerApp, engine: Engine, number: str, code: str) -> tuple[bool,
     expected = verification_code(number, head_hash)
     given = code.strip().upper().replace(" ", "")
     return hmac.compare_digest(given.encode(), expected.encode()), member_id
-
-
-def render_html(certificate: Certificate, issuer: str) -> str:
-    """A printable page (A4), Chinese first, with the number and the verification code."""
-    e = html.escape
-    hours, minutes = divmod(certificate.minutes_earned, 60)
-    rows = "\n".join(
-        f"<tr><td>{e(line.at.date().isoformat())}</td><td>{e(line.kind)}</td>"
-        f"<td class=n>{line.minutes}</td><td>{e(line.description)}</td></tr>"
-        for line in certificate.lines)
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>志愿服务记录证明 {e(certificate.number)}</title>
-<style>
-@page {{ size: A4; margin: 20mm; }}
-body {{ font-family: "Noto Serif CJK SC", "Songti SC", serif; max-width: 170mm; margin: auto; }}
-h1 {{ text-align: center; letter-spacing: .3em; }}
-table {{ width: 100%; border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #444; padding: 4px 6px; font-size: 11pt; }}
-.n {{ text-align: right; }} .code {{ font-family: monospace; font-size: 13pt; }}
-footer {{ margin-top: 2em; font-size: 10pt; color: #333; }}
-</style></head><body>
-<h1>志愿服务记录证明</h1>
-<p>证明编号 No. <b>{e(certificate.number)}</b></p>
-<p>兹证明 <b>{e(certificate.name)}</b>（积分存折号 {e(certificate.passbook_no)}）在
-{e(certificate.community)} 参加志愿服务，时间银行累计记录服务时长
-<b>{hours} 小时 {minutes} 分钟</b>（{certificate.minutes_earned} 分钟）。</p>
-<table><tr><th>日期</th><th>类别</th><th>分钟</th><th>说明</th></tr>
-{rows}
-</table>
-<p>出具单位：{e(issuer)}</p>
-<p>记录截至：{e(certificate.as_of.isoformat() if certificate.as_of else "")}</p>
-<footer>验证码 Verification code: <span class=code>{e(certificate.code)}</span><br>
-The code is derived from the hash chain of this member's time-bank account; check it at
-<code>GET /v1/certificates/{e(certificate.number)}/verify?code=…</code>.</footer>
-</body></html>
-"""

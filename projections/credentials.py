@@ -16,9 +16,6 @@ from ledger.domain.pins import LOCKED_FOR, WRONG_TRIES_BEFORE_LOCK
 from ledger.errors import PinInvalid, PinLocked
 from projections.tables import member_pins
 
-NO_PIN = "存折号或密码不正确；没有设置密码的居民，请到社区服务站设置"
-WRONG = "存折号或密码不正确"
-
 
 @dataclass(frozen=True)
 class PinTry:
@@ -70,11 +67,11 @@ class PinStore:
                                       .where(column.member_id == member_id)).first()
         if row is None:
             if locked is None:
-                raise PinInvalid(NO_PIN)
-            raise PinLocked(_locked_detail())
+                raise PinInvalid("pin-not-set")
+            raise PinLocked("pin-locked", tries=WRONG_TRIES_BEFORE_LOCK, minutes=_minutes())
         if row.wrong_tries > WRONG_TRIES_BEFORE_LOCK:  # tries sent at once, past the limit
             self._lock(member_id, now)
-            raise PinLocked(_locked_detail())
+            raise PinLocked("pin-locked", tries=WRONG_TRIES_BEFORE_LOCK, minutes=_minutes())
         return PinTry(member_id, row.pin_hash, row.wrong_tries)
 
     def right(self, counted: PinTry) -> None:
@@ -88,9 +85,9 @@ class PinStore:
         left = WRONG_TRIES_BEFORE_LOCK - counted.tries
         if left <= 0:
             self._lock(counted.member_id, now)
-            return PinInvalid(f"{WRONG}；已连续输错{WRONG_TRIES_BEFORE_LOCK}次，密码锁定"
-                              f"{_minutes()}分钟")
-        return PinInvalid(f"{WRONG}；再输错{left}次将锁定{_minutes()}分钟")
+            return PinInvalid("pin-now-locked", tries=WRONG_TRIES_BEFORE_LOCK,
+                              minutes=_minutes())
+        return PinInvalid("pin-tries-left", left=left, minutes=_minutes())
 
     def _lock(self, member_id: str, now: datetime) -> None:
         with self.engine.begin() as conn:
@@ -102,6 +99,3 @@ def _minutes() -> int:
     return int(LOCKED_FOR.total_seconds() // 60)
 
 
-def _locked_detail() -> str:
-    return (f"连续输错{WRONG_TRIES_BEFORE_LOCK}次，密码已锁定{_minutes()}分钟；"
-            "请稍后再试，或到社区服务站重设密码")

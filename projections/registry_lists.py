@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, and_, false, or_, select
 
 from ledger.errors import InvalidRequest
+from projections.natural import natural_key
 from projections.tables import (
     registry_communities,
     registry_grids,
@@ -51,7 +52,7 @@ def _decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
         values = None
     if (not isinstance(values, list) or len(values) != len(types) + 1 or values[0] != kind
             or not all(type(v) is t for v, t in zip(values[1:], types, strict=True))):
-        raise InvalidRequest("cursor 不是这份名单上一页给出的 next_cursor")
+        raise InvalidRequest("cursor")
     return values[1:]
 
 
@@ -103,11 +104,22 @@ def communities(engine: Engine, community_id: str | None, cursor: str | None,
 
 
 def grids(engine: Engine, community_id: str, cursor: str | None, limit: int) -> Page:
-    """A community's grids in their sort order, then by name."""
+    """A community's grids in their sort order, then by name in natural order (第二 before
+    第十); a community has few, so they are ordered here and the cursor names the last."""
     g = registry_grids.c
     query = select(g.grid_id, g.name, g.sort_order).where(g.community_id == community_id)
-    return _page(engine, query, [g.sort_order, _bytewise(engine, g.name), g.grid_id],
-                 ["sort_order", "name", "grid_id"], cursor, limit, kind="grids")
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    rows.sort(key=lambda r: (r["sort_order"], natural_key(r["name"]), r["grid_id"]))
+    start = 0
+    if cursor:
+        after = _decode(cursor, "grids", [str])[0]
+        start = next((i + 1 for i, r in enumerate(rows) if r["grid_id"] == after), -1)
+        if start < 0:
+            raise InvalidRequest("cursor")
+    page = rows[start:start + limit]
+    more = len(rows) > start + limit and page
+    return Page(page, _encode(["grids", page[-1]["grid_id"]]) if more else None)
 
 
 def households(engine: Engine, community_id: str, grid_id: str | None, cursor: str | None,

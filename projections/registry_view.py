@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, select
 from ledger.domain.registry import Community, Household, Member
 from ledger.domain.rulebook import Rule
 from projections import bulk
+from projections.natural import natural_key
 from projections.tables import (
     registry_communities,
     registry_grids,
@@ -148,11 +149,13 @@ def community(engine: Engine, community_id: str) -> dict[str, Any] | None:
 
 
 def grid_names(engine: Engine, community_id: str) -> dict[str, str]:
+    """A community's grids by id, in their sort order, then by name in natural order."""
+    g = registry_grids.c
     with engine.connect() as conn:
-        rows = conn.execute(select(registry_grids.c.grid_id, registry_grids.c.name)
-                            .where(registry_grids.c.community_id == community_id)
-                            .order_by(registry_grids.c.name, registry_grids.c.grid_id)).all()
-    return {row.grid_id: row.name for row in rows}
+        rows = conn.execute(select(g.grid_id, g.name, g.sort_order)
+                            .where(g.community_id == community_id)).all()
+    ordered = sorted(rows, key=lambda r: (r.sort_order, natural_key(r.name), r.grid_id))
+    return {row.grid_id: row.name for row in ordered}
 
 
 def household(engine: Engine, household_id: str) -> dict[str, Any] | None:

@@ -64,8 +64,7 @@ def index(request: Request, lang: str | None = None) -> HTMLResponse:
 
 def _qr_svg(text: str) -> Response:
     if not text or len(text) > QR_TEXT_MAX:
-        raise ApiProblem(422, "invalid-request", "Invalid request",
-                         f"the text of a QR code is 1 to {QR_TEXT_MAX} characters")
+        raise ApiProblem(422, "invalid-request", "qr-text", max=QR_TEXT_MAX)
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False,
                                      title=text if len(text) <= 40 else None)
@@ -145,5 +144,5 @@ def service_chart(
 @router.get("/web/{page}", response_class=HTMLResponse)
 def page(request: Request, page: str, lang: str | None = None) -> HTMLResponse:
     if page not in PAGES:
-        raise NotFound(f"there is no page {page!r}")
+        raise NotFound("no-page")
     return _render(request, page, lang)

@@ -39,7 +39,7 @@ def _seen(linli: Any, actor: Actor, activity_id: UUID) -> Activity:
     if actor.role is Role.MEMBER and actor.member_id is not None:
         community = load(linli, Member, actor.member_id).community_id
     if community is not None and community != activity.community_id:
-        raise NotFound(f"activity {activity_id} was not found")
+        raise NotFound("not-found", thing="activity")
     return activity
 
 
@@ -80,7 +80,7 @@ def list_activities(community_id: UUID, actor: StaffAuditorOrMember,
     """The community's latest activities, newest first (without attendees)."""
     if actor.role is Role.MEMBER and actor.member_id is not None:
         if load(linli, Member, actor.member_id).community_id != community_id:
-            raise NotFound(f"community {community_id} was not found")
+            raise NotFound("not-found", thing="community")
     else:
         actor.check_community(community_id, "community", community_id)
     try:

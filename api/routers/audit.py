@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from typing import Annotated, Literal
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AuditorActor, CaughtUp, LinliDep, PageLimit, WholeLedgerAuditor
+from api.exports import Format, Sheet, export, word
 from api.instants import Day, Instant
 from api.schemas_audit import EventOut, EventsOut, ProblemOut, VerifyOut
 from ledger.limits import PAGE_DEFAULT
@@ -81,10 +81,10 @@ def get_ledger_csv(
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Response:
-    """Every posting recorded in [from, to) as CSV, from the event store."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(LEDGER_COLUMNS)
-    writer.writerows(ledger_rows(linli.app, start, end))
-    return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})
+    """Every posting recorded in [from, to) as CSV (UTF-8 with a BOM, instants in UTC), from
+    the event store; headers and kinds in the reader's language."""
+    sheet = Sheet(word("ledger"), LEDGER_COLUMNS, time_zone="UTC")
+    translated = {LEDGER_COLUMNS.index(c) for c in ("owner_kind", "asset", "kind")}
+    for row in ledger_rows(linli.app, start, end):
+        sheet.rows.append([word(v) if i in translated else v for i, v in enumerate(row)])
+    return export(sheet, Format.CSV, "ledger")

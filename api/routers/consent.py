@@ -66,7 +66,7 @@ async def set_pin(member_id: UUID, body: PinIn, actor: StaffOrMember, _: ServedM
     if write.key is not None and await stored_answer(
             linli, actor, write.key, method="PUT", path=write.path, body=body) is not None:
         if not await run_in_threadpool(_pin_is, linli, member_id, body.pin):
-            raise IdempotencyKeyReused("this Idempotency-Key was first used with another PIN")
+            raise IdempotencyKeyReused("idempotency-key-other-pin")
         return Response(status_code=204)
     pin_hash = await run_in_threadpool(hash_pin, body.pin)
     now = linli.clock()
@@ -110,7 +110,7 @@ async def sign_in(request: Request, actor: ActorDep, linli: LinliDep, write: Wri
     """Trade a sign-in link's token (the bearer) for the phone's own member token, which does
     not expire; the link's token stops working."""
     if actor.role is not Role.MEMBER or not actor.id.startswith(KEY_PREFIX):
-        raise NotASignInLink("这个令牌不是登录链接里的，无需换取")
+        raise NotASignInLink("not-a-sign-in-link")
     answer = await write.run(
         access.sign_in(UUID(actor.id.removeprefix(KEY_PREFIX)), linli.clock()), _signed_in,
         shown_once=lambda issued: _signed_in(issued, ""))

@@ -28,9 +28,8 @@ def readyz(linli: LinliDep) -> dict[str, object]:
         linli.app.recorder.max_notification_id()
     except Exception as error:
         log.error("readyz: the database did not answer: %s", error)
-        raise ApiProblem(503, "not-ready", "尚未就绪", "数据库暂时无法连接，请稍后再试。"
-                         ) from error
+        raise ApiProblem(503, "not-ready", "database-down") from error
     if not linli.projections.running:
-        raise ApiProblem(503, "not-ready", "尚未就绪", "数据视图的更新进程没有运行。")
+        raise ApiProblem(503, "not-ready", "projections-stopped")
     return {"status": "ready", "projection_position": linli.projections.position,
             "last_write_position": linli.writer.last_position}

@@ -25,8 +25,7 @@ def issue_key(body: ApiKeyIn, actor: StaffActor, linli: LinliDep, write: WriteDe
     issues nothing and answers without the token)."""
     role = Role(body.role)
     if actor.role is Role.STAFF and role not in (Role.MEMBER, Role.MERCHANT):
-        raise ApiProblem(403, "forbidden", "Forbidden",
-                         "staff may issue member and merchant keys only")
+        raise ApiProblem(403, "forbidden", "staff-issue-keys")
     return write.execute(access.issue_api_key(
         role, community_id=body.community_id, merchant_id=body.merchant_id,
         member_id=body.member_id, label=body.label, by=actor, expires_at=body.expires_at,

@@ -48,13 +48,11 @@ def get_leaderboard(
     """Ranked by what was earned in the period (spending never lowers a rank; a reversed award
     does); of equal totals, the one that reached its total first ranks first."""
     if not periods.is_period(period):
-        raise ApiProblem(422, "invalid-period", "The period is not valid",
-                         f"period {period!r}: use all, a year (2026), a quarter (2026-Q4) "
-                         "or a month (2026-11)")
+        raise ApiProblem(422, "invalid-period", "period", period=period)
     community = readable_community(linli, actor, community_id)
     if grid_id is not None and str(grid_id) not in registry_view.grid_names(
             linli.engine, community["community_id"]):
-        raise NotFound(f"grid {grid_id} is not in community {community['community_id']}")
+        raise NotFound("grid-not-in-community")
     shown_public = public or sees_public_only(actor)
     if subject == "team":
         return _team_board(linli, community, period, limit, shown_public)

@@ -119,7 +119,7 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
     scope = str(actor.community_id) if actor.community_id else None
     found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
     if found is None:
-        raise NotFound("no member with that passbook number was found")
+        raise NotFound("passbook-not-found")
     merchant = actor.role is Role.MERCHANT
     name = masked(found["name"]) if merchant else found["name"]
     community = load(linli, Community, UUID(found["community_id"])) if merchant else None
@@ -192,9 +192,9 @@ def member_awards(
     try:
         wanted = [UUID(part) for part in ids.split(",") if part.strip()]
     except ValueError:
-        raise InvalidRequest("ids are award ids separated by commas") from None
+        raise InvalidRequest("award-ids") from None
     if len(wanted) > AWARD_IDS_MAX:
-        raise InvalidRequest(f"at most {AWARD_IDS_MAX} ids")
+        raise InvalidRequest("award-ids-max", max=AWARD_IDS_MAX)
     found: list[AwardDetailOut] = []
     for award_id in dict.fromkeys(wanted):
         try:

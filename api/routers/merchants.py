@@ -16,9 +16,10 @@ from api.deps import (
     VisibleCommunity,
     VisibleMerchant,
     caught_up,
+    load,
 )
 from api.errors import ApiProblem
-from api.exports import FORMATS, Format, Sheet, chosen_format, export
+from api.exports import FORMATS, Format, Sheet, chosen_format, export, word
 from api.idempotency import WriteDep
 from api.instants import Instant
 from api.schemas import (
@@ -33,6 +34,7 @@ from api.schemas import (
 from ledger.commands import merchants
 from ledger.domain.consent import ConsentPolicy
 from ledger.domain.policy import AwardApproval, ExpiryKind, PointsPolicy
+from ledger.domain.registry import Community
 from ledger.limits import PAGE_DEFAULT
 from projections import queries
 
@@ -42,15 +44,18 @@ STATEMENT_FILE_MAX_LINES = 1_000_000
 STATEMENT_COLUMNS = ["at", "kind", "points", "balance_after", "reference", "description"]
 
 
-def _statement_sheet(name: str, found: queries.Statement) -> Sheet:
-    sheet = Sheet(f"{name} 对账单", STATEMENT_COLUMNS)
-    sheet.rows.append(["", "opening_balance", found.opening_balance, found.opening_balance,
-                       "", ""])
+def _statement_sheet(name: str, found: queries.Statement, time_zone: str) -> Sheet:
+    """The statement as a table: the opening balance, every line oldest first, the totals;
+    kinds in the reader's words, instants in the community's time zone."""
+    sheet = Sheet(f"{name} {word('statement')}", STATEMENT_COLUMNS, time_zone=time_zone,
+                  totals=len(found.totals))
+    sheet.rows.append([None, word("opening_balance"), found.opening_balance,
+                       found.opening_balance, "", ""])
     for line in reversed(found.lines):
-        sheet.rows.append([line["at"].isoformat(), line["kind"], line["amount"],
+        sheet.rows.append([line["at"], word(line["kind"]), line["amount"],
                            line["balance_after"], line["reference"], line["description"]])
     for total, value in found.totals.items():
-        sheet.rows.append(["", f"total_{total}", value, None, "", ""])
+        sheet.rows.append([None, word(f"total_{total}"), value, None, "", ""])
     return sheet
 
 
@@ -71,14 +76,14 @@ def get_statement(
     With `format=csv|xlsx` (or such an Accept header), every line of the period as a file,
     oldest first, with the opening balance and the totals in its last rows."""
     if start and end and end <= start:
-        raise ApiProblem(422, "validation-error", "The request is not valid",
-                         "`to` must be after `from`")
+        raise ApiProblem(422, "validation-error", "to-after-from")
     caught_up(linli)
     chosen = chosen_format(format, request)
     if chosen is not Format.JSON:
         whole = queries.statement(linli.engine, merchant_id, start=start, end=end,
                                   limit=STATEMENT_FILE_MAX_LINES, before=None)
-        return export(_statement_sheet(merchant.name, whole), chosen,
+        community = load(linli, Community, merchant.community_id)
+        return export(_statement_sheet(merchant.name, whole, community.time_zone), chosen,
                       f"statement-{merchant_id}")
     found = queries.statement(linli.engine, merchant_id, start=start, end=end, limit=limit,
                               before=cursor)

@@ -68,11 +68,9 @@ def create_adjustment(body: AdjustmentIn, actor: AuditorActor, linli: LinliDep,
                       write: WriteDep) -> Response:
     """An explicit correction by an auditor: may leave a balance below zero."""
     if (body.member_id is None) == (body.merchant_id is None):
-        raise ApiProblem(422, "validation-error", "The request is not valid",
-                         "give exactly one of member_id and merchant_id")
+        raise ApiProblem(422, "validation-error", "one-owner")
     if body.amount == 0:
-        raise ApiProblem(422, "validation-error", "The request is not valid",
-                         "amount must not be zero")
+        raise ApiProblem(422, "validation-error", "amount-zero")
     owner_id = body.member_id or body.merchant_id
     assert owner_id is not None
     kind = OwnerKind.MEMBER if body.member_id else OwnerKind.MERCHANT

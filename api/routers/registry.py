@@ -44,6 +44,7 @@ from ledger.commands.registry import Registered
 from ledger.domain.registry import Community, Household, Member, Merchant
 from ledger.errors import InvalidRequest
 from ledger.write.unit_of_work import UnitOfWork
+from projections.natural import natural_key
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 A = TypeVar("A", Community, Member)
@@ -51,9 +52,11 @@ A = TypeVar("A", Community, Member)
 
 def _community_out(community: Community) -> CommunityOut:
     orders = community.grid_orders
+    ordered = sorted(community.grids.items(),
+                     key=lambda grid: (orders.get(grid[0], 0), natural_key(grid[1]), grid[0]))
     return CommunityOut(id=community.id, name=community.name, time_zone=community.time_zone,
                         grids=[GridOut(id=UUID(i), name=n, sort_order=orders.get(i, 0))
-                               for i, n in community.grids.items()])
+                               for i, n in ordered])
 
 
 @router.post("/communities", status_code=201, response_model=CommunityOut)
@@ -62,7 +65,7 @@ def create_community(body: CommunityIn, actor: AdminActor, linli: LinliDep, writ
     try:
         ZoneInfo(body.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest(f"unknown time zone {body.time_zone!r}") from None
+        raise InvalidRequest("unknown-time-zone", zone=body.time_zone) from None
     return write.execute(_loaded(Community, registry.register_community(
         body.name, actor, body.time_zone)), _community_out, body)
 

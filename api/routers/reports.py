@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
+from api import language
 from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
 from api.errors import ApiProblem
-from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export
+from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export, word
 from api.schemas_reports import (
     DashboardOut,
     GridShareOut,
@@ -24,27 +26,17 @@ from api.schemas_reports import (
 from projections import periods, reports, services
 from projections.leaderboard_ranking import Standing
 from projections.periods import YEAR_MAX, YEAR_MIN, Quarter
+from web.papers import review_html
 
 router = APIRouter(prefix="/v1/communities/{community_id}", tags=["reports"])
 
 FormatQuery = Annotated[Format | None, Query(alias="format", description="json, csv or xlsx "
                                              "(else the Accept header decides)")]
-SUMMARY_LABELS = {
-    "points_earned": "积分发放",
-    "banked_minutes": "时间银行存入(分钟)",
-    "banked_hours": "时间银行存入(小时)",
-    "participants": "参与人数",
-    "members": "居民人数",
-    "participation_percent": "参与率(%)",
-}
-SERVICE_LABELS = {
-    "requests": "服务点单",
-    "completed": "已完成",
-    "rated": "已评价",
-    "satisfaction_percent": "满意度(%)",
-    "median_dispatch_minutes": "派单用时中位数(分钟)",
-    "median_completion_minutes": "完成用时中位数(分钟)",
-}
+SUMMARY_FIGURES = ["points_earned", "banked_minutes", "banked_hours", "participants",
+                   "members", "participation_percent"]
+SERVICE_FIGURES = ["requests", "completed", "rated", "satisfaction_percent",
+                   "median_dispatch_minutes", "median_completion_minutes"]
+TOP_MAX = 100_000  # every member and household that earned in the quarter
 REVIEW_COLUMNS = ["section", "rank", "key", "name", "value", "previous", "change"]
 
 
@@ -95,32 +87,60 @@ def review_out(review: reports.Review) -> ReviewOut:
 
 
 def review_sheet(review: ReviewOut) -> Sheet:
-    """The review as one table: the summary, the top lists, points by rule and by grid."""
-    sheet = Sheet(f"{review.quarter} 季度积分评议", REVIEW_COLUMNS)
+    """The review as one table: the summary, the top lists, points by rule and by grid, the
+    service figures; sections and figures in the reader's words."""
+    sheet = Sheet(f"{review.quarter} {word('review')}", REVIEW_COLUMNS,
+                  time_zone=review.time_zone)
     now, before, change = (review.summary.model_dump(), review.previous.model_dump(),
                            review.change.model_dump())
-    for field, label in SUMMARY_LABELS.items():
-        sheet.rows.append(["summary", None, field, label, now[field], before[field],
-                           change[field]])
+    for figure in SUMMARY_FIGURES:
+        sheet.rows.append([word("summary"), None, figure, word(figure), now[figure],
+                           before[figure], change[figure]])
     for section, standings in (("top_members", review.top_members),
                                ("top_households", review.top_households)):
         for s in standings:
-            sheet.rows.append([section, s.rank, str(s.subject_id), s.name, s.earned, None,
-                               None])
+            sheet.rows.append([word(section), s.rank, str(s.subject_id), s.name, s.earned,
+                               None, None])
     for rule in review.points_by_rule:
-        sheet.rows.append(["points_by_rule", None, rule.rule_code, rule.name, rule.points,
-                           rule.previous_points, rule.change])
+        sheet.rows.append([word("points_by_rule"), None, rule.rule_code, rule.name,
+                           rule.points, rule.previous_points, rule.change])
     for grid in review.points_by_grid:
-        sheet.rows.append(["points_by_grid", None, str(grid.grid_id) if grid.grid_id else "",
-                           grid.name, grid.points, grid.previous_points, grid.change])
+        sheet.rows.append([word("points_by_grid"), None,
+                           str(grid.grid_id) if grid.grid_id else "",
+                           grid.name or word("no_grid"), grid.points, grid.previous_points,
+                           grid.change])
     if review.service is not None and review.previous_service is not None:
         now_s, then_s = review.service.model_dump(), review.previous_service.model_dump()
-        for field, label in SERVICE_LABELS.items():
-            change_s = (None if now_s[field] is None or then_s[field] is None
-                        else round(now_s[field] - then_s[field], 1))
-            sheet.rows.append(["service", None, field, label, now_s[field], then_s[field],
-                               change_s])
+        for figure in SERVICE_FIGURES:
+            change_s = (None if now_s[figure] is None or then_s[figure] is None
+                        else round(now_s[figure] - then_s[figure], 1))
+            sheet.rows.append([word("service"), None, figure, word(figure), now_s[figure],
+                               then_s[figure], change_s])
     return sheet
+
+
+def _review(linli: LinliDep, actor: AnyRoleActor, community_id: UUID, quarter: str, top: int,
+            public: bool) -> tuple[ReviewOut, dict[str, Any]]:
+    """The review of `quarter` with its service figures, and the community."""
+    try:
+        chosen_quarter = Quarter.parse(quarter)
+    except ValueError as error:
+        raise ApiProblem(422, "invalid-period", "quarter", quarter=quarter) from error
+    community = readable_community(linli, actor, community_id)
+    review = review_out(reports.quarterly_review(
+        linli.engine, community, chosen_quarter, top=top,
+        public=public or sees_public_only(actor)))
+    zone = periods.zone(community["time_zone"])
+    review.service, review.previous_service = (
+        ServiceFiguresOut(**services.service_report(linli.engine, community["community_id"],
+                                                    q.bounds(zone)))
+        for q in (chosen_quarter, chosen_quarter.previous()))
+    return review, community
+
+
+PublicQuery = Annotated[bool, Query(description="for publication (公示): names masked, members "
+                                    "who opted out left off; always so for members and "
+                                    "merchants")]
 
 
 @router.get("/reviews/{quarter}", response_model=ReviewOut, responses={200: FORMATS})
@@ -131,31 +151,35 @@ def get_review(
     linli: LinliDep,
     request: Request,
     output: FormatQuery = None,
-    top: Annotated[int, Query(ge=1, le=100, description="how many members and households "
-                              "the top lists hold")] = 10,
-    public: Annotated[bool, Query(description="for publication (公示): names masked, members "
-                                  "who opted out left off; always so for members and "
-                                  "merchants")] = False,
+    top: Annotated[int, Query(ge=1, le=TOP_MAX, description="how many members and "
+                              "households the top lists hold (up to every one that earned)")
+                   ] = 10,
+    public: PublicQuery = False,
 ) -> ReviewOut | Response:
     """季度积分评议: top members and households, points by rule and by grid, participation,
     hours banked, and the change from the previous quarter."""
-    try:
-        chosen_quarter = Quarter.parse(quarter)
-    except ValueError as error:
-        raise ApiProblem(422, "invalid-period", "The quarter is not valid", str(error)) from None
     chosen = chosen_format(output, request)
-    community = readable_community(linli, actor, community_id)
-    review = review_out(reports.quarterly_review(
-        linli.engine, community, chosen_quarter, top=top,
-        public=public or sees_public_only(actor)))
-    zone = periods.zone(community["time_zone"])
-    review.service, review.previous_service = (
-        ServiceFiguresOut(**services.service_report(linli.engine, community["community_id"],
-                                                    q.bounds(zone)))
-        for q in (chosen_quarter, chosen_quarter.previous()))
+    review, _ = _review(linli, actor, community_id, quarter, top, public)
     if chosen is Format.JSON:
         return review
-    return export(review_sheet(review), chosen, f"review-{chosen_quarter.key}")
+    return export(review_sheet(review), chosen, f"review-{review.quarter}")
+
+
+@router.get("/reviews/{quarter}/print", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}}})
+def print_review(
+    community_id: UUID,
+    quarter: str,
+    actor: AnyRoleActor,
+    linli: LinliDep,
+    top: Annotated[int, Query(ge=1, le=TOP_MAX, description="how many members and "
+                              "households to list (default: every one that earned)")
+                   ] = TOP_MAX,
+    public: PublicQuery = False,
+) -> HTMLResponse:
+    """The quarterly review, print-ready (A4), in the reader's language."""
+    review, community = _review(linli, actor, community_id, quarter, top, public)
+    return HTMLResponse(review_html(review, community["name"], language.current()))
 
 
 def _month_out(month: reports.Month) -> MonthOut:
@@ -181,8 +205,10 @@ def dashboard_sheet(dashboard: DashboardOut) -> Sheet:
     for month in [*dashboard.months, dashboard.total]:
         for rule in month.by_rule:
             codes.setdefault(rule.rule_code, rule.name)
-    sheet = Sheet(f"{dashboard.year} 月度数据",
-                  ["month", *DASHBOARD_FIGURES, *(f"rule:{code}" for code in sorted(codes))])
+    sheet = Sheet(f"{dashboard.year} {word('dashboard')}",
+                  ["month", *DASHBOARD_FIGURES,
+                   *(f"{word('rule')}:{code}" for code in sorted(codes))],
+                  time_zone=dashboard.time_zone, totals=1)
     for month in [*dashboard.months, dashboard.total]:
         figures = month.model_dump()
         by_rule = {rule.rule_code: rule.points for rule in month.by_rule}

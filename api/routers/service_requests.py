@@ -116,7 +116,7 @@ def get_request(request_id: UUID, actor: StaffAuditorOrMember,
         if actor.member_id not in (order.requester_id, order.volunteer_id) and not (
                 order.team_id is not None and load(linli, Team, order.team_id).has(
                     actor.member_id)):
-            raise NotFound(f"service request {request_id} was not found")
+            raise NotFound("not-found", thing="service request")
     else:
         actor.check_community(order.community_id, "service request", request_id)
     return _out(OrderState.of(order))

@@ -78,7 +78,7 @@ def get_team(team_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep) -> Tea
     if actor.role is Role.MEMBER:
         assert actor.member_id is not None
         if load(linli, Member, actor.member_id).community_id != team.community_id:
-            raise NotFound(f"team {team_id} was not found")
+            raise NotFound("not-found", thing="team")
     else:
         actor.check_community(team.community_id, "team", team_id)
     return TeamOut(id=team.id, community_id=team.community_id, name=team.name,
@@ -112,8 +112,7 @@ def put_service(community_id: UUID, code: Annotated[str, Path(max_length=200)],
     """Add a service to the community's catalogue, or change it. Once a community has a
     catalogue, requests name one of its services."""
     if not code.strip():
-        raise ApiProblem(422, "validation-error", "The request is not valid",
-                         "a service code is not blank")
+        raise ApiProblem(422, "validation-error", "blank-service-code")
     return write.execute(commands.put_service(community_id, code, body.name,
                                               body.default_minutes, body.rule_code, actor),
                          _service_out, body)
@@ -146,6 +145,4 @@ def service_report(actor: StaffOrAuditor, linli: LinliDep, community_id: UUID | 
 def check_period(period: str) -> None:
     """422 `invalid-period` for a period the leaderboards would not take."""
     if not periods.is_period(period):
-        raise ApiProblem(422, "invalid-period", "The period is not valid",
-                         f"period {period!r}: use all, a year (2026), a quarter (2026-Q4) "
-                         "or a month (2026-11)")
+        raise ApiProblem(422, "invalid-period", "period", period=period)

@@ -56,24 +56,24 @@ def issue_api_key(
 
     def command(uow: UnitOfWork) -> IssuedKey:
         if expires_at is not None and now is not None and expires_at <= now:
-            raise KeyExpiryInPast(f"到期时间 {expires_at.isoformat()} 已过，请给一个将来的时间")
+            raise KeyExpiryInPast("key-expiry-past", at=expires_at.isoformat())
         community, merchant, member = community_id, merchant_id, member_id
         if role is Role.MERCHANT:
             if merchant is None:
-                raise InvalidRequest("a merchant key needs merchant_id")
+                raise InvalidRequest("key-needs-merchant")
             community = uow.get(Merchant, merchant).community_id
         elif role is Role.MEMBER:
             if member is None:
-                raise InvalidRequest("a member key needs member_id")
+                raise InvalidRequest("key-needs-member")
             community = uow.get(Member, member).community_id
         elif role is Role.STAFF:
             if community is None:
-                raise InvalidRequest("a staff key needs community_id")
+                raise InvalidRequest("key-needs-community")
             uow.get(Community, community)
         elif role is Role.AUDITOR and community is not None:
             uow.get(Community, community)
         elif role is Role.SYSTEM:
-            raise InvalidRequest("no key can be issued for the system role")
+            raise InvalidRequest("key-system-role")
         if role not in (Role.MERCHANT,):
             merchant = None
         if role not in (Role.MEMBER,):
@@ -81,7 +81,7 @@ def issue_api_key(
         if role is Role.ADMIN:
             community = None
         if by.community_id is not None and community != by.community_id:
-            raise NotFound(f"community {community} was not found")
+            raise NotFound("not-found", thing="community")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(token_hash=hash_token(token), role=role.value, community_id=community,
                      merchant_id=merchant, member_id=member, label=label, actor_id=by.id,
@@ -96,10 +96,9 @@ def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
     def command(uow: UnitOfWork) -> None:
         key = uow.get(ApiKey, key_id)
         if by.community_id is not None and key.community_id != by.community_id:
-            raise NotFound(f"api key {key_id} was not found")
+            raise NotFound("not-found", thing="api key")
         if by.role is Role.STAFF and key.role not in (Role.MEMBER.value, Role.MERCHANT.value):
-            raise KeyNotRevocable(
-                f"社区工作人员只能吊销本社区居民和商户的密钥（此密钥的角色：{key.role}）")
+            raise KeyNotRevocable("key-not-revocable", role=key.role)
         key.revoke(by.id, by.role_value)
 
     return command
@@ -146,9 +145,9 @@ def sign_in(link_key_id: UUID, now: datetime) -> Callable[[UnitOfWork], IssuedKe
     def command(uow: UnitOfWork) -> IssuedKey:
         link = uow.get(ApiKey, link_key_id)
         if not link.sign_in_link:
-            raise NotASignInLink("这个令牌不是登录链接里的，无需换取")
+            raise NotASignInLink("not-a-sign-in-link")
         if not link.works_at(now) or link.member_id is None:  # traded at once by another
-            raise SignInLinkSpent("这个登录链接已经用过或已过期，请向社区工作人员要新的登录链接")
+            raise SignInLinkSpent("sign-in-link-spent")
         member = uow.get(Member, link.member_id)
         by = Actor(f"key:{link.id}", Role.MEMBER, member.community_id, None, member.id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -54,16 +54,16 @@ def schedule(community_id: UUID, title: str, place: str, starts_at: datetime,
         by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id)
         if ends_at <= starts_at:
-            raise InvalidRequest("ends_at must be after starts_at")
+            raise InvalidRequest("activity-ends-before-start")
         if ends_at - starts_at > timedelta(hours=ACTIVITY_MAX_HOURS):
-            raise InvalidRequest(f"an activity lasts at most {ACTIVITY_MAX_HOURS} hours")
+            raise InvalidRequest("activity-too-long", hours=ACTIVITY_MAX_HOURS)
         if rule_code is not None:
             rule = uow.find(Rule, ids.rule_id(community_id, rule_code))
             if rule is None or not rule.versions:
-                raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
+                raise NotFound("rule-not-in-rulebook", code=rule_code)
             rule.check_open()
             if rule.versions[-1]["unit"] != "hour":
-                raise InvalidRequest("an activity's rule counts by the hour (unit hour)")
+                raise InvalidRequest("activity-rule-hourly")
         activity = Activity(
             community_id=community_id, title=title, place=place, starts_at=starts_at,
             ends_at=ends_at, rule_code=rule_code, timebank=timebank_minutes,
@@ -86,18 +86,18 @@ def _attendee(uow: UnitOfWork, activity: Activity, member_id: UUID | None, code:
     member staff name. A member of another community is not found."""
     if by.role is Role.MEMBER:
         if code is None or by.member_id is None:
-            raise InvalidRequest("a member checks in with the activity's code")
+            raise InvalidRequest("check-in-needs-code")
         member = uow.get(Member, by.member_id)
         if member.community_id != activity.community_id:
-            raise NotFound(f"activity {activity.id} was not found")
+            raise NotFound("not-found", thing="activity")
         activity.check_code(code)
     else:
         by.check_community(activity.community_id, "activity", activity.id)
         if member_id is None:
-            raise InvalidRequest("staff name the member (member_id)")
+            raise InvalidRequest("check-in-needs-member")
         found = uow.find(Member, member_id)
         if found is None or found.community_id != activity.community_id:
-            raise NotFound(f"member {member_id} was not found")
+            raise NotFound("not-found", thing="member")
         member = found
         if code is not None:
             activity.check_code(code)

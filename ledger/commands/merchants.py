@@ -180,7 +180,7 @@ def settle(merchant_id: UUID, by: Actor) -> Callable[[UnitOfWork], Settlement]:
         by.check_community(merchant.community_id, "merchant", merchant_id)
         account = _points_account(uow, merchant_id)
         if account.available <= 0:
-            raise NothingToSettle(f"merchant {merchant_id} has no unsettled points")
+            raise NothingToSettle("nothing-to-settle", merchant=merchant.name)
         settlement_id = ids.new_id()
         amount = account.available
         account.post(amount=-amount, kind=PostingKind.SETTLEMENT, transaction_id=settlement_id,

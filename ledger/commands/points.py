@@ -130,8 +130,8 @@ def member_at_till(uow: UnitOfWork, merchant: Merchant, member_id: UUID, consent
     member = uow.get(Member, member_id)
     if member.community_id != merchant.community_id:
         if consent.kind is ConsentKind.PAYMENT_CODE:
-            raise PaymentCodeInvalid("这个付款码不是本社区居民的，不能在这里使用")
-        raise NotFound(f"member {member_id} was not found")
+            raise PaymentCodeInvalid("payment-code-elsewhere")
+        raise NotFound("not-found", thing="member")
     member.check_active()
     return member
 
@@ -160,7 +160,7 @@ def award(
         community = uow.get(Community, member.community_id)
         rule = uow.find(Rule, ids.rule_id(member.community_id, rule_code))
         if rule is None or not rule.versions:
-            raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
+            raise NotFound("rule-not-in-rulebook", code=rule_code)
         rule.check_open()
         when = check_occurred_at(occurred_at, now)
         version = rule.in_force_at(when)
@@ -201,9 +201,9 @@ def check_occurred_at(occurred_at: datetime | None, now: datetime) -> datetime:
     """When a deed happened: not in the future, not before the backdating limit."""
     when = occurred_at or now
     if when > now + FUTURE_TOLERANCE:
-        raise InvalidRequest("occurred_at is in the future")
+        raise InvalidRequest("occurred-in-future")
     if when < now - timedelta(days=BACKDATE_MAX_DAYS):
-        raise InvalidRequest(f"occurred_at is more than {BACKDATE_MAX_DAYS} days ago")
+        raise InvalidRequest("occurred-too-long-ago", days=BACKDATE_MAX_DAYS)
     return when
 
 
@@ -211,16 +211,16 @@ def _points_for(version: dict[str, object], quantity: int | None, minutes: int |
     per_unit = int(version["points"])  # type: ignore[call-overload]
     if version["unit"] == "hour":
         if minutes is None or quantity is not None:
-            raise InvalidRequest("this rule counts per hour: give minutes, not quantity")
+            raise InvalidRequest("rule-per-hour")
         points = per_unit * minutes // 60
     else:
         if minutes is not None:
-            raise InvalidRequest("this rule counts each time: give quantity, not minutes")
+            raise InvalidRequest("rule-per-time")
         points = per_unit * (quantity if quantity is not None else 1)
     if points < 1:
-        raise InvalidRequest("that earns less than one point")
+        raise InvalidRequest("under-one-point")
     if points > POINTS_MAX:
-        raise InvalidRequest(f"one award moves at most {POINTS_MAX} points")
+        raise InvalidRequest("award-too-big", max=POINTS_MAX)
     return points
 
 
@@ -234,13 +234,13 @@ def approve_award(award_id: UUID, by: Actor) -> Callable[[UnitOfWork], AwardResu
     def command(uow: UnitOfWork) -> AwardResult:
         pending = _load_award(uow, award_id, by)
         if pending.status != AwardStatus.PENDING:
-            raise InvalidTransition(f"cannot approve an award that is {pending.status}")
+            raise InvalidTransition("award-state", step="approve", status=pending.status)
         rule = uow.get(Rule, ids.rule_id(pending.community_id, pending.rule_code))
         name = rule.versions[pending.rule_version - 1]["name"]
         community = uow.get(Community, pending.community_id)
         if (community.policy.award_approval is AwardApproval.ANOTHER_STAFF
                 and pending.recorded_by == by.id):
-            raise FourEyesRequired("本社区的发放须由另一位工作人员审核，不能审核自己登记的发放")
+            raise FourEyesRequired("four-eyes")
         _member_account(uow, pending.member_id).post(
             amount=pending.points, kind=PostingKind.AWARD, transaction_id=pending.id,
             counter_account=_issued(pending.community_id), by=by, description=name,
@@ -378,7 +378,7 @@ def adjust(
         by.check_community(owner.community_id, owner_kind.value, owner_id)
         account = uow.find(Account, ids.account_id(owner_id, asset.value))
         if account is None:
-            raise NotFound(f"{owner_kind.value} {owner_id} has no {asset.value} account")
+            raise NotFound("no-account")
         adjustment_id = ids.new_id()
         account.post(amount=amount, kind=PostingKind.ADJUSTMENT, transaction_id=adjustment_id,
                      counter_account=ids.system_account(owner.community_id, asset.value,

@@ -82,7 +82,7 @@ def register_member(
             household = uow.get(Household, household_id)
             by.check_community(household.community_id, "household", household_id)
             if household.community_id != community_id:
-                raise NotFound(f"household {household_id} is not in community {community_id}")
+                raise NotFound("household-not-in-community")
             resolved_grid = grid_id or household.grid_id
         member = Member(community_id=community_id, name=name, household_id=household_id,
                         grid_id=resolved_grid, passbook_no=community.next_passbook_number(),
@@ -175,7 +175,7 @@ def retire_rule(community_id: UUID, code: str, reason: str, by: Actor,
         by.check_community(community_id, "community", community_id)
         rule = uow.find(Rule, ids.rule_id(community_id, code))
         if rule is None or not rule.versions:
-            raise NotFound(f"rule {code!r} is not in this community's rulebook")
+            raise NotFound("rule-not-in-rulebook", code=code)
         rule.retire(reason, by, now)
         return {"code": code, **rule.current, "retired": rule.retired}
 
@@ -213,7 +213,7 @@ def change_member(
             if household_id is not None:
                 household = uow.get(Household, household_id)
                 if household.community_id != member.community_id:
-                    raise NotFound(f"household {household_id} was not found")
+                    raise NotFound("not-found", thing="household")
                 if grid_id is UNCHANGED and household.grid_id is not None:
                     new_grid = household.grid_id
         if grid_id is not UNCHANGED:

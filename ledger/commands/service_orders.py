@@ -58,7 +58,7 @@ def _order(uow: UnitOfWork, order_id: UUID, by: Actor, *parties: str) -> Service
                 and uow.get(Team, order.team_id).has(by.member_id)):
             allowed.add(by.member_id)
         if by.member_id is None or by.member_id not in allowed:
-            raise NotFound(f"service request {order_id} was not found")
+            raise NotFound("not-found", thing="service request")
     else:
         by.check_community(order.community_id, "service request", order_id)
     return order
@@ -109,7 +109,7 @@ def dispatch_to_team(order_id: UUID, team_id: UUID, by: Actor, now: datetime) ->
         order.check("dispatch")
         team = uow.get(Team, team_id)
         if team.community_id != order.community_id:
-            raise OfAnotherCommunity(f"team {team_id} is not of the order's community")
+            raise OfAnotherCommunity("team-of-another-community")
         order.dispatch_to_team(team_id, now, by)
         return OrderState.of(order)
 
@@ -208,7 +208,7 @@ def auto_confirm(order_id: UUID, now: datetime) -> Command:
         days = uow.get(Community, order.community_id).timebank.auto_confirm_days
         if (order.status != OrderStatus.COMPLETED or days is None or order.completed_at is None
                 or now < order.completed_at + timedelta(days=days)):
-            raise InvalidTransition(f"service request {order_id} is not due to confirm")
+            raise InvalidTransition("order-not-due")
         by = Actor.system()
         order.confirm(order.minutes or 0, now, by, automatic=True)
         _post(uow, order, by, now)

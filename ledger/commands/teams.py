@@ -56,8 +56,8 @@ def add_member(team_id: UUID, member_id: UUID, by: Actor) -> Callable[[UnitOfWor
         team = team_of(uow, team_id, by)
         member = uow.get(Member, member_id)
         if member.community_id != team.community_id:
-            raise OfAnotherCommunity(f"member {member_id} is not of team {team.name}'s "
-                                     "community")
+            raise OfAnotherCommunity("member-of-another-community", member=member.name,
+                                     team=team.name)
         member.check_active()
         team.add(member_id, by)
         return TeamState.of(team, uow)
@@ -84,7 +84,7 @@ def put_service(community_id: UUID, code: str, name: str, default_minutes: int,
         by.check_community(community_id, "community", community_id)
         community = uow.get(Community, community_id)
         if rule_code is not None and rule_code not in community.rule_codes:
-            raise NotFound(f"rule {rule_code!r} is not in this community's rulebook")
+            raise NotFound("rule-not-in-rulebook", code=rule_code)
         catalogue = uow.find(ServiceCatalogue, ServiceCatalogue.create_id(community_id))
         if catalogue is None:
             catalogue = ServiceCatalogue(community_id=community_id, actor_id=by.id,

@@ -104,7 +104,8 @@ def _move(source: Account, target: Account, minutes: int, kind: PostingKind, by:
 def _donate(uow: UnitOfWork, account: Account, community_id: UUID, minutes: int, by: Actor,
             description: str) -> UUID:
     if minutes > account.available:
-        raise InsufficientBalance(f"available minutes {account.available} is less than {minutes}")
+        raise InsufficientBalance("member-minutes-short", available=account.available,
+                                  asked=minutes)
     used_restricted = min(account.restricted, minutes)  # donate-only minutes go first
     member = uow.get(Member, account.owner_id)
     return _move(account, _pool(uow, community_id, by), minutes, PostingKind.DONATION, by,
@@ -142,9 +143,8 @@ def post_service(
     room = policy.room(account.balance)
     over = 0 if room is None else max(0, minutes - room)
     if over and policy.over_cap is OverCap.REFUSE:
-        raise StorageCapReached(
-            f"the member stores {account.balance} minutes; the cap is "
-            f"{policy.storage_cap_minutes}, so at most {room} more")
+        raise StorageCapReached("storage-cap", balance=account.balance,
+                                cap=policy.storage_cap_minutes, room=room)
     awarded = _service_points(uow, volunteer, rule_code or policy.service_rule_code, minutes,
                               occurred_at, service_type, by, now)
     deposit = Deposit(
@@ -177,7 +177,7 @@ def deposit(
         volunteer.check_active()
         if recipient_id is not None:
             if recipient_id == volunteer_id:
-                raise InvalidRequest("a volunteer cannot serve themselves")
+                raise InvalidRequest("serve-self")
             uow.get(Member, recipient_id)
         when = points.check_occurred_at(occurred_at, now)
         return post_service(uow, volunteer_id=volunteer_id, recipient_id=recipient_id,
@@ -204,12 +204,11 @@ def withdraw(
         if service_request_id is not None:
             order = uow.get(ServiceOrder, service_request_id)
             if order.requester_id != member_id:
-                raise InvalidRequest(f"service request {service_request_id} is not "
-                                     f"{member_id}'s")
+                raise InvalidRequest("order-not-members")
             provider = provider or order.volunteer_id
         account = minutes_account(uow, member_id)
         if minutes > account.spendable:
-            raise InsufficientBalance(_short(account, minutes))
+            raise _short(account, minutes)
         withdrawal_id = ids.new_id()
         if provider is not None:
             volunteer = uow.get(Member, provider)
@@ -225,11 +224,12 @@ def withdraw(
     return command
 
 
-def _short(account: Account, minutes: int) -> str:
-    detail = f"spendable minutes {account.spendable} is less than {minutes}"
+def _short(account: Account, minutes: int) -> InsufficientBalance:
+    """The refusal of `minutes` the account cannot spend."""
     if account.restricted:
-        detail += f" ({account.restricted} minutes earned by a team can only be donated)"
-    return detail
+        return InsufficientBalance("minutes-short-restricted", available=account.spendable,
+                                   asked=minutes, restricted=account.restricted)
+    return InsufficientBalance("minutes-short", available=account.spendable, asked=minutes)
 
 
 def transfer(
@@ -242,18 +242,17 @@ def transfer(
         by.check_community(giver.community_id, "member", from_member_id)
         by.check_member(from_member_id, "member", from_member_id)
         if to_member_id == from_member_id:
-            raise InvalidRequest("a gift goes to another member")
+            raise InvalidRequest("gift-to-self")
         receiver = uow.get(Member, to_member_id)
         if not uow.get(Community, giver.community_id).timebank.allows_gift(giver, receiver):
-            raise GiftNotAllowed("this community allows gifts of minutes only to registered "
-                                 "relatives or members of the same household")
+            raise GiftNotAllowed("gift-relatives-only")
         source = minutes_account(uow, from_member_id)
         if minutes > source.spendable:
-            raise InsufficientBalance(_short(source, minutes))
+            raise _short(source, minutes)
         target = minutes_account(uow, to_member_id)
         room = uow.get(Community, receiver.community_id).timebank.room(target.balance)
         if room is not None and minutes > room:
-            raise StorageCapReached(f"the recipient may store at most {room} more minutes")
+            raise StorageCapReached("storage-room", room=room)
         gift_id = _move(source, target, minutes, PostingKind.GIFT, by, "转赠",
                         source_name=giver.name, target_name=receiver.name)
         return MinutesMoved(gift_id, from_member_id, minutes, source.balance,
@@ -286,14 +285,14 @@ def allocate(
         community = uow.get(Community, community_id)
         member = uow.get(Member, member_id)
         if member.community_id != community_id:
-            raise NotFound(f"member {member_id} is not in community {community_id}")
+            raise NotFound("member-not-in-community")
         pool = _pool(uow, community_id, by)
         if minutes > pool.balance:
-            raise InsufficientBalance(f"the pool holds {pool.balance} minutes")
+            raise InsufficientBalance("pool-short", available=pool.balance, asked=minutes)
         target = minutes_account(uow, member_id)
         room = community.timebank.room(target.balance)
         if room is not None and minutes > room:
-            raise StorageCapReached(f"the member may store at most {room} more minutes")
+            raise StorageCapReached("storage-room", room=room)
         allocation_id = _move(pool, target, minutes, PostingKind.ALLOCATION, by, reason,
                               target_name=member.name)
         return MinutesMoved(allocation_id, member_id, minutes, target.balance)
@@ -310,8 +309,7 @@ def set_policy(
         community = uow.get(Community, community_id)
         if (policy.service_rule_code is not None
                 and policy.service_rule_code not in community.rule_codes):
-            raise NotFound(f"rule {policy.service_rule_code!r} is not in this community's "
-                           "rulebook")
+            raise NotFound("rule-not-in-rulebook", code=policy.service_rule_code)
         community.set_timebank_policy(policy, by)
         return community.timebank
 
@@ -346,7 +344,7 @@ def set_partner_limit(
         uow.get(Community, community_id)
         uow.get(Community, partner_id)
         if partner_id == community_id:
-            raise InvalidRequest("a community is not its own partner")
+            raise InvalidRequest("own-partner")
         interchange = _interchange(uow, community_id, partner_id, by)
         interchange.set_limit(community_id, limit, by)
         return position(interchange, community_id, partner_id)
@@ -363,7 +361,7 @@ def add_relative(
         member = uow.get(Member, member_id)
         by.check_community(member.community_id, "member", member_id)
         if relative_id == member_id:
-            raise InvalidRequest("a member is not their own relative")
+            raise InvalidRequest("own-relative")
         relative = uow.get(Member, relative_id)
         member.add_relative(relative_id, relation, by)
         relative.add_relative(member_id, relation, by)
@@ -378,7 +376,7 @@ def record_birth_date(
         member = uow.get(Member, member_id)
         by.check_community(member.community_id, "member", member_id)
         if birth_date > now.date():
-            raise InvalidRequest("a birth date is not in the future")
+            raise InvalidRequest("birth-date-future")
         member.record_birth_date(birth_date, by)
 
     return command

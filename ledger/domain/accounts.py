@@ -25,6 +25,13 @@ _MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value
 _EARNING = frozenset(k.value for k in EARNING_KINDS)
 
 
+# The message that says an account is short, by its owner's kind and its asset.
+_SHORT = {("member", "POINTS"): "member-points-short",
+          ("member", "MINUTES"): "member-minutes-short",
+          ("merchant", "POINTS"): "merchant-unsettled-short",
+          ("pool", "MINUTES"): "pool-short"}
+
+
 class Account(LedgerAggregate):
     """One owner's balance of one asset.
 
@@ -124,9 +131,8 @@ class Account(LedgerAggregate):
         assert isinstance(amount, int) and amount != 0, amount
         given = self._consent_given(consent)
         if amount < 0 and not allow_negative and self.available + amount < 0:
-            raise InsufficientBalance(
-                f"available {self.asset.lower()} {self.available} is less than {-amount}"
-            )
+            raise InsufficientBalance(_SHORT.get((self.owner_kind, self.asset), "balance-short"),
+                                      available=self.available, asked=-amount)
         changes = self._lot_changes(amount, transaction_id, new_lots, take_first)
         after = lots.apply(self.lots, changes)
         next_at, next_points = lots.next_expiry(after)
@@ -166,7 +172,7 @@ class Account(LedgerAggregate):
         if consent is None:
             return None
         if consent.code_digest is not None and consent.code_digest in (self.codes_used or {}):
-            raise PaymentCodeUsed("这个付款码已经用过了，请居民刷新付款码后再付")
+            raise PaymentCodeUsed("payment-code-used")
         return consent.as_event()
 
     def _use_consent(self, consent: list[str] | None) -> None:
@@ -211,16 +217,16 @@ class Account(LedgerAggregate):
             return
         left = limit - self.redeemed_by_day.get(day, 0)
         if points > left:
-            raise RedemptionLimitReached(
-                f"{max(left, 0)} of the {limit} points a member may redeem on {day} are left"
-            )
+            raise RedemptionLimitReached("redemption-limit", left=max(left, 0), limit=limit,
+                                         day=day)
 
     # --- holds ----------------------------------------------------------------------------
     def place_hold(self, hold_id: UUID, points: int, by: Actor,
                    consent: Consent | None = None) -> None:
         given = self._consent_given(consent)
         if points > self.available:
-            raise InsufficientBalance(f"available points {self.available} is less than {points}")
+            raise InsufficientBalance("member-points-short", available=self.available,
+                                      asked=points)
         self._hold_placed(hold_id=str(hold_id), points=points, held_after=self.held + points,
                           actor_id=by.id, actor_role=by.role_value, consent=given)
 
@@ -256,7 +262,7 @@ class Account(LedgerAggregate):
             left = max(0, cap - self.cap_usage.get(key, 0))
             room = left if room is None else min(room, left)
         if room == 0:
-            raise CapReached("the rule's cap for this period is already reached")
+            raise CapReached("cap-reached")
         return room
 
     def reserve_cap(self, *, award_id: UUID, cap_keys: list[str], points: int, by: Actor) -> None:

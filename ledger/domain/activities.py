@@ -54,22 +54,21 @@ class Activity(LedgerAggregate):
     # --- checks ---------------------------------------------------------------------------
     def check_open(self) -> None:
         if self.closed:
-            raise ActivityClosed(f"活动「{self.title}」已经结束签到")
+            raise ActivityClosed("activity-closed", title=self.title)
 
     def check_code(self, code: str) -> None:
         """A code that is not this activity's (another one's, an old one) is refused."""
         if code != self.check_in_code:
-            raise CheckInCodeInvalid("签到码不是这个活动的，请重新扫描现场的二维码")
+            raise CheckInCodeInvalid("check-in-code-other")
 
     # --- commands -------------------------------------------------------------------------
     def check_in(self, member_id: UUID, at: datetime, by: Actor) -> None:
         """Record the member's arrival: from 30 minutes before the start to the end."""
         self.check_open()
         if not self.starts_at - EARLY <= at <= self.ends_at:
-            raise CheckInOutsideWindow(
-                f"签到时间是活动开始前{ACTIVITY_EARLY_CHECK_IN_MINUTES}分钟到活动结束")
+            raise CheckInOutsideWindow("check-in-window", minutes=ACTIVITY_EARLY_CHECK_IN_MINUTES)
         if str(member_id) in self.attendance:
-            raise AlreadyCheckedIn("这位居民已经签到过了")
+            raise AlreadyCheckedIn("already-checked-in")
         self._checked_in(member_id=member_id, at=at, actor_id=by.id, actor_role=by.role_value)
 
     def check_out(self, member_id: UUID, at: datetime, by: Actor) -> None:
@@ -77,9 +76,9 @@ class Activity(LedgerAggregate):
         self.check_open()
         seen = self.attendance.get(str(member_id))
         if seen is None:
-            raise NotCheckedIn("这位居民还没有签到，不能签退")
+            raise NotCheckedIn("not-checked-in")
         if seen["out"] is not None:
-            raise AlreadyCheckedOut("这位居民已经签退过了")
+            raise AlreadyCheckedOut("already-checked-out")
         self._checked_out(member_id=member_id, at=at, actor_id=by.id, actor_role=by.role_value)
 
     def close(self, outcome: dict[str, Any], at: datetime, by: Actor) -> None:

@@ -64,8 +64,8 @@ class AuditLog(LedgerAggregate):
     def seal(self, previous_through: int, through_position: int, events: int,
              missing: list[int], log_hash: str, by: Actor) -> None:
         if previous_through != self.through_position:
-            raise AlreadySealed(f"the log is sealed through {self.through_position}, "
-                                f"not {previous_through}")
+            raise AlreadySealed("already-sealed", through=self.through_position,
+                                previous=previous_through)
         assert through_position > previous_through
         self._sealed(previous_through=previous_through, through_position=through_position,
                      events=events, missing=missing, log_hash=log_hash, actor_id=by.id,

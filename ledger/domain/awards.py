@@ -80,7 +80,7 @@ class Award(LedgerAggregate):
 
     def _require(self, *allowed: AwardStatus, step: str) -> None:
         if self.status not in allowed:
-            raise InvalidTransition(f"cannot {step} an award that is {self.status}")
+            raise InvalidTransition("award-state", step=step, status=self.status)
 
     def approve(self, by: Actor) -> None:
         self._require(AwardStatus.PENDING, step="approve")
@@ -94,12 +94,11 @@ class Award(LedgerAggregate):
         """The points a reversal of `points` (None: all that is left) takes back; refuses
         one of an award not posted, or of more than is left."""
         if self.status == AwardStatus.REVERSED:
-            raise AwardAlreadyReversed("这笔发放已经全部冲正，不能再冲正")
+            raise AwardAlreadyReversed("award-reversed")
         self._require(AwardStatus.POSTED, step="reverse")
         amount = self.points_left if points is None else points
         if amount > self.points_left:
-            raise ReversalExceedsAward(
-                f"这笔发放还剩 {self.points_left} 积分可冲正，不能冲正 {amount} 积分")
+            raise ReversalExceedsAward("reversal-exceeds", left=self.points_left, asked=amount)
         return amount
 
     def reverse(self, reason: str, by: Actor, points: int | None = None) -> int:

@@ -77,7 +77,7 @@ def typed_code(text: str) -> str:
     is 18 digits."""
     code = _TYPED_SEPARATORS.sub("", text)
     if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
-        raise PaymentCodeInvalid(f"付款码是{CODE_DIGITS}位数字，请重新扫码或输入")
+        raise PaymentCodeInvalid("payment-code-digits", digits=CODE_DIGITS)
     return code
 
 

@@ -61,16 +61,15 @@ class Hold(LedgerAggregate):
         """Refuse a capture that cannot happen; nothing is triggered."""
         self._check_open(now, step="capture")
         if points > self.points:
-            raise CaptureExceedsHold(f"the hold is for {self.points} points, not {points}")
+            raise CaptureExceedsHold("capture-exceeds", points=self.points, asked=points)
 
     def _check_open(self, now: datetime, step: str) -> None:
         if self.status == HoldStatus.CAPTURED:
-            raise HoldAlreadyCaptured(
-                f"cannot {step}: the hold was captured as redemption {self.redemption_id}")
+            raise HoldAlreadyCaptured("hold-captured", step=step, redemption=self.redemption_id)
         if self.status == HoldStatus.VOIDED:
-            raise HoldVoided(f"cannot {step}: the hold was voided")
+            raise HoldVoided("hold-voided", step=step)
         if self.status == HoldStatus.EXPIRED or now >= self.expires_at:
-            raise HoldExpired(f"cannot {step}: the hold expired at {self.expires_at.isoformat()}")
+            raise HoldExpired("hold-expired", step=step, at=self.expires_at.isoformat())
 
     def capture(self, redemption_id: UUID, points: int, now: datetime, by: Actor) -> None:
         self.check_capture(points, now)

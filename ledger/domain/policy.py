@@ -134,11 +134,8 @@ class TimeBankPolicy:
         if self.withdraw_min_age is None:
             return
         if birth_date is None:
-            raise AgeRequirementNotMet(
-                f"members withdraw from age {self.withdraw_min_age}; "
-                "this member has no birth date on record")
+            raise AgeRequirementNotMet("age-no-birth-date", age=self.withdraw_min_age)
         age = today.year - birth_date.year - ((today.month, today.day)
                                               < (birth_date.month, birth_date.day))
         if age < self.withdraw_min_age:
-            raise AgeRequirementNotMet(
-                f"members withdraw from age {self.withdraw_min_age}; this member is {age}")
+            raise AgeRequirementNotMet("age-too-young", age=self.withdraw_min_age, actual=age)

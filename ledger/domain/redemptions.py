@@ -67,9 +67,8 @@ class Redemption(LedgerAggregate):
 
     def check_refund(self, points: int) -> None:
         if points > self.refundable:
-            raise RefundExceedsRedemption(
-                f"only {self.refundable} of the {self.points} points are left to refund"
-            )
+            raise RefundExceedsRedemption("refund-exceeds", left=self.refundable,
+                                          points=self.points)
 
     def lots_to_return(self, points: int) -> list[Any]:
         """Lot changes that give `points` back: the last lots taken first."""

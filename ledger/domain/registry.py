@@ -87,7 +87,7 @@ class Community(LedgerAggregate):
 
     def check_grid(self, grid_id: UUID | None) -> None:
         if grid_id is not None and str(grid_id) not in self.grids:
-            raise NotFound(f"grid {grid_id} is not in community {self.id}")
+            raise NotFound("grid-not-in-community", community=self.name)
 
     def next_passbook_number(self) -> str:
         return f"{self.code}-{self.passbooks_issued + 1:06d}"
@@ -106,8 +106,7 @@ class Community(LedgerAggregate):
         """Refuses a merchant's till naming a member where the policy asks for a code."""
         if (kind is ConsentKind.MEMBER_ID and role is Role.MERCHANT
                 and self.policy.redemption_consent is ConsentPolicy.PAYMENT_CODE):
-            raise PaymentCodeRequired("本社区用积分需居民出示付款码（或存折号加密码），"
-                                      "不能只凭会员编号扣分")
+            raise PaymentCodeRequired("payment-code-needed")
 
     def set_policy(self, policy: PointsPolicy, by: Actor) -> None:
         """A new policy applies to points earned (and redemptions made) from now on."""
@@ -328,9 +327,8 @@ class Member(LedgerAggregate):
         """Refuse what an inactive member (moved out, deceased) may no longer do: earn,
         redeem, deposit or withdraw."""
         if self.status != ACTIVE:
-            word = "已迁出" if self.status == "moved_out" else "已去世"
-            raise MemberInactive(f"该居民{word}，不能再获得、使用或存取积分和时长；"
-                                 "余额和记录仍可查询")
+            raise MemberInactive("member-moved-out" if self.status == "moved_out"
+                                 else "member-deceased")
 
     def rename(self, name: str, reason: str, by: Actor) -> None:
         """Record a new name; nothing happens when it is the same."""
@@ -395,7 +393,7 @@ class Merchant(LedgerAggregate):
     def check_open(self) -> None:
         """Refuse a closed merchant's redemptions and holds."""
         if self.status != ACTIVE:
-            raise MerchantClosed(f"商户“{self.name}”已停业，不能再收积分")
+            raise MerchantClosed("merchant-closed", merchant=self.name)
 
     def rename(self, name: str, reason: str, by: Actor) -> None:
         """Record a new name; nothing happens when it is the same."""

@@ -56,7 +56,7 @@ class Rule(LedgerAggregate):
     def check_open(self) -> None:
         """Refuse an award under a retired rule."""
         if self.retired:
-            raise RuleRetired(f"规则 {self.code} 已停用，不能再按它发放积分")
+            raise RuleRetired("rule-retired", code=self.code)
 
     def revise(
         self,

@@ -90,13 +90,13 @@ class ServiceOrder(LedgerAggregate):
 
     def check(self, step: str) -> None:
         if OrderStatus(self.status) not in ALLOWED_FROM[step]:
-            raise InvalidTransition(f"cannot {step} a service request that is {self.status}")
+            raise InvalidTransition("order-state", step=step, status=self.status)
 
     # --- steps ------------------------------------------------------------------------
     def dispatch(self, volunteer_id: UUID, at: datetime, by: Actor) -> None:
         self.check("dispatch")
         if volunteer_id == self.requester_id:
-            raise InvalidRequest("the requester cannot serve their own request")
+            raise InvalidRequest("own-request")
         self._dispatched(volunteer_id=volunteer_id, at=at, actor_id=by.id,
                          actor_role=by.role_value)
 
@@ -108,17 +108,16 @@ class ServiceOrder(LedgerAggregate):
     def accept(self, at: datetime, by: Actor) -> None:
         self.check("accept")
         if self.volunteer_id is None:
-            raise InvalidTransition("an order dispatched to a team is accepted by one of its "
-                                    "members")
+            raise InvalidTransition("order-team-accepts")
         self._accepted(at=at, actor_id=by.id, actor_role=by.role_value)
 
     def accept_for_team(self, volunteer_id: UUID, at: datetime, by: Actor) -> None:
         """The first member of the dispatched team to accept takes the order."""
         self.check("accept")
         if self.volunteer_id is not None:
-            raise InvalidTransition("the order was already taken by a member of the team")
+            raise InvalidTransition("order-taken")
         if volunteer_id == self.requester_id:
-            raise InvalidRequest("the requester cannot serve their own request")
+            raise InvalidRequest("own-request")
         self._team_member_accepted(volunteer_id=volunteer_id, at=at, actor_id=by.id,
                                    actor_role=by.role_value)
 

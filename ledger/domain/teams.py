@@ -32,12 +32,12 @@ class Team(LedgerAggregate):
 
     def add(self, member_id: UUID, by: Actor) -> None:
         if self.has(member_id):
-            raise InvalidRequest(f"member {member_id} is already in team {self.name}")
+            raise InvalidRequest("already-in-team", team=self.name)
         self._joined(member_id=member_id, actor_id=by.id, actor_role=by.role_value)
 
     def remove(self, member_id: UUID, by: Actor) -> None:
         if not self.has(member_id):
-            raise NotFound(f"member {member_id} is not in team {self.name}")
+            raise NotFound("member-not-in-team", team=self.name)
         self._left(member_id=member_id, actor_id=by.id, actor_role=by.role_value)
 
     @event("MemberJoined")
@@ -72,8 +72,7 @@ class ServiceCatalogue(LedgerAggregate):
         """The entry of `code`; refused when the catalogue does not list it."""
         if code not in self.services:
             listed = "、".join(sorted(self.services))
-            raise ServiceNotInCatalogue(f"service {code!r} is not in this community's "
-                                        f"catalogue ({listed})")
+            raise ServiceNotInCatalogue("service-not-in-catalogue", code=code, listed=listed)
         return self.services[code]
 
     @event("ServiceSet")

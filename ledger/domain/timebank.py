@@ -94,8 +94,7 @@ class Interchange(LedgerAggregate):
         after = self.owed_by(debtor) + minutes
         limit = self.limit_for(debtor)
         if limit is not None and minutes > 0 and after > limit:
-            raise CreditLimitReached(
-                f"community {debtor} would owe {after} minutes; its partner allows {limit}")
+            raise CreditLimitReached("credit-limit", after=after, limit=limit)
         self._care_recorded(debtor=debtor, minutes=minutes, withdrawal_id=withdrawal_id,
                             due_after=after if debtor == self.first else -after,
                             actor_id=by.id, actor_role=by.role_value)

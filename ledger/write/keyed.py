@@ -63,9 +63,7 @@ def run_keyed(command: Callable[[UnitOfWork], Any], spec: Idempotency,
     record = uow.find(IdempotencyRecord, spec.record_id)
     if record is not None:
         if record.fingerprint != spec.fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was first used with a different request"
-            )
+            raise IdempotencyKeyReused("idempotency-key-reused")
         return StoredResponse(record.status_code, record.body)
     try:
         response = spec.render(command(uow))

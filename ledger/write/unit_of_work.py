@@ -52,7 +52,7 @@ class UnitOfWork:
         """Returns the aggregate, or raises `NotFound`."""
         aggregate = self.find(cls, aggregate_id)
         if aggregate is None:
-            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} was not found")
+            raise NotFound("not-found", thing=cls.__name__.lower())
         return aggregate
 
     def add(self, *aggregates: Aggregate, cache: bool = True) -> None:

@@ -316,7 +316,7 @@ class Writer:
             if self._commit([submission]) is not Outcome.FAILED:
                 return
         submission.future.set_exception(
-            Conflict("the records changed under this request too often; retry it")
+            Conflict("concurrent")
         )
 
     def _as_a_group(self, group: list[Submission],
@@ -466,8 +466,7 @@ class Writer:
                 verdict = "did not take" if stored is False else "may not have taken"
                 log.error("could not save a group of %d commands: the database %s the write",
                           len(prepared.group), verdict, exc_info=error)
-                detail = ("数据库未能保存这笔写入，什么也没有改变，可以重试。" if stored is False
-                          else "数据库可能没有保存这笔写入，请用同一个 Idempotency-Key 重试。")
+                detail = "write-not-taken" if stored is False else "write-unknown"
                 for submission in prepared.group:
                     submission.future.set_exception(Unavailable(detail))
                 return Outcome.ANSWERED

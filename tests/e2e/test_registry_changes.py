@@ -248,7 +248,7 @@ class TestHouseholdsAndGrids:
         assert [g["name"] for g in listed] == ["丙", "丁", "乙"]
         assert [g["name"] for g in ok(client.get(f"/v1/communities/{world.community_id}",
                                                  headers=world.staff))["grids"]] == \
-            ["丁", "乙", "丙"]
+            ["丙", "丁", "乙"]
         there = Town.standard(client, "湖滨社区")
         assert patch(world, f"{path}/{b}", there.staff, name="x").status_code == 404
         their_grid = there.add_grid("湖滨一网格")

@@ -155,15 +155,20 @@ class TestQuarterlyReview:
 
         rows = rows_of_csv(as_csv.content)
         assert same_cells(rows) == same_cells(rows_of_xlsx(as_xlsx.content))
-        assert rows[0] == ["section", "rank", "key", "name", "value", "previous", "change"]
-        assert rows[1] == ["summary", "", "points_earned", "积分发放", "100", "45", "55"]
-        assert ["summary", "", "participation_percent", "参与率(%)", "60.0", "60.0",
+        assert rows[0] == ["栏目", "名次", "代码", "名称", "本期", "上期", "变化"]
+        assert rows[1] == ["概况", "", "points_earned", "积分发放", "100", "45", "55"]
+        assert ["概况", "", "participation_percent", "参与率(%)", "60.0", "60.0",
                 "0.0"] in rows
-        assert ["top_members", "1", huibin.wang, "王秀英", "50", "", ""] in rows
-        assert ["top_households", "1", huibin.households[0], "1栋101", "60", "", ""] in rows
-        assert ["points_by_rule", "", "MEDIATE", "纠纷调解", "60", "20", "40"] in rows
-        assert ["points_by_grid", "", "", "未分网格", "40", "0", "40"] in rows
-        assert ["service", "", "requests", "服务点单", "0", "0", "0"] in rows
+        assert ["居民排行", "1", huibin.wang, "王秀英", "50", "", ""] in rows
+        assert ["家庭排行", "1", huibin.households[0], "1栋101", "60", "", ""] in rows
+        assert ["按规则", "", "MEDIATE", "纠纷调解", "60", "20", "40"] in rows
+        assert ["按网格", "", "", "未分网格", "40", "0", "40"] in rows
+        assert ["志愿服务", "", "requests", "服务点单", "0", "0", "0"] in rows
+        english = rows_of_csv(client.get(f"{huibin.review_path}/2098-Q4", params={
+            "format": "csv"}, headers={"Accept-Language": "en"}).content)
+        assert english[0] == ["section", "rank", "key", "name", "value", "previous", "change"]
+        assert english[1] == ["summary", "", "points_earned", "points earned", "100", "45",
+                              "55"]
         assert len(rows) == 1 + 6 + 3 + 1 + 3 + 3 + 6  # and six figures of service orders
 
     def test_refusals(self, huibin, client):
@@ -173,7 +178,8 @@ class TestQuarterlyReview:
             assert answer.status_code == 422, quarter
             assert answer.json()["type"].endswith("/invalid-period")
         assert client.get(f"{path}/2098-Q4", params={"format": "pdf"}).status_code == 422
-        assert client.get(f"{path}/2098-Q4", params={"top": 101}).status_code == 422
+        assert client.get(f"{path}/2098-Q4", params={"top": 100_001}).status_code == 422
+        assert client.get(f"{path}/2098-Q4", params={"top": 101}).status_code == 200  # all
         unknown = "/v1/communities/00000000-0000-0000-0000-000000000000/reviews/2098-Q4"
         assert client.get(unknown).status_code == 404
 
@@ -204,8 +210,8 @@ class TestDashboard:
         as_csv = rows_of_csv(client.get(path, params={"year": 2098, "format": "csv"}).content)
         as_xlsx = rows_of_xlsx(client.get(path, params={"year": 2098, "format": "xlsx"}).content)
         assert same_cells(as_csv) == same_cells(as_xlsx)
-        assert as_csv[0][:3] == ["month", "points_issued", "points_redeemed"]
-        assert as_csv[0][-3:] == ["rule:GARDEN", "rule:MEDIATE", "rule:VOL"]
+        assert as_csv[0][:3] == ["月份", "发放积分", "兑换积分"]
+        assert as_csv[0][-3:] == ["规则:GARDEN", "规则:MEDIATE", "规则:VOL"]
         assert as_csv[11][:2] == ["2098-11", "60"] and as_csv[11][-3:] == ["0", "60", "0"]
         assert as_csv[13][:2] == ["2098", "145"]
 

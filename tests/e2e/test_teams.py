@@ -239,5 +239,5 @@ def test_the_service_report(teams: Teams, linli: Linli) -> None:
             review["previous_service"]["requests"]) == (4, 66.7, 0)
     sheet = c.get(f"/v1/communities/{t.community_id}/reviews/2098-Q1?format=csv",
                   headers=t.staff).text
-    assert "service,,satisfaction_percent,满意度(%),66.7,," in sheet
+    assert "志愿服务,,satisfaction_percent,满意度(%),66.7,," in sheet
     assert c.get("/v1/reports/service", headers=auth("nonsense")).status_code == 401

@@ -364,7 +364,7 @@ class TestPolicies:
         withdrawn = bank.client.post("/v1/timebank/withdrawals", headers=bank.w.staff, json={
             "member_id": bank.volunteer, "minutes": 21, "service_type": "理发"})
         assert withdrawn.status_code == 409
-        assert "team" in withdrawn.json()["detail"]
+        assert "服务队" in withdrawn.json()["detail"]
         gift = bank.client.post("/v1/timebank/transfers", headers={**bank.w.staff, **key()},
                                 json={"from_member_id": bank.volunteer,
                                       "to_member_id": bank.elder, "minutes": 21})

@@ -338,7 +338,7 @@ class TestDailyLimit:
         shop.award(member, 100, SHANGHAI_NOON)
         shop.redeem(member, 20, SHANGHAI_NOON)
 
-        with pytest.raises(RedemptionLimitReached, match="10 of the 30"):
+        with pytest.raises(RedemptionLimitReached, match="最多兑换30分，还剩10分"):
             shop.redeem(member, 11, SHANGHAI_NOON)
         with pytest.raises(RedemptionLimitReached):
             linli.writer.execute(mer.place_hold(shop.merchant_id, member, 11, 60, shop.till,

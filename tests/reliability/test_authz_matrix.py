@@ -69,7 +69,7 @@ def town(client):
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
            "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
-           "number": None, "activity_id": activity}
+           "number": None, "activity_id": activity, "period": "2026-12"}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets

@@ -91,7 +91,7 @@ class TestHugeIntegers:
         response = post_raw(world, endpoint, with_raw_amount(world, endpoint, "9" * 5_000))
 
         assert_problem(response, 422, "validation-error")
-        assert "digits" in response.json()["detail"]
+        assert "整数最多" in response.json()["detail"]
         books.assert_unchanged()
 
     def test_before_authentication_and_without_a_content_type(self, world, books):

@@ -92,8 +92,9 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   $("#close-activity").addEventListener("click", async () => {
     try {
-      showOutcome(await api("POST", `${path}/close`));
+      const outcome = await api("POST", `${path}/close`);
       await refresh();
+      showOutcome(outcome);  // once the page says it is closed
     } catch (error) {
       notice(problem(error), "error");
     }

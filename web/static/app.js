@@ -77,7 +77,7 @@ const Linli = (() => {
       running on the server (409 idempotency-key-in-flight) it waits and asks again. */
   async function apiResponse(method, path, body, headers = {}, token = null) {
     const bearer = token || (session() || {}).token;
-    const sent = { Accept: "application/json", ...headers };
+    const sent = { Accept: "application/json", "Accept-Language": lang, ...headers };
     if (bearer) sent.Authorization = "Bearer " + bearer;
     if (body !== undefined) sent["Content-Type"] = "application/json";
     const action = method === "GET" || sent["Idempotency-Key"] ? null
@@ -105,6 +105,15 @@ const Linli = (() => {
   /** A /v1 call; its answer's data. */
   async function api(method, path, body, headers = {}, token = null) {
     return (await apiResponse(method, path, body, headers, token)).data;
+  }
+
+  /** A paper to print (print-ready HTML the API gives with the session's token), opened in
+      a new window, in the page's language. */
+  async function openPaper(path) {
+    const html = await api("GET", path, undefined, { Accept: "text/html" });
+    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+    window.open(url, "_blank");
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   /** A QR code of a secret (a payment code, a sign-in link) as an object URL: the text goes
@@ -162,15 +171,10 @@ const Linli = (() => {
     box.hidden = false;
   }
 
-  /** What went wrong, in the page's words: known problems by their slug, others by the
-      problem's own title or detail. */
+  /** What went wrong: the server's own words (its problem's detail, in the page's language,
+      asked for by Accept-Language), as they are; a failure with no answer in the page's. */
   function problem(error) {
-    if (error instanceof ApiError) {
-      if (words["problem_" + error.slug]) return t("problem_" + error.slug);
-      if (error.slug === "insufficient-balance") return t("insufficient");
-      if (error.status === 404) return t("not_found") + ": " + error.message;
-      return t("error") + ": " + error.message;
-    }
+    if (error instanceof ApiError) return error.message;
     return t("error") + ": " + error;
   }
 
@@ -262,7 +266,7 @@ const Linli = (() => {
   return {
     t, lang, session, saveSession, forget, requireRole, api, apiResponse, ApiError, el, $,
     notice, problem, newKey, newAction, day, when, duration, signed, lineWords, scanInto, secretQr, grouped,
-    digitGroups, canScan, localInstant,
+    digitGroups, canScan, localInstant, openPaper,
   };
 })();
 

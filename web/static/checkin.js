@@ -27,7 +27,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     try {
       await api("POST", `${path}/${way}`, { code });
       show(await api("GET", path));
-      $("#checkin-result").textContent = t(done);  // said once the buttons show the new state
+      $("#checkin-result").textContent = t(done);  // once the buttons say what is next
     } catch (error) {
       notice(problem(error), "error");
     }

@@ -453,6 +453,13 @@ document.addEventListener("DOMContentLoaded", async () => {
                      onclick: () => editMember(m) }, t("edit")),
       el("button", { type: "button", class: "secondary", "data-action": "passbook",
                      onclick: () => showPassbook(m) }, t("member_passbook")),
+      el("button", { type: "button", class: "secondary", "data-action": "print-passbook",
+                     onclick: () => paper(`/v1/members/${m.member_id}/passbook/statement?` +
+                       new URLSearchParams({ period: $("#report-period").value.trim() || "all" })) },
+         t("print_passbook")),
+      el("button", { type: "button", class: "secondary", "data-action": "certificate",
+                     onclick: () => paper(`/v1/members/${m.member_id}/certificate`) },
+         t("print_certificate")),
       el("button", { type: "button", class: "secondary", "data-action": "signin-link",
                      onclick: () => signInLink(m) }, t("signin_link")),
       el("a", { class: "button secondary", "data-action": "card",
@@ -637,6 +644,24 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   $("#report-period").addEventListener("change", () => showReport().catch(
     (error) => notice(problem(error), "error")));
+
+  /* --- papers to print --------------------------------------------------------------- */
+  function paper(path) {
+    Linli.openPaper(path).catch((error) => notice(problem(error), "error"));
+  }
+
+  function thisMonth() {
+    const now = new Date();
+    return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
+  }
+
+  $("#print-board").addEventListener("click", () => paper(
+    `/v1/communities/${communityId}/boards/${thisMonth()}`));
+  $("#print-review").addEventListener("click", () => {
+    const now = new Date();
+    paper(`/v1/communities/${communityId}/reviews/${now.getFullYear()}-Q` +
+          `${Math.floor(now.getMonth() / 3) + 1}/print`);
+  });
 
   /* --- sign-in keys ------------------------------------------------------------------ */
   const REVOCABLE = ["member", "merchant"];

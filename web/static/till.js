@@ -217,14 +217,10 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   function refused(error) {
     if (error.status < 500 && error.slug !== "idempotency-key-in-flight") pending = null;
-    const detail = error.problem && (error.problem.detail || error.problem.title);
     const said = problem(error) + (error.slug === "insufficient-balance" && sale
       ? ` · ${t("short_of_points").replace("{available}", sale.holder.points_available)}` : "");
     $("#redeem-result").className = "result big-result failed";
-    showResult(
-      el("span", { class: "problem" }, said),
-      detail && Linli.lang !== "en" && !said.includes(detail)
-        ? el("small", { class: "detail" }, detail) : null);
+    showResult(el("span", { class: "problem" }, said));
     // A code that will not work again, or a wrong PIN: clear it for the next try. A refusal
     // such as too few points leaves the code usable.
     if (error.slug === "payment-code-used" || error.slug === "payment-code-invalid") {
