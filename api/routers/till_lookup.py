@@ -51,7 +51,7 @@ def _holder(linli: Linli, actor: Actor, body: AtTill, holder: UUID | None) -> Ti
     if body.payment_code is not None:
         code = linli.payment_codes.find(typed_code(body.payment_code), linli.clock())
         if code.community_id != actor.community_id:
-            raise PaymentCodeInvalid("付款码无效或已过期，请居民刷新付款码后再扫")
+            raise PaymentCodeInvalid("payment-code-invalid")
         member_id = code.member_id
     elif holder is not None:
         member_id = holder
@@ -60,7 +60,7 @@ def _holder(linli: Linli, actor: Actor, body: AtTill, holder: UUID | None) -> Ti
         member_id = body.member_id
     found = lookups.member_by_id(linli.engine, str(member_id))
     if found is None or found["community_id"] != str(actor.community_id):
-        raise NotFound("no member with that id was found in this community")
+        raise NotFound("not-found", thing="member")
     if body.member_id is not None:
         community = load(linli, Community, UUID(found["community_id"]))
         community.check_consent(ConsentKind.MEMBER_ID, actor.role)
