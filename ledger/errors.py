@@ -250,3 +250,32 @@ class OfAnotherCommunity(InvalidRequest):
 
     slug = "of-another-community"
     title = "不属于同一社区"
+
+
+# --- imports ------------------------------------------------------------------------------
+class ImportFileRefused(InvalidRequest):
+    """The file as a whole cannot be read: its encoding, no rows, no header, unknown headers."""
+
+    slug = "import-file-refused"
+    title = "文件无法导入"
+
+
+class ImportHasProblems(InvalidRequest):
+    """A real run of a file with bad rows: nothing was posted (the dry run lists them)."""
+
+    slug = "import-has-problems"
+    title = "文件中有错误的行，什么也没有导入"
+
+    def __init__(self, detail: str, problems: list[dict[str, object]] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = problems or []
+
+
+class ImportRunning(DomainError):
+    slug = "import-running"
+    title = "本社区正在导入另一个文件，请等它完成后再试"
+
+
+class ImportTooLarge(DomainError):
+    slug = "import-too-large"
+    title = "文件太大，无法导入"

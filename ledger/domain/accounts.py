@@ -110,6 +110,7 @@ class Account(LedgerAggregate):
         consent: Consent | None = None,
         counterparty: str = "",
         occurred_at: datetime | None = None,
+        imported_from: str | None = None,
     ) -> list[lots.Change]:
         """Move `amount` (signed) into this account, refusing an overdraft (unless
         `allow_negative`).
@@ -118,8 +119,8 @@ class Account(LedgerAggregate):
         transaction), after repaying any overdraft; a debit spends lot `take_first`, then the
         earliest-expiring. A debit given with a payment code consumes it. `counterparty` names
         the other side for the passbook (a shop, a member, an activity); `occurred_at` is when
-        the deed was done, where it differs from the recording. Returns the lot changes, as
-        recorded on the event.
+        the deed was done, where it differs from the recording; `imported_from` the import's row
+        it was taken in from. Returns the lot changes, as recorded on the event.
         """
         assert isinstance(amount, int) and amount != 0, amount
         given = self._consent_given(consent)
@@ -156,6 +157,7 @@ class Account(LedgerAggregate):
             consent=given,
             counterparty=counterparty,
             occurred_at=occurred_at.isoformat() if occurred_at is not None else None,
+            imported_from=imported_from,
         )
         assert allow_negative or amount > 0 or self.available >= 0
         return changes
@@ -292,6 +294,7 @@ class Account(LedgerAggregate):
         consent: list[str] | None = None,
         counterparty: str = "",
         occurred_at: str | None = None,
+        imported_from: str | None = None,
     ) -> None:
         self.balance = balance_after
         if consent is not None:

@@ -32,9 +32,12 @@ class Award(LedgerAggregate):
     requested_points: int | None = None
     recorded_by: str | None = None
 
+    imported_from: str | None = None  # a class default: awards recorded before imports
+
     @staticmethod
-    def create_id() -> UUID:
-        return ids.new_id()
+    def create_id(imported_from: str | None = None) -> UUID:
+        """A new time-ordered id; for a row of an import, the row's own (so a retry finds it)."""
+        return ids.imported_id(imported_from) if imported_from else ids.new_id()
 
     @event("Recorded")
     def __init__(
@@ -53,6 +56,7 @@ class Award(LedgerAggregate):
         actor_id: str,
         actor_role: str,
         requested_points: int | None = None,
+        imported_from: str | None = None,
     ) -> None:
         self.member_id = member_id
         self.community_id = community_id
@@ -68,6 +72,7 @@ class Award(LedgerAggregate):
         self.reason: str | None = None
         self.recorded_by = actor_id
         self.requested_points = requested_points
+        self.imported_from = imported_from
 
     @property
     def points_left(self) -> int:

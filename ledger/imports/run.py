@@ -1,0 +1,198 @@
+"""The import use case: check the whole file, answer a dry run, or post every row once.
+
+A real run refuses the whole file, posting nothing, when any row has a problem (the dry run
+shows them all); a file whose bytes were imported before answers the first import's answer.
+The rows are posted in chunks through the writer (group commit), each chunk recorded on the
+import with the rows it covered, so a run interrupted and retried goes on where it stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from sqlalchemy import Engine
+
+from ledger import ids
+from ledger.actor import Actor
+from ledger.domain.imports import PROBLEMS_KEPT, Import
+from ledger.errors import ImportFileRefused, ImportHasProblems, ImportRunning
+from ledger.imports import columns
+from ledger.imports.check import Checked, Checker, Problem, Registry, account_usage
+from ledger.imports.columns import Kind
+from ledger.imports.post import finish, post_chunk, start
+from ledger.imports.source import Source
+from ledger.write.writer import Writer
+
+CHUNK_ROWS = 100  # rows a command posts
+IN_FLIGHT = 8  # chunks queued for the writer at once (a group holds what is queued)
+
+Progress = Callable[[int], None]  # told the rows done so far
+
+
+class Ledger(Protocol):
+    """What an import needs of a running Linli."""
+
+    app: Any
+    writer: Writer
+    engine: Engine
+
+    def clock(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An import's answer: its id, the rows read, accepted and rejected, the problems (the
+    first `PROBLEMS_KEPT`), and whether it repeats an earlier import's."""
+
+    id: UUID
+    rows: int
+    accepted: int
+    rejected: int
+    problems: list[Problem]
+    dry_run: bool = False
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": str(self.id), "rows": self.rows, "accepted": self.accepted,
+                "rejected": self.rejected, "problems": self.problems}
+
+
+_running: set[UUID] = set()
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(community_id: UUID) -> Iterator[None]:
+    """Refuses a second import into a community while one runs in this process."""
+    with _running_lock:
+        if community_id in _running:
+            raise ImportRunning("本社区正在导入另一个文件，请等它完成后再试")
+        _running.add(community_id)
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running.discard(community_id)
+
+
+def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *,
+               dry_run: bool, by: Actor, progress: Progress | None = None) -> Answer:
+    """Checks `source` as a file of `kind` for the community; a dry run answers there, a real
+    run posts it (see the module's docstring)."""
+    by.check_community(community_id, "community", community_id)
+    import_id = ids.import_id(community_id, kind.value, source.digest)
+    with _one_at_a_time(community_id):
+        earlier = None if dry_run else _earlier(ledger, import_id)
+        if earlier is not None and earlier.answer is not None:
+            return _answer(earlier.answer, replayed=True)
+        registry = Registry.load(ledger.app, ledger.engine, community_id)
+        now = ledger.clock()
+        if earlier is None:  # a run retried after an interruption was checked before
+            rows, problems, rejected = _check(source, kind, registry, now,
+                                              account_usage(ledger.app), progress)
+            if dry_run:
+                return Answer(import_id, rows, rows - rejected, rejected, problems, dry_run=True)
+            if rejected:
+                raise ImportHasProblems(f"{rejected} 行有错误，整个文件都没有导入；"
+                                        "请按预检列出的问题改正后再导入", problems)
+            if not rows:
+                raise ImportFileRefused("文件只有表头，没有数据行")
+            record = ledger.writer.execute(start(community_id, kind.value, source.digest,
+                                                 rows, source.name, by))
+        else:
+            record = earlier
+        _post(ledger, source, kind, registry, now, record, by, progress)
+        answer = ledger.writer.execute(finish(import_id, _final, by))
+        return _answer(answer, replayed=False)
+
+
+def _earlier(ledger: Ledger, import_id: UUID) -> Import | None:
+    try:
+        found = ledger.app.repository.get(import_id)
+    except AggregateNotFoundError:
+        return None
+    assert isinstance(found, Import)
+    return found
+
+
+def _answer(answer: dict[str, Any], *, replayed: bool) -> Answer:
+    return Answer(UUID(answer["id"]), answer["rows"], answer["accepted"], answer["rejected"],
+                  answer["problems"], replayed=replayed)
+
+
+def _final(record: Import) -> dict[str, Any]:
+    return {"id": str(record.id), "rows": record.rows, "accepted": record.accepted,
+            "rejected": record.rejected, "problems": record.problems}
+
+
+def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[int, list[Any]]]]:
+    """The header and then the data rows (blank rows left out)."""
+    rows = source.rows()
+    for _number, cells in rows:
+        if not columns.is_blank(cells):
+            header = columns.read_header(cells, kind)
+            return header, ((n, c) for n, c in rows if not columns.is_blank(c))
+    raise ImportFileRefused("文件中没有表头行")
+
+
+def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
+           usage: Callable[[UUID], dict[str, int]], progress: Progress | None
+           ) -> tuple[int, list[Problem], int]:
+    """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems)."""
+    header, rows = _rows(source, kind)
+    checker = Checker(kind, header, registry, now, usage)
+    count = rejected = 0
+    problems: list[Problem] = []
+    for number, cells in rows:
+        count += 1
+        checked = checker.check(number, cells)
+        if isinstance(checked, list):
+            rejected += 1
+            problems.extend(checked[:max(0, PROBLEMS_KEPT - len(problems))])
+        if progress is not None and count % 1000 == 0:
+            progress(count // 2)
+    return count, problems, rejected
+
+
+def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
+          record: Import, by: Actor, progress: Progress | None) -> None:
+    """Reads the rows again and posts those after `record.posted_through`, in chunks, with
+    at most `IN_FLIGHT` chunks queued for the writer."""
+    header, rows = _rows(source, kind)
+    checker = Checker(kind, header, registry, now, None)  # caps: checked, and by the account
+    waiting: list[Future[int]] = []
+    chunk: list[Checked | list[Problem]] = []
+    done_before = record.posted_through
+    total = record.rows
+    last = 0
+
+    def send(through: int) -> None:
+        waiting.append(ledger.writer.submit(
+            post_chunk(record.id, record.community_id, list(chunk), through, by)))
+        chunk.clear()
+        while len(waiting) >= IN_FLIGHT:
+            waiting.pop(0).result()
+        if progress is not None:
+            progress(total // 2 + min(through, total) // 2 if total else through)
+
+    count = 0
+    for number, cells in rows:
+        count += 1
+        last = number
+        if number <= done_before:
+            continue
+        chunk.append(checker.check(number, cells))
+        if len(chunk) >= CHUNK_ROWS:
+            send(number)
+    if chunk:
+        send(last)
+    for future in waiting:
+        future.result()
