@@ -74,6 +74,23 @@ class Award(LedgerAggregate):
         self.requested_points = requested_points
         self.imported_from = imported_from
 
+    @classmethod
+    def make(cls, *, member_id: UUID, community_id: UUID, rule_code: str, rule_version: int,
+             quantity: int | None, minutes: int | None, points: int, status: str,
+             occurred_at: datetime, cap_keys: list[str], note: str, actor_id: str,
+             actor_role: str, requested_points: int | None = None,
+             imported_from: str | None = None) -> Award:
+        """`Award(...)`, every field given in order straight to `_create`: the same event,
+        without the library's mapping of the arguments to `__init__`'s."""
+        made: Award = cls._create(
+            cls.Recorded,  # type: ignore[attr-defined]
+            member_id=member_id, community_id=community_id, rule_code=rule_code,
+            rule_version=rule_version, quantity=quantity, minutes=minutes, points=points,
+            status=status, occurred_at=occurred_at, cap_keys=cap_keys, note=note,
+            actor_id=actor_id, actor_role=actor_role, requested_points=requested_points,
+            imported_from=imported_from)
+        return made
+
     @property
     def points_left(self) -> int:
         """Points of a posted award not yet reversed."""

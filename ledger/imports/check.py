@@ -132,6 +132,7 @@ class Checker:
     _loaded: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
     _keys: dict[tuple[str, date], tuple[str, str]] = field(default_factory=dict, init=False)
     _seen_members: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _dates: dict[str, datetime | str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.registry.community.time_zone)
@@ -167,8 +168,23 @@ class Checker:
 
     def _occurred_at(self, row: list[Cell], problems: list[Problem], number: int
                      ) -> datetime | None:
+        """When the row's deed was done (now if blank); None with a problem."""
+        cell = self.header.cell(row, "date")
+        known = self._dates.get(cell) if isinstance(cell, str) else None
+        if known is None:
+            found: list[Problem] = []
+            known = self._read_date(cell, found, number) or found[0]["detail"]
+            if isinstance(cell, str) and len(self._dates) < 100_000:
+                self._dates[cell] = known
+        if isinstance(known, str):
+            self._problem(problems, number, "date", known)
+            return None
+        return known
+
+    def _read_date(self, cell: Cell, problems: list[Problem], number: int
+                   ) -> datetime | None:
         try:
-            given = columns.when(self.header.cell(row, "date"))
+            given = columns.when(cell)
         except CellProblem as error:
             self._problem(problems, number, "date", str(error))
             return None

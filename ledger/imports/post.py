@@ -4,13 +4,13 @@ covered, atomically, so a retry posts nothing twice), finish it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from ledger import ids
 from ledger.actor import Actor
-from ledger.commands.batches import triggered
-from ledger.commands.points import award_lot
+from ledger.domain import lots
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award, AwardStatus
@@ -53,17 +53,24 @@ def finish(import_id: UUID, answer: Callable[[Import], dict[str, Any]], by: Acto
     return command
 
 
+GAP = -1  # what `post_chunk` answers when a chunk before it is not posted yet
+
+
 def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | list[Problem]],
-               through_row: int, by: Actor) -> Reading[int]:
-    """Posts the rows of one chunk not posted before, and records the chunk on the import;
-    a row the ledger refuses now (a cap filled, a member moved out since the check) is
-    recorded with its problem, the others stand. Returns the rows posted."""
+               after_row: int, through_row: int, by: Actor) -> Reading[int]:
+    """Posts the rows of one chunk (the rows after `after_row` through `through_row`) not
+    posted before, and records the chunk on the import; a row the ledger refuses now (a cap
+    filled, a member moved out since the check) is recorded with its problem, the others
+    stand. Returns the rows posted, or `GAP` (changing nothing) if the import is not posted
+    through `after_row` yet: a chunk before it failed, and the run must go on from there."""
     def command(uow: UnitOfWork) -> int:
         record = uow.get(Import, import_id)
         if record.posted_through >= through_row:
             return 0  # posted by an earlier run
+        if record.posted_through < after_row:
+            return GAP
         after = record.posted_through
-        community = uow.get(Community, community_id)
+        chunk = _Chunk(uow.get(Community, community_id), import_id, by)
         problems: list[Problem] = []
         accepted = 0
         for row in rows:
@@ -73,12 +80,9 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
                 continue
             if row.row <= after:
                 continue
-            before = triggered(uow)
-            try:
-                _post(uow, community, import_id, row, by)
+            try:  # each row is refused before it changes anything
+                chunk.post(uow, row)
             except DomainError as error:
-                if triggered(uow) != before:
-                    raise
                 problems.append({"row": row.row, "column": "", "detail": error.detail})
             else:
                 accepted += 1
@@ -94,15 +98,77 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
     return Reading(command, tuple(reads))
 
 
-def _post(uow: UnitOfWork, community: Community, import_id: UUID, row: Checked,
-          by: Actor) -> None:
-    origin = f"{import_id}:{row.row}"
-    if isinstance(row, AwardRow):
-        _award(uow, community, origin, row, by)
-    elif isinstance(row, OpeningRow):
-        _opening(uow, community, origin, row, by)
-    elif not row.existing:
-        _member(uow, community, import_id, origin, row, by)
+class _Chunk:
+    """What the rows of one chunk share: their community, its policy, the names of its
+    system accounts, the expiry of each day's lots."""
+
+    def __init__(self, community: Community, import_id: UUID, by: Actor) -> None:
+        self.community, self.import_id, self.by = community, import_id, by
+        self.policy = community.policy
+        self.prefix = f"{import_id}:"
+        self.issued = ids.system_account(community.id, Asset.POINTS.value, "issued")
+        self.expiries: dict[datetime, str | None] = {}
+
+    def post(self, uow: UnitOfWork, row: Checked) -> None:
+        origin = f"{self.prefix}{row.row}"
+        if isinstance(row, AwardRow):
+            self._award(uow, origin, row)
+        elif isinstance(row, OpeningRow):
+            self._opening(uow, origin, row)
+        elif not row.existing:
+            _member(uow, self.community, self.import_id, origin, row, self.by)
+
+    def _lot(self, lot_id: UUID, points: int, at: datetime) -> list[lots.Change]:
+        """The lot `points` earned `at` become, by the community's policy."""
+        try:
+            expiry = self.expiries[at]
+        except KeyError:
+            expires_at = self.policy.expires_at(at, self.community.time_zone)
+            expiry = self.expiries[at] = (None if expires_at is None
+                                          else lots.instant(expires_at))
+        return [[str(lot_id), points, expiry]]
+
+    def _award(self, uow: UnitOfWork, origin: str, row: AwardRow) -> None:
+        account = _account(uow, row.member_id, Asset.POINTS)
+        cap_keys = [k for k, _ in row.caps]
+        if row.caps:
+            room = account.cap_room(list(row.caps))
+            if room is not None and room < row.points:
+                raise CapReached(f"已超过规则上限：还可以记 {room} 积分，本行 {row.points} 积分")
+        version, by = row.version, self.by
+        award = Award.make(
+            member_id=row.member_id, community_id=self.community.id, rule_code=row.rule_code,
+            rule_version=version["version"], quantity=row.quantity, minutes=row.minutes,
+            points=row.points, status=AwardStatus.POSTED.value, occurred_at=row.occurred_at,
+            cap_keys=cap_keys, note=row.note, actor_id=by.id, actor_role=by.role_value,
+            requested_points=row.points, imported_from=origin)
+        account.post(amount=row.points, kind=PostingKind.AWARD, transaction_id=award.id,
+                     counter_account=self.issued, by=by, description=version["name"],
+                     reference=f"award:{award.id}", cap_keys=cap_keys,
+                     new_lots=self._lot(award.id, row.points, row.occurred_at),
+                     counterparty=version["name"], occurred_at=row.occurred_at,
+                     imported_from=origin)
+        uow.add(award, cache=False)
+
+    def _opening(self, uow: UnitOfWork, origin: str, row: OpeningRow) -> None:
+        member = uow.get(Member, row.member_id)
+        member.check_active()
+        community = self.community
+        for asset, amount in ((Asset.POINTS, row.points), (Asset.MINUTES, row.minutes)):
+            if not amount:
+                continue
+            account = _account(uow, row.member_id, asset)
+            transaction_id = ids.imported_id(f"{origin}:{asset.value}")
+            new_lots = (self._lot(transaction_id, amount, row.occurred_at)
+                        if asset is Asset.POINTS else None)
+            account.post(amount=amount, kind=PostingKind.ADJUSTMENT,
+                         transaction_id=transaction_id,
+                         counter_account=ids.system_account(community.id, asset.value,
+                                                            "opening"),
+                         by=self.by, description=row.note or OPENING,
+                         reference=f"import:{origin}", new_lots=new_lots,
+                         counterparty=OPENING, occurred_at=row.occurred_at,
+                         imported_from=origin)
 
 
 def _account(uow: UnitOfWork, member_id: UUID, asset: Asset) -> Account:
@@ -110,48 +176,6 @@ def _account(uow: UnitOfWork, member_id: UUID, asset: Asset) -> Account:
     if account is None:
         raise NotFound(f"居民 {member_id} 没有账户")
     return account
-
-
-def _award(uow: UnitOfWork, community: Community, origin: str, row: AwardRow,
-           by: Actor) -> None:
-    account = _account(uow, row.member_id, Asset.POINTS)
-    if row.caps:
-        room = account.cap_room(list(row.caps))
-        if room is not None and room < row.points:
-            raise CapReached(f"已超过规则上限：还可以记 {room} 积分，本行 {row.points} 积分")
-    version = row.version
-    award = Award(member_id=row.member_id, community_id=community.id, rule_code=row.rule_code,
-                  rule_version=version["version"], quantity=row.quantity, minutes=row.minutes,
-                  points=row.points, status=AwardStatus.POSTED.value,
-                  occurred_at=row.occurred_at, cap_keys=[k for k, _ in row.caps],
-                  note=row.note, actor_id=by.id, actor_role=by.role_value,
-                  requested_points=row.points, imported_from=origin)
-    account.post(amount=row.points, kind=PostingKind.AWARD, transaction_id=award.id,
-                 counter_account=ids.system_account(community.id, Asset.POINTS.value, "issued"),
-                 by=by, description=version["name"], reference=f"award:{award.id}",
-                 cap_keys=[k for k, _ in row.caps],
-                 new_lots=award_lot(community, award.id, row.points, row.occurred_at),
-                 counterparty=version["name"], occurred_at=row.occurred_at,
-                 imported_from=origin)
-    uow.add(award, cache=False)
-
-
-def _opening(uow: UnitOfWork, community: Community, origin: str, row: OpeningRow,
-             by: Actor) -> None:
-    member = uow.get(Member, row.member_id)
-    member.check_active()
-    for asset, amount in ((Asset.POINTS, row.points), (Asset.MINUTES, row.minutes)):
-        if not amount:
-            continue
-        account = _account(uow, row.member_id, asset)
-        transaction_id = ids.imported_id(f"{origin}:{asset.value}")
-        new_lots = (award_lot(community, transaction_id, amount, row.occurred_at)
-                    if asset is Asset.POINTS else None)
-        account.post(amount=amount, kind=PostingKind.ADJUSTMENT, transaction_id=transaction_id,
-                     counter_account=ids.system_account(community.id, asset.value, "opening"),
-                     by=by, description=row.note or OPENING,
-                     reference=f"import:{origin}", new_lots=new_lots, counterparty=OPENING,
-                     occurred_at=row.occurred_at, imported_from=origin)
 
 
 def _member(uow: UnitOfWork, community: Community, import_id: UUID, origin: str,
