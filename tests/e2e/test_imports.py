@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -112,3 +113,19 @@ def test_files_refused_as_a_whole(world: Town) -> None:
     refused(b"x" * (50 * 1024 * 1024 + 1), "import-too-large", 413)
     with _one_at_a_time(__import__("uuid").UUID(world.community_id)):
         refused("姓名,规则\n张三,GIFT\n".encode(), "import-running", 409)
+
+
+def test_the_sample_files_import_as_the_guide_says(client: Any) -> None:
+    town = Town.found(client, "幸福里社区", rules={})
+    town.add_rule("VOLUNTEER", 10, "hour", name="志愿服务", daily_cap=40)
+    town.add_rule("PERFORMANCE", 15, name="文化展演")
+    town.add_rule("SORTING", 2, name="垃圾分类", daily_cap=2)
+    samples = Path(__file__).resolve().parents[2] / "docs" / "imports"
+    for kind, name, rows in (("members", "members.csv", 6), ("awards", "awards.csv", 5),
+                             ("awards", "awards-gb18030.csv", 2),
+                             ("opening_balances", "opening_balances.xlsx", 3)):
+        answer = ok(send(town, kind, (samples / name).read_bytes()), 201)
+        assert (answer["accepted"], answer["rejected"]) == (rows, 0), (name, answer)
+    zhou = members_of(town)["周桂兰"]
+    balance = ok(client.get(f"/v1/members/{zhou['id']}/balance"))
+    assert (balance["points"], balance["minutes"]) == (20 + 10 + 120, 300)
