@@ -40,6 +40,13 @@ FIELDS: dict[Kind, frozenset[str]] = {
                                       "note"}),
 }
 
+# Columns a kind cannot do without: one of each tuple.
+NEEDS: dict[Kind, list[tuple[str, ...]]] = {
+    Kind.MEMBERS: [("name",)],
+    Kind.AWARDS: [("name", "passbook_no"), ("rule",)],
+    Kind.OPENING_BALANCES: [("name", "passbook_no"), ("points", "minutes")],
+}
+
 KIND_NAMES = {Kind.MEMBERS: "居民名单", Kind.AWARDS: "历史积分发放",
               Kind.OPENING_BALANCES: "期初余额"}
 
@@ -80,8 +87,7 @@ def read_header(cells: list[Cell], kind: Kind) -> Header:
                                 f"{KIND_NAMES[kind]}可用的表头：{known}")
     if not index:
         raise ImportFileRefused("第一行不是表头")
-    needs = {Kind.MEMBERS: [("name",)], Kind.AWARDS: [("name", "passbook_no"), ("rule",)],
-             Kind.OPENING_BALANCES: [("name", "passbook_no"), ("points", "minutes")]}[kind]
+    needs = NEEDS[kind]
     names = {"name": "姓名", "passbook_no": "存折号", "rule": "规则", "points": "积分",
              "minutes": "分钟"}
     for options in needs:

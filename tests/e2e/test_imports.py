@@ -18,9 +18,8 @@ CSV = {"Content-Type": "text/csv"}
 
 
 def send(world: Town, kind: str, body: bytes, *, dry_run: bool = False) -> Any:
-    return world.client.post(
-        f"/v1/imports?kind={kind}&community_id={world.community_id}&dry_run={str(dry_run).lower()}",
-        content=body, headers=CSV)
+    query = f"kind={kind}&community_id={world.community_id}&dry_run={str(dry_run).lower()}"
+    return world.client.post(f"/v1/imports?{query}", content=body, headers=CSV)
 
 
 def xlsx(rows: list[list[Any]]) -> bytes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
