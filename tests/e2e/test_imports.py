@@ -40,7 +40,8 @@ def members_of(world: Town) -> dict[str, dict[str, Any]]:
 
 def test_residents_then_awards_then_opening_balances(world: Town) -> None:
     world.add_rule("VOLUNTEER", 10, "hour", name="志愿服务", daily_cap=40)
-    sheet = "姓名,户,网格\n王秀英,幸福里3栋101,第一网格\n李建国,幸福里3栋101,第一网格\n赵敏,,第二网格\n"
+    sheet = ("姓名,户,网格\n王秀英,幸福里3栋101,第一网格\n李建国,幸福里3栋101,第一网格\n"
+             "赵敏,,第二网格\n")
     body = b"\xef\xbb\xbf" + sheet.encode()
     checked = ok(send(world, "members", body, dry_run=True))
     assert (checked["rows"], checked["accepted"], checked["problems"]) == (3, 3, [])
