@@ -25,10 +25,20 @@ from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from api.bootstrap import Linli
 from bench.args import add_backend, add_members, parser_for
-from bench.common import ADMIN, backends, machine, open_bench, populate, scratch_database
+from bench.common import (
+    ADMIN,
+    backends,
+    machine,
+    machine_busy_seconds,
+    open_bench,
+    populate,
+    postgres_cpu_seconds,
+    scratch_database,
+)
 from ledger.commands import registry
 from ledger.imports.columns import Kind
 from ledger.imports.run import run_import
@@ -61,13 +71,19 @@ def prepare(linli: Linli, members: int) -> tuple[UUID, list[str]]:
     return community, passbooks
 
 
-def in_process(linli: Linli, community: UUID, path: Path) -> tuple[int, float]:
-    """Rows imported and rows a second, through this process's writer."""
-    started = time.perf_counter()
+def in_process(linli: Linli, community: UUID, path: Path, database: str | None
+               ) -> tuple[int, float, float, float]:
+    """Rows imported, rows a second, rows a CPU second of this process (its threads
+    together: what it would do with a core of its own, on a shared machine), and the
+    database's CPU seconds meanwhile (PostgreSQL: 0 on SQLite)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    pg = postgres_cpu_seconds(database) if database else 0.0
     answer = run_import(linli, open_source(path), Kind.AWARDS, community, dry_run=False,
                         by=ADMIN)
     assert answer.rejected == 0, answer.problems[:3]
-    return answer.accepted, answer.accepted / (time.perf_counter() - started)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    pg = postgres_cpu_seconds(database) - pg if database else 0.0
+    return answer.accepted, answer.accepted / seconds, answer.accepted / cpu, pg
 
 
 def by_command(url: str, community: UUID, path: Path, rows: int) -> tuple[float, float]:
@@ -102,8 +118,15 @@ def main() -> None:
                 linli.projections.stop()  # as `linli import` runs: the views follow later
                 path = Path(folder) / "awards.csv"
                 write_awards(path, args.rows, passbooks)
-                rows, rate = in_process(linli, community, path)
-                print(f"{backend}: {rows:,} award rows in process: {rate:,.0f} rows/s "
+                database = make_url(url).database if backend == "postgres" else None
+                busy = machine_busy_seconds()
+                wall = time.perf_counter()
+                rows, rate, per_cpu, pg = in_process(linli, community, path, database)
+                load = (machine_busy_seconds() - busy) / (time.perf_counter() - wall)
+                print(f"{backend}: {rows:,} award rows in process: {rate:,.0f} rows/s; "
+                      f"{per_cpu:,.0f} rows a CPU second of the importer"
+                      + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
+                      + f"; the machine's cores busy {load:.1f} of {os.cpu_count()} "
                       f"({datetime.now(UTC):%H:%M}Z)", flush=True)
             finally:
                 linli.close()

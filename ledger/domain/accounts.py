@@ -321,10 +321,16 @@ class Account(LedgerAggregate):
     def _apply_cap_delta(self, cap_keys: list[str], cap_delta: int) -> None:
         if not cap_keys or not cap_delta:
             return
+        added = False
         for key in cap_keys:
-            if cap_delta < 0 and key not in self.cap_usage:
-                continue  # usage of a period already forgotten stays forgotten
-            self.cap_usage[key] = self.cap_usage.get(key, 0) + cap_delta
+            used = self.cap_usage.get(key)
+            if used is None:
+                if cap_delta < 0:
+                    continue  # usage of a period already forgotten stays forgotten
+                added, used = True, 0
+            self.cap_usage[key] = used + cap_delta
+        if not added:  # the horizon is where the posting that added these keys left it
+            return
         # Forget usage of periods long past, so the state (and its snapshots) stay small.
         # The horizon lies beyond the backdating limit, so no period still open to awards
         # is ever forgotten.

@@ -79,12 +79,13 @@ class Award(LedgerAggregate):
              quantity: int | None, minutes: int | None, points: int, status: str,
              occurred_at: datetime, cap_keys: list[str], note: str, actor_id: str,
              actor_role: str, requested_points: int | None = None,
-             imported_from: str | None = None) -> Award:
+             imported_from: str | None = None, id: UUID | None = None,  # noqa: A002
+             ) -> Award:
         """`Award(...)`, every field given in order straight to `_create`: the same event,
         without the library's mapping of the arguments to `__init__`'s."""
         made: Award = cls._create(
             cls.Recorded,  # type: ignore[attr-defined]
-            member_id=member_id, community_id=community_id, rule_code=rule_code,
+            id=id, member_id=member_id, community_id=community_id, rule_code=rule_code,
             rule_version=rule_version, quantity=quantity, minutes=minutes, points=points,
             status=status, occurred_at=occurred_at, cap_keys=cap_keys, note=note,
             actor_id=actor_id, actor_role=actor_role, requested_points=requested_points,

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, text
 
 from ledger import ids
 from ledger.domain.accounts import cap_keys_for
@@ -29,7 +29,6 @@ from ledger.limits import (
     QUANTITY_MAX,
     TEXT_MAX_CHARS,
 )
-from projections.tables import registry_households, registry_members
 
 Problem = dict[str, Any]  # {row, column, detail}
 
@@ -89,20 +88,18 @@ class Registry:
         by_passbook: dict[str, tuple[UUID, str, str]] = {}
         households: dict[str, UUID] = {}
         key = str(community_id)
-        with engine.connect() as conn:
-            members = conn.execute(select(
-                registry_members.c.member_id, registry_members.c.name,
-                registry_members.c.passbook_no, registry_members.c.status,
-                registry_members.c.household_id,
-            ).where(registry_members.c.community_id == key))
+        with engine.connect() as conn:  # the registry view's tables (see projections.tables)
+            members = conn.execute(text(
+                "SELECT member_id, name, passbook_no, status, household_id "
+                "FROM registry_members WHERE community_id = :community"), {"community": key})
             for member_id, name, passbook_no, status, household in members:
                 uuid = UUID(member_id)
                 by_name.setdefault(name, []).append(
                     (uuid, status, UUID(household) if household else None))
                 by_passbook[passbook_no] = (uuid, status, name)
-            for household_id, address in conn.execute(select(
-                    registry_households.c.household_id, registry_households.c.address,
-            ).where(registry_households.c.community_id == key)):
+            for household_id, address in conn.execute(text(
+                    "SELECT household_id, address FROM registry_households "
+                    "WHERE community_id = :community"), {"community": key}):
                 households.setdefault(address, UUID(household_id))
         rules: dict[str, Rule] = {}
         for code in community.rule_codes:
@@ -133,6 +130,9 @@ class Checker:
     _keys: dict[tuple[str, date], tuple[str, str]] = field(default_factory=dict, init=False)
     _seen_members: set[tuple[str, str]] = field(default_factory=set, init=False)
     _dates: dict[str, datetime | str] = field(default_factory=dict, init=False)
+    _versions: dict[tuple[str, datetime], dict[str, Any]] = field(default_factory=dict,
+                                                                  init=False)
+    _days: dict[datetime, date] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.registry.community.time_zone)
@@ -294,7 +294,11 @@ class Checker:
         note = self._text(row, "note", problems, number, TEXT_MAX_CHARS)
         if rule is None or occurred_at is None or problems:
             return None
-        version = rule.in_force_at(occurred_at)
+        version = self._versions.get((rule.code, occurred_at))
+        if version is None:
+            version = rule.in_force_at(occurred_at)
+            if len(self._versions) < 100_000:
+                self._versions[(rule.code, occurred_at)] = version
         if version["unit"] == "hour":
             if minutes is None:
                 self._problem(problems, number, "minutes",
@@ -342,7 +346,11 @@ class Checker:
 
     def _caps(self, version: dict[str, Any], code: str, at: datetime
               ) -> tuple[tuple[str, int], ...]:
-        day = at.astimezone(self._zone).date()
+        day = self._days.get(at)
+        if day is None:
+            day = at.astimezone(self._zone).date()
+            if len(self._days) < 100_000:
+                self._days[at] = day
         keys = self._keys.get((code, day))
         if keys is None:
             keys = self._keys[(code, day)] = cap_keys_for(code, day)

@@ -114,6 +114,8 @@ def text(cell: Cell) -> str:
 
 def whole_number(cell: Cell) -> int | None:
     """A whole number of zero or more (None when blank)."""
+    if type(cell) is str and cell.isdigit() and cell.isascii():  # the usual cell, at once
+        return int(cell)
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         return None
     if isinstance(cell, (bool, date, datetime)):

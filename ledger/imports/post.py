@@ -108,6 +108,11 @@ class _Chunk:
         self.prefix = f"{import_id}:"
         self.issued = ids.system_account(community.id, Asset.POINTS.value, "issued")
         self.expiries: dict[datetime, str | None] = {}
+        self.row_base = ids.row_id(import_id, 0)
+
+    def row_id(self, row: int) -> UUID:
+        """The id of what `row` becomes (as `ids.row_id`, without hashing again)."""
+        return UUID(int=self.row_base.int | row)
 
     def post(self, uow: UnitOfWork, row: Checked) -> None:
         origin = f"{self.prefix}{row.row}"
@@ -141,7 +146,8 @@ class _Chunk:
             rule_version=version["version"], quantity=row.quantity, minutes=row.minutes,
             points=row.points, status=AwardStatus.POSTED.value, occurred_at=row.occurred_at,
             cap_keys=cap_keys, note=row.note, actor_id=by.id, actor_role=by.role_value,
-            requested_points=row.points, imported_from=origin)
+            requested_points=row.points, imported_from=origin,
+            id=self.row_id(row.row))
         account.post(amount=row.points, kind=PostingKind.AWARD, transaction_id=award.id,
                      counter_account=self.issued, by=by, description=version["name"],
                      reference=f"award:{award.id}", cap_keys=cap_keys,
