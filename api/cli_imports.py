@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,10 @@ from uuid import UUID
 import typer
 
 from ledger.settings import Settings
+
+# Accounts an import keeps in memory, unless LINLI_CACHE_MAX_AGGREGATES says otherwise: an
+# account holds a lot for each award, so after a long history it weighs tens of kilobytes.
+IMPORT_CACHE_AGGREGATES = 5_000
 
 
 @contextmanager
@@ -62,7 +67,10 @@ def import_file(
     except ValueError:
         typer.echo("--kind 应当是 members、awards 或 opening_balances", err=True)
         raise typer.Exit(2) from None
-    linli = open_linli(Settings(projection_worker="thread", warm_up_seconds=0))
+    settings = Settings(projection_worker="thread", warm_up_seconds=0)
+    if "LINLI_CACHE_MAX_AGGREGATES" not in os.environ:  # a long import: bounded memory
+        settings = settings.model_copy(update={"cache_max_aggregates": IMPORT_CACHE_AGGREGATES})
+    linli = open_linli(settings)
     assert isinstance(linli.projections, ProjectionRunner)
     by = Actor(id=f"cli:{getpass.getuser()}", role=Role.ADMIN)
     try:
