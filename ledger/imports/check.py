@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import Engine, text
 
 from ledger import ids
@@ -17,6 +18,7 @@ from ledger.domain.accounts import cap_keys_for
 from ledger.domain.assets import Asset
 from ledger.domain.registry import ACTIVE, Community
 from ledger.domain.rulebook import Rule
+from ledger.errors import NotFound
 from ledger.imports import columns
 from ledger.imports.columns import CellProblem, Header, Kind
 from ledger.imports.source import Cell
@@ -83,7 +85,12 @@ class Registry:
 
     @classmethod
     def load(cls, app: Any, engine: Engine, community_id: UUID) -> Registry:
-        community = app.repository.get(community_id)
+        try:
+            community = app.repository.get(community_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"community {community_id} was not found") from None
+        if not isinstance(community, Community):
+            raise NotFound(f"community {community_id} was not found")
         by_name: dict[str, list[tuple[UUID, str, UUID | None]]] = {}
         by_passbook: dict[str, tuple[UUID, str, str]] = {}
         households: dict[str, UUID] = {}

@@ -129,3 +129,19 @@ def test_the_sample_files_import_as_the_guide_says(client: Any) -> None:
     zhou = members_of(town)["周桂兰"]
     balance = ok(client.get(f"/v1/members/{zhou['id']}/balance"))
     assert (balance["points"], balance["minutes"]) == (20 + 10 + 120, 300)
+
+
+def test_only_staff_of_the_community_import_into_it(world: Town) -> None:
+    other = Town.found(world.client, "别的社区")
+    sheet = "姓名\n新居民\n".encode()
+    query = f"kind=members&community_id={other.community_id}&dry_run=true"
+    refused = world.client.post(f"/v1/imports?{query}", content=sheet,
+                                headers={**CSV, **world.staff})
+    assert refused.status_code == 404
+    unknown = world.client.post(
+        "/v1/imports?kind=members&dry_run=true&community_id=00000000-0000-0000-0000-000000000001",
+        content=sheet, headers=CSV)
+    assert unknown.status_code == 404
+    member = world.client.post(f"/v1/imports?kind=members&community_id={world.community_id}",
+                               content=sheet, headers={**CSV, **world.member})
+    assert member.status_code == 403
