@@ -5,8 +5,9 @@ headers, one row a historical award by passbook number, dates over the past two 
 imported:
 - in process, through the writer's group commit, beside the projections in their process (as
   `linli serve` runs): rows a second for `--rows` rows (target on PostgreSQL: 10,000);
-- with `--big-rows`, by `linli import` in its own process: its rows a second and its peak
-  resident memory (target for 1,000,000 rows: under 300 MB: the file is streamed, never held).
+- with `--big-rows`, by `linli import` in its own process, the file one resident's history
+  after another: its rows a second and its peak resident memory (target for 1,000,000 rows:
+  under 300 MB: the file is streamed, never held).
 
     python -m bench.imports [--backend postgres|sqlite|both] [--rows 100000]
                             [--big-rows 1000000] [--members 10000]
@@ -46,15 +47,22 @@ from ledger.imports.source import open_source
 from projections.tables import registry_members
 
 
-def write_awards(path: Path, rows: int, passbooks: list[str]) -> None:
-    """An award file of `rows` rows, round the members, dated over the past two years."""
+def write_awards(path: Path, rows: int, passbooks: list[str], *, by_resident: bool = False
+                 ) -> None:
+    """An award file of `rows` rows dated over the past two years: a date's sheet after
+    another, round the members (each row another member's account); or, `by_resident`, one
+    resident's history after another (as a paper passbook is copied out)."""
     first = date.today() - timedelta(days=730)
     days = [(first + timedelta(days=d)).isoformat() for d in range(700)]
+    each = -(-rows // len(passbooks))  # rows a resident, by_resident
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("存折号,规则,数量,日期,事由\n")
         for row in range(rows):
-            out.write(f"{passbooks[row % len(passbooks)]},VOLUNTEER,1,"
-                      f"{days[(row // len(passbooks)) % len(days)]},旧台账\n")
+            if by_resident:
+                member, day = row // each, (row % each) * len(days) // each
+            else:
+                member, day = row % len(passbooks), (row // len(passbooks)) % len(days)
+            out.write(f"{passbooks[member]},VOLUNTEER,1,{days[day]},旧台账\n")
 
 
 def prepare(linli: Linli, members: int) -> tuple[UUID, list[str]]:
@@ -132,7 +140,7 @@ def main() -> None:
                 linli.close()
             if args.big_rows:
                 big = Path(folder) / "big.csv"
-                write_awards(big, args.big_rows, [p for p in reversed(passbooks)])
+                write_awards(big, args.big_rows, passbooks, by_resident=True)
                 rate, peak = by_command(url, community, big, args.big_rows)
                 print(f"{backend}: {args.big_rows:,} award rows by `linli import`: "
                       f"{rate:,.0f} rows/s, peak memory {peak:,.0f} MB", flush=True)
