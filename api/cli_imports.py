@@ -19,7 +19,7 @@ from ledger.settings import Settings
 
 # Accounts an import keeps in memory, unless LINLI_CACHE_MAX_AGGREGATES says otherwise: an
 # account holds a lot for each award, so after a long history it weighs tens of kilobytes.
-IMPORT_CACHE_AGGREGATES = 5_000
+IMPORT_CACHE_AGGREGATES = 2_000
 
 
 @contextmanager

@@ -124,18 +124,19 @@ def main() -> None:
             try:
                 community, passbooks = prepare(linli, args.members)
                 linli.projections.stop()  # as `linli import` runs: the views follow later
-                path = Path(folder) / "awards.csv"
-                write_awards(path, args.rows, passbooks)
-                database = make_url(url).database if backend == "postgres" else None
-                busy = machine_busy_seconds()
-                wall = time.perf_counter()
-                rows, rate, per_cpu, pg = in_process(linli, community, path, database)
-                load = (machine_busy_seconds() - busy) / (time.perf_counter() - wall)
-                print(f"{backend}: {rows:,} award rows in process: {rate:,.0f} rows/s; "
-                      f"{per_cpu:,.0f} rows a CPU second of the importer"
-                      + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
-                      + f"; the machine's cores busy {load:.1f} of {os.cpu_count()} "
-                      f"({datetime.now(UTC):%H:%M}Z)", flush=True)
+                if args.rows:  # 0: the big file only
+                    database = make_url(url).database if backend == "postgres" else None
+                    path = Path(folder) / "awards.csv"
+                    write_awards(path, args.rows, passbooks)
+                    busy = machine_busy_seconds()
+                    wall = time.perf_counter()
+                    rows, rate, per_cpu, pg = in_process(linli, community, path, database)
+                    load = (machine_busy_seconds() - busy) / (time.perf_counter() - wall)
+                    print(f"{backend}: {rows:,} award rows in process: {rate:,.0f} rows/s; "
+                          f"{per_cpu:,.0f} rows a CPU second of the importer"
+                          + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
+                          + f"; the machine's cores busy {load:.1f} of {os.cpu_count()} "
+                          f"({datetime.now(UTC):%H:%M}Z)", flush=True)
             finally:
                 linli.close()
             if args.big_rows:
