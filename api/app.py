@@ -29,6 +29,7 @@ from api.routers import (
     health,
     holds,
     households,
+    imports,
     keys,
     leaderboards,
     merchants,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)
+    app.include_router(imports.router, responses=PROBLEM_RESPONSES)
     install_web(app)  # the pages (web/)
     app.add_middleware(BodySizeLimit, max_bytes=BODY_MAX_BYTES)
     return app

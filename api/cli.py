@@ -118,6 +118,10 @@ from api import cli_audit  # noqa: E402  (its commands join `cli`)
 
 cli_audit.register(cli)
 
+from api import cli_imports  # noqa: E402  (`linli import`)
+
+cli_imports.register(cli)
+
 
 def main() -> None:
     try:

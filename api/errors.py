@@ -41,6 +41,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.KeyExpiryInPast: 422,
     errors.FourEyesRequired: 403,
     IdempotencyKeyReused: 422,
+    errors.ImportTooLarge: 413,
 }
 
 

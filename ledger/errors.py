@@ -235,3 +235,29 @@ class OfAnotherCommunity(InvalidRequest):
     """A team and a member, or an order and a team, are of different communities."""
 
     slug = "of-another-community"
+
+
+# --- imports ------------------------------------------------------------------------------
+class ImportFileRefused(InvalidRequest):
+    """The file as a whole cannot be read: its encoding, no rows, no header, unknown headers."""
+
+    slug = "import-file-refused"
+
+
+class ImportHasProblems(InvalidRequest):
+    """A real run of a file with bad rows: nothing was posted (the dry run lists them)."""
+
+    slug = "import-has-problems"
+
+    def __init__(self, key: str, problems: list[dict[str, object]] | None = None,
+                 **params: object) -> None:
+        super().__init__(key, **params)
+        self.problems = problems or []
+
+
+class ImportRunning(DomainError):
+    slug = "import-running"
+
+
+class ImportTooLarge(DomainError):
+    slug = "import-too-large"

@@ -70,6 +70,23 @@ def account_ref(account_id: UUID) -> str:
     return f"account:{account_id}"
 
 
+def imported_id(imported_from: str) -> UUID:
+    """The id of what an import's row (or a household it names) becomes: the same on a retry."""
+    return uuid5(LINLI_NAMESPACE, f"imported:{imported_from}")
+
+
+def row_id(import_id: UUID, row: int) -> UUID:
+    """The id of what row `row` of an import becomes: the import's own bits, the row number in
+    the last 32 (a uuid5's version and variant kept), made without hashing each row."""
+    base = uuid5(LINLI_NAMESPACE, f"import-rows:{import_id}").int
+    return UUID(int=base & ~0xFFFF_FFFF | row)
+
+
+def import_id(community_id: UUID, kind: str, digest: str) -> UUID:
+    """An import's id: one per community, kind and file (its SHA-256)."""
+    return uuid5(LINLI_NAMESPACE, f"import:{community_id}:{kind}:{digest}")
+
+
 def rule_id(community_id: UUID, code: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"rule:{community_id}:{code}")
 

@@ -96,6 +96,11 @@ TITLES: dict[str, tuple[str, str]] = {
     "not-ready": ("尚未就绪", "Not ready"),
     "projections-behind": ("数据视图还没有更新完", "Read models are behind"),
     "community-required": ("需要指明社区", "A community is required"),
+    "import-file-refused": ("文件无法导入", "The file cannot be imported"),
+    "import-has-problems": ("文件中有错误的行，什么也没有导入",
+                            "The file has rows with problems; nothing was imported"),
+    "import-running": ("正在导入另一个文件", "Another file is being imported"),
+    "import-too-large": ("文件太大", "The file is too large"),
 }
 
 THINGS: dict[str, tuple[str, str]] = {
@@ -418,6 +423,37 @@ DETAILS: dict[str, tuple[str, str]] = {
     "where-path": ("地址中的{field}", "{field} in the address"),
     "where-query": ("查询参数“{field}”", "query parameter {field}"),
     "where-header": ("请求头“{field}”", "header {field}"),
+    "import-running": ("本社区正在导入另一个文件，请等它完成后再试",
+                       "another file is being imported into this community; retry once it "
+                       "is done"),
+    "import-has-problems": ("{rejected} 行有错误，整个文件都没有导入；"
+                            "请按预检列出的问题改正后再导入",
+                            "{rejected} rows have problems, so nothing of the file was "
+                            "imported; correct what the dry run lists and import it again"),
+    "import-cap-room": ("已超过规则上限：还可以记 {room} 积分，本行 {points} 积分",
+                        "over the rule's cap: {room} points may still be given, the row "
+                        "gives {points}"),
+    "import-contended": ("导入时账户一再被其他请求修改，请稍后用同一文件重试（已导入的行不会重复）",
+                         "other requests kept changing the accounts being imported: retry "
+                         "the same file later (rows already imported are not posted again)"),
+    "import-no-rows": ("文件只有表头，没有数据行", "the file has a header row and no rows"),
+    "import-no-header": ("文件的第一行不是表头", "the file's first row is not a header row"),
+    "import-header-repeated": ("表头“{header}”与“{first}”重复",
+                               "the header “{header}” repeats “{first}”"),
+    "import-header-unknown": ("无法识别的表头：{headers}；{kind}可用的表头：{known}",
+                              "unknown headers: {headers}; a file of {kind} takes: {known}"),
+    "import-header-missing": ("缺少表头：{headers}", "a header is missing: {headers}"),
+    "import-empty": ("文件是空的", "the file is empty"),
+    "import-too-large": ("文件超过了 {megabytes} MB", "the file is over {megabytes} MB"),
+    "import-utf16": ("文件编码是 UTF-16，请在 Excel 中另存为“CSV UTF-8”或 XLSX 后再导入",
+                     "the file is UTF-16: save it from Excel as “CSV UTF-8” or XLSX and "
+                     "import it again"),
+    "import-encoding": ("文件编码不是 UTF-8 或 GB18030，无法读取；请在 Excel 中另存为“CSV UTF-8”或 "
+                        "XLSX 后再导入",
+                        "the file is neither UTF-8 nor GB18030: save it from Excel as "
+                        "“CSV UTF-8” or XLSX and import it again"),
+    "import-csv-broken": ("第 {line} 行不是有效的 CSV", "line {line} is not valid CSV"),
+    "import-xlsx-broken": ("文件不是有效的 XLSX 工作簿", "the file is not a valid XLSX workbook"),
 }
 
 # Labels of the fields people fill in, for validation problems.

@@ -672,3 +672,51 @@ def chosen_lang(query: str | None, cookie: str | None) -> str:
         if value in LANGS:
             return value
     return "zh"
+
+
+# --- the staff console's import (导入) -------------------------------------------------------
+IMPORT_WORDS: Final[dict[str, dict[str, str]]] = {
+    "zh": {
+        "import_title": "表格导入",
+        "import_help": "上传 Excel 表格（XLSX 或 CSV）：先预检，列出每个有问题的行和列；"
+                       "没有问题再导入。有问题的文件整个不会导入；同一个文件导入两次只记一次。",
+        "import_kind": "表格内容",
+        "import_members": "居民名单（姓名、户、网格）",
+        "import_awards": "历史积分发放（姓名或存折号、规则、数量或分钟、日期、事由）",
+        "import_opening": "期初余额（姓名或存折号、积分、分钟、日期、事由）",
+        "import_file": "选择文件",
+        "import_check": "预检",
+        "import_commit": "确认导入",
+        "import_choose_file": "请先选择文件",
+        "import_working": "正在处理，请稍候……",
+        "import_checked": "预检：共 {rows} 行，可导入 {accepted} 行，有问题 {rejected} 行",
+        "import_done": "导入完成：共 {rows} 行，已导入 {accepted} 行，未导入 {rejected} 行",
+        "import_again": "（这个文件以前已导入过，没有重复记入）",
+        "import_row": "行",
+        "import_column": "列",
+        "import_detail": "问题",
+    },
+    "en": {
+        "import_title": "Import a spreadsheet",
+        "import_help": "Upload an Excel sheet (XLSX or CSV): check it first for every problem "
+                       "by row and column, then import it. A file with problems is not "
+                       "imported at all; the same file imported twice counts once.",
+        "import_kind": "The sheet holds",
+        "import_members": "Residents (name, household, grid)",
+        "import_awards": "Past awards (name or passbook, rule, quantity or minutes, date, note)",
+        "import_opening": "Opening balances (name or passbook, points, minutes, date, note)",
+        "import_file": "File",
+        "import_check": "Check",
+        "import_commit": "Import",
+        "import_choose_file": "Choose a file first",
+        "import_working": "Working…",
+        "import_checked": "Checked: {rows} rows, {accepted} ready, {rejected} with problems",
+        "import_done": "Imported: {rows} rows, {accepted} imported, {rejected} not",
+        "import_again": "(this file was imported before: nothing was posted twice)",
+        "import_row": "Row",
+        "import_column": "Column",
+        "import_detail": "Problem",
+    },
+}
+for _lang in LANGS:
+    MESSAGES[_lang].update(IMPORT_WORDS[_lang])

@@ -117,6 +117,7 @@ class Account(LedgerAggregate):
         consent: Consent | None = None,
         counterparty: str = "",
         occurred_at: datetime | None = None,
+        imported_from: str | None = None,
     ) -> list[lots.Change]:
         """Move `amount` (signed) into this account, refusing an overdraft (unless
         `allow_negative`).
@@ -125,8 +126,8 @@ class Account(LedgerAggregate):
         transaction), after repaying any overdraft; a debit spends lot `take_first`, then the
         earliest-expiring. A debit given with a payment code consumes it. `counterparty` names
         the other side for the passbook (a shop, a member, an activity); `occurred_at` is when
-        the deed was done, where it differs from the recording. Returns the lot changes, as
-        recorded on the event.
+        the deed was done, where it differs from the recording; `imported_from` the import's row
+        it was taken in from. Returns the lot changes, as recorded on the event.
         """
         assert isinstance(amount, int) and amount != 0, amount
         given = self._consent_given(consent)
@@ -162,6 +163,7 @@ class Account(LedgerAggregate):
             consent=given,
             counterparty=counterparty,
             occurred_at=occurred_at.isoformat() if occurred_at is not None else None,
+            imported_from=imported_from,
         )
         assert allow_negative or amount > 0 or self.available >= 0
         return changes
@@ -298,6 +300,7 @@ class Account(LedgerAggregate):
         consent: list[str] | None = None,
         counterparty: str = "",
         occurred_at: str | None = None,
+        imported_from: str | None = None,
     ) -> None:
         self.balance = balance_after
         if consent is not None:
@@ -324,10 +327,16 @@ class Account(LedgerAggregate):
     def _apply_cap_delta(self, cap_keys: list[str], cap_delta: int) -> None:
         if not cap_keys or not cap_delta:
             return
+        added = False
         for key in cap_keys:
-            if cap_delta < 0 and key not in self.cap_usage:
-                continue  # usage of a period already forgotten stays forgotten
-            self.cap_usage[key] = self.cap_usage.get(key, 0) + cap_delta
+            used = self.cap_usage.get(key)
+            if used is None:
+                if cap_delta < 0:
+                    continue  # usage of a period already forgotten stays forgotten
+                added, used = True, 0
+            self.cap_usage[key] = used + cap_delta
+        if not added:  # the horizon is where the posting that added these keys left it
+            return
         # Forget usage of periods long past, so the state (and its snapshots) stay small.
         # The horizon lies beyond the backdating limit, so no period still open to awards
         # is ever forgotten.

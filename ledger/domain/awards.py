@@ -32,9 +32,12 @@ class Award(LedgerAggregate):
     requested_points: int | None = None
     recorded_by: str | None = None
 
+    imported_from: str | None = None  # a class default: awards recorded before imports
+
     @staticmethod
-    def create_id() -> UUID:
-        return ids.new_id()
+    def create_id(imported_from: str | None = None) -> UUID:
+        """A new time-ordered id; for a row of an import, the row's own (so a retry finds it)."""
+        return ids.imported_id(imported_from) if imported_from else ids.new_id()
 
     @event("Recorded")
     def __init__(
@@ -53,6 +56,7 @@ class Award(LedgerAggregate):
         actor_id: str,
         actor_role: str,
         requested_points: int | None = None,
+        imported_from: str | None = None,
     ) -> None:
         self.member_id = member_id
         self.community_id = community_id
@@ -68,6 +72,25 @@ class Award(LedgerAggregate):
         self.reason: str | None = None
         self.recorded_by = actor_id
         self.requested_points = requested_points
+        self.imported_from = imported_from
+
+    @classmethod
+    def make(cls, *, member_id: UUID, community_id: UUID, rule_code: str, rule_version: int,
+             quantity: int | None, minutes: int | None, points: int, status: str,
+             occurred_at: datetime, cap_keys: list[str], note: str, actor_id: str,
+             actor_role: str, requested_points: int | None = None,
+             imported_from: str | None = None, id: UUID | None = None,  # noqa: A002
+             ) -> Award:
+        """`Award(...)`, every field given in order straight to `_create`: the same event,
+        without the library's mapping of the arguments to `__init__`'s."""
+        made: Award = cls._create(
+            cls.Recorded,  # type: ignore[attr-defined]
+            id=id, member_id=member_id, community_id=community_id, rule_code=rule_code,
+            rule_version=rule_version, quantity=quantity, minutes=minutes, points=points,
+            status=status, occurred_at=occurred_at, cap_keys=cap_keys, note=note,
+            actor_id=actor_id, actor_role=actor_role, requested_points=requested_points,
+            imported_from=imported_from)
+        return made
 
     @property
     def points_left(self) -> int:

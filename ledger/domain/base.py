@@ -203,7 +203,8 @@ class LedgerAggregate(Aggregate):
         if shortcut is None or values is None:
             return super()._create(event_class, id=id, **kwargs)
         if id is None:
-            id = cls.create_id(**{k: kwargs[k] for k in creation.id_parameters})  # noqa: A001
+            id = cls.create_id(**{k: kwargs[k] for k in creation.id_parameters  # noqa: A001
+                                    if k in kwargs})
         if not isinstance(id, UUID):
             return super()._create(event_class, id=id, **kwargs)
         timestamp = datetime.now(TZINFO)

@@ -181,15 +181,19 @@ class Community(LedgerAggregate):
 class Household(LedgerAggregate):
     """A household (户): its members' points add up on the family ledger."""
 
+    imported_from: str | None = None  # a class default: households registered before imports
+
     @staticmethod
-    def create_id() -> UUID:
-        return ids.new_id()
+    def create_id(imported_from: str | None = None) -> UUID:
+        """A new time-ordered id; for a household an import registers, its own."""
+        return ids.imported_id(imported_from) if imported_from else ids.new_id()
 
     @event("Registered")
     def __init__(
         self, community_id: UUID, grid_id: UUID | None, address: str, actor_id: str,
-        actor_role: str,
+        actor_role: str, imported_from: str | None = None,
     ) -> None:
+        self.imported_from = imported_from
         self.community_id = community_id
         self.grid_id = grid_id
         self.address = address
@@ -225,9 +229,11 @@ class Member(LedgerAggregate):
     """
 
     @staticmethod
-    def create_id() -> UUID:
-        return ids.new_id()
+    def create_id(imported_from: str | None = None) -> UUID:
+        """A new time-ordered id; for a row of an import, the row's own."""
+        return ids.imported_id(imported_from) if imported_from else ids.new_id()
 
+    imported_from: str | None = None  # a class default: members registered before imports
     # Class defaults, so members restored from snapshots taken before these existed read
     # as listed, with no birth date and no relatives.
     opted_out: bool = False
@@ -249,7 +255,9 @@ class Member(LedgerAggregate):
         passbook_no: str,
         actor_id: str,
         actor_role: str,
+        imported_from: str | None = None,
     ) -> None:
+        self.imported_from = imported_from
         self.community_id = community_id
         self.name = name
         self.household_id = household_id

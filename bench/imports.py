@@ -1,0 +1,151 @@
+"""Spreadsheet imports: rows a second and memory.
+
+A community of 10,000 members and a rule with a monthly cap; an award file (CSV, Chinese
+headers, one row a historical award by passbook number, dates over the past two years) is
+imported:
+- in process, through the writer's group commit, beside the projections in their process (as
+  `linli serve` runs): rows a second for `--rows` rows (target on PostgreSQL: 10,000);
+- with `--big-rows`, by `linli import` in its own process, the file one resident's history
+  after another: its rows a second and its peak resident memory (target for 1,000,000 rows:
+  under 300 MB: the file is streamed, never held).
+
+    python -m bench.imports [--backend postgres|sqlite|both] [--rows 100000]
+                            [--big-rows 1000000] [--members 10000]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from api.bootstrap import Linli
+from bench.args import add_backend, add_members, parser_for
+from bench.common import (
+    ADMIN,
+    backends,
+    machine,
+    machine_busy_seconds,
+    open_bench,
+    populate,
+    postgres_cpu_seconds,
+    scratch_database,
+)
+from ledger.commands import registry
+from ledger.imports.columns import Kind
+from ledger.imports.run import run_import
+from ledger.imports.source import open_source
+from projections.tables import registry_members
+
+
+def write_awards(path: Path, rows: int, passbooks: list[str], *, by_resident: bool = False
+                 ) -> None:
+    """An award file of `rows` rows dated over the past two years: a date's sheet after
+    another, round the members (each row another member's account); or, `by_resident`, one
+    resident's history after another (as a paper passbook is copied out)."""
+    first = date.today() - timedelta(days=730)
+    days = [(first + timedelta(days=d)).isoformat() for d in range(700)]
+    each = -(-rows // len(passbooks))  # rows a resident, by_resident
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("存折号,规则,数量,日期,事由\n")
+        for row in range(rows):
+            if by_resident:
+                member, day = row // each, (row % each) * len(days) // each
+            else:
+                member, day = row % len(passbooks), (row // len(passbooks)) % len(days)
+            out.write(f"{passbooks[member]},VOLUNTEER,1,{days[day]},旧台账\n")
+
+
+def prepare(linli: Linli, members: int) -> tuple[UUID, list[str]]:
+    """The community, its rule, and its members' passbook numbers."""
+    community, _merchant, _ = populate(linli, members=members, points_each=0)
+    assert isinstance(community, UUID)
+    linli.writer.execute(registry.put_rule(community, "VOLUNTEER", name="志愿服务", points=1,
+                                           unit="each", daily_cap=None, monthly_cap=10_000,
+                                           requires_approval=False, by=ADMIN))
+    linli.read_your_writes()
+    with linli.engine.connect() as conn:
+        passbooks = list(conn.execute(select(registry_members.c.passbook_no).where(
+            registry_members.c.community_id == str(community))).scalars())
+    return community, passbooks
+
+
+def in_process(linli: Linli, community: UUID, path: Path, database: str | None
+               ) -> tuple[int, float, float, float]:
+    """Rows imported, rows a second, rows a CPU second of this process (its threads
+    together: what it would do with a core of its own, on a shared machine), and the
+    database's CPU seconds meanwhile (PostgreSQL: 0 on SQLite)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    pg = postgres_cpu_seconds(database) if database else 0.0
+    answer = run_import(linli, open_source(path), Kind.AWARDS, community, dry_run=False,
+                        by=ADMIN)
+    assert answer.rejected == 0, answer.problems[:3]
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    pg = postgres_cpu_seconds(database) - pg if database else 0.0
+    return answer.accepted, answer.accepted / seconds, answer.accepted / cpu, pg
+
+
+def by_command(url: str, community: UUID, path: Path, rows: int) -> tuple[float, float]:
+    """Rows a second and peak memory (MB) of `linli import` in its own process."""
+    env = {**os.environ, "LINLI_DATABASE_URL": url}
+    env.pop("POSTGRES_ENABLE_DB_FUNCTIONS", None)
+    linli = str(Path(sys.executable).parent / "linli")
+    started = time.perf_counter()
+    done = subprocess.run([linli, "import", str(path), "--kind", "awards", "--community",
+                           str(community)], env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"linli import failed: {done.stderr[-2000:]}")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return rows / seconds, peak_mb
+
+
+def main() -> None:
+    parser = parser_for(__doc__, raw=True)
+    add_backend(parser, "both", both=True)
+    add_members(parser, 10_000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--big-rows", type=int, default=0,
+                        help="also import this many rows by `linli import` (e.g. 1000000)")
+    args = parser.parse_args()
+    print(machine())
+    for backend in backends(args.backend):
+        with scratch_database(backend) as url, tempfile.TemporaryDirectory() as folder:
+            linli = open_bench(url, projection_worker="thread")
+            try:
+                community, passbooks = prepare(linli, args.members)
+                linli.projections.stop()  # as `linli import` runs: the views follow later
+                if args.rows:  # 0: the big file only
+                    database = make_url(url).database if backend == "postgres" else None
+                    path = Path(folder) / "awards.csv"
+                    write_awards(path, args.rows, passbooks)
+                    busy = machine_busy_seconds()
+                    wall = time.perf_counter()
+                    rows, rate, per_cpu, pg = in_process(linli, community, path, database)
+                    load = (machine_busy_seconds() - busy) / (time.perf_counter() - wall)
+                    print(f"{backend}: {rows:,} award rows in process: {rate:,.0f} rows/s; "
+                          f"{per_cpu:,.0f} rows a CPU second of the importer"
+                          + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
+                          + f"; the machine's cores busy {load:.1f} of {os.cpu_count()} "
+                          f"({datetime.now(UTC):%H:%M}Z)", flush=True)
+            finally:
+                linli.close()
+            if args.big_rows:
+                big = Path(folder) / "big.csv"
+                write_awards(big, args.big_rows, passbooks, by_resident=True)
+                rate, peak = by_command(url, community, big, args.big_rows)
+                print(f"{backend}: {args.big_rows:,} award rows by `linli import`: "
+                      f"{rate:,.0f} rows/s, peak memory {peak:,.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

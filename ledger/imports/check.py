@@ -1,0 +1,400 @@
+"""Checking an import's rows: each row becomes what it will post, or its problems (row,
+column, detail in Chinese), against the community as it stands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError
+from sqlalchemy import Engine, text
+
+from ledger import ids
+from ledger.domain.accounts import cap_keys_for
+from ledger.domain.assets import Asset
+from ledger.domain.registry import ACTIVE, Community
+from ledger.domain.rulebook import Rule
+from ledger.errors import NotFound
+from ledger.imports import columns
+from ledger.imports.columns import CellProblem, Header, Kind
+from ledger.imports.source import Cell
+from ledger.limits import (
+    ADJUSTMENT_MAX,
+    CAP_HISTORY_DAYS,
+    MINUTES_MAX,
+    NAME_MAX_CHARS,
+    POINTS_MAX,
+    QUANTITY_MAX,
+    TEXT_MAX_CHARS,
+)
+
+Problem = dict[str, Any]  # {row, column, detail}
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    row: int
+    name: str
+    household: str  # an address ("" for none)
+    household_id: UUID | None  # an existing household of that address
+    grid: str  # a grid's name ("" for none)
+    existing: bool  # already registered: nothing to post
+
+
+@dataclass(frozen=True)
+class AwardRow:
+    row: int
+    member_id: UUID
+    rule_code: str
+    version: dict[str, Any]
+    quantity: int | None
+    minutes: int | None
+    points: int
+    occurred_at: datetime
+    caps: tuple[tuple[str, int], ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class OpeningRow:
+    row: int
+    member_id: UUID
+    points: int
+    minutes: int
+    occurred_at: datetime
+    note: str
+
+
+Checked = MemberRow | AwardRow | OpeningRow
+
+
+@dataclass
+class Registry:
+    """The community as an import sees it: members by name and passbook number, households by
+    address, grids, rules by code and name."""
+
+    community: Community
+    by_name: dict[str, list[tuple[UUID, str, UUID | None]]]  # name -> [(id, status, household)]
+    by_passbook: dict[str, tuple[UUID, str, str]]  # passbook no -> (id, status, name)
+    households: dict[str, UUID]  # address -> id
+    rules: dict[str, Rule]  # code and names -> rule
+
+    @classmethod
+    def load(cls, app: Any, engine: Engine, community_id: UUID) -> Registry:
+        try:
+            community = app.repository.get(community_id)
+        except AggregateNotFoundError:
+            raise NotFound("not-found", thing="community") from None
+        if not isinstance(community, Community):
+            raise NotFound("not-found", thing="community")
+        by_name: dict[str, list[tuple[UUID, str, UUID | None]]] = {}
+        by_passbook: dict[str, tuple[UUID, str, str]] = {}
+        households: dict[str, UUID] = {}
+        key = str(community_id)
+        with engine.connect() as conn:  # the registry view's tables (see projections.tables)
+            members = conn.execute(text(
+                "SELECT member_id, name, passbook_no, status, household_id "
+                "FROM registry_members WHERE community_id = :community"), {"community": key})
+            for member_id, name, passbook_no, status, household in members:
+                uuid = UUID(member_id)
+                by_name.setdefault(name, []).append(
+                    (uuid, status, UUID(household) if household else None))
+                by_passbook[passbook_no] = (uuid, status, name)
+            for household_id, address in conn.execute(text(
+                    "SELECT household_id, address FROM registry_households "
+                    "WHERE community_id = :community"), {"community": key}):
+                households.setdefault(address, UUID(household_id))
+        rules: dict[str, Rule] = {}
+        for code in community.rule_codes:
+            rule = app.repository.get(ids.rule_id(community_id, code))
+            if not rule.versions:
+                continue
+            for version in rule.versions:
+                rules.setdefault(version["name"], rule)
+            rules[rule.current["name"]] = rule
+            rules[code] = rule
+        return cls(community, by_name, by_passbook, households, rules)
+
+
+@dataclass
+class Checker:
+    """Checks the rows of one file of one kind, in order; counts what earlier rows of the same
+    file used of each cap. `existing_usage(member_id)` gives an account's cap usage of the
+    periods it still remembers (None: caps are not checked, as when posting)."""
+
+    kind: Kind
+    header: Header
+    registry: Registry
+    now: datetime
+    existing_usage: Callable[[UUID], dict[str, int]] | None = None
+    _zone: ZoneInfo = field(init=False)
+    _usage: dict[tuple[UUID, str], int] = field(default_factory=dict, init=False)
+    _loaded: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
+    _keys: dict[tuple[str, date], tuple[str, str]] = field(default_factory=dict, init=False)
+    _seen_members: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _dates: dict[str, datetime | str] = field(default_factory=dict, init=False)
+    _versions: dict[tuple[str, datetime], dict[str, Any]] = field(default_factory=dict,
+                                                                  init=False)
+    _days: dict[datetime, date] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._zone = ZoneInfo(self.registry.community.time_zone)
+
+    def check(self, number: int, row: list[Cell]) -> Checked | list[Problem]:
+        """What row `number` will post, or its problems."""
+        problems: list[Problem] = []
+        if self.kind is Kind.MEMBERS:
+            return self._member(number, row, problems) or problems
+        if self.kind is Kind.AWARDS:
+            return self._award(number, row, problems) or problems
+        return self._opening(number, row, problems) or problems
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _problem(self, problems: list[Problem], number: int, fld: str, detail: str) -> None:
+        problems.append({"row": number, "column": self.header.label.get(fld, fld),
+                         "detail": detail})
+
+    def _text(self, row: list[Cell], fld: str, problems: list[Problem], number: int,
+              most: int) -> str:
+        value = columns.text(self.header.cell(row, fld))
+        if len(value) > most:
+            self._problem(problems, number, fld, f"超过 {most} 个字")
+        return value
+
+    def _number(self, row: list[Cell], fld: str, problems: list[Problem],
+                number: int) -> int | None:
+        try:
+            return columns.whole_number(self.header.cell(row, fld))
+        except CellProblem as error:
+            self._problem(problems, number, fld, str(error))
+            return None
+
+    def _occurred_at(self, row: list[Cell], problems: list[Problem], number: int
+                     ) -> datetime | None:
+        """When the row's deed was done (now if blank); None with a problem."""
+        cell = self.header.cell(row, "date")
+        known = self._dates.get(cell) if isinstance(cell, str) else None
+        if known is None:
+            found: list[Problem] = []
+            known = self._read_date(cell, found, number) or found[0]["detail"]
+            if isinstance(cell, str) and len(self._dates) < 100_000:
+                self._dates[cell] = known
+        if isinstance(known, str):
+            self._problem(problems, number, "date", known)
+            return None
+        return known
+
+    def _read_date(self, cell: Cell, problems: list[Problem], number: int
+                   ) -> datetime | None:
+        try:
+            given = columns.when(cell)
+        except CellProblem as error:
+            self._problem(problems, number, "date", str(error))
+            return None
+        if given is None:
+            return self.now
+        if isinstance(given, datetime):
+            at = given.replace(tzinfo=self._zone) if given.tzinfo is None else given
+        else:  # a day: noon there, or now if that is still to come today
+            at = datetime.combine(given, time(12), tzinfo=self._zone)
+            if given == self.now.astimezone(self._zone).date():
+                at = min(at, self.now)
+        if at > self.now + timedelta(minutes=5):
+            self._problem(problems, number, "date",
+                          f"日期 {at.astimezone(self._zone):%Y-%m-%d} 在将来")
+            return None
+        return at
+
+    def _member_of(self, row: list[Cell], problems: list[Problem], number: int
+                   ) -> UUID | None:
+        """The resident a row names by passbook number, or by a name only one resident has."""
+        passbook_no = columns.text(self.header.cell(row, "passbook_no"))
+        name = columns.text(self.header.cell(row, "name"))
+        registry = self.registry
+        if passbook_no:
+            if not passbook_no.startswith(registry.community.code + "-"):
+                self._problem(problems, number, "passbook_no",
+                              f"存折号 {passbook_no} 不是本社区的存折号")
+                return None
+            found = registry.by_passbook.get(passbook_no)
+            if found is None:
+                self._problem(problems, number, "passbook_no", f"本社区没有存折号 {passbook_no}")
+                return None
+            member_id, status, registered_name = found
+            if name and name != registered_name:
+                self._problem(problems, number, "name",
+                              f"存折号 {passbook_no} 是“{registered_name}”的，不是“{name}”")
+                return None
+        elif name:
+            matches = registry.by_name.get(name, [])
+            if not matches:
+                self._problem(problems, number, "name", f"本社区没有叫“{name}”的居民")
+                return None
+            if len(matches) > 1:
+                self._problem(problems, number, "name",
+                              f"本社区有 {len(matches)} 位叫“{name}”的居民，请填写存折号")
+                return None
+            member_id, status, _household = matches[0]
+        else:
+            self._problem(problems, number, "name", "没有填写姓名或存折号")
+            return None
+        if status != ACTIVE:
+            column = "passbook_no" if passbook_no else "name"
+            self._problem(problems, number, column, "该居民已迁出或去世，不能再记入积分或时长")
+            return None
+        return member_id
+
+    # --- each kind -------------------------------------------------------------------------
+    def _member(self, number: int, row: list[Cell], problems: list[Problem]
+                ) -> MemberRow | None:
+        name = self._text(row, "name", problems, number, NAME_MAX_CHARS)
+        household = self._text(row, "household", problems, number, NAME_MAX_CHARS)
+        grid = self._text(row, "grid", problems, number, NAME_MAX_CHARS)
+        passbook_no = columns.text(self.header.cell(row, "passbook_no"))
+        if not name:
+            self._problem(problems, number, "name", "没有填写姓名")
+        existing = False
+        if passbook_no:
+            found = self.registry.by_passbook.get(passbook_no)
+            if not passbook_no.startswith(self.registry.community.code + "-"):
+                self._problem(problems, number, "passbook_no",
+                              f"存折号 {passbook_no} 不是本社区的存折号")
+            elif found is None:
+                self._problem(problems, number, "passbook_no", f"本社区没有存折号 {passbook_no}"
+                              "（新居民的存折号由系统编发，请留空）")
+            elif name and found[2] != name:
+                self._problem(problems, number, "name",
+                              f"存折号 {passbook_no} 是“{found[2]}”的，不是“{name}”")
+            existing = True
+        household_id = self.registry.households.get(household) if household else None
+        if not passbook_no and name and (household_id is not None or not household):
+            # The same name in the same household (or both in none) is already registered.
+            existing = any(h == household_id for _m, _s, h in self.registry.by_name.get(name, []))
+        if not passbook_no and name:
+            if (name, household) in self._seen_members:
+                self._problem(problems, number, "name",
+                              f"“{name}”在同一户{household}中出现了两次")
+            self._seen_members.add((name, household))
+        if problems:
+            return None
+        return MemberRow(number, name, household, household_id, grid, existing)
+
+    def _award(self, number: int, row: list[Cell], problems: list[Problem]
+               ) -> AwardRow | None:
+        member_id = self._member_of(row, problems, number)
+        code = columns.text(self.header.cell(row, "rule"))
+        rule = self.registry.rules.get(code) if code else None
+        if not code:
+            self._problem(problems, number, "rule", "没有填写规则")
+        elif rule is None:
+            self._problem(problems, number, "rule", f"本社区的积分细则中没有“{code}”")
+        elif rule.retired:
+            self._problem(problems, number, "rule", f"规则“{code}”已停用")
+            rule = None
+        quantity = self._number(row, "quantity", problems, number)
+        minutes = self._number(row, "minutes", problems, number)
+        occurred_at = self._occurred_at(row, problems, number)
+        note = self._text(row, "note", problems, number, TEXT_MAX_CHARS)
+        if rule is None or occurred_at is None or problems:
+            return None
+        version = self._versions.get((rule.code, occurred_at))
+        if version is None:
+            version = rule.in_force_at(occurred_at)
+            if len(self._versions) < 100_000:
+                self._versions[(rule.code, occurred_at)] = version
+        if version["unit"] == "hour":
+            if minutes is None:
+                self._problem(problems, number, "minutes",
+                              f"规则“{version['name']}”按小时计，请填写分钟")
+                return None
+            if quantity is not None:
+                self._problem(problems, number, "quantity", "按小时计的规则只填分钟，不填数量")
+            if minutes > MINUTES_MAX:
+                self._problem(problems, number, "minutes", f"一次最多 {MINUTES_MAX} 分钟")
+            points = int(version["points"]) * minutes // 60
+            column = "minutes"
+        else:
+            if minutes is not None:
+                self._problem(problems, number, "minutes",
+                              f"规则“{version['name']}”按次计，请填写数量，不填分钟")
+            quantity = 1 if quantity is None else quantity
+            if quantity > QUANTITY_MAX:
+                self._problem(problems, number, "quantity", f"一次最多 {QUANTITY_MAX} 次")
+            points = int(version["points"]) * quantity
+            column = "quantity"
+        if problems:
+            return None
+        if points < 1:
+            self._problem(problems, number, column, "不足 1 积分")
+            return None
+        if points > POINTS_MAX:
+            self._problem(problems, number, column, f"一笔最多 {POINTS_MAX} 积分")
+            return None
+        assert member_id is not None
+        caps = self._caps(version, rule.code, occurred_at)
+        if caps and self.existing_usage is not None:
+            for key, cap in caps:
+                used = self._used(member_id, key, occurred_at)
+                if used + points > cap:
+                    period = "每日" if "|D|" in key else "每月"
+                    self._problem(problems, number, column,
+                                  f"超过规则“{version['name']}”{period}上限 {cap} 积分"
+                                  f"（该居民这期已有 {used} 积分，本行 {points} 积分）")
+                    return None
+            for key, _cap in caps:
+                self._usage[(member_id, key)] = self._usage.get((member_id, key), 0) + points
+        return AwardRow(number, member_id, rule.code, version, quantity if column == "quantity"
+                        else None, minutes if column == "minutes" else None, points,
+                        occurred_at, caps, note)
+
+    def _caps(self, version: dict[str, Any], code: str, at: datetime
+              ) -> tuple[tuple[str, int], ...]:
+        day = self._days.get(at)
+        if day is None:
+            day = at.astimezone(self._zone).date()
+            if len(self._days) < 100_000:
+                self._days[at] = day
+        keys = self._keys.get((code, day))
+        if keys is None:
+            keys = self._keys[(code, day)] = cap_keys_for(code, day)
+        return tuple((k, c) for k, c in ((keys[0], version["daily_cap"]),
+                                         (keys[1], version["monthly_cap"])) if c is not None)
+
+    def _used(self, member_id: UUID, key: str, at: datetime) -> int:
+        used = self._usage.get((member_id, key), 0)
+        if self.existing_usage is not None and at >= self.now - timedelta(days=CAP_HISTORY_DAYS):
+            usage = self._loaded.get(member_id)
+            if usage is None:
+                usage = self._loaded[member_id] = self.existing_usage(member_id)
+            used += usage.get(key, 0)
+        return used
+
+    def _opening(self, number: int, row: list[Cell], problems: list[Problem]
+                 ) -> OpeningRow | None:
+        member_id = self._member_of(row, problems, number)
+        points = self._number(row, "points", problems, number)
+        minutes = self._number(row, "minutes", problems, number)
+        occurred_at = self._occurred_at(row, problems, number)
+        note = self._text(row, "note", problems, number, TEXT_MAX_CHARS)
+        for fld, value in (("points", points), ("minutes", minutes)):
+            if value is not None and value > ADJUSTMENT_MAX:
+                self._problem(problems, number, fld, f"期初余额最多 {ADJUSTMENT_MAX}")
+        if not problems and not points and not minutes:
+            self._problem(problems, number, "points" if "points" in self.header.index
+                          else "minutes", "积分和分钟都是空的或为 0")
+        if problems or member_id is None or occurred_at is None:
+            return None
+        return OpeningRow(number, member_id, points or 0, minutes or 0, occurred_at, note)
+
+
+def account_usage(app: Any) -> Callable[[UUID], dict[str, int]]:
+    """How a checker reads a member's cap usage: from its points account in the store."""
+    def usage(member_id: UUID) -> dict[str, int]:
+        account = app.repository.get(ids.account_id(member_id, Asset.POINTS.value))
+        return dict(account.cap_usage)
+
+    return usage

@@ -1,0 +1,275 @@
+"""The import use case: check the whole file, answer a dry run, or post every row once.
+
+A real run refuses the whole file, posting nothing, when any row has a problem (the dry run
+shows them all); a file whose bytes were imported before answers the first import's answer.
+The rows are posted in chunks through the writer (group commit), each chunk recorded on the
+import with the rows it covered, so a run interrupted and retried goes on where it stopped.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from sqlalchemy import Engine
+
+from ledger import ids
+from ledger.actor import Actor
+from ledger.domain.imports import PROBLEMS_KEPT, Import
+from ledger.errors import Conflict, ImportFileRefused, ImportHasProblems, ImportRunning
+from ledger.imports import columns
+from ledger.imports.check import Checked, Checker, Problem, Registry, account_usage
+from ledger.imports.columns import Kind
+from ledger.imports.post import GAP, finish, post_chunk, start
+from ledger.imports.source import Source
+from ledger.write.writer import Writer
+
+CHUNK_ROWS = 500  # rows a command posts
+IN_FLIGHT = 4  # chunks queued for the writer at once (a group holds what is queued)
+RESUMES = 100  # times a run goes on from where it stands after a chunk failed
+
+Progress = Callable[[str, int, int | None], None]  # told (phase, rows done, rows in all)
+CHECKING, POSTING = "检查", "导入"
+
+
+class Ledger(Protocol):
+    """What an import needs of a running Linli."""
+
+    app: Any
+    writer: Writer
+    engine: Engine
+
+    def clock(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An import's answer: its id, the rows read, accepted and rejected, the problems (the
+    first `PROBLEMS_KEPT`), and whether it repeats an earlier import's."""
+
+    id: UUID
+    rows: int
+    accepted: int
+    rejected: int
+    problems: list[Problem]
+    dry_run: bool = False
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": str(self.id), "rows": self.rows, "accepted": self.accepted,
+                "rejected": self.rejected, "problems": self.problems}
+
+
+_running: set[UUID] = set()
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(community_id: UUID) -> Iterator[None]:
+    """Refuses a second import into a community while one runs in this process."""
+    with _running_lock:
+        if community_id in _running:
+            raise ImportRunning("import-running")
+        _running.add(community_id)
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running.discard(community_id)
+
+
+def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *,
+               dry_run: bool, by: Actor, progress: Progress | None = None) -> Answer:
+    """Checks `source` as a file of `kind` for the community; a dry run answers there, a real
+    run posts it (see the module's docstring)."""
+    by.check_community(community_id, "community", community_id)
+    import_id = ids.import_id(community_id, kind.value, source.digest)
+    with _one_at_a_time(community_id):
+        earlier = None if dry_run else _earlier(ledger, import_id)
+        if earlier is not None and earlier.answer is not None:
+            return _answer(earlier.answer, replayed=True)
+        registry = Registry.load(ledger.app, ledger.engine, community_id)
+        now = ledger.clock()
+        if dry_run:
+            return _run(ledger, source, kind, registry, now, import_id, earlier, None,
+                        dry_run=True, by=by, progress=progress)
+        with tempfile.TemporaryFile(prefix="linli-import-") as spool:
+            return _run(ledger, source, kind, registry, now, import_id, earlier, spool,
+                        dry_run=False, by=by, progress=progress)
+
+
+def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
+         import_id: UUID, earlier: Import | None, spool: BinaryIO | None, *, dry_run: bool,
+         by: Actor, progress: Progress | None) -> Answer:
+    community_id = registry.community.id
+    if earlier is None:  # a run retried after an interruption was checked before
+        rows, problems, rejected = _check(source, kind, registry, now,
+                                          account_usage(ledger.app), progress, spool)
+        if dry_run:
+            return Answer(import_id, rows, rows - rejected, rejected, problems, dry_run=True)
+        if rejected:
+            raise ImportHasProblems("import-has-problems", problems, rejected=rejected)
+        if not rows:
+            raise ImportFileRefused("import-no-rows")
+        record = ledger.writer.execute(start(community_id, kind.value, source.digest,
+                                             rows, source.name, by))
+    else:
+        record = earlier
+    _post(ledger, source, kind, registry, now, record, by, progress,
+          spool if earlier is None else None)
+    answer = ledger.writer.execute(finish(import_id, _final, by))
+    return _answer(answer, replayed=False)
+
+
+def _earlier(ledger: Ledger, import_id: UUID) -> Import | None:
+    try:
+        found = ledger.app.repository.get(import_id)
+    except AggregateNotFoundError:
+        return None
+    assert isinstance(found, Import)
+    return found
+
+
+def _answer(answer: dict[str, Any], *, replayed: bool) -> Answer:
+    return Answer(UUID(answer["id"]), answer["rows"], answer["accepted"], answer["rejected"],
+                  answer["problems"], replayed=replayed)
+
+
+def _final(record: Import) -> dict[str, Any]:
+    return {"id": str(record.id), "rows": record.rows, "accepted": record.accepted,
+            "rejected": record.rejected, "problems": record.problems}
+
+
+def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[int, list[Any]]]]:
+    """The header and then the data rows (blank rows left out)."""
+    rows = source.rows()
+    for _number, cells in rows:
+        if not columns.is_blank(cells):
+            header = columns.read_header(cells, kind)
+            return header, ((n, c) for n, c in rows if not columns.is_blank(c))
+    raise ImportFileRefused("import-no-header")
+
+
+def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
+           usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+           spool: BinaryIO | None) -> tuple[int, list[Problem], int]:
+    """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems).
+    What each row will post goes to `spool` (if any) in chunks, for the posting to read
+    back rather than read and check the file again."""
+    header, rows = _rows(source, kind)
+    checker = Checker(kind, header, registry, now, usage)
+    count = rejected = 0
+    problems: list[Problem] = []
+    chunk: list[Checked | list[Problem]] = []
+    for number, cells in rows:
+        count += 1
+        checked = checker.check(number, cells)
+        if isinstance(checked, list):
+            rejected += 1
+            problems.extend(checked[:max(0, PROBLEMS_KEPT - len(problems))])
+        elif spool is not None and not rejected:
+            chunk.append(checked)
+            if len(chunk) >= CHUNK_ROWS:
+                pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+                chunk.clear()
+        if progress is not None and count % 1000 == 0:
+            progress(CHECKING, count, None)
+    if spool is not None and chunk:
+        pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+    return count, problems, rejected
+
+
+def _spooled(spool: BinaryIO) -> Iterator[Checked | list[Problem]]:
+    """The rows `_check` spooled, in order."""
+    spool.seek(0)
+    while True:
+        try:
+            chunk = pickle.load(spool)
+        except EOFError:
+            return
+        yield from chunk
+
+
+def _checked_again(source: Source, kind: Kind, registry: Registry, now: datetime
+                   ) -> Iterator[Checked | list[Problem]]:
+    """The file read and checked again (caps left to the accounts: they already hold the
+    rows posted before)."""
+    header, rows = _rows(source, kind)
+    checker = Checker(kind, header, registry, now, None)
+    for number, cells in rows:
+        yield checker.check(number, cells)
+
+
+def _number(item: Checked | list[Problem]) -> int:
+    return item[0]["row"] if isinstance(item, list) else item.row
+
+
+def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
+          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None
+          ) -> None:
+    """Posts the rows after `record.posted_through`; where a chunk could not be posted (the
+    server kept changing the same accounts), goes on from where the import stands."""
+    for _attempt in range(RESUMES):
+        rows = (_spooled(spool) if spool is not None
+                else _checked_again(source, kind, registry, now))
+        if _post_from(ledger, rows, record, by, progress):
+            return
+        found = _earlier(ledger, record.id)
+        assert found is not None
+        record = found
+    raise Conflict("import-contended")
+
+
+def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: Import,
+               by: Actor, progress: Progress | None) -> bool:
+    """Posts the `rows` after `record.posted_through`, in chunks, with at most `IN_FLIGHT`
+    chunks queued for the writer; tells whether every chunk was posted."""
+    waiting: list[Future[int]] = []
+    chunk: list[Checked | list[Problem]] = []
+    done_before = record.posted_through
+    total = record.rows
+    sent_through = done_before
+    failed = False
+
+    def settle(future: Future[int]) -> None:
+        nonlocal failed
+        try:
+            failed = future.result() == GAP or failed
+        except Conflict:
+            failed = True
+
+    def send(through: int) -> None:
+        nonlocal sent_through
+        waiting.append(ledger.writer.submit(post_chunk(
+            record.id, record.community_id, list(chunk), sent_through, through, by)))
+        sent_through = through
+        chunk.clear()
+        while len(waiting) >= IN_FLIGHT:
+            settle(waiting.pop(0))
+        if progress is not None:
+            progress(POSTING, through - 1, total)
+
+    number = 0
+    for item in rows:
+        number = _number(item)
+        if number <= done_before:
+            continue
+        chunk.append(item)
+        if len(chunk) >= CHUNK_ROWS:
+            send(number)
+            if failed:
+                break
+    if chunk and not failed:
+        send(number)
+    for future in waiting:
+        settle(future)
+    return not failed
