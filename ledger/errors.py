@@ -250,3 +250,12 @@ class OfAnotherCommunity(InvalidRequest):
 
     slug = "of-another-community"
     title = "不属于同一社区"
+
+
+# --- audit without trusting the database ---------------------------------------------------
+class TamperedEvent(DomainError):
+    """A stored event failed its MAC (or is of no key and no signed seal vouches for it): it
+    was written or rewritten outside Linli, and is refused."""
+
+    slug = "tampered-event"
+    title = "存储的事件未通过完整性校验，已拒绝使用"

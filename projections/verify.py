@@ -1,7 +1,11 @@
 """`linli verify`: one pass over the event store that checks everything an auditor relies on.
 
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
-  (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
+  (`projections.chain_check`): an edited, deleted, reordered or inserted event is named. With
+  the MAC key, every event's MAC; with the public key, every checkpoint's signature; with a
+  witness file, that the log still holds the checkpoints an auditor wrote down.
+- Every stream's latest snapshot: its MAC (with the MAC key) and the head hash it names, against
+  the event at its version.
 - Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no debit takes
   a member or merchant below zero unless it is an adjustment or a reversal into debt (each
   other one is named by its position); 3. each transaction's postings sum to zero; 4. every
@@ -17,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.chain import split
+from ledger.chain import snapshot_head, snapshot_ok, split, stored_hashes
 from ledger.domain.assets import PostingKind
-from projections.chain_check import ChainChecker, Problem
+from ledger.store import all_latest_snapshots
+from projections.chain_check import ChainChecker, Problem, Witnessed
 from projections.feed import stream_community
 from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
@@ -70,6 +76,7 @@ class Replay:
 
     balances_through: int
     passbook_through: int
+    since_witness: bool = False  # the log read from a witnessed checkpoint on
     balances: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -87,17 +94,42 @@ class ViewsSnapshot:
     passbook_through: int
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What verify checks with: the MAC key (the server's; None: MACs unchecked), the public
+    key (None: signatures unchecked), the checkpoints witnessed, and whether to check only
+    what came after the last of them (`since_witness`)."""
+
+    mac_key: bytes | None = None
+    public_key: Ed25519PublicKey | None = None
+    witnessed: tuple[Witnessed, ...] = ()
+    since_witness: bool = False
+
+    @classmethod
+    def of(cls, app: LedgerApp) -> Trust:
+        """The application's own keys."""
+        keys = getattr(app, "keys", None)
+        return cls(getattr(app.events, "mac_key", None),
+                   None if keys is None else keys.public)
+
+
 def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
-           community_id: UUID | None = None) -> Report:
-    """Check the whole log. With `community_id`, report only what is about that community's
-    streams and accounts, and what is about the log as a whole (its checkpoints, streams of
-    no community): a checkpoint covers every community, so the whole chain is checked."""
+           community_id: UUID | None = None, trust: Trust | None = None) -> Report:
+    """Check the whole log (with `trust.since_witness`, what came after the last witnessed
+    checkpoint). With `community_id`, report only what is about that community's streams and
+    accounts, and what is about the log as a whole (its checkpoints, streams of no
+    community): a checkpoint covers every community, so the whole chain is checked."""
+    trust = Trust.of(app) if trust is None else trust
     report = Report()
+    since = trust.witnessed[-1] if trust.since_witness and trust.witnessed else None
     views = _read_views(engine)  # first: the replay stops where the views were
-    replay = Replay(views.balances_through, views.passbook_through)
-    chain = ChainChecker(report.add, app.mapper.to_domain_event)
+    replay = Replay(views.balances_through, views.passbook_through, since is not None)
+    witnessed = [w for w in trust.witnessed if since is None or w.position > since.position]
+    chain = ChainChecker(report.add, app.mapper.to_domain_event, trust.mac_key,
+                         trust.public_key, witnessed, since)
+    snapshots = {} if since is not None else _snapshot_heads(app, report, trust.mac_key)
     last = app.recorder.max_notification_id() or 0
-    position = 0
+    position = 0 if since is None else since.position
     while True:
         batch = app.recorder.select_notifications(position, BATCH, inclusive_of_start=False)
         if not batch:
@@ -107,22 +139,58 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
             chain.check(notification)
             if notification.topic in (OPENED, POSTED):
                 _replay(app, notification, report, replay)
+            if snapshots and notification.originator_id in snapshots:
+                _check_snapshot(notification, snapshots, report)
         position = batch[-1].id
         if progress is not None:
             progress(position, max(last, position))
 
+    chain.finish(lambda keys: stored_hashes(app.recorder, keys))
+    for stream, (version, _) in snapshots.items():
+        report.add(Problem(f"the snapshot at version {version} has no event at that version",
+                           None, str(stream), version))
     report.checkpoints = chain.checkpoints
     report.unsealed_events = chain.unsealed
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
-    for transaction, total in replay.per_transaction.items():
-        if total != 0:
-            report.add(f"transaction {transaction}: postings sum to {total}, not 0",
-                       replay.transaction_communities.get(transaction))
-    _compare_views(views, report, replay)
+    if since is None:
+        for transaction, total in replay.per_transaction.items():
+            if total != 0:
+                report.add(f"transaction {transaction}: postings sum to {total}, not 0",
+                           replay.transaction_communities.get(transaction))
+        _compare_views(views, report, replay)
     report.sort()
     if community_id is not None:
         _keep_scope(app, report, replay, str(community_id))
     return report
+
+
+def _snapshot_heads(app: LedgerApp, report: Report,
+                    mac_key: bytes | None) -> dict[Any, tuple[int, bytes]]:
+    """Each stream's latest snapshot: (version, the head hash it names), by stream id as the
+    recorder gives it; a snapshot without a header or whose MAC does not match is named."""
+    heads: dict[Any, tuple[int, bytes]] = {}
+    for snapshot in all_latest_snapshots(app):
+        stream, version = snapshot.originator_id, snapshot.originator_version
+        head = snapshot_head(snapshot.state)
+        if head is None or (mac_key is not None and not snapshot_ok(mac_key, snapshot)):
+            report.add(Problem(f"the snapshot at version {version} does not carry its MAC: "
+                               "written or edited outside Linli", None, str(stream), version))
+            continue
+        heads[stream] = (version, head)
+    return heads
+
+
+def _check_snapshot(notification: Any, snapshots: dict[Any, tuple[int, bytes]],
+                    report: Report) -> None:
+    """The event at a snapshot's version must have the hash the snapshot names."""
+    version, head = snapshots[notification.originator_id]
+    if notification.originator_version != version:
+        return
+    del snapshots[notification.originator_id]
+    if notification.state[36:68] != head:
+        report.add(Problem(f"the stream's snapshot at version {version} names another head "
+                           "hash: it does not fold these events", notification.id,
+                           str(notification.originator_id), version))
 
 
 def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
@@ -194,6 +262,8 @@ def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -
                            str(notification.originator_id), notification.originator_version))
         return
     community = replay.communities.get(account)
+    if replay.since_witness and account not in replay.running:
+        replay.running[account] = balance_after - amount  # as the chain vouches for it
     replay.running[account] += amount
     if replay.running[account] != balance_after:
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
