@@ -70,8 +70,7 @@ def open_ledger(settings: Settings, *, keys: bool = True) -> LedgerApp:
     write."""
     app = LedgerApp(env=event_store_env(settings))
     if keys:
-        from ledger.keys import load_keys
-        from ledger.sealer import use_keys
+        from ledger.keys import load_keys, use_keys
 
         use_keys(app, load_keys(settings))
     return app

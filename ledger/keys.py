@@ -21,6 +21,7 @@ import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -35,8 +36,10 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
     load_pem_public_key,
 )
+from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy.engine import make_url
 
+from ledger.domain.audit import AUDIT_LOG_ID
 from ledger.settings import Settings, UnsafeConfiguration
 
 log = logging.getLogger(__name__)
@@ -180,3 +183,24 @@ def read_public_key(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path} does not hold an Ed25519 public key")
     return key
+
+
+def use_keys(app: Any, keys: Keys) -> None:
+    """Give the application its keys: events and snapshots are MACed and checked, seals
+    signed, and events stored before the keys accepted where the first signed seal says."""
+    app.keys = keys  # type: ignore[attr-defined]
+    app.events.mac_key = keys.mac  # type: ignore[attr-defined]
+    app.events.legacy_through = lambda: legacy_boundary(app)  # type: ignore[attr-defined]
+    if app.snapshots is not None:
+        app.snapshots.mac_key = keys.mac  # type: ignore[attr-defined]
+
+
+def legacy_boundary(app: Any) -> int | None:
+    """The last position of events stored before the keys, as the first signed checkpoint
+    recorded it; None while there is none."""
+    try:
+        audit_log: Any = app.repository.get(AUDIT_LOG_ID)
+    except AggregateNotFoundError:
+        return None
+    found: int | None = getattr(audit_log, "legacy_through", None)
+    return found

@@ -55,27 +55,6 @@ class LogCut(RuntimeError):
     """The audit log is behind a checkpoint this process wrote: its tail was cut."""
 
 
-def use_keys(app: LedgerApp, keys: Keys) -> None:
-    """Give the application its keys: events and snapshots are MACed and checked, seals
-    signed, and events stored before the keys accepted where the first signed seal says."""
-    app.keys = keys  # type: ignore[attr-defined]
-    app.events.mac_key = keys.mac  # type: ignore[attr-defined]
-    app.events.legacy_through = lambda: legacy_boundary(app)  # type: ignore[attr-defined]
-    if app.snapshots is not None:
-        app.snapshots.mac_key = keys.mac  # type: ignore[attr-defined]
-
-
-def legacy_boundary(app: LedgerApp) -> int | None:
-    """The last position of events stored before the keys, as the first signed checkpoint
-    recorded it; None while there is none."""
-    try:
-        audit_log: Any = app.repository.get(AUDIT_LOG_ID)
-    except AggregateNotFoundError:
-        return None
-    found: int | None = getattr(audit_log, "legacy_through", None)
-    return found
-
-
 class Sealer(Periodic):
     thread_name = "linli-sealer"
 
