@@ -59,6 +59,25 @@ def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[i
     return [(row[0], row[1], bytes(row[2])) for row in _rows(app, statement, (after, limit))]
 
 
+def log_rows(app: LedgerApp, after: int, limit: int) -> list[tuple[int, bytes, int, str, bytes]]:
+    """(position, stream id as 16 bytes, version, topic, state) of the next `limit` stored
+    events after `after`, as plain tuples in PostgreSQL's binary format: what verify reads,
+    without an object an event."""
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    recorder: Any = app.recorder
+    if isinstance(recorder, PostgresApplicationRecorder):
+        with (recorder.datastore.get_connection() as conn,
+              conn.cursor(row_factory=tuple_row) as cursor):
+            cursor.execute("SELECT notification_id, uuid_send(originator_id), "
+                           f"originator_version, topic, state FROM {table} "
+                           "WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                           (after, limit), binary=True)
+            return cursor.fetchall()
+    rows = _rows(app, f"SELECT rowid, originator_id, originator_version, topic, state "
+                      f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit))
+    return [(row[0], bytes.fromhex(row[1]), row[2], row[3], bytes(row[4])) for row in rows]
+
+
 def events_between(app: LedgerApp, after: int, through: int,
                    topics: Sequence[str]) -> list[tuple[int, str, StoredEvent]]:
     """The stored events of `topics` after `after` up to `through`, each with its position
