@@ -192,7 +192,8 @@ def use_keys(app: Any, keys: Keys) -> None:
     app.events.mac_key = keys.mac  # type: ignore[attr-defined]
     app.events.legacy_through = lambda: legacy_boundary(app)  # type: ignore[attr-defined]
     if app.snapshots is not None:
-        app.snapshots.mac_key = keys.mac  # type: ignore[attr-defined]
+        app.snapshots.mac_key = keys.mac
+        app.snapshots.events_recorder = app.recorder
 
 
 def legacy_boundary(app: Any) -> int | None:
