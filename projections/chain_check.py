@@ -5,7 +5,6 @@ check what a key vouches for: each event's MAC (with the MAC key), each checkpoi
 from __future__ import annotations
 
 import hashlib
-import hmac
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,8 @@ from ledger.keys import seal_signature_ok
 from ledger.sealer import SEALED
 
 _EVENT_DIGEST = hashlib.sha256(DOMAIN)  # `ledger.chain.event_hash`, inlined: once an event
-_PACK = struct.Struct(">qI").pack
+_PACK_VERSION = struct.Struct(">q").pack
+_PACK_LENGTH = struct.Struct(">I").pack
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class ChainChecker:
         self.public_key = public_key
         self.witnessed = {w.position: w for w in witnessed}
         self.heads: dict[bytes, tuple[int, bytes]] = {}
+        self._topics: dict[str, bytes] = {}  # topic -> its length and UTF-8, as hashed
         self.pending: list[tuple[int, bytes, bytes, int]] = []  # not yet sealed
         self.sealed_through = 0
         self.sealed_hash = GENESIS_HEX
@@ -104,30 +105,29 @@ class ChainChecker:
         stored_hash: bytes | None
         if magic == MAC_MAGIC and len(state) >= MAC_HEADER_BYTES:
             prev_hash, stored_hash = state[4:36], state[36:68]
-            payload = state[MAC_HEADER_BYTES:]
+            payload = memoryview(state)[MAC_HEADER_BYTES:]
             if self.first_mac is None:
                 self.first_mac = position
         elif magic == MAGIC and len(state) >= HEADER_BYTES:
             prev_hash, stored_hash = state[4:36], state[36:68]
-            payload = state[HEADER_BYTES:]
+            payload = memoryview(state)[HEADER_BYTES:]
         else:
             prev_hash = stored_hash = None
             self._problem(row, "has no chain header: stored without a hash, or its header was "
                           "altered")
         if stored_hash is not None:
-            topic_bytes = topic.encode()
+            topic_bytes = self._topics.get(topic)
+            if topic_bytes is None:
+                topic_bytes = self._topics[topic] = _PACK_LENGTH(len(topic.encode())) + (
+                    topic.encode())
             digest = _EVENT_DIGEST.copy()
-            digest.update(stream)
-            digest.update(_PACK(version, len(topic_bytes)))
-            digest.update(topic_bytes)
-            digest.update(prev_hash)  # type: ignore[arg-type]
+            digest.update(stream + _PACK_VERSION(version) + topic_bytes + prev_hash)  # type: ignore[operator]
             digest.update(payload)
             if digest.digest() != stored_hash:
                 self._problem(row, "its hash does not match its content: the state, topic, "
                               "stream or version was edited")
             elif magic == MAC_MAGIC:
-                if mac is not None and not hmac.compare_digest(mac.digest(stored_hash),
-                                                               state[68:100]):
+                if mac is not None and mac.digest(stored_hash) != state[68:100]:
                     self._problem(row, "its MAC does not match: written or rewritten by "
                                   "someone without the MAC key")
             elif self.first_mac is not None:

@@ -16,16 +16,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.chain import Hmac, snapshot_head, snapshot_ok, split, stored_hashes
+from ledger.chain import (
+    MAC_HEADER_BYTES,
+    MAC_MAGIC,
+    Hmac,
+    snapshot_head,
+    snapshot_ok,
+    split,
+    stored_hashes,
+)
+from ledger.domain.accounts import Account
 from ledger.domain.assets import PostingKind
 from ledger.store import all_latest_snapshots, log_rows
 from projections.chain_check import ChainChecker, Problem, Row, Witnessed, stream_text
@@ -34,6 +45,7 @@ from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
 
 BATCH = 10_000
+ACCOUNT_TOPIC = get_topic(Account)
 MAX_PROBLEMS = 100
 
 Progress = Callable[[int, int], None]  # (position reached, last position)
@@ -85,6 +97,7 @@ class Replay:
     transaction_communities: dict[str, str] = field(default_factory=dict)
     per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     names: dict[bytes, str] = field(default_factory=dict)  # stream id -> its text
+    held: dict[str, int] = field(default_factory=dict)  # account -> points held
 
 
 @dataclass
@@ -128,29 +141,27 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     witnessed = [w for w in trust.witnessed if since is None or w.position > since.position]
     chain = ChainChecker(report.add, app.mapper.to_domain_event, trust.mac_key,
                          trust.public_key, witnessed, since)
-    snapshots: dict[bytes, tuple[int, bytes]] = {}
+    snapshots: dict[bytes, SnapshotHead] = {}
     if since is None:
         snapshots = _snapshot_heads(app, report, trust.mac_key)
     last = app.recorder.max_notification_id() or 0
     position = 0 if since is None else since.position
     check = chain.check
-    while True:
-        batch = log_rows(app, position, BATCH)
-        if not batch:
-            break
-        report.events_checked += len(batch)
-        for row in batch:
-            check(row)
-            if row[3] in REPLAYED:
-                _replay(row, report, replay)
-            if snapshots and row[1] in snapshots:
-                _check_snapshot(row, snapshots, report)
-        position = batch[-1][0]
-        if progress is not None:
-            progress(position, max(last, position))
+    # The next batch is read while this one is checked (the database's work and the wait for
+    # it beside the checks' CPU).
+    with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
+        ahead = reader.submit(log_rows, app, position, BATCH)
+        while True:
+            batch = ahead.result()
+            if not batch:
+                break
+            ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
+            position = _check_batch(batch, check, report, replay, snapshots)
+            if progress is not None:
+                progress(position, max(last, position))
 
     chain.finish(lambda keys: stored_hashes(app.recorder, keys))
-    for stream, (version, _) in snapshots.items():
+    for stream, (version, _, _) in snapshots.items():
         report.add(Problem(f"the snapshot at version {version} has no event at that version",
                            None, stream_text(stream), version))
     report.checkpoints = chain.checkpoints
@@ -168,11 +179,29 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     return report
 
 
+def _check_batch(batch: list[Row], check: Callable[[Row], None], report: Report,
+                 replay: Replay, snapshots: dict[bytes, SnapshotHead]) -> int:
+    """Check a batch of stored events; the last position."""
+    report.events_checked += len(batch)
+    for row in batch:
+        check(row)
+        if row[3] in REPLAYED:
+            _replay(row, report, replay)
+        if snapshots and row[1] in snapshots:
+            _check_snapshot(row, snapshots, report, replay)
+    return batch[-1][0]
+
+
+# A stream's latest snapshot as verify checks it: its version, the head hash it names, and
+# for an account its balance and points held (None for other aggregates).
+SnapshotHead = tuple[int, bytes, tuple[int, int] | None]
+
+
 def _snapshot_heads(app: LedgerApp, report: Report,
-                    mac_key: bytes | None) -> dict[bytes, tuple[int, bytes]]:
-    """Each stream's latest snapshot: (version, the head hash it names), by stream id (16
-    bytes); a snapshot without a header or whose MAC does not match is named."""
-    heads: dict[bytes, tuple[int, bytes]] = {}
+                    mac_key: bytes | None) -> dict[bytes, SnapshotHead]:
+    """Each stream's latest snapshot, by stream id (16 bytes); a snapshot without a header or
+    whose MAC does not match is named."""
+    heads: dict[bytes, SnapshotHead] = {}
     mac = None if mac_key is None else Hmac(mac_key)
     for snapshot in all_latest_snapshots(app):
         stream, version = snapshot.originator_id, snapshot.originator_version
@@ -181,15 +210,26 @@ def _snapshot_heads(app: LedgerApp, report: Report,
             report.add(Problem(f"the snapshot at version {version} does not carry its MAC: "
                                "written or edited outside Linli", None, str(stream), version))
             continue
-        heads[(stream if isinstance(stream, UUID) else UUID(stream)).bytes] = (version, head)
+        try:
+            fields = orjson.loads(split(snapshot.state)[1])
+            state = fields["state"]
+            money = ((int(state["balance"]), int(state["held"]))
+                     if fields["topic"] == ACCOUNT_TOPIC else None)
+        except (ValueError, KeyError, TypeError):
+            report.add(Problem(f"the snapshot at version {version} cannot be read",
+                               None, str(stream), version))
+            continue
+        uuid = stream if isinstance(stream, UUID) else UUID(stream)
+        heads[uuid.bytes] = (version, head, money)
     return heads
 
 
-def _check_snapshot(row: Row, snapshots: dict[bytes, tuple[int, bytes]],
-                    report: Report) -> None:
-    """The event at a snapshot's version must have the hash the snapshot names."""
+def _check_snapshot(row: Row, snapshots: dict[bytes, SnapshotHead], report: Report,
+                    replay: Replay) -> None:
+    """The event at a snapshot's version must have the hash the snapshot names; an account's
+    snapshot, the balance and points held the replay gives at that version."""
     position, stream, event_version, _, state = row
-    version, head = snapshots[stream]
+    version, head, money = snapshots[stream]
     if event_version != version:
         return
     del snapshots[stream]
@@ -197,6 +237,14 @@ def _check_snapshot(row: Row, snapshots: dict[bytes, tuple[int, bytes]],
         report.add(Problem(f"the stream's snapshot at version {version} names another head "
                            "hash: it does not fold these events", position,
                            stream_text(stream), version))
+        return
+    account = replay.names.get(stream) or stream_text(stream)
+    if money is not None and money != (replay.running.get(account, 0),
+                                       replay.held.get(account, 0)):
+        report.add(Problem(f"the stream's snapshot at version {version} says balance "
+                           f"{money[0]}, held {money[1]}; its events give "
+                           f"{replay.running.get(account, 0)}, {replay.held.get(account, 0)}",
+                           position, account, version))
 
 
 def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
@@ -241,7 +289,8 @@ def _text(value: Any) -> str:
 # points already spent, which may leave a member owing (`allow_debt`).
 MAY_OVERDRAW = frozenset({PostingKind.ADJUSTMENT.value, PostingKind.AWARD_REVERSAL.value,
                           PostingKind.AWARD_PART_REVERSAL.value})
-REPLAYED = frozenset({OPENED, POSTED})
+HOLDS = frozenset({f"{ACCOUNT_TOPIC}.HoldPlaced", f"{ACCOUNT_TOPIC}.HoldReleased"})
+REPLAYED = frozenset({OPENED, POSTED, *HOLDS})
 
 
 def _key(value: Any) -> str:
@@ -257,11 +306,15 @@ def _replay(row: Row, report: Report, replay: Replay) -> None:
     try:
         # The posting's plain fields straight from its JSON: the replay needs no domain
         # object (several times faster than the mapper on a million events).
-        event = orjson.loads(split(state)[1])
+        event = orjson.loads(memoryview(state)[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC
+                             else split(state)[1])
         if topic == OPENED:
             replay.assets[account] = event["asset"]
             if event.get("community_id") is not None:
                 replay.communities[account] = _text(event["community_id"])
+            return
+        if topic in HOLDS:
+            replay.held[account] = int(event["held_after"])
             return
         amount, balance_after = int(event["amount"]), int(event["balance_after"])
         kind, counter = str(event["kind"]), str(event["counter_account"])

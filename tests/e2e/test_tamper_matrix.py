@@ -13,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.bootstrap import Linli
@@ -23,10 +25,12 @@ from ledger.chain import (
     MAGIC,
     SNAPSHOT_HEADER_BYTES,
     event_hash,
+    snapshot_head,
     split,
+    with_snapshot_header,
 )
 from ledger.commands.access import hash_token
-from ledger.domain.audit import log_hash
+from ledger.domain.audit import AUDIT_LOG_ID, log_hash
 from ledger.ids import account_id, api_key_id
 from ledger.sealer import SEALED, LogCut
 from ledger.settings import Settings
@@ -289,13 +293,7 @@ class TestUnsealedHistory:
 
 
 def seal_position(linli: Linli) -> int:
-    return int(linli.app.repository.get(_audit_log_id()).through_position)
-
-
-def _audit_log_id() -> UUID:
-    from ledger.domain.audit import AUDIT_LOG_ID
-
-    return AUDIT_LOG_ID
+    return int(linli.app.repository.get(AUDIT_LOG_ID).through_position)
 
 
 def swap(rows: Rows, first: Any, second: Any) -> None:
@@ -381,8 +379,6 @@ class TestSnapshots:
         table = snapshots.events_table_name
         rows = Rows(linli)
         with linli.engine.begin() as conn:
-            from sqlalchemy import text
-
             conn.execute(text(f"UPDATE {table} SET state = :state WHERE originator_id = :id "
                               "AND originator_version = :version"),
                          {"state": bytes(snapshot.state).replace(b'"held":0',
@@ -399,3 +395,27 @@ class TestSnapshots:
         assert balance["points"] == 45
         code, _, output = verify(database_url)
         assert code == 1 and "snapshot" in output, output
+
+    def test_a_snapshot_rewritten_with_its_mac_is_named_by_the_replay(self, world, linli,
+                                                                      database_url):
+        """Someone holding the MAC key (an insider) still cannot make a snapshot disagree
+        with its events unseen: verify compares an account's snapshot with the replay."""
+        account = account_id(UUID(world.member_id), "POINTS")
+        snapshots = linli.app.snapshots.recorder  # type: ignore[union-attr]
+        snapshot = list(snapshots.select_events(account, desc=True, limit=1))[0]
+        head = snapshot_head(bytes(snapshot.state))
+        assert head is not None
+        body = bytes(snapshot.state)[SNAPSHOT_HEADER_BYTES:].replace(b'"held":0',
+                                                                      b'"held":-100000')
+        forged = with_snapshot_header(StoredEvent(account, snapshot.originator_version,
+                                                  snapshot.topic, body), head,
+                                      linli.app.keys.mac)  # type: ignore[attr-defined]
+        rows = Rows(linli)
+        with linli.engine.begin() as conn:
+            conn.execute(text(f"UPDATE {snapshots.events_table_name} SET state = :state "
+                              "WHERE originator_id = :id AND originator_version = :version"),
+                         {"state": forged.state, "version": snapshot.originator_version,
+                          "id": account if rows.position == "notification_id" else account.hex})
+
+        code, _, output = verify(database_url)
+        assert code == 1 and "held -100000" in output, output
