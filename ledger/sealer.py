@@ -67,6 +67,12 @@ class Sealer(Periodic):
         self.keys: Keys | None = getattr(app, "keys", None)
         self.last_sealed: tuple[int, str] | None = None  # (through, log hash) written here
 
+    def start(self) -> None:
+        """Start sealing, the first pass at once: a store from before the keys gets the
+        signed checkpoint that lets loads accept its older events."""
+        super().start()
+        self.wake()
+
     def tick(self) -> None:
         self.seal()
 

@@ -419,3 +419,42 @@ class TestSnapshots:
 
         code, _, output = verify(database_url)
         assert code == 1 and "held -100000" in output, output
+
+
+class TestAStoreFromBeforeTheKeys:
+    def test_its_events_load_once_a_signed_seal_vouches_for_them(self, world, linli,
+                                                                 database_url):
+        """Events without MACs (b"LCH1") and no signed checkpoint, as a store written before
+        the keys: refused until the first signed checkpoint records where they end, then
+        loaded; one added after it is refused."""
+        rows = Rows(linli)
+        for row in rows.all():
+            header, payload = split(bytes(row.state))
+            assert header is not None
+            if row.topic.startswith("ledger.domain.audit:"):
+                rows.delete(row)
+            else:
+                rows.update(row, state=MAGIC + header.prev_hash + header.hash + payload)
+        with linli.engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {linli.app.snapshots.recorder.events_table_name}"))  # type: ignore[union-attr]
+        forget(linli)
+        assert linli.sealer is not None
+        linli.sealer.committed.forget_through(2**62)  # written by an older process
+        assert world.redeem(1).status_code == 500  # nothing vouches for the member's events
+
+        seal(linli)
+        forget(linli)
+
+        assert world.redeem(1).status_code == 201
+        code, _, output = verify(database_url)
+        assert code == 0, output
+        model = postings(Rows(linli))[-1]
+        header, payload = split(bytes(model.state))
+        assert header is not None
+        version = model.originator_version + 1
+        own = event_hash(Rows(linli).stream(model), version, model.topic, header.hash, payload)
+        forged = Rows(linli).insert(model.originator_id, version, model.topic,
+                                    MAGIC + header.hash + own + payload)
+        forget(linli)
+        assert world.redeem(1).status_code == 500
+        assert_named(database_url, forged)
