@@ -18,9 +18,9 @@ hold the key cannot make an event the app accepts. Events stored before the keys
 accepted by a load only where the first signed seal vouches for them (`legacy_through`).
 
 A snapshot is stored as SNAPSHOT_MAGIC (b"LSN1") | head hash (32) | mac (32) | payload: the hash
-of the event at the snapshot's version (the last one it folds), and HMAC-SHA256(MAC key,
-SNAPSHOT_DOMAIN | stream | version | head hash | payload). A load ignores a snapshot whose MAC
-or head does not match, and replays the stream from its events.
+of the event at the snapshot's version (the last one it folds), and BLAKE2b-256 keyed with the
+MAC key of SNAPSHOT_DOMAIN | stream | version | head hash | payload. A load ignores a snapshot
+whose MAC or head does not match, and replays the stream from its events.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ class Hmac:
     copies and two updates (about a third of `hmac.digest`, which sets the key up each call)."""
 
     def __init__(self, key: bytes) -> None:
+        self.key = key
         padded = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest()
         padded = padded.ljust(64, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
@@ -139,10 +140,16 @@ def mac_ok(mac_key: bytes | Hmac, state: bytes) -> bool:
 
 def snapshot_mac(mac_key: bytes | Hmac, originator_id: UUID, version: int, head: bytes,
                  payload: bytes) -> bytes:
-    """A snapshot's MAC: over its stream, version, the head hash it folds and its payload."""
-    mac = mac_key if isinstance(mac_key, Hmac) else Hmac(mac_key)
-    return mac.digest(SNAPSHOT_DOMAIN + originator_id.bytes + struct.pack(">q", version) + head
-                      + payload)
+    """A snapshot's MAC: keyed BLAKE2b (a MAC by design, and a fraction of SHA-256's cost on
+    a payload of kilobytes) over its stream, version, the head hash it folds and its
+    payload."""
+    key = mac_key.key if isinstance(mac_key, Hmac) else mac_key
+    digest = hashlib.blake2b(SNAPSHOT_DOMAIN, key=key, digest_size=HASH_BYTES)
+    digest.update(originator_id.bytes)
+    digest.update(struct.pack(">q", version))
+    digest.update(head)
+    digest.update(payload)
+    return digest.digest()
 
 
 def with_snapshot_header(snapshot: StoredEvent, head: bytes,
