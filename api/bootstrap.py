@@ -101,10 +101,10 @@ class Linli:
                                          self.settings.read_wait_seconds)
 
 
-def open_linli(settings: Settings, *, run_migrations: bool = True) -> Linli:
+def open_linli(settings: Settings, *, run_migrations: bool = True, keys: bool = True) -> Linli:
     if run_migrations:
         migrate(settings)
-    app = open_ledger(settings)
+    app = open_ledger(settings, keys=keys)
     engine = create_read_engine(settings)
     projections: ProjectionRunner | ProjectionProcess = (
         ProjectionProcess(settings) if settings.projection_worker == "process"

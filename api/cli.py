@@ -93,27 +93,6 @@ def rebuild(
                f"from {replayed} events")
 
 
-@cli.command()
-def verify() -> None:
-    """Check every hash chain and checkpoint, and the books against a replay; exit 1 naming
-    the first bad event."""
-    from api.bootstrap import open_linli
-    from projections.runner import ProjectionRunner
-    from projections.verify import verify as run
-    from projections.verify_cli import print_report, progress_bar
-
-    linli = open_linli(Settings(projection_worker="thread"))
-    assert isinstance(linli.projections, ProjectionRunner)
-    try:
-        linli.projections.catch_up()
-        with progress_bar() as progress:
-            report = run(linli.app, linli.engine, progress)
-    finally:
-        linli.close()
-    if not print_report(report):
-        raise typer.Exit(1)
-
-
 from api import cli_audit  # noqa: E402  (its commands join `cli`)
 
 cli_audit.register(cli)

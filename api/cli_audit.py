@@ -1,4 +1,5 @@
-"""The auditor's commands: `linli db roles`, `linli replay`, `linli export …`."""
+"""The auditor's commands: `linli db roles`, `linli keys init`, `linli verify`, `linli audit
+witness`, `linli replay`, `linli export …`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 from uuid import UUID
 
 import typer
@@ -158,7 +159,166 @@ def replay(
                    f"{book.community_id}\t{book.asset}\t{book.balance}")
 
 
+keys = typer.Typer(help="The keys kept outside the database (docs/audit.md).",
+                   no_args_is_help=True)
+
+
+@keys.command("init")
+def keys_init(
+    signing_key_file: Annotated[Path | None, typer.Option(
+        help="Where to write the signing key (default: LINLI_SIGNING_KEY_FILE, else beside "
+             "the SQLite database).")] = None,
+    public_key: Annotated[Path | None, typer.Option(
+        help="Also write the public key here, for auditors.")] = None,
+) -> None:
+    """Write the seal signing key and the event MAC key (mode 0600) where they are missing;
+    an existing key is kept."""
+    from ledger.keys import init_keys, key_paths, public_pem, read_signing_key
+
+    settings = Settings()
+    if signing_key_file is not None:
+        settings = settings.model_copy(update={"signing_key_file": str(signing_key_file)})
+    paths = key_paths(settings)
+    if paths is None:
+        typer.echo("name the file: --signing-key-file or LINLI_SIGNING_KEY_FILE", err=True)
+        raise typer.Exit(2)
+    signing, mac = paths
+    written = init_keys(signing, mac)
+    for path in (signing, mac):
+        typer.echo(f"{'wrote' if path in written else 'kept'} {path}")
+    if public_key is not None:
+        public_key.write_text(public_pem(read_signing_key(signing).public_key()))
+        typer.echo(f"wrote {public_key}")
+    if settings.signing_key_file is None or signing_key_file is not None:
+        typer.echo(f"serve with LINLI_SIGNING_KEY_FILE={signing}"
+                   + (f" LINLI_MAC_KEY_FILE={mac}" if settings.mac_key_file else ""))
+
+
+PublicKeyOption = Annotated[Path | None, typer.Option(
+    "--public-key", help="Check the seals' signatures with this public key (PEM) only, "
+                         "without the server's keys (the MAC of each event is then unchecked).")]
+
+
+def verify(
+    public_key: PublicKeyOption = None,
+    witness: Annotated[Path | None, typer.Option(
+        help="A file of witnessed seals (`linli audit witness`): the log must still hold "
+             "each, unchanged.")] = None,
+    since_witness: Annotated[bool, typer.Option(
+        help="Check only what came after the last witnessed seal.")] = False,
+) -> None:
+    """Check every hash chain, MAC, checkpoint and signature, the snapshots, and the books
+    against a replay; exit 1 naming the first bad event."""
+    from api.bootstrap import open_linli
+    from projections.runner import ProjectionRunner
+    from projections.verify import Trust
+    from projections.verify import verify as run
+    from projections.verify_cli import print_report, progress_bar
+
+    witnessed = _read_witness(witness) if witness is not None else ()
+    if since_witness and not witnessed:
+        typer.echo("--since-witness needs --witness FILE with a seal in it", err=True)
+        raise typer.Exit(2)
+    linli = open_linli(Settings(projection_worker="thread"), keys=public_key is None)
+    assert isinstance(linli.projections, ProjectionRunner)
+    try:
+        trust = Trust.of(linli.app)
+        if public_key is not None:
+            from ledger.keys import read_public_key
+
+            trust = Trust(None, read_public_key(public_key))
+        trust = Trust(trust.mac_key, trust.public_key, witnessed, since_witness)
+        if trust.public_key is not None:
+            _check_witnessed(trust)
+        linli.projections.catch_up()
+        with progress_bar() as progress:
+            report = run(linli.app, linli.engine, progress, trust=trust)
+    finally:
+        linli.close()
+    if since_witness:
+        typer.echo(f"checked only what came after the seal witnessed through position "
+                   f"{witnessed[-1].position}")
+    if not print_report(report):
+        raise typer.Exit(1)
+
+
+def _read_witness(path: Path) -> tuple[Any, ...]:
+    """The seals of a witness file, one JSON object a line, in order."""
+    import json
+
+    from projections.chain_check import Witnessed
+
+    seals = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            seals.append(Witnessed(int(item["position"]), str(item["hash"]),
+                                   str(item["signature"])))
+        except (ValueError, KeyError, TypeError):
+            typer.echo(f"{path}:{number}: not a witnessed seal", err=True)
+            raise typer.Exit(2) from None
+    return tuple(sorted(seals, key=lambda w: w.position))
+
+
+def _check_witnessed(trust: Any) -> None:
+    """Refuse a witness file whose seals the public key did not sign."""
+    from ledger.keys import seal_signature_ok
+
+    for seal in trust.witnessed:
+        if not seal_signature_ok(trust.public_key, seal.position, seal.hash, seal.signature):
+            typer.echo(f"the witnessed seal through position {seal.position} is not signed "
+                       "by this key", err=True)
+            raise typer.Exit(1)
+
+
+audit = typer.Typer(help="The auditor's record of the log.", no_args_is_help=True)
+
+
+@audit.command("witness")
+def witness(output: Output = None, public_key: PublicKeyOption = None) -> None:
+    """Append the latest signed seal {position, hash, signature} to a file the auditor keeps
+    (`linli verify --witness FILE` then proves nothing up to it changed)."""
+    import json
+
+    from eventsourcing.application import AggregateNotFoundError
+
+    from ledger.application import open_ledger
+    from ledger.domain.audit import AUDIT_LOG_ID
+    from ledger.keys import read_public_key, seal_signature_ok
+
+    app = open_ledger(Settings(), keys=public_key is None)
+    try:
+        public = (read_public_key(public_key) if public_key is not None
+                  else app.keys.public)  # type: ignore[attr-defined]
+        try:
+            audit_log: Any = app.repository.get(AUDIT_LOG_ID)
+        except AggregateNotFoundError:
+            audit_log = None
+    finally:
+        app.close()
+    if audit_log is None or not audit_log.signature:
+        typer.echo("the log has no signed seal yet", err=True)
+        raise typer.Exit(1)
+    seal = {"position": audit_log.through_position, "hash": audit_log.log_hash,
+            "signature": audit_log.signature}
+    if not seal_signature_ok(public, seal["position"], seal["hash"], seal["signature"]):
+        typer.echo("the latest seal's signature does not match the public key", err=True)
+        raise typer.Exit(1)
+    line = json.dumps(seal)
+    if output is None:
+        typer.echo(line)
+        return
+    with output.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    typer.echo(f"witnessed the seal through position {seal['position']} in {output}")
+
+
 def register(cli: typer.Typer) -> None:
     cli.add_typer(db, name="db")
+    cli.add_typer(keys, name="keys")
+    cli.add_typer(audit, name="audit")
+    cli.command("verify")(verify)
     cli.add_typer(export, name="export")
     cli.command("replay")(replay)

@@ -22,6 +22,18 @@ from harness.populate import ADMIN as ADMIN
 from harness.populate import populate as populate
 from ledger.settings import Settings
 
+# The benchmarks' databases are scratch ones: one pair of keys for the run, in a temporary
+# folder (a tree from before the keys has no `ledger.keys`, and needs none).
+if "LINLI_SIGNING_KEY_FILE" not in os.environ:
+    try:
+        from ledger.keys import init_keys
+    except ImportError:
+        pass
+    else:
+        _KEYS = Path(tempfile.mkdtemp(prefix="linli-bench-keys-")) / "signing.pem"
+        init_keys(_KEYS, _KEYS.with_suffix(".mac"))
+        os.environ["LINLI_SIGNING_KEY_FILE"] = str(_KEYS)
+
 POSTGRES_URL = os.environ.get(
     "LINLI_BENCH_POSTGRES_URL",
     os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),

@@ -1,8 +1,10 @@
 """`linli verify` on a large store: events checked per second, and the chain's cost per write.
 
 Fills a scratch database through the writer (redemptions: each stores a redemption and two
-postings), seals the log, catches the projections up, then times `verify` (every hash, link,
-checkpoint and the replay against the views).
+postings), seals the log, catches the projections up, then times `verify` (every hash, MAC,
+link, checkpoint and its signature, every snapshot, and the replay against the views). Then it
+witnesses the latest seal, writes a tenth as many events again, seals, and times `verify
+--since-witness` (which reads only those).
 
     python -m bench.verify [--backend postgres|sqlite|both] [--events 1000000]
 """
@@ -17,22 +19,43 @@ from uuid import uuid4
 from bench.args import add_backend, parser_for
 from bench.common import backends, machine, open_bench, populate, scratch_database
 from ledger.actor import Actor, Role
-from ledger.chain import seal
+from ledger.chain import Hmac, seal
 from ledger.commands import points
-from projections.verify import verify
+from ledger.domain.audit import AUDIT_LOG_ID
+from projections.chain_check import Witnessed
+from projections.verify import Trust, verify
 
 CHUNK = 20_000
 
 
-def hash_cost_microseconds(samples: int = 100_000) -> float:
-    """What sealing one typical stored event costs (SHA-256 of ~600 bytes and the header)."""
+def hash_cost_microseconds(samples: int = 100_000, mac: bool = False) -> float:
+    """What sealing one typical stored event costs (SHA-256 of ~600 bytes and the header; and
+    its MAC)."""
     from eventsourcing.persistence import StoredEvent
 
     event = StoredEvent(uuid4(), 7, "ledger.domain.accounts:Account.Posted", b"x" * 600)
+    key = Hmac(bytes(32)) if mac else None
     started = time.perf_counter()
     for _ in range(samples):
-        seal(event, bytes(32))
+        seal(event, bytes(32), key)
     return (time.perf_counter() - started) / samples * 1e6
+
+
+def fill(linli: Any, merchant: Any, members: list[Any], events: int, start: int = 0) -> int:
+    """Redemptions through the writer until the log holds `events`; the next member index."""
+    till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)
+    i = start
+    while (stored := linli.app.recorder.max_notification_id() or 0) < events:
+        chunk = min(CHUNK, (events - stored) // 3 + 1)  # three events a redemption
+        futures: list[Future[Any]] = [
+            linli.writer.submit(points.redeem(
+                merchant, members[(i + k) % len(members)], 1, "bench",
+                till, now=linli.clock()))
+            for k in range(chunk)]
+        for future in futures:
+            future.result(timeout=600)
+        i += chunk
+    return i
 
 
 def run(backend: str, events: int) -> dict[str, float]:
@@ -40,30 +63,37 @@ def run(backend: str, events: int) -> dict[str, float]:
         linli = open_bench(url, seal_interval_seconds=0, sweep_interval_seconds=0)
         try:
             _, merchant, members = populate(linli, members=2_000, points_each=1_000)
-            till = Actor("bench:till", Role.MERCHANT, merchant_id=merchant)  # type: ignore[arg-type]
             started = time.perf_counter()
-            i = 0
-            while (linli.app.recorder.max_notification_id() or 0) < events:
-                futures: list[Future[Any]] = [
-                    linli.writer.submit(points.redeem(
-                        merchant, members[(i + k) % len(members)], 1, "bench",  # type: ignore[arg-type]
-                        till, now=linli.clock()))
-                    for k in range(CHUNK)]
-                for future in futures:
-                    future.result(timeout=600)
-                i += CHUNK
+            next_member = fill(linli, merchant, members, events)
             stored = linli.app.recorder.max_notification_id() or 0
             writes = stored / (time.perf_counter() - started)
             assert linli.sealer is not None
-            linli.sealer.seal()
+            while linli.sealer.seal() is not None:  # a checkpoint covers 100,000 at most
+                pass
             linli.projections.wait_for(stored, timeout=600)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             report = verify(linli.app, linli.engine)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             assert report.ok, report.problems[:3]
+            audit_log: Any = linli.app.repository.get(AUDIT_LOG_ID)
+            witnessed = Witnessed(audit_log.through_position, audit_log.log_hash,
+                                  audit_log.signature)
+            fill(linli, merchant, members, stored + events // 10, next_member)
+            while linli.sealer.seal() is not None:
+                pass
+            trust = Trust.of(linli.app)
+            trust = Trust(trust.mac_key, trust.public_key, (witnessed,), since_witness=True)
+            started = time.perf_counter()
+            since = verify(linli.app, linli.engine, trust=trust)
+            since_elapsed = time.perf_counter() - started
+            assert since.ok, since.problems[:3]
             return {"events": report.events_checked, "verify seconds": elapsed,
                     "verify events/s": report.events_checked / elapsed,
-                    "events written/s while filling": writes}
+                    "verify events a CPU second (this process)": report.events_checked / cpu,
+                    "events written/s while filling": writes,
+                    "--since-witness events": since.events_checked,
+                    "--since-witness seconds": since_elapsed,
+                    "--since-witness events/s": since.events_checked / since_elapsed}
         finally:
             linli.close()
 
@@ -74,7 +104,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     print(f"# verify on {machine()}")
-    print(f"chain: {hash_cost_microseconds():.2f} µs to seal one event")
+    print(f"chain: {hash_cost_microseconds():.2f} µs to seal one event, "
+          f"{hash_cost_microseconds(mac=True):.2f} µs with its MAC")
     for backend in backends(args.backend):
         figures = run(backend, args.events)
         print(f"{backend}: " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))

@@ -20,11 +20,13 @@ from harness.serving import free_port, wait_until_up
 STARTUP_SECONDS = 30.0
 ADMIN_TOKEN = "reliability-admin-token"
 CLI = "from api.cli import main; main()"
+KEY_SETTINGS = ("LINLI_SIGNING_KEY_FILE", "LINLI_MAC_KEY_FILE")
 
 
 def linli_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a `linli` subprocess on `database_url` (rate limits out of the way)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LINLI_") or k in KEY_SETTINGS}  # the keys are the caller's
     env.update({
         "LINLI_DATABASE_URL": database_url,
         "LINLI_ADMIN_TOKEN": ADMIN_TOKEN,

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import EventStore, Mapper, Transcoder
 
-from ledger.chain import ChainedEventStore, ChainMapper
+from ledger.chain import ChainedEventStore, ChainMapper, CheckedSnapshotStore
 from ledger.domain.base import apply_stored
 from ledger.library_internals import change_repository_class
 from ledger.settings import Settings, event_store_env
@@ -57,6 +57,20 @@ class LedgerApp(Application[UUID]):
         assert isinstance(self.mapper, ChainMapper)
         return ChainedEventStore(self.mapper, self.recorder)
 
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots whose MAC does not match are left out of loads (`ledger.chain`)."""
+        assert isinstance(self.mapper, ChainMapper)
+        return CheckedSnapshotStore(self.mapper,
+                                    self.factory.aggregate_recorder(purpose="snapshots"))
 
-def open_ledger(settings: Settings) -> LedgerApp:
-    return LedgerApp(env=event_store_env(settings))
+
+def open_ledger(settings: Settings, *, keys: bool = True) -> LedgerApp:
+    """The application on the configured database, with its keys (`ledger.keys`); without
+    them (`keys=False`: an auditor's verify with only the public key) it reads but may not
+    write."""
+    app = LedgerApp(env=event_store_env(settings))
+    if keys:
+        from ledger.keys import load_keys, use_keys
+
+        use_keys(app, load_keys(settings))
+    return app

@@ -261,3 +261,11 @@ class ImportRunning(DomainError):
 
 class ImportTooLarge(DomainError):
     slug = "import-too-large"
+
+
+# --- audit without trusting the database ---------------------------------------------------
+class TamperedEvent(DomainError):
+    """A stored event failed its MAC (or is of no key and no signed seal vouches for it): it
+    was written or rewritten outside Linli, and is refused."""
+
+    slug = "tampered-event"

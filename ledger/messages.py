@@ -101,6 +101,7 @@ TITLES: dict[str, tuple[str, str]] = {
                             "The file has rows with problems; nothing was imported"),
     "import-running": ("正在导入另一个文件", "Another file is being imported"),
     "import-too-large": ("文件太大", "The file is too large"),
+    "tampered-event": ("存储的事件未通过完整性校验", "A stored event failed its integrity check"),
 }
 
 THINGS: dict[str, tuple[str, str]] = {
@@ -430,6 +431,13 @@ DETAILS: dict[str, tuple[str, str]] = {
                             "请按预检列出的问题改正后再导入",
                             "{rejected} rows have problems, so nothing of the file was "
                             "imported; correct what the dry run lists and import it again"),
+    "tampered-event": ("流 {stream} 第 {version} 版的事件未通过完整性校验："
+                       "它不是本系统写入的，已拒绝使用",
+                       "the event of stream {stream}, version {version} failed its integrity "
+                       "check: Linli did not write it, and refuses it"),
+    "tampered-no-key": ("没有事件 MAC 密钥，不能写入（请先运行 linli keys init）",
+                        "there is no event MAC key, so nothing can be written (run linli keys "
+                        "init)"),
     "import-cap-room": ("已超过规则上限：还可以记 {room} 积分，本行 {points} 积分",
                         "over the rule's cap: {room} points may still be given, the row "
                         "gives {points}"),

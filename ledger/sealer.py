@@ -3,6 +3,11 @@
 It reads the events after the last checkpoint outside the writer's thread, computes the
 checkpoint, and sends the writer a command that appends it only if no other process sealed
 that range first (then it tries again on its next pass).
+
+What a checkpoint covers is what this process committed (`ledger.chain.Committed`): a row
+deleted, edited or moved in the database before the pass is sealed as it was written, and
+verify names it. Only positions this process did not write (another process's, or from before
+a restart) are read from the log. Each checkpoint is signed with the signing key.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from eventsourcing.utils import get_topic
 
 from ledger.actor import Actor
 from ledger.application import LedgerApp
-from ledger.chain import GENESIS, Committed, split
-from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, log_hash
+from ledger.chain import GENESIS, HASH_BYTES, MAC_MAGIC, Committed, head_hash
+from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, fingerprints_of, log_hash
+from ledger.keys import Keys
 from ledger.periodic import Periodic
 from ledger.store import notification_headers
 from ledger.write.unit_of_work import UnitOfWork
@@ -34,12 +40,19 @@ OWN = frozenset({SEALED, OPENED})
 
 class Span(NamedTuple):
     """What a checkpoint covers: through which position, how many events, the positions
-    that hold none, and its `log_hash`."""
+    that hold none, its `log_hash`, the events' fingerprints, and the last position of an
+    event stored before the keys (0: none)."""
 
     through: int
     events: int
     missing: list[int]
     digest: str
+    fingerprints: str
+    legacy_through: int
+
+
+class LogCut(RuntimeError):
+    """The audit log is behind a checkpoint this process wrote: its tail was cut."""
 
 
 class Sealer(Periodic):
@@ -51,6 +64,14 @@ class Sealer(Periodic):
         self.writer = writer
         self.committed = Committed(filling=self.wake)  # sealed before it overflows
         app.events.committed = self.committed  # type: ignore[attr-defined]
+        self.keys: Keys | None = getattr(app, "keys", None)
+        self.last_sealed: tuple[int, str] | None = None  # (through, log hash) written here
+
+    def start(self) -> None:
+        """Start sealing, the first pass at once: a store from before the keys gets the
+        signed checkpoint that lets loads accept its older events."""
+        super().start()
+        self.wake()
 
     def tick(self) -> None:
         self.seal()
@@ -72,15 +93,24 @@ class Sealer(Periodic):
 
     def seal(self) -> int | None:
         """Seal what the log holds now; the position sealed through, or None if nothing new."""
+        if self.keys is None:
+            raise RuntimeError("no signing key: the log is not sealed (linli keys init)")
         try:
             audit_log: Any = self.app.repository.get(AUDIT_LOG_ID)
             after, previous = audit_log.through_position, audit_log.log_hash
+            signed = audit_log.legacy_through is not None
         except AggregateNotFoundError:
-            after, previous = 0, "00" * 32
+            after, previous, signed = 0, "00" * 32, False
+        if self.last_sealed is not None and self.last_sealed[0] > after:
+            log.error("the audit log is sealed through %d, but this process sealed it through "
+                      "%d: its tail was cut; not sealing over it", after, self.last_sealed[0])
+            raise LogCut(f"the log was sealed through {self.last_sealed[0]}, "
+                         f"the audit log says {after}")
         span = self._span_after(after, previous)
         if span is None:
             return None
-        through, count, missing, digest = span
+        signature = self.keys.sign_seal(span.through, span.digest)
+        legacy = None if signed else max(span.legacy_through, after)
 
         def command(uow: UnitOfWork) -> int:
             by = Actor.system()
@@ -88,47 +118,62 @@ class Sealer(Periodic):
             if target is None:
                 target = AuditLog.open(by)
                 uow.add(target)
-            target.seal(after, through, count, missing, digest, by)
-            return through
+            target.seal(after, span.through, span.events, span.missing, span.digest, by,
+                        signature, span.fingerprints, legacy)
+            return span.through
 
         # Wait for it however busy the writer is (a bulk import can queue minutes of work):
         # a pass must not start while the last one's seal is still queued.
         sealed: int = self.writer.submit(command).result(timeout=SEAL_WAIT_SECONDS)
         self.committed.forget_through(sealed)
+        self.last_sealed = (sealed, span.digest)
         return sealed
 
     def _span_after(self, after: int, previous: str) -> Span | None:
         """What a checkpoint after `after` covers; None if there is nothing new but the audit
         log's own events. From what this process committed while it follows on without a gap
-        (no read at all), else from the log's headers."""
+        (no read at all), else from the log's headers, each position this process committed
+        taken from what it committed, not from the row."""
         run = self.committed.run_after(after, SEAL_MAX_EVENTS, OWN)
         if run is not None:
             if run.own_only:
                 return None
+            hashes = run.hashes
+            prints = b"".join(hashes[i:i + 2] for i in range(0, len(hashes), HASH_BYTES))
             return Span(run.first + run.count - 1, run.count, [],
-                        log_hash(previous, run.entries()))
-        entries, own_only = self._entries_read(after)
+                        log_hash(previous, run.entries()), prints.hex(), 0)
+        entries, own_only, legacy = self._entries_read(after)
         if not entries or own_only:
             return None
         through = entries[-1][0]
+        ours = self.committed.hashes_between(after, through)
+        if ours:
+            read = dict(entries)
+            read.update(ours)  # a row deleted or rewritten since is sealed as it was
+            entries = sorted(read.items())
         present = {p for p, _ in entries}
         missing = [p for p in range(after + 1, through) if p not in present]
-        return Span(through, len(entries), missing, log_hash(previous, entries))
+        return Span(through, len(entries), missing, log_hash(previous, entries),
+                    fingerprints_of(h for _, h in entries), legacy)
 
-    def _entries_read(self, after: int) -> tuple[list[tuple[int, bytes]], bool]:
-        """(position, hash) of the events after `after`, read from the log's headers, and
-        whether they are all the audit log's own."""
+    def _entries_read(self, after: int) -> tuple[list[tuple[int, bytes]], bool, int]:
+        """(position, hash) of the events after `after`, read from the log's headers;
+        whether they are all the audit log's own; and the last position of one stored
+        before the keys (0: none)."""
         entries: list[tuple[int, bytes]] = []
         own_only = True
+        legacy = 0
         position = after
         while len(entries) < SEAL_MAX_EVENTS:
             batch = notification_headers(self.app, position, READ_BATCH)
             if not batch:
                 break
             for notification_id, topic, head in batch:
-                header, _ = split(head)
-                entries.append((notification_id, header.hash if header else GENESIS))
+                own = head_hash(head)
+                entries.append((notification_id, GENESIS if own is None else own))
+                if head[:4] != MAC_MAGIC:
+                    legacy = notification_id
                 if topic not in OWN:
                     own_only = False
             position = batch[-1][0]
-        return entries, own_only
+        return entries, own_only, legacy

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     # collector's reach (`api.gc_tuning`); this often, a full collection reclaims the cyclic
     # garbage frozen meanwhile, in one pause of a few hundred ms (0: never).
     gc_full_collection_seconds: float = 3600.0
+    # The seal signing key (Ed25519, PEM) and the event MAC key, files outside the database
+    # (`linli keys init`, docs/audit.md). The MAC key's default: beside the signing key, its
+    # name ending in `.mac`. With neither set, SQLite keeps both beside its database file.
+    signing_key_file: str | None = None
+    mac_key_file: str | None = None
+    # PostgreSQL without LINLI_SIGNING_KEY_FILE: keys in the working directory, made on first
+    # use (development only; without it, PostgreSQL refuses to start).
+    dev_keys: bool = False
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

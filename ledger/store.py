@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
@@ -12,7 +13,16 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApp, replay
-from ledger.chain import HEADER_BYTES, ChainedEventStore, head_hash
+from ledger.chain import (
+    HEADER_BYTES,
+    ChainedEventStore,
+    CheckedSnapshotStore,
+    head_hash,
+    snapshot_head,
+)
+from ledger.errors import TamperedEvent
+
+log = logging.getLogger(__name__)
 
 CHUNK = 400  # keys a query names at most
 
@@ -49,6 +59,25 @@ def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[i
     return [(row[0], row[1], bytes(row[2])) for row in _rows(app, statement, (after, limit))]
 
 
+def log_rows(app: LedgerApp, after: int, limit: int) -> list[tuple[int, bytes, int, str, bytes]]:
+    """(position, stream id as 16 bytes, version, topic, state) of the next `limit` stored
+    events after `after`, as plain tuples in PostgreSQL's binary format: what verify reads,
+    without an object an event."""
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    recorder: Any = app.recorder
+    if isinstance(recorder, PostgresApplicationRecorder):
+        with (recorder.datastore.get_connection() as conn,
+              conn.cursor(row_factory=tuple_row) as cursor):
+            cursor.execute("SELECT notification_id, uuid_send(originator_id), "
+                           f"originator_version, topic, state FROM {table} "
+                           "WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                           (after, limit), binary=True)
+            return cursor.fetchall()
+    rows = _rows(app, f"SELECT rowid, originator_id, originator_version, topic, state "
+                      f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit))
+    return [(row[0], bytes.fromhex(row[1]), row[2], row[3], bytes(row[4])) for row in rows]
+
+
 def events_between(app: LedgerApp, after: int, through: int,
                    topics: Sequence[str]) -> list[tuple[int, str, StoredEvent]]:
     """The stored events of `topics` after `after` up to `through`, each with its position
@@ -80,7 +109,10 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     where the repository makes two for each.
 
     The event at the snapshot's version is read too: its hash is the head of the stream's
-    chain, which the event store remembers, so the stream's next insert need not query it."""
+    chain, which the event store remembers, so the stream's next insert need not query it;
+    and the snapshot must name it (and carry its MAC), else it is ignored and the stream
+    replayed from its first event. A stream with an event that fails its check
+    (`ChainedEventStore.check_loaded`) maps to None: loading it one by one raises."""
     loaded: dict[UUID, Any] = {}
     ids = list(dict.fromkeys(aggregate_ids))
     snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
@@ -88,25 +120,53 @@ def load_aggregates(app: LedgerApp, aggregate_ids: Collection[UUID]) -> dict[UUI
     assert isinstance(events_store, ChainedEventStore)  # a LedgerApp's (`construct_event_store`)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        snapshots = latest_snapshots(app, chunk)
+        snapshots = _trusted(app, latest_snapshots(app, chunk))
         since = {i: snapshots[i].originator_version if i in snapshots else 0 for i in chunk}
         events: dict[UUID, list[StoredEvent]] = {}
         for event in _events_since(app, since):
             events.setdefault(_uuid_of(event.originator_id), []).append(event)
         heads: dict[UUID, tuple[int, bytes]] = {}
+        replay_all: dict[UUID, int] = {}
+        for aggregate_id, snapshot in snapshots.items():
+            stored = events.get(aggregate_id, [])
+            if not stored or stored[0].originator_version != snapshot.originator_version or (
+                    head_hash(stored[0].state) != snapshot_head(snapshot.state)):
+                log.warning("ignored the snapshot of stream %s at version %s: it does not "
+                            "name the hash of that version's event; replaying its events",
+                            aggregate_id, snapshot.originator_version)
+                replay_all[aggregate_id] = 0
+        if replay_all:
+            for aggregate_id in replay_all:
+                del snapshots[aggregate_id]
+                since[aggregate_id] = 0
+                events.pop(aggregate_id, None)
+            for event in _events_since(app, replay_all):
+                events.setdefault(_uuid_of(event.originator_id), []).append(event)
         for aggregate_id in chunk:
             stored = events.get(aggregate_id, [])
+            try:
+                events_store.check_loaded(stored)
+            except TamperedEvent:
+                loaded[aggregate_id] = None
+                continue
             if stored and (hash_ := head_hash(stored[-1].state)) is not None:
                 heads[aggregate_id] = (stored[-1].originator_version, hash_)
-            snapshot = snapshots.get(aggregate_id)
             history = [app.mapper.to_domain_event(e) for e in stored
                        if e.originator_version > since[aggregate_id]]
-            if snapshot is not None:
-                history.insert(0, snapshot_mapper.to_domain_event(snapshot))
+            if aggregate_id in snapshots:
+                history.insert(0, snapshot_mapper.to_domain_event(snapshots[aggregate_id]))
             if history:
                 loaded[aggregate_id] = replay(None, history)
         events_store.remember_heads(heads)
     return loaded
+
+
+def _trusted(app: LedgerApp, snapshots: dict[UUID, StoredEvent]) -> dict[UUID, StoredEvent]:
+    """Those of `snapshots` whose MAC matches (`CheckedSnapshotStore.trusted`)."""
+    store = app.snapshots
+    if not snapshots or not isinstance(store, CheckedSnapshotStore):
+        return {}
+    return {_uuid_of(s.originator_id): s for s in store.trusted(list(snapshots.values()))}
 
 
 def latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent]:
@@ -131,6 +191,24 @@ def latest_snapshots(app: LedgerApp, ids: list[UUID]) -> dict[UUID, StoredEvent]
                           f"FROM {table} WHERE originator_id = k.id)", [i.hex for i in ids])
     return {(found := _uuid_of(row[0])): StoredEvent(found, row[1], row[2], bytes(row[3]))
             for row in rows}
+
+
+def all_latest_snapshots(app: LedgerApp) -> list[StoredEvent]:
+    """The latest stored snapshot of every stream that has one (verify)."""
+    snapshots = app.snapshots
+    if snapshots is None:
+        return []
+    table = snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+    if _on_postgres(app):
+        rows = _rows(app, "SELECT DISTINCT ON (originator_id) originator_id, "
+                          f"originator_version, topic, state FROM {table} "
+                          "ORDER BY originator_id, originator_version DESC", ())
+    else:
+        rows = _rows(app, "SELECT s.originator_id, s.originator_version, s.topic, s.state "
+                          f"FROM {table} s WHERE s.originator_version = (SELECT "
+                          f"MAX(originator_version) FROM {table} WHERE "
+                          "originator_id = s.originator_id)", ())
+    return [StoredEvent(_uuid_of(row[0]), row[1], row[2], bytes(row[3])) for row in rows]
 
 
 def _events_since(app: LedgerApp, since: dict[UUID, int]) -> list[StoredEvent]:

@@ -1,7 +1,11 @@
 """`linli verify`: one pass over the event store that checks everything an auditor relies on.
 
 - Every event's hash, its link to the previous event of its stream, and every checkpoint
-  (`projections.chain_check`): an edited, deleted, reordered or inserted event is named.
+  (`projections.chain_check`): an edited, deleted, reordered or inserted event is named. With
+  the MAC key, every event's MAC; with the public key, every checkpoint's signature; with a
+  witness file, that the log still holds the checkpoints an auditor wrote down.
+- Every stream's latest snapshot: its MAC (with the MAC key) and the head hash it names, against
+  the event at its version.
 - Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no debit takes
   a member or merchant below zero unless it is an adjustment or a reversal into debt (each
   other one is named by its position); 3. each transaction's postings sum to zero; 4. every
@@ -10,24 +14,38 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.chain import split
+from ledger.chain import (
+    MAC_HEADER_BYTES,
+    MAC_MAGIC,
+    Hmac,
+    snapshot_head,
+    snapshot_ok,
+    split,
+    stored_hashes,
+)
+from ledger.domain.accounts import Account
 from ledger.domain.assets import PostingKind
-from projections.chain_check import ChainChecker, Problem
+from ledger.store import all_latest_snapshots, log_rows
+from projections.chain_check import ChainChecker, Problem, Row, Witnessed, stream_text
 from projections.feed import stream_community
 from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
 
-BATCH = 5_000
+BATCH = 10_000
+ACCOUNT_TOPIC = get_topic(Account)
 MAX_PROBLEMS = 100
 
 Progress = Callable[[int, int], None]  # (position reached, last position)
@@ -70,6 +88,7 @@ class Replay:
 
     balances_through: int
     passbook_through: int
+    since_witness: bool = False  # the log read from a witnessed checkpoint on
     balances: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     passbooks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     running: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -77,6 +96,8 @@ class Replay:
     communities: dict[str, str] = field(default_factory=dict)  # account -> its community
     transaction_communities: dict[str, str] = field(default_factory=dict)
     per_transaction: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    names: dict[bytes, str] = field(default_factory=dict)  # stream id -> its text
+    held: dict[str, int] = field(default_factory=dict)  # account -> points held
 
 
 @dataclass
@@ -87,42 +108,143 @@ class ViewsSnapshot:
     passbook_through: int
 
 
-def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
-           community_id: UUID | None = None) -> Report:
-    """Check the whole log. With `community_id`, report only what is about that community's
-    streams and accounts, and what is about the log as a whole (its checkpoints, streams of
-    no community): a checkpoint covers every community, so the whole chain is checked."""
-    report = Report()
-    views = _read_views(engine)  # first: the replay stops where the views were
-    replay = Replay(views.balances_through, views.passbook_through)
-    chain = ChainChecker(report.add, app.mapper.to_domain_event)
-    last = app.recorder.max_notification_id() or 0
-    position = 0
-    while True:
-        batch = app.recorder.select_notifications(position, BATCH, inclusive_of_start=False)
-        if not batch:
-            break
-        for notification in batch:
-            report.events_checked += 1
-            chain.check(notification)
-            if notification.topic in (OPENED, POSTED):
-                _replay(app, notification, report, replay)
-        position = batch[-1].id
-        if progress is not None:
-            progress(position, max(last, position))
+@dataclass(frozen=True)
+class Trust:
+    """What verify checks with: the MAC key (the server's; None: MACs unchecked), the public
+    key (None: signatures unchecked), the checkpoints witnessed, and whether to check only
+    what came after the last of them (`since_witness`)."""
 
+    mac_key: bytes | None = None
+    public_key: Ed25519PublicKey | None = None
+    witnessed: tuple[Witnessed, ...] = ()
+    since_witness: bool = False
+
+    @classmethod
+    def of(cls, app: LedgerApp) -> Trust:
+        """The application's own keys."""
+        keys = getattr(app, "keys", None)
+        return cls(getattr(app.events, "mac_key", None),
+                   None if keys is None else keys.public)
+
+
+def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
+           community_id: UUID | None = None, trust: Trust | None = None) -> Report:
+    """Check the whole log (with `trust.since_witness`, what came after the last witnessed
+    checkpoint). With `community_id`, report only what is about that community's streams and
+    accounts, and what is about the log as a whole (its checkpoints, streams of no
+    community): a checkpoint covers every community, so the whole chain is checked."""
+    trust = Trust.of(app) if trust is None else trust
+    report = Report()
+    since = trust.witnessed[-1] if trust.since_witness and trust.witnessed else None
+    views = _read_views(engine)  # first: the replay stops where the views were
+    replay = Replay(views.balances_through, views.passbook_through, since is not None)
+    witnessed = [w for w in trust.witnessed if since is None or w.position > since.position]
+    chain = ChainChecker(report.add, app.mapper.to_domain_event, trust.mac_key,
+                         trust.public_key, witnessed, since)
+    snapshots: dict[bytes, SnapshotHead] = {}
+    if since is None:
+        snapshots = _snapshot_heads(app, report, trust.mac_key)
+    last = app.recorder.max_notification_id() or 0
+    position = 0 if since is None else since.position
+    check = chain.check
+    # The next batch is read while this one is checked (the database's work and the wait for
+    # it beside the checks' CPU).
+    with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
+        ahead = reader.submit(log_rows, app, position, BATCH)
+        while True:
+            batch = ahead.result()
+            if not batch:
+                break
+            ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
+            position = _check_batch(batch, check, report, replay, snapshots)
+            if progress is not None:
+                progress(position, max(last, position))
+
+    chain.finish(lambda keys: stored_hashes(app.recorder, keys))
+    for stream, (version, _, _) in snapshots.items():
+        report.add(Problem(f"the snapshot at version {version} has no event at that version",
+                           None, stream_text(stream), version))
     report.checkpoints = chain.checkpoints
     report.unsealed_events = chain.unsealed
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
-    for transaction, total in replay.per_transaction.items():
-        if total != 0:
-            report.add(f"transaction {transaction}: postings sum to {total}, not 0",
-                       replay.transaction_communities.get(transaction))
-    _compare_views(views, report, replay)
+    if since is None:
+        for transaction, total in replay.per_transaction.items():
+            if total != 0:
+                report.add(f"transaction {transaction}: postings sum to {total}, not 0",
+                           replay.transaction_communities.get(transaction))
+        _compare_views(views, report, replay)
     report.sort()
     if community_id is not None:
         _keep_scope(app, report, replay, str(community_id))
     return report
+
+
+def _check_batch(batch: list[Row], check: Callable[[Row], None], report: Report,
+                 replay: Replay, snapshots: dict[bytes, SnapshotHead]) -> int:
+    """Check a batch of stored events; the last position."""
+    report.events_checked += len(batch)
+    for row in batch:
+        check(row)
+        if row[3] in REPLAYED:
+            _replay(row, report, replay)
+        if snapshots and row[1] in snapshots:
+            _check_snapshot(row, snapshots, report, replay)
+    return batch[-1][0]
+
+
+# A stream's latest snapshot as verify checks it: its version, the head hash it names, and
+# for an account its balance and points held (None for other aggregates).
+SnapshotHead = tuple[int, bytes, tuple[int, int] | None]
+
+
+def _snapshot_heads(app: LedgerApp, report: Report,
+                    mac_key: bytes | None) -> dict[bytes, SnapshotHead]:
+    """Each stream's latest snapshot, by stream id (16 bytes); a snapshot without a header or
+    whose MAC does not match is named."""
+    heads: dict[bytes, SnapshotHead] = {}
+    mac = None if mac_key is None else Hmac(mac_key)
+    for snapshot in all_latest_snapshots(app):
+        stream, version = snapshot.originator_id, snapshot.originator_version
+        head = snapshot_head(snapshot.state)
+        if head is None or (mac is not None and not snapshot_ok(mac, snapshot)):
+            report.add(Problem(f"the snapshot at version {version} does not carry its MAC: "
+                               "written or edited outside Linli", None, str(stream), version))
+            continue
+        try:
+            fields = orjson.loads(split(snapshot.state)[1])
+            state = fields["state"]
+            money = ((int(state["balance"]), int(state["held"]))
+                     if fields["topic"] == ACCOUNT_TOPIC else None)
+        except (ValueError, KeyError, TypeError):
+            report.add(Problem(f"the snapshot at version {version} cannot be read",
+                               None, str(stream), version))
+            continue
+        uuid = stream if isinstance(stream, UUID) else UUID(stream)
+        heads[uuid.bytes] = (version, head, money)
+    return heads
+
+
+def _check_snapshot(row: Row, snapshots: dict[bytes, SnapshotHead], report: Report,
+                    replay: Replay) -> None:
+    """The event at a snapshot's version must have the hash the snapshot names; an account's
+    snapshot, the balance and points held the replay gives at that version."""
+    position, stream, event_version, _, state = row
+    version, head, money = snapshots[stream]
+    if event_version != version:
+        return
+    del snapshots[stream]
+    if state[36:68] != head:
+        report.add(Problem(f"the stream's snapshot at version {version} names another head "
+                           "hash: it does not fold these events", position,
+                           stream_text(stream), version))
+        return
+    account = replay.names.get(stream) or stream_text(stream)
+    if money is not None and money != (replay.running.get(account, 0),
+                                       replay.held.get(account, 0)):
+        report.add(Problem(f"the stream's snapshot at version {version} says balance "
+                           f"{money[0]}, held {money[1]}; its events give "
+                           f"{replay.running.get(account, 0)}, {replay.held.get(account, 0)}",
+                           position, account, version))
 
 
 def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
@@ -163,50 +285,58 @@ def _text(value: Any) -> str:
         return text
 
 
-def _fields(notification: Any) -> dict[str, Any]:
-    """The posting's plain fields straight from its JSON (the replay needs no domain object:
-    several times faster than the mapper on a million events)."""
-    _, payload = split(notification.state)
-    fields: dict[str, Any] = json.loads(payload)
-    return fields
-
-
 # The debits that may take a balance below zero: an auditor's adjustment, and a reversal of
 # points already spent, which may leave a member owing (`allow_debt`).
 MAY_OVERDRAW = frozenset({PostingKind.ADJUSTMENT.value, PostingKind.AWARD_REVERSAL.value,
                           PostingKind.AWARD_PART_REVERSAL.value})
+HOLDS = frozenset({f"{ACCOUNT_TOPIC}.HoldPlaced", f"{ACCOUNT_TOPIC}.HoldReleased"})
+REPLAYED = frozenset({OPENED, POSTED, *HOLDS})
 
 
-def _replay(app: LedgerApp, notification: Any, report: Report, replay: Replay) -> None:
+def _key(value: Any) -> str:
+    """A UUID's text as the library's JSON holds it, as is: a key, not a display."""
+    return str(value["_data_"]) if isinstance(value, dict) else str(value)
+
+
+def _replay(row: Row, report: Report, replay: Replay) -> None:
+    position, stream, version, topic, state = row
+    account = replay.names.get(stream)
+    if account is None:
+        account = replay.names[stream] = stream_text(stream)
     try:
-        event = _fields(notification)
-        account = str(notification.originator_id)
-        if notification.topic == OPENED:
+        # The posting's plain fields straight from its JSON: the replay needs no domain
+        # object (several times faster than the mapper on a million events).
+        event = orjson.loads(memoryview(state)[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC
+                             else split(state)[1])
+        if topic == OPENED:
             replay.assets[account] = event["asset"]
             if event.get("community_id") is not None:
                 replay.communities[account] = _text(event["community_id"])
             return
+        if topic in HOLDS:
+            replay.held[account] = int(event["held_after"])
+            return
         amount, balance_after = int(event["amount"]), int(event["balance_after"])
         kind, counter = str(event["kind"]), str(event["counter_account"])
-        transaction_id = _text(event["transaction_id"])
+        transaction_id = _key(event["transaction_id"])
     except Exception as error:
-        report.add(Problem(f"cannot be read: {error!r}", notification.id,
-                           str(notification.originator_id), notification.originator_version))
+        report.add(Problem(f"cannot be read: {error!r}", position, account, version))
         return
     community = replay.communities.get(account)
-    replay.running[account] += amount
-    if replay.running[account] != balance_after:
+    running = replay.running
+    if replay.since_witness and account not in running:
+        running[account] = balance_after - amount  # as the chain vouches for it
+    running[account] += amount
+    if running[account] != balance_after:
         report.add(Problem(f"account {account} says balance_after {balance_after}, "
-                           f"the replay gives {replay.running[account]}", notification.id,
-                           account, notification.originator_version))
-    if amount < 0 and replay.running[account] < 0 and kind not in MAY_OVERDRAW:
+                           f"the replay gives {running[account]}", position, account, version))
+    if amount < 0 and running[account] < 0 and kind not in MAY_OVERDRAW:
         report.add(Problem(f"account {account}: a {kind} of {amount} takes the balance to "
-                           f"{replay.running[account]}, below zero", notification.id,
-                           account, notification.originator_version))
-    in_balances = notification.id <= replay.balances_through
+                           f"{running[account]}, below zero", position, account, version))
+    in_balances = position <= replay.balances_through
     if in_balances:
         replay.balances[account] += amount
-    if notification.id <= replay.passbook_through:
+    if position <= replay.passbook_through:
         replay.passbooks[account] += amount
     if counter.startswith("community:"):
         if in_balances:

@@ -11,6 +11,7 @@ Every event encoded is compared with the library's JSON, and with its mapper's v
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from api.bootstrap import Linli, open_linli
 from ledger import transcoder
+from ledger.keys import init_keys
 from ledger.settings import Settings
 from projections.schema import migrate
 from tests.hostile import STARTING_POINTS, Books
@@ -33,6 +35,13 @@ from tests.scenario import Town
 # servers the tests start.
 transcoder.CHECK = True
 os.environ["LINLI_CHECK_TRANSCODER"] = "1"
+
+# One signing key and MAC key for the whole run, outside every test database (as
+# `linli keys init` makes them), here and in the servers the tests start.
+if "LINLI_SIGNING_KEY_FILE" not in os.environ:
+    _KEYS = Path(tempfile.mkdtemp(prefix="linli-keys-")) / "signing.pem"
+    init_keys(_KEYS, _KEYS.with_suffix(".mac"))
+    os.environ["LINLI_SIGNING_KEY_FILE"] = str(_KEYS)
 
 ADMIN_TOKEN = "test-admin-token"
 POSTGRES_URL = os.environ.get(

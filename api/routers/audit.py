@@ -41,6 +41,17 @@ def get_events(
                      next_after=next_after)
 
 
+@router.get("/v1/audit/public-key", response_class=PlainTextResponse,
+            responses={200: {"content": {"application/x-pem-file": {}}}})
+def get_public_key(linli: LinliDep) -> PlainTextResponse:
+    """The public key (Ed25519, PEM) that checks every seal's signature: what `linli verify
+    --public-key FILE` reads. No token needed."""
+    keys = linli.app.keys  # type: ignore[attr-defined]
+    return PlainTextResponse(keys.public_pem(), media_type="application/x-pem-file",
+                             headers={"Content-Disposition":
+                                      'inline; filename="linli-public-key.pem"'})
+
+
 @router.get("/v1/audit/verify", response_model=VerifyOut)
 def get_verify(actor: AuditorActor, linli: CaughtUp) -> VerifyOut:
     """Verify the log (docs/audit.md). An auditor scoped to a community hears about its

@@ -150,7 +150,10 @@ class SqliteGroupStore(GroupStore):
 
     def insert(self, events: list[Any], read_only: dict[UUID, int],
                snapshots: list[StoredEvent]) -> PendingInsert:
-        return functools.partial(self._events.store, events, self._keep_head)
+        """The insert; it gives the group's snapshots their headers (head hash and MAC) in
+        place, for `hold_snapshots`."""
+        return functools.partial(self._events.store, events, self._keep_head,
+                                 snapshots=snapshots)
 
     def hold_snapshots(self, snapshots: list[StoredEvent]) -> None:
         self._held_snapshots += snapshots

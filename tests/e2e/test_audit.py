@@ -4,6 +4,7 @@ rows on the real database (one kind of tampering per test), on SQLite and Postgr
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import struct
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from api.bootstrap import Linli
-from ledger.chain import MAGIC, event_hash, split
+from ledger.chain import MAC_MAGIC, event_hash, event_mac, split
 from ledger.ids import account_id
 from tests.integration.test_cli import run
 from tests.scenario import Town, ok
@@ -161,9 +162,10 @@ class TestTheEventsFeed:
             expected = hashlib.sha256(
                 b"linli/event/v1\x00" + Rows(linli).stream(row).bytes
                 + struct.pack(">qI", row.originator_version, len(topic)) + topic
-                + state[4:36] + state[68:]).digest()
-            assert state[:4] == b"LCH1"
+                + state[4:36] + state[100:]).digest()
+            assert state[:4] == b"LCH2"
             assert state[36:68] == expected
+            assert state[68:100] == hmac.digest(linli.app.keys.mac, expected, "sha256")
 
     def test_a_community_auditor_sees_only_its_community(self, sealed, client):
         other = Town.standard(client, "湖滨社区")
@@ -335,8 +337,8 @@ class TestTamperingIsCaught:
 
 
 def forge_posting(rows: Rows, account: Any, **changes: Any) -> int:
-    """A posting appended to `account`'s stream with its hash recomputed (someone who may
-    write the database and knows the hash's recipe): the chain alone cannot tell."""
+    """A posting appended to `account`'s stream with its hash and MAC recomputed (someone who
+    may write the database and holds the MAC key): the chain alone cannot tell."""
     last = [r for r in postings(rows) if rows.stream(r) == UUID(str(account))][-1]
     header, payload = split(bytes(last.state))
     assert header is not None
@@ -344,8 +346,8 @@ def forge_posting(rows: Rows, account: Any, **changes: Any) -> int:
     fields.update(changes)
     body = json.dumps(fields, separators=(",", ":")).encode()
     version = last.originator_version + 1
-    state = (MAGIC + header.hash
-             + event_hash(rows.stream(last), version, last.topic, header.hash, body) + body)
+    own = event_hash(rows.stream(last), version, last.topic, header.hash, body)
+    state = MAC_MAGIC + header.hash + own + event_mac(rows.linli.app.keys.mac, own) + body
     return rows.insert(last.originator_id, version, last.topic, state)
 
 

@@ -20,6 +20,7 @@ def test_stored_events_are_the_librarys_encoding_sealed_onto_each_stream() -> No
     library = Mapper(transcoder=app.mapper.transcoder)  # its own `to_stored_event`
     store = app.events
     assert isinstance(store, ChainedEventStore)
+    store.mac_key = b"k" * 32
 
     store.put(events)
 
@@ -30,7 +31,7 @@ def test_stored_events_are_the_librarys_encoding_sealed_onto_each_stream() -> No
         for event, row in zip([e for e in events if e.originator_id == aggregate.id], stored,
                               strict=True):
             expected, heads[aggregate.id] = seal(library.to_stored_event(event),
-                                                 heads.get(aggregate.id, GENESIS))
+                                                 heads.get(aggregate.id, GENESIS), b"k" * 32)
             assert (row.topic, row.state) == (expected.topic, expected.state)
 
 
