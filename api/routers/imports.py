@@ -71,6 +71,7 @@ async def create_import(
     whole file when any row has a problem (422 `import-has-problems`, nothing posted), else
     posts every row, marked imported, and answers 201. The same bytes again: 200 with the
     first import's answer."""
+    actor.check_community(community_id, "community", community_id)  # before any byte is read
     path = await _spool(request)
     try:
         def work() -> Answer:

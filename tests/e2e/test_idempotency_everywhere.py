@@ -271,6 +271,9 @@ RETRY_REFUSED = {("POST", "/v1/sign-in"): 401}
 # stored either time.
 IN_MEMORY = {("POST", "/v1/members/{member_id}/payment-codes"),
              ("POST", "/v1/till/holder")}  # a read: nothing is stored
+# Writes whose own content is their key: a file imported again answers the first import
+# (tests/e2e/test_imports.py).
+BY_CONTENT = {("POST", "/v1/imports")}
 
 
 def write_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
@@ -281,7 +284,8 @@ def write_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
 
 def test_every_write_route_has_a_maker(client):
     routes = write_routes(client.get("/openapi.json").json())
-    assert routes - WRITES.keys() == set(), "add a maker to WRITES for each new write route"
+    assert routes - WRITES.keys() - BY_CONTENT == set(), \
+        "add a maker to WRITES for each new write route"
 
 
 def _without_secrets(body: bytes) -> Any:
@@ -379,7 +383,7 @@ class TestRules:
         every = {(method.upper(), path) for path, item in spec["paths"].items()
                  for method, operation in item.items()
                  if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))}
-        assert every == write_routes(spec)
+        assert every == write_routes(spec) - BY_CONTENT - {("POST", "/v1/till/holder")}
 
 
 class TestPrincipal:

@@ -125,7 +125,7 @@ def operations(spec: dict[str, Any], ids: dict[str, Any]) -> list[tuple[str, str
             if query:
                 path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
             body = None
-            if "requestBody" in operation:
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 schema = operation["requestBody"]["content"]["application/json"]["schema"]
                 body = example(schema, spec, ids)
             names_a = "{" in template or (isinstance(body, dict) and any(
