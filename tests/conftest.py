@@ -2,7 +2,8 @@
 
 PostgreSQL is found through LINLI_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres): a role allowed to create databases. Each test
-gets a fresh database cloned from a template migrated once per session. Without a reachable
+gets an empty migrated database (tests/databases.py): a copy of a migrated file on SQLite, on
+PostgreSQL a clone of a template migrated once per session, emptied for the next test. Without a reachable
 server the PostgreSQL tests are skipped, except under CI=true, where that is a failure.
 Every event encoded is compared with the library's JSON, and with its mapper's values
 (`LINLI_CHECK_TRANSCODER`).
@@ -28,6 +29,8 @@ from ledger import transcoder
 from ledger.keys import init_keys
 from ledger.settings import Settings
 from projections.schema import migrate
+from tests import databases
+from tests.databases import PostgresPool
 from tests.hostile import STARTING_POINTS, Books
 from tests.scenario import Town
 
@@ -80,6 +83,21 @@ def postgres_template() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_template: str) -> Iterator[PostgresPool]:
+    """Clones of the template, emptied between tests."""
+    pool = PostgresPool(_admin_connection, lambda name: psycopg.connect(
+        _database_url(name), autocommit=True), postgres_template)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file to copy."""
+    return databases.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -88,20 +106,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 @contextmanager
 def backend_database(backend: str, folder: Path, prefix: str,
                      request: pytest.FixtureRequest) -> Iterator[str]:
-    """A database URL for `backend`: a file in `folder` on SQLite; on PostgreSQL a clone of the
-    migrated template named `prefix` and a random suffix, dropped afterwards."""
+    """A migrated, empty database's URL for `backend`: on SQLite a file in `folder`; on
+    PostgreSQL a database of the pool (named `prefix` and a random suffix when cloned)."""
     if backend == "sqlite":
-        yield f"sqlite:///{folder / 'linli.db'}"
+        yield databases.sqlite_copy(request.getfixturevalue("sqlite_template"), folder)
         return
-    template = request.getfixturevalue("postgres_template")
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
+    pool: PostgresPool = request.getfixturevalue("postgres_pool")
+    with pool.database(prefix) as name:
         yield _database_url(name)
-    finally:
-        with _admin_connection() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
