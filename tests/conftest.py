@@ -3,8 +3,9 @@
 PostgreSQL is found through LINLI_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres): a role allowed to create databases. Each test
 gets an empty migrated database (tests/databases.py): a copy of a migrated file on SQLite, on
-PostgreSQL a clone of a template migrated once per session, emptied for the next test. Without a reachable
-server the PostgreSQL tests are skipped, except under CI=true, where that is a failure.
+PostgreSQL a clone of a template migrated once per session, emptied for the next test.
+Without a reachable server the PostgreSQL tests are skipped, except under CI=true, where that
+is a failure.
 Every event encoded is compared with the library's JSON, and with its mapper's values
 (`LINLI_CHECK_TRANSCODER`).
 """

@@ -27,35 +27,35 @@ Connect = Callable[[str], psycopg.Connection]
 # triggers, functions, grants, settings and the migration it is at.
 FINGERPRINT = """
 SELECT md5(string_agg(part, '|' ORDER BY part)) FROM (
-  SELECT n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || coalesce(c.relacl::text, '')
-         || ':' || coalesce(c.reloptions::text, '') || ':' || c.relrowsecurity::text AS part
+  SELECT concat_ws(':', n.nspname, c.relname, c.relkind, c.relacl, c.reloptions,
+                   c.relrowsecurity) AS part
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   UNION ALL
-  SELECT a.attrelid::regclass::text || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
-         || ':' || a.attnotnull::text || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+  SELECT concat_ws(':', a.attrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod),
+                   a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE a.attnum > 0 AND NOT a.attisdropped
      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   UNION ALL
-  SELECT conname || pg_get_constraintdef(oid) FROM pg_constraint
+  SELECT concat_ws(':', conname, pg_get_constraintdef(oid)) FROM pg_constraint
    WHERE connamespace NOT IN (SELECT oid FROM pg_namespace
                               WHERE nspname IN ('pg_catalog', 'information_schema'))
   UNION ALL
-  SELECT tgname || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal
+  SELECT concat_ws(':', tgname, tgenabled) FROM pg_trigger WHERE NOT tgisinternal
   UNION ALL
-  SELECT p.proname || md5(p.prosrc) || coalesce(p.proacl::text, '')
+  SELECT concat_ws(':', p.proname, md5(p.prosrc), p.proacl)
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   UNION ALL
-  SELECT nspname || coalesce(nspacl::text, '') FROM pg_namespace
+  SELECT concat_ws(':', nspname, nspacl) FROM pg_namespace
   UNION ALL
-  SELECT coalesce(datacl::text, '') || datconnlimit::text FROM pg_database
+  SELECT concat_ws(':', datacl, datconnlimit) FROM pg_database
    WHERE datname = current_database()
   UNION ALL
-  SELECT coalesce(setconfig::text, '') FROM pg_db_role_setting
+  SELECT concat_ws(':', setconfig) FROM pg_db_role_setting
    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
   UNION ALL
   SELECT 'at ' || version_num FROM alembic_version

@@ -77,22 +77,6 @@ def base_url(web_database: str) -> Iterator[str]:
     yield from served(web_database, "uvicorn-web")
 
 
-# How long a payment code lives on the short-code server: long enough to read it, short enough
-# that the resident's page renews it within a test.
-SHORT_CODE_SECONDS = 12
-
-
-@pytest.fixture(scope="session")
-def short_code_url(web_database: str, request: pytest.FixtureRequest,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second server, over a database of its own on the same backend, whose payment codes
-    live SHORT_CODE_SECONDS (LINLI_PAYMENT_CODE_SECONDS)."""
-    backend = "sqlite" if web_database.startswith("sqlite") else "postgres"
-    with backend_database(backend, tmp_path_factory.mktemp("web-short"), "linli_web_short_",
-                          request) as url:
-        yield from served(url, "uvicorn-web-short", payment_code_seconds=SHORT_CODE_SECONDS)
-
-
 def call(client: httpx.Client, method: str, path: str, status: int = 200,
          token: str | None = None, **kwargs: Any) -> Any:
     headers = kwargs.pop("headers", {})
@@ -121,18 +105,21 @@ def town(base_url: str) -> Iterator[Town]:
 
 
 def pages(browser: Any, base_url: str) -> Iterator[Any]:
-    """`browse(token, path, width=, init_script=)` → a page of the server at `base_url`, signed
-    in with `token`, at `path`, ready; `init_script` runs in every document before its own."""
+    """`browse(token, path, width=, init_script=, clock=)` → a page of the server at `base_url`,
+    signed in with `token`, at `path`, ready; `init_script` runs in every document before its
+    own; with `clock` the page's timers run on playwright's clock (`page.clock.run_for`)."""
     contexts: list[Any] = []
 
     def open_page(token: str | None, path: str, width: int = 390, height: int = 844,
-                  init_script: str | None = None) -> Any:
+                  init_script: str | None = None, clock: bool = False) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if init_script is not None:
             context.add_init_script(init_script)
+        if clock:
+            context.clock.install()
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         if token is None:

@@ -5,7 +5,6 @@ member cards."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import SHORT_CODE_SECONDS, call, pages, screenshot, until
+from tests.browser.conftest import call, screenshot, until
 from tests.browser.test_accessibility import CONTRAST, UNLABELLED
 from tests.conftest import ADMIN_TOKEN
 from tests.scenario import Rule, Town
@@ -60,19 +59,6 @@ def town(base_url: str) -> Iterator[Town]:
         yield consenting_town(http)
 
 
-@pytest.fixture
-def short_town(short_code_url: str) -> Iterator[Town]:
-    """The same community on the server whose payment codes live SHORT_CODE_SECONDS."""
-    with httpx.Client(base_url=short_code_url, timeout=30.0,
-                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
-        yield consenting_town(http)
-
-
-@pytest.fixture
-def browse_short(browser: Any, short_code_url: str) -> Iterator[Any]:
-    yield from pages(browser, short_code_url)
-
-
 def payment_code(town: Town) -> str:
     """A fresh payment code made by the resident's own token."""
     made = call(town.client, "POST", f"/v1/members/{town.member_id}/payment-codes", 201,
@@ -94,10 +80,10 @@ def shown_code(page: Any) -> str:
 
 class TestResidentPaymentCode:
     def test_the_code_shows_large_and_is_renewed_while_the_page_is_visible(
-            self, short_town: Town, browse_short: Any) -> None:
-        short_town.award(20)
+            self, town: Town, browse: Any) -> None:
+        town.award(20)
         made: list[str] = []
-        resident = browse_short(short_town.tokens["member"], "/web/volunteer")
+        resident = browse(town.tokens["member"], "/web/volunteer", clock=True)
         resident.on("request", lambda r: made.append(r.url)
                     if r.method == "POST" and r.url.endswith("/payment-codes") else None)
         assert resident.is_hidden("#code-box")
@@ -117,16 +103,19 @@ class TestResidentPaymentCode:
         resident.evaluate("document.querySelector('#paycode').scrollIntoView()")
         screenshot(resident, "payment-code")
 
-        # Renewed before it runs out: a code of 12 s half-way through its life.
-        until(resident, f"document.querySelector('#code-digits').dataset.code !== '{first}'",
-              timeout_seconds=SHORT_CODE_SECONDS)
+        # Not renewed while it has long to live; renewed about 10 s before it runs out (a code
+        # lives 60 s; the page's clock is moved on, the server's runs as it does).
+        resident.clock.run_for(40_000)
+        assert shown_code(resident) == first and len(made) == 1
+        resident.clock.run_for(12_000)
+        until(resident, f"document.querySelector('#code-digits').dataset.code !== '{first}'")
         second = shown_code(resident)
         assert re.fullmatch(r"\d{18}", second) and second != first
 
         # Hidden: no new codes, even past the time for one; shown again: a fresh one at once.
         resident.evaluate(SET_VISIBILITY, "hidden")
         asked = len(made)
-        time.sleep(SHORT_CODE_SECONDS - 4)
+        resident.clock.run_for(70_000)
         assert len(made) == asked
         assert shown_code(resident) == second
         resident.evaluate(SET_VISIBILITY, "visible")
@@ -134,7 +123,7 @@ class TestResidentPaymentCode:
         assert len(made) == asked + 1
 
         # What the page shows is the resident's code: a till takes points with it.
-        assert redeem_by_code(short_town, shown_code(resident), 5)["balance_after"] == 15
+        assert redeem_by_code(town, shown_code(resident), 5)["balance_after"] == 15
 
         resident.click("#hide-code")
         assert resident.is_hidden("#code-box") and resident.is_visible("#show-code")
