@@ -159,3 +159,16 @@ def world(client: TestClient) -> Town:
 @pytest.fixture
 def books(world: Town, linli: Linli) -> Books:
     return Books(world, linli)
+
+
+# Files whose tests take seconds each (servers in subprocesses, long scenarios): they start
+# first, so that no worker is left running one of them alone at the end of the run.
+LONG_FIRST = ("tests/reliability/", "tests/integration/test_cli.py",
+              "tests/integration/test_import_cli.py",
+              "tests/integration/test_projection_process.py",
+              "tests/integration/test_bench_commands.py", "tests/integration/test_properties.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the long tests first, each file's tests in their order."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
