@@ -194,8 +194,9 @@ class RulesOut(BaseModel):
 
 
 # --- points ---------------------------------------------------------------------------------
-class AwardIn(In):
-    member_id: UUID
+class AwardTermsIn(In):
+    """What an award gives, under which rule and when: the part one award and a batch share."""
+
     rule_code: RuleCode
     quantity: Quantity | SkipJsonSchema[None] = None
     minutes: Minutes | SkipJsonSchema[None] = None
@@ -208,6 +209,10 @@ class AwardIn(In):
         if value is None:
             raise ValueError("field-whole-or-absent")
         return value
+
+
+class AwardIn(AwardTermsIn):
+    member_id: UUID
 
 
 class AwardOut(BaseModel):

@@ -7,27 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from api.instants import Instant
-from api.schemas import AwardOut, In, Minutes, Name, Quantity, RuleCode, Text, exactly_one_of
+from api.schemas import AwardOut, AwardTermsIn, In, Name, RuleCode, exactly_one_of
 from ledger.limits import AWARD_BATCH_MAX, NAME_MAX_CHARS
 
 
-class AwardBatchIn(In):
-    rule_code: RuleCode
+class AwardBatchIn(AwardTermsIn):
     member_ids: list[UUID] = Field(min_length=1, max_length=AWARD_BATCH_MAX)
-    quantity: Quantity | SkipJsonSchema[None] = None
-    minutes: Minutes | SkipJsonSchema[None] = None
-    occurred_at: Instant | None = None
-    note: Text = ""
-
-    @field_validator("quantity", "minutes", mode="before")
-    @classmethod
-    def _given_means_a_number(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("field-whole-or-absent")
-        return value
 
     @field_validator("member_ids")
     @classmethod
