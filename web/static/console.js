@@ -18,7 +18,7 @@ Linli.console = (() => {
   /** Show the tab `name` (or say, in Chinese, that this role may not use it). */
   function showTab(role, name, focus = false) {
     const allowed = tabsFor(role);
-    const chosen = name || allowed[0];
+    const chosen = name || (allowed.includes("points") ? "points" : allowed[0]);
     const ok = allowed.includes(chosen) && !!document.getElementById("tab-" + chosen);
     document.querySelectorAll(".panel").forEach((panel) => {
       panel.hidden = !ok || panel.dataset.tab !== chosen;

@@ -505,7 +505,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   let rosterCursor = null;
 
   async function showRoster(text = $("#roster-search").value.trim(), more = false) {
-    const query = new URLSearchParams({ community_id: communityId, q: text, limit: 20 });
+    const query = new URLSearchParams({ community_id: communityId, q: text, limit: 10 });
     if (more && rosterCursor) query.set("cursor", rosterCursor);
     const page = await api("GET", "/v1/members?" + query);
     rosterCursor = page.next_cursor;
