@@ -179,6 +179,7 @@ class TestStaffAtADesk:
         gift.locator("[data-picker-search]").first.fill("李建国")
         until(page, "document.querySelector('#transfer-form select').selectedOptions[0]"
                     f"?.value === '{volunteer}'")
+        gift.locator("[data-picker-select]").last.select_option(town.member_id)
         gift.locator("input[name=minutes]").fill("30")
         gift.locator("button[type=submit]").click()
         page.wait_for_selector("#transfer-form-result.done:has-text('已转赠 30分钟')")

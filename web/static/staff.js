@@ -537,11 +537,13 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   async function step(order, verb, body, button, said) {
     try {
-      await api("POST", `/v1/service-requests/${order.id}/${verb}`, body);
-      await showOrders();
-      const row = $(`[data-order="${order.id}"]`);
-      if (row) beside(row, said);
-      else beside($("#orders-status"), said);
+      const changed = await api("POST", `/v1/service-requests/${order.id}/${verb}`, body);
+      // The order stays where it was, in its new state, with what was done beside it.
+      Object.assign(order, { status: changed.status, minutes: changed.minutes,
+                             stars: changed.stars, volunteer_id: changed.volunteer_id });
+      const row = orderRow(order);
+      $(`[data-order="${order.id}"]`).replaceWith(row);
+      beside(row, said);
     } catch (error) { beside(button, problem(error), "error"); }
   }
 
