@@ -172,18 +172,25 @@ document.addEventListener("DOMContentLoaded", async () => {
     const chosenIds = selectedAwards();
     const button = $("#approve-selected");
     button.disabled = true;
-    const answers = [];
-    for (const id of chosenIds) {  // one after another: each stands alone
-      answers.push(await api("POST", `/v1/awards/${id}/approve`).then(
-        () => null, (error) => problem(error)));
+    try {
+      // One request: each award stands alone, posted or refused with its own problem.
+      const { items } = await api("POST", "/v1/awards/approvals", { award_ids: chosenIds });
+      const failed = items.filter((item) => item.status !== 200);
+      const done = items.length - failed.length;
+      if (failed.length) {
+        const first = failed[0].problem || {};
+        C.say($("#batch-result"), C.fill(t("c_batch_failed"),
+          { n: done, m: failed.length, detail: first.detail || first.title || "" }), false);
+      } else C.say($("#batch-result"), C.fill(t("c_batch_done"), { n: done }));
+      await showPending();
+      for (const item of failed) {
+        const row = $(`[data-award="${item.award_id}"]`);
+        if (row) beside(row, (item.problem || {}).detail || "", "error");
+      }
+    } catch (error) {
+      C.say($("#batch-result"), problem(error), false);
+      button.disabled = !selectedAwards().length;
     }
-    const failed = answers.filter(Boolean);
-    const done = answers.length - failed.length;
-    if (failed.length) {
-      C.say($("#batch-result"), C.fill(t("c_batch_failed"),
-        { n: done, m: failed.length, detail: failed[0] }), false);
-    } else C.say($("#batch-result"), C.fill(t("c_batch_done"), { n: done }));
-    await showPending();
   });
 
   /* --- the rulebook: retire a rule, restore it as a new version ---------------------- */
