@@ -148,7 +148,7 @@ class TestStaffOnAPhone:
 class TestStaffAtADesk:
     def test_batch_approval_time_bank_settlements_rules_and_review(
             self, town: Town, browse: Any) -> None:
-        for n in range(22):
+        for _ in range(22):
             town.award(1, code="MEDIATION")
         town.award(50)
         spent(town, 8)
@@ -195,7 +195,7 @@ class TestStaffAtADesk:
         shop = page.locator(f"[data-merchant='{town.merchant_id}']")
         assert "未结算 8 分" in shop.inner_text()
         shop.locator("[data-action=settle]").click()
-        page.wait_for_selector(f"[data-merchant='{town.merchant_id}'] .result:has-text('已结算 8 分')")
+        shop.locator(".result:has-text('已结算 8 分')").wait_for()
 
         # A 1★ order dismissed with a reason.
         go(page, "orders")

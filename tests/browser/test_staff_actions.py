@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import until
 from tests.scenario import Town
 
 
