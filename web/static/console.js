@@ -29,6 +29,7 @@ Linli.console = (() => {
       else link.removeAttribute("aria-current");
     });
     document.body.dataset.tab = ok ? chosen : "denied";
+    document.dispatchEvent(new CustomEvent("linli:tab", { detail: ok ? chosen : null }));
     if (focus) {
       const heading = ok ? document.querySelector(`#tab-${chosen} h2`) : $("#tab-denied-title");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }

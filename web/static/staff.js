@@ -813,9 +813,20 @@ document.addEventListener("DOMContentLoaded", async () => {
   /* --- dashboard --------------------------------------------------------------------- */
   /** The width a chart is drawn at: the width it is shown at, so its text keeps its size. */
   function chartWidth() {
+    const shown = $("#chart-points").clientWidth;
     const main = $("#main").clientWidth;
-    return String(Math.max(320, Math.min(640, main < 760 ? main - 56 : 600)));
+    const width = shown || (main < 1000 ? main - 56 : main / 2 - 64);
+    return String(Math.round(Math.max(320, Math.min(1200, width))));
   }
+
+  // Drawn again when the reports are shown, at the width they are shown at.
+  let drawnAt = null;
+  document.addEventListener("linli:tab", (event) => {
+    if (event.detail !== "reports" || !document.body.dataset.ready) return;
+    if (drawnAt === chartWidth()) return;
+    Promise.all([showCharts(), showReport()]).catch(
+      (error) => beside($("#dashboard-year"), problem(error), "error"));
+  });
 
   async function chart(figure, box) {
     const year = $("#dashboard-year").value;
@@ -829,6 +840,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   async function showCharts() {
+    drawnAt = chartWidth();
     await Promise.all([chart("points", $("#chart-points")), chart("hours", $("#chart-hours"))]);
   }
 
