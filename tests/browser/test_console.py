@@ -222,6 +222,24 @@ class TestStaffAtADesk:
         page.dispatch_event("#dashboard-year", "change")
         page.wait_for_selector("#chart-points .chart-empty:has-text('这一年还没有数据')")
         assert page.evaluate(CHART_TEXT, "#chart-points") >= 12
+        left, right = (page.locator(s).bounding_box() for s in ("#report-section",
+                                                                 "#dashboard-section"))
+        assert left["y"] == right["y"] and right["x"] > left["x"] + left["width"]  # two columns
+
+        # The quarter's review as a spreadsheet, and a volunteer's certificate to print.
+        with page.expect_download() as got:
+            page.click("[data-download=review-xlsx]")
+        assert got.value.suggested_filename.endswith(".xlsx")
+        page.wait_for_selector("#downloads-result.done:has-text('已下载')")
+        who = page.locator("#certificates-section")
+        who.locator("[data-picker-search]").fill("李建国")
+        until(page, "document.querySelector('#certificates-section select').selectedOptions[0]"
+                    f"?.value === '{volunteer}'")
+        with page.expect_popup() as paper:
+            page.click("#print-certificate")
+        paper.value.wait_for_load_state()
+        assert "志愿服务" in paper.value.inner_text("body")
+        page.wait_for_selector("#certificate-result.done")
         every_tab(page, "desktop")
 
 

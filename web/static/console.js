@@ -290,6 +290,24 @@ Linli.console = (() => {
     form.name.focus();
   }
 
-  return { startTabs, showTab, say, fill, picker, download, startTimebank, showPool,
+  /* The control the user last touched: where a problem with no row of its own is said. */
+  let touched = null;
+  for (const kind of ["click", "change", "submit"]) {
+    document.addEventListener(kind, (event) => {
+      const control = event.target.closest?.("button, a, input, select, form");
+      if (control && !control.closest("dialog")) touched = control;
+    }, true);
+  }
+
+  /** Say `error`'s problem beside the control the user last touched (the page's notice when
+      there is none, as while the page loads). */
+  function fail(error) {
+    const problem = error instanceof Error ? Linli.problem(error) : String(error);
+    if (touched && touched.isConnected && touched.getClientRects().length) {
+      Linli.sayBeside(touched, problem, "error");
+    } else Linli.notice(problem, "error");
+  }
+
+  return { fail, startTabs, showTab, say, fill, picker, download, startTimebank, showPool,
            showMerchants, startReports, startRuleForm, editRule, tabsFor };
 })();

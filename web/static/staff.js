@@ -81,7 +81,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#member-search").addEventListener("input", (event) => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => findMembers(event.target.value.trim()).catch(
-      (error) => notice(problem(error), "error")), 200);
+      (error) => C.fail(error)), 200);
   });
   $("#award-confirm").addEventListener("click", async () => {
     const { member, rule } = chosen;
@@ -165,9 +165,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
 
   $("#pending-rule").addEventListener("change", () => showPending().catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
   $("#pending-more").addEventListener("click", () => showPending(true).catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
   $("#approve-selected").addEventListener("click", async () => {
     const chosenIds = selectedAwards();
     const button = $("#approve-selected");
@@ -336,7 +336,7 @@ document.addEventListener("DOMContentLoaded", async () => {
           el("strong", { id: "link-expires" }, Linli.when(link.expires_at))),
         el("p", { class: "help" }, t("signin_link_replaces")),
         el("details", {}, el("summary", {}, t("show_link_text")), text, copy));
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
     finally { linksAsked -= 1; }
   }
 
@@ -355,7 +355,6 @@ document.addEventListener("DOMContentLoaded", async () => {
         await api("PUT", `/v1/members/${m.member_id}/pin`, { pin: first.value });
         form.reset();
         result.textContent = t("pin_saved");
-        notice(t("saved"));
       } catch (error) { result.textContent = problem(error); }
     } },
     el("label", { for: "pin-new" }, t("pin_new")), first,
@@ -385,7 +384,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       };
       tick();
       dialogTimer = setInterval(tick, 1000);
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
   }
 
   const statusWord = (status) => t("member_status_" + status);
@@ -422,7 +421,6 @@ document.addEventListener("DOMContentLoaded", async () => {
                            grid_id: changed.grid_id, status: changed.status });
         options(grid, grids, m.grid_id);
         result.textContent = `${t("edit_saved")} ${m.name} · ${statusWord(m.status)}`;
-        notice(t("saved"));
         await Promise.all([showRoster(), findMembers($("#member-search").value.trim())]);
       } catch (error) { result.textContent = problem(error); }
     } },
@@ -453,7 +451,6 @@ document.addEventListener("DOMContentLoaded", async () => {
       try {
         const award = await api("POST", `/v1/awards/${awardId}/reverse`, body);
         result.textContent = t("reversed_done").replace("{n}", body.points || line.amount);
-        notice(t("saved"));
         if (award) await showPassbook(m);
       } catch (error) { result.textContent = problem(error); }
     } },
@@ -481,7 +478,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       openDialog(`${t("member_passbook")} · ${m.name}`, el("p", {}, who(m)),
         el("ul", { class: "lines", id: "member-passbook" },
           ...(rows.length ? rows : [el("li", { class: "empty" }, t("no_lines"))])));
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
   }
 
   function memberActions(m) {
@@ -747,11 +744,11 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   $("#report-period").addEventListener("change", () => showReport().catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
 
   /* --- papers to print --------------------------------------------------------------- */
   function paper(path) {
-    Linli.openPaper(path).catch((error) => notice(problem(error), "error"));
+    Linli.openPaper(path).catch((error) => C.fail(error));
   }
 
   function thisMonth() {
@@ -873,6 +870,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     C.startReports(communityId, signedIn.role, people);
     document.body.dataset.ready = "true";
   } catch (error) {
-    notice(problem(error), "error");
+    C.fail(error);
   }
 });
