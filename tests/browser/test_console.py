@@ -261,5 +261,14 @@ class TestAuditor:
         assert page.is_visible("#tab-denied") and not page.is_visible("#award-confirm")
         assert "只有社区工作人员能用" in page.inner_text("#tab-denied")
 
+        desk = browse(auditor, "/web/staff", **DESKTOP)
+        assert not desk.is_visible("[data-download=ledger-csv]")  # every community's books
+        with desk.expect_download() as got:
+            desk.click("[data-download=dashboard-csv]")
+        assert got.value.suggested_filename.startswith("dashboard-")
+        desk.wait_for_selector("#downloads-result.done:has-text('已下载')")
+        assert desk.locator("#award-section:visible, #rule-form:visible").count() == 0
+        screenshot(desk, "console-auditor-desktop", full_page=True)
+
         merchant = browse(town.tokens["merchant"], "/web/staff", **DESKTOP)
         assert "社区工作人员的控制台" in merchant.inner_text("#denied")

@@ -217,6 +217,8 @@ Linli.console = (() => {
 
   function startReports(communityId, role, members) {
     $("#review-quarter").value = thisQuarter();
+    // The whole ledger is for an auditor of every community (or an admin) only.
+    $("[data-download=ledger-csv]").hidden = !!(Linli.session() || {}).community_id;
     const result = $("#downloads-result");
     const files = {
       "review-csv": () => [`/v1/communities/${communityId}/reviews/${$("#review-quarter").value.trim()}?format=csv`,

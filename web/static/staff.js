@@ -857,8 +857,8 @@ document.addEventListener("DOMContentLoaded", async () => {
       ...grids.map((g) => el("option", { value: g.id }, g.name))));
     $("#member-household").append(
       ...households.map((h) => el("option", { value: h.id }, h.address)));
+    people = (await api("GET", `/v1/members?community_id=${communityId}&limit=20`)).items;
     if (mayAct) {
-      people = (await api("GET", `/v1/members?community_id=${communityId}&limit=20`)).items;
       await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
       await Promise.all([showTeams(), showKeys(), showServices(), showReport(),
                          C.showPool(communityId), C.showMerchants(communityId)]);
