@@ -1,10 +1,12 @@
-/* Staff console: award in three clicks, approvals (filtered by rule, several at once), the
-   rulebook (retire and restore a rule), the residents' list (a sign-in link, the member card,
-   a PIN, a payment code at the counter, editing a resident, the passbook with its awards to
-   reverse), registering residents and households, dispatching and confirming service orders,
-   the dashboard's charts, and the community's sign-in keys (revoking a resident's or
-   merchant's). Every action posts with its own Idempotency-Key (see `Linli.apiResponse`): a
-   double click posts once. */
+/* Staff console, by task (the tabs are Linli.console's): registering households and
+   residents and the residents' list (a sign-in link, the member card, a PIN, a payment code at
+   the counter, editing a resident, the passbook with its awards to reverse); an award in three
+   clicks; approvals (filtered by rule, a page selected and approved in one request); service
+   orders (who asked, where, when, what; a volunteer found by search; 待复核 confirmed or
+   dismissed), teams and the service catalogue; the rulebook (retire, restore, edit); the
+   service report and the dashboard's charts; the community's sign-in keys. Every action says
+   its result or its problem beside the control that caused it, and posts with its own
+   Idempotency-Key (see `Linli.apiResponse`): a double click posts once. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -210,7 +212,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       const edit = mayAct && !rule.retired ? el("button", { type: "button", class: "secondary",
         "data-edit-rule": rule.code, onclick: () => C.editRule(rule) }, t("edit")) : null;
       const unit = rule.unit === "hour" ? `/${t("hour_unit")}` : "";
-      const caps = [rule.daily_cap ? `${t("c_rule_daily").split("（")[0]} ${rule.daily_cap}` : "",
+      const caps = [rule.daily_cap ? C.fill(t("c_daily_cap"), { n: rule.daily_cap }) : "",
                     rule.requires_approval ? t("c_rule_approval") : ""].filter(Boolean).join(" · ");
       return el("li", { "data-rule-row": rule.code, class: rule.retired ? "retired" : "" },
         el("span", { class: "what" }, `${rule.name} · ${rule.points}${t("points_unit")}${unit}`,
@@ -560,7 +562,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     ];
     if (order.minutes_estimate) facts.push([t("c_estimate"), duration(order.minutes_estimate)]);
     if (order.minutes) facts.push([t("minutes"), duration(order.minutes)]);
-    if (order.stars) facts.push([t("c_stars").split(" ")[0], C.fill(t("c_stars"), { n: order.stars })]);
+    if (order.stars) facts.push([t("c_rating"), C.fill(t("c_stars"), { n: order.stars })]);
     const row = el("li", { "data-order": order.id, "data-status": order.status, class: "order" },
       el("span", { class: "what" }, `${order.service_type} · `,
         el("strong", { class: `status status-${order.status}` }, t("status_" + order.status))),
