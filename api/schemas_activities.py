@@ -35,6 +35,30 @@ class AwardBatchOut(BaseModel):
     items: list[AwardBatchItemOut]
 
 
+class ApprovalBatchIn(In):
+    award_ids: list[UUID] = Field(min_length=1, max_length=AWARD_BATCH_MAX,
+                                  description="Pending awards to post, each on its own.")
+
+
+    @field_validator("award_ids")
+    @classmethod
+    def _each_once(cls, value: list[UUID]) -> list[UUID]:
+        if len(set(value)) != len(value):
+            raise ValueError("field-unique-awards")
+        return value
+
+
+class ApprovalBatchItemOut(BaseModel):
+    award_id: UUID
+    status: int = Field(description="200, or the status of the problem that refused it")
+    award: AwardOut | None = None
+    problem: dict[str, Any] | None = None
+
+
+class ApprovalBatchOut(BaseModel):
+    items: list[ApprovalBatchItemOut]
+
+
 # --- activities -----------------------------------------------------------------------------
 
 

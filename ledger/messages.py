@@ -410,6 +410,8 @@ DETAILS: dict[str, tuple[str, str]] = {
     "field-not-null": ("{field}不能为空", "{field} cannot be null"),
     "field-unique-members": ("{field}里每位居民只能出现一次", "{field}: each member may be named "
                              "once"),
+    "field-unique-awards": ("{field}里每笔积分只能出现一次", "{field}: each award may be named "
+                            "once"),
     "field-code-or-member": ("请填签到码（居民自己）或 member_id（工作人员代签），只填一个",
                              "give exactly one of code (a member's own) or member_id (staff)"),
     "field-one-way": ("指明居民只用一种方式：member_id、payment_code，或 passbook_no 加 pin",

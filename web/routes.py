@@ -19,7 +19,7 @@ from api.errors import ApiProblem
 from ledger.errors import NotFound
 from projections import reports, services
 from projections.periods import YEAR_MAX, YEAR_MIN
-from web.charts import Series, bar_chart
+from web.charts import MAX_WIDTH, MIN_WIDTH, WIDTH, Series, bar_chart
 from web.i18n import HTML_LANG, MESSAGES, chosen_lang
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -36,6 +36,8 @@ SECURITY_HEADERS = {
 }
 
 router = APIRouter(include_in_schema=False)
+# The width a chart is drawn at: the width the page shows it at, so its text keeps its size.
+ChartWidth = Annotated[int, Query(ge=MIN_WIDTH, le=MAX_WIDTH)]
 
 
 def _render(request: Request, page: str, lang: str | None) -> HTMLResponse:
@@ -98,6 +100,7 @@ def dashboard_chart(
     figure: Literal["points", "hours"] = "points",
     community_id: UUID | None = None,
     lang: Literal["zh", "en"] = "zh",
+    width: ChartWidth = WIDTH,
 ) -> Response:
     """The dashboard's monthly figures as a bar chart: points issued and redeemed, or hours
     banked (whole hours, rounded down)."""
@@ -109,11 +112,11 @@ def dashboard_chart(
         svg = bar_chart(f"{year} {words['chart_points']}", labels, [
             Series(words["issued"], [m.points_issued for m in figures.months]),
             Series(words["redeemed"], [m.points_redeemed for m in figures.months]),
-        ])
+        ], width=width, empty=words["chart_empty"])
     else:
         svg = bar_chart(f"{year} {words['chart_hours']}", labels, [
             Series(words["banked"], [m.minutes_deposited // 60 for m in figures.months]),
-        ])
+        ], width=width, empty=words["chart_empty"])
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -124,6 +127,7 @@ def service_chart(
     year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
     community_id: UUID | None = None,
     lang: Literal["zh", "en"] = "zh",
+    width: ChartWidth = WIDTH,
 ) -> Response:
     """Service orders requested each month of the year, and how many were completed and
     rated (the service report, month by month)."""
@@ -136,7 +140,7 @@ def service_chart(
     labels = [(f"{int(m[5:])}月" if lang == "zh" else m[5:]) for m in months]
     svg = bar_chart(f"{year} {words['chart_service']}", labels, [
         Series(words[f"report_{k}"], [f[k] for f in figures])
-        for k in ("requests", "completed", "rated")])
+        for k in ("requests", "completed", "rated")], width=width, empty=words["chart_empty"])
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

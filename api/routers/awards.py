@@ -10,9 +10,16 @@ from api.deps import IdempotencyKey, LinliDep, StaffActor
 from api.errors import domain_problem
 from api.idempotency import Keyed, WriteDep, run_keyed
 from api.schemas import AwardIn, AwardOut, ReasonIn, ReversalIn
-from api.schemas_activities import AwardBatchIn, AwardBatchItemOut, AwardBatchOut
+from api.schemas_activities import (
+    ApprovalBatchIn,
+    ApprovalBatchItemOut,
+    ApprovalBatchOut,
+    AwardBatchIn,
+    AwardBatchItemOut,
+    AwardBatchOut,
+)
 from ledger.commands import batches, points
-from ledger.commands.batches import BatchItem
+from ledger.commands.batches import ApprovalItem, BatchItem
 from ledger.commands.points import AwardResult
 
 router = APIRouter(prefix="/v1/awards", tags=["points"])
@@ -86,3 +93,27 @@ async def create_award_batch(body: AwardBatchIn, request: Request, actor: StaffA
         keyed=Keyed(batches.award_each(
             body.member_ids, body.rule_code, quantity=body.quantity, minutes=body.minutes,
             occurred_at=body.occurred_at, note=body.note, now=linli.clock(), by=actor), _items))
+
+
+def _approvals(items: list[ApprovalItem]) -> ApprovalBatchOut:
+    out: list[ApprovalBatchItemOut] = []
+    for item in items:
+        if item.error is not None:
+            status, problem = domain_problem(item.error)
+            out.append(ApprovalBatchItemOut(award_id=item.award_id, status=status,
+                                            problem=problem))
+        elif item.award is not None:
+            out.append(ApprovalBatchItemOut(award_id=item.award_id, status=200,
+                                            award=_out(item.award)))
+    return ApprovalBatchOut(items=out)
+
+
+@router.post("/approvals", response_model=ApprovalBatchOut)
+async def approve_award_batch(body: ApprovalBatchIn, request: Request, actor: StaffActor,
+                              linli: LinliDep, key: IdempotencyKey = None) -> Response:
+    """Approve many pending awards at once (◆ Idempotency-Key): each stands alone, its
+    `status` 200 or the status of the `problem` that refused it (another's community, no
+    longer pending, four eyes); the answer as a whole is what a retry gets."""
+    return await run_keyed(
+        linli, actor, key, method="POST", path=request.url.path, body=body,
+        keyed=Keyed(batches.approve_each(body.award_ids, actor), _approvals), status_code=200)

@@ -56,3 +56,34 @@ def award_each(
 
     reads = tuple(member_ids) + tuple(ids.account_id(m, Asset.POINTS.value) for m in member_ids)
     return Reading(command, reads)
+
+
+@dataclass(frozen=True)
+class ApprovalItem:
+    """One pending award's outcome: the award posted, or the problem that refused it."""
+
+    award_id: UUID
+    award: points.AwardResult | None = None
+    error: DomainError | None = None
+
+
+def approve_each(award_ids: Sequence[UUID], by: Actor) -> Reading[list[ApprovalItem]]:
+    """Approve each pending award as `points.approve_award` would, in one command: an award
+    refused (no longer pending, four eyes, another community's) is reported and the others are
+    posted. A refusal raised after its approval had changed anything fails the whole command."""
+
+    def command(uow: UnitOfWork) -> list[ApprovalItem]:
+        items: list[ApprovalItem] = []
+        for award_id in award_ids:
+            before = triggered(uow)
+            try:
+                result = points.approve_award(award_id, by)(uow)
+            except DomainError as error:
+                if triggered(uow) != before:
+                    raise
+                items.append(ApprovalItem(award_id, error=error))
+            else:
+                items.append(ApprovalItem(award_id, award=result))
+        return items
+
+    return Reading(command, tuple(award_ids))

@@ -25,7 +25,7 @@ def test_an_activity_from_creation_to_closing(town: Town, browse: Any,
                                               later: Callable[[timedelta], None]) -> None:
     town.add_rule("ACTIVITY", 60, "hour", name="社区活动")  # a point a minute
     now = datetime.now(SHANGHAI)
-    staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+    staff = browse(town.tokens["staff"], "/web/staff?tab=points", width=1024, height=900)
     staff.fill("#activity-title", "清扫楼道")
     staff.fill("#activity-place", "3号楼")
     staff.fill("#activity-starts", local(now - timedelta(minutes=10)))

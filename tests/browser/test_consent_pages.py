@@ -207,7 +207,7 @@ class TestPin:
     def test_staff_set_a_pin_and_the_till_takes_points_with_it(self, town: Town,
                                                                browse: Any) -> None:
         town.award(30)
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         staff.locator(f"[data-roster='{town.member_id}'] [data-action=set-pin]").click()
         staff.wait_for_selector("#member-dialog[open]")
         assert staff.get_attribute("#pin-new", "type") == "password"
@@ -252,7 +252,7 @@ class TestPin:
 class TestStaffConsole:
     def test_a_sign_in_link_signs_a_phone_in_and_replaces_the_earlier_one(
             self, town: Town, browse: Any, base_url: str) -> None:
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         row = staff.locator(f"[data-roster='{town.member_id}']")
         assert "王秀英" in row.inner_text() and town.passbook_no in row.inner_text()
 
@@ -289,7 +289,7 @@ class TestStaffConsole:
 
     def test_a_payment_code_made_at_the_counter(self, town: Town, browse: Any) -> None:
         town.award(10)
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         staff.locator(f"[data-roster='{town.member_id}'] [data-action=pay-code]").click()
         staff.wait_for_selector("#member-dialog[open] #counter-digits")
         until(staff, "document.querySelector('#member-dialog img').naturalWidth > 100")
@@ -299,7 +299,7 @@ class TestStaffConsole:
 
     def test_the_member_card_shows_the_name_number_and_qr_and_prints_as_one_card(
             self, town: Town, browse: Any) -> None:
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         staff.locator(f"[data-roster='{town.member_id}'] [data-action=card]").click()
         staff.wait_for_url(f"**/web/card?member_id={town.member_id}")
         staff.wait_for_selector("body[data-ready=true]")

@@ -11,8 +11,8 @@ from tests.browser.test_accessibility import UNLABELLED
 from tests.scenario import Town
 
 
-def staff_console(town: Town, browse: Any) -> Any:
-    return browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+def staff_console(town: Town, browse: Any, tab: str) -> Any:
+    return browse(town.tokens["staff"], f"/web/staff?tab={tab}", width=1024, height=900)
 
 
 def rules(town: Town) -> dict[str, dict[str, Any]]:
@@ -21,7 +21,7 @@ def rules(town: Town) -> dict[str, dict[str, Any]]:
 
 
 def test_a_rule_is_retired_and_restored(town: Town, browse: Any) -> None:
-    staff = staff_console(town, browse)
+    staff = staff_console(town, browse, "settings")
     staff.click("[data-retire=GIFT]")
     staff.wait_for_selector("[data-restore=GIFT]")
     assert rules(town)["GIFT"]["retired"] is True
@@ -31,7 +31,7 @@ def test_a_rule_is_retired_and_restored(town: Town, browse: Any) -> None:
     staff.wait_for_selector("[data-retire=GIFT]")
     restored = rules(town)["GIFT"]
     assert (restored["retired"], restored["version"], restored["points"]) == (False, 2, 1)
-    staff.wait_for_selector("#rule-choices [data-rule=GIFT]")
+    staff.wait_for_selector("#rule-choices [data-rule=GIFT]", state="attached")
 
 
 def test_pending_awards_filtered_and_approved_together(town: Town, browse: Any) -> None:
@@ -39,7 +39,7 @@ def test_pending_awards_filtered_and_approved_together(town: Town, browse: Any) 
         "name": "楼道检查", "points": 2, "unit": "each", "requires_approval": True})
     mediation = [town.award(1, code="MEDIATION")["id"] for _ in range(2)]
     check = town.award(1, code="CHECK")["id"]
-    staff = staff_console(town, browse)
+    staff = staff_console(town, browse, "approvals")
     assert staff.locator("#pending [data-award]").count() == 3
 
     staff.select_option("#pending-rule", "MEDIATION")
@@ -49,7 +49,7 @@ def test_pending_awards_filtered_and_approved_together(town: Town, browse: Any) 
     for award_id in mediation:
         staff.check(f"#select-{award_id}")
     staff.click("#approve-selected")
-    staff.wait_for_selector("#pending li.empty")
+    staff.wait_for_selector("#batch-result.done:has-text('已通过 2 笔')")
 
     statuses = {award_id: call(town.client, "GET",
                                f"/v1/members/{town.member_id}/awards",
@@ -61,7 +61,7 @@ def test_pending_awards_filtered_and_approved_together(town: Town, browse: Any) 
 def test_an_award_is_reversed_in_part_and_into_debt_from_the_passbook(
         town: Town, browse: Any) -> None:
     award = town.award(10)["id"]
-    staff = staff_console(town, browse)
+    staff = staff_console(town, browse, "register")
     staff.locator(f"[data-roster='{town.member_id}'] [data-action=passbook]").click()
     staff.wait_for_selector("#member-dialog[open] #member-passbook")
     form = f"[data-reverse='{award}']"

@@ -20,7 +20,7 @@ def test_check_then_import_a_sheet(town: Town, browse: Any, tmp_path: Path) -> N
     good.write_text(f"存折号,规则,数量,日期\n{passbook},GIFT,3,2025-01-05\n", encoding="gb18030")
     before = town.balance()["points"]
 
-    staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+    staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
     staff.locator("#import-section").scroll_into_view_if_needed()
     assert staff.evaluate(UNLABELLED) == []
     staff.select_option("#import-kind", "awards")

@@ -113,7 +113,7 @@ class TestDashboard:
         call(town.client, "POST", "/v1/redemptions", 201, token=town.tokens["merchant"],
              headers={"Idempotency-Key": "till-1-0002"},
              json={"member_id": town.member_id, "points": 12, "description": "食用油"})
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=reports", width=1024, height=900)
         chart = staff.locator("#chart-points svg")
         box = chart.bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 100
@@ -131,18 +131,19 @@ class TestApprovals:
                                                          browse: Any) -> None:
         pending = town.award(2, code="MEDIATION")
         assert pending["status"] == "pending"
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=approvals", width=1024,
+                       height=900)
         row = staff.locator(f"[data-award='{pending['id']}']")
         assert "王秀英 · 纠纷调解 × 2 +10" in row.inner_text()
         row.locator("button:has-text('通过')").click()
-        staff.wait_for_selector("#pending li.empty")
+        row.locator(".feedback:has-text('已通过')").wait_for()
         assert town.balance()["points"] == 10
 
 
 class TestRegistration:
     def test_staff_register_a_household_and_resident_who_then_signs_in(
             self, town: Town, browse: Any, base_url: str) -> None:
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         staff.fill("#household-address", "幸福里5栋101")
         staff.click("#household-form button[type=submit]")
         staff.wait_for_selector("#registered:has-text('幸福里5栋101')")

@@ -16,7 +16,7 @@ class TestEditResident:
         grid = town.add_grid("第二网格")
         home = town.add_household("幸福里5栋101", grid)
         town.award(5)
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=register", width=1024, height=900)
         staff.locator(f"[data-roster='{town.member_id}'] [data-action=edit]").click()
         staff.wait_for_selector("#member-dialog[open]")
         assert staff.evaluate(UNLABELLED) == []

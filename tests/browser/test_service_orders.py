@@ -28,7 +28,7 @@ class TestServiceOrders:
         resident.click("#request-form button[type=submit]")
         resident.wait_for_selector("#my-requests li:has-text('已点单')")
 
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=orders", width=1024, height=900)
         mine = call(town.client, "GET", f"/v1/service-requests?requester_id={town.member_id}"
                     "&status=requested", token=town.tokens["staff"])["items"]
         order = next(o for o in mine if o["status"] == "requested")
@@ -59,7 +59,7 @@ class TestServiceOrders:
                            ("complete", {"minutes": 30})):
             call(town.client, "POST", f"/v1/service-requests/{order['id']}/{step}",
                  token=town.tokens["staff"], json=body)
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=orders", width=1024, height=900)
         row = staff.locator(f"[data-order='{order['id']}']")
         assert "已完成" in row.inner_text()
         row.locator("button:has-text('确认服务')").click()

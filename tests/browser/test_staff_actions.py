@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import until
 from tests.scenario import Town
 
 
@@ -23,14 +22,14 @@ class TestOneKeyPerAction:
         staff.dblclick("#award-confirm")
 
         staff.wait_for_selector("#award-result:has-text('+3')")
-        until(staff, "document.querySelectorAll('#notice.ok').length > 0")
+        staff.wait_for_selector("#award-result.done")
         assert len(sent) == 2 and sent[0] and sent[0] == sent[1], sent
         assert town.balance()["points"] == 3
 
 
 class TestKeys:
     def test_staff_see_the_keys_and_revoke_a_residents(self, town: Town, browse: Any) -> None:
-        staff = browse(town.tokens["staff"], "/web/staff", width=1024, height=900)
+        staff = browse(town.tokens["staff"], "/web/staff?tab=settings", width=1024, height=900)
         staff.on("dialog", lambda dialog: dialog.accept())
         rows = staff.locator("#keys li[data-key]")
         assert rows.count() == 3  # staff, merchant, member

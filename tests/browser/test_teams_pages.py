@@ -14,7 +14,7 @@ class TestTeamsPages:
         staff_token = town.tokens["staff"]
         li = town.add_member("李建国")
         zhang = town.add_member("张明")
-        staff = browse(staff_token, "/web/staff", width=1024, height=900)
+        staff = browse(staff_token, "/web/staff?tab=orders", width=1024, height=900)
 
         staff.fill("#team-name", "小飞剪")
         staff.click("#team-form button[type=submit]")
@@ -55,6 +55,7 @@ class TestTeamsPages:
         assert call(town.client, "GET", f"/v1/service-requests/{order['id']}",
                     token=staff_token)["volunteer_id"] == li
 
+        staff.click("[data-tab-link=reports]")
         staff.fill("#report-period", "all")
         staff.dispatch_event("#report-period", "change")
         staff.wait_for_selector("#report-requests:has-text('1')")

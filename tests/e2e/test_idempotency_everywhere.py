@@ -116,6 +116,12 @@ def activity(c: Cast, *, checked_in: bool = False) -> str:
     return made
 
 
+def pending_award(c: Cast) -> str:
+    """An award of the cast's member waiting for approval; its id."""
+    c.town.add_rule("CHECK", 2, requires_approval=True)
+    return str(c.town.award(1, code="CHECK")["id"])
+
+
 WRITES: dict[tuple[str, str], Maker] = {
     ("POST", "/v1/till/holder"): lambda c: (
         c.town.merchant, "/v1/till/holder", {"member_id": c.town.member_id}),
@@ -159,6 +165,8 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("POST", "/v1/awards"): lambda c: (
         c.town.staff, "/v1/awards",
         {"member_id": c.town.member_id, "rule_code": "GIFT", "quantity": 3}),
+    ("POST", "/v1/awards/approvals"): lambda c: (
+        c.town.staff, "/v1/awards/approvals", {"award_ids": [pending_award(c)]}),
     ("POST", "/v1/awards/batch"): lambda c: (
         c.town.staff, "/v1/awards/batch",
         {"rule_code": "GIFT", "member_ids": [c.town.member_id, c.other_member], "quantity": 1}),
@@ -379,7 +387,7 @@ class TestRules:
                             ("POST", "/v1/redemptions/{redemption_id}/refunds"),
                             ("POST", "/v1/holds"), ("POST", "/v1/timebank/transfers"),
                             ("POST", "/v1/members/{member_id}/payment-codes"),
-                            ("POST", "/v1/awards/batch")}
+                            ("POST", "/v1/awards/batch"), ("POST", "/v1/awards/approvals")}
         every = {(method.upper(), path) for path, item in spec["paths"].items()
                  for method, operation in item.items()
                  if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))}

@@ -34,3 +34,19 @@ def test_an_empty_year_still_draws_a_scale() -> None:
     svg = bar_chart("时间", ["1月"], [Series("存入", [0])])
     assert [int(t) for t in re.findall(r'text-anchor="end"[^>]*>(\d+)</text>', svg)] == [
         0, 1, 2, 3, 4]
+
+
+def test_an_empty_year_says_so_when_asked_instead_of_blank_axes() -> None:
+    svg = bar_chart("时间", ["1月"], [Series("存入", [0])], empty="这一年还没有数据")
+    assert 'class="chart-empty"' in svg and "这一年还没有数据" in svg
+    assert re.findall(r'text-anchor="end"[^>]*>(\d+)</text>', svg) == []  # no empty scale
+
+
+def test_a_narrow_chart_is_drawn_at_its_width_with_short_month_labels() -> None:
+    months = [f"{m}月" for m in range(1, 13)]
+    svg = bar_chart("积分", months, [Series("发放", [1] * 12)], width=330)
+    assert 'viewBox="0 0 330 300"' in svg
+    assert ">12</text>" in svg and ">12月</text>" not in svg
+    wide = bar_chart("积分", months, [Series("发放", [1] * 12)], width=900)
+    assert ">12月</text>" in wide
+    assert 'viewBox="0 0 320 300"' in bar_chart("x", ["1月"], [Series("a", [1])], width=10)

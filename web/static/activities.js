@@ -44,11 +44,11 @@ document.addEventListener("DOMContentLoaded", async () => {
     if ($("#activity-rule").value) body.rule_code = $("#activity-rule").value;
     try {
       const made = await api("POST", "/v1/activities", body);
-      notice(t("activity_created"));
+      Linli.sayBeside($("#activity-create"), t("activity_created"));
       await showActivities();
       location.href = `/web/activity?id=${made.id}`;
     } catch (error) {
-      notice(problem(error), "error");
+      Linli.sayBeside($("#activity-create"), problem(error), "error");
     }
   });
 

@@ -39,7 +39,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   async function run(dryRun) {
-    if (!$("#import-file").files.length) { notice(t("import_choose_file"), "error"); return; }
+    if (!$("#import-file").files.length) { Linli.sayBeside($("#import-check"), t("import_choose_file"), "error"); return; }
     $("#import-check").disabled = $("#import-commit").disabled = true;
     $("#import-result").textContent = t("import_working");
     try {

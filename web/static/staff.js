@@ -1,18 +1,23 @@
-/* Staff console: award in three clicks, approvals (filtered by rule, several at once), the
-   rulebook (retire and restore a rule), the residents' list (a sign-in link, the member card,
-   a PIN, a payment code at the counter, editing a resident, the passbook with its awards to
-   reverse), registering residents and households, dispatching and confirming service orders,
-   the dashboard's charts, and the community's sign-in keys (revoking a resident's or
-   merchant's). Every action posts with its own Idempotency-Key (see `Linli.apiResponse`): a
-   double click posts once. */
+/* Staff console, by task (the tabs are Linli.console's): registering households and
+   residents and the residents' list (a sign-in link, the member card, a PIN, a payment code at
+   the counter, editing a resident, the passbook with its awards to reverse); an award in three
+   clicks; approvals (filtered by rule, a page selected and approved in one request); service
+   orders (who asked, where, when, what; a volunteer found by search; 待复核 confirmed or
+   dismissed), teams and the service catalogue; the rulebook (retire, restore, edit); the
+   service report and the dashboard's charts; the community's sign-in keys. Every action says
+   its result or its problem beside the control that caused it, and posts with its own
+   Idempotency-Key (see `Linli.apiResponse`): a double click posts once. */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", async () => {
   const { $, el, t, api, notice, problem, duration, when } = Linli;
-  const signedIn = Linli.requireRole("staff", "auditor");
+  const signedIn = Linli.pageFor("staff", "auditor");
   if (!signedIn) return;
   const communityId = signedIn.community_id || new URLSearchParams(location.search).get("community_id");
   if (!communityId) { notice(t("need_role"), "error"); return; }
+  const C = Linli.console;
+  const beside = Linli.sayBeside;
+  C.startTabs(signedIn.role);
   const chosen = { member: null, rule: null };
   let members = [];
   let grids = [];  // the community's, in their order
@@ -78,29 +83,36 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#member-search").addEventListener("input", (event) => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => findMembers(event.target.value.trim()).catch(
-      (error) => notice(problem(error), "error")), 200);
+      (error) => C.fail(error)), 200);
   });
   $("#award-confirm").addEventListener("click", async () => {
     const { member, rule } = chosen;
     const amount = Number($("#award-amount").value);
     const body = { member_id: member.member_id, rule_code: rule.code };
     if (rule.unit === "hour") body.minutes = amount; else body.quantity = amount;
+    const result = $("#award-result");
+    result.textContent = "";
+    result.className = "result";
     try {
       const award = await api("POST", "/v1/awards", body);
-      const state = award.status === "pending" ? ` (${t("approvals")})` : "";
-      $("#award-result").textContent = `${member.name} · ${rule.name} +${award.points}${state}`;
-      notice(t("saved"));
+      const words = award.status === "pending" ? "c_award_pending" : "c_award_done";
+      C.say(result, C.fill(t(words), { name: member.name, rule: rule.name, points: award.points }));
       if (award.status === "pending") await showPending();
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) {
+      C.say(result, C.fill(t("c_award_failed"), { detail: problem(error) }), false);
+    }
+    result.scrollIntoView({ block: "nearest" });
   });
 
   /* --- approvals: filtered by rule, a page at a time, several approved at once ------- */
-  async function decide(id, verb, body) {
+  async function decide(id, verb, body, button) {
     try {
       await api("POST", `/v1/awards/${id}/${verb}`, body);
-      notice(t("saved"));
-      await showPending();
-    } catch (error) { notice(problem(error), "error"); }
+      const row = button.closest("li");
+      row.classList.add("decided");
+      row.querySelectorAll("button, input").forEach((control) => { control.disabled = true; });
+      beside(button, t(verb === "approve" ? "c_approved_ok" : "c_rejected_ok"));
+    } catch (error) { beside(button, problem(error), "error"); }
   }
 
   let pendingCursor = null;
@@ -121,10 +133,13 @@ document.addEventListener("DOMContentLoaded", async () => {
           `${a.member_name} · ${a.rule_name} ${amount} +${a.points}`)),
       el("span", { class: "when" }, when(a.occurred_at)),
       el("span", { class: "row" },
-        el("button", { type: "button", onclick: () => decide(a.id, "approve") }, t("approve")),
+        el("button", { type: "button", "data-action": "approve",
+                       onclick: (event) => decide(a.id, "approve", undefined, event.target) },
+          t("approve")),
         el("label", { for: `reason-${a.id}` }, t("reason")), reason,
-        el("button", { type: "button", class: "secondary",
-                       onclick: () => decide(a.id, "reject", { reason: reason.value || t("reject") }) },
+        el("button", { type: "button", class: "secondary", "data-action": "reject",
+                       onclick: (event) => decide(a.id, "reject",
+                         { reason: reason.value || t("reject") }, event.target) },
           t("reject"))));
   }
 
@@ -141,23 +156,43 @@ document.addEventListener("DOMContentLoaded", async () => {
     else $("#pending").replaceChildren(...(rows.length ? rows
       : [el("li", { class: "empty" }, t("no_pending"))]));
     $("#approve-selected").disabled = !selectedAwards().length;
+    $("#select-all-pending").checked = false;
   }
 
+  $("#select-all-pending").addEventListener("change", (event) => {
+    document.querySelectorAll("#pending input[data-select]:not(:disabled)").forEach((box) => {
+      box.checked = event.target.checked;
+    });
+    $("#approve-selected").disabled = !selectedAwards().length;
+  });
+
   $("#pending-rule").addEventListener("change", () => showPending().catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
   $("#pending-more").addEventListener("click", () => showPending(true).catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
   $("#approve-selected").addEventListener("click", async () => {
     const chosenIds = selectedAwards();
-    let done = 0;
-    for (const id of chosenIds) {
-      try {
-        await api("POST", `/v1/awards/${id}/approve`);
-        done += 1;
-      } catch (error) { notice(problem(error), "error"); break; }
+    const button = $("#approve-selected");
+    button.disabled = true;
+    try {
+      // One request: each award stands alone, posted or refused with its own problem.
+      const { items } = await api("POST", "/v1/awards/approvals", { award_ids: chosenIds });
+      const failed = items.filter((item) => item.status !== 200);
+      const done = items.length - failed.length;
+      if (failed.length) {
+        const first = failed[0].problem || {};
+        C.say($("#batch-result"), C.fill(t("c_batch_failed"),
+          { n: done, m: failed.length, detail: first.detail || first.title || "" }), false);
+      } else C.say($("#batch-result"), C.fill(t("c_batch_done"), { n: done }));
+      await showPending();
+      for (const item of failed) {
+        const row = $(`[data-award="${item.award_id}"]`);
+        if (row) beside(row, (item.problem || {}).detail || "", "error");
+      }
+    } catch (error) {
+      C.say($("#batch-result"), problem(error), false);
+      button.disabled = !selectedAwards().length;
     }
-    if (done) notice(t("approved_n").replace("{n}", done));
-    await showPending();
   });
 
   /* --- the rulebook: retire a rule, restore it as a new version ---------------------- */
@@ -174,18 +209,25 @@ document.addEventListener("DOMContentLoaded", async () => {
                          onclick: () => restoreRule(rule) }, t("restore_rule"))
         : el("button", { type: "button", class: "secondary", "data-retire": rule.code,
                          onclick: () => retireRule(rule) }, t("retire_rule"));
+      const edit = mayAct && !rule.retired ? el("button", { type: "button", class: "secondary",
+        "data-edit-rule": rule.code, onclick: () => C.editRule(rule) }, t("edit")) : null;
+      const unit = rule.unit === "hour" ? `/${t("hour_unit")}` : "";
+      const caps = [rule.daily_cap ? C.fill(t("c_daily_cap"), { n: rule.daily_cap }) : "",
+                    rule.requires_approval ? t("c_rule_approval") : ""].filter(Boolean).join(" · ");
       return el("li", { "data-rule-row": rule.code, class: rule.retired ? "retired" : "" },
-        el("span", { class: "what" }, `${rule.name} · ${rule.points}${t("points_unit")}`,
-          el("small", {}, ` v${rule.version}${state}`)), action);
+        el("span", { class: "what" }, `${rule.name} · ${rule.points}${t("points_unit")}${unit}`,
+          el("small", {}, ` ${rule.code} v${rule.version}${state}`)),
+        caps ? el("span", { class: "when" }, caps) : null,
+        el("span", { class: "row" }, edit, action));
     }) : [el("li", { class: "empty" }, t("no_lines"))]));
   }
 
   async function retireRule(rule) {
     try {
       await api("DELETE", `/v1/communities/${communityId}/rules/${encodeURIComponent(rule.code)}`);
-      notice(t("saved"));
       await showRules();
-    } catch (error) { notice(problem(error), "error"); }
+      beside($(`[data-rule-row="${rule.code}"]`), `${rule.name} · ${t("rule_retired")}`);
+    } catch (error) { beside($(`[data-rule-row="${rule.code}"]`), problem(error), "error"); }
   }
 
   async function restoreRule(rule) {
@@ -195,9 +237,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (rule.monthly_cap) body.monthly_cap = rule.monthly_cap;
     try {
       await api("PUT", `/v1/communities/${communityId}/rules/${encodeURIComponent(rule.code)}`, body);
-      notice(t("saved"));
       await showRules();
-    } catch (error) { notice(problem(error), "error"); }
+      beside($(`[data-rule-row="${rule.code}"]`), `${rule.name} · ${t("saved")}`);
+    } catch (error) { beside($(`[data-rule-row="${rule.code}"]`), problem(error), "error"); }
   }
 
   /* --- registering ----------------------------------------------------------------- */
@@ -215,10 +257,9 @@ document.addEventListener("DOMContentLoaded", async () => {
       households.push(household);
       $("#member-household").append(el("option", { value: household.id }, body.address));
       $("#member-household").value = household.id;
-      registered(el("p", {}, `${t("household")} · ${body.address}`));
-      notice(t("saved"));
+      registered(el("p", {}, `${t("household")} · ${body.address} · ${t("saved")}`));
       form.reset();
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { registered(); beside(form.querySelector("button"), problem(error), "error"); }
   });
 
   $("#member-form").addEventListener("submit", async (event) => {
@@ -234,10 +275,9 @@ document.addEventListener("DOMContentLoaded", async () => {
                     status: member.status };
       registered(el("p", {}, `${member.name} · ${t("passbook_no")} ${member.passbook_no}`),
         el("span", { class: "row" }, memberActions(row)));
-      notice(t("saved"));
       form.reset();
       await Promise.all([findMembers(""), showRoster()]);
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { registered(); beside(form.querySelector("button"), problem(error), "error"); }
   });
 
   /* --- the residents' list: a sign-in link, the card, a PIN, a payment code -------------- */
@@ -298,7 +338,7 @@ document.addEventListener("DOMContentLoaded", async () => {
           el("strong", { id: "link-expires" }, Linli.when(link.expires_at))),
         el("p", { class: "help" }, t("signin_link_replaces")),
         el("details", {}, el("summary", {}, t("show_link_text")), text, copy));
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
     finally { linksAsked -= 1; }
   }
 
@@ -317,7 +357,6 @@ document.addEventListener("DOMContentLoaded", async () => {
         await api("PUT", `/v1/members/${m.member_id}/pin`, { pin: first.value });
         form.reset();
         result.textContent = t("pin_saved");
-        notice(t("saved"));
       } catch (error) { result.textContent = problem(error); }
     } },
     el("label", { for: "pin-new" }, t("pin_new")), first,
@@ -347,7 +386,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       };
       tick();
       dialogTimer = setInterval(tick, 1000);
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
   }
 
   const statusWord = (status) => t("member_status_" + status);
@@ -384,7 +423,6 @@ document.addEventListener("DOMContentLoaded", async () => {
                            grid_id: changed.grid_id, status: changed.status });
         options(grid, grids, m.grid_id);
         result.textContent = `${t("edit_saved")} ${m.name} · ${statusWord(m.status)}`;
-        notice(t("saved"));
         await Promise.all([showRoster(), findMembers($("#member-search").value.trim())]);
       } catch (error) { result.textContent = problem(error); }
     } },
@@ -415,7 +453,6 @@ document.addEventListener("DOMContentLoaded", async () => {
       try {
         const award = await api("POST", `/v1/awards/${awardId}/reverse`, body);
         result.textContent = t("reversed_done").replace("{n}", body.points || line.amount);
-        notice(t("saved"));
         if (award) await showPassbook(m);
       } catch (error) { result.textContent = problem(error); }
     } },
@@ -443,7 +480,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       openDialog(`${t("member_passbook")} · ${m.name}`, el("p", {}, who(m)),
         el("ul", { class: "lines", id: "member-passbook" },
           ...(rows.length ? rows : [el("li", { class: "empty" }, t("no_lines"))])));
-    } catch (error) { notice(problem(error), "error"); }
+    } catch (error) { C.fail(error); }
   }
 
   function memberActions(m) {
@@ -471,16 +508,23 @@ document.addEventListener("DOMContentLoaded", async () => {
     ];
   }
 
-  async function showRoster(text = $("#roster-search").value.trim()) {
-    const query = new URLSearchParams({ community_id: communityId, q: text, limit: 20 });
-    const found = (await api("GET", "/v1/members?" + query)).items;
-    $("#roster").replaceChildren(...(found.length ? found.map((m) => el("li",
+  let rosterCursor = null;
+
+  async function showRoster(text = $("#roster-search").value.trim(), more = false) {
+    const query = new URLSearchParams({ community_id: communityId, q: text, limit: 10 });
+    if (more && rosterCursor) query.set("cursor", rosterCursor);
+    const page = await api("GET", "/v1/members?" + query);
+    rosterCursor = page.next_cursor;
+    $("#roster-more").hidden = !rosterCursor;
+    const rows = page.items.map((m) => el("li",
       { "data-roster": m.member_id },
       el("span", { class: "what" }, m.name, " ", el("small", {}, m.passbook_no),
         m.status && m.status !== "active"
           ? el("small", { class: "status", "data-status": m.status }, ` · ${statusWord(m.status)}`)
           : null),
-      el("span", { class: "row actions" }, memberActions(m))))
+      el("span", { class: "row actions" }, memberActions(m))));
+    if (more) $("#roster").append(...rows);
+    else $("#roster").replaceChildren(...(rows.length ? rows
       : [el("li", { class: "empty" }, t("no_lines"))]));
   }
 
@@ -488,23 +532,93 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#roster-search").addEventListener("input", () => {
     clearTimeout(rosterTimer);
     rosterTimer = setTimeout(() => showRoster().catch(
-      (error) => notice(problem(error), "error")), 200);
+      (error) => beside($("#roster-search"), problem(error), "error")), 200);
   });
+  $("#roster-more").addEventListener("click", () => showRoster(undefined, true).catch(
+    (error) => beside($("#roster-more"), problem(error), "error")));
 
-  /* --- service orders --------------------------------------------------------------- */
-  async function step(id, verb, body) {
+  /* --- service orders: who asked, where, when, what; a volunteer found by search ------- */
+  let people = [];  // the first residents of the community, before any search
+  let ordersCursor = null;
+
+  async function step(order, verb, body, button, said) {
     try {
-      await api("POST", `/v1/service-requests/${id}/${verb}`, body);
-      notice(t("saved"));
-      await showOrders();
-    } catch (error) { notice(problem(error), "error"); }
+      const changed = await api("POST", `/v1/service-requests/${order.id}/${verb}`, body);
+      // The order stays where it was, in its new state, with what was done beside it.
+      Object.assign(order, { status: changed.status, minutes: changed.minutes,
+                             stars: changed.stars, volunteer_id: changed.volunteer_id });
+      const row = orderRow(order);
+      $(`[data-order="${order.id}"]`).replaceWith(row);
+      beside(row, said);
+    } catch (error) { beside(button, problem(error), "error"); }
   }
 
-  async function showOrders() {
+  function orderRow(order) {
+    const facts = [
+      [t("c_requester"), order.requester_name || "—"],
+      [t("c_address"), order.requester_address || "—"],
+      [t("c_requested_at"), when(order.requested_at)],
+      [t("c_description"), order.description || "—"],
+    ];
+    if (order.minutes_estimate) facts.push([t("c_estimate"), duration(order.minutes_estimate)]);
+    if (order.minutes) facts.push([t("minutes"), duration(order.minutes)]);
+    if (order.stars) facts.push([t("c_rating"), C.fill(t("c_stars"), { n: order.stars })]);
+    const row = el("li", { "data-order": order.id, "data-status": order.status, class: "order" },
+      el("span", { class: "what" }, `${order.service_type} · `,
+        el("strong", { class: `status status-${order.status}` }, t("status_" + order.status))),
+      el("dl", { class: "order-facts" }, ...facts.map(([term, value]) =>
+        el("div", {}, el("dt", {}, term), el("dd", {}, value)))));
+    if (!mayAct) return row;
+    if (order.status === "requested") {
+      const holder = el("div", { class: "picker", "data-picker": `volunteer-${order.id}`,
+                                 "data-label": t("volunteer_id") });
+      const chooser = C.picker(holder, communityId, people);
+      row.append(holder, el("span", { class: "row" },
+        el("button", { type: "button", "data-action": "dispatch", onclick: (event) => {
+          if (!chooser.value()) { beside(event.target, t("c_need_person"), "error"); return; }
+          step(order, "dispatch", { volunteer_id: chooser.value() }, event.target,
+               C.fill(t("c_dispatched_ok"), { name: chooser.name() }));
+        } }, t("dispatch"))));
+      if (teams.length) {
+        const team = el("select", { id: `team-${order.id}`, "data-team-select": "" },
+          teams.map((tm) => el("option", { value: tm.id }, tm.name)));
+        row.append(el("span", { class: "row" },
+          el("label", { for: `team-${order.id}` }, t("team_label")), team,
+          el("button", { type: "button", "data-action": "dispatch-team",
+                         onclick: (event) => step(order, "dispatch", { team_id: team.value },
+                           event.target, C.fill(t("c_dispatched_ok"),
+                             { name: team.selectedOptions[0].textContent })) },
+            t("dispatch_team"))));
+      }
+    } else if (order.status === "completed") {
+      row.append(el("span", { class: "row" }, el("button", {
+        type: "button", "data-action": "confirm",
+        onclick: (event) => step(order, "confirm", {}, event.target, t("c_confirmed_ok")) },
+      t("confirm_service"))));
+    } else if (order.status === "under_review") {
+      const reason = el("input", { id: `dismiss-reason-${order.id}`, maxlength: 500 });
+      row.append(el("span", { class: "row" },
+        el("button", { type: "button", "data-action": "review-confirm",
+                       onclick: (event) => step(order, "confirm", {}, event.target,
+                         t("c_confirmed_ok")) }, t("c_review_confirm"))),
+      el("span", { class: "row" },
+        el("label", { for: reason.id }, t("c_review_reason")), reason,
+        el("button", { type: "button", class: "secondary", "data-action": "review-dismiss",
+                       onclick: (event) => step(order, "dismiss",
+                         { reason: reason.value.trim() || t("c_review_dismiss") }, event.target,
+                         t("c_dismissed_ok")) }, t("c_review_dismiss"))));
+    }
+    return row;
+  }
+
+  async function showOrders(more = false) {
     const list = $("#orders");
-    let items;
+    const query = new URLSearchParams({ community_id: communityId, limit: 20 });
+    if ($("#orders-status").value) query.set("status", $("#orders-status").value);
+    if (more && ordersCursor) query.set("cursor", ordersCursor);
+    let page;
     try {
-      items = (await api("GET", `/v1/service-requests?community_id=${communityId}`)).items;
+      page = await api("GET", "/v1/service-requests?" + query);
     } catch (error) {
       if (error.status === 404 || error.status === 405) {
         list.replaceChildren(el("li", { class: "empty" }, t("service_unavailable")));
@@ -512,44 +626,30 @@ document.addEventListener("DOMContentLoaded", async () => {
       }
       throw error;
     }
-    list.replaceChildren(...(items.length ? items.map((order) => {
-      const row = el("li", { "data-order": order.id },
-        el("span", { class: "what" }, `${order.service_type} · ${t("status_" + order.status)}`),
-        order.minutes ? el("span", { class: "when" }, duration(order.minutes)) : null);
-      if (order.status === "requested") {
-        const select = el("select", { id: `volunteer-${order.id}` },
-          members.map((m) => el("option", { value: m.member_id }, `${m.name} ${m.passbook_no}`)));
-        row.append(el("span", { class: "row" },
-          el("label", { for: `volunteer-${order.id}` }, t("volunteer_id")), select,
-          el("button", { type: "button",
-                         onclick: () => step(order.id, "dispatch", { volunteer_id: select.value }) },
-            t("dispatch"))));
-        if (teams.length) {
-          const team = el("select", { id: `team-${order.id}`, "data-team-select": "" },
-            teams.map((tm) => el("option", { value: tm.id }, tm.name)));
-          row.append(el("span", { class: "row" },
-            el("label", { for: `team-${order.id}` }, t("team_label")), team,
-            el("button", { type: "button", "data-action": "dispatch-team",
-                           onclick: () => step(order.id, "dispatch", { team_id: team.value }) },
-              t("dispatch_team"))));
-        }
-      } else if (order.status === "completed") {
-        row.append(el("button", { type: "button", onclick: () => step(order.id, "confirm", {}) },
-          t("confirm_service")));
-      }
-      return row;
-    }) : [el("li", { class: "empty" }, t("no_requests"))]));
+    ordersCursor = page.next_cursor;
+    $("#orders-more").hidden = !ordersCursor;
+    const rows = page.items.map(orderRow);
+    if (more) list.append(...rows);
+    else list.replaceChildren(...(rows.length ? rows
+      : [el("li", { class: "empty" }, t("no_requests"))]));
   }
+
+  $("#orders-status").addEventListener("change", () => showOrders().catch(
+    (error) => beside($("#orders-status"), problem(error), "error")));
+  $("#orders-more").addEventListener("click", () => showOrders(true).catch(
+    (error) => beside($("#orders-more"), problem(error), "error")));
 
   /* --- volunteer teams ------------------------------------------------------------- */
   let teams = [];
 
-  async function teamChange(method, path, body) {
+  async function teamChange(method, path, body, button) {
+    const teamId = button.closest("[data-team]")?.dataset.team;
     try {
-      await api(method, path, body);
-      notice(t("saved"));
+      const team = await api(method, path, body);
       await showTeams();
-    } catch (error) { notice(problem(error), "error"); }
+      const row = $(`[data-team="${teamId || team.id}"]`);
+      beside(row || $("#team-form"), `${team.name} · ${t("saved")}`);
+    } catch (error) { beside(button, problem(error), "error"); }
   }
 
   function teamRow(team) {
@@ -562,13 +662,15 @@ document.addEventListener("DOMContentLoaded", async () => {
       el("ul", { class: "lines" }, ...(team.members.length ? team.members.map((m) =>
         el("li", { "data-member": m.member_id }, m.name, " ",
           mayAct ? el("button", { type: "button", class: "secondary", "data-action": "remove",
-                                  onclick: () => teamChange("DELETE", `${path}/${m.member_id}`) },
+                                  onclick: (event) => teamChange("DELETE", `${path}/${m.member_id}`,
+                                    undefined, event.target) },
             t("remove_from_team")) : null))
         : [el("li", { class: "empty" }, t("no_team_members"))])),
       mayAct ? el("span", { class: "row" },
         el("label", { for: `join-${team.id}` }, t("resident")), select,
         el("button", { type: "button", "data-action": "join",
-                       onclick: () => teamChange("POST", path, { member_id: select.value }) },
+                       onclick: (event) => teamChange("POST", path, { member_id: select.value },
+                                                      event.target) },
           t("add_to_team"))) : null);
   }
 
@@ -582,7 +684,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#team-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = $("#team-name").value.trim();
-    await teamChange("POST", "/v1/teams", { community_id: communityId, name });
+    await teamChange("POST", "/v1/teams", { community_id: communityId, name },
+                     event.target.querySelector("button"));
     $("#team-name").value = "";
   });
 
@@ -613,10 +716,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     const code = encodeURIComponent(form.code.value.trim());
     try {
       await api("PUT", `/v1/communities/${communityId}/services/${code}`, body);
-      notice(t("saved"));
       form.reset();
       await showServices();
-    } catch (error) { notice(problem(error), "error"); }
+      beside(form.querySelector("button"), `${body.name} · ${t("saved")}`);
+    } catch (error) { beside(form.querySelector("button"), problem(error), "error"); }
   });
 
   /* --- the service report ------------------------------------------------------------ */
@@ -634,7 +737,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     $("#report").replaceChildren(...figures.flatMap(([key, value]) => [
       el("dt", {}, t("report_" + key)), el("dd", { id: `report-${key}` }, String(value))]));
     const year = /^\d{4}/.test(period) ? period.slice(0, 4) : String(new Date().getFullYear());
-    const chartQuery = new URLSearchParams({ year, community_id: communityId,
+    const chartQuery = new URLSearchParams({ year, community_id: communityId, width: chartWidth(),
                                              lang: Linli.lang === "en" ? "en" : "zh" });
     const svg = await api("GET", "/web/charts/service.svg?" + chartQuery, undefined,
                           { Accept: "image/svg+xml" });
@@ -643,11 +746,11 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   $("#report-period").addEventListener("change", () => showReport().catch(
-    (error) => notice(problem(error), "error")));
+    (error) => C.fail(error)));
 
   /* --- papers to print --------------------------------------------------------------- */
   function paper(path) {
-    Linli.openPaper(path).catch((error) => notice(problem(error), "error"));
+    Linli.openPaper(path).catch((error) => C.fail(error));
   }
 
   function thisMonth() {
@@ -671,9 +774,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (!confirm(t("revoke_confirm"))) return;
     try {
       await api("DELETE", `/v1/api-keys/${key.id}`);
-      notice(t("saved"));
       await showKeys();
-    } catch (error) { notice(problem(error), "error"); }
+      const row = $(`[data-key="${key.id}"]`);
+      if (row) beside(row, t("key_revoked"));
+    } catch (error) { beside($(`[data-key="${key.id}"]`), problem(error), "error"); }
   }
 
   function keyRow(key) {
@@ -703,12 +807,30 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   $("#keys-more").addEventListener("click", () => showKeys(true).catch(
-    (error) => notice(problem(error), "error")));
+    (error) => beside($("#keys-more"), problem(error), "error")));
 
   /* --- dashboard --------------------------------------------------------------------- */
+  /** The width a chart is drawn at: the width it is shown at, so its text keeps its size. */
+  function chartWidth() {
+    const shown = $("#chart-points").clientWidth;
+    const main = $("#main").clientWidth;
+    const width = shown || (main < 1000 ? main - 56 : main / 2 - 64);
+    return String(Math.round(Math.max(320, Math.min(1200, width))));
+  }
+
+  // Drawn again when the reports are shown, at the width they are shown at.
+  let drawnAt = null;
+  document.addEventListener("linli:tab", (event) => {
+    if (event.detail !== "reports" || !document.body.dataset.ready) return;
+    if (drawnAt === chartWidth()) return;
+    Promise.all([showCharts(), showReport()]).catch(
+      (error) => beside($("#dashboard-year"), problem(error), "error"));
+  });
+
   async function chart(figure, box) {
     const year = $("#dashboard-year").value;
     const query = new URLSearchParams({ year, figure, community_id: communityId,
+                                        width: chartWidth(),
                                         lang: Linli.lang === "en" ? "en" : "zh" });
     const svg = await api("GET", "/web/charts/dashboard.svg?" + query, undefined,
                           { Accept: "image/svg+xml" });
@@ -717,12 +839,16 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
 
   async function showCharts() {
+    drawnAt = chartWidth();
     await Promise.all([chart("points", $("#chart-points")), chart("hours", $("#chart-hours"))]);
   }
 
   $("#dashboard-year").value = new Date().getFullYear();
   $("#dashboard-year").addEventListener("change", () => showCharts().catch(
-    (error) => notice(problem(error), "error")));
+    (error) => beside($("#dashboard-year"), problem(error), "error")));
+
+  $("#merchants-more").addEventListener("click", () => C.showMerchants(communityId, true).catch(
+    (error) => beside($("#merchants-more"), problem(error), "error")));
 
   try {
     const community = await api("GET", `/v1/communities/${communityId}`);
@@ -733,10 +859,19 @@ document.addEventListener("DOMContentLoaded", async () => {
       ...grids.map((g) => el("option", { value: g.id }, g.name))));
     $("#member-household").append(
       ...households.map((h) => el("option", { value: h.id }, h.address)));
-    await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
-    await Promise.all([showTeams(), showKeys(), showServices(), showReport()]);
+    people = (await api("GET", `/v1/members?community_id=${communityId}&limit=20`)).items;
+    if (mayAct) {
+      await Promise.all([findMembers(""), showRoster(""), showRules(), showPending(), showCharts()]);
+      await Promise.all([showTeams(), showKeys(), showServices(), showReport(),
+                         C.showPool(communityId), C.showMerchants(communityId)]);
+      C.startTimebank(communityId, people);
+      C.startRuleForm(communityId, showRules);
+    } else {
+      await Promise.all([showCharts(), showReport()]);
+    }
+    C.startReports(communityId, signedIn.role, people);
     document.body.dataset.ready = "true";
   } catch (error) {
-    notice(problem(error), "error");
+    C.fail(error);
   }
 });
