@@ -462,6 +462,12 @@ DETAILS: dict[str, tuple[str, str]] = {
                         "“CSV UTF-8” or XLSX and import it again"),
     "import-csv-broken": ("第 {line} 行不是有效的 CSV", "line {line} is not valid CSV"),
     "import-xlsx-broken": ("文件不是有效的 XLSX 工作簿", "the file is not a valid XLSX workbook"),
+    # --- care, wishes and voice -------------------------------------------------------------
+    "not-in-care": ("这位居民不在关爱名单上", "the member is not in care"),
+    "not-the-observer": ("只有这位居民的专属观察员或社区工作人员可以登记探访",
+                         "only the member's observer or staff may log a visit"),
+    "observer-is-resident": ("观察员不能是被关爱的居民本人",
+                             "the observer cannot be the member in care"),
 }
 
 # Labels of the fields people fill in, for validation problems.

@@ -94,6 +94,13 @@ class Cast:
                       status=200)
         return team
 
+    def cared(self) -> str:
+        """The other member, put in care with the cast's member as observer."""
+        self.client.put(f"/v1/members/{self.other_member}/care", headers=self.town.staff, json={
+            "categories": ["独居"], "observer_member_id": self.town.member_id,
+            "visit_every_days": 7})
+        return self.other_member
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -262,6 +269,11 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("PUT", "/v1/communities/{community_id}/services/{code}"): lambda c: (
         c.town.staff, f"/v1/communities/{_community(c)}/services/助餐",
         {"name": "助餐", "default_minutes": 45}),
+    ("PUT", "/v1/members/{member_id}/care"): lambda c: (
+        c.town.staff, f"/v1/members/{c.other_member}/care",
+        {"categories": ["高龄"], "observer_member_id": c.town.member_id, "visit_every_days": 7}),
+    ("POST", "/v1/members/{member_id}/visits"): lambda c: (
+        c.town.member, f"/v1/members/{c.cared()}/visits", {"note": "一切都好"}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the

@@ -1,0 +1,64 @@
+"""Request and response models of the care roster (关爱对象), wishes (微心愿) and proposals
+(民意 → 民生清单)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.instants import Instant
+from api.schemas import In, Minutes, Text
+from ledger.limits import TEXT_MAX_CHARS
+
+CareCategory = Literal["独居", "高龄", "残疾", "困难"]
+# Trimmed, then 1–500 characters: an empty text says nothing.
+Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                        max_length=TEXT_MAX_CHARS)]
+
+
+# --- care ------------------------------------------------------------------------------------
+class CareIn(In):
+    categories: list[CareCategory] = Field(min_length=1, max_length=4)
+    observer_member_id: UUID = Field(description="The resident's observer (专属观察员), a "
+                                     "member of the same community.")
+    visit_every_days: int = Field(strict=True, ge=1, le=365)
+
+
+class VisitIn(In):
+    note: Text = ""
+    occurred_at: Instant | None = None
+    minutes: Minutes | None = Field(None, description="How long the visit took; the catalogue's "
+                                    "default minutes of 探访 otherwise.")
+
+
+class VisitOut(BaseModel):
+    occurred_at: datetime
+    note: str
+    visitor_member_id: UUID | None
+    actor: str
+    role: str
+
+
+class CareOut(BaseModel):
+    member_id: UUID
+    name: str
+    categories: list[str]
+    observer_member_id: UUID
+    observer_name: str
+    visit_every_days: int
+    since: datetime
+    last_visit_at: datetime | None
+    due_at: datetime
+    overdue_days: int = Field(description="Whole days past `due_at` (0 when not yet due).")
+    visits: list[VisitOut] = Field(description="The latest visits, newest first.")
+
+
+class LoggedVisitOut(CareOut):
+    minutes_deposited: int
+
+
+class CareListOut(BaseModel):
+    items: list[CareOut]
