@@ -62,3 +62,37 @@ class LoggedVisitOut(CareOut):
 
 class CareListOut(BaseModel):
     items: list[CareOut]
+
+
+# --- wishes ----------------------------------------------------------------------------------
+WishStatus = Literal["open", "claimed", "fulfilled"]
+
+
+class WishIn(In):
+    member_id: UUID = Field(description="Whose wish it is (the member's own token, or staff).")
+    text: Said
+
+
+class ClaimIn(In):
+    member_id: UUID | None = Field(None, description="The volunteer (staff only; a member's "
+                                   "token claims for itself).")
+
+
+class WishOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    member_id: UUID | None = Field(description="Shown to staff and to the wisher only.")
+    name: str = Field(description="The wisher's name; masked (张*明) for other residents.")
+    text: str
+    status: WishStatus
+    posted_at: datetime
+    claimer_member_id: UUID | None
+    claimer_name: str | None
+    claimed_at: datetime | None
+    fulfilled_at: datetime | None
+    points: int = Field(description="Points the claimer earned under the WISH rule.")
+
+
+class WishesOut(BaseModel):
+    items: list[WishOut]
+    next_cursor: int | None = None

@@ -127,6 +127,12 @@ THINGS: dict[str, tuple[str, str]] = {
     "rulebook": ("积分细则", "rulebook"),
     "servicecatalogue": ("服务目录", "service catalogue"),
     "timebankpool": ("公益时间池", "time-bank pool"),
+    "wish": ("微心愿", "wish"),
+    "wishboard": ("微心愿", "wish board"),
+    "careroster": ("关爱名单", "care roster"),
+    "proposal": ("民意建议", "proposal"),
+    "proposallist": ("民生清单", "proposal list"),
+    "building": ("楼栋", "building"),
 }
 
 DETAILS: dict[str, tuple[str, str]] = {
@@ -468,6 +474,11 @@ DETAILS: dict[str, tuple[str, str]] = {
                          "only the member's observer or staff may log a visit"),
     "observer-is-resident": ("观察员不能是被关爱的居民本人",
                              "the observer cannot be the member in care"),
+    "wish-not-open": ("这个微心愿已被认领或已实现（当前：{status}）",
+                      "the wish is no longer open (it is {status})"),
+    "own-wish": ("不能认领自己的微心愿", "one cannot claim one's own wish"),
+    "wish-not-claimed": ("这个微心愿还没有人认领，或已经实现（当前：{status}）",
+                         "the wish is not claimed (it is {status})"),
 }
 
 # Labels of the fields people fill in, for validation problems.

@@ -101,6 +101,15 @@ class Cast:
             "visit_every_days": 7})
         return self.other_member
 
+    def wish(self, claimed: bool = False) -> str:
+        """A wish of the cast's member (claimed by the other member)."""
+        wish = str(self.post("/v1/wishes", {"member_id": self.town.member_id,
+                                            "text": "修自行车"}, self.town.member)["id"])
+        if claimed:
+            self.post(f"/v1/wishes/{wish}/claim", {"member_id": self.other_member},
+                      self.town.staff, status=200)
+        return wish
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -274,6 +283,12 @@ WRITES: dict[tuple[str, str], Maker] = {
         {"categories": ["高龄"], "observer_member_id": c.town.member_id, "visit_every_days": 7}),
     ("POST", "/v1/members/{member_id}/visits"): lambda c: (
         c.town.member, f"/v1/members/{c.cared()}/visits", {"note": "一切都好"}),
+    ("POST", "/v1/wishes"): lambda c: (
+        c.town.member, "/v1/wishes", {"member_id": c.town.member_id, "text": "想学用智能手机"}),
+    ("POST", "/v1/wishes/{wish_id}/claim"): lambda c: (
+        c.town.staff, f"/v1/wishes/{c.wish()}/claim", {"member_id": c.other_member}),
+    ("POST", "/v1/wishes/{wish_id}/fulfil"): lambda c: (
+        c.town.staff, f"/v1/wishes/{c.wish(claimed=True)}/fulfil", None),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the
