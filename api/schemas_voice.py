@@ -96,3 +96,55 @@ class WishOut(BaseModel):
 class WishesOut(BaseModel):
     items: list[WishOut]
     next_cursor: int | None = None
+
+
+# --- proposals -------------------------------------------------------------------------------
+ProposalStatus = Literal["submitted", "listed", "in_progress", "done", "declined"]
+ProposalKind = Literal["proposal", "complaint"]
+
+
+class ProposalIn(In):
+    community_id: UUID
+    text: Said
+    kind: ProposalKind = Field("proposal", description="A proposal (建议) or a complaint (诉求).")
+    building_id: UUID | None = None
+    member_id: UUID | None = Field(None, description="Whose it is: a member's token posts its "
+                                   "own; staff name the member.")
+
+
+class ProposalPatch(In):
+    status: Literal["listed", "in_progress", "done", "declined"] | None = None
+    priority: int | None = Field(None, strict=True, ge=1, le=3,
+                                 description="1 most urgent, 3 least.")
+    reply: Text | None = Field(None, description="What the resident reads.")
+    award_rule_code: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="An adopted proposal (金点子) earns its author this rule's points, once.")
+
+
+class ProposalStepOut(BaseModel):
+    status: str
+    at: datetime
+
+
+class ProposalOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    member_id: UUID | None = Field(description="Shown to staff and to the author only.")
+    name: str = Field(description="The author; masked (张*明) for other residents.")
+    kind: ProposalKind
+    text: str
+    building_id: UUID | None
+    status: ProposalStatus
+    priority: int | None
+    reply: str
+    posted_at: datetime
+    updated_at: datetime
+    points: int
+    award_status: str | None = None
+    history: list[ProposalStepOut]
+
+
+class ProposalsOut(BaseModel):
+    items: list[ProposalOut]
+    next_cursor: int | None = None

@@ -110,6 +110,11 @@ class Cast:
                       self.town.staff, status=200)
         return wish
 
+    def proposal(self) -> str:
+        """A proposal of the cast's member."""
+        return str(self.post("/v1/proposals", {"community_id": self.town.community_id,
+                                               "text": "增设休息座椅"}, self.town.member)["id"])
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -289,6 +294,11 @@ WRITES: dict[tuple[str, str], Maker] = {
         c.town.staff, f"/v1/wishes/{c.wish()}/claim", {"member_id": c.other_member}),
     ("POST", "/v1/wishes/{wish_id}/fulfil"): lambda c: (
         c.town.staff, f"/v1/wishes/{c.wish(claimed=True)}/fulfil", None),
+    ("POST", "/v1/proposals"): lambda c: (
+        c.town.member, "/v1/proposals", {"community_id": c.town.community_id,
+                                         "text": "小区门口加装减速带"}),
+    ("PATCH", "/v1/proposals/{proposal_id}"): lambda c: (
+        c.town.staff, f"/v1/proposals/{c.proposal()}", {"status": "listed", "priority": 2}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the
