@@ -47,8 +47,10 @@ router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 UNRANKED = 9  # a proposal without a priority sorts after the ranked ones
 
 
-def proposal_out(state: ProposalState, linli: Linli, actor: Actor) -> ProposalOut:
-    public = sees_public_only(actor) and actor.member_id != state.member_id
+def proposal_out(state: ProposalState, linli: Linli, actor: Actor,
+             public_view: bool = False) -> ProposalOut:
+    public = ((public_view or sees_public_only(actor))
+              and (public_view or actor.member_id != state.member_id))
     name = load(linli, Member, state.member_id).name
     return ProposalOut(
         id=state.id, community_id=state.community_id,
@@ -87,7 +89,7 @@ def move(proposal_id: UUID, body: ProposalPatch, actor: StaffActor, linli: Linli
 
 
 def _listed(linli: Linli, actor: Actor, community_id: UUID | None,
-            status: str | None) -> tuple[UUID, list[ProposalState]]:
+            status: str | None, public: bool = False) -> tuple[UUID, list[ProposalState]]:
     """The community's proposals the actor may see, by priority (1 first), then oldest."""
     if actor.role is Role.MEMBER:
         assert actor.member_id is not None
@@ -102,7 +104,9 @@ def _listed(linli: Linli, actor: Actor, community_id: UUID | None,
     except NotFound:
         return chosen, []
     states = [ProposalState.of(load(linli, Proposal, i)) for i in listing.proposal_ids]
-    if actor.role is Role.MEMBER:
+    if public:
+        states = [s for s in states if s.status in PUBLIC]
+    elif actor.role is Role.MEMBER:
         states = [s for s in states if s.status in PUBLIC or s.member_id == actor.member_id]
     if status is not None:
         states = [s for s in states if s.status == status]
@@ -113,11 +117,14 @@ def _listed(linli: Linli, actor: Actor, community_id: UUID | None,
 @router.get("", response_model=ProposalsOut)
 def list_proposals(actor: StaffAuditorOrMember, linli: LinliDep,
                    community_id: UUID | None = None, status: ProposalStatus | None = None,
-                   limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50) -> ProposalsOut:
+                   limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+                   public: Annotated[bool, Query(description="The hall screen's list: listed, "
+                                                 "in progress and done, every author "
+                                                 "masked.")] = False) -> ProposalsOut:
     """The 民生清单: staff and auditors see every proposal; residents the listed, in progress
     and done ones (authors masked) and their own."""
-    _, states = _listed(linli, actor, community_id, status)
-    return ProposalsOut(items=[proposal_out(s, linli, actor) for s in states[:limit]])
+    _, states = _listed(linli, actor, community_id, status, public)
+    return ProposalsOut(items=[proposal_out(s, linli, actor, public) for s in states[:limit]])
 
 
 COLUMNS = ["proposal_number", "proposal_priority", "proposal_kind", "proposal_text",

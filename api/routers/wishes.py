@@ -34,9 +34,11 @@ from ledger.limits import PAGE_MAX
 router = APIRouter(prefix="/v1/wishes", tags=["wishes"])
 
 
-def wish_out(state: WishState | Wish, linli: Linli, actor: Actor) -> WishOut:
+def wish_out(state: WishState | Wish, linli: Linli, actor: Actor,
+             public_view: bool = False) -> WishOut:
     """The wish as `actor` may see it: other residents get the wisher's name masked."""
-    public = sees_public_only(actor) and actor.member_id != state.member_id
+    public = ((public_view or sees_public_only(actor))
+              and (public_view or actor.member_id != state.member_id))
     name = load(linli, Member, state.member_id).name
     claimer = state.claimer_id
     return WishOut(
@@ -91,7 +93,9 @@ def _community_of(linli: Linli, actor: Actor, community_id: UUID | None) -> UUID
 @router.get("", response_model=WishesOut)
 def list_wishes(actor: StaffAuditorOrMember, linli: LinliDep,
                 community_id: UUID | None = None, status: WishStatus | None = None,
-                limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50) -> WishesOut:
+                limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+                public: Annotated[bool, Query(description="As the hall screen shows them: "
+                                              "every name masked.")] = False) -> WishesOut:
     """The community's wishes, newest first; `status=open` for the wall of open wishes."""
     community = _community_of(linli, actor, community_id)
     try:
@@ -102,7 +106,7 @@ def list_wishes(actor: StaffAuditorOrMember, linli: LinliDep,
     for wish_id in reversed(board.wish_ids):
         wish = load(linli, Wish, wish_id)
         if status is None or wish.status == status:
-            items.append(wish_out(wish, linli, actor))
+            items.append(wish_out(wish, linli, actor, public))
             if len(items) == limit:
                 break
     return WishesOut(items=items)

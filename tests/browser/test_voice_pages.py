@@ -1,0 +1,61 @@
+"""Care visits, wishes and proposals on the pages: an observer logs a visit from a phone; a
+resident posts a wish, a neighbour claims it, staff confirm it and the resident sees it
+fulfilled; staff work a proposal through to done on the console and the resident reads the
+reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import call
+from tests.scenario import Town
+
+
+def test_an_observer_logs_a_visit_from_the_phone(town: Town, browse: Any) -> None:
+    staff_token = town.tokens["staff"]
+    elder = town.add_member("陈奶奶")
+    call(town.client, "PUT", f"/v1/members/{elder}/care", token=staff_token, json={
+        "categories": ["独居"], "observer_member_id": town.member_id, "visit_every_days": 7})
+    staff = browse(staff_token, "/web/staff", width=1024, height=900)
+    staff.wait_for_selector("#care-overdue li.empty")
+
+    phone = browse(town.tokens["member"], "/web/volunteer")
+    card = phone.locator(f"[data-care='{elder}']")
+    card.locator("textarea").fill("血压正常，药还够")
+    card.locator("[data-action=visit]").click()
+    phone.wait_for_selector(f"[data-care='{elder}']:has-text('已登记探访')")
+    cared = call(town.client, "GET", f"/v1/members/{elder}/care", token=staff_token)
+    assert cared["visits"][0]["note"] == "血压正常，药还够"
+    assert cared["visits"][0]["visitor_member_id"] == town.member_id
+
+
+def test_a_wish_is_fulfilled_and_a_proposal_answered(town: Town, browse: Any) -> None:
+    staff_token = town.tokens["staff"]
+    resident = browse(town.tokens["member"], "/web/volunteer")
+    resident.fill("#wish-text", "想要一副老花镜")
+    resident.click("#wish-form button[type=submit]")
+    resident.wait_for_selector("#my-wishes li:has-text('想要一副老花镜'):has-text('待认领')")
+    resident.fill("#proposal-text", "楼道灯坏了")
+    resident.click("#proposal-form button[type=submit]")
+    resident.wait_for_selector("#my-proposals li:has-text('楼道灯坏了'):has-text('待处理')")
+
+    helper_id = town.add_member("李志愿")
+    helper = browse(town.issue_token(role="member", member_id=helper_id), "/web/volunteer")
+    helper.wait_for_selector("#open-wishes li:has-text('王*英')")
+    helper.locator("#open-wishes li:has-text('老花镜') [data-action=claim]").click()
+    helper.wait_for_selector("#open-wishes li:has-text('老花镜'):has-text('已认领')")
+
+    staff = browse(staff_token, "/web/staff", width=1024, height=900)
+    staff.locator("#staff-wishes li:has-text('老花镜') [data-action=fulfil]").click()
+    staff.wait_for_selector("#staff-wishes li.empty")
+    for step, reply in (("listed", ""), ("in_progress", "已报物业"), ("done", "已换新灯")):
+        row = staff.locator("#staff-proposals li:has-text('楼道灯坏了')")
+        row.locator("[data-field=status]").select_option(step)
+        row.locator("[data-field=reply]").fill(reply)
+        row.locator("[data-action=save]").click()
+        staff.wait_for_selector(f"#staff-proposals li[data-status='{step}']")
+
+    resident.reload()
+    resident.wait_for_selector("#my-wishes li:has-text('老花镜'):has-text('已实现')")
+    resident.wait_for_selector("#my-proposals li:has-text('已办结'):has-text('答复：已换新灯')")
+    resident.wait_for_selector("#public-proposals li:has-text('楼道灯坏了')")
