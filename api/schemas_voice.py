@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.instants import Instant
-from api.schemas import In, Minutes, Text
+from api.schemas import In, Minutes, Name, Text
 from ledger.limits import TEXT_MAX_CHARS
 
 CareCategory = Literal["独居", "高龄", "残疾", "困难"]
@@ -148,3 +148,44 @@ class ProposalOut(BaseModel):
 class ProposalsOut(BaseModel):
     items: list[ProposalOut]
     next_cursor: int | None = None
+
+
+# --- buildings -------------------------------------------------------------------------------
+class BuildingIn(In):
+    name: Name
+    grid_id: UUID
+    leader_member_id: UUID | None = Field(None, description="The building's leader (楼栋长).")
+
+
+class BuildingPatch(In):
+    leader_member_id: UUID | None = Field(description="The new leader; null: none.")
+
+
+class BuildingOut(BaseModel):
+    id: UUID
+    community_id: UUID
+    name: str
+    grid_id: UUID
+    leader_member_id: UUID | None
+    leader_name: str | None = None
+
+
+class BuildingsOut(BaseModel):
+    items: list[BuildingOut]
+
+
+class BuildingHouseholdOut(BaseModel):
+    household_id: UUID
+    address: str
+    points: int
+    points_earned: int
+    minutes: int
+    minutes_earned: int
+
+
+class BuildingLedgerOut(BuildingOut):
+    households: list[BuildingHouseholdOut]
+    points: int
+    points_earned: int
+    minutes: int
+    minutes_earned: int

@@ -474,6 +474,12 @@ DETAILS: dict[str, tuple[str, str]] = {
                          "only the member's observer or staff may log a visit"),
     "observer-is-resident": ("观察员不能是被关爱的居民本人",
                              "the observer cannot be the member in care"),
+    "building-in-another-grid": ("楼栋“{building}”不在这个网格里",
+                                 "the building {building} is in another grid"),
+    "household-in-building": ("这户在一个楼栋里，请改楼栋（网格随楼栋）",
+                              "the household is in a building: change its building (the grid "
+                              "comes with it)"),
+    "building-exists": ("这个网格已经有叫“{name}”的楼栋", "the grid has a building named {name}"),
     "wish-not-open": ("这个微心愿已被认领或已实现（当前：{status}）",
                       "the wish is no longer open (it is {status})"),
     "own-wish": ("不能认领自己的微心愿", "one cannot claim one's own wish"),

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from ledger.actor import Actor, Role
 from ledger.commands import points
+from ledger.commands.buildings import building_of_community
 from ledger.domain.proposals import Proposal, ProposalList
 from ledger.domain.registry import Member
 from ledger.errors import NotFound
@@ -45,18 +46,12 @@ class ProposalState:
 
 
 Command = Callable[[UnitOfWork], ProposalState]
-BuildingCheck = Callable[[UnitOfWork, UUID, UUID], None]
-
-
-def _no_building_check(uow: UnitOfWork, community_id: UUID, building_id: UUID) -> None:
-    return None
 
 
 def submit(community_id: UUID, member_id: UUID, kind: str, text: str,
-           building_id: UUID | None, by: Actor, now: datetime,
-           check_building: BuildingCheck = _no_building_check) -> Command:
-    """A member posts a proposal or complaint in their community (staff may post one for a
-    member who tells them in person)."""
+           building_id: UUID | None, by: Actor, now: datetime) -> Command:
+    """A member posts a proposal or complaint in their community, for one of its buildings if
+    named (staff may post one for a member who tells them in person)."""
 
     def command(uow: UnitOfWork) -> ProposalState:
         member = uow.get(Member, member_id)
@@ -66,7 +61,7 @@ def submit(community_id: UUID, member_id: UUID, kind: str, text: str,
             raise NotFound("not-found", thing="community")
         member.check_active()
         if building_id is not None:
-            check_building(uow, community_id, building_id)
+            building_of_community(uow, community_id, building_id)
         listing = uow.find(ProposalList, ProposalList.create_id(community_id))
         if listing is None:
             listing = ProposalList(community_id=community_id, actor_id=by.id,

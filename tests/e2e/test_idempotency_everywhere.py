@@ -115,6 +115,11 @@ class Cast:
         return str(self.post("/v1/proposals", {"community_id": self.town.community_id,
                                                "text": "增设休息座椅"}, self.town.member)["id"])
 
+    def building(self) -> str:
+        """A building of the cast's community, in a new grid."""
+        return str(self.post(f"/v1/communities/{self.town.community_id}/buildings",
+                             {"name": "3栋", "grid_id": self.grid()}, self.town.staff)["id"])
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -299,6 +304,12 @@ WRITES: dict[tuple[str, str], Maker] = {
                                          "text": "小区门口加装减速带"}),
     ("PATCH", "/v1/proposals/{proposal_id}"): lambda c: (
         c.town.staff, f"/v1/proposals/{c.proposal()}", {"status": "listed", "priority": 2}),
+    ("POST", "/v1/communities/{community_id}/buildings"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/buildings",
+        {"name": "5栋", "grid_id": c.grid(), "leader_member_id": c.other_member}),
+    ("PATCH", "/v1/communities/{community_id}/buildings/{building_id}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/buildings/{c.building()}",
+        {"leader_member_id": c.other_member}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the
