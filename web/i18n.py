@@ -745,6 +745,9 @@ VOICE_WORDS: Final[dict[str, dict[str, str]]] = {
         "proposal_priority": "优先级", "proposal_save": "保存",
         "proposal_saved": "已保存", "proposal_award": "奖励金点子",
         "proposal_export": "导出民生清单（Excel）", "proposal_status_pick": "状态",
+        "buildings": "楼栋", "building_name": "楼栋名称", "building_grid": "所在网格",
+        "building_add": "添加楼栋", "building_leader": "楼栋长", "building_board": "本楼栋积分榜",
+        "building_screen": "在大屏显示", "building_added": "楼栋已添加",
     },
     "en": {
         "care_mine": "Whom I look after", "care_overdue": "Visits overdue",
@@ -770,6 +773,10 @@ VOICE_WORDS: Final[dict[str, dict[str, str]]] = {
         "proposal_priority": "Priority", "proposal_save": "Save", "proposal_saved": "Saved",
         "proposal_award": "Award (金点子)", "proposal_export": "Export the list (Excel)",
         "proposal_status_pick": "Status",
+        "buildings": "Buildings", "building_name": "Building", "building_grid": "Grid",
+        "building_add": "Add the building", "building_leader": "Leader",
+        "building_board": "The building's board", "building_screen": "Show on the screen",
+        "building_added": "Building added",
     },
 }
 for _lang in LANGS:

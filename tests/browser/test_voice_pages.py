@@ -59,3 +59,31 @@ def test_a_wish_is_fulfilled_and_a_proposal_answered(town: Town, browse: Any) ->
     resident.wait_for_selector("#my-wishes li:has-text('老花镜'):has-text('已实现')")
     resident.wait_for_selector("#my-proposals li:has-text('已办结'):has-text('答复：已换新灯')")
     resident.wait_for_selector("#public-proposals li:has-text('楼道灯坏了')")
+
+
+def test_a_buildings_board_on_the_console_and_the_hall_screen(town: Town, browse: Any) -> None:
+    staff_token = town.tokens["staff"]
+    staff = browse(staff_token, "/web/staff", width=1024, height=900)
+    staff.fill("#building-name", "3栋")
+    staff.click("#building-form button[type=submit]")
+    row = staff.locator("#buildings li:has-text('3栋')")
+    building = row.get_attribute("data-building")
+    call(town.client, "PATCH", f"/v1/households/{town.household_id}", token=staff_token,
+         json={"building_id": building})
+    outsider = town.add_member("赵路人")
+    for member, quantity in ((town.member_id, 3), (outsider, 8)):
+        call(town.client, "POST", "/v1/awards", status=201, token=staff_token, json={
+            "member_id": member, "rule_code": "GIFT", "quantity": quantity})
+    row.locator("[data-action=board]").click()
+    staff.wait_for_selector("#building-board li:has-text('王秀英')")
+    assert "赵路人" not in staff.inner_text("#building-board")
+
+    call(town.client, "POST", "/v1/wishes", status=201, token=staff_token, json={
+        "member_id": town.member_id, "text": "想学用智能手机"})
+    screen = browse(town.tokens["member"], f"/web/screen?community_id={town.community_id}"
+                    f"&building_id={building}&period=year", width=1280, height=720)
+    screen.wait_for_selector("#board-left li:has-text('王*英')")
+    assert "赵" not in screen.inner_text("#board-left")
+    screen.wait_for_selector("#building:has-text('3栋')")
+    screen.click("[data-view=voice]")
+    screen.wait_for_selector("#screen-wishes li:has-text('王*英'):has-text('想学用智能手机')")

@@ -205,8 +205,43 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch (error) { say(button, problem(error), "error"); }
   }
 
+  async function showBoard(building) {
+    const board = (await api("GET", scoped("/v1/leaderboards", { building_id: building.id }))).items;
+    $("#building-board-title").hidden = false;
+    $("#building-board-title").textContent = `${building.name} · ${t("building_board")}`;
+    $("#building-board").replaceChildren(...(board.length ? board.map((s) =>
+      el("li", { "data-subject": s.subject_id }, `${s.rank}. ${s.name} · ${s.earned}`)) : [empty()]));
+  }
+
+  async function buildings() {
+    if (!community) return;
+    const grids = (await api("GET", `/v1/communities/${community}/grids?limit=500`)).items;
+    $("#building-grid").replaceChildren(...grids.map((g) => el("option", { value: g.id }, g.name)));
+    const items = (await api("GET", `/v1/communities/${community}/buildings`)).items;
+    $("#buildings").replaceChildren(...(items.length ? items.map((b) => el("li", { "data-building": b.id },
+      el("span", { class: "what" }, b.name +
+        (b.leader_name ? ` · ${t("building_leader")} ${b.leader_name}` : "")),
+      el("button", { type: "button", class: "secondary", "data-action": "board",
+                     onclick: (event) => showBoard(b).catch((error) =>
+                       say(event.currentTarget, problem(error), "error")) }, t("building_board")),
+      el("a", { href: `/web/screen?community_id=${community}&building_id=${b.id}` },
+        t("building_screen")))) : [empty()]));
+  }
+
   function staff() {
     if (!["staff", "admin"].includes(signedIn.role) || !$("#care-overdue")) return;
+    $("#building-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = event.target.querySelector("button[type=submit]");
+      try {
+        await api("POST", `/v1/communities/${community}/buildings`,
+                  { name: $("#building-name").value.trim(), grid_id: $("#building-grid").value });
+        event.target.reset();
+        await buildings();
+        say(button, t("building_added"));
+      } catch (error) { say(button, problem(error), "error"); }
+    });
+    buildings().catch(() => {});
     $("#proposal-export").addEventListener("click", exportProposals);
     overdue().catch(() => {});
     staffWishes().catch(() => {});
