@@ -8,10 +8,10 @@ the resident's own observer read an entry.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.bootstrap import Linli
 from api.deps import LinliDep, StaffActor, StaffOrMember, load, readable_community
@@ -60,8 +60,17 @@ def _roster(linli: Linli, community_id: UUID) -> CareRoster | None:
         return None
 
 
+def staff_of_member(member_id: UUID, actor: StaffActor, linli: LinliDep) -> Actor:
+    """The caller, if it is staff of the path member's community (or an admin); 404 for
+    another community's staff, before the body is read."""
+    member = load(linli, Member, member_id)
+    actor.check_community(member.community_id, "member", member_id)
+    return actor
+
+
 @router.put("/members/{member_id}/care", response_model=CareOut)
-def put_care(member_id: UUID, body: CareIn, actor: StaffActor, linli: LinliDep,
+def put_care(member_id: UUID, body: CareIn,
+             actor: Annotated[Actor, Depends(staff_of_member)], linli: LinliDep,
              write: WriteDep) -> Response:
     """Put a resident in care (独居, 高龄, 残疾, 困难) with an observer and a visit interval, or
     change their entry (staff)."""
