@@ -4,6 +4,7 @@ households put in it (the building brings its grid), the building's board and le
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.scenario import Town, ok, problem_type
@@ -57,6 +58,13 @@ def test_a_building_keeps_its_own_board_and_ledger(client: Any) -> None:
     ledger = ok(client.get(f"{path}/{building['id']}/ledger", headers=t.auditor))
     assert ([h["address"] for h in ledger["households"]], ledger["points_earned"]) == (
         ["3栋101"], 5)
+    dashboard = f"/v1/communities/{t.community_id}/dashboard"
+    year = datetime.now(UTC).year
+    whole = ok(client.get(dashboard, headers=t.staff, params={"year": year}))["total"]
+    ours = ok(client.get(dashboard, headers=t.staff, params={
+        "year": year, "building_id": building["id"]}))["total"]
+    assert (whole["points_issued"], ours["points_issued"], ours["active_volunteers"]) == (
+        14, 5, 1)
 
     moved = ok(client.patch(f"{households}/{away}", headers=t.staff, json={
         "building_id": building["id"]}))
