@@ -7,6 +7,7 @@ the resident's own observer read an entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -28,7 +29,11 @@ router = APIRouter(prefix="/v1", tags=["care roster"])
 DAY_SECONDS = 86_400
 
 
-def _names(linli: Linli) -> Any:
+Names = Callable[[UUID], str]
+
+
+def _names(linli: Linli) -> Names:
+    """Members' names by id, each loaded once per request."""
     cache: dict[UUID, str] = {}
 
     def name(member_id: UUID) -> str:
@@ -39,7 +44,7 @@ def _names(linli: Linli) -> Any:
     return name
 
 
-def care_out(entry: dict[str, Any], now: datetime, name: Any) -> CareOut:
+def care_out(entry: dict[str, Any], now: datetime, name: Names) -> CareOut:
     due = CareRoster.due_at(entry)
     overdue = max(0, int((now - due).total_seconds()) // DAY_SECONDS) if now > due else 0
     return CareOut(

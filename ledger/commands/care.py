@@ -94,9 +94,8 @@ def log_visit(member_id: UUID, note: str, occurred_at: datetime | None, minutes:
         member = uow.get(Member, member_id)
         roster = roster_of(uow, member.community_id)
         if by.role is Role.MEMBER:
-            if roster is None or str(member_id) not in roster.entries:
-                raise NotAllowed("not-the-observer")
-            if roster.entry(member_id)["observer_id"] != by.member_id:
+            entry = roster.entries.get(str(member_id)) if roster is not None else None
+            if entry is None or entry["observer_id"] != by.member_id:
                 raise NotAllowed("not-the-observer")
         else:
             by.check_community(member.community_id, "member", member_id)
