@@ -24,6 +24,8 @@ from api.routers import (
     activities,
     audit,
     awards,
+    buildings,
+    care,
     certificates,
     consent,
     health,
@@ -36,6 +38,7 @@ from api.routers import (
     metrics,
     payments,
     printables,
+    proposals,
     reads,
     registry,
     registry_lists,
@@ -45,6 +48,7 @@ from api.routers import (
     teams,
     till_lookup,
     timebank,
+    wishes,
 )
 from api.routers.lookups import router as lookups_router
 from ledger.limits import BODY_MAX_BYTES
@@ -110,8 +114,8 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     # Routes are matched in order, one by one: the tills' routes come first.
     for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
                    awards, merchants, reads, leaderboards, households, reports, timebank,
-                   service_requests, activities, teams, audit, certificates, printables,
-                   metrics):
+                   service_requests, activities, teams, buildings, care, wishes, proposals,
+                   audit, certificates, printables, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

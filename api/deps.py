@@ -28,6 +28,7 @@ from api.errors import ApiProblem
 from api.ratelimit import RateLimiter
 from ledger.actor import Actor, Role
 from ledger.commands.access import hash_token
+from ledger.domain.buildings import BuildingRegister
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import NotFound
 from ledger.limits import PAGE_MAX
@@ -316,3 +317,13 @@ def visible_household(linli: Linli, actor: Actor, household_id: UUID) -> dict[st
         if str(actor.member_id) not in {m["member_id"] for m in members}:
             raise NotFound("not-found", thing="household")
     return found
+
+
+# --- buildings --------------------------------------------------------------------------------
+def check_building(linli: Linli, community_id: UUID, building_id: UUID) -> dict[str, Any]:
+    """The community's building `building_id`; 404 when the community has no such building."""
+    try:
+        register = load(linli, BuildingRegister, BuildingRegister.create_id(community_id))
+    except NotFound:
+        raise NotFound("not-found", thing="building") from None
+    return register.building(building_id)

@@ -40,6 +40,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.KeyNotRevocable: 403,
     errors.KeyExpiryInPast: 422,
     errors.FourEyesRequired: 403,
+    errors.NotAllowed: 403,
     errors.TamperedEvent: 500,
     IdempotencyKeyReused: 422,
     errors.ImportTooLarge: 413,

@@ -127,6 +127,8 @@ class HouseholdIn(In):
     community_id: UUID
     grid_id: UUID | None = None
     address: Name
+    building_id: UUID | None = Field(None, description="Its building (楼栋); brings the "
+                                     "building's grid.")
 
 
 class HouseholdOut(BaseModel):
@@ -134,6 +136,7 @@ class HouseholdOut(BaseModel):
     community_id: UUID
     grid_id: UUID | None
     address: str
+    building_id: UUID | None = None
 
 
 class MemberIn(In):
@@ -495,6 +498,8 @@ class MemberPatch(In):
 class HouseholdPatch(In):
     address: Name | SkipJsonSchema[None] = None
     grid_id: UUID | None = Field(None, description="null: no grid")
+    building_id: UUID | None = Field(None, description="null: no building; a building brings "
+                                     "its grid")
     reason: Text = ""
 
     @model_validator(mode="after")

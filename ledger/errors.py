@@ -237,6 +237,13 @@ class OfAnotherCommunity(InvalidRequest):
     slug = "of-another-community"
 
 
+# --- care, wishes and voice ----------------------------------------------------------------
+class NotAllowed(DomainError):
+    """The caller may reach the thing but not take this step on it (not its observer)."""
+
+    slug = "forbidden"
+
+
 # --- imports ------------------------------------------------------------------------------
 class ImportFileRefused(InvalidRequest):
     """The file as a whole cannot be read: its encoding, no rows, no header, unknown headers."""

@@ -127,6 +127,12 @@ THINGS: dict[str, tuple[str, str]] = {
     "rulebook": ("积分细则", "rulebook"),
     "servicecatalogue": ("服务目录", "service catalogue"),
     "timebankpool": ("公益时间池", "time-bank pool"),
+    "wish": ("微心愿", "wish"),
+    "wishboard": ("微心愿", "wish board"),
+    "careroster": ("关爱名单", "care roster"),
+    "proposal": ("民意建议", "proposal"),
+    "proposallist": ("民生清单", "proposal list"),
+    "building": ("楼栋", "building"),
 }
 
 DETAILS: dict[str, tuple[str, str]] = {
@@ -464,6 +470,32 @@ DETAILS: dict[str, tuple[str, str]] = {
                         "“CSV UTF-8” or XLSX and import it again"),
     "import-csv-broken": ("第 {line} 行不是有效的 CSV", "line {line} is not valid CSV"),
     "import-xlsx-broken": ("文件不是有效的 XLSX 工作簿", "the file is not a valid XLSX workbook"),
+    # --- care, wishes and voice -------------------------------------------------------------
+    "not-in-care": ("这位居民不在关爱名单上", "the member is not in care"),
+    "not-the-observer": ("只有这位居民的专属观察员或社区工作人员可以登记探访",
+                         "only the member's observer or staff may log a visit"),
+    "observer-is-resident": ("观察员不能是被关爱的居民本人",
+                             "the observer cannot be the member in care"),
+    "building-in-another-grid": ("楼栋“{building}”不在这个网格里",
+                                 "the building {building} is in another grid"),
+    "household-in-building": ("这户在一个楼栋里，请改楼栋（网格随楼栋）",
+                              "the household is in a building: change its building (the grid "
+                              "comes with it)"),
+    "building-exists": ("这个网格已经有叫“{name}”的楼栋", "the grid has a building named {name}"),
+    "wish-not-open": ("这个微心愿已被认领或已实现（当前：{status}）",
+                      "the wish is no longer open (it is {status})"),
+    "own-wish": ("不能认领自己的微心愿", "one cannot claim one's own wish"),
+    "proposal-closed": ("这条民意已办结或不予采纳（当前：{status}），不能再改",
+                        "the proposal is closed ({status})"),
+    "proposal-step": ("这条民意当前是“{status}”，不能改为“{to}”",
+                      "a proposal that is {status} cannot become {to}"),
+    "reply-required": ("不予采纳时请写答复", "declining a proposal needs a reply"),
+    "proposal-not-adopted": ("只有采纳的建议（已列入清单、办理中或已办结）才能奖励积分"
+                             "（当前：{status}）",
+                             "only an adopted proposal earns points (it is {status})"),
+    "proposal-awarded": ("这条建议已经奖励过积分", "the proposal has earned its points already"),
+    "wish-not-claimed": ("这个微心愿还没有人认领，或已经实现（当前：{status}）",
+                         "the wish is not claimed (it is {status})"),
 }
 
 # Labels of the fields people fill in, for validation problems.
@@ -530,6 +562,26 @@ FIELDS: dict[str, tuple[str, str]] = {
 
 # Words of exports and printed papers: column headers, kinds of passbook lines, sections.
 WORDS: dict[str, tuple[str, str]] = {
+    # the 民生清单 (proposals)
+    "proposal_list": ("民生清单", "proposals"),
+    "proposal_number": ("序号", "no."),
+    "proposal_priority": ("优先级", "priority"),
+    "proposal_kind": ("类别", "kind"),
+    "proposal_text": ("内容", "text"),
+    "proposal_author": ("提出人", "author"),
+    "proposal_building": ("楼栋", "building"),
+    "proposal_status": ("状态", "status"),
+    "proposal_reply": ("答复", "reply"),
+    "proposal_posted_at": ("提出时间", "posted at"),
+    "proposal_updated_at": ("更新时间", "updated at"),
+    "proposal_points": ("奖励积分", "points awarded"),
+    "proposal.proposal": ("建议", "proposal"),
+    "proposal.complaint": ("诉求", "complaint"),
+    "proposal.submitted": ("待处理", "submitted"),
+    "proposal.listed": ("已列入清单", "listed"),
+    "proposal.in_progress": ("办理中", "in progress"),
+    "proposal.done": ("已办结", "done"),
+    "proposal.declined": ("不予采纳", "declined"),
     # statements and passbooks
     "at": ("时间", "at"),
     "kind": ("类别", "kind"),

@@ -40,11 +40,14 @@ def ranking(
     grid_id: str | None,
     limit: int,
     public: bool,
+    building_id: str | None = None,
 ) -> list[Standing]:
     """The top `limit` by what was earned in `period`: one range scan of the ranking index.
 
     Public: names masked, members who opted out left off (a household while any member of
     it is listed, under that member's masked name), ranks counted over who is shown.
+    A building's board (一楼栋一账本) ranks the community's totals of the households now in the
+    building, and of their members.
     """
     t = leaderboard_totals.c
     m = registry_members.c
@@ -58,11 +61,16 @@ def ranking(
     )
     if subject == MEMBER:
         query = query.add_columns(m.name).join(registry_members, m.member_id == t.subject_id)
+        if building_id is not None:
+            query = query.where(m.household_id.in_(
+                select(h.household_id).where(h.building_id == building_id)))
         if public:
             query = query.where(m.opted_out == false())
     else:
         query = query.add_columns(h.address.label("name")).join(
             registry_households, h.household_id == t.subject_id)
+        if building_id is not None:
+            query = query.where(h.building_id == building_id)
         if public:
             listed = (select(m.member_id)
                       .where(m.household_id == t.subject_id, m.opted_out == false()))

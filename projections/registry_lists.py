@@ -123,14 +123,16 @@ def grids(engine: Engine, community_id: str, cursor: str | None, limit: int) -> 
 
 
 def households(engine: Engine, community_id: str, grid_id: str | None, cursor: str | None,
-               limit: int) -> Page:
-    """A community's households (of one grid, if named), in the order they were
+               limit: int, building_id: str | None = None) -> Page:
+    """A community's households (of one grid or building, if named), in the order they were
     registered."""
     h = registry_households.c
-    query = select(h.household_id, h.community_id, h.grid_id, h.address).where(
+    query = select(h.household_id, h.community_id, h.grid_id, h.address, h.building_id).where(
         h.community_id == community_id)
     if grid_id is not None:
         query = query.where(h.grid_id == grid_id)
+    if building_id is not None:
+        query = query.where(h.building_id == building_id)
     return _page(engine, query, [h.household_id], ["household_id"], cursor, limit,
                  kind="households")
 

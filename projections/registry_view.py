@@ -36,6 +36,7 @@ GRID_RENAMED = get_topic(Community.GridRenamed)  # type: ignore[attr-defined]
 GRID_ORDERED = get_topic(Community.GridOrdered)  # type: ignore[attr-defined]
 HOUSEHOLD_ADDRESS_CHANGED = get_topic(Household.AddressChanged)  # type: ignore[attr-defined]
 HOUSEHOLD_GRID_CHANGED = get_topic(Household.GridChanged)  # type: ignore[attr-defined]
+HOUSEHOLD_BUILDING_CHANGED = get_topic(Household.BuildingChanged)  # type: ignore[attr-defined]
 MEMBER_RENAMED = get_topic(Member.Renamed)  # type: ignore[attr-defined]
 MEMBER_MOVED = get_topic(Member.Moved)  # type: ignore[attr-defined]
 MEMBER_STATUS_CHANGED = get_topic(Member.StatusChanged)  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ class RegistryView:
     topics = (COMMUNITY_REGISTERED, GRID_ADDED, HOUSEHOLD_REGISTERED, MEMBER_REGISTERED,
               MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED, GRID_RENAMED,
               GRID_ORDERED, HOUSEHOLD_ADDRESS_CHANGED, HOUSEHOLD_GRID_CHANGED, MEMBER_RENAMED,
-              MEMBER_MOVED, MEMBER_STATUS_CHANGED)
+              MEMBER_MOVED, MEMBER_STATUS_CHANGED, HOUSEHOLD_BUILDING_CHANGED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         communities: list[dict[str, Any]] = []
@@ -90,11 +91,13 @@ class RegistryView:
             elif topic == HOUSEHOLD_REGISTERED:
                 households[key] = {"household_id": key, "community_id": str(e.community_id),
                                    "grid_id": _text(e.grid_id), "address": e.address,
-                                   "registered_at": e.timestamp}
+                                   "registered_at": e.timestamp, "building_id": None}
             elif topic == HOUSEHOLD_ADDRESS_CHANGED:
                 change("household", key, households, address=e.address)
             elif topic == HOUSEHOLD_GRID_CHANGED:
                 change("household", key, households, grid_id=_text(e.grid_id))
+            elif topic == HOUSEHOLD_BUILDING_CHANGED:
+                change("household", key, households, building_id=_text(e.building_id))
             elif topic == MEMBER_RENAMED:
                 change("member", key, members, name=e.name)
             elif topic == MEMBER_MOVED:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, or_, select, true
 
 from ledger.domain.assets import Asset, PostingKind
 from projections.leaderboard_ranking import Standing, ranking
@@ -31,6 +31,7 @@ from projections.tables import (
     leaderboard_totals,
     monthly_postings,
     monthly_rule_points,
+    registry_households,
     registry_members,
 )
 
@@ -215,7 +216,12 @@ class Dashboard:
     total: Month
 
 
-def dashboard(engine: Engine, community: dict[str, Any], year: int) -> Dashboard:
+def dashboard(engine: Engine, community: dict[str, Any], year: int,
+              building_id: str | None = None) -> Dashboard:
+    """The community's figures by month. Of one building (一楼栋一账本): what its residents
+    (those whose household is in it now) earned and banked, how many were active and
+    registered; the community's redemptions, expiries and points by rule are not split by
+    building, so they stay empty."""
     community_id = community["community_id"]
     zone = ZoneInfo(community["time_zone"])
     months = year_months(year)
@@ -226,31 +232,39 @@ def dashboard(engine: Engine, community: dict[str, Any], year: int) -> Dashboard
     p = monthly_postings.c
     r = monthly_rule_points.c
     m = registry_members.c
+    h = registry_households.c
+    residents: ColumnElement[bool] = true()
+    registered_where: ColumnElement[bool] = true()
+    if building_id is not None:
+        in_building = select(h.household_id).where(h.building_id == building_id)
+        residents = t.subject_id.in_(select(m.member_id).where(m.household_id.in_(in_building)))
+        registered_where = m.household_id.in_(in_building)
     with engine.connect() as conn:
         earned = conn.execute(
             select(t.period, t.asset, func.sum(t.earned).label("earned"))
             .where(t.community_id == community_id, t.grid_key == WHOLE_COMMUNITY,
-                   t.subject_kind == MEMBER, t.period.in_([*months, total.month]))
+                   t.subject_kind == MEMBER, t.period.in_([*months, total.month]), residents)
             .group_by(t.period, t.asset)
         ).all()
         active: dict[str, int] = dict(conn.execute(  # type: ignore[arg-type]
             select(t.period, func.count(func.distinct(t.subject_id)))
             .where(t.community_id == community_id, t.grid_key == WHOLE_COMMUNITY,
                    t.subject_kind == MEMBER, t.period.in_([*months, total.month]),
-                   t.earned > 0)
+                   t.earned > 0, residents)
             .group_by(t.period)
         ).all())
-        postings = conn.execute(
+        postings = [] if building_id is not None else conn.execute(
             select(p.month, p.asset, p.kind, p.amount)
             .where(p.community_id == community_id, p.month.in_(months))
         ).all()
-        rule_rows = conn.execute(
+        rule_rows = [] if building_id is not None else conn.execute(
             select(r.month, r.rule_code, r.points, r.awards)
             .where(r.community_id == community_id, r.month.in_(months))
         ).all()
         registered = [conn.execute(
             select(func.count()).select_from(registry_members)
-            .where(m.community_id == community_id, m.registered_at < month_end(key, zone))
+            .where(m.community_id == community_id, m.registered_at < month_end(key, zone),
+                   registered_where)
         ).scalar_one() for key in months]
     for figure in earned:
         target = total if figure.period == total.month else by_month[figure.period]

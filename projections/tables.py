@@ -131,7 +131,9 @@ registry_households = Table(
     Column("grid_id", String(36), nullable=True),
     Column("address", String(200), nullable=False),
     Column("registered_at", UtcDateTime(), nullable=False),
+    Column("building_id", String(36), nullable=True),
     Index("registry_households_community_idx", "community_id"),
+    Index("registry_households_building_idx", "building_id"),
 )
 
 registry_members = Table(

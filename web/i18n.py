@@ -895,3 +895,64 @@ IMPORT_WORDS: Final[dict[str, dict[str, str]]] = {
 }
 for _lang in LANGS:
     MESSAGES[_lang].update(IMPORT_WORDS[_lang])
+
+
+# --- care, wishes and voice (关爱探访, 微心愿, 民意) --------------------------------------------
+VOICE_WORDS: Final[dict[str, dict[str, str]]] = {
+    "zh": {
+        "care_mine": "我关爱的居民", "care_overdue": "逾期未探访", "care_due": "下次探访",
+        "care_last": "上次探访", "care_never": "还没有探访", "care_overdue_days": "逾期 {n} 天",
+        "care_note": "探访记录", "care_log": "登记探访", "care_logged": "已登记探访，谢谢！",
+        "care_none": "没有逾期的居民", "care_observer": "观察员",
+        "wishes": "微心愿", "wish_text": "我的心愿", "wish_post": "发布心愿",
+        "wish_posted": "心愿已发布", "my_wishes": "我的心愿", "open_wishes": "邻居的心愿",
+        "wish_claim": "认领", "wish_claimed_ok": "已认领，完成后请工作人员确认",
+        "wish_fulfil": "确认已实现", "wish_fulfilled_ok": "已确认实现",
+        "wish_open": "待认领", "wish_claimed": "已认领", "wish_fulfilled": "已实现",
+        "wish_by": "认领人", "wishes_claimed": "待确认的心愿", "wish_none": "暂时没有",
+        "voice": "民意 · 民生清单", "proposal_text": "建议或诉求", "proposal_kind_pick": "类别",
+        "proposal_proposal": "建议", "proposal_complaint": "诉求",
+        "proposal_post": "提交", "proposal_posted": "已提交，社区会尽快答复",
+        "my_proposals": "我提的建议", "public_proposals": "民生清单",
+        "proposal_submitted": "待处理", "proposal_listed": "已列入清单",
+        "proposal_in_progress": "办理中", "proposal_done": "已办结",
+        "proposal_declined": "不予采纳", "proposal_reply": "答复",
+        "proposal_priority": "优先级", "proposal_save": "保存",
+        "proposal_saved": "已保存", "proposal_award": "奖励金点子",
+        "proposal_export": "导出民生清单（Excel）", "proposal_status_pick": "状态",
+        "buildings": "楼栋", "building_name": "楼栋名称", "building_grid": "所在网格",
+        "building_add": "添加楼栋", "building_leader": "楼栋长", "building_board": "本楼栋积分榜",
+        "building_screen": "在大屏显示", "building_added": "楼栋已添加",
+    },
+    "en": {
+        "care_mine": "Whom I look after", "care_overdue": "Visits overdue",
+        "care_due": "Next visit", "care_last": "Last visit", "care_never": "not visited yet",
+        "care_overdue_days": "{n} days overdue", "care_note": "Visit note",
+        "care_log": "Log a visit", "care_logged": "Visit logged, thank you!",
+        "care_none": "Nobody is overdue", "care_observer": "Observer",
+        "wishes": "Small wishes", "wish_text": "My wish", "wish_post": "Post the wish",
+        "wish_posted": "Wish posted", "my_wishes": "My wishes",
+        "open_wishes": "Neighbours' wishes", "wish_claim": "Claim",
+        "wish_claimed_ok": "Claimed: staff confirm it once done",
+        "wish_fulfil": "Confirm fulfilled", "wish_fulfilled_ok": "Confirmed",
+        "wish_open": "open", "wish_claimed": "claimed", "wish_fulfilled": "fulfilled",
+        "wish_by": "Claimed by", "wishes_claimed": "Wishes to confirm", "wish_none": "None",
+        "voice": "Voice · the list", "proposal_text": "Proposal or complaint",
+        "proposal_kind_pick": "Kind", "proposal_proposal": "Proposal",
+        "proposal_complaint": "Complaint", "proposal_post": "Send",
+        "proposal_posted": "Sent: the community will reply",
+        "my_proposals": "My proposals", "public_proposals": "The community's list",
+        "proposal_submitted": "submitted", "proposal_listed": "listed",
+        "proposal_in_progress": "in progress", "proposal_done": "done",
+        "proposal_declined": "declined", "proposal_reply": "Reply",
+        "proposal_priority": "Priority", "proposal_save": "Save", "proposal_saved": "Saved",
+        "proposal_award": "Award (金点子)", "proposal_export": "Export the list (Excel)",
+        "proposal_status_pick": "Status",
+        "buildings": "Buildings", "building_name": "Building", "building_grid": "Grid",
+        "building_add": "Add the building", "building_leader": "Leader",
+        "building_board": "The building's board", "building_screen": "Show on the screen",
+        "building_added": "Building added",
+    },
+}
+for _lang in LANGS:
+    MESSAGES[_lang].update(VOICE_WORDS[_lang])

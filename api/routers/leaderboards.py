@@ -12,6 +12,7 @@ from api.deps import (
     AnyRoleActor,
     LinliDep,
     StaffOrMember,
+    check_building,
     readable_community,
     sees_public_only,
 )
@@ -41,6 +42,8 @@ def get_leaderboard(
         "for them")] = "member",
     asset: Asset = Asset.POINTS,
     grid_id: UUID | None = None,
+    building_id: Annotated[UUID | None, Query(description="one building's board (一楼栋一账本):"
+                                              " its households and their members")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
     public: Annotated[bool, Query(description="mask names (张*明) and leave off members who "
                                   "opted out; always so for members and merchants")] = False,
@@ -53,13 +56,16 @@ def get_leaderboard(
     if grid_id is not None and str(grid_id) not in registry_view.grid_names(
             linli.engine, community["community_id"]):
         raise NotFound("grid-not-in-community")
+    if building_id is not None:
+        check_building(linli, UUID(community["community_id"]), building_id)
     shown_public = public or sees_public_only(actor)
     if subject == "team":
         return _team_board(linli, community, period, limit, shown_public)
     standings = ranking(linli.engine, community["community_id"], period=period,
                         subject=subject, asset=asset.value,
                         grid_id=str(grid_id) if grid_id else None, limit=limit,
-                        public=shown_public)
+                        public=shown_public,
+                        building_id=str(building_id) if building_id else None)
     return LeaderboardOut(
         items=[StandingOut(rank=s.rank, subject_id=UUID(s.subject_id), name=s.name,
                            earned=s.earned) for s in standings],

@@ -93,9 +93,11 @@ def add_grid(community_id: UUID, body: GridIn, actor: StaffOfPathCommunity,
 def create_household(body: HouseholdIn, actor: StaffActor, linli: LinliDep, write: WriteDep
                      ) -> Response:
     return write.execute(
-        registry.register_household(body.community_id, body.grid_id, body.address, actor),
+        registry.register_household(body.community_id, body.grid_id, body.address, actor,
+                                    body.building_id),
         lambda created: HouseholdOut(id=created.id, community_id=body.community_id,
-                                     grid_id=body.grid_id, address=body.address), body)
+                                     grid_id=created.grid_id, address=body.address,
+                                     building_id=body.building_id), body)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut)
@@ -103,7 +105,8 @@ def get_household(household_id: UUID, actor: StaffOrAuditor, linli: LinliDep) ->
     household = load(linli, Household, household_id)
     actor.check_community(household.community_id, "household", household_id)
     return HouseholdOut(id=household.id, community_id=household.community_id,
-                        grid_id=household.grid_id, address=household.address)
+                        grid_id=household.grid_id, address=household.address,
+                        building_id=household.building_id)
 
 
 @router.post("/members", status_code=201, response_model=MemberOut)

@@ -56,13 +56,17 @@ def list_grids(community: VisibleCommunity, linli: LinliDep, limit: PageLimit = 
 @router.get("/households", response_model=HouseholdListOut)
 def list_households(listing: StaffOrAuditorListing, linli: LinliDep,
                     grid_id: UUID | None = None, limit: PageLimit = PAGE_DEFAULT,
-                    cursor: ListCursor = None) -> HouseholdListOut:
-    """A community's households (of one grid, if named), in the order they were registered."""
+                    cursor: ListCursor = None, building_id: UUID | None = None
+                    ) -> HouseholdListOut:
+    """A community's households (of one grid or building, if named), in the order they were
+    registered."""
     page = registry_lists.households(linli.engine, listing.community["community_id"],
-                                     str(grid_id) if grid_id else None, cursor, limit)
+                                     str(grid_id) if grid_id else None, cursor, limit,
+                                     str(building_id) if building_id else None)
     return HouseholdListOut(items=[HouseholdOut(
         id=UUID(r["household_id"]), community_id=UUID(r["community_id"]),
-        grid_id=_uuid(r["grid_id"]), address=r["address"]) for r in page.items],
+        grid_id=_uuid(r["grid_id"]), address=r["address"],
+        building_id=_uuid(r["building_id"])) for r in page.items],
         next_cursor=page.next_cursor)
 
 

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api import language
-from api.deps import AnyRoleActor, LinliDep, StaffOrAuditor, readable_community, sees_public_only
+from api.deps import (
+    AnyRoleActor,
+    LinliDep,
+    StaffOrAuditor,
+    check_building,
+    readable_community,
+    sees_public_only,
+)
 from api.errors import ApiProblem
 from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export, word
 from api.schemas_reports import (
@@ -226,12 +233,18 @@ def get_dashboard(
     request: Request,
     year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
     output: FormatQuery = None,
+    building_id: Annotated[UUID | None, Query(description="one building's residents: points "
+                                              "issued, minutes banked, active, registered")
+                           ] = None,
 ) -> DashboardOut | Response:
     """Per month: points issued, redeemed, refunded, expired; minutes deposited and withdrawn;
     active volunteers; points by rule: the figures a street office reports upward."""
     chosen = chosen_format(output, request)
     community = readable_community(linli, actor, community_id)
-    figures = reports.dashboard(linli.engine, community, year)
+    if building_id is not None:
+        check_building(linli, community_id, building_id)
+    figures = reports.dashboard(linli.engine, community, year,
+                                str(building_id) if building_id else None)
     dashboard = DashboardOut(
         community_id=community_id, year=year, time_zone=figures.time_zone,
         months=[_month_out(m) for m in figures.months], total=_month_out(figures.total),

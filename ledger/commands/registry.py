@@ -10,6 +10,7 @@ from uuid import UUID
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.commands.buildings import building_of_community
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.registry import (
@@ -21,7 +22,7 @@ from ledger.domain.registry import (
     Merchant,
 )
 from ledger.domain.rulebook import Rule
-from ledger.errors import NotFound
+from ledger.errors import InvalidRequest, NotFound
 from ledger.write.unit_of_work import UnitOfWork
 
 
@@ -29,6 +30,7 @@ from ledger.write.unit_of_work import UnitOfWork
 class Registered:
     id: UUID
     passbook_no: str | None = None
+    grid_id: UUID | None = None  # a household's grid (its building's, when only that is named)
 
 
 def register_community(
@@ -57,15 +59,22 @@ def add_grid(community_id: UUID, name: str, by: Actor) -> Callable[[UnitOfWork],
 
 
 def register_household(
-    community_id: UUID, grid_id: UUID | None, address: str, by: Actor
+    community_id: UUID, grid_id: UUID | None, address: str, by: Actor,
+    building_id: UUID | None = None,
 ) -> Callable[[UnitOfWork], Registered]:
+    """Register a household, in a grid and (optionally) a building of it; a building alone
+    brings its grid."""
+
     def command(uow: UnitOfWork) -> Registered:
         by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id).check_grid(grid_id)
-        household = Household(community_id=community_id, grid_id=grid_id, address=address,
+        grid = _grid_of_building(uow, community_id, building_id, grid_id)
+        household = Household(community_id=community_id, grid_id=grid, address=address,
                               actor_id=by.id, actor_role=by.role_value)
         uow.add(household)
-        return Registered(household.id)
+        if building_id is not None:
+            household.move_to_building(building_id, "", by)
+        return Registered(household.id, grid_id=grid)
 
     return command
 
@@ -234,22 +243,45 @@ def change_member(
     return command
 
 
+def _grid_of_building(uow: UnitOfWork, community_id: UUID, building_id: UUID | None,
+                      grid_id: UUID | None) -> UUID | None:
+    """The grid a household in `building_id` is in: the building's (a grid named beside it
+    must be that one)."""
+    if building_id is None:
+        return grid_id
+    building = building_of_community(uow, community_id, building_id)
+    if grid_id is not None and grid_id != building["grid_id"]:
+        raise InvalidRequest("building-in-another-grid", building=building["name"])
+    return UUID(str(building["grid_id"]))
+
+
 def change_household(
     household_id: UUID, by: Actor, *, address: str = UNCHANGED,
     grid_id: UUID | None = UNCHANGED, reason: str = "",
+    building_id: UUID | None = UNCHANGED,
 ) -> Callable[[UnitOfWork], dict[str, Any]]:
-    """Correct a household's address or put it in another grid of its community."""
+    """Correct a household's address, or put it in another grid or building of its
+    community (a building brings its grid)."""
 
     def command(uow: UnitOfWork) -> dict[str, Any]:
         household = uow.get(Household, household_id)
         by.check_community(household.community_id, "household", household_id)
+        if building_id is not UNCHANGED:
+            grid = _grid_of_building(uow, household.community_id, building_id,
+                                     grid_id if grid_id is not UNCHANGED else None)
+            if building_id is not None:
+                household.move_to_grid(grid, reason, by)
+            household.move_to_building(building_id, reason, by)
         if grid_id is not UNCHANGED:
             uow.get(Community, household.community_id).check_grid(grid_id)
+            if household.building_id is not None and building_id is UNCHANGED:
+                raise InvalidRequest("household-in-building")
             household.move_to_grid(grid_id, reason, by)
         if address is not UNCHANGED:
             household.change_address(address, reason, by)
         return {"id": household.id, "community_id": household.community_id,
-                "grid_id": household.grid_id, "address": household.address}
+                "grid_id": household.grid_id, "address": household.address,
+                "building_id": household.building_id}
 
     return command
 

@@ -210,6 +210,19 @@ class Household(LedgerAggregate):
             self._grid_changed(grid_id=grid_id, from_grid_id=self.grid_id, reason=reason,
                                actor_id=by.id, actor_role=by.role_value)
 
+    building_id: UUID | None = None  # its building (楼栋), once put in one
+
+    def move_to_building(self, building_id: UUID | None, reason: str, by: Actor) -> None:
+        """Put the household in a building of its community (or none)."""
+        if building_id != self.building_id:
+            self._building_changed(building_id=building_id, from_building_id=self.building_id,
+                                   reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    @event("BuildingChanged")
+    def _building_changed(self, building_id: UUID | None, from_building_id: UUID | None,
+                          reason: str, actor_id: str, actor_role: str) -> None:
+        self.building_id = building_id
+
     @event("AddressChanged")
     def _address_changed(self, address: str, reason: str, actor_id: str,
                          actor_role: str) -> None:

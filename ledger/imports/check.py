@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from ledger import ids
 from ledger.domain.accounts import cap_keys_for
 from ledger.domain.assets import Asset
+from ledger.domain.buildings import BuildingRegister
 from ledger.domain.registry import ACTIVE, Community
 from ledger.domain.rulebook import Rule
 from ledger.errors import NotFound
@@ -43,6 +44,7 @@ class MemberRow:
     household_id: UUID | None  # an existing household of that address
     grid: str  # a grid's name ("" for none)
     existing: bool  # already registered: nothing to post
+    building_id: UUID | None = None  # the building a new household of the row goes in
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Registry:
     by_passbook: dict[str, tuple[UUID, str, str]]  # passbook no -> (id, status, name)
     households: dict[str, UUID]  # address -> id
     rules: dict[str, Rule]  # code and names -> rule
+    buildings: dict[str, tuple[UUID, UUID]] = field(default_factory=dict)  # name -> (id, grid)
 
     @classmethod
     def load(cls, app: Any, engine: Engine, community_id: UUID) -> Registry:
@@ -117,7 +120,16 @@ class Registry:
                 rules.setdefault(version["name"], rule)
             rules[rule.current["name"]] = rule
             rules[code] = rule
-        return cls(community, by_name, by_passbook, households, rules)
+        buildings: dict[str, tuple[UUID, UUID]] = {}
+        try:
+            register = app.repository.get(BuildingRegister.create_id(community_id))
+        except AggregateNotFoundError:
+            register = None
+        if isinstance(register, BuildingRegister):
+            for entry in register.buildings.values():
+                buildings.setdefault(entry["name"], (UUID(str(entry["id"])),
+                                                     UUID(str(entry["grid_id"]))))
+        return cls(community, by_name, by_passbook, households, rules, buildings)
 
 
 @dataclass
@@ -254,6 +266,14 @@ class Checker:
         name = self._text(row, "name", problems, number, NAME_MAX_CHARS)
         household = self._text(row, "household", problems, number, NAME_MAX_CHARS)
         grid = self._text(row, "grid", problems, number, NAME_MAX_CHARS)
+        building_name = self._text(row, "building", problems, number, NAME_MAX_CHARS)
+        building = self.registry.buildings.get(building_name) if building_name else None
+        if building_name and building is None:
+            self._problem(problems, number, "building",
+                          f"本社区没有楼栋“{building_name}”（请先在工作台添加楼栋）")
+        elif building is not None and grid and self.registry.community.grids.get(
+                str(building[1])) != grid:
+            self._problem(problems, number, "grid", f"楼栋“{building_name}”不在网格“{grid}”里")
         passbook_no = columns.text(self.header.cell(row, "passbook_no"))
         if not name:
             self._problem(problems, number, "name", "没有填写姓名")
@@ -281,7 +301,8 @@ class Checker:
             self._seen_members.add((name, household))
         if problems:
             return None
-        return MemberRow(number, name, household, household_id, grid, existing)
+        return MemberRow(number, name, household, household_id, grid, existing,
+                         building[0] if building is not None else None)
 
     def _award(self, number: int, row: list[Cell], problems: list[Problem]
                ) -> AwardRow | None:

@@ -24,6 +24,7 @@ HEADERS: dict[str, str] = {
     "存折号": "passbook_no", "passbook": "passbook_no", "passbook_no": "passbook_no",
     "户": "household", "household": "household",
     "网格": "grid", "grid": "grid",
+    "楼栋": "building", "building": "building",
     "规则": "rule", "rule": "rule", "rule_code": "rule",
     "数量": "quantity", "quantity": "quantity",
     "分钟": "minutes", "minutes": "minutes",
@@ -33,7 +34,7 @@ HEADERS: dict[str, str] = {
 }
 
 FIELDS: dict[Kind, frozenset[str]] = {
-    Kind.MEMBERS: frozenset({"name", "passbook_no", "household", "grid"}),
+    Kind.MEMBERS: frozenset({"name", "passbook_no", "household", "grid", "building"}),
     Kind.AWARDS: frozenset({"name", "passbook_no", "rule", "quantity", "minutes", "date",
                             "note"}),
     Kind.OPENING_BALANCES: frozenset({"name", "passbook_no", "points", "minutes", "date",

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.commands.buildings import building_of_community
 from ledger.domain import lots
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
@@ -195,10 +196,15 @@ def _member(uow: UnitOfWork, community: Community, import_id: UUID, origin: str,
         household_origin = f"{import_id}:户:{row.household}"
         household = uow.find(Household, ids.imported_id(household_origin))
         if household is None:
+            if row.building_id is not None:
+                grid_id = UUID(str(building_of_community(uow, community.id,
+                                                         row.building_id)["grid_id"]))
             household = Household(community_id=community.id, grid_id=grid_id,
                                   address=row.household, actor_id=by.id,
                                   actor_role=by.role_value, imported_from=household_origin)
             uow.add(household)
+            if row.building_id is not None:
+                household.move_to_building(row.building_id, "导入", by)
         household_id = household.id
         grid_id = grid_id or household.grid_id
     member = Member(community_id=community.id, name=row.name, household_id=household_id,

@@ -94,6 +94,32 @@ class Cast:
                       status=200)
         return team
 
+    def cared(self) -> str:
+        """The other member, put in care with the cast's member as observer."""
+        self.client.put(f"/v1/members/{self.other_member}/care", headers=self.town.staff, json={
+            "categories": ["独居"], "observer_member_id": self.town.member_id,
+            "visit_every_days": 7})
+        return self.other_member
+
+    def wish(self, claimed: bool = False) -> str:
+        """A wish of the cast's member (claimed by the other member)."""
+        wish = str(self.post("/v1/wishes", {"member_id": self.town.member_id,
+                                            "text": "修自行车"}, self.town.member)["id"])
+        if claimed:
+            self.post(f"/v1/wishes/{wish}/claim", {"member_id": self.other_member},
+                      self.town.staff, status=200)
+        return wish
+
+    def proposal(self) -> str:
+        """A proposal of the cast's member."""
+        return str(self.post("/v1/proposals", {"community_id": self.town.community_id,
+                                               "text": "增设休息座椅"}, self.town.member)["id"])
+
+    def building(self) -> str:
+        """A building of the cast's community, in a new grid."""
+        return str(self.post(f"/v1/communities/{self.town.community_id}/buildings",
+                             {"name": "3栋", "grid_id": self.grid()}, self.town.staff)["id"])
+
 
 def _community(c: Cast) -> str:
     return c.town.community_id
@@ -270,6 +296,28 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("PUT", "/v1/communities/{community_id}/services/{code}"): lambda c: (
         c.town.staff, f"/v1/communities/{_community(c)}/services/助餐",
         {"name": "助餐", "default_minutes": 45}),
+    ("PUT", "/v1/members/{member_id}/care"): lambda c: (
+        c.town.staff, f"/v1/members/{c.other_member}/care",
+        {"categories": ["高龄"], "observer_member_id": c.town.member_id, "visit_every_days": 7}),
+    ("POST", "/v1/members/{member_id}/visits"): lambda c: (
+        c.town.member, f"/v1/members/{c.cared()}/visits", {"note": "一切都好"}),
+    ("POST", "/v1/wishes"): lambda c: (
+        c.town.member, "/v1/wishes", {"member_id": c.town.member_id, "text": "想学用智能手机"}),
+    ("POST", "/v1/wishes/{wish_id}/claim"): lambda c: (
+        c.town.staff, f"/v1/wishes/{c.wish()}/claim", {"member_id": c.other_member}),
+    ("POST", "/v1/wishes/{wish_id}/fulfil"): lambda c: (
+        c.town.staff, f"/v1/wishes/{c.wish(claimed=True)}/fulfil", None),
+    ("POST", "/v1/proposals"): lambda c: (
+        c.town.member, "/v1/proposals", {"community_id": c.town.community_id,
+                                         "text": "小区门口加装减速带"}),
+    ("PATCH", "/v1/proposals/{proposal_id}"): lambda c: (
+        c.town.staff, f"/v1/proposals/{c.proposal()}", {"status": "listed", "priority": 2}),
+    ("POST", "/v1/communities/{community_id}/buildings"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/buildings",
+        {"name": "5栋", "grid_id": c.grid(), "leader_member_id": c.other_member}),
+    ("PATCH", "/v1/communities/{community_id}/buildings/{building_id}"): lambda c: (
+        c.town.staff, f"/v1/communities/{_community(c)}/buildings/{c.building()}",
+        {"leader_member_id": c.other_member}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the

@@ -70,7 +70,7 @@ class TestHouseholds:
         in_grid = every(client, "/v1/households", world.auditor, 500, grid_id=grid)
         assert [h["address"] for h in in_grid] == ["1栋", "3栋"]
         assert in_grid[0] == {"id": homes[1], "community_id": world.community_id,
-                              "grid_id": grid, "address": "1栋"}
+                              "grid_id": grid, "address": "1栋", "building_id": None}
 
     def test_outside_the_scope(self, world: Town, client: TestClient) -> None:
         there = Town.standard(client, "湖滨社区")

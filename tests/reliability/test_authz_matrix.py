@@ -55,6 +55,17 @@ def town(client):
     ok(client.post(f"/v1/teams/{team['id']}/members", headers=a.staff,
                    json={"member_id": member}))
     names.append(team["name"])
+    observer = a.add_member(secret_name("A观察员"))
+    ok(client.put(f"/v1/members/{a.member_id}/care", headers=a.staff, json={
+        "categories": ["独居"], "observer_member_id": observer, "visit_every_days": 7}))
+    wish = ok(client.post("/v1/wishes", headers=a.member, json={
+        "member_id": a.member_id, "text": secret_name("A心愿")}), 201)
+    proposal = ok(client.post("/v1/proposals", headers=a.member, json={
+        "community_id": a.community_id, "text": secret_name("A建议")}), 201)
+    building = ok(client.post(f"/v1/communities/{a.community_id}/buildings", headers=a.staff,
+                              json={"name": secret_name("A楼"), "grid_id": a.add_grid("A网格")}),
+                  201)
+    names += [wish["text"], proposal["text"], building["name"]]
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -69,7 +80,8 @@ def town(client):
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
            "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
-           "number": None, "activity_id": activity, "period": "2026-12"}
+           "number": None, "activity_id": activity, "period": "2026-12",
+           "wish_id": wish["id"], "proposal_id": proposal["id"], "building_id": building["id"]}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets

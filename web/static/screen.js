@@ -2,7 +2,9 @@
    households) and an hours board (residents and volunteer teams), rotated every ?rotate=
    seconds (20 in kiosk mode, else 0: off); names masked; as many rows as fit the display
    (?limit=, 10 by default); refreshed every ?refresh= seconds (30), periods cycled every
-   ?cycle= (0: off). ?kiosk=1 hides the controls for a TV. */
+   ?cycle= (0: off). ?kiosk=1 hides the controls for a TV. ?building_id= shows one building's
+   boards (一楼栋一账本). The third view (?board=voice) is the open wishes and the 民生清单
+   (filled by voice.js). */
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -13,6 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const kiosk = params.get("kiosk") === "1";
   document.body.classList.toggle("kiosk", kiosk);
   const communityId = params.get("community_id") || signedIn.community_id;
+  const buildingId = params.get("building_id");
   const refreshSeconds = Math.max(5, Number(params.get("refresh")) || 30);
   const cycleSeconds = Number(params.get("cycle")) || 0;
   const rotateSeconds = params.has("rotate") ? Number(params.get("rotate")) || 0 : (kiosk ? 20 : 0);
@@ -23,6 +26,7 @@ document.addEventListener("DOMContentLoaded", () => {
                                                ["household", "POINTS", "households"]] },
     hours: { title: "board_hours", boards: [["member", "MINUTES", "members"],
                                              ["team", "MINUTES", "team_board"]] },
+    voice: { title: "voice", boards: null },
   };
   const VIEW_ORDER = Object.keys(VIEWS);
   let period = ORDER.includes(params.get("period")) ? params.get("period") : "month";
@@ -39,6 +43,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const query = new URLSearchParams({ period: periodKey(period), subject, asset, limit,
                                         public: "true" });
     if (communityId) query.set("community_id", communityId);
+    if (buildingId) query.set("building_id", buildingId);
     const found = await api("GET", "/v1/leaderboards?" + query);
     $(`#${side}-name`).textContent = t(name);
     const list = $(`#board-${side}`);
@@ -55,7 +60,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   /** The rows' type sized so that `limit` rows and the update time fit the display. */
   function fit() {
-    const boards = document.querySelector(".boards");
+    const boards = document.querySelector(".boards:not([hidden])");
+    if (!boards) return;
     const below = document.querySelector(".updated").getBoundingClientRect().height + 16;
     const room = window.innerHeight - boards.getBoundingClientRect().top - below;
     const heading = document.querySelector(".boards h2").getBoundingClientRect().height + 8;
@@ -83,9 +89,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     $("#board-title").textContent = `${t("screen")} · ${t(VIEWS[view].title)}`;
     document.body.dataset.view = view;
+    const voice = VIEWS[view].boards === null;
+    $("#leaderboards").hidden = voice;
+    $("#voice-boards").hidden = !voice;
     try {
-      const [left, right] = VIEWS[view].boards;
-      await Promise.all([board("left", left), board("right", right)]);
+      if (!voice) {
+        const [left, right] = VIEWS[view].boards;
+        await Promise.all([board("left", left), board("right", right)]);
+      }
       $("#updated").textContent = new Date().toLocaleTimeString(Linli.lang);
       $("#notice").hidden = true;
       fit();
@@ -104,6 +115,12 @@ document.addEventListener("DOMContentLoaded", () => {
   if (communityId) {
     api("GET", `/v1/communities/${communityId}`).then((c) => { $("#community").textContent = c.name; },
       () => {});
+  }
+  if (communityId && buildingId) {
+    api("GET", `/v1/communities/${communityId}/buildings`).then((found) => {
+      const building = found.items.find((b) => b.id === buildingId);
+      if (building) $("#building").textContent = `· ${building.name}`;
+    }, () => {});
   }
   fit();
   refresh();
