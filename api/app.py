@@ -26,6 +26,7 @@ from api.routers import (
     awards,
     certificates,
     consent,
+    districts,
     health,
     holds,
     households,
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     # Routes are matched in order, one by one: the tills' routes come first.
     for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
                    awards, merchants, reads, leaderboards, households, reports, timebank,
-                   service_requests, activities, teams, audit, certificates, printables,
+                   service_requests, activities, teams, districts, audit, certificates, printables,
                    metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB

@@ -18,6 +18,8 @@ class Standing:
     subject_id: str
     name: str
     earned: int
+    reached_position: int = 0  # where in the log the total was reached (earlier ranks first)
+    community_id: str | None = None
 
 
 def masked(name: str) -> str:
@@ -50,7 +52,7 @@ def ranking(
     m = registry_members.c
     h = registry_households.c
     query = (
-        select(t.subject_id, t.earned)
+        select(t.subject_id, t.earned, t.reached_position)
         .where(t.community_id == community_id, t.grid_key == (grid_id or WHOLE_COMMUNITY),
                t.subject_kind == subject, t.asset == asset, t.period == period, t.earned > 0)
         .order_by(t.earned.desc(), t.reached_position)
@@ -74,8 +76,21 @@ def ranking(
             names = {k: masked(v) for k, v in names.items()}
         elif public:
             names = _household_public_names(conn, list(names))
-    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned))
+    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned),
+                     int(row.reached_position), community_id)
             for rank, row in enumerate(rows, start=1)]
+
+
+def district_ranking(engine: Engine, community_ids: list[str], *, period: str, subject: str,
+                     asset: str, limit: int, public: bool) -> list[Standing]:
+    """The top `limit` across communities: each community's top `limit` (one range scan of
+    the ranking index each), merged by what was earned, then by who reached it first."""
+    standings = [standing for community_id in community_ids
+                 for standing in ranking(engine, community_id, period=period, subject=subject,
+                                         asset=asset, grid_id=None, limit=limit, public=public)]
+    standings.sort(key=lambda s: (-s.earned, s.reached_position))
+    return [Standing(rank, s.subject_id, s.name, s.earned, s.reached_position, s.community_id)
+            for rank, s in enumerate(standings[:limit], start=1)]
 
 
 def _household_public_names(conn: Connection, household_ids: list[str]) -> dict[str, str]:
