@@ -44,6 +44,8 @@ class DepositOut(BaseModel):
 
 
 class WithdrawalIn(In):
+    model_config = exactly_one_of(("member_id",), ("passbook_no",))
+
     member_id: UUID | None = Field(None, description="The member, or give `passbook_no`.")
     passbook_no: str | None = Field(None, max_length=32, description=(
         "The member's passbook number (积分存折号), e.g. at another community's counter (通兑)."))
@@ -59,7 +61,7 @@ class WithdrawalIn(In):
     @model_validator(mode="after")
     def _one_member(self) -> WithdrawalIn:
         if (self.member_id is None) == (self.passbook_no is None):
-            raise ValueError("give member_id or passbook_no, one of them")
+            raise ValueError("field-member-or-passbook")
         return self
 
 

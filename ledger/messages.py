@@ -440,6 +440,8 @@ DETAILS: dict[str, tuple[str, str]] = {
                              "once"),
     "field-code-or-member": ("请填签到码（居民自己）或 member_id（工作人员代签），只填一个",
                              "give exactly one of code (a member's own) or member_id (staff)"),
+    "field-member-or-passbook": ("指明居民用 member_id 或 passbook_no，二者选一",
+                                 "name the member by member_id or passbook_no, one of them"),
     "field-one-way": ("指明居民只用一种方式：member_id、payment_code，或 passbook_no 加 pin",
                       "name the member one way: member_id, payment_code, or passbook_no with pin"),
     "field-pin-with-passbook": ("存折号和密码要一起填", "passbook_no and pin go together"),
