@@ -179,6 +179,9 @@ def test_a_district_serves_its_residents_in_every_community_and_settles(district
                           params={"district_id": d.id, "period": "2098"}))["items"]
     assert [(b["earned"], b["community_id"]) for b in board] == [
         (9, west.community_id), (7, home.community_id)]
+    chart = client.get("/web/charts/district.svg", headers=d.auditor, params={
+        "district_id": d.id, "year": 2098, "figure": "communities"})
+    assert chart.status_code == 200 and "西湖社区" in chart.text
     guarantee = ok(client.get(f"/v1/districts/{d.id}/guarantee", headers=d.auditor))
     assert guarantee["owed_minutes"] == 135
     events = ok(client.get("/v1/events?limit=500", headers=d.auditor))["items"]
