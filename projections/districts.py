@@ -9,12 +9,11 @@ communities together: the district's size moves the rows summed, not the queries
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
 from projections.leaderboards import MEMBER, WHOLE_COMMUNITY
@@ -103,9 +102,11 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
             .where(m.community_id.in_(community_ids), m.registered_at < start)
             .group_by(m.community_id)).all()}
         joined = conn.execute(
-            select(m.community_id, m.registered_at)
+            select(m.community_id, *(func.sum(case((m.registered_at < month_end(month, zone),
+                                                    1), else_=0)) for month in months))
             .where(m.community_id.in_(community_ids), m.registered_at >= start,
-                   m.registered_at < month_end(months[-1], zone))).all()
+                   m.registered_at < month_end(months[-1], zone))
+            .group_by(m.community_id)).all()
     for row in postings:
         target = (figures[row.community_id][row.month], figures[row.community_id][year_key])
         amount = int(row.amount)
@@ -120,15 +121,13 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
                 f.minutes_withdrawn -= amount
     for community_id, period, count in volunteers:
         figures[community_id][period].volunteers = int(count)
-    new_by_month: dict[tuple[str, str], int] = defaultdict(int)
-    for community_id, registered_at in joined:
-        new_by_month[community_id, f"{registered_at.astimezone(zone):%Y-%m}"] += 1
+    joined_by: dict[str, list[int]] = {row[0]: [int(n or 0) for n in row[1:]] for row in joined}
     for community_id in community_ids:
-        count = int(before.get(community_id, 0))
-        for month in months:
-            count += new_by_month[community_id, month]
-            figures[community_id][month].members = count
-        figures[community_id][year_key].members = count
+        before_year = int(before.get(community_id, 0))
+        counts = joined_by.get(community_id, [0] * len(months))
+        for month, count in zip(months, counts, strict=True):
+            figures[community_id][month].members = before_year + count
+        figures[community_id][year_key].members = before_year + counts[-1]
     district_months = {month: Figures(month) for month in [*months, year_key]}
     rows = []
     for community_id in community_ids:

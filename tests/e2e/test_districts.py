@@ -179,6 +179,11 @@ def test_a_district_serves_its_residents_in_every_community_and_settles(district
                           params={"district_id": d.id, "period": "2098"}))["items"]
     assert [(b["earned"], b["community_id"]) for b in board] == [
         (9, west.community_id), (7, home.community_id)]
+    public = ok(client.get("/v1/leaderboards", headers=home.member,  # a resident: masked
+                           params={"district_id": d.id, "period": "2098"}))["items"]
+    assert [(b["name"], b["earned"]) for b in public] == [("张*", 9), ("张*", 7)]
+    assert client.get("/v1/leaderboards", headers=far.member,
+                      params={"district_id": d.id}).status_code == 404
     chart = client.get("/web/charts/district.svg", headers=d.auditor, params={
         "district_id": d.id, "year": 2098, "figure": "communities"})
     assert chart.status_code == 200 and "西湖社区" in chart.text
