@@ -153,6 +153,9 @@ def test_a_district_serves_its_residents_in_every_community_and_settles(district
         == settled.content  # the same key: the first answer again
     assert d.positions() == {home.community_id: 0, west.community_id: 0,
                              south.community_id: 0}
+    again = ok(client.post(f"/v1/districts/{d.id}/agreements", headers=d.staff,
+                           json={"other_district_id": d.other, "credit_limit_minutes": 90}), 201)
+    assert (again["credit_limit_minutes"], again["owes_minutes"]) == (90, 0)
     for period in ("2098-Q4", "2098-10"):  # overlapping, and empty
         refused = client.post(path, headers={**d.staff, **key()}, json={"period": period})
         assert (refused.status_code, problem_type(refused)) == (409, "nothing-to-settle")
