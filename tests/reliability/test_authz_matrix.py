@@ -55,6 +55,10 @@ def town(client):
     ok(client.post(f"/v1/teams/{team['id']}/members", headers=a.staff,
                    json={"member_id": member}))
     names.append(team["name"])
+    names.append(secret_name("A街道"))
+    district = ok(client.post("/v1/districts", json={"name": names[-1]}), 201)["id"]
+    ok(client.post(f"/v1/districts/{district}/communities",
+                   json={"community_id": a.community_id}))
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -69,7 +73,8 @@ def town(client):
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
            "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
-           "number": None, "activity_id": activity, "period": "2026-12"}
+           "number": None, "activity_id": activity, "period": "2026-12",
+           "district_id": district, "settlement_id": str(uuid.uuid4())}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets
