@@ -9,8 +9,12 @@ communities together: the district's size moves the rows summed, not the queries
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, case, func, or_, select
@@ -28,6 +32,7 @@ from projections.tables import (
 )
 
 POINTS, MINUTES = Asset.POINTS.value, Asset.MINUTES.value
+T = TypeVar("T")
 ISSUING = frozenset(kind.value for kind in EARNING_KINDS)
 
 
@@ -188,3 +193,38 @@ def positions(engine: Engine, community_ids: list[str]) -> dict[str, dict[str, i
         if second in owes:
             owes[second][first] = -int(due)
     return owes
+
+
+class ByPosition:
+    """Answers of a district's reads kept until the views move on: a dashboard or a board
+    over 50 communities sums hundreds of thousands of rows, and between two changes of the
+    views every reader gets the same answer. Keyed by what was asked and the position the
+    views held (`ProjectionRunner.position`), so a read after a write never gets an answer
+    from before it; the oldest of `most` answers is forgotten first."""
+
+    def __init__(self, most: int = 256) -> None:
+        self.most = most
+        self._answers: OrderedDict[tuple[object, ...], tuple[int, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], position: int, compute: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None and found[0] == position:
+                self._answers.move_to_end(key)
+                return cast(T, found[1])
+        answer = compute()
+        with self._lock:
+            self._answers[key] = (position, answer)
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.most:
+                self._answers.popitem(last=False)
+        return answer
+
+    def clear(self) -> None:
+        """Forget every answer (a benchmark measures the reads that compute)."""
+        with self._lock:
+            self._answers.clear()
+
+
+ANSWERS = ByPosition()

@@ -26,6 +26,7 @@ from ledger.commands.registry import DisplayChoice
 from ledger.domain.assets import Asset
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from projections import districts as district_views
 from projections import periods, registry_view, services
 from projections.leaderboard_ranking import district_ranking, ranking
 
@@ -83,9 +84,12 @@ def _district_board(linli: Linli, actor: Actor, district_id: UUID, period: str, 
     """Members or households ranked across the district's communities."""
     district = visible_district(linli, actor, district_id)
     caught_up(linli)
-    standings = district_ranking(linli.engine, [str(c) for c in district.communities],
-                                 period=period, subject=subject, asset=asset.value,
-                                 limit=limit, public=public)
+    ids = [str(c) for c in district.communities]
+    standings = district_views.ANSWERS.get(
+        ("board", str(linli.engine.url), *ids, period, subject, asset.value, limit, public),
+        linli.projections.position,
+        lambda: district_ranking(linli.engine, ids, period=period, subject=subject,
+                                 asset=asset.value, limit=limit, public=public))
     return LeaderboardOut(
         items=[StandingOut(rank=s.rank, subject_id=UUID(s.subject_id), name=s.name,
                            earned=s.earned, community_id=UUID(s.community_id or ""))
