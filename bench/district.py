@@ -128,7 +128,6 @@ def main() -> None:
                 "board, public, all time, top 100": (
                     "/v1/leaderboards", {"district_id": str(district), "public": True,
                                          "limit": 100}),
-                "guarantee (no target)": (f"/v1/districts/{district}/guarantee", {}),
             }
             with TestClient(create_app(linli=linli)) as client:
                 client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
 from projections.leaderboards import MEMBER, WHOLE_COMMUNITY
@@ -106,12 +106,17 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
             select(m.community_id, func.count())
             .where(m.community_id.in_(community_ids), m.registered_at < start)
             .group_by(m.community_id)).all()}
-        joined = conn.execute(
-            select(m.community_id, *(func.sum(case((m.registered_at < month_end(month, zone),
-                                                    1), else_=0)) for month in months))
-            .where(m.community_id.in_(community_ids), m.registered_at >= start,
-                   m.registered_at < month_end(months[-1], zone))
-            .group_by(m.community_id)).all()
+        # Each month's registrations: a count over one range of the (community, registered
+        # at) index, the year's rows read once in all.
+        joined: dict[str, list[int]] = {c: [0] * len(months) for c in community_ids}
+        for n, month in enumerate(months):
+            since = start if n == 0 else month_end(months[n - 1], zone)
+            for community_id, count in conn.execute(
+                    select(m.community_id, func.count())
+                    .where(m.community_id.in_(community_ids), m.registered_at >= since,
+                           m.registered_at < month_end(month, zone))
+                    .group_by(m.community_id)).all():
+                joined[community_id][n] = int(count)
     for row in postings:
         target = (figures[row.community_id][row.month], figures[row.community_id][year_key])
         amount = int(row.amount)
@@ -126,13 +131,12 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
                 f.minutes_withdrawn -= amount
     for community_id, period, count in volunteers:
         figures[community_id][period].volunteers = int(count)
-    joined_by: dict[str, list[int]] = {row[0]: [int(n or 0) for n in row[1:]] for row in joined}
     for community_id in community_ids:
-        before_year = int(before.get(community_id, 0))
-        counts = joined_by.get(community_id, [0] * len(months))
-        for month, count in zip(months, counts, strict=True):
-            figures[community_id][month].members = before_year + count
-        figures[community_id][year_key].members = before_year + counts[-1]
+        count = int(before.get(community_id, 0))
+        for month, joined_in in zip(months, joined[community_id], strict=True):
+            count += joined_in
+            figures[community_id][month].members = count
+        figures[community_id][year_key].members = count
     district_months = {month: Figures(month) for month in [*months, year_key]}
     rows = []
     for community_id in community_ids:
