@@ -22,7 +22,6 @@ from api.deps import (
 )
 from api.exports import FORMATS, Cell, Format, Sheet, chosen_format, export, word
 from api.idempotency import Keyed, WriteDep, run_keyed
-from api.routers.reports import FormatQuery
 from api.schemas_districts import (
     AgreementIn,
     AgreementOut,
@@ -52,6 +51,9 @@ from projections import districts as district_views
 from projections.periods import YEAR_MAX, YEAR_MIN
 
 router = APIRouter(prefix="/v1/districts", tags=["districts"])
+
+FormatQuery = Annotated[Format | None, Query(alias="format", description="json, csv or xlsx "
+                                             "(else the Accept header decides)")]
 
 
 def _district_out(linli: LinliDep, district: District) -> DistrictOut:
