@@ -28,6 +28,7 @@ from api.routers import (
     care,
     certificates,
     consent,
+    districts,
     health,
     holds,
     households,
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
                    awards, merchants, reads, leaderboards, households, reports, timebank,
                    service_requests, activities, teams, buildings, care, wishes, proposals,
-                   audit, certificates, printables, metrics):
+                   districts, audit, certificates, printables, metrics):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

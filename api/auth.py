@@ -14,10 +14,11 @@ from itertools import islice
 from eventsourcing.application import AggregateNotFoundError
 
 from api.errors import ApiProblem
-from ledger.actor import Actor, Role
+from ledger.actor import DISTRICT_ROLES, Actor, Role
 from ledger.application import LedgerApp
 from ledger.commands.access import hash_token
 from ledger.domain.access import ApiKey
+from ledger.domain.districts import District
 from ledger.ids import api_key_id
 
 BOOTSTRAP_ADMIN_ID = "admin:bootstrap"
@@ -127,6 +128,12 @@ def actor_for_token(app: LedgerApp, token: str | None, admin_token: str | None) 
         raise unauthorized("token-unknown") from None
     if not isinstance(key, ApiKey) or not key.works_at(datetime.now(UTC)):
         raise unauthorized("token-unknown")
+    role = Role(key.role)
+    if role in DISTRICT_ROLES and key.district_id is not None:
+        district: object = app.repository.get(key.district_id)
+        assert isinstance(district, District)
+        return Actor(f"key:{key.id}", DISTRICT_ROLES[role], expires_at=key.expires_at,
+                     district_id=district.id, communities=frozenset(district.communities))
     return Actor(f"key:{key.id}", Role(key.role), key.community_id, key.merchant_id,
                  key.member_id, key.expires_at)
 

@@ -29,6 +29,7 @@ from api.ratelimit import RateLimiter
 from ledger.actor import Actor, Role
 from ledger.commands.access import hash_token
 from ledger.domain.buildings import BuildingRegister
+from ledger.domain.districts import District
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import NotFound
 from ledger.limits import PAGE_MAX
@@ -199,7 +200,7 @@ HoldingMerchant = Annotated[Actor, Depends(holding_merchant)]
 async def whole_ledger_auditor(actor: AuditorActor) -> Actor:
     """Return the caller if it is an auditor not scoped to one community, or an admin: the
     events feed, verify, the exports and the metrics cover every community. 403 otherwise."""
-    if actor.community_id is not None:
+    if actor.scoped:
         raise ApiProblem(403, "forbidden", "unscoped-auditor")
     return actor
 
@@ -260,6 +261,37 @@ def readable_community(linli: Linli, actor: Actor, community_id: UUID | None
     if found is None:
         raise NotFound("not-found", thing="community")
     return found
+
+
+# --- districts ------------------------------------------------------------------------------
+def visible_district(linli: Linli, actor: Actor, district_id: UUID, *,
+                     community_roles: bool = True) -> District:
+    """Load a district if the caller may see it: admins, auditors of every community, the
+    district's own staff and auditors, and (with `community_roles`: its public board) any
+    key of one of its communities. 404 otherwise."""
+    district = load(linli, District, district_id)
+    if actor.district_id is not None and actor.district_id != district_id:
+        raise NotFound("not-found", thing="district")
+    if actor.community_id is not None and (
+            not community_roles or actor.community_id not in district.communities):
+        raise NotFound("not-found", thing="district")
+    return district
+
+
+def district_of_path(*roles: Role) -> Callable[..., District]:
+    """Make a dependency that loads the path's district if the caller has one of `roles`
+    (an admin may do everything) and its scope is that district (or every community); 403
+    for another role, 404 for another district or a community's key."""
+
+    def path_district(district_id: UUID, actor: Annotated[Actor, Depends(role_of(*roles))],
+                      linli: LinliDep) -> District:
+        return visible_district(linli, actor, district_id, community_roles=False)
+
+    return path_district
+
+
+StaffOrAuditorDistrict = Annotated[District, Depends(district_of_path(Role.STAFF, Role.AUDITOR))]
+StaffDistrict = Annotated[District, Depends(district_of_path(Role.STAFF))]
 
 
 # --- members, merchants and households --------------------------------------------------------

@@ -60,8 +60,10 @@ def exactly_one_of(*ways: tuple[str, ...]) -> ConfigDict:
 
 # --- access ---------------------------------------------------------------------------------
 class ApiKeyIn(In):
-    role: Literal["admin", "staff", "merchant", "member", "auditor"]
+    role: Literal["admin", "staff", "merchant", "member", "auditor", "district_staff",
+                  "district_auditor"]
     community_id: UUID | None = None
+    district_id: UUID | None = Field(None, description="A district's key: its district.")
     merchant_id: UUID | None = None
     member_id: UUID | None = None
     label: Text = ""
@@ -78,6 +80,7 @@ class ApiKeyOut(BaseModel):
     member_id: UUID | None
     label: str
     expires_at: datetime | None = None
+    district_id: UUID | None = None
 
 
 class ApiKeyRow(BaseModel):

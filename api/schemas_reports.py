@@ -18,16 +18,19 @@ class StandingOut(BaseModel):
     name: str = Field(description="in public views masked (张*明) and households named "
                                   "after their first listed member (张*明家)")
     earned: int
+    community_id: UUID | None = Field(default=None, description=(
+        "on a district's board: the subject's community"))
 
 
 class LeaderboardOut(BaseModel):
     items: list[StandingOut]
     period: str
-    community_id: UUID
+    community_id: UUID | None
     subject: Literal["member", "household", "team"]
     asset: Asset
     grid_id: UUID | None
     public: bool = Field(description="names masked and opted-out members left off")
+    district_id: UUID | None = None
 
 
 class DisplayChoiceOut(BaseModel):

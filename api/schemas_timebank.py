@@ -44,12 +44,25 @@ class DepositOut(BaseModel):
 
 
 class WithdrawalIn(In):
-    member_id: UUID
+    model_config = exactly_one_of(("member_id",), ("passbook_no",))
+
+    member_id: UUID | None = Field(None, description="The member, or give `passbook_no`.")
+    passbook_no: str | None = Field(None, max_length=32, description=(
+        "The member's passbook number (积分存折号), e.g. at another community's counter (通兑)."))
     minutes: Minutes
     service_type: ServiceType
     provider_id: UUID | None = Field(
         None, description="The volunteer who gave the care (another community's: 通存通兑).")
     service_request_id: UUID | None = None
+    serving_community_id: UUID | None = Field(None, description=(
+        "The community whose service the member received (通兑); by default the caller's "
+        "own, or the member's for an admin or a district's staff."))
+
+    @model_validator(mode="after")
+    def _one_member(self) -> WithdrawalIn:
+        if (self.member_id is None) == (self.passbook_no is None):
+            raise ValueError("field-member-or-passbook")
+        return self
 
 
 class WithdrawalOut(BaseModel):
@@ -57,6 +70,7 @@ class WithdrawalOut(BaseModel):
     member_id: UUID
     minutes: int
     balance_after: int
+    serving_community_id: UUID | None = None
 
 
 class TransferIn(In):

@@ -1,5 +1,7 @@
 """A demo community modelled on 116社区 (青山区钢花村街道): grids, households, residents, a
-rulebook of the actions the seeds name, merchants including a 文明积分超市, and some history."""
+rulebook of the actions the seeds name, merchants including a 文明积分超市, and some history;
+and its district (钢花村街道) with two neighbouring communities whose residents are served at
+each other's counters (通存通兑), last month's net settlement among them."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from ledger.actor import Actor, Role
-from ledger.commands import access, points, registry, service_orders, timebank
+from ledger.commands import access, districts, points, registry, service_orders, timebank
+from ledger.domain.districts import month_key
 from ledger.domain.policy import TimeBankPolicy
 from ledger.errors import DomainError
 from ledger.payment_codes import PaymentCodeBook
@@ -115,7 +118,54 @@ def build_demo(writer: Writer, *, now: datetime, seed: int = 116,
             label=f"demo {label}", by=admin))
         summary.tokens[label] = issued.token
     summary.tokens["member id"] = str(member_ids[0])
+    district_id = _district(writer, community_id, rng, now, admin)
+    for label, role in [("district staff token", Role.DISTRICT_STAFF),
+                        ("district auditor token", Role.DISTRICT_AUDITOR)]:
+        summary.tokens[label] = writer.execute(access.issue_api_key(
+            role, community_id=None, merchant_id=None, member_id=None,
+            label=f"demo {label}", by=admin, district_id=district_id)).token
+    summary.tokens["district id (钢花村街道)"] = str(district_id)
     return summary
+
+
+NEIGHBOURS = ["钢花新村社区", "红钢城社区"]
+
+
+def _district(writer: Writer, community_id: UUID, rng: random.Random, now: datetime,
+              admin: Actor) -> UUID:
+    """钢花村街道: 116社区 and two neighbours, each with volunteers who banked hours and elders
+    who spend them at the other communities' counters, last month and this; last month is
+    settled."""
+    district_id = writer.execute(districts.register_district("钢花村街道", admin)).id
+    writer.execute(districts.add_community(district_id, community_id, admin))
+    communities = [community_id]
+    residents: dict[UUID, list[UUID]] = {}
+    for name in NEIGHBOURS:
+        neighbour = writer.execute(registry.register_community(name, admin)).id
+        writer.execute(districts.add_community(district_id, neighbour, admin))
+        staff = Actor(f"demo:staff:{name}", Role.STAFF, community_id=neighbour)
+        members = [writer.execute(registry.register_member(
+            neighbour, rng.choice(SURNAMES) + rng.choice(GIVEN), None, None, staff)).id
+            for _ in range(12)]
+        for member in members:
+            writer.execute(timebank.deposit(
+                member, None, rng.choice([120, 180, 240]), rng.choice(SERVICES),
+                now - timedelta(days=rng.randint(35, 60)), None, staff, now))
+        communities.append(neighbour)
+        residents[neighbour] = members
+    for when in (now - timedelta(days=31), now):
+        for home, members in residents.items():
+            for member in rng.sample(members, k=4):
+                serving = rng.choice([c for c in communities if c != home])
+                counter = Actor(f"demo:counter:{serving}", Role.STAFF, community_id=serving)
+                with contextlib.suppress(DomainError):  # not enough minutes left
+                    writer.execute(timebank.withdraw(member, rng.choice([30, 45, 60]),
+                                                     rng.choice(SERVICES), None, None,
+                                                     counter, when))
+    with contextlib.suppress(DomainError):  # nothing owed last month
+        writer.execute(districts.settle(district_id, month_key(now - timedelta(days=31)),
+                                        admin, now))
+    return district_id
 
 
 def _time_bank(writer: Writer, community_id: UUID, member_ids: list[UUID], rng: random.Random,

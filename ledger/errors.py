@@ -128,6 +128,10 @@ class CreditLimitReached(DomainError):
     slug = "credit-limit-reached"
 
 
+class CommunityInDistrict(DomainError):
+    slug = "community-in-district"
+
+
 class PaymentCodeRequired(DomainError):
     """A till named a member where the community's policy asks for the member's consent."""
 

@@ -117,3 +117,16 @@ def pool_id(community_id: UUID) -> UUID:
 
 def order_deposit_id(service_request_id: UUID) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"deposit:{service_request_id}")
+
+
+def district_agreement_id(first: UUID, second: UUID) -> UUID:
+    """The id of the agreement between two districts, whichever way round they are named."""
+    low, high = sorted((str(first), str(second)))
+    return uuid5(LINLI_NAMESPACE, f"district-agreement:{low}:{high}")
+
+
+def district_settlement_id(district_id: UUID, period: str) -> UUID:
+    return uuid5(LINLI_NAMESPACE, f"district-settlement:{district_id}:{period}")
+
+
+DISTRICT_REGISTER_ID = uuid5(LINLI_NAMESPACE, "district-register")

@@ -55,6 +55,7 @@ TITLES: dict[str, tuple[str, str]] = {
                                 "The member is too young (or has no birth date) to withdraw"),
     "credit-limit-reached": ("已达到对方社区的通存通兑额度",
                              "The partner community's credit limit is reached"),
+    "community-in-district": ("这个社区已经属于一个街道", "The community is in a district already"),
     "payment-code-required": ("需要付款码", "A payment code is required"),
     "payment-code-invalid": ("付款码无效或已过期", "The payment code is invalid or expired"),
     "payment-code-used": ("付款码已使用", "The payment code was used"),
@@ -133,6 +134,9 @@ THINGS: dict[str, tuple[str, str]] = {
     "proposal": ("民意建议", "proposal"),
     "proposallist": ("民生清单", "proposal list"),
     "building": ("楼栋", "building"),
+    "district": ("街道", "district"),
+    "districtagreement": ("街道间通存通兑协议", "agreement between districts"),
+    "districtsettlement": ("街道结算", "district settlement"),
 }
 
 DETAILS: dict[str, tuple[str, str]] = {
@@ -181,6 +185,28 @@ DETAILS: dict[str, tuple[str, str]] = {
     "credit-limit": ("居民所在社区将欠服务社区{after}分钟，超过约定的额度{limit}分钟",
                      "the member's community would owe {after} minutes; the agreement allows "
                      "{limit}"),
+    "district-credit-limit": ("居民所在街道将欠服务街道{after}分钟，超过约定的额度{limit}分钟",
+                              "the member's district would owe {after} minutes; the agreement "
+                              "allows {limit}"),
+    "community-in-district": ("社区“{community}”已经属于一个街道，一个社区只能属于一个街道",
+                              "the community “{community}” is in a district already; a "
+                              "community belongs to at most one"),
+    "agreement-own-district": ("通存通兑协议要与另一个街道签订，本街道的社区之间本来就通存通兑",
+                               "an agreement is made with another district: the communities of "
+                               "one district serve each other already"),
+    "period-invalid": ("期间“{period}”应写作年份（2026）、季度（2026-Q4）或月份（2026-11）",
+                       "the period “{period}” is a year (2026), a quarter (2026-Q4) or a month "
+                       "(2026-11)"),
+    "district-board-options": ("街道的排行榜按居民或住户排名，不再指明社区、网格或服务队",
+                               "a district's board ranks members or households; it takes no "
+                               "community_id, grid_id or team"),
+    "negative-limit": ("额度不能是负数", "a limit cannot be negative"),
+    "settlement-overlaps": ("{months}已经结算过，结算期间不能重叠",
+                            "{months} was settled already; settlement periods do not overlap"),
+    "nothing-in-period": ("{period}各社区之间没有需要结算的通存通兑时长",
+                          "in {period} the communities owe each other nothing to settle"),
+    "period-not-over": ("{period}还没有结束，结束后才能结算",
+                        "{period} is not over yet; it is settled once it is"),
     "concurrent": ("记录同时被多次修改，请重试", "the records changed under this request too "
                    "often; retry it"),
     "write-not-taken": ("数据库未能保存这笔写入，什么也没有改变，可以重试。",
@@ -312,6 +338,8 @@ DETAILS: dict[str, tuple[str, str]] = {
     "key-needs-member": ("居民的密钥要指明居民（member_id）", "a member key needs member_id"),
     "key-needs-community": ("工作人员的密钥要指明社区（community_id）",
                             "a staff key needs community_id"),
+    "key-needs-district": ("街道的密钥要指明街道（district_id）",
+                           "a district's key needs district_id"),
     "key-system-role": ("不能为系统角色发放密钥", "no key can be issued for the system role"),
     "key-not-revocable": ("社区工作人员只能吊销本社区居民和商户的密钥（此密钥的角色：{role}）",
                           "staff revoke only member and merchant keys of their community "
@@ -420,6 +448,8 @@ DETAILS: dict[str, tuple[str, str]] = {
                             "once"),
     "field-code-or-member": ("请填签到码（居民自己）或 member_id（工作人员代签），只填一个",
                              "give exactly one of code (a member's own) or member_id (staff)"),
+    "field-member-or-passbook": ("指明居民用 member_id 或 passbook_no，二者选一",
+                                 "name the member by member_id or passbook_no, one of them"),
     "field-one-way": ("指明居民只用一种方式：member_id、payment_code，或 passbook_no 加 pin",
                       "name the member one way: member_id, payment_code, or passbook_no with pin"),
     "field-pin-with-passbook": ("存折号和密码要一起填", "passbook_no and pin go together"),
@@ -675,6 +705,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "minutes_withdrawn": ("支取分钟", "minutes withdrawn"),
     "active_volunteers": ("活跃志愿者", "active volunteers"),
     "rule": ("规则", "rule"),
+    # a district's dashboard and settlement statements
+    "district_dashboard": ("街道月度数据", "district monthly figures"),
+    "volunteers": ("存入时长的志愿者", "volunteers who banked minutes"),
+    "district_statement": ("通存通兑结算单", "interchange settlement statement"),
+    "partner_community": ("对方社区", "partner community"),
+    "minutes_payable": ("应付分钟", "minutes payable"),
+    "minutes_receivable": ("应收分钟", "minutes receivable"),
+    "net_minutes": ("净额（分钟，正数为应付）", "net minutes (positive: payable)"),
+    "clearing_account": ("街道清算账户", "district clearing account"),
     # the ledger
     "position": ("序号", "position"),
     "recorded_at": ("记录时间", "recorded at"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,15 +108,19 @@ def stream_community(app: LedgerApp, stream_id: UUID) -> UUID | None:
 
 
 def read_events(app: LedgerApp, after: int, limit: int,
-                community_id: UUID | None = None) -> tuple[list[FeedItem], int]:
+                community_id: UUID | Collection[UUID] | None = None
+                ) -> tuple[list[FeedItem], int]:
     """Up to `limit` events after log position `after`, oldest first, and the position to
-    continue from. With `community_id`, only that community's streams, looking at most
-    `SCAN_MAX_EVENTS` events on (so a page may be short, or empty, before the log's end)."""
+    continue from. With `community_id` (or a district's communities), only those communities'
+    streams, looking at most `SCAN_MAX_EVENTS` events on (so a page may be short, or empty,
+    before the log's end)."""
+    scope = (None if community_id is None else {community_id}
+             if isinstance(community_id, UUID) else set(community_id))
     items: list[FeedItem] = []
     position = after
     scanned = 0
     while len(items) < limit and scanned < SCAN_MAX_EVENTS:
-        wanted = limit if community_id is None else min(1_000, SCAN_MAX_EVENTS - scanned)
+        wanted = limit if scope is None else min(1_000, SCAN_MAX_EVENTS - scanned)
         batch = app.recorder.select_notifications(position, wanted, inclusive_of_start=False)
         if not batch:
             break
@@ -124,13 +129,13 @@ def read_events(app: LedgerApp, after: int, limit: int,
                 break
             position = notification.id
             scanned += 1
-            if community_id is not None:
+            if scope is not None:
                 _cache(app).learn(notification)
-            if community_id is not None and stream_community(
-                    app, _uuid(notification.originator_id)) != community_id:
+            if scope is not None and stream_community(
+                    app, _uuid(notification.originator_id)) not in scope:
                 continue
             items.append(_item(app, notification))
-        if community_id is None:
+        if scope is None:
             break
     return items, position
 

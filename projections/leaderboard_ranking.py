@@ -4,8 +4,9 @@ public display. It reads the tables `LeaderboardsView` keeps."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, false, select
+from sqlalchemy import Connection, Engine, TextClause, false, select, text
 
 from projections import bulk
 from projections.leaderboards import MEMBER, WHOLE_COMMUNITY
@@ -18,6 +19,8 @@ class Standing:
     subject_id: str
     name: str
     earned: int
+    reached_position: int = 0  # where in the log the total was reached (earlier ranks first)
+    community_id: str | None = None
 
 
 def masked(name: str) -> str:
@@ -53,7 +56,7 @@ def ranking(
     m = registry_members.c
     h = registry_households.c
     query = (
-        select(t.subject_id, t.earned)
+        select(t.subject_id, t.earned, t.reached_position)
         .where(t.community_id == community_id, t.grid_key == (grid_id or WHOLE_COMMUNITY),
                t.subject_kind == subject, t.asset == asset, t.period == period, t.earned > 0)
         .order_by(t.earned.desc(), t.reached_position)
@@ -82,8 +85,55 @@ def ranking(
             names = {k: masked(v) for k, v in names.items()}
         elif public:
             names = _household_public_names(conn, list(names))
-    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned))
+    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned),
+                     int(row.reached_position), community_id)
             for rank, row in enumerate(rows, start=1)]
+
+
+def district_ranking(engine: Engine, community_ids: list[str], *, period: str, subject: str,
+                     asset: str, limit: int, public: bool) -> list[Standing]:
+    """The top `limit` across communities, by what was earned, then by who reached it first.
+
+    One statement: each community's top `limit` (a range scan of the ranking index each, as
+    for one community), and the best `limit` of those. Public: as `ranking` says."""
+    if not community_ids:
+        return []
+    params: dict[str, object] = {f"c{n}": c for n, c in enumerate(community_ids)}
+    params.update(grid=WHOLE_COMMUNITY, kind=subject, asset=asset, period=period,
+                  limit=limit)
+    with engine.connect() as conn:
+        rows = conn.execute(_district_top(len(community_ids), subject == MEMBER, public),
+                            params).all()
+        names = {row.subject_id: row.name for row in rows}
+        if public and subject == MEMBER:
+            names = {k: masked(v) for k, v in names.items()}
+        elif public:
+            names = _household_public_names(conn, list(names))
+    return [Standing(rank, row.subject_id, names[row.subject_id], int(row.earned),
+                     int(row.reached_position), row.community_id)
+            for rank, row in enumerate(rows, start=1)]
+
+
+@lru_cache(maxsize=256)
+def _district_top(communities: int, members: bool, public: bool) -> TextClause:
+    """The statement of `district_ranking` for that many communities: plain SQL that both
+    databases read alike, made once (building it as SQLAlchemy expressions each time cost
+    more than running it)."""
+    listed = ("SELECT 1 FROM registry_members m WHERE m.opted_out = false AND "
+              + ("m.member_id = t.subject_id" if members else "m.household_id = t.subject_id"))
+    shown = f" AND EXISTS ({listed})" if public else ""
+    tops = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT t.community_id, t.subject_id, t.earned, t.reached_position "
+        f"FROM leaderboard_totals t WHERE t.community_id = :c{n} AND t.grid_key = :grid "
+        f"AND t.subject_kind = :kind AND t.asset = :asset AND t.period = :period "
+        f"AND t.earned > 0{shown} ORDER BY t.earned DESC, t.reached_position "
+        f"LIMIT :limit) AS top{n}" for n in range(communities))
+    named = ("JOIN registry_members s ON s.member_id = best.subject_id" if members
+             else "JOIN registry_households s ON s.household_id = best.subject_id")
+    name = "s.name" if members else "s.address"
+    return text(f"SELECT best.community_id, best.subject_id, best.earned, "
+                f"best.reached_position, {name} AS name FROM ({tops}) AS best {named} "
+                f"ORDER BY best.earned DESC, best.reached_position LIMIT :limit")
 
 
 def _household_public_names(conn: Connection, household_ids: list[str]) -> dict[str, str]:

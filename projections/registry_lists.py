@@ -92,13 +92,14 @@ def _bytewise(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
     return column.collate("C") if engine.dialect.name == "postgresql" else column
 
 
-def communities(engine: Engine, community_id: str | None, cursor: str | None,
+def communities(engine: Engine, community_ids: list[str] | None, cursor: str | None,
                 limit: int) -> Page:
-    """Every community (or only `community_id`), in the order they were registered."""
+    """Every community (or only those of `community_ids`), in the order they were
+    registered."""
     c = registry_communities.c
     query = select(c.community_id, c.name, c.time_zone)
-    if community_id is not None:
-        query = query.where(c.community_id == community_id)
+    if community_ids is not None:
+        query = query.where(c.community_id.in_(community_ids))
     return _page(engine, query, [c.community_id], ["community_id"], cursor, limit,
                  kind="communities")
 

@@ -23,7 +23,8 @@ ORDER_STEPS = {
 DEPOSIT_RECORDED = get_topic(Deposit.Recorded)  # type: ignore[attr-defined]
 INTERCHANGE_OPENED = get_topic(Interchange.Opened)  # type: ignore[attr-defined]
 INTERCHANGE_CHANGED = (get_topic(Interchange.CareRecorded),  # type: ignore[attr-defined]
-                       get_topic(Interchange.LimitSet))  # type: ignore[attr-defined]
+                       get_topic(Interchange.LimitSet),  # type: ignore[attr-defined]
+                       get_topic(Interchange.Settled))  # type: ignore[attr-defined]
 
 
 class TimeBankView:

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,11 +128,13 @@ class Trust:
 
 
 def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
-           community_id: UUID | None = None, trust: Trust | None = None) -> Report:
+           community_id: UUID | None = None, trust: Trust | None = None,
+           communities: Collection[UUID] | None = None) -> Report:
     """Check the whole log (with `trust.since_witness`, what came after the last witnessed
     checkpoint). With `community_id`, report only what is about that community's streams and
     accounts, and what is about the log as a whole (its checkpoints, streams of no
-    community): a checkpoint covers every community, so the whole chain is checked."""
+    community): a checkpoint covers every community, so the whole chain is checked. With
+    `communities` (a district's), the same for each of them."""
     trust = Trust.of(app) if trust is None else trust
     report = Report()
     since = trust.witnessed[-1] if trust.since_witness and trust.witnessed else None
@@ -175,7 +177,10 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
         _compare_views(views, report, replay)
     report.sort()
     if community_id is not None:
-        _keep_scope(app, report, replay, str(community_id))
+        _keep_scope(app, report, replay, {str(community_id)}, str(community_id))
+    elif communities is not None:
+        _keep_scope(app, report, replay, {str(c) for c in communities},
+                    ",".join(sorted(str(c) for c in communities)))
     return report
 
 
@@ -247,12 +252,14 @@ def _check_snapshot(row: Row, snapshots: dict[bytes, SnapshotHead], report: Repo
                            position, account, version))
 
 
-def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) -> None:
-    """Keep the problems a community's auditor may see, and count its accounts only."""
+def _keep_scope(app: LedgerApp, report: Report, replay: Replay, scope: set[str],
+                label: str) -> None:
+    """Keep the problems a community's (or a district's) auditor may see, and count its
+    accounts only."""
 
     def belongs(problem: Problem) -> bool:
         if id(problem) in report.about:
-            return report.about[id(problem)] == community
+            return report.about[id(problem)] in scope
         if problem.stream_id is None:
             return True  # about the log as a whole
         owner = replay.communities.get(problem.stream_id)
@@ -262,12 +269,12 @@ def _keep_scope(app: LedgerApp, report: Report, replay: Replay, community: str) 
             except ValueError:
                 return True
             owner = None if found is None else str(found)
-        return owner is None or owner == community
+        return owner is None or owner in scope
 
-    report.scope = community
+    report.scope = label
     report.problems = [p for p in report.problems if belongs(p)]
     report.accounts_checked = sum(1 for account in replay.assets
-                                  if _community_of(replay, account) == community)
+                                  if _community_of(replay, account) in scope)
 
 
 def _community_of(replay: Replay, account: str) -> str | None:

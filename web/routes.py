@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from api.deps import LinliDep, StaffOrAuditor, readable_community
+from api.deps import LinliDep, StaffOrAuditor, caught_up, readable_community, visible_district
 from api.errors import ApiProblem
 from ledger.errors import NotFound
-from projections import reports, services
+from projections import districts, reports, services
 from projections.periods import YEAR_MAX, YEAR_MIN
 from web.charts import MAX_WIDTH, MIN_WIDTH, WIDTH, Series, bar_chart
 from web.i18n import HTML_LANG, MESSAGES, chosen_lang
@@ -117,6 +117,42 @@ def dashboard_chart(
         svg = bar_chart(f"{year} {words['chart_hours']}", labels, [
             Series(words["banked"], [m.minutes_deposited // 60 for m in figures.months]),
         ], width=width, empty=words["chart_empty"])
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/web/charts/district.svg")
+def district_chart(
+    actor: StaffOrAuditor,
+    linli: LinliDep,
+    district_id: UUID,
+    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
+    figure: Literal["hours", "points", "communities"] = "hours",
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    """A district's dashboard as a bar chart: hours banked and used, or points issued and
+    redeemed, month by month; or each community's hours of the year."""
+    district = visible_district(linli, actor, district_id, community_roles=False)
+    caught_up(linli)
+    figures = districts.dashboard(linli.engine, [str(c) for c in district.communities], year,
+                                  district.time_zone)
+    words = MESSAGES[lang]
+    labels = [(f"{int(m.month[5:])}月" if lang == "zh" else m.month[5:]) for m in figures.months]
+    if figure == "hours":
+        svg = bar_chart(f"{district.name} {year} {words['chart_district_hours']}", labels, [
+            Series(words["banked"], [m.minutes_deposited // 60 for m in figures.months]),
+            Series(words["used"], [m.minutes_withdrawn // 60 for m in figures.months])])
+    elif figure == "points":
+        svg = bar_chart(f"{district.name} {year} {words['chart_district_points']}", labels, [
+            Series(words["issued"], [m.points_issued for m in figures.months]),
+            Series(words["redeemed"], [m.points_redeemed for m in figures.months])])
+    else:
+        rows = figures.communities
+        svg = bar_chart(f"{district.name} {year} {words['chart_district_communities']}",
+                        [c.name for c in rows], [
+                            Series(words["banked"], [c.total.minutes_deposited // 60
+                                                     for c in rows]),
+                            Series(words["used"], [c.total.minutes_withdrawn // 60
+                                                   for c in rows])])
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

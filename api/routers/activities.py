@@ -40,6 +40,8 @@ def _seen(linli: Any, actor: Actor, activity_id: UUID) -> Activity:
         community = load(linli, Member, actor.member_id).community_id
     if community is not None and community != activity.community_id:
         raise NotFound("not-found", thing="activity")
+    if not actor.in_scope(activity.community_id):
+        raise NotFound("not-found", thing="activity")
     return activity
 
 

@@ -36,7 +36,8 @@ def get_events(
 ) -> EventsOut:
     """Stored events in log order with their hashes. An auditor scoped to a community gets
     only that community's streams (docs/audit.md); poll with `next_after`."""
-    items, next_after = read_events(linli.app, after, limit, actor.community_id)
+    items, next_after = read_events(linli.app, after, limit,
+                                    actor.community_id or actor.communities)
     return EventsOut(items=[EventOut.model_validate(asdict(i)) for i in items],
                      next_after=next_after)
 
@@ -56,7 +57,8 @@ def get_public_key(linli: LinliDep) -> PlainTextResponse:
 def get_verify(actor: AuditorActor, linli: CaughtUp) -> VerifyOut:
     """Verify the log (docs/audit.md). An auditor scoped to a community hears about its
     community's streams and accounts, and the log as a whole (`scope` says which)."""
-    report = verify(linli.app, linli.engine, community_id=actor.community_id)
+    report = verify(linli.app, linli.engine, community_id=actor.community_id,
+                    communities=actor.communities)
     return VerifyOut(
         ok=report.ok, scope=report.scope, events_checked=report.events_checked,
         accounts_checked=report.accounts_checked, checkpoints=report.checkpoints,

@@ -29,7 +29,7 @@ def issue_key(body: ApiKeyIn, actor: StaffActor, linli: LinliDep, write: WriteDe
     return write.execute(access.issue_api_key(
         role, community_id=body.community_id, merchant_id=body.merchant_id,
         member_id=body.member_id, label=body.label, by=actor, expires_at=body.expires_at,
-        now=linli.clock(),
+        now=linli.clock(), district_id=body.district_id,
     ), _key_out, body, shown_once=lambda issued: _key_out(issued, token=""))
 
 
@@ -37,7 +37,8 @@ def _key_out(issued: access.IssuedKey, token: str | None = None) -> ApiKeyOut:
     return ApiKeyOut(id=issued.id, token=issued.token if token is None else token,
                      role=issued.role, community_id=issued.community_id,
                      merchant_id=issued.merchant_id, member_id=issued.member_id,
-                     label=issued.label, expires_at=issued.expires_at)
+                     label=issued.label, expires_at=issued.expires_at,
+                     district_id=issued.district_id)
 
 
 @router.get("", response_model=ApiKeysOut)
@@ -45,8 +46,12 @@ def list_keys(actor: StaffOrAuditor, linli: LinliDep, community_id: UUID | None 
               limit: PageLimit = PAGE_DEFAULT, cursor: PageCursor = None) -> ApiKeysOut:
     """The keys in the caller's scope, newest first: an admin's (or a whole-ledger auditor's)
     every key, or those of one community; staff and community auditors their community's.
-    Never a token or its hash."""
-    if actor.community_id is not None:
+    Never a token or its hash. A district's staff and auditors name one of its communities."""
+    if actor.communities is not None:
+        if community_id is None:
+            raise ApiProblem(422, "community-required", "community-required")
+        actor.check_community(community_id, "community", community_id)
+    elif actor.community_id is not None:
         actor.check_community(community_id or actor.community_id, "community", community_id)
         community_id = actor.community_id
     caught_up(linli)

@@ -12,20 +12,24 @@ from api.deps import (
     AnyRoleActor,
     LinliDep,
     StaffOrMember,
+    caught_up,
     check_building,
     readable_community,
     sees_public_only,
+    visible_district,
 )
 from api.errors import ApiProblem
 from api.idempotency import WriteDep
 from api.schemas_reports import DisplayChoiceOut, LeaderboardOut, StandingOut
+from ledger.actor import Actor
 from ledger.commands import registry as registry_commands
 from ledger.commands.registry import DisplayChoice
 from ledger.domain.assets import Asset
 from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT, PAGE_MAX
+from projections import districts as district_views
 from projections import periods, registry_view, services
-from projections.leaderboard_ranking import ranking
+from projections.leaderboard_ranking import district_ranking, ranking
 
 router = APIRouter(prefix="/v1", tags=["leaderboards"])
 
@@ -47,11 +51,19 @@ def get_leaderboard(
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
     public: Annotated[bool, Query(description="mask names (张*明) and leave off members who "
                                   "opted out; always so for members and merchants")] = False,
+    district_id: Annotated[UUID | None, Query(description=(
+        "a district's board across its communities (members or households)"))] = None,
 ) -> LeaderboardOut:
     """Ranked by what was earned in the period (spending never lowers a rank; a reversed award
     does); of equal totals, the one that reached its total first ranks first."""
     if not periods.is_period(period):
         raise ApiProblem(422, "invalid-period", "period", period=period)
+    if district_id is not None:
+        if subject == "team" or any(scope is not None for scope in (
+                grid_id, building_id, community_id)):
+            raise ApiProblem(422, "invalid-request", "district-board-options")
+        return _district_board(linli, actor, district_id, period, subject, asset, limit,
+                               public or sees_public_only(actor))
     community = readable_community(linli, actor, community_id)
     if grid_id is not None and str(grid_id) not in registry_view.grid_names(
             linli.engine, community["community_id"]):
@@ -72,6 +84,25 @@ def get_leaderboard(
         period=period, community_id=UUID(community["community_id"]), subject=subject,
         asset=asset, grid_id=grid_id, public=shown_public,
     )
+
+
+def _district_board(linli: Linli, actor: Actor, district_id: UUID, period: str, subject: str,
+                    asset: Asset, limit: int, public: bool) -> LeaderboardOut:
+    """Members or households ranked across the district's communities."""
+    district = visible_district(linli, actor, district_id)
+    caught_up(linli)
+    ids = [str(c) for c in district.communities]
+    standings = district_views.ANSWERS.get(
+        ("board", str(linli.engine.url), *ids, period, subject, asset.value, limit, public),
+        linli.projections.position,
+        lambda: district_ranking(linli.engine, ids, period=period, subject=subject,
+                                 asset=asset.value, limit=limit, public=public))
+    return LeaderboardOut(
+        items=[StandingOut(rank=s.rank, subject_id=UUID(s.subject_id), name=s.name,
+                           earned=s.earned, community_id=UUID(s.community_id or ""))
+               for s in standings],
+        period=period, community_id=None, subject=subject,  # type: ignore[arg-type]
+        asset=asset, grid_id=None, public=public, district_id=district_id)
 
 
 def _team_board(linli: Linli, community: dict[str, Any], period: str, limit: int,

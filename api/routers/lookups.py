@@ -42,6 +42,9 @@ class MeOut(BaseModel):
     community_id: UUID | None
     merchant_id: UUID | None
     member_id: UUID | None
+    district_id: UUID | None = None
+    communities: list[UUID] | None = Field(None, description=(
+        "a district's staff or auditor: the communities it may switch between"))
 
 
 class FoundMemberOut(BaseModel):
@@ -107,7 +110,10 @@ AWARD_IDS_MAX = 50
 def who_am_i(actor: ActorDep) -> MeOut:
     """The role and scope of the bearer token (what the pages show and allow)."""
     return MeOut(role=actor.role_value, community_id=actor.community_id,
-                 merchant_id=actor.merchant_id, member_id=actor.member_id)
+                 merchant_id=actor.merchant_id, member_id=actor.member_id,
+                 district_id=actor.district_id,
+                 communities=(sorted(actor.communities, key=str)
+                              if actor.communities is not None else None))
 
 
 @router.get("/passbooks/{passbook_no}", response_model=FoundMemberOut)
@@ -118,7 +124,7 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
     asks for the member's payment code, a merchant gets no member id either."""
     scope = str(actor.community_id) if actor.community_id else None
     found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), scope)
-    if found is None:
+    if found is None or not actor.in_scope(UUID(found["community_id"])):
         raise NotFound("passbook-not-found")
     merchant = actor.role is Role.MERCHANT
     name = masked(found["name"]) if merchant else found["name"]

@@ -33,10 +33,10 @@ def _uuid(value: str | None) -> UUID | None:
 def list_communities(actor: AnyRoleActor, linli: LinliDep, limit: PageLimit = PAGE_DEFAULT,
                      cursor: ListCursor = None) -> CommunityListOut:
     """Communities in the order they were registered: all for an admin (and an auditor of
-    every community), the caller's own for everyone else."""
+    every community), a district's for its staff and auditors, the caller's own for everyone
+    else."""
     caught_up(linli)
-    scope = str(actor.community_id) if actor.community_id else None
-    page = registry_lists.communities(linli.engine, scope, cursor, limit)
+    page = registry_lists.communities(linli.engine, actor.scope_ids(), cursor, limit)
     return CommunityListOut(items=[CommunityItemOut(
         id=UUID(r["community_id"]), name=r["name"], time_zone=r["time_zone"])
         for r in page.items], next_cursor=page.next_cursor)

@@ -21,6 +21,7 @@ from api.deps import (
     caught_up,
     load,
 )
+from api.errors import ApiProblem
 from api.idempotency import WriteDep
 from api.schemas import ReasonIn
 from api.schemas_timebank import (
@@ -84,7 +85,11 @@ def list_requests(
 ) -> ServiceRequestsOut:
     """Orders newest first: a community's (staff, auditors) or a member's own, with those
     waiting for a team the member is in."""
-    if actor.community_id is not None and actor.role is not Role.MEMBER:
+    if actor.communities is not None:  # a district's: one of its communities, named
+        if community_id is None:
+            raise ApiProblem(422, "community-required", "community-required")
+        actor.check_community(community_id, "community", community_id)
+    elif actor.community_id is not None and actor.role is not Role.MEMBER:
         if community_id is not None:
             actor.check_community(community_id, "community", community_id)
         community_id = actor.community_id

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from api.bootstrap import Linli
 from api.deps import (
     CaughtUp,
     IdempotencyKey,
@@ -20,6 +21,7 @@ from api.deps import (
     StaffOrAuditorCommunity,
     StaffOrMember,
     VisibleMember,
+    caught_up,
 )
 from api.idempotency import Keyed, WriteDep, run_keyed
 from api.idempotency import nothing as _nothing
@@ -46,8 +48,9 @@ from api.schemas_timebank import (
 from ledger.commands import timebank
 from ledger.commands.timebank import MinutesMoved
 from ledger.domain.policy import GiftRecipients, OverCap, TimeBankPolicy
+from ledger.errors import NotFound
 from ledger.limits import PAGE_DEFAULT
-from projections import timebank_queries
+from projections import lookups, timebank_queries
 
 router = APIRouter(prefix="/v1", tags=["time bank"])
 
@@ -79,13 +82,26 @@ def _deposit_out(m: MinutesMoved) -> DepositOut:
              responses={409: PROBLEM})
 def create_withdrawal(body: WithdrawalIn, actor: StaffActor, linli: LinliDep,
                       write: WriteDep) -> Response:
-    """Minutes spent on care the member received; care from another community's volunteer
-    counts in what the member's community owes that community."""
+    """Minutes spent on care the member received (named by id or passbook number); care from
+    another community's volunteer, or at another community's counter within the district or
+    an agreed district (通兑), counts in what the member's community owes that community."""
+    member_id = body.member_id or _passbook_holder(linli, body.passbook_no or "")
     return write.execute(timebank.withdraw(
-        body.member_id, body.minutes, body.service_type, body.provider_id,
-        body.service_request_id, actor, now=linli.clock()),
+        member_id, body.minutes, body.service_type, body.provider_id,
+        body.service_request_id, actor, now=linli.clock(),
+        serving_community_id=body.serving_community_id),
         lambda m: WithdrawalOut(id=m.id, member_id=m.member_id, minutes=m.minutes,
-                                balance_after=m.balance_after), body)
+                                balance_after=m.balance_after,
+                                serving_community_id=m.serving_community_id), body)
+
+
+def _passbook_holder(linli: Linli, passbook_no: str) -> UUID:
+    """The member holding a passbook, in any community (the command checks the scope)."""
+    caught_up(linli)
+    found = lookups.member_by_passbook(linli.engine, passbook_no.strip(), None)
+    if found is None:
+        raise NotFound("passbook-not-found")
+    return UUID(found["member_id"])
 
 
 @router.post("/timebank/transfers", status_code=201, response_model=TransferOut,

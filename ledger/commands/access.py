@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from ledger.actor import Actor, Role
+from ledger.actor import DISTRICT_ROLES, Actor, Role
 from ledger.domain.access import ApiKey
+from ledger.domain.districts import District
 from ledger.domain.registry import Community, Member, Merchant
 from ledger.errors import (
     InvalidRequest,
@@ -39,6 +40,7 @@ class IssuedKey:
     member_id: UUID | None
     label: str
     expires_at: datetime | None = None
+    district_id: UUID | None = None
 
 
 def issue_api_key(
@@ -51,8 +53,11 @@ def issue_api_key(
     by: Actor,
     expires_at: datetime | None = None,
     now: datetime | None = None,
+    district_id: UUID | None = None,
 ) -> Callable[[UnitOfWork], IssuedKey]:
-    """A new key; with `expires_at` it stops working then (a past instant is refused)."""
+    """A new key; with `expires_at` it stops working then (a past instant is refused). A
+    district's keys (`district_staff`, `district_auditor`) name the district; only an admin
+    issues them."""
 
     def command(uow: UnitOfWork) -> IssuedKey:
         if expires_at is not None and now is not None and expires_at <= now:
@@ -74,20 +79,29 @@ def issue_api_key(
             uow.get(Community, community)
         elif role is Role.SYSTEM:
             raise InvalidRequest("key-system-role")
+        district = district_id if role in DISTRICT_ROLES else None
+        if role in DISTRICT_ROLES:
+            if district is None:
+                raise InvalidRequest("key-needs-district")
+            if by.role is not Role.ADMIN:
+                raise NotFound("not-found", thing="district")
+            uow.get(District, district)
+            community = None
         if role not in (Role.MERCHANT,):
             merchant = None
         if role not in (Role.MEMBER,):
             member = None
         if role is Role.ADMIN:
             community = None
-        if by.community_id is not None and community != by.community_id:
+        if by.scoped and (community is None or not by.in_scope(community)):
             raise NotFound("not-found", thing="community")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(token_hash=hash_token(token), role=role.value, community_id=community,
                      merchant_id=merchant, member_id=member, label=label, actor_id=by.id,
-                     actor_role=by.role_value, expires_at=expires_at)
+                     actor_role=by.role_value, expires_at=expires_at, district_id=district)
         uow.add(key)
-        return IssuedKey(key.id, token, role, community, merchant, member, label, expires_at)
+        return IssuedKey(key.id, token, role, community, merchant, member, label, expires_at,
+                         district)
 
     return command
 
@@ -95,7 +109,7 @@ def issue_api_key(
 def revoke_api_key(key_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
     def command(uow: UnitOfWork) -> None:
         key = uow.get(ApiKey, key_id)
-        if by.community_id is not None and key.community_id != by.community_id:
+        if by.scoped and (key.community_id is None or not by.in_scope(key.community_id)):
             raise NotFound("not-found", thing="api key")
         if by.role is Role.STAFF and key.role not in (Role.MEMBER.value, Role.MERCHANT.value):
             raise KeyNotRevocable("key-not-revocable", role=key.role)

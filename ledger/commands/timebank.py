@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from ledger import ids
 from ledger.actor import Actor
-from ledger.commands import points
+from ledger.commands import districts, points
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
+from ledger.domain.districts import month_key
 from ledger.domain.policy import OverCap, TimeBankPolicy
 from ledger.domain.registry import Community, Member
 from ledger.domain.service_orders import ServiceOrder
@@ -48,6 +49,7 @@ class MinutesMoved:
     points_awarded: int = 0
     to_member_id: UUID | None = None
     to_balance_after: int | None = None
+    serving_community_id: UUID | None = None
 
 
 def minutes_account(uow: UnitOfWork, owner_id: UUID) -> Account:
@@ -190,15 +192,27 @@ def deposit(
 def withdraw(
     member_id: UUID, minutes: int, service_type: str, provider_id: UUID | None,
     service_request_id: UUID | None, by: Actor, now: datetime,
+    serving_community_id: UUID | None = None,
 ) -> Callable[[UnitOfWork], MinutesMoved]:
-    """Spend minutes on care received. Care given by another community's volunteer makes the
-    member's community owe that community (within the credit limit it set)."""
+    """Spend minutes on care received. Care given by another community's volunteer, or at
+    another community's counter (通兑: `serving_community_id`, by default the caller's own
+    community), makes the member's community owe that community, within the credit limit it
+    set (and, across districts, within their agreement's). The serving community's staff
+    reach only members of its district or of a district with an agreement (404 otherwise)."""
 
     def command(uow: UnitOfWork) -> MinutesMoved:
         member = uow.get(Member, member_id)
-        by.check_community(member.community_id, "member", member_id)
-        member.check_active()
+        serving_id = serving_community_id or by.community_id or member.community_id
         community = uow.get(Community, member.community_id)
+        agreement = None
+        if serving_id == member.community_id:
+            by.check_community(member.community_id, "member", member_id)
+            serving = community
+        else:
+            by.check_community(serving_id, "community", serving_id)
+            serving = uow.get(Community, serving_id)
+            agreement = districts.serving_scope(uow, community, serving)
+        member.check_active()
         community.timebank.check_age(member.birth_date, _today(community, now))
         provider = provider_id
         if service_request_id is not None:
@@ -210,16 +224,24 @@ def withdraw(
         if minutes > account.spendable:
             raise _short(account, minutes)
         withdrawal_id = ids.new_id()
-        if provider is not None:
-            volunteer = uow.get(Member, provider)
-            if volunteer.community_id != member.community_id:
-                _interchange(uow, member.community_id, volunteer.community_id, by).record_care(
-                    member.community_id, minutes, withdrawal_id, by)
+        creditor = serving.id
+        if provider is not None and serving.id == member.community_id:
+            creditor = uow.get(Member, provider).community_id
+        description = service_type
+        if creditor != member.community_id:
+            if agreement is not None and serving.district_id is not None:
+                assert community.district_id is not None
+                agreement.record_care(community.district_id, minutes, withdrawal_id, by)
+            _interchange(uow, member.community_id, creditor, by).record_care(
+                member.community_id, minutes, withdrawal_id, by, month=month_key(now))
+            if creditor == serving.id and serving.id != member.community_id:
+                description = f"{service_type}（{serving.name}通兑）"
         account.post(amount=-minutes, kind=PostingKind.WITHDRAWAL, transaction_id=withdrawal_id,
                      counter_account=_system(member.community_id, "consumed"), by=by,
-                     description=service_type, reference=f"withdrawal:{withdrawal_id}",
+                     description=description, reference=f"withdrawal:{withdrawal_id}",
                      counterparty=service_type)
-        return MinutesMoved(withdrawal_id, member_id, minutes, account.balance)
+        return MinutesMoved(withdrawal_id, member_id, minutes, account.balance,
+                            serving_community_id=serving.id)
 
     return command
 

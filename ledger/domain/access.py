@@ -21,6 +21,7 @@ class ApiKey(LedgerAggregate):
     # Class defaults: keys stored before these existed neither expire nor came from a link.
     expires_at: datetime | None = None
     sign_in_link: bool = False
+    district_id: UUID | None = None
 
     @staticmethod
     def create_id(token_hash: str) -> UUID:
@@ -39,6 +40,7 @@ class ApiKey(LedgerAggregate):
         actor_role: str,
         expires_at: datetime | None = None,
         sign_in_link: bool = False,
+        district_id: UUID | None = None,
     ) -> None:
         self.token_hash = token_hash
         self.role = role
@@ -49,6 +51,7 @@ class ApiKey(LedgerAggregate):
         self.revoked = False
         self.expires_at = expires_at
         self.sign_in_link = sign_in_link
+        self.district_id = district_id
 
     def works_at(self, now: datetime) -> bool:
         """Whether the key is neither revoked nor expired at `now`."""

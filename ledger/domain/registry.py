@@ -13,7 +13,13 @@ from ledger.actor import Actor, Role
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.consent import ConsentKind, ConsentPolicy
 from ledger.domain.policy import PointsPolicy, TimeBankPolicy
-from ledger.errors import MemberInactive, MerchantClosed, NotFound, PaymentCodeRequired
+from ledger.errors import (
+    CommunityInDistrict,
+    MemberInactive,
+    MerchantClosed,
+    NotFound,
+    PaymentCodeRequired,
+)
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 MEMBER_STATUSES = ("active", "moved_out", "deceased")
@@ -49,7 +55,10 @@ class Directory(LedgerAggregate):
 
 
 class Community(LedgerAggregate):
-    """A residential community (社区): grids, time zone, and the passbook number sequence."""
+    """A residential community (社区): grids, time zone, the passbook number sequence, and the
+    district (街道) it belongs to, if any (at most one)."""
+
+    district_id: UUID | None = None  # a class default: communities registered in none
 
     @staticmethod
     def create_id() -> UUID:
@@ -170,6 +179,17 @@ class Community(LedgerAggregate):
     def _grid_ordered(self, grid_id: UUID, sort_order: int, reason: str, actor_id: str,
                       actor_role: str) -> None:
         self.sort_orders = {**self.grid_orders, str(grid_id): sort_order}
+
+    def join_district(self, district_id: UUID, by: Actor) -> None:
+        """Belong to a district; a community already in one (another, or this) is refused."""
+        if self.district_id is not None:
+            raise CommunityInDistrict("community-in-district", community=self.name)
+        self._district_joined(district_id=district_id, actor_id=by.id,
+                              actor_role=by.role_value)
+
+    @event("DistrictJoined")
+    def _district_joined(self, district_id: UUID, actor_id: str, actor_role: str) -> None:
+        self.district_id = district_id
 
     @event("PassbookIssued")
     def _passbook_issued(

@@ -60,6 +60,8 @@ class Interchange(LedgerAggregate):
     When a member of community P withdraws minutes for care given by a volunteer of community
     Q, P owes Q those minutes. `due` is what `first` owes `second` (negative: what `second`
     owes `first`), the pair ordered by id. Each community may cap what the other owes it.
+    `open_months` holds what is due by the month (in the district's time zone) the care was
+    recorded in, until a district settlement takes those months off.
     """
 
     @staticmethod
@@ -89,15 +91,38 @@ class Interchange(LedgerAggregate):
         creditor = self.second if debtor == self.first else self.first
         return self.limits.get(str(creditor))
 
-    def record_care(self, debtor: UUID, minutes: int, withdrawal_id: UUID, by: Actor) -> None:
-        """`debtor`'s member received `minutes` of care from the other's volunteer."""
+    def record_care(self, debtor: UUID, minutes: int, withdrawal_id: UUID, by: Actor,
+                    month: str | None = None) -> None:
+        """`debtor`'s member received `minutes` of care from the other's volunteer (or at
+        the other's service counter), recorded in `month`."""
         after = self.owed_by(debtor) + minutes
         limit = self.limit_for(debtor)
         if limit is not None and minutes > 0 and after > limit:
             raise CreditLimitReached("credit-limit", after=after, limit=limit)
         self._care_recorded(debtor=debtor, minutes=minutes, withdrawal_id=withdrawal_id,
                             due_after=after if debtor == self.first else -after,
-                            actor_id=by.id, actor_role=by.role_value)
+                            actor_id=by.id, actor_role=by.role_value, month=month)
+
+    @property
+    def open_months(self) -> dict[str, int]:
+        """What is due by month, not settled yet (empty for pairs opened before months were
+        kept)."""
+        found: dict[str, int] = getattr(self, "months_open", {})
+        return found
+
+    def due_in(self, months: list[str]) -> int:
+        """What `first` owes `second` for care recorded in `months`, net."""
+        return sum(self.open_months.get(m, 0) for m in months)
+
+    def settle(self, settlement_id: UUID, months: list[str], by: Actor) -> int:
+        """Take what is due for `months` off (a district settled it); what `first` owed."""
+        minutes = self.due_in(months)
+        settled = [m for m in months if m in self.open_months]
+        if settled:
+            self._settled(settlement_id=settlement_id, months=settled, minutes=minutes,
+                          due_after=self.due - minutes, actor_id=by.id,
+                          actor_role=by.role_value)
+        return minutes
 
     def set_limit(self, creditor: UUID, limit: int | None, by: Actor) -> None:
         self._limit_set(creditor=creditor, limit=limit, actor_id=by.id,
@@ -105,7 +130,17 @@ class Interchange(LedgerAggregate):
 
     @event("CareRecorded")
     def _care_recorded(self, debtor: UUID, minutes: int, withdrawal_id: UUID, due_after: int,
-                       actor_id: str, actor_role: str) -> None:
+                       actor_id: str, actor_role: str, month: str | None = None) -> None:
+        if month is not None:
+            signed = minutes if debtor == self.first else -minutes
+            self.months_open = {**self.open_months,
+                                month: self.open_months.get(month, 0) + signed}
+        self.due = due_after
+
+    @event("Settled")
+    def _settled(self, settlement_id: UUID, months: list[str], minutes: int, due_after: int,
+                 actor_id: str, actor_role: str) -> None:
+        self.months_open = {m: v for m, v in self.open_months.items() if m not in months}
         self.due = due_after
 
     @event("LimitSet")

@@ -148,6 +148,28 @@ def pending_award(c: Cast) -> str:
     return str(c.town.award(1, code="CHECK")["id"])
 
 
+def district(c: Cast, *, owing: bool = False) -> str:
+    """A district of the cast's community and a neighbour; with `owing`, the neighbour owes
+    the cast's community for care at its counter in March 2025 (a period to settle)."""
+    made = str(c.post("/v1/districts", {"name": "湖滨街道"})["id"])
+    neighbour = Town.found(c.client, "邻社区")
+    for community in (c.town.community_id, neighbour.community_id):
+        c.post(f"/v1/districts/{made}/communities", {"community_id": community}, status=200)
+    if owing:
+        elder = neighbour.add_member("赵大妈")
+        c.deposit(elder, 60)
+        linli = c.client.app.state.linli
+        real = linli.clock
+        linli.clock = lambda: datetime(2025, 3, 15, 4, 0, tzinfo=UTC)
+        try:
+            c.post("/v1/timebank/withdrawals", {
+                "member_id": elder, "minutes": 30, "service_type": "助餐",
+                "serving_community_id": c.town.community_id})
+        finally:
+            linli.clock = real
+    return made
+
+
 WRITES: dict[tuple[str, str], Maker] = {
     ("POST", "/v1/till/holder"): lambda c: (
         c.town.merchant, "/v1/till/holder", {"member_id": c.town.member_id}),
@@ -318,6 +340,16 @@ WRITES: dict[tuple[str, str], Maker] = {
     ("PATCH", "/v1/communities/{community_id}/buildings/{building_id}"): lambda c: (
         c.town.staff, f"/v1/communities/{_community(c)}/buildings/{c.building()}",
         {"leader_member_id": c.other_member}),
+    ("POST", "/v1/districts"): lambda c: (ADMIN, "/v1/districts", {"name": "湖滨街道"}),
+    ("POST", "/v1/districts/{district_id}/communities"): lambda c: (
+        ADMIN, f"/v1/districts/{c.post('/v1/districts', {'name': '湖滨街道'})['id']}"
+        "/communities", {"community_id": c.town.community_id}),
+    ("POST", "/v1/districts/{district_id}/agreements"): lambda c: (
+        ADMIN, f"/v1/districts/{district(c)}/agreements",
+        {"other_district_id": c.post("/v1/districts", {"name": "城东街道"})["id"],
+         "credit_limit_minutes": 600}),
+    ("POST", "/v1/districts/{district_id}/settlements"): lambda c: (
+        ADMIN, f"/v1/districts/{district(c, owing=True)}/settlements", {"period": "2025-03"}),
 }
 
 # Routes whose retry cannot reach the route again: the sign-in link's token is revoked by the
@@ -435,7 +467,8 @@ class TestRules:
                             ("POST", "/v1/redemptions/{redemption_id}/refunds"),
                             ("POST", "/v1/holds"), ("POST", "/v1/timebank/transfers"),
                             ("POST", "/v1/members/{member_id}/payment-codes"),
-                            ("POST", "/v1/awards/batch"), ("POST", "/v1/awards/approvals")}
+                            ("POST", "/v1/awards/batch"), ("POST", "/v1/awards/approvals"),
+                            ("POST", "/v1/districts/{district_id}/settlements")}
         every = {(method.upper(), path) for path, item in spec["paths"].items()
                  for method, operation in item.items()
                  if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))}

@@ -13,7 +13,8 @@ class TestWhoAmI:
         world = Town.standard(client)
         me = ok(client.get("/v1/me", headers=world.member))
         assert me == {"role": "member", "community_id": world.community_id,
-                      "merchant_id": None, "member_id": world.member_id}
+                      "merchant_id": None, "member_id": world.member_id,
+                      "district_id": None, "communities": None}
         assert ok(client.get("/v1/me", headers=world.merchant))["merchant_id"] == \
             world.merchant_id
 

@@ -58,6 +58,7 @@ class TestCommandLine:
         demo = run(database_url, "demo")
         assert demo.returncode == 0, demo.stderr
         assert "116社区" in demo.stdout and "staff token: lnl_" in demo.stdout
+        assert "district staff token: lnl_" in demo.stdout  # 钢花村街道, settled last month
 
         verify = run(database_url, "verify")
         assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -66,6 +66,10 @@ def town(client):
                               json={"name": secret_name("A楼"), "grid_id": a.add_grid("A网格")}),
                   201)
     names += [wish["text"], proposal["text"], building["name"]]
+    names.append(secret_name("A街道"))
+    district = ok(client.post("/v1/districts", json={"name": names[-1]}), 201)["id"]
+    ok(client.post(f"/v1/districts/{district}/communities",
+                   json={"community_id": a.community_id}))
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -81,7 +85,8 @@ def town(client):
            "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
            "number": None, "activity_id": activity, "period": "2026-12",
-           "wish_id": wish["id"], "proposal_id": proposal["id"], "building_id": building["id"]}
+           "wish_id": wish["id"], "proposal_id": proposal["id"], "building_id": building["id"],
+           "district_id": district, "settlement_id": str(uuid.uuid4())}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets

@@ -34,6 +34,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     try {
       const me = await api("GET", "/v1/me", undefined, {}, kept);
+      // A district's staff (auditor) uses the staff pages as staff (auditor) of its communities.
+      me.role = me.role.replace(/^district_/, "");
       saveSession({ token: kept, ...me }, remember);
       const next = new URLSearchParams(location.search).get("next");
       location.href = next && next.startsWith("/web/") ? next : HOME[me.role] || "/web/";

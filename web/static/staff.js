@@ -13,11 +13,24 @@ document.addEventListener("DOMContentLoaded", async () => {
   const { $, el, t, api, notice, problem, duration, when } = Linli;
   const signedIn = Linli.pageFor("staff", "auditor");
   if (!signedIn) return;
-  const communityId = signedIn.community_id || new URLSearchParams(location.search).get("community_id");
+  const scope = signedIn.communities || [];  // a district's staff: its communities
+  const asked = new URLSearchParams(location.search).get("community_id");
+  const communityId = signedIn.community_id || (scope.length && !scope.includes(asked)
+    ? scope[0] : asked);
   if (!communityId) { notice(t("need_role"), "error"); return; }
   const C = Linli.console;
   const beside = Linli.sayBeside;
   C.startTabs(signedIn.role);
+  if (scope.length > 1) {  // the community switcher: the district's communities only
+    const switcher = el("select", { id: "community-switcher", "aria-label": t("switch_community") });
+    const named = (await api("GET", "/v1/communities?limit=500")).items;
+    switcher.append(...named.map((c) => el("option", { value: c.id }, c.name)));
+    switcher.value = communityId;
+    switcher.addEventListener("change", () => {
+      location.search = "?" + new URLSearchParams({ community_id: switcher.value });
+    });
+    $("#community").after(switcher);
+  }
   const chosen = { member: null, rule: null };
   let members = [];
   let grids = [];  // the community's, in their order
