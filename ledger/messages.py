@@ -197,7 +197,7 @@ DETAILS: dict[str, tuple[str, str]] = {
     "period-invalid": ("期间“{period}”应写作年份（2026）、季度（2026-Q4）或月份（2026-11）",
                        "the period “{period}” is a year (2026), a quarter (2026-Q4) or a month "
                        "(2026-11)"),
-    "district-board-options": ("街道的排行榜按居民或住户排名，不再指明社区、网格或服务队",
+    "district-board-options": ("街道的排行榜按居民或住户排名，不再指明社区、网格、楼栋或服务队",
                                "a district's board ranks members or households; it takes no "
                                "community_id, grid_id or team"),
     "negative-limit": ("额度不能是负数", "a limit cannot be negative"),
