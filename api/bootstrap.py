@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from api.webhook_sender import WebhookSender
 from ledger.application import LedgerApp, open_ledger
 from ledger.payment_codes import PaymentCodeBook
 from ledger.sealer import Sealer
@@ -19,6 +20,7 @@ from ledger.write.writer import Writer
 from projections.credentials import PinStore
 from projections.database import create_read_engine
 from projections.due import DueInViews
+from projections.expiry_reminders import ExpiryReminders
 from projections.queries import recently_active
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
@@ -46,6 +48,8 @@ class Linli:
     sealer: Sealer | None = None
     payment_codes: PaymentCodeBook = field(init=False)
     pins: PinStore = field(init=False)
+    webhooks: WebhookSender = field(init=False)
+    reminders: ExpiryReminders = field(init=False)
 
     def __post_init__(self) -> None:
         self.payment_codes = PaymentCodeBook(
@@ -55,6 +59,11 @@ class Linli:
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
         self.sweeper = Sweeper(self.writer, DueInViews(self.engine), lambda: self.clock(),
                                self.settings.sweep_interval_seconds)
+        self.webhooks = WebhookSender(self.engine, self.writer, self.settings,
+                                      lambda: self.clock())
+        self.reminders = ExpiryReminders(self.engine, lambda: self.clock(),
+                                         self.settings.expiry_reminder_days,
+                                         self.settings.reminder_interval_seconds)
 
     def start(self) -> None:
         self.projections.start()
@@ -67,6 +76,9 @@ class Linli:
         if self.settings.seal_interval_seconds > 0:
             assert self.sealer is not None
             self.sealer.start()
+        self.webhooks.start()
+        if self.settings.expiry_reminder_days > 0 and self.settings.reminder_interval_seconds > 0:
+            self.reminders.start()
 
     def warm_up(self) -> int:
         """Load what the next commands most likely read into the writer (before it starts);
@@ -83,6 +95,8 @@ class Linli:
         return cached
 
     def stop(self) -> None:
+        self.reminders.stop()
+        self.webhooks.stop()
         if self.sealer is not None:
             self.sealer.stop()
         if self.sweeper is not None:

@@ -1,0 +1,186 @@
+"""The sender: delivers the webhook outbox, each subscription's deliveries one at a time in
+log order, signed, retried with backoff, and gives up (disabling the subscription) after
+`webhook_give_up_seconds` of failure.
+
+It runs on threads of its own and only reads and updates the outbox: the write path never
+waits on a receiver. A delivery is marked delivered only after its receiver answered 2xx, so
+a stop or crash between the two sends it again (at least once); one marked delivered is never
+sent again unless asked (`redeliver`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from ledger.commands.webhooks import disable
+from ledger.errors import WebhookUrlRefused
+from ledger.periodic import Periodic
+from ledger.settings import Settings
+from ledger.webhook_signing import HEADER, signature
+from ledger.webhook_urls import check_webhook_url
+from ledger.write.writer import Writer
+from projections import webhook_store as store
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # deliveries of one subscription read at once
+ERROR_MAX_CHARS = 300
+USER_AGENT = "Linli-Webhooks/1"
+
+
+class _Connections(threading.local):
+    """Each sending thread's open connections, by scheme, host and port (kept alive)."""
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+
+
+class WebhookSender(Periodic):
+    """Delivers what is due every `webhook_poll_seconds`."""
+
+    thread_name = "linli-webhooks"
+
+    def __init__(self, engine: Engine, writer: Writer, settings: Settings,
+                 clock: Callable[[], datetime]) -> None:
+        super().__init__(settings.webhook_poll_seconds)
+        self.engine, self.writer, self.settings, self.clock = engine, writer, settings, clock
+        self._pool: ThreadPoolExecutor | None = None
+        self._connections = _Connections()
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._pool = ThreadPoolExecutor(self.settings.webhook_senders,
+                                        thread_name_prefix="linli-webhook")
+        super().start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def tick(self) -> None:
+        self.run_once()
+
+    def run_once(self) -> int:
+        """Deliver what is due now; returns how many deliveries were acknowledged."""
+        due = store.due_webhooks(self.engine, self.clock(), 256)
+        if not due:
+            return 0
+        if self._pool is None:
+            return sum(self.deliver(webhook_id) for webhook_id in due)
+        return sum(f.result() for f in [self._pool.submit(self.deliver, w) for w in due])
+
+    def deliver(self, webhook_id: str) -> int:
+        """Send one subscription's due deliveries in order, until one fails."""
+        target = store.target(self.engine, webhook_id)
+        if target is None or not target.active:
+            return 0
+        delivered = 0
+        while not self._stopping.is_set():
+            rows = store.pending(self.engine, webhook_id, BATCH)
+            for row in rows:
+                now = self.clock()
+                if row["next_attempt_at"] > now or self._stopping.is_set():
+                    return delivered
+                if not self._attempt(target, row):
+                    return delivered
+                delivered += 1
+            if len(rows) < BATCH:
+                return delivered
+        return delivered
+
+    def _attempt(self, target: store.Target, row: dict[str, Any]) -> bool:
+        started = self.clock()
+        code, error = self._post(target.url, target.secret, row["body"].encode("utf-8"))
+        ended = self.clock()
+        attempts = row["attempts"] + 1
+        first = row["first_attempt_at"] or started
+        if code is not None and 200 <= code < 300:
+            store.record(self.engine, row["delivery_id"], status=store.DELIVERED,
+                         attempts=attempts, first_attempt_at=first, last_attempt_at=ended,
+                         response_code=code, error=None)
+            return True
+        reason = error or f"HTTP {code}"
+        if (ended - first).total_seconds() >= self.settings.webhook_give_up_seconds:
+            store.record(self.engine, row["delivery_id"], status=store.FAILED,
+                         attempts=attempts, first_attempt_at=first, last_attempt_at=ended,
+                         response_code=code, error=reason)
+            self._give_up(target.webhook_id, attempts, reason)
+            return False
+        delay = min(self.settings.webhook_retry_max_seconds,
+                    self.settings.webhook_retry_first_seconds * 2 ** min(attempts - 1, 30))
+        store.record(self.engine, row["delivery_id"], attempts=attempts,
+                     first_attempt_at=first, last_attempt_at=ended,
+                     next_attempt_at=ended + timedelta(seconds=delay), response_code=code,
+                     error=reason)
+        return False
+
+    def _give_up(self, webhook_id: str, attempts: int, reason: str) -> None:
+        log.warning("webhook %s: giving up after %d attempts (%s)", webhook_id, attempts, reason)
+        text = (f"投递连续失败 {attempts} 次、超过 "
+                f"{self.settings.webhook_give_up_seconds:g} 秒，已自动停用：{reason}")
+        try:
+            self.writer.execute(disable(UUID(webhook_id), text))
+        except Exception:
+            log.exception("webhook %s: could not be disabled", webhook_id)
+
+    def _post(self, url: str, secret: str, body: bytes) -> tuple[int | None, str | None]:
+        """The receiver's status code, or the error that kept it from answering."""
+        try:
+            check_webhook_url(url, allow_private=self.settings.webhook_allow_private)
+        except WebhookUrlRefused as refused:
+            return None, f"refused: {refused.key}"
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        host = parts.hostname or ""
+        port = parts.port or (443 if https else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                   HEADER: signature(secret, int(time.time()), body)}
+        slot = (parts.scheme, host, port)
+        for fresh in (False, True):
+            connection = self._connections.open.get(slot)
+            if connection is None or fresh:
+                if connection is not None:
+                    connection.close()
+                timeout = self.settings.webhook_timeout_seconds
+                connection = (http.client.HTTPSConnection(host, port, timeout=timeout) if https
+                              else http.client.HTTPConnection(host, port, timeout=timeout))
+                self._connections.open[slot] = connection
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read(65536)
+                if response.will_close:
+                    connection.close()
+                    del self._connections.open[slot]
+                return response.status, None
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                connection.close()
+                self._connections.open.pop(slot, None)
+                if fresh:
+                    return None, _said(e)
+                # a kept-alive connection the receiver had closed: once more on a new one
+            except (OSError, http.client.HTTPException) as e:
+                connection.close()
+                self._connections.open.pop(slot, None)
+                return None, _said(e)
+        return None, "unreachable"
+
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
