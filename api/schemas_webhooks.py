@@ -23,7 +23,7 @@ EventKind = Literal[
 
 class WebhookIn(In):
     url: str = Field(min_length=1, max_length=500, description="http(s) URL on a public address")
-    events: list[EventKind] = Field(min_length=1, max_length=20)
+    events: list[EventKind] = Field(max_length=20, description="At least one.")
     secret: str | None = Field(default=None, min_length=16, max_length=200,
                                description="Signs each delivery; made for you when omitted.")
     community_id: UUID | None = Field(default=None, description="Admin: the community.")
@@ -41,7 +41,11 @@ class WebhookOut(BaseModel):
     status: Literal["active", "disabled"] = "active"
     disabled_reason: str | None = None
     created_at: datetime | None = None
-    secret: str | None = Field(default=None, description="Only in the answer that made it.")
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Signs the deliveries; in the answer that made it only "
+                        "(a retry under the same Idempotency-Key answers it empty).")
 
 
 class WebhooksOut(BaseModel):
@@ -72,7 +76,9 @@ class DeliveriesOut(BaseModel):
 class WebhookPatch(In):
     url: str | None = Field(default=None, min_length=1, max_length=500)
     events: list[EventKind] | None = Field(default=None, min_length=1, max_length=20)
-    status: Literal["active"] | None = None
+    status: Literal["active", "disabled"] | None = Field(
+        default=None, description="`active` takes up a disabled subscription (its pending "
+        "deliveries are sent); `disabled` pauses it.")
 
 
 class NoticeOut(BaseModel):

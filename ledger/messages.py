@@ -144,6 +144,8 @@ DETAILS: dict[str, tuple[str, str]] = {
                             "{host} is a loopback, private, link-local or metadata address"),
     "webhook-url-unresolved": ("推送地址的主机 {host} 无法解析",
                                "the webhook URL's host {host} does not resolve"),
+    "webhook-needs-events": ("请至少选择一种推送的事件（events）",
+                             "name at least one kind of event (events)"),
     "webhook-needs-owner": ("请指明订阅的社区（community_id）或商户（merchant_id）",
                             "name the community_id or merchant_id the webhook is for"),
     "webhook-disabled": ("这个推送订阅已停用（{reason}），请先启用再重新投递",

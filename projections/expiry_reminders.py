@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from ledger.periodic import Periodic
 from projections import bulk
 from projections.notifiers import Reminder, notify
-from projections.tables import balances, webhook_deliveries, webhooks
+from projections.tables import balances, tracking, webhook_deliveries, webhooks
 from projections.webhooks import body_of, delivery_id
 
 KIND = "points.expiring"
@@ -35,6 +35,9 @@ def remind_expiring(engine: Engine, now: datetime, days: int) -> int:
         due = conn.execute(query).all()
         if not due:
             return 0
+        # After everything the outbox holds so far, before what the log adds next.
+        position = conn.execute(select(tracking.c.position)
+                                .where(tracking.c.name == "webhooks")).scalar() or 0
         wanting: dict[str, list[str]] = {}
         gateways: dict[str, list[str]] = {}
         for sub in conn.execute(select(webhooks.c.webhook_id, webhooks.c.community_id,
@@ -53,15 +56,15 @@ def remind_expiring(engine: Engine, now: datetime, days: int) -> int:
                 community_id=row.community_id, member_id=row.owner_id, kind=KIND,
                 key=row.next_expiry_at.isoformat(), at=now,
                 params={"points": row.next_expiry_points, "expires_on": expires_on}),
-                gateways.get(row.community_id, []), row.position)
-            body = body_of(KIND, row.position, now, row.community_id, None, {
+                gateways.get(row.community_id, []), position)
+            body = body_of(KIND, position, now, row.community_id, None, {
                 "member_id": row.owner_id, "points": row.next_expiry_points,
                 "expires_at": row.next_expiry_at.isoformat()}, event_id=_event_id(row))
             for webhook_id in wanting.get(row.community_id, []):
                 statement = bulk.upsert(conn, webhook_deliveries).values(
                     delivery_id=delivery_id(webhook_id, row.position,
                                             f"{KIND}:{row.next_expiry_at.isoformat()}"),
-                    webhook_id=webhook_id, position=row.position, kind=KIND, body=body,
+                    webhook_id=webhook_id, position=position, kind=KIND, body=body,
                     status="pending", attempts=0, created_at=now, next_attempt_at=now)
                 conn.execute(statement.on_conflict_do_nothing(
                     index_elements=[webhook_deliveries.c.delivery_id]))

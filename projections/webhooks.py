@@ -161,7 +161,7 @@ class _Batch:
                                               or getattr(e, "requester_id", None))}
                 self.subjects[item.originator] = subject
                 self.new_subjects.append(subject)
-            if self.deliver and self.subscriptions:
+            if self.deliver and self.subscriptions and topic in KIND_OF:
                 self._route(item)
         bulk.insert(self.conn, webhook_subjects, self.new_subjects)
         if self.deliveries:

@@ -16,6 +16,7 @@ from api.deps import (
     StaffOfPathCommunity,
     StaffOrMerchant,
     caught_up,
+    load,
 )
 from api.idempotency import WriteDep, nothing
 from api.schemas_webhooks import (
@@ -23,6 +24,7 @@ from api.schemas_webhooks import (
     DeliveryOut,
     NoticeOut,
     NoticesOut,
+    WebhookCreated,
     WebhookIn,
     WebhookOut,
     WebhookPatch,
@@ -31,7 +33,8 @@ from api.schemas_webhooks import (
 from ledger import ids
 from ledger.actor import Actor, Role
 from ledger.commands import webhooks as commands
-from ledger.errors import NotFound
+from ledger.domain.registry import Merchant
+from ledger.errors import InvalidRequest, NotFound
 from ledger.limits import PAGE_DEFAULT
 from ledger.webhook_signing import new_secret
 from ledger.webhook_urls import check_webhook_url
@@ -46,26 +49,39 @@ def _checked_url(request: Request, url: str, allow_private: bool) -> str:
                              server=request.headers.get("host"))
 
 
-@router.post("/v1/webhooks", status_code=201, response_model=WebhookOut)
+@router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated)
 def subscribe(body: WebhookIn, request: Request, actor: StaffOrMerchant, linli: LinliDep,
               write: WriteDep) -> Response:
     """Send the named kinds of events of a community (staff) or of a merchant (its own key,
     or staff naming `merchant_id`) to `url`, each signed with the secret (`Linli-Signature:
     t=UNIX,v1=HEX`, HMAC-SHA256 of "t.body"). The secret is in this answer only."""
+    if body.community_id is not None:
+        actor.check_community(body.community_id, "community", body.community_id)
+    if body.merchant_id is not None:
+        actor.check_merchant(body.merchant_id, "merchant", body.merchant_id)
+        merchant = load(linli, Merchant, body.merchant_id)
+        actor.check_community(merchant.community_id, "merchant", body.merchant_id)
+    if not body.events:
+        raise InvalidRequest("webhook-needs-events")
     url = _checked_url(request, body.url, linli.settings.webhook_allow_private)
     subscription_id = ids.new_id()
     secret = body.secret or new_secret()
     store.keep_secret(linli.engine, str(subscription_id), secret)
 
-    def out(made: commands.Subscribed, shown: str | None = secret) -> WebhookOut:
-        return WebhookOut(id=made.id, url=made.url, events=made.kinds,
-                          community_id=made.community_id, merchant_id=made.merchant_id,
-                          secret=shown)
+    def out(made: commands.Subscribed, shown: str = secret) -> WebhookCreated:
+        return WebhookCreated(**_state_out(made).model_dump(), secret=shown)
 
     return write.execute(commands.subscribe(
         url, list(body.events), community_id=body.community_id,
         merchant_id=body.merchant_id, by=actor, subscription_id=subscription_id,
-    ), out, body, shown_once=lambda made: out(made, shown=None))
+    ), out, body, shown_once=lambda made: out(made, shown=""))
+
+
+def _state_out(made: commands.Subscribed) -> WebhookOut:
+    return WebhookOut(id=made.id, url=made.url, events=made.kinds,
+                      community_id=made.community_id, merchant_id=made.merchant_id,
+                      status="disabled" if made.disabled_reason else "active",
+                      disabled_reason=made.disabled_reason, created_at=made.created_at)
 
 
 def _webhook_out(row: dict[str, Any]) -> WebhookOut:
@@ -114,14 +130,13 @@ def delete_webhook(webhook_id: UUID, actor: StaffOrMerchant, linli: LinliDep,
 @router.patch("/v1/webhooks/{webhook_id}", response_model=WebhookOut)
 def change_webhook(webhook_id: UUID, body: WebhookPatch, request: Request,
                    actor: StaffOrMerchant, linli: LinliDep, write: WriteDep) -> Response:
-    """A new URL or kinds; `"status": "active"` takes up a subscription Linli disabled (its
-    pending deliveries are sent again)."""
+    """A new URL or kinds; `"status": "active"` takes up a subscription that was disabled
+    (its pending deliveries are sent again), `"disabled"` pauses it."""
     url = None if body.url is None else _checked_url(request, body.url,
                                                      linli.settings.webhook_allow_private)
     return write.execute(commands.change(
         webhook_id, url=url, kinds=list(body.events) if body.events else None,
-        enable=body.status == "active", by=actor),
-        lambda _: _webhook_out(_visible(linli, actor, webhook_id)), body)
+        status=body.status, by=actor), _state_out, body)
 
 
 def _delivery_out(row: dict[str, Any]) -> DeliveryOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from ledger.actor import Actor, Role
@@ -15,11 +16,21 @@ from ledger.write.unit_of_work import UnitOfWork
 
 @dataclass(frozen=True)
 class Subscribed:
+    """A subscription as a command left it."""
+
     id: UUID
     community_id: UUID
     merchant_id: UUID | None
     url: str
     kinds: list[str]
+    disabled_reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, subscription: WebhookSubscription) -> Subscribed:
+        return cls(subscription.id, subscription.community_id, subscription.merchant_id,
+                   subscription.url, list(subscription.kinds), subscription.disabled_reason,
+                   subscription.created_on)
 
 
 def subscribe(url: str, kinds: list[str], *, community_id: UUID | None,
@@ -46,7 +57,7 @@ def subscribe(url: str, kinds: list[str], *, community_id: UUID | None,
             id=subscription_id, community_id=community, merchant_id=merchant, url=url,
             kinds=sorted(set(kinds)), actor_id=by.id, actor_role=by.role_value)
         uow.add(subscription)
-        return Subscribed(subscription.id, community, merchant, url, subscription.kinds)
+        return Subscribed.of(subscription)
 
     return command
 
@@ -74,10 +85,19 @@ def delete(subscription_id: UUID, by: Actor) -> Callable[[UnitOfWork], None]:
     return command
 
 
+PAUSED = "由订阅方停用"  # the reason of a subscription its owner disabled
+
+
 def change(subscription_id: UUID, *, url: str | None, kinds: list[str] | None,
-           enable: bool, by: Actor) -> Callable[[UnitOfWork], None]:
-    def command(uow: UnitOfWork) -> None:
-        owned(uow, subscription_id, by).change(url, kinds, enable, by.id, by.role_value)
+           status: str | None, by: Actor) -> Callable[[UnitOfWork], Subscribed]:
+    """A new URL or kinds; status `active` takes it up again, `disabled` pauses it."""
+
+    def command(uow: UnitOfWork) -> Subscribed:
+        subscription = owned(uow, subscription_id, by)
+        subscription.change(url, kinds, status == "active", by.id, by.role_value)
+        if status == "disabled":
+            subscription.disable(PAUSED, by.id, by.role_value)
+        return Subscribed.of(subscription)
 
     return command
 

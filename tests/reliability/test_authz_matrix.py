@@ -55,6 +55,11 @@ def town(client):
     ok(client.post(f"/v1/teams/{team['id']}/members", headers=a.staff,
                    json={"member_id": member}))
     names.append(team["name"])
+    webhook = ok(client.post("/v1/webhooks", headers=a.merchant, json={
+        "url": "http://127.0.0.1:9/hook", "events": ["redemption.created"]}), 201)["id"]
+    a.redeem(1)
+    delivery = ok(client.get(f"/v1/webhooks/{webhook}/deliveries",
+                             headers=a.merchant))["items"][0]["id"]
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -69,7 +74,8 @@ def town(client):
            "grid_id": None, "code": "GIFT", "quarter": "2026-Q4", "request_id": request,
            "partner_id": b.community_id, "team_id": team["id"],
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
-           "number": None, "activity_id": activity, "period": "2026-12"}
+           "number": None, "activity_id": activity, "period": "2026-12",
+           "webhook_id": webhook, "delivery_id": delivery}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets
@@ -193,5 +199,6 @@ class TestAuthorizationMatrix:
 
 def _owned_by_a_first_ones(path: str, ids: dict[str, Any]) -> bool:
     """Resources of A's first member or merchant (A's other member/merchant must not reach)."""
-    mine = (ids["member_id"], ids["merchant_id"], ids["redemption_id"], ids["hold_id"])
+    mine = (ids["member_id"], ids["merchant_id"], ids["redemption_id"], ids["hold_id"],
+            ids["webhook_id"])
     return any(i in path for i in mine)
