@@ -137,8 +137,8 @@ def test_every_kind_once_in_order_signed_then_a_receiver_down_for_a_while_gets_t
         till_hook.mode = "ok"
         after = till_hook.wait_for(lambda e: len(e) >= len(MERCHANTS) + 3)
         assert [e["type"] for e in after[len(MERCHANTS):]] == ["redemption.created"] * 3
-        log = deliveries(client, town.merchant, till["id"])
-        assert {d["status"] for d in log} == {"delivered"}
+        log = until(lambda: (found := deliveries(client, town.merchant, till["id"]))
+                    and {d["status"] for d in found} == {"delivered"} and found)
         assert log[2]["response_code"] == 200 and log[2]["attempts"] >= 2  # newest first
 
         # Redelivery on request: the same event, once more
