@@ -1,6 +1,7 @@
 """linli-client against the real server (uvicorn on a port): the till's calls with typed
 answers, a retry after a lost answer that reuses the Idempotency-Key (charged once), problems
-as `LinliError`, webhooks signed as the client checks them, and the till example of docs/."""
+as `LinliError`, webhooks signed as the client checks them, the till example of docs/, and
+`linli demo --sandbox`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from api.bootstrap import open_linli
 from harness.serving import serving
 from linli_client import LinliClient, LinliError, RetryPolicy, parse_event
+from tests.integration.test_cli import run
 from tests.receiver import receiving, until
 from tests.scenario import Town
 
@@ -87,3 +90,26 @@ def _load_example() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_sandbox_gives_a_till_developer_everything_in_one_command(settings):
+    made = run(settings.database_url, "demo", "--sandbox")
+    assert made.returncode == 0, made.stderr
+    said = dict(line.split(": ", 1) for line in made.stdout.splitlines()
+                if ": " in line and not line.startswith(("#", "CODE", "curl")))
+    member_id = said["member 沙箱居民"].split()[0]
+    linli = open_linli(settings)
+    linli.start()
+    try:
+        with serving(linli) as url, \
+                LinliClient(url, said["member token (the resident's phone, makes payment codes)"]
+                            ) as phone, \
+                LinliClient(url, said["merchant token (yours, for the till)"]) as till:
+            code = phone.payment_code(member_id)
+            paid = till.redeem(payment_code=code.code, points=15, description="大米5斤")
+            assert (paid.points, paid.balance_after) == (15, 985)
+            with pytest.raises(LinliError) as named:  # the till needs the resident's consent
+                till.redeem(member_id=member_id, points=1, description="挂面")
+            assert named.value.slug == "payment-code-required"
+    finally:
+        linli.close()
