@@ -4,8 +4,8 @@ log order, signed, retried with backoff, and gives up (disabling the subscriptio
 
 It runs on threads of its own and only reads and updates the outbox: the write path never
 waits on a receiver. A delivery is marked delivered only after its receiver answered 2xx, so
-a stop or crash between the two sends it again (at least once); one marked delivered is never
-sent again unless asked (`redeliver`).
+a crash before the record sends it again (at least once); a stop records first. One marked
+delivered is never sent again unless asked (`redeliver`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from projections import webhook_store as store
 log = logging.getLogger(__name__)
 
 BATCH = 100  # deliveries of one subscription read at once
+RECORD_EVERY = 50  # acknowledged deliveries recorded in one transaction
 ERROR_MAX_CHARS = 300
 USER_AGENT = "Linli-Webhooks/1"
 
@@ -85,49 +86,65 @@ class WebhookSender(Periodic):
         return sum(f.result() for f in [self._pool.submit(self.deliver, w) for w in due])
 
     def deliver(self, webhook_id: str) -> int:
-        """Send one subscription's due deliveries in order, until one fails."""
+        """Send one subscription's due deliveries in order, until one fails. Acknowledged
+        ones are recorded together (every `RECORD_EVERY`, before a failure is, and at the
+        end): a crash sends at most those again, a stop none."""
         target = store.target(self.engine, webhook_id)
         if target is None or not target.active:
             return 0
+        acknowledged: list[tuple[str, int]] = []
         delivered = 0
-        while not self._stopping.is_set():
-            rows = store.pending(self.engine, webhook_id, BATCH)
-            for row in rows:
-                now = self.clock()
-                if row["next_attempt_at"] > now or self._stopping.is_set():
+        try:
+            while not self._stopping.is_set():
+                rows = store.pending(self.engine, webhook_id, BATCH)
+                for row in rows:
+                    if row["next_attempt_at"] > self.clock() or self._stopping.is_set():
+                        return delivered
+                    code = self._attempt(target, row, acknowledged)
+                    if code is None:
+                        return delivered
+                    delivered += 1
+                    if len(acknowledged) >= RECORD_EVERY:
+                        self._record(acknowledged)
+                if len(rows) < BATCH:
                     return delivered
-                if not self._attempt(target, row):
-                    return delivered
-                delivered += 1
-            if len(rows) < BATCH:
-                return delivered
-        return delivered
+                self._record(acknowledged)  # the next read must not see them pending
+            return delivered
+        finally:
+            self._record(acknowledged)
 
-    def _attempt(self, target: store.Target, row: dict[str, Any]) -> bool:
+    def _record(self, acknowledged: list[tuple[str, int]]) -> None:
+        if acknowledged:
+            store.record_delivered(self.engine, acknowledged, self.clock())
+            acknowledged.clear()
+
+    def _attempt(self, target: store.Target, row: dict[str, Any],
+                 acknowledged: list[tuple[str, int]]) -> int | None:
+        """Post one delivery: its 2xx (kept in `acknowledged`), or None when it failed (and
+        that is recorded, with the next try's instant or the giving up)."""
         started = self.clock()
         code, error = self._post(target.url, target.secret, row["body"].encode("utf-8"))
+        if code is not None and 200 <= code < 300:
+            acknowledged.append((row["delivery_id"], code))
+            return code
+        self._record(acknowledged)
         ended = self.clock()
         attempts = row["attempts"] + 1
         first = row["first_attempt_at"] or started
-        if code is not None and 200 <= code < 300:
-            store.record(self.engine, row["delivery_id"], status=store.DELIVERED,
-                         attempts=attempts, first_attempt_at=first, last_attempt_at=ended,
-                         response_code=code, error=None)
-            return True
         reason = error or f"HTTP {code}"
         if (ended - first).total_seconds() >= self.settings.webhook_give_up_seconds:
             store.record(self.engine, row["delivery_id"], status=store.FAILED,
                          attempts=attempts, first_attempt_at=first, last_attempt_at=ended,
                          response_code=code, error=reason)
             self._give_up(target.webhook_id, attempts, reason)
-            return False
+            return None
         delay = min(self.settings.webhook_retry_max_seconds,
                     self.settings.webhook_retry_first_seconds * 2 ** min(attempts - 1, 30))
         store.record(self.engine, row["delivery_id"], attempts=attempts,
                      first_attempt_at=first, last_attempt_at=ended,
                      next_attempt_at=ended + timedelta(seconds=delay), response_code=code,
                      error=reason)
-        return False
+        return None
 
     def _give_up(self, webhook_id: str, attempts: int, reason: str) -> None:
         log.warning("webhook %s: giving up after %d attempts (%s)", webhook_id, attempts, reason)

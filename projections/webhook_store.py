@@ -118,6 +118,22 @@ def pending(engine: Engine, webhook_id: str, most: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def record_delivered(engine: Engine, acknowledged: list[tuple[str, int]], at: datetime
+                     ) -> None:
+    """Mark deliveries delivered (each with the 2xx its receiver answered), in one
+    transaction."""
+    d = webhook_deliveries.c
+    by_code: dict[int, list[str]] = {}
+    for delivery_id, code in acknowledged:
+        by_code.setdefault(code, []).append(delivery_id)
+    with engine.begin() as conn:
+        for code, delivery_ids in by_code.items():
+            conn.execute(update(webhook_deliveries).where(d.delivery_id.in_(delivery_ids))
+                         .values(status=DELIVERED, attempts=d.attempts + 1,
+                                 first_attempt_at=func.coalesce(d.first_attempt_at, at),
+                                 last_attempt_at=at, response_code=code, error=None))
+
+
 def record(engine: Engine, delivery_id: str, **outcome: Any) -> None:
     """What an attempt came to: status, attempts, instants, response code, error."""
     with engine.begin() as conn:
