@@ -456,6 +456,15 @@ webhook_deliveries = Table(
     Index("webhook_deliveries_pending_idx", "status", "webhook_id", "position"),
 )
 
+# Not a read model: subscriptions the sender gave up on, until the server disables them.
+webhook_give_ups = Table(
+    "webhook_give_ups",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
 # Not a read model: reminders for residents kept for staff to print or read out (共享广播),
 # and which expiries were already announced.
 notices = Table(

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
+from projections import bulk
 from projections.tables import (
     webhook_deliveries,
+    webhook_give_ups,
     webhook_secrets,
     webhooks,
 )
@@ -139,3 +141,22 @@ def record(engine: Engine, delivery_id: str, **outcome: Any) -> None:
     with engine.begin() as conn:
         conn.execute(update(webhook_deliveries)
                      .where(webhook_deliveries.c.delivery_id == delivery_id).values(**outcome))
+
+
+def give_up(engine: Engine, webhook_id: str, reason: str, at: datetime) -> None:
+    """Ask for the subscription to be disabled, with the reason (kept until done)."""
+    with engine.begin() as conn:
+        statement = bulk.upsert(conn, webhook_give_ups).values(
+            webhook_id=webhook_id, reason=reason, at=at)
+        conn.execute(statement.on_conflict_do_nothing(
+            index_elements=[webhook_give_ups.c.webhook_id]))
+
+
+def given_up(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [(r.webhook_id, r.reason) for r in conn.execute(select(webhook_give_ups))]
+
+
+def forget_give_up(engine: Engine, webhook_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(webhook_give_ups).where(webhook_give_ups.c.webhook_id == webhook_id))

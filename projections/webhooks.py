@@ -4,7 +4,7 @@ Each event of a kind some subscription asks for becomes one row of `webhook_deli
 subscription, written in the runner's transaction that moves this view's tracking position:
 an event is put in the outbox exactly once, in log order, and a restart resumes after the last
 position stored. A subscription receives the events recorded after its own creation, since
-both are in one log. The sender (`api.webhook_sender`) delivers the rows; a rebuild remakes
+both are in one log. The sender (`projections.webhook_sender`) delivers the rows; a rebuild remakes
 the subscriptions and subjects but never the outbox (it would send everything again).
 
 Reminders for residents (a task dispatched to a volunteer) go to the community's notifier

@@ -1,5 +1,6 @@
 """Webhooks: subscriptions and the subjects their events are routed by (the view `webhooks`),
-signing secrets, the delivery outbox, and residents' notices (共享广播).
+signing secrets, the delivery outbox and the subscriptions the sender gave up on, and
+residents' notices (共享广播).
 
 Revision ID: 0014
 Revises: 0013
@@ -63,6 +64,12 @@ def upgrade() -> None:
     op.create_index("webhook_deliveries_pending_idx", "webhook_deliveries",
                     ["status", "webhook_id", "position"])
     op.create_table(
+        "webhook_give_ups",
+        sa.Column("webhook_id", sa.String(36), primary_key=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
         "notices",
         sa.Column("notice_id", sa.String(36), primary_key=True),
         sa.Column("community_id", sa.String(36), nullable=False),
@@ -75,6 +82,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("notices", "webhook_deliveries", "webhook_secrets",
+    for table in ("notices", "webhook_give_ups", "webhook_deliveries", "webhook_secrets",
                   "webhook_subjects", "webhooks"):
         op.drop_table(table)

@@ -180,7 +180,8 @@ def redeliver(webhook_id: UUID, delivery_id: UUID, actor: StaffOrMerchant, linli
         return again.model_copy(update={"status": "pending", "next_attempt_at": None})
 
     answer = write.execute(commands.redeliver(webhook_id, str(delivery_id), actor), out)
-    linli.webhooks.wake()
+    if linli.webhooks is not None:
+        linli.webhooks.wake()
     return answer
 
 

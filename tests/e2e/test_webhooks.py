@@ -227,7 +227,8 @@ def test_a_restart_loses_nothing_and_sends_nothing_twice(settings: Settings, tmp
         first.close()
         sent_before_restart = len(hook.events())
 
-        second = open_linli(settings)
+        # As `linli serve` runs it: the projections, and the sender, in a process of their own
+        second = open_linli(settings.model_copy(update={"projection_worker": "process"}))
         second.start()
         try:
             with TestClient(create_app(linli=second)) as client:

@@ -2,10 +2,15 @@
 log order, signed, retried with backoff, and gives up (disabling the subscription) after
 `webhook_give_up_seconds` of failure.
 
-It runs on threads of its own and only reads and updates the outbox: the write path never
-waits on a receiver. A delivery is marked delivered only after its receiver answered 2xx, so
-a crash before the record sends it again (at least once); a stop records first. One marked
-delivered is never sent again unless asked (`redeliver`).
+It runs on threads of its own beside the projections (in their process, unless they run in
+the server's) and only reads and updates the outbox: the write path never waits on a
+receiver, and the server's process does not post. Giving up is written to
+`webhook_give_ups`; the server's `GiveUps` turns each into the event that disables the
+subscription (the writer is the only one that writes events).
+
+A delivery is marked delivered only after its receiver answered 2xx, so a crash before the
+record sends it again (at least once); a stop records first. One marked delivered is never
+sent again unless asked (`redeliver`).
 """
 
 from __future__ import annotations
@@ -19,17 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
 
 from sqlalchemy import Engine
 
-from ledger.commands.webhooks import disable
 from ledger.errors import WebhookUrlRefused
 from ledger.periodic import Periodic
 from ledger.settings import Settings
 from ledger.webhook_signing import HEADER, signature
 from ledger.webhook_urls import check_webhook_url
-from ledger.write.writer import Writer
 from projections import webhook_store as store
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,11 @@ class WebhookSender(Periodic):
 
     thread_name = "linli-webhooks"
 
-    def __init__(self, engine: Engine, writer: Writer, settings: Settings,
+    def __init__(self, engine: Engine, settings: Settings,
                  clock: Callable[[], datetime]) -> None:
         super().__init__(settings.webhook_poll_seconds)
-        self.engine, self.writer, self.settings, self.clock = engine, writer, settings, clock
+        self.engine, self.settings, self.clock = engine, settings, clock
+        self._given_up: set[str] = set()  # until the view shows them disabled
         self._pool: ThreadPoolExecutor | None = None
         self._connections = _Connections()
         self._stopping = threading.Event()
@@ -91,6 +94,9 @@ class WebhookSender(Periodic):
         end): a crash sends at most those again, a stop none."""
         target = store.target(self.engine, webhook_id)
         if target is None or not target.active:
+            self._given_up.discard(webhook_id)
+            return 0
+        if webhook_id in self._given_up:
             return 0
         acknowledged: list[tuple[str, int]] = []
         delivered = 0
@@ -148,12 +154,10 @@ class WebhookSender(Periodic):
 
     def _give_up(self, webhook_id: str, attempts: int, reason: str) -> None:
         log.warning("webhook %s: giving up after %d attempts (%s)", webhook_id, attempts, reason)
+        self._given_up.add(webhook_id)
         text = (f"投递连续失败 {attempts} 次、超过 "
                 f"{self.settings.webhook_give_up_seconds:g} 秒，已自动停用：{reason}")
-        try:
-            self.writer.execute(disable(UUID(webhook_id), text))
-        except Exception:
-            log.exception("webhook %s: could not be disabled", webhook_id)
+        store.give_up(self.engine, webhook_id, text, self.clock())
 
     def _post(self, url: str, secret: str, body: bytes) -> tuple[int | None, str | None]:
         """The receiver's status code, or the error that kept it from answering."""
@@ -201,3 +205,20 @@ class WebhookSender(Periodic):
 
 def _said(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
+
+
+class GiveUps(Periodic):
+    """In the server's process: disables each subscription the sender gave up on, through
+    the writer (an event with the reason), every `interval_seconds`."""
+
+    thread_name = "linli-webhook-give-ups"
+
+    def __init__(self, engine: Engine, execute: Callable[[str, str], None],
+                 interval_seconds: float) -> None:
+        super().__init__(interval_seconds)
+        self.engine, self.execute = engine, execute
+
+    def tick(self) -> None:
+        for webhook_id, reason in store.given_up(self.engine):
+            self.execute(webhook_id, reason)
+            store.forget_give_up(self.engine, webhook_id)
