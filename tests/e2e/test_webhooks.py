@@ -149,6 +149,14 @@ def test_every_kind_once_in_order_signed_then_a_receiver_down_for_a_while_gets_t
         again = till_hook.wait_for(lambda e: len(e) >= len(MERCHANTS) + 4)
         assert again[-1]["id"] == first["event_id"]
 
+        # A rebuild remakes the subscriptions, and sends nothing again
+        count = len(community_hook.events())
+        linli.projections.rebuild(["webhooks"])
+        linli.projections.catch_up()
+        assert ok(client.get(f"/v1/webhooks/{community['id']}",
+                             headers=town.staff))["events"] == sorted(ALL_KINDS)
+        assert len(deliveries(client, town.staff, community["id"])) == count
+
         # Another merchant sees nothing of the till's subscription
         other = town.add_merchant("另一家超市")
         other_key = town.token(role="merchant", merchant_id=other)
@@ -168,6 +176,16 @@ def test_bad_urls_are_refused_and_a_receiver_that_keeps_failing_is_disabled(clie
         refused = client.post("/v1/webhooks", headers=town.staff,
                               json={"url": url, "events": ["award.posted"]})
         assert (refused.status_code, problem_type(refused)) == (422, "webhook-url-refused")
+    allowed, linli.settings = linli.settings, linli.settings.model_copy(
+        update={"webhook_allow_private": False})  # as a deployment runs by default
+    try:
+        for url in ("http://127.0.0.1:9/", "http://10.0.0.8/hook", "http://localhost:8000/"):
+            refused = client.post("/v1/webhooks", headers=town.merchant,
+                                  json={"url": url, "events": ["redemption.created"]})
+            assert (refused.status_code, problem_type(refused)) == (422, "webhook-url-refused")
+            assert "地址" in refused.json()["detail"]
+    finally:
+        linli.settings = allowed
     unknown = client.post("/v1/webhooks", headers=town.staff,
                           json={"url": "https://example.com/", "events": ["everything"]})
     assert unknown.status_code == 422
@@ -223,7 +241,7 @@ def test_a_restart_loses_nothing_and_sends_nothing_twice(settings: Settings, tmp
             subscribe(client, town.staff, hook.url, ["award.posted"])
             for points in range(1, 31):
                 town.award(points)
-            until(lambda: len(hook.events()) >= 3)
+            until(lambda: len(hook.events()) >= 3, seconds=30)
         first.close()
         sent_before_restart = len(hook.events())
 
@@ -237,7 +255,7 @@ def test_a_restart_loses_nothing_and_sends_nothing_twice(settings: Settings, tmp
                 for points in range(31, 41):
                     town.client = client
                     town.award(points)
-                events = hook.wait_for(lambda e: len(e) >= 40)
+                events = hook.wait_for(lambda e: len(e) >= 40, seconds=30)
         finally:
             second.close()
     assert sent_before_restart < 40
