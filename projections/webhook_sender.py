@@ -100,13 +100,18 @@ class WebhookSender(Periodic):
             return 0
         acknowledged: list[tuple[str, int]] = []
         delivered = 0
+        try:  # checked once a pass: a name that now resolves inward is refused
+            check_webhook_url(target.url, allow_private=self.settings.webhook_allow_private)
+            refusal = None
+        except WebhookUrlRefused as refused:
+            refusal = f"refused: {refused.key}"
         try:
             while not self._stopping.is_set():
                 rows = store.pending(self.engine, webhook_id, BATCH)
                 for row in rows:
                     if row["next_attempt_at"] > self.clock() or self._stopping.is_set():
                         return delivered
-                    code = self._attempt(target, row, acknowledged)
+                    code = self._attempt(target, row, acknowledged, refusal)
                     if code is None:
                         return delivered
                     delivered += 1
@@ -125,11 +130,12 @@ class WebhookSender(Periodic):
             acknowledged.clear()
 
     def _attempt(self, target: store.Target, row: dict[str, Any],
-                 acknowledged: list[tuple[str, int]]) -> int | None:
+                 acknowledged: list[tuple[str, int]], refusal: str | None) -> int | None:
         """Post one delivery: its 2xx (kept in `acknowledged`), or None when it failed (and
         that is recorded, with the next try's instant or the giving up)."""
         started = self.clock()
-        code, error = self._post(target.url, target.secret, row["body"].encode("utf-8"))
+        code, error = ((None, refusal) if refusal is not None
+                       else self._post(target.url, target.secret, row["body"].encode("utf-8")))
         if code is not None and 200 <= code < 300:
             acknowledged.append((row["delivery_id"], code))
             return code
@@ -161,10 +167,6 @@ class WebhookSender(Periodic):
 
     def _post(self, url: str, secret: str, body: bytes) -> tuple[int | None, str | None]:
         """The receiver's status code, or the error that kept it from answering."""
-        try:
-            check_webhook_url(url, allow_private=self.settings.webhook_allow_private)
-        except WebhookUrlRefused as refused:
-            return None, f"refused: {refused.key}"
         parts = urlsplit(url)
         https = parts.scheme == "https"
         host = parts.hostname or ""

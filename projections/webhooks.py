@@ -65,7 +65,7 @@ DELIVERY_NAMESPACE = uuid.UUID("5b0c0f6e-4f7a-4d59-9a43-0c1f1d6b7a21")
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 # Event attributes that are not the event's news.
 _SKIPPED = {"originator_id", "originator_version", "timestamp", "lots_taken", "returned",
-            "lot_changes", "cap_keys", "actor_role"}
+            "lot_changes", "cap_keys", "actor_id", "actor_role"}
 
 
 def delivery_id(webhook_id: str, position: int, kind: str) -> str:
@@ -204,6 +204,11 @@ class _Batch:
         changes: dict[str, Any]
         if item.topic == DELETED:
             changes = {"deleted": True}
+            if self.deliver:  # what waited for it is sent nowhere now
+                d = webhook_deliveries.c
+                self.conn.execute(update(webhook_deliveries)
+                                  .where(d.webhook_id == key, d.status == PENDING)
+                                  .values(status=FAILED, error="订阅已删除"))
         elif item.topic == DISABLED:
             changes = {"disabled_reason": e.reason}
         else:
