@@ -59,6 +59,8 @@ class WebhookSender(Periodic):
         super().__init__(settings.webhook_poll_seconds)
         self.engine, self.settings, self.clock = engine, settings, clock
         self._given_up: set[str] = set()  # until the view shows them disabled
+        self._busy: set[str] = set()  # subscriptions being delivered to
+        self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._connections = _Connections()
         self._stopping = threading.Event()
@@ -80,13 +82,35 @@ class WebhookSender(Periodic):
         self.run_once()
 
     def run_once(self) -> int:
-        """Deliver what is due now; returns how many deliveries were acknowledged."""
+        """Start delivering to each subscription with something due now and no delivery
+        under way (a slow receiver holds up its own subscription only); returns how many
+        were started. Without the pool (not started): delivers here, one after another."""
         due = store.due_webhooks(self.engine, self.clock(), 256)
-        if not due:
-            return 0
         if self._pool is None:
-            return sum(self.deliver(webhook_id) for webhook_id in due)
-        return sum(f.result() for f in [self._pool.submit(self.deliver, w) for w in due])
+            for webhook_id in due:
+                self.deliver(webhook_id)
+            return len(due)
+        started = 0
+        for webhook_id in due:
+            with self._lock:
+                if webhook_id in self._busy:
+                    continue
+                self._busy.add(webhook_id)
+            self._pool.submit(self._deliver_then_free, webhook_id)
+            started += 1
+        return started
+
+    def _deliver_then_free(self, webhook_id: str) -> None:
+        delivered = 0
+        try:
+            delivered = self.deliver(webhook_id)
+        except Exception:
+            log.exception("webhook %s: a pass failed; trying again later", webhook_id)
+        finally:
+            with self._lock:
+                self._busy.discard(webhook_id)
+        if delivered:
+            self.wake()  # more may have come meanwhile
 
     def deliver(self, webhook_id: str) -> int:
         """Send one subscription's due deliveries in order, until one fails. Acknowledged

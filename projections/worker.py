@@ -230,10 +230,12 @@ def _follow(parent: int, shared: _Shared, listen: int) -> None:
     shared.position.value = runner.position
     shared.ready.value = 1
 
+    sender = WebhookSender(engine, chosen, lambda: datetime.now(UTC))
+
     def published(reached: int) -> None:
         shared.position.value = reached
+        sender.wake()  # the batch may have put deliveries in the outbox
 
-    sender = WebhookSender(engine, chosen, lambda: datetime.now(UTC))
     sender.start()
     try:
         runner.follow(_Flag(shared.stop), _Bell(listen), published,

@@ -53,9 +53,10 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.mode == "hang":
+                mode = receiver.mode  # as it was when the request came
+                if mode == "hang":
                     time.sleep(receiver.hang_seconds)
-                if receiver.mode != "ok":
+                if mode != "ok":
                     with receiver._lock:
                         receiver.refused += 1
                     self._answer(500)
