@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from sqlalchemy import Engine
 
 from ledger.application import LedgerApp, open_ledger
+from ledger.commands import webhooks
 from ledger.payment_codes import PaymentCodeBook
 from ledger.sealer import Sealer
 from ledger.settings import Settings
@@ -19,9 +21,11 @@ from ledger.write.writer import Writer
 from projections.credentials import PinStore
 from projections.database import create_read_engine
 from projections.due import DueInViews
+from projections.expiry_reminders import ExpiryReminders
 from projections.queries import recently_active
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
+from projections.webhook_sender import GiveUps, WebhookSender
 from projections.worker import ProjectionProcess
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,9 @@ class Linli:
     sealer: Sealer | None = None
     payment_codes: PaymentCodeBook = field(init=False)
     pins: PinStore = field(init=False)
+    webhooks: WebhookSender | None = field(init=False)
+    give_ups: GiveUps = field(init=False)
+    reminders: ExpiryReminders = field(init=False)
 
     def __post_init__(self) -> None:
         self.payment_codes = PaymentCodeBook(
@@ -55,6 +62,16 @@ class Linli:
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
         self.sweeper = Sweeper(self.writer, DueInViews(self.engine), lambda: self.clock(),
                                self.settings.sweep_interval_seconds)
+        # The sender runs beside the projections: in their process when they have one.
+        self.webhooks = (None if isinstance(self.projections, ProjectionProcess)
+                         else WebhookSender(self.engine, self.settings, lambda: self.clock()))
+        self.give_ups = GiveUps(
+            self.engine, lambda webhook_id, reason: self.writer.execute(
+                webhooks.disable(UUID(webhook_id), reason)),
+            self.settings.webhook_poll_seconds * 10)
+        self.reminders = ExpiryReminders(self.engine, lambda: self.clock(),
+                                         self.settings.expiry_reminder_days,
+                                         self.settings.reminder_interval_seconds)
 
     def start(self) -> None:
         self.projections.start()
@@ -67,6 +84,11 @@ class Linli:
         if self.settings.seal_interval_seconds > 0:
             assert self.sealer is not None
             self.sealer.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
+        self.give_ups.start()
+        if self.settings.expiry_reminder_days > 0 and self.settings.reminder_interval_seconds > 0:
+            self.reminders.start()
 
     def warm_up(self) -> int:
         """Load what the next commands most likely read into the writer (before it starts);
@@ -83,6 +105,10 @@ class Linli:
         return cached
 
     def stop(self) -> None:
+        self.reminders.stop()
+        self.give_ups.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self.sealer is not None:
             self.sealer.stop()
         if self.sweeper is not None:

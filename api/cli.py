@@ -56,19 +56,28 @@ def migrate() -> None:
 
 
 @cli.command()
-def demo() -> None:
+def demo(
+    sandbox: Annotated[bool, typer.Option(
+        help="Instead: a sandbox for a merchant's developer (a community of its own, a "
+             "resident with points whose key makes payment codes, and your own merchant "
+             "key); a new one each time.")] = False,
+) -> None:
     """Fill the database with a demo community modelled on 116社区 (prints tokens to try)."""
     from api.bootstrap import open_linli
     from ledger.demo import build_demo
+    from ledger.sandbox import build_sandbox
 
     linli = open_linli(Settings())
     try:
         linli.start()
-        summary = build_demo(linli.writer, now=linli.clock())
+        if sandbox:
+            lines = build_sandbox(linli.writer, now=linli.clock()).lines()
+        else:
+            lines = build_demo(linli.writer, now=linli.clock()).lines()
         linli.read_your_writes()
     finally:
         linli.close()
-    for line in summary.lines():
+    for line in lines:
         typer.echo(line)
 
 

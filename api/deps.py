@@ -169,6 +169,7 @@ StaffActor = Annotated[Actor, Depends(role_of(Role.STAFF))]
 AuditorActor = Annotated[Actor, Depends(role_of(Role.AUDITOR))]
 MerchantActor = Annotated[Actor, Depends(role_of(Role.MERCHANT))]
 StaffOrMember = Annotated[Actor, Depends(role_of(Role.STAFF, Role.MEMBER))]
+StaffOrMerchant = Annotated[Actor, Depends(role_of(Role.STAFF, Role.MERCHANT))]
 StaffOrAuditor = Annotated[Actor, Depends(role_of(Role.STAFF, Role.AUDITOR))]
 StaffAuditorOrMember = Annotated[
     Actor, Depends(role_of(Role.STAFF, Role.AUDITOR, Role.MEMBER))]

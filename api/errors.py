@@ -34,6 +34,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.AlreadyExists: 409,
     errors.Conflict: 409,
     errors.InvalidRequest: 422,
+    errors.WebhookDisabled: 409,
     errors.GiftNotAllowed: 409,
     errors.Unavailable: 503,
     errors.PaymentCodeRequired: 403,

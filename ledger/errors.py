@@ -92,6 +92,16 @@ class InvalidRequest(DomainError):
     slug = "invalid-request"
 
 
+class WebhookUrlRefused(InvalidRequest):
+    """A webhook URL Linli will not send to (not http(s), private, loopback, itself…)."""
+
+    slug = "webhook-url-refused"
+
+
+class WebhookDisabled(DomainError):
+    slug = "webhook-disabled"
+
+
 class AlreadyExists(DomainError):
     slug = "already-exists"
 

@@ -89,6 +89,25 @@ class Settings(BaseSettings):
     # PostgreSQL without LINLI_SIGNING_KEY_FILE: keys in the working directory, made on first
     # use (development only; without it, PostgreSQL refuses to start).
     dev_keys: bool = False
+    # Webhooks (docs/webhooks.md). Private and loopback receivers are refused unless allowed
+    # (a community's own network; the tests' local receiver).
+    webhook_allow_private: bool = False
+    # How often the sender looks for deliveries due (it also keeps sending while any are).
+    webhook_poll_seconds: float = Field(default=0.1, gt=0, le=60)
+    # A receiver that has not answered in this long has failed this attempt.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # A failed delivery is tried again after this long, twice as long after each further
+    # failure up to the maximum, until it has failed for `webhook_give_up_seconds`: then it
+    # is marked failed and its subscription disabled (with the reason).
+    webhook_retry_first_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_give_up_seconds: float = Field(default=86_400.0, gt=0)
+    # Subscriptions delivered to at once (each one's deliveries go one at a time, in order).
+    webhook_senders: int = Field(default=4, ge=1, le=64)
+    # Residents are reminded of points expiring within this many days (0: never), checked
+    # this often.
+    expiry_reminder_days: int = Field(default=30, ge=0, le=366)
+    reminder_interval_seconds: float = 3600.0
     postgres_lock_timeout_seconds: int = 5
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8

@@ -11,11 +11,13 @@ from projections.registry_view import RegistryView
 from projections.services import ServicesView
 from projections.timebank import TimeBankView
 from projections.view import View
+from projections.webhooks import WebhooksView
 
 
 def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
-    tables while applying a batch (leaderboards)."""
+    tables while applying a batch (leaderboards); `webhooks` comes last and reads the
+    balances of settled merchants."""
     return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), MerchantsView(),
             LeaderboardsView(), TimeBankView(), ApiKeysView(), PendingAwardsView(),
-            ServicesView()]
+            ServicesView(), WebhooksView()]

@@ -398,3 +398,85 @@ service_timings = Table(  # each order's instants, for the service report
     Column("stars", BigInteger, nullable=True),
     Index("service_timings_community_idx", "community_id", "requested_at"),
 )
+
+# --- webhooks ---------------------------------------------------------------------------------
+# The subscriptions as the log has them (the view `webhooks`, rebuilt from the log).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("merchant_id", String(36), nullable=True),
+    Column("url", Text, nullable=False),
+    Column("kinds", Text, nullable=False),  # JSON list
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled_reason", Text, nullable=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("webhooks_community_idx", "community_id"),
+)
+
+# What the later events of a redemption, hold, award or service order need to be routed:
+# the community and merchant of the aggregate (part of the view `webhooks`).
+webhook_subjects = Table(
+    "webhook_subjects",
+    metadata,
+    Column("subject_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("merchant_id", String(36), nullable=True),
+    Column("member_id", String(36), nullable=True),
+)
+
+# Not a read model: each subscription's signing secret, kept out of the log.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("secret", Text, nullable=False),
+)
+
+# Not a read model: the outbox. The view `webhooks` adds a row per event and subscription in
+# the transaction that moves its tracking position (so each row once); the sender delivers
+# them and records each attempt's outcome here. A rebuild never adds rows again.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("webhook_id", String(36), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(12), nullable=False),  # pending, delivered, failed
+    Column("attempts", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("first_attempt_at", UtcDateTime(), nullable=True),
+    Column("last_attempt_at", UtcDateTime(), nullable=True),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("response_code", BigInteger, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("webhook_deliveries_order_idx", "webhook_id", "position"),
+    Index("webhook_deliveries_pending_idx", "status", "webhook_id", "position"),
+)
+
+# Not a read model: subscriptions the sender gave up on, until the server disables them.
+webhook_give_ups = Table(
+    "webhook_give_ups",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+# Not a read model: reminders for residents kept for staff to print or read out (共享广播),
+# and which expiries were already announced.
+notices = Table(
+    "notices",
+    metadata,
+    Column("notice_id", String(36), primary_key=True),
+    Column("community_id", String(36), nullable=False),
+    Column("member_id", String(36), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("notices_community_idx", "community_id", "created_at"),
+)

@@ -6,6 +6,9 @@ requests and the writer. In a child process it runs beside them. The child follo
 the thread does; the parent wakes it after each commit through a pipe and reads the position
 it has reached from shared memory, so `read_your_writes` works the same.
 
+The child also runs the webhook sender (`projections.webhook_sender`): its posting stays off
+the server's GIL too.
+
 The child is a Python running `projections.worker.main`, started by `subprocess` rather than
 `multiprocessing`: it imports what following the log needs and nothing else (not the CLI that
 started the server), and no resource tracker runs beside it (together 16 MB of the server's
@@ -35,6 +38,7 @@ import sys
 import tempfile
 import time
 import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,7 @@ from ledger.application import open_ledger
 from ledger.settings import Settings
 from projections.database import create_read_engine
 from projections.runner import ProjectionRunner, ReadsWaiting
+from projections.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -225,13 +230,18 @@ def _follow(parent: int, shared: _Shared, listen: int) -> None:
     shared.position.value = runner.position
     shared.ready.value = 1
 
+    sender = WebhookSender(engine, chosen, lambda: datetime.now(UTC))
+
     def published(reached: int) -> None:
         shared.position.value = reached
+        sender.wake()  # the batch may have put deliveries in the outbox
 
+    sender.start()
     try:
         runner.follow(_Flag(shared.stop), _Bell(listen), published,
                       hurry=ReadsWaiting(shared.reads).any)
     finally:
+        sender.stop()
         app.close()
         engine.dispose()
 

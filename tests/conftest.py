@@ -129,7 +129,7 @@ def settings(database_url: str) -> Settings:
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
                     rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000,
-                    auth_failure_burst=1_000_000)
+                    auth_failure_burst=1_000_000, webhook_allow_private=True)
 
 
 @pytest.fixture

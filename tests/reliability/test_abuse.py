@@ -105,7 +105,8 @@ class TestBounds:
         lists = list_operations(spec)
         assert len(lists) >= 4
         ids = {"member_id": world.member_id, "merchant_id": world.merchant_id,
-               "household_id": world.member_id, "community_id": world.community_id}
+               "household_id": world.member_id, "community_id": world.community_id,
+               "webhook_id": world.member_id}
         for path, param in lists:
             assert param["schema"]["maximum"] <= PAGE_MAX, path
             url = path.format(**ids) + f"?community_id={world.community_id}"

@@ -70,6 +70,11 @@ def town(client):
     district = ok(client.post("/v1/districts", json={"name": names[-1]}), 201)["id"]
     ok(client.post(f"/v1/districts/{district}/communities",
                    json={"community_id": a.community_id}))
+    webhook = ok(client.post("/v1/webhooks", headers=a.merchant, json={
+        "url": "http://127.0.0.1:9/hook", "events": ["redemption.created"]}), 201)["id"]
+    a.redeem(1)
+    delivery = ok(client.get(f"/v1/webhooks/{webhook}/deliveries",
+                             headers=a.merchant))["items"][0]["id"]
     b = Town.standard(client, name="B社区")
     foreign = {
         "B staff": b.staff, "B merchant": b.merchant, "B member": b.member,
@@ -86,7 +91,8 @@ def town(client):
            "passbook_no": client.get(f"/v1/members/{a.member_id}").json()["passbook_no"],
            "number": None, "activity_id": activity, "period": "2026-12",
            "wish_id": wish["id"], "proposal_id": proposal["id"], "building_id": building["id"],
-           "district_id": district, "settlement_id": str(uuid.uuid4())}
+           "district_id": district, "settlement_id": str(uuid.uuid4()),
+           "webhook_id": webhook, "delivery_id": delivery}
     secrets = [client.get(f"/v1/communities/{a.community_id}").json()["name"],
                client.get(f"/v1/members/{a.member_id}").json()["passbook_no"], *names]
     return a, ids, foreign, secrets
@@ -210,5 +216,6 @@ class TestAuthorizationMatrix:
 
 def _owned_by_a_first_ones(path: str, ids: dict[str, Any]) -> bool:
     """Resources of A's first member or merchant (A's other member/merchant must not reach)."""
-    mine = (ids["member_id"], ids["merchant_id"], ids["redemption_id"], ids["hold_id"])
+    mine = (ids["member_id"], ids["merchant_id"], ids["redemption_id"], ids["hold_id"],
+            ids["webhook_id"])
     return any(i in path for i in mine)
