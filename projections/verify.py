@@ -4,8 +4,9 @@
   (`projections.chain_check`): an edited, deleted, reordered or inserted event is named. With
   the MAC key, every event's MAC; with the public key, every checkpoint's signature; with a
   witness file, that the log still holds the checkpoints an auditor wrote down.
-- Every stream's latest snapshot: its MAC (with the MAC key) and the head hash it names, against
-  the event at its version.
+- Every stream's latest snapshot (`projections.snapshot_check`): its MAC (with the MAC key),
+  the head hash it names against the event at its version, and every field of it against the
+  aggregate its events rebuild, whatever the kind of aggregate.
 - Double entry, against a replay: 1. per asset, all balances sum to zero; 2. no debit takes
   a member or merchant below zero unless it is an adjustment or a reversal into debt (each
   other one is named by its position); 3. each transaction's postings sum to zero; 4. every
@@ -23,29 +24,24 @@ from uuid import UUID
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
-from ledger.chain import (
-    MAC_HEADER_BYTES,
-    MAC_MAGIC,
-    Hmac,
-    snapshot_head,
-    snapshot_ok,
-    split,
-    stored_hashes,
-)
-from ledger.domain.accounts import Account
+from ledger.chain import MAC_HEADER_BYTES, MAC_MAGIC, split, stored_hashes
 from ledger.domain.assets import PostingKind
-from ledger.store import all_latest_snapshots, log_rows
+from ledger.store import log_rows
 from projections.chain_check import ChainChecker, Problem, Row, Witnessed, stream_text
 from projections.feed import stream_community
+from projections.snapshot_check import (
+    ACCOUNT_TOPIC,
+    LatestSnapshot,
+    SnapshotChecker,
+    latest_snapshots,
+)
 from projections.tables import balances, passbook_lines, tracking
 from projections.view import OPENED, POSTED
 
 BATCH = 10_000
-ACCOUNT_TOPIC = get_topic(Account)
 MAX_PROBLEMS = 100
 
 Progress = Callable[[int, int], None]  # (position reached, last position)
@@ -55,6 +51,7 @@ Progress = Callable[[int, int], None]  # (position reached, last position)
 class Report:
     events_checked: int = 0
     accounts_checked: int = 0
+    snapshots_rebuilt: int = 0  # latest snapshots compared with the aggregate rebuilt
     checkpoints: int = 0
     unsealed_events: int = 0
     sealed_through: int = 0
@@ -143,9 +140,8 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     witnessed = [w for w in trust.witnessed if since is None or w.position > since.position]
     chain = ChainChecker(report.add, app.mapper.to_domain_event, trust.mac_key,
                          trust.public_key, witnessed, since)
-    snapshots: dict[bytes, SnapshotHead] = {}
-    if since is None:
-        snapshots = _snapshot_heads(app, report, trust.mac_key)
+    snapshots = SnapshotChecker(app, report.add, {} if since is not None else
+                                latest_snapshots(app, report.add, trust.mac_key))
     last = app.recorder.max_notification_id() or 0
     position = 0 if since is None else since.position
     check = chain.check
@@ -163,9 +159,8 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
                 progress(position, max(last, position))
 
     chain.finish(lambda keys: stored_hashes(app.recorder, keys))
-    for stream, (version, _, _) in snapshots.items():
-        report.add(Problem(f"the snapshot at version {version} has no event at that version",
-                           None, stream_text(stream), version))
+    snapshots.finish()
+    report.snapshots_rebuilt = snapshots.rebuilt
     report.checkpoints = chain.checkpoints
     report.unsealed_events = chain.unsealed
     report.sealed_through, report.sealed_hash = chain.sealed_through, chain.sealed_hash
@@ -185,71 +180,38 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
 
 
 def _check_batch(batch: list[Row], check: Callable[[Row], None], report: Report,
-                 replay: Replay, snapshots: dict[bytes, SnapshotHead]) -> int:
+                 replay: Replay, snapshots: SnapshotChecker) -> int:
     """Check a batch of stored events; the last position."""
     report.events_checked += len(batch)
+    pending = snapshots.pending
     for row in batch:
         check(row)
-        if row[3] in REPLAYED:
+        if pending and row[1] in pending:  # a stream rebuilt up to its snapshot
+            state = row[4]
+            payload = state[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC else split(state)[1]
+            fields = snapshots.fold(row, payload)
+            if row[3] in REPLAYED:
+                _replay(row, report, replay, fields)
+            snapshot = pending.get(row[1])
+            if snapshot is not None and row[2] == snapshot.version:
+                snapshots.check(row, _money_problem(row, snapshot, replay))
+        elif row[3] in REPLAYED:
             _replay(row, report, replay)
-        if snapshots and row[1] in snapshots:
-            _check_snapshot(row, snapshots, report, replay)
     return batch[-1][0]
 
 
-# A stream's latest snapshot as verify checks it: its version, the head hash it names, and
-# for an account its balance and points held (None for other aggregates).
-SnapshotHead = tuple[int, bytes, tuple[int, int] | None]
-
-
-def _snapshot_heads(app: LedgerApp, report: Report,
-                    mac_key: bytes | None) -> dict[bytes, SnapshotHead]:
-    """Each stream's latest snapshot, by stream id (16 bytes); a snapshot without a header or
-    whose MAC does not match is named."""
-    heads: dict[bytes, SnapshotHead] = {}
-    mac = None if mac_key is None else Hmac(mac_key)
-    for snapshot in all_latest_snapshots(app):
-        stream, version = snapshot.originator_id, snapshot.originator_version
-        head = snapshot_head(snapshot.state)
-        if head is None or (mac is not None and not snapshot_ok(mac, snapshot)):
-            report.add(Problem(f"the snapshot at version {version} does not carry its MAC: "
-                               "written or edited outside Linli", None, str(stream), version))
-            continue
-        try:
-            fields = orjson.loads(split(snapshot.state)[1])
-            state = fields["state"]
-            money = ((int(state["balance"]), int(state["held"]))
-                     if fields["topic"] == ACCOUNT_TOPIC else None)
-        except (ValueError, KeyError, TypeError):
-            report.add(Problem(f"the snapshot at version {version} cannot be read",
-                               None, str(stream), version))
-            continue
-        uuid = stream if isinstance(stream, UUID) else UUID(stream)
-        heads[uuid.bytes] = (version, head, money)
-    return heads
-
-
-def _check_snapshot(row: Row, snapshots: dict[bytes, SnapshotHead], report: Report,
-                    replay: Replay) -> None:
-    """The event at a snapshot's version must have the hash the snapshot names; an account's
-    snapshot, the balance and points held the replay gives at that version."""
-    position, stream, event_version, _, state = row
-    version, head, money = snapshots[stream]
-    if event_version != version:
-        return
-    del snapshots[stream]
-    if state[36:68] != head:
-        report.add(Problem(f"the stream's snapshot at version {version} names another head "
-                           "hash: it does not fold these events", position,
-                           stream_text(stream), version))
-        return
-    account = replay.names.get(stream) or stream_text(stream)
-    if money is not None and money != (replay.running.get(account, 0),
-                                       replay.held.get(account, 0)):
-        report.add(Problem(f"the stream's snapshot at version {version} says balance "
-                           f"{money[0]}, held {money[1]}; its events give "
-                           f"{replay.running.get(account, 0)}, {replay.held.get(account, 0)}",
-                           position, account, version))
+def _money_problem(row: Row, snapshot: LatestSnapshot, replay: Replay) -> str | None:
+    """What an account's snapshot says of its balance and points held against the replay of
+    its postings at the snapshot's version (None: they agree, or it is no account's)."""
+    money = snapshot.money
+    if money is None or row[2] != snapshot.version:
+        return None
+    account = replay.names.get(row[1]) or stream_text(row[1])
+    running, held = replay.running.get(account, 0), replay.held.get(account, 0)
+    if money == (running, held):
+        return None
+    return (f"the stream's snapshot at version {snapshot.version} says balance {money[0]}, "
+            f"held {money[1]}; its events give {running}, {held}")
 
 
 def _keep_scope(app: LedgerApp, report: Report, replay: Replay, scope: set[str],
@@ -301,11 +263,17 @@ REPLAYED = frozenset({OPENED, POSTED, *HOLDS})
 
 
 def _key(value: Any) -> str:
-    """A UUID's text as the library's JSON holds it, as is: a key, not a display."""
-    return str(value["_data_"]) if isinstance(value, dict) else str(value)
+    """A UUID's text as the library's JSON holds it (32 hex digits), whether read as JSON or
+    decoded: a key, not a display."""
+    if isinstance(value, dict):
+        return str(value["_data_"])
+    return value.hex if isinstance(value, UUID) else str(value)
 
 
-def _replay(row: Row, report: Report, replay: Replay) -> None:
+def _replay(row: Row, report: Report, replay: Replay,
+            decoded: dict[str, Any] | None = None) -> None:
+    """Fold a posting, an opening or a hold into the replay (`decoded`: the event's fields,
+    when the snapshot's rebuild decoded them already)."""
     position, stream, version, topic, state = row
     account = replay.names.get(stream)
     if account is None:
@@ -313,8 +281,8 @@ def _replay(row: Row, report: Report, replay: Replay) -> None:
     try:
         # The posting's plain fields straight from its JSON: the replay needs no domain
         # object (several times faster than the mapper on a million events).
-        event = orjson.loads(memoryview(state)[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC
-                             else split(state)[1])
+        event = decoded if decoded is not None else orjson.loads(
+            memoryview(state)[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC else split(state)[1])
         if topic == OPENED:
             replay.assets[account] = event["asset"]
             if event.get("community_id") is not None:

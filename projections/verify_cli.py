@@ -32,7 +32,8 @@ def progress_bar() -> Iterator[Progress | None]:
 def print_report(report: Report) -> bool:
     """Print the report (problems on stderr, the first first); whether it is clean."""
     typer.echo(f"checked {report.events_checked} events, {report.accounts_checked} accounts, "
-               f"{report.checkpoints} checkpoints")
+               f"{report.checkpoints} checkpoints, {report.snapshots_rebuilt} snapshots "
+               "against the aggregates their events rebuild")
     if report.checkpoints:
         typer.echo(f"sealed through position {report.sealed_through}: log hash "
                    f"{report.sealed_hash}")

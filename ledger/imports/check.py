@@ -144,7 +144,9 @@ class Checker:
     now: datetime
     existing_usage: Callable[[UUID], dict[str, int]] | None = None
     _zone: ZoneInfo = field(init=False)
-    _usage: dict[tuple[UUID, str], int] = field(default_factory=dict, init=False)
+    # A member's cap usage by the file's rows so far, by cap key (one small dict a member: a
+    # long history's monthly keys would otherwise each cost a tuple too).
+    _usage: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
     _loaded: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
     _keys: dict[tuple[str, date], tuple[str, str]] = field(default_factory=dict, init=False)
     _seen_members: set[tuple[str, str]] = field(default_factory=set, init=False)
@@ -366,8 +368,11 @@ class Checker:
                                   f"超过规则“{version['name']}”{period}上限 {cap} 积分"
                                   f"（该居民这期已有 {used} 积分，本行 {points} 积分）")
                     return None
+            usage = self._usage.get(member_id)
+            if usage is None:
+                usage = self._usage[member_id] = {}
             for key, _cap in caps:
-                self._usage[(member_id, key)] = self._usage.get((member_id, key), 0) + points
+                usage[key] = usage.get(key, 0) + points
         return AwardRow(number, member_id, rule.code, version, quantity if column == "quantity"
                         else None, minutes if column == "minutes" else None, points,
                         occurred_at, caps, note)
@@ -386,7 +391,7 @@ class Checker:
                                          (keys[1], version["monthly_cap"])) if c is not None)
 
     def _used(self, member_id: UUID, key: str, at: datetime) -> int:
-        used = self._usage.get((member_id, key), 0)
+        used = self._usage.get(member_id, {}).get(key, 0)
         if self.existing_usage is not None and at >= self.now - timedelta(days=CAP_HISTORY_DAYS):
             usage = self._loaded.get(member_id)
             if usage is None:

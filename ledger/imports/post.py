@@ -71,7 +71,7 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
         if record.posted_through < after_row:
             return GAP
         after = record.posted_through
-        chunk = _Chunk(uow.get(Community, community_id), import_id, by)
+        chunk = _Chunk(uow.get(Community, community_id), import_id, by, points_accounts)
         problems: list[Problem] = []
         accepted = 0
         for row in rows:
@@ -91,9 +91,14 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
         return accepted
 
     reads: list[UUID] = [import_id, community_id]
+    points_accounts: dict[UUID, UUID] = {}  # member -> points account: each id hashed once
     for row in rows:
         if isinstance(row, (AwardRow, OpeningRow)):
-            reads.append(ids.account_id(row.member_id, Asset.POINTS.value))
+            account = points_accounts.get(row.member_id)
+            if account is None:
+                account = points_accounts[row.member_id] = ids.account_id(
+                    row.member_id, Asset.POINTS.value)
+                reads.append(account)
             if isinstance(row, OpeningRow) and row.minutes:
                 reads.append(ids.account_id(row.member_id, Asset.MINUTES.value))
     return Reading(command, tuple(reads))
@@ -103,8 +108,10 @@ class _Chunk:
     """What the rows of one chunk share: their community, its policy, the names of its
     system accounts, the expiry of each day's lots."""
 
-    def __init__(self, community: Community, import_id: UUID, by: Actor) -> None:
+    def __init__(self, community: Community, import_id: UUID, by: Actor,
+                 points_accounts: dict[UUID, UUID]) -> None:
         self.community, self.import_id, self.by = community, import_id, by
+        self.points_accounts = points_accounts
         self.policy = community.policy
         self.prefix = f"{import_id}:"
         self.issued = ids.system_account(community.id, Asset.POINTS.value, "issued")
@@ -135,7 +142,7 @@ class _Chunk:
         return [[str(lot_id), points, expiry]]
 
     def _award(self, uow: UnitOfWork, origin: str, row: AwardRow) -> None:
-        account = _account(uow, row.member_id, Asset.POINTS)
+        account = _account(uow, row.member_id, Asset.POINTS, self.points_accounts)
         cap_keys = [k for k, _ in row.caps]
         if row.caps:
             room = account.cap_room(list(row.caps))
@@ -178,8 +185,11 @@ class _Chunk:
                          imported_from=origin)
 
 
-def _account(uow: UnitOfWork, member_id: UUID, asset: Asset) -> Account:
-    account = uow.find(Account, ids.account_id(member_id, asset.value))
+def _account(uow: UnitOfWork, member_id: UUID, asset: Asset,
+             known: dict[UUID, UUID] | None = None) -> Account:
+    """The member's account of `asset` (`known`: its id by member, if worked out before)."""
+    account_id = known.get(member_id) if known is not None else None
+    account = uow.find(Account, account_id or ids.account_id(member_id, asset.value))
     if account is None:
         raise NotFound("not-found", thing="member")
     return account

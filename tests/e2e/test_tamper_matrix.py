@@ -420,6 +420,49 @@ class TestSnapshots:
         code, _, output = verify(database_url)
         assert code == 1 and "held -100000" in output, output
 
+    def test_any_aggregates_snapshot_rewritten_with_its_mac_is_named_by_its_rebuild(
+            self, world, linli, database_url):
+        """Not only accounts: verify rebuilds every aggregate that has a snapshot from its
+        events and names the first field its latest snapshot holds otherwise."""
+        snapshots = linli.app.snapshots.recorder  # type: ignore[union-attr]
+        table = snapshots.events_table_name
+        with linli.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT originator_id, originator_version, topic, state "
+                                     f"FROM {table}")).all()
+        latest: dict[Any, Any] = {}
+        for row in rows:
+            if row.originator_id not in latest or (
+                    row.originator_version > latest[row.originator_id].originator_version):
+                latest[row.originator_id] = row
+        others = [r for r in latest.values()
+                  if b'"topic":"ledger.domain.accounts:Account"' not in bytes(r.state)]
+        assert others, "an aggregate other than an account has a snapshot"
+        target = others[0]
+        stored = bytes(target.state)
+        fields = json.loads(stored[SNAPSHOT_HEADER_BYTES:])
+        name, value = next((k, v) for k, v in fields["state"].items()
+                           if not k.startswith("_") and isinstance(v, str))
+        fields["state"][name] = value + "x"
+        stream = UUID(str(target.originator_id))
+        forged = with_snapshot_header(
+            StoredEvent(stream, target.originator_version, target.topic,
+                        json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()),
+            stored[4:36], linli.app.keys.mac)  # type: ignore[attr-defined]
+        with linli.engine.begin() as conn:
+            conn.execute(text(f"UPDATE {table} SET state = :state WHERE originator_id = :id "
+                              "AND originator_version = :version"),
+                         {"state": forged.state, "id": target.originator_id,
+                          "version": target.originator_version})
+
+        code, _, output = verify(database_url)
+
+        assert code == 1, output
+        assert (f"(stream {stream}, version {target.originator_version}): the stream's "
+                f"snapshot at version {target.originator_version} does not match its events: "
+                f"its {name} is {json.dumps(value + 'x', ensure_ascii=False)}, the events give "
+                f"{json.dumps(value, ensure_ascii=False)}") in output, output
+        assert output.count("PROBLEM:") == 1, output
+
 
 class TestAStoreFromBeforeTheKeys:
     def test_its_events_load_once_a_signed_seal_vouches_for_them(self, world, linli,

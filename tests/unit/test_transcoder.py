@@ -155,3 +155,35 @@ def test_orjson_does_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transcoder, "CHECK", False)
     monkeypatch.setattr(JSONTranscoder, "decode", refuse)
     assert ours.decode(written) == expected
+
+
+def test_verifys_flat_decoder_reads_what_the_library_reads() -> None:
+    """`FlatDecoder` (verify's rebuild) takes its shortcut for an event shaped as the first of
+    its topic, and otherwise leaves the event to the transcoder: the same values either way."""
+    from projections.snapshot_check import FlatDecoder
+
+    ours, library = _pair()
+    decoder = FlatDecoder(ours)
+    first = {"timestamp": WHEN, "id": uuid4(), "amount": 1, "lots": [["a", 1, None]], "n": None}
+    shapes: list[Any] = [
+        first,
+        {**first, "id": uuid4(), "note": "{not an object}"},  # a brace within a string
+        {**first, "id": None},  # no longer typed
+        {**first, "id": {"_type_": "uuid_hex", "_data_": "z" * 32}},  # not hex: refused
+        {**first, "other": uuid4()},  # typed at another key
+        {**first, "looks": {"_type_": "uuid_hex", "_data_": uuid4().hex, "x": 1}},
+        {**first, "timestamp": WHEN.astimezone(timezone(timedelta(hours=8)))},
+        *STATES,
+    ]
+    for state in shapes:
+        written = library.encode(state)
+        try:
+            expected = library.decode(written)
+        except ValueError:
+            with pytest.raises(ValueError):
+                decoder.decode("topic", written)
+            continue
+        read = decoder.decode("topic", written)
+        assert read == expected, state
+        assert [type(v) for v in _leaves(read)] == [type(v) for v in _leaves(expected)]
+    assert decoder._typed["topic"] == ("timestamp", "id")
