@@ -64,10 +64,6 @@ def apply(lots: list[Lot], changes: list[Change]) -> list[Lot]:
         return lots
     if all(delta < 0 for _, delta, _ in changes):
         return _taken_from(lots, changes)
-    if len(changes) == 1 and changes[0][1] > 0:
-        added = _added(lots, changes[0])
-        if added is not None:
-            return added
     return rebuilt(lots, changes)
 
 
@@ -83,27 +79,6 @@ def rebuilt(lots: list[Lot], changes: list[Change]) -> list[Lot]:
             order.append(lot_id)
     kept = [by_id[i] for i in order if by_id[i][1] > 0]
     return sorted(kept, key=_key)  # stable: arrival order within one expiry instant
-
-
-def _added(lots: list[Lot], change: Change) -> list[Lot] | None:
-    """`apply` for one new lot (an award): put in after the lots expiring when it does or
-    before, the others kept as they are rather than copied one by one and sorted again (a
-    resident's history imported adds hundreds). None, for `rebuilt`, when the lot is held
-    already or the lots are not as `apply` keeps them (sorted, none empty)."""
-    lot_id, delta, expires_at = change
-    key = expires_at or NEVER
-    place: int | None = None
-    previous = ""
-    for index, lot in enumerate(lots):
-        lot_key = lot[2] or NEVER
-        if lot[0] == lot_id or lot[1] <= 0 or lot_key < previous:
-            return None
-        if place is None and lot_key > key:
-            place = index
-        previous = lot_key
-    if place is None:
-        place = len(lots)
-    return [*lots[:place], [lot_id, delta, expires_at], *lots[place:]]
 
 
 def _taken_from(lots: list[Lot], changes: list[Change]) -> list[Lot]:
