@@ -16,7 +16,8 @@ from ledger.periodic import Periodic
 from projections import bulk
 from projections.notifiers import Reminder, notify
 from projections.tables import balances, tracking, webhook_deliveries, webhooks
-from projections.webhooks import body_of, delivery_id
+from projections.webhook_body import body_of
+from projections.webhooks import delivery_id
 
 KIND = "points.expiring"
 BATCH = 1_000

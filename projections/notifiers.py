@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, select
 
 from projections import bulk
 from projections.tables import notices, webhook_deliveries
+from projections.webhook_body import body_of
 
 REMINDER_NAMESPACE = uuid.UUID("0f3c1f8a-5e55-4a7e-9c1d-2f7c9b1e6a10")
 
@@ -76,8 +77,6 @@ class Gateway:
         self.webhook_ids, self.position = webhook_ids, position
 
     def send(self, conn: Connection, reminder: Reminder) -> None:
-        from projections.webhooks import body_of  # the view imports this module
-
         body = body_of("reminder", self.position, reminder.at, reminder.community_id, None,
                        {"member_id": reminder.member_id, "about": reminder.kind,
                         "text": reminder.text, **reminder.params},

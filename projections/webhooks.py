@@ -30,6 +30,7 @@ from projections import bulk
 from projections.notifiers import Reminder, notify
 from projections.tables import balances, webhook_deliveries, webhook_subjects, webhooks
 from projections.view import POSTED, Positioned
+from projections.webhook_body import body_of
 
 CREATED = get_topic(WebhookSubscription.Created)  # type: ignore[attr-defined]
 DELETED = get_topic(WebhookSubscription.Deleted)  # type: ignore[attr-defined]
@@ -86,15 +87,6 @@ def _plain(value: Any) -> Any:
 def event_data(event: Any) -> dict[str, Any]:
     """The event's own fields, as JSON values."""
     return {k: _plain(v) for k, v in vars(event).items() if k not in _SKIPPED}
-
-
-def body_of(kind: str, position: int, at: datetime, community_id: str,
-            merchant_id: str | None, data: dict[str, Any], event_id: str | None = None) -> str:
-    """What a delivery sends: the event as JSON (the same bytes for every subscription)."""
-    return json.dumps({"id": event_id or f"evt_{position}", "type": kind,
-                       "created_at": at.isoformat(), "position": position,
-                       "community_id": community_id, "merchant_id": merchant_id, "data": data},
-                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class _Subscription:

@@ -78,7 +78,9 @@ def submit(body: ProposalIn, actor: StaffOrMember, linli: LinliDep, write: Write
                          _render(linli, actor), body)
 
 
-@router.patch("/{proposal_id}", response_model=ProposalOut)
+# A proposal's id is a UUID in the path itself, so that `/export` is never taken for one (other
+# methods on it answer 405).
+@router.patch("/{proposal_id:uuid}", response_model=ProposalOut)
 def move(proposal_id: UUID, body: ProposalPatch, actor: StaffActor, linli: LinliDep,
          write: WriteDep) -> Response:
     """Staff list a proposal (priority 1–3), move it to in progress and done, or decline it,
@@ -151,7 +153,7 @@ def export(request: Request, actor: StaffOrAuditor, linli: LinliDep,
                           "proposals")
 
 
-@router.get("/{proposal_id}", response_model=ProposalOut)
+@router.get("/{proposal_id:uuid}", response_model=ProposalOut)
 def get_proposal(proposal_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep
                  ) -> ProposalOut:
     """One proposal with its steps and reply: staff and auditors of its community, its
