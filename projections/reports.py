@@ -17,20 +17,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Engine, func, or_, select, true
 
+from ledger import ids
 from ledger.domain.assets import Asset, PostingKind
 from projections.leaderboard_ranking import Standing, ranking
 from projections.leaderboards import HOUSEHOLD, MEMBER, WHOLE_COMMUNITY
-from projections.periods import Quarter, month_end, year_months
+from projections.periods import Quarter, month_end, month_of, year_months
 from projections.registry_view import grid_names, rule_names
 from projections.tables import (
     leaderboard_totals,
     monthly_postings,
     monthly_rule_points,
+    passbook_lines,
     registry_households,
     registry_members,
 )
@@ -216,12 +220,43 @@ class Dashboard:
     total: Month
 
 
+def _residents_postings(conn: Connection, members: Any, months: list[str], zone: ZoneInfo
+                        ) -> list[Any]:
+    """The postings on the accounts of `members` (a select of their ids) in `months`, summed
+    by month (of the deed, in `zone`), asset and kind, as `monthly_postings` holds them."""
+    accounts = {str(ids.account_id(UUID(member_id), asset.value)): asset.value
+                for (member_id,) in conn.execute(members) for asset in Asset}
+    if not accounts:
+        return []
+    at = func.coalesce(passbook_lines.c.occurred_at, passbook_lines.c.at)
+    start = datetime(int(months[0][:4]), int(months[0][5:7]), 1, tzinfo=zone)
+    sums: dict[tuple[str, str, str], int] = defaultdict(int)
+    for line in conn.execute(
+            select(passbook_lines.c.account_id, passbook_lines.c.kind,
+                   passbook_lines.c.amount, at.label("at"))
+            .where(passbook_lines.c.account_id.in_(list(accounts)), at >= start,
+                   at < month_end(months[-1], zone))):
+        month = month_of(line.at, zone)
+        if month in months:
+            sums[(month, accounts[line.account_id], line.kind)] += int(line.amount)
+    return [_Posting(month, asset, kind, amount)
+            for (month, asset, kind), amount in sums.items()]
+
+
+@dataclass(frozen=True)
+class _Posting:
+    month: str
+    asset: str
+    kind: str
+    amount: int
+
+
 def dashboard(engine: Engine, community: dict[str, Any], year: int,
               building_id: str | None = None) -> Dashboard:
     """The community's figures by month. Of one building (一楼栋一账本): what its residents
-    (those whose household is in it now) earned and banked, how many were active and
-    registered; the community's redemptions, expiries and points by rule are not split by
-    building, so they stay empty."""
+    (those whose household is in it now) earned, banked, redeemed, had refunded, lost to
+    expiry and withdrew, how many were active and registered; points by rule are kept by
+    community only, so a building's stay empty."""
     community_id = community["community_id"]
     zone = ZoneInfo(community["time_zone"])
     months = year_months(year)
@@ -253,10 +288,11 @@ def dashboard(engine: Engine, community: dict[str, Any], year: int,
                    t.earned > 0, residents)
             .group_by(t.period)
         ).all())
-        postings = [] if building_id is not None else conn.execute(
+        postings = conn.execute(
             select(p.month, p.asset, p.kind, p.amount)
             .where(p.community_id == community_id, p.month.in_(months))
-        ).all()
+        ).all() if building_id is None else _residents_postings(
+            conn, select(m.member_id).where(registered_where), months, zone)
         rule_rows = [] if building_id is not None else conn.execute(
             select(r.month, r.rule_code, r.points, r.awards)
             .where(r.community_id == community_id, r.month.in_(months))

@@ -43,6 +43,8 @@ def test_a_building_keeps_its_own_board_and_ledger(client: Any) -> None:
     inside, outside = t.add_member("王一", home["id"]), t.add_member("赵二", away)
     t.award(5, inside)
     t.award(9, outside)
+    ok(t.redeem(2, inside), 201)
+    ok(t.redeem(4, outside), 201)
     board = ok(client.get("/v1/leaderboards", headers=t.staff, params={
         "building_id": building["id"]}))["items"]
     assert [(i["name"], i["earned"]) for i in board] == [("王一", 5)]
@@ -65,6 +67,7 @@ def test_a_building_keeps_its_own_board_and_ledger(client: Any) -> None:
         "year": year, "building_id": building["id"]}))["total"]
     assert (whole["points_issued"], ours["points_issued"], ours["active_volunteers"]) == (
         14, 5, 1)
+    assert (whole["points_redeemed"], ours["points_redeemed"]) == (6, 2)
 
     moved = ok(client.patch(f"{households}/{away}", headers=t.staff, json={
         "building_id": building["id"]}))
