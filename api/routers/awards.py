@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -69,17 +70,19 @@ def reverse_award(award_id: UUID, body: ReversalIn, actor: StaffActor, linli: Li
         body)
 
 
+def _outcome(item: BatchItem | ApprovalItem, done: int) -> dict[str, Any]:
+    """One item of a batch's answer: status `done` and the award, or the problem's status and
+    the problem."""
+    if item.error is not None:
+        status, problem = domain_problem(item.error)
+        return {"status": status, "problem": problem}
+    assert item.award is not None
+    return {"status": done, "award": _out(item.award)}
+
+
 def _items(items: list[BatchItem]) -> AwardBatchOut:
-    out: list[AwardBatchItemOut] = []
-    for item in items:
-        if item.error is not None:
-            status, problem = domain_problem(item.error)
-            out.append(AwardBatchItemOut(member_id=item.member_id, status=status,
-                                         problem=problem))
-        elif item.award is not None:
-            out.append(AwardBatchItemOut(member_id=item.member_id, status=201,
-                                         award=_out(item.award)))
-    return AwardBatchOut(items=out)
+    return AwardBatchOut(items=[AwardBatchItemOut(member_id=item.member_id,
+                                                  **_outcome(item, 201)) for item in items])
 
 
 @router.post("/batch", status_code=201, response_model=AwardBatchOut)
@@ -96,16 +99,8 @@ async def create_award_batch(body: AwardBatchIn, request: Request, actor: StaffA
 
 
 def _approvals(items: list[ApprovalItem]) -> ApprovalBatchOut:
-    out: list[ApprovalBatchItemOut] = []
-    for item in items:
-        if item.error is not None:
-            status, problem = domain_problem(item.error)
-            out.append(ApprovalBatchItemOut(award_id=item.award_id, status=status,
-                                            problem=problem))
-        elif item.award is not None:
-            out.append(ApprovalBatchItemOut(award_id=item.award_id, status=200,
-                                            award=_out(item.award)))
-    return ApprovalBatchOut(items=out)
+    return ApprovalBatchOut(items=[ApprovalBatchItemOut(award_id=item.award_id,
+                                                        **_outcome(item, 200)) for item in items])
 
 
 @router.post("/approvals", response_model=ApprovalBatchOut)
