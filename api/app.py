@@ -39,6 +39,7 @@ from api.routers import (
     metrics,
     payments,
     printables,
+    privacy,
     proposals,
     reads,
     registry,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, *, linli: Linli | None = None) 
     for module in (payments, holds, till_lookup, consent, keys, registry, registry_lists, rules,
                    awards, merchants, reads, leaderboards, households, reports, timebank,
                    service_requests, activities, teams, buildings, care, wishes, proposals,
-                   districts, audit, certificates, printables, metrics, webhooks):
+                   districts, audit, certificates, printables, metrics, webhooks, privacy):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.add_middleware(JsonGuard)  # inside BodySizeLimit: it sees at most 64 KiB
     app.include_router(lookups_router, responses=PROBLEM_RESPONSES)

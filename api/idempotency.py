@@ -93,7 +93,8 @@ async def run_keyed(
             status, problem_body = domain_problem(outcome, lang)
             return StoredResponse(status, dumps(problem_body))
         with language.using(lang):
-            return StoredResponse(status_code, keyed.render(outcome).model_dump_json())
+            model = keyed.render(outcome)
+            return StoredResponse(status_code, model.model_dump_json(), personal_subject(model))
 
     spec = Idempotency(actor.principal, key, fingerprint(method, path, body), to_response)
     with _claim(actor.principal, key):
@@ -187,7 +188,8 @@ class Write:
                 status, problem_body = domain_problem(outcome, lang)
                 return StoredResponse(status, dumps(problem_body))
             with language.using(lang):
-                return StoredResponse(status_code, _body(stored_render(outcome)))
+                model = stored_render(outcome)
+                return StoredResponse(status_code, _body(model), personal_subject(model))
 
         spec = Idempotency(self.actor.principal, self.key,
                            fingerprint(self.method, self.path, body), to_response)
@@ -214,6 +216,14 @@ class Write:
                 and _body(shown_once(self._results[-1])) == stored.body):
             return _answer(stored.status_code, render(self._results[-1]))
         return _replayed(stored)
+
+
+def personal_subject(model: BaseModel | None) -> str | None:
+    """The person whose personal data an answer shows (its record is then encrypted under
+    their key), or None."""
+    if model is None or not getattr(model, "shows_personal_data", False):
+        return None
+    return str(model.id)  # type: ignore[attr-defined]
 
 
 def nothing(_: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -135,6 +135,7 @@ class HouseholdIn(In):
 
 
 class HouseholdOut(BaseModel):
+    shows_personal_data: ClassVar[bool] = True  # a keyed answer's record is encrypted
     id: UUID
     community_id: UUID
     grid_id: UUID | None
@@ -150,6 +151,7 @@ class MemberIn(In):
 
 
 class MemberOut(BaseModel):
+    shows_personal_data: ClassVar[bool] = True  # a keyed answer's record is encrypted
     id: UUID
     community_id: UUID
     name: str

@@ -37,6 +37,13 @@ class LedgerApp(Application[UUID]):
     name = "Linli"  # table names: linli_events, linli_snapshots
     is_snapshotting_enabled = True
 
+    def close(self) -> None:
+        """Close the event store, and the persons' keys' connections if it has them."""
+        keyring = getattr(self, "keyring", None)
+        if keyring is not None:
+            keyring.engine.dispose()
+        super().close()
+
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, written by orjson (`ledger.transcoder`)."""
         transcoder = OrjsonTranscoder()
@@ -65,12 +72,18 @@ class LedgerApp(Application[UUID]):
 
 
 def open_ledger(settings: Settings, *, keys: bool = True) -> LedgerApp:
-    """The application on the configured database, with its keys (`ledger.keys`); without
-    them (`keys=False`: an auditor's verify with only the public key) it reads but may not
-    write."""
+    """The application on the configured database, with its keys (`ledger.keys`) and the
+    persons' keys (`ledger.privacy`); without them (`keys=False`: an auditor's verify with
+    only the public key) it reads, personal fields encrypted, but may not write."""
     app = LedgerApp(env=event_store_env(settings))
     if keys:
         from ledger.keys import load_keys, use_keys
+        from ledger.privacy.opening import use_personal_data
 
-        use_keys(app, load_keys(settings))
+        try:
+            use_keys(app, load_keys(settings))
+            use_personal_data(app, settings)
+        except Exception:
+            app.close()
+            raise
     return app

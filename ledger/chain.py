@@ -222,11 +222,21 @@ def _uuid(value: Any) -> UUID:
 
 
 class ChainMapper(Mapper[UUID]):
-    """The library's mapper, reading past the chain header of stored events."""
+    """The library's mapper, reading past the chain header of stored events, with personal
+    fields encrypted in the log when it has a `personal` cipher (`ledger.privacy`)."""
+
+    personal: Any = None  # a `PersonalCipher`, once the master key is loaded
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if self.personal is not None:
+            domain_event = self.personal.sealed(domain_event)
+        return super().to_stored_event(domain_event)
 
     def to_payload(self, domain_event: Any) -> tuple[UUID, int, str, bytes]:
         """(originator id, version, topic, state) of the event: `to_stored_event`'s values,
         without the `StoredEvent` that `seal` would replace at once."""
+        if self.personal is not None:
+            domain_event = self.personal.sealed(domain_event)
         if self.compressor or self.cipher:
             stored = self.to_stored_event(domain_event)
             return (_uuid(stored.originator_id), stored.originator_version, stored.topic,
@@ -254,7 +264,10 @@ class ChainMapper(Mapper[UUID]):
             stored_event = StoredEvent(stored_event.originator_id,
                                        stored_event.originator_version, stored_event.topic,
                                        payload)
-        return super().to_domain_event(stored_event)
+        domain_event = super().to_domain_event(stored_event)
+        if self.personal is not None:
+            self.personal.opened(domain_event)
+        return domain_event
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,12 @@ class AlreadyExists(DomainError):
     slug = "already-exists"
 
 
+class AlreadyErased(DomainError):
+    """The person's personal data was erased already: nothing more is kept or erased."""
+
+    slug = "already-erased"
+
+
 class Conflict(DomainError):
     """Concurrent writers kept colliding; the client may retry."""
 

@@ -46,6 +46,7 @@ TITLES: dict[str, tuple[str, str]] = {
                            "That step is not allowed in the current state"),
     "invalid-request": ("请求不符合要求", "The request is not valid"),
     "already-exists": ("已经存在", "It already exists"),
+    "already-erased": ("个人信息已注销", "The personal data was erased already"),
     "concurrent-modification": ("同时修改冲突，请重试", "Concurrent modification"),
     "unavailable": ("服务暂时不可用", "The service is unavailable"),
     "idempotency-key-reused": ("幂等键已用于另一个请求",
@@ -265,6 +266,11 @@ DETAILS: dict[str, tuple[str, str]] = {
     "member-moved-out": ("该居民已迁出，不能再获得、使用或存取积分和时长；余额和记录仍可查询",
                          "the member moved out: they earn, redeem, deposit and withdraw nothing; "
                          "balances and history can still be read"),
+    "member-already-erased": ("该居民的个人信息已注销：不再记录或显示其姓名、生日等个人信息；"
+                              "积分和记录仍然保留",
+                              "the member's personal data was erased: no personal data is kept "
+                              "or shown any more; points and history stay"),
+    "household-already-erased": ("该户的地址已注销", "the household's address was erased"),
     "member-deceased": ("该居民已去世，不能再获得、使用或存取积分和时长；余额和记录仍可查询",
                         "the member died: nothing is earned, redeemed, deposited or withdrawn; "
                         "balances and history can still be read"),

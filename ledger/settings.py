@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # name ending in `.mac`. With neither set, SQLite keeps both beside its database file.
     signing_key_file: str | None = None
     mac_key_file: str | None = None
+    # The master key that wraps each person's key (docs/privacy.md); by default beside the
+    # signing key, its name ending in `-master.key`.
+    master_key_file: str | None = None
     # PostgreSQL without LINLI_SIGNING_KEY_FILE: keys in the working directory, made on first
     # use (development only; without it, PostgreSQL refuses to start).
     dev_keys: bool = False

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select, update
 
+from ledger import ids
 from ledger.domain.accounts import Account
-from ledger.domain.assets import OwnerKind
+from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.holds import Hold, HoldStatus
+from ledger.domain.registry import ERASED_NAME, Member
 from projections import bulk
 from projections.tables import balances, holds, passbook_lines
 from projections.view import OPENED, POSTED, Positioned, Replay
@@ -144,13 +147,16 @@ class HoldsView:
         bulk.update(conn, holds, "hold_id", list(changed.values()))
 
 
+MEMBER_ERASED = get_topic(Member.Erased)  # type: ignore[attr-defined]
+
+
 class PassbookView:
     """One passbook line (积分存折) per posting to a member's or merchant's account, with when
     the deed was done (awards, deposits) and whom it was with (`counterparty`)."""
 
     name = "passbook"
     tables = (passbook_lines,)
-    topics = (POSTED,)
+    topics = (POSTED, MEMBER_ERASED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         rows = [
@@ -169,3 +175,19 @@ class PassbookView:
             if isinstance(e := item.event, Account.Posted)  # type: ignore[attr-defined]
         ]
         bulk.insert(conn, passbook_lines, rows)
+        for item in events:
+            if item.topic == MEMBER_ERASED:
+                unname_counterparties(conn, item.originator)
+
+
+
+def unname_counterparties(conn: Connection, member_id: str) -> None:
+    """Show an erased member as 「已注销居民」 on the other side of each of their postings (a
+    shop's statement, a giver's passbook)."""
+    own = [str(ids.account_id(UUID(member_id), asset.value)) for asset in Asset]
+    lines = passbook_lines.c
+    transactions = select(lines.transaction_id).where(lines.account_id.in_(own))
+    conn.execute(update(passbook_lines)
+                 .where(lines.transaction_id.in_(transactions), lines.account_id.not_in(own),
+                        lines.counterparty != "")
+                 .values(counterparty=ERASED_NAME))

@@ -17,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from ledger.application import LedgerApp
 from ledger.chain import split
 from ledger.domain.registry import Community
+from ledger.privacy.fields import EVENTS
 
 SCAN_MAX_EVENTS = 5_000
 STREAMS_CACHED = 100_000
@@ -24,7 +25,7 @@ HIDDEN = {"originator_id", "originator_version", "timestamp", "actor_id", "actor
 # Secrets' hashes kept in events but never served: an API key's token hash (an offline guess
 # of a token could be checked against it). The event's `hash` stays as stored, so the chain
 # is still checked from the stored rows (`linli verify`, the SQL of docs/audit.md).
-WITHHELD = ("token_hash",)
+WITHHELD = ("token_hash",)  # and the personal fields of the events that have them
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,18 @@ def _uuid(value: Any) -> UUID:
 
 def _item(app: LedgerApp, notification: Any) -> FeedItem:
     header, _ = split(notification.state)
+    event = None
     try:
-        state = dict(vars(app.mapper.to_domain_event(notification)))
+        event = app.mapper.to_domain_event(notification)
+        state = dict(vars(event))
     except Exception as error:  # a damaged row is shown as it is: verify names what is wrong
         state = {"undecodable": f"{type(error).__name__}: {error}"}
     recorded_at = state.get("timestamp")
     actor = ({"id": state["actor_id"], "role": state["actor_role"]}
              if "actor_id" in state else None)
-    withheld = [name for name in WITHHELD if name in state]
+    personal = EVENTS.get(type(event)) if event is not None else None
+    withheld = [name for name in WITHHELD if name in state] + (
+        [name for name in personal.fields if name in state] if personal else [])
     return FeedItem(
         position=notification.id,
         stream_id=str(notification.originator_id),

@@ -8,16 +8,19 @@ already holds every event the later view is about to apply.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
-from ledger.domain.registry import Community, Household, Member
+from ledger.domain.registry import ERASED_ADDRESS, ERASED_NAME, Community, Household, Member
 from ledger.domain.rulebook import Rule
 from projections import bulk
 from projections.natural import natural_key
 from projections.tables import (
+    member_pins,
+    personal_keys,
     registry_communities,
     registry_grids,
     registry_households,
@@ -40,6 +43,8 @@ HOUSEHOLD_BUILDING_CHANGED = get_topic(Household.BuildingChanged)  # type: ignor
 MEMBER_RENAMED = get_topic(Member.Renamed)  # type: ignore[attr-defined]
 MEMBER_MOVED = get_topic(Member.Moved)  # type: ignore[attr-defined]
 MEMBER_STATUS_CHANGED = get_topic(Member.StatusChanged)  # type: ignore[attr-defined]
+MEMBER_ERASED = get_topic(Member.Erased)  # type: ignore[attr-defined]
+HOUSEHOLD_ERASED = get_topic(Household.Erased)  # type: ignore[attr-defined]
 RULE_CREATED = get_topic(Rule.Created)  # type: ignore[attr-defined]
 RULE_REVISED = get_topic(Rule.Revised)  # type: ignore[attr-defined]
 
@@ -57,7 +62,8 @@ class RegistryView:
     topics = (COMMUNITY_REGISTERED, GRID_ADDED, HOUSEHOLD_REGISTERED, MEMBER_REGISTERED,
               MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED, GRID_RENAMED,
               GRID_ORDERED, HOUSEHOLD_ADDRESS_CHANGED, HOUSEHOLD_GRID_CHANGED, MEMBER_RENAMED,
-              MEMBER_MOVED, MEMBER_STATUS_CHANGED, HOUSEHOLD_BUILDING_CHANGED)
+              MEMBER_MOVED, MEMBER_STATUS_CHANGED, HOUSEHOLD_BUILDING_CHANGED, MEMBER_ERASED,
+              HOUSEHOLD_ERASED)
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         communities: list[dict[str, Any]] = []
@@ -74,6 +80,7 @@ class RegistryView:
 
         rules: dict[str, dict[str, Any]] = {}
         revised: dict[str, dict[str, Any]] = {}  # rules created before this batch
+        erased: dict[str, datetime] = {}  # members and households erased, and when
         for item in events:
             e = item.event
             topic = item.topic
@@ -105,6 +112,12 @@ class RegistryView:
                        grid_id=_text(e.grid_id))
             elif topic == MEMBER_STATUS_CHANGED:
                 change("member", key, members, status=e.status)
+            elif topic == MEMBER_ERASED:
+                change("member", key, members, name=ERASED_NAME)
+                erased[key] = e.timestamp
+            elif topic == HOUSEHOLD_ERASED:
+                change("household", key, households, address=ERASED_ADDRESS)
+                erased[key] = e.timestamp
             elif topic == MEMBER_REGISTERED:
                 members[key] = {
                     "member_id": key, "community_id": str(e.community_id), "name": e.name,
@@ -136,6 +149,18 @@ class RegistryView:
         for (kind, key), values in changed.items():
             table, column = CHANGED_TABLES[kind]
             bulk.update(conn, table, column, [{column: key, **values}])
+        for subject, at in erased.items():
+            forget(conn, subject, at)
+
+
+def forget(conn: Connection, subject: str, at: datetime) -> None:
+    """What is kept of an erased person beside the log goes with them: their key (if the
+    erasure's own request did not destroy it before it ended) and their PIN."""
+    keys = personal_keys.c
+    conn.execute(update(personal_keys)
+                 .where(keys.subject_id == subject, keys.wrapped_key.is_not(None))
+                 .values(wrapped_key=None, erased_at=at))
+    conn.execute(delete(member_pins).where(member_pins.c.member_id == subject))
 
 
 CHANGED_TABLES = {"grid": (registry_grids, "grid_id"),

@@ -12,6 +12,8 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -479,4 +481,35 @@ notices = Table(
     Column("text", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("notices_community_idx", "community_id", "created_at"),
+)
+
+# --- personal data (docs/privacy.md) ---------------------------------------------------------
+# Not a read model: each person's key, wrapped under the master key (outside the database);
+# erasure leaves only when the key was destroyed (`ledger.privacy.keyring`).
+personal_keys = Table(
+    "personal_keys",
+    metadata,
+    Column("subject_id", String(36), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=True),
+)
+
+# Not a read model: every read of personal data by staff, merchants and auditors, one row a
+# member read (and one a bulk export, `member_id` empty, `rows` how many it gave).
+personal_data_reads = Table(
+    "personal_data_reads",
+    metadata,
+    Column("read_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("read_at", UtcDateTime(), nullable=False),
+    Column("actor_id", String(100), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("community_id", String(36), nullable=True),
+    Column("member_id", String(36), nullable=True),
+    Column("route", Text, nullable=False),
+    Column("what", Text, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Index("personal_data_reads_member_idx", "member_id", "read_id"),
+    Index("personal_data_reads_community_idx", "community_id", "read_id"),
 )

@@ -30,6 +30,8 @@ th { background: #eee; }
 .qr svg { width: 24mm; height: 24mm; display: block; }
 .part { margin: 1.5mm 0 0; font-size: 10pt; }
 .small { font-size: 8pt; color: #333; }
+.kv th { width: 55mm; text-align: left; font-weight: normal; }
+.kv td { white-space: normal; height: auto; }
 @media screen { body { padding: 10mm; } }
 """
 

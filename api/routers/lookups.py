@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from api.access_log import PersonalReadsDep, RevealQuery
 from api.deps import (
     ActorDep,
     CaughtUp,
@@ -31,7 +32,6 @@ from ledger.domain.registry import Community
 from ledger.errors import InvalidRequest, NotFound
 from ledger.limits import PAGE_DEFAULT
 from projections import lookups, registry_lists, registry_view
-from projections.leaderboard_ranking import masked
 from projections.pending_awards import list_pending
 
 router = APIRouter(prefix="/v1", tags=["lookups"])
@@ -118,7 +118,8 @@ def who_am_i(actor: ActorDep) -> MeOut:
 
 @router.get("/passbooks/{passbook_no}", response_model=FoundMemberOut)
 def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
-                     actor: StaffAuditorOrMerchant, linli: CaughtUp) -> FoundMemberOut:
+                     actor: StaffAuditorOrMerchant, linli: CaughtUp,
+                     reads: PersonalReadsDep, reveal: RevealQuery = False) -> FoundMemberOut:
     """The member holding a passbook (积分存折) number, for a till or a staff desk. A merchant
     sees the name masked (张*明), enough to check it is the right person; where the community
     asks for the member's payment code, a merchant gets no member id either."""
@@ -127,7 +128,8 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
     if found is None or not actor.in_scope(UUID(found["community_id"])):
         raise NotFound("passbook-not-found")
     merchant = actor.role is Role.MERCHANT
-    name = masked(found["name"]) if merchant else found["name"]
+    name = reads.name(found["name"], reveal)
+    reads.record(reads.what("姓名", reveal), [found["member_id"]], found["community_id"])
     community = load(linli, Community, UUID(found["community_id"])) if merchant else None
     hidden = (community is not None
               and community.policy.redemption_consent is ConsentPolicy.PAYMENT_CODE)
@@ -140,11 +142,13 @@ def find_by_passbook(passbook_no: Annotated[str, Path(max_length=32)],
 def search_members(
     listing: StaffOrAuditorListing,
     linli: LinliDep,
+    reads: PersonalReadsDep,
     q: Annotated[str, Query(max_length=50, description=(
         "the start of a name, or of a passbook number (digits and dashes)"))] = "",
     status: Literal["active", "moved_out", "deceased"] | None = None,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: ListCursor = None,
+    reveal: RevealQuery = False,
 ) -> MemberListOut:
     """Members of a community, a page at a time. Without `q`, the latest registered first;
     a `q` of digits (and dashes) finds passbook numbers starting with it, in their order; any
@@ -152,8 +156,11 @@ def search_members(
     page = registry_lists.members(linli.engine, listing.community["community_id"], q.strip(),
                                   status,
                                   cursor, limit)
+    reads.record(reads.what("姓名", reveal), [r["member_id"] for r in page.items],
+                 listing.community["community_id"])
     return MemberListOut(items=[MemberRowOut(
-        member_id=UUID(r["member_id"]), name=r["name"], passbook_no=r["passbook_no"],
+        member_id=UUID(r["member_id"]), name=reads.name(r["name"], reveal),
+        passbook_no=r["passbook_no"],
         household_id=UUID(r["household_id"]) if r["household_id"] else None,
         grid_id=UUID(r["grid_id"]) if r["grid_id"] else None, status=r["status"])
         for r in page.items], next_cursor=page.next_cursor)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api import language
+from api.access_log import PersonalReadsDep
 from api.deps import AnyRoleActor, CaughtUp, LinliDep, VisibleMember, load, readable_community
 from api.errors import ApiProblem
 from api.exports import XLSX_TYPE, Format, Sheet, export, word
@@ -41,6 +42,7 @@ def get_passbook_statement(
     member_id: UUID,
     member: VisibleMember,
     linli: CaughtUp,
+    reads: PersonalReadsDep,
     asset: Asset = Asset.POINTS,
     period: Annotated[str, Query(max_length=8, description="all, YYYY, YYYY-Qn or YYYY-MM, "
                                  "in the community's time zone")] = periods.ALL,
@@ -52,6 +54,7 @@ def get_passbook_statement(
     zone = periods.zone(community.time_zone)
     start, end = bounds(_period(period), zone)
     found = passbook_period(linli.engine, member_id, asset, start, end)
+    reads.record("姓名（存折打印）", [member_id], member.community_id)
     if format == "html":
         return HTMLResponse(passbook_html(
             name=member.name, passbook_no=member.passbook_no, community=community.name,

@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from api import exports
+from api.access_log import PersonalReadsDep
 from api.bootstrap import Linli
 from api.deps import (
     LinliDep,
@@ -136,7 +137,8 @@ COLUMNS = ["proposal_number", "proposal_priority", "proposal_kind", "proposal_te
 
 @router.get("/export", responses={200: FORMATS})
 def export(request: Request, actor: StaffOrAuditor, linli: LinliDep,
-           community_id: UUID | None = None, status: ProposalStatus | None = None,
+           reads: PersonalReadsDep, community_id: UUID | None = None,
+           status: ProposalStatus | None = None,
            output: Annotated[Format | None, Query(alias="format")] = None) -> Response:
     """The 民生清单 for the street office: CSV (the default) or XLSX (`?format=` or the
     Accept header), headers in the reader's language (Chinese by default)."""
@@ -148,6 +150,8 @@ def export(request: Request, actor: StaffOrAuditor, linli: LinliDep,
             number, s.priority, exports.word(f"proposal.{s.kind}"), s.text,
             load(linli, Member, s.member_id).name, exports.word(f"proposal.{s.status}"),
             s.reply, s.posted_at, s.updated_at, s.points])
+    reads.record_export("提议人姓名（民生清单导出）", [str(s.member_id) for s in states],
+                        community["community_id"])
     picked = exports.chosen_format(output, request)
     return exports.export(sheet, Format.CSV if picked is Format.JSON else picked,
                           "proposals")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Response
 
+from api.access_log import PersonalReadsDep, RevealQuery
 from api.deps import (
     AdminActor,
     LinliDep,
@@ -45,6 +46,7 @@ from ledger.domain.registry import Community, Household, Member, Merchant
 from ledger.errors import InvalidRequest
 from ledger.write.unit_of_work import UnitOfWork
 from projections.natural import natural_key
+from projections.registry_view import household_members
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 A = TypeVar("A", Community, Member)
@@ -101,11 +103,17 @@ def create_household(body: HouseholdIn, actor: StaffActor, linli: LinliDep, writ
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut)
-def get_household(household_id: UUID, actor: StaffOrAuditor, linli: LinliDep) -> HouseholdOut:
+def get_household(household_id: UUID, actor: StaffOrAuditor, linli: LinliDep,
+                  reads: PersonalReadsDep, reveal: RevealQuery = False) -> HouseholdOut:
+    """A household; auditors see its address masked unless they ask (`reveal`, logged)."""
     household = load(linli, Household, household_id)
     actor.check_community(household.community_id, "household", household_id)
+    reads.record(reads.what("住址", reveal),
+                 [m["member_id"] for m in household_members(linli.engine, str(household_id))],
+                 household.community_id)
     return HouseholdOut(id=household.id, community_id=household.community_id,
-                        grid_id=household.grid_id, address=household.address,
+                        grid_id=household.grid_id,
+                        address=reads.address(household.address, reveal),
                         building_id=household.building_id)
 
 
@@ -124,8 +132,13 @@ def _member_out(member: Member) -> MemberOut:
 
 
 @router.get("/members/{member_id}", response_model=MemberOut)
-def get_member(member: VisibleMember) -> MemberOut:
-    return _member_out(member)
+def get_member(member: VisibleMember, reads: PersonalReadsDep,
+               reveal: RevealQuery = False) -> MemberOut:
+    """A member; auditors see the name masked unless they ask (`reveal`, logged)."""
+    reads.record(reads.what("姓名", reveal), [member.id], member.community_id)
+    shown = _member_out(member)
+    shown.name = reads.name(member.name, reveal)
+    return shown
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from api.access_log import PersonalReadsDep, RevealQuery
 from api.deps import AnyRoleActor, LinliDep, PageLimit, VisibleCommunity, caught_up
 from api.listing import ListCursor, StaffAuditorOrMerchantListing, StaffOrAuditorListing
 from api.schemas import (
@@ -55,17 +56,20 @@ def list_grids(community: VisibleCommunity, linli: LinliDep, limit: PageLimit = 
 
 @router.get("/households", response_model=HouseholdListOut)
 def list_households(listing: StaffOrAuditorListing, linli: LinliDep,
+                    reads: PersonalReadsDep,
                     grid_id: UUID | None = None, limit: PageLimit = PAGE_DEFAULT,
-                    cursor: ListCursor = None, building_id: UUID | None = None
-                    ) -> HouseholdListOut:
+                    cursor: ListCursor = None, building_id: UUID | None = None,
+                    reveal: RevealQuery = False) -> HouseholdListOut:
     """A community's households (of one grid or building, if named), in the order they were
     registered."""
     page = registry_lists.households(linli.engine, listing.community["community_id"],
                                      str(grid_id) if grid_id else None, cursor, limit,
                                      str(building_id) if building_id else None)
+    reads.record_export(reads.what("住址", reveal), [], listing.community["community_id"],
+                        len(page.items))
     return HouseholdListOut(items=[HouseholdOut(
         id=UUID(r["household_id"]), community_id=UUID(r["community_id"]),
-        grid_id=_uuid(r["grid_id"]), address=r["address"],
+        grid_id=_uuid(r["grid_id"]), address=reads.address(r["address"], reveal),
         building_id=_uuid(r["building_id"])) for r in page.items],
         next_cursor=page.next_cursor)
 

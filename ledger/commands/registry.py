@@ -323,3 +323,33 @@ def change_grid(
                 "sort_order": community.grid_orders.get(str(grid_id), 0)}
 
     return command
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """A member's erasure, and their household's when it went with them."""
+
+    member_id: UUID
+    community_id: UUID
+    household_id: UUID | None
+
+
+def erase_member(member_id: UUID, reason: str, by: Actor, *,
+                 with_household: bool) -> Callable[[UnitOfWork], Erasure]:
+    """Erase a member's personal data (their key is destroyed once this is stored), and their
+    household's address with it when `with_household` (no one else lives there). Their points,
+    minutes and history stay; a member erased already is refused."""
+
+    def command(uow: UnitOfWork) -> Erasure:
+        member = uow.get(Member, member_id)
+        by.check_community(member.community_id, "member", member_id)
+        member.erase(reason, by)
+        household_id = None
+        if with_household and member.household_id is not None:
+            household = uow.get(Household, member.household_id)
+            if not household.erased:
+                household.erase(reason, by)
+                household_id = household.id
+        return Erasure(member.id, member.community_id, household_id)
+
+    return command

@@ -111,7 +111,8 @@ def _donate(uow: UnitOfWork, account: Account, community_id: UUID, minutes: int,
     used_restricted = min(account.restricted, minutes)  # donate-only minutes go first
     member = uow.get(Member, account.owner_id)
     return _move(account, _pool(uow, community_id, by), minutes, PostingKind.DONATION, by,
-                 description, restricted_delta=-used_restricted, source_name=member.name)
+                 description, restricted_delta=-used_restricted,
+                 source_name=points.masked(member.name))
 
 
 def _service_points(uow: UnitOfWork, volunteer: Member, rule_code: str | None, minutes: int,
@@ -276,7 +277,8 @@ def transfer(
         if room is not None and minutes > room:
             raise StorageCapReached("storage-room", room=room)
         gift_id = _move(source, target, minutes, PostingKind.GIFT, by, "转赠",
-                        source_name=giver.name, target_name=receiver.name)
+                        source_name=points.masked(giver.name),
+                        target_name=points.masked(receiver.name))
         return MinutesMoved(gift_id, from_member_id, minutes, source.balance,
                             to_member_id=to_member_id, to_balance_after=target.balance)
 
@@ -316,7 +318,7 @@ def allocate(
         if room is not None and minutes > room:
             raise StorageCapReached("storage-room", room=room)
         allocation_id = _move(pool, target, minutes, PostingKind.ALLOCATION, by, reason,
-                              target_name=member.name)
+                              target_name=points.masked(member.name))
         return MinutesMoved(allocation_id, member_id, minutes, target.balance)
 
     return command

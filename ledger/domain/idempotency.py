@@ -26,3 +26,17 @@ class IdempotencyRecord(LedgerAggregate):
         self.fingerprint = fingerprint
         self.status_code = status_code
         self.body = body
+
+
+class PersonalIdempotencyRecord(IdempotencyRecord):
+    """A record whose response shows a person's personal data (a registration, a correction):
+    its body is encrypted under `subject_id`'s key in the log (`ledger.privacy`)."""
+
+    @event("Recorded")
+    def __init__(  # type: ignore[override]
+        self, principal_id: str, key: str, fingerprint: str, status_code: int, body: str,
+        subject_id: str,
+    ) -> None:
+        super().__init__(principal_id=principal_id, key=key, fingerprint=fingerprint,
+                         status_code=status_code, body=body)
+        self.subject_id = subject_id

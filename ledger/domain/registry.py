@@ -14,6 +14,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.consent import ConsentKind, ConsentPolicy
 from ledger.domain.policy import PointsPolicy, TimeBankPolicy
 from ledger.errors import (
+    AlreadyErased,
     CommunityInDistrict,
     MemberInactive,
     MerchantClosed,
@@ -25,6 +26,8 @@ DEFAULT_TIME_ZONE = "Asia/Shanghai"
 MEMBER_STATUSES = ("active", "moved_out", "deceased")
 MERCHANT_STATUSES = ("active", "closed")
 ACTIVE = "active"
+ERASED_NAME = "已注销居民"  # a member's name once their personal data is erased
+ERASED_ADDRESS = "（已注销）"  # a household's address once erased
 
 
 class Directory(LedgerAggregate):
@@ -248,6 +251,19 @@ class Household(LedgerAggregate):
                          actor_role: str) -> None:
         self.address = address
 
+    erased: bool = False
+
+    def erase(self, reason: str, by: Actor) -> None:
+        """Erase the address (its key is destroyed after this event); once only."""
+        if self.erased:
+            raise AlreadyErased("household-already-erased")
+        self._erased(reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    @event("Erased")
+    def _erased(self, reason: str, actor_id: str, actor_role: str) -> None:
+        self.erased = True
+        self.address = ERASED_ADDRESS
+
     @event("GridChanged")
     def _grid_changed(self, grid_id: UUID | None, from_grid_id: UUID | None, reason: str,
                       actor_id: str, actor_role: str) -> None:
@@ -277,6 +293,7 @@ class Member(LedgerAggregate):
     sign_in_keys: tuple[str, ...] = ()
     pin_set_at: str | None = None
     status: str = ACTIVE  # one of MEMBER_STATUSES
+    erased: bool = False  # their personal data erased (个人信息删除)
 
     @event("Registered")
     def __init__(
@@ -313,6 +330,7 @@ class Member(LedgerAggregate):
         return date.fromisoformat(self.born_on) if self.born_on else None
 
     def record_birth_date(self, birth_date: date, by: Actor) -> None:
+        self.check_not_erased()
         if birth_date != self.birth_date:
             self._birth_date_recorded(born_on=birth_date.isoformat(), actor_id=by.id,
                                       actor_role=by.role_value)
@@ -373,8 +391,26 @@ class Member(LedgerAggregate):
 
     def rename(self, name: str, reason: str, by: Actor) -> None:
         """Record a new name; nothing happens when it is the same."""
+        self.check_not_erased()
         if name != self.name:
             self._renamed(name=name, reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    def check_not_erased(self) -> None:
+        """Refuse new personal data for a member whose personal data was erased."""
+        if self.erased:
+            raise AlreadyErased("member-already-erased")
+
+    def erase(self, reason: str, by: Actor) -> None:
+        """Erase the member's personal data: their key is destroyed after this event, their
+        name reads 「已注销居民」; their points, minutes and history stay. Once only."""
+        self.check_not_erased()
+        self._erased(reason=reason, actor_id=by.id, actor_role=by.role_value)
+
+    @event("Erased")
+    def _erased(self, reason: str, actor_id: str, actor_role: str) -> None:
+        self.erased = True
+        self.name = ERASED_NAME
+        self.born_on = None
 
     def move(self, household_id: UUID | None, grid_id: UUID | None, reason: str,
              by: Actor) -> None:

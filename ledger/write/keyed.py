@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 
 from ledger.application import LedgerApp
-from ledger.domain.idempotency import IdempotencyRecord
+from ledger.domain.idempotency import IdempotencyRecord, PersonalIdempotencyRecord
 from ledger.errors import DomainError, IdempotencyKeyReused
 from ledger.store import latest_versions
 from ledger.write.cache import AggregateCache
@@ -33,6 +33,7 @@ class StoredResponse:
 
     status_code: int
     body: str
+    subject_id: str | None = None  # the person whose personal data the body shows
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,17 @@ def run_keyed(command: Callable[[UnitOfWork], Any], spec: Idempotency,
             raise
         uow.created.clear()
         response = spec.render(error)
-    uow.add(IdempotencyRecord(
-        principal_id=spec.principal_id, key=spec.key, fingerprint=spec.fingerprint,
-        status_code=response.status_code, body=response.body,
-    ))
+    if response.subject_id is None:
+        uow.add(IdempotencyRecord(
+            principal_id=spec.principal_id, key=spec.key, fingerprint=spec.fingerprint,
+            status_code=response.status_code, body=response.body,
+        ))
+    else:
+        uow.add(PersonalIdempotencyRecord(
+            principal_id=spec.principal_id, key=spec.key, fingerprint=spec.fingerprint,
+            status_code=response.status_code, body=response.body,
+            subject_id=response.subject_id,
+        ))
     return response
 
 

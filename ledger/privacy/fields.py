@@ -1,0 +1,159 @@
+"""Which fields of which events are personal, and their encryption in the stored log.
+
+A personal field is stored as `{"_pd_": base64(nonce + AES-GCM ciphertext)}` under the key of
+the person it belongs to (the event's stream, or the person a field of it names), its
+associated data naming the person and the field, so a ciphertext cannot be moved to another.
+Everything else (amounts, ids, rules, times) stays in clear: the books, the boards and verify
+need no key. Once a person's key is destroyed their fields read as `ERASED_VALUES` says.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
+
+from ledger.domain.idempotency import PersonalIdempotencyRecord
+from ledger.domain.registry import ERASED_ADDRESS, ERASED_NAME, Household, Member
+from ledger.privacy.keyring import Erased, Keyring
+
+log = logging.getLogger(__name__)
+
+ENVELOPE = "_pd_"
+# What a personal field reads once its person's key is destroyed.
+ERASED_VALUES: dict[str, Any] = {"name": ERASED_NAME, "address": ERASED_ADDRESS, "born_on": None,
+                                 "body": ""}
+
+
+@dataclass(frozen=True)
+class Personal:
+    """An event's personal `fields`, belonging to the person `subject` names: the event's
+    stream (`originator_id`) or one of its fields."""
+
+    fields: tuple[str, ...]
+    subject: str = "originator_id"
+
+
+_member: Any = Member
+_household: Any = Household
+_record: Any = PersonalIdempotencyRecord
+EVENTS: dict[type, Personal] = {
+    _member.Registered: Personal(("name",)),
+    _member.Renamed: Personal(("name",)),
+    _member.BirthDateRecorded: Personal(("born_on",)),
+    _household.Registered: Personal(("address",)),
+    _household.AddressChanged: Personal(("address",)),
+    # A keyed request's first answer, when it shows a person (a registration, a correction).
+    _record.Recorded: Personal(("body",), subject="subject_id"),
+}
+# Snapshots, by the topic of the aggregate they hold: the personal fields of its state.
+SNAPSHOTS: dict[str, Personal] = {
+    get_topic(Member): Personal(("name", "born_on")),
+    get_topic(Household): Personal(("address",)),
+}
+# Events after which the person's key is gone: a process decoding one forgets the key.
+ERASURES: frozenset[type] = frozenset({_member.Erased, _household.Erased})
+
+
+def is_sealed(value: Any) -> bool:
+    """Whether `value` is a personal field as stored (encrypted)."""
+    return type(value) is dict and ENVELOPE in value
+
+
+class PersonalCipher:
+    """Encrypts the personal fields of events on their way to the log and decrypts them on
+    their way back, with each person's key from `keyring`."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+
+    def sealed(self, event: Any) -> Any:
+        """The event to store: `event` itself when it holds nothing personal, else a copy
+        with its personal fields encrypted (the aggregate keeps the clear one)."""
+        cls = type(event)
+        if cls is Snapshot:
+            spec = SNAPSHOTS.get(event.topic)
+            if spec is None:
+                return event
+            state = dict(event.state)
+            if not self._seal_fields(state, str(event.originator_id), spec.fields):
+                return event
+            return _copy(event, state=state)
+        spec = EVENTS.get(cls)
+        if spec is None:
+            return event
+        subject = getattr(event, spec.subject, None)
+        if subject is None:
+            return event
+        fields = dict(vars(event))
+        if not self._seal_fields(fields, str(subject), spec.fields):
+            return event
+        return _copy(event, **fields)
+
+    def opened(self, event: Any) -> Any:
+        """`event` (as decoded from the log) with its personal fields decrypted in place."""
+        cls = type(event)
+        if cls is Snapshot:
+            spec = SNAPSHOTS.get(event.topic)
+            if spec is not None:
+                self._open_fields(event.state, str(event.originator_id), spec.fields)
+            return event
+        spec = EVENTS.get(cls)
+        if spec is not None:
+            subject = getattr(event, spec.subject, None)
+            if subject is not None:
+                self._open_fields(event.__dict__, str(subject), spec.fields)
+        elif cls in ERASURES:
+            self.keyring.forget(str(event.originator_id))
+        return event
+
+    def plain(self, value: Any, subject: str, field: str) -> Any:
+        """A stored personal value in clear (or as erased)."""
+        if not is_sealed(value):
+            return value
+        key = self.keyring.key_for(subject, create=False)
+        if isinstance(key, Erased):
+            return ERASED_VALUES.get(field)
+        try:
+            return orjson.loads(Keyring.open(key, subject, field,
+                                             base64.b64decode(value[ENVELOPE])))
+        except (InvalidTag, ValueError):
+            log.error("the personal field %s of %s does not decrypt under its key", field,
+                      subject)
+            return ERASED_VALUES.get(field)
+
+    def _seal_fields(self, state: dict[str, Any], subject: str,
+                     fields: tuple[str, ...]) -> bool:
+        changed = False
+        for field in fields:
+            value = state.get(field)
+            if value is None or is_sealed(value):
+                continue
+            key = self.keyring.key_for(subject, create=True)
+            if isinstance(key, Erased):  # an erased person's placeholders stay as they are
+                return changed
+            sealed = Keyring.seal(key, subject, field, orjson.dumps(value))
+            state[field] = {ENVELOPE: base64.b64encode(sealed).decode()}
+            changed = True
+        return changed
+
+    def _open_fields(self, state: dict[str, Any], subject: str,
+                     fields: tuple[str, ...]) -> None:
+        for field in fields:
+            value = state.get(field)
+            if is_sealed(value):
+                state[field] = self.plain(value, subject, field)
+
+
+def _copy(event: Any, **fields: Any) -> Any:
+    """A copy of `event` with `fields` replaced, made as the mapper makes events."""
+    copy = object.__new__(type(event))
+    copy.__dict__.update(vars(event))
+    copy.__dict__.update(fields)
+    return copy
