@@ -102,6 +102,47 @@ def rebuild(
                f"from {replayed} events")
 
 
+members = typer.Typer(help="Residents' personal data (docs/privacy.md).", no_args_is_help=True)
+cli.add_typer(members, name="members")
+
+
+@members.command("erase")
+def erase_member(
+    member_id: Annotated[str, typer.Argument(help="The member's id.")],
+    reason: Annotated[str, typer.Option(help="Why (the resident's request, its date).")],
+) -> None:
+    """Erase a member's personal data (个人信息注销): their key is destroyed, their name reads
+    「已注销居民」 everywhere; points, minutes and history stay."""
+    import getpass
+    from uuid import UUID
+
+    from eventsourcing.application import AggregateNotFoundError
+
+    from api.bootstrap import open_linli
+    from api.erasure import erasure_command, finish_erasure
+    from ledger.actor import Actor, Role
+    from ledger.domain.registry import Member
+    from ledger.errors import DomainError
+
+    linli = open_linli(Settings(projection_worker="thread"))
+    try:
+        linli.start()
+        member: Member = linli.app.repository.get(UUID(member_id))
+        by = Actor(f"cli:{getpass.getuser()}", Role.ADMIN)
+        erasure = linli.writer.execute(erasure_command(linli, member, reason, by))
+        finish_erasure(linli, erasure.member_id, erasure.household_id)
+    except AggregateNotFoundError:
+        typer.echo(f"linli: 没有这个居民：{member_id}", err=True)
+        raise typer.Exit(1) from None
+    except DomainError as error:
+        typer.echo(f"linli: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        linli.close()
+    typer.echo(f"已注销 {member_id} 的个人信息" + (
+        f"（及其住户 {erasure.household_id} 的地址）" if erasure.household_id else ""))
+
+
 from api import cli_audit  # noqa: E402  (its commands join `cli`)
 
 cli_audit.register(cli)

@@ -159,7 +159,7 @@ def replay(
                    f"{book.community_id}\t{book.asset}\t{book.balance}")
 
 
-keys = typer.Typer(help="The keys kept outside the database (docs/audit.md).",
+keys = typer.Typer(help="The keys kept outside the database (docs/audit.md, docs/privacy.md).",
                    no_args_is_help=True)
 
 
@@ -171,9 +171,10 @@ def keys_init(
     public_key: Annotated[Path | None, typer.Option(
         help="Also write the public key here, for auditors.")] = None,
 ) -> None:
-    """Write the seal signing key and the event MAC key (mode 0600) where they are missing;
-    an existing key is kept."""
+    """Write the seal signing key, the event MAC key and the master key of personal data
+    (mode 0600) where they are missing; an existing key is kept."""
     from ledger.keys import init_keys, key_paths, public_pem, read_signing_key
+    from ledger.privacy.master_key import master_key_path, write_master_key
 
     settings = Settings()
     if signing_key_file is not None:
@@ -184,14 +185,19 @@ def keys_init(
         raise typer.Exit(2)
     signing, mac = paths
     written = init_keys(signing, mac)
-    for path in (signing, mac):
+    master = master_key_path(settings)
+    assert master is not None  # beside the signing key when not configured
+    if write_master_key(master):
+        written.append(master)
+    for path in (signing, mac, master):
         typer.echo(f"{'wrote' if path in written else 'kept'} {path}")
     if public_key is not None:
         public_key.write_text(public_pem(read_signing_key(signing).public_key()))
         typer.echo(f"wrote {public_key}")
     if settings.signing_key_file is None or signing_key_file is not None:
         typer.echo(f"serve with LINLI_SIGNING_KEY_FILE={signing}"
-                   + (f" LINLI_MAC_KEY_FILE={mac}" if settings.mac_key_file else ""))
+                   + (f" LINLI_MAC_KEY_FILE={mac}" if settings.mac_key_file else "")
+                   + (f" LINLI_MASTER_KEY_FILE={master}" if settings.master_key_file else ""))
 
 
 PublicKeyOption = Annotated[Path | None, typer.Option(

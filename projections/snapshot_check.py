@@ -24,6 +24,7 @@ from ledger.application import LedgerApp
 from ledger.chain import Hmac, snapshot_head, snapshot_ok, split
 from ledger.domain.accounts import Account
 from ledger.domain.base import FieldsApplier, apply_stored, fields_applier
+from ledger.privacy.fields import SNAPSHOTS, PersonalCipher, is_sealed
 from ledger.store import all_latest_snapshots
 from projections.chain_check import Problem, Row, stream_text
 
@@ -61,6 +62,7 @@ class SnapshotChecker:
         self.building: dict[bytes, _Building] = {}
         self.snapshot_mapper = app.snapshots.mapper if app.snapshots is not None else app.mapper
         self.decoder = FlatDecoder(app.mapper.transcoder)
+        self.cipher: PersonalCipher | None = getattr(app.mapper, "personal", None)
         self._classes: dict[str, type] = {}
         self._appliers: dict[type, FieldsApplier | None] = {}
         self.rebuilt = 0  # snapshots compared with their rebuild
@@ -159,6 +161,10 @@ class SnapshotChecker:
         stored_state, rebuilt_state = theirs.get("state"), ours["state"]
         if not isinstance(stored_state, dict):
             return "it holds no state"
+        personal = SNAPSHOTS.get(ours["topic"])
+        if personal is not None:  # compared in clear: each was encrypted with its own nonce
+            for state in (stored_state, rebuilt_state):
+                self._in_clear(state, str(aggregate.id), personal.fields)
         for name in sorted(stored_state.keys() | rebuilt_state.keys()):
             if name not in rebuilt_state:
                 return f"its {name} is not in the aggregate the events rebuild"
@@ -168,6 +174,15 @@ class SnapshotChecker:
                 return (f"its {name} is {_shown(stored_state[name])}, the events give "
                         f"{_shown(rebuilt_state[name])}")
         return None
+
+    def _in_clear(self, state: dict[str, Any], stream: str, fields: tuple[str, ...]) -> None:
+        """The personal `fields` of a snapshot's state decrypted (or, without the persons'
+        keys, each encrypted one shown as such)."""
+        cipher = self.cipher
+        for name in fields:
+            if name in state:
+                state[name] = (cipher.plain(state[name], stream, name) if cipher is not None
+                               else "（加密）" if is_sealed(state[name]) else state[name])
 
     def _give_up(self, row: Row, snapshot: LatestSnapshot, why: str) -> None:
         stream = row[1]

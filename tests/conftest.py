@@ -28,6 +28,7 @@ from api.app import create_app
 from api.bootstrap import Linli, open_linli
 from ledger import transcoder
 from ledger.keys import init_keys
+from ledger.privacy.master_key import write_master_key
 from ledger.settings import Settings
 from projections.schema import migrate
 from tests import databases
@@ -45,6 +46,7 @@ os.environ["LINLI_CHECK_TRANSCODER"] = "1"
 if "LINLI_SIGNING_KEY_FILE" not in os.environ:
     _KEYS = Path(tempfile.mkdtemp(prefix="linli-keys-")) / "signing.pem"
     init_keys(_KEYS, _KEYS.with_suffix(".mac"))
+    write_master_key(_KEYS.with_name("signing-master.key"))
     os.environ["LINLI_SIGNING_KEY_FILE"] = str(_KEYS)
 
 ADMIN_TOKEN = "test-admin-token"

@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from api.access_log import PersonalReadsDep, reads_of
 from api.deps import (
@@ -22,13 +21,13 @@ from api.deps import (
     StaffOrMember,
     load,
 )
+from api.erasure import erasure_command, finish_erasure
 from api.idempotency import WriteDep
 from api.listing import ListCursor
 from api.personal_data import PersonalDataOut, personal_data, personal_data_html
 from api.schemas import ReasonIn
 from ledger.commands import registry
 from ledger.domain.registry import ERASED_NAME, Community, Household, Member
-from projections.registry_view import household_members
 
 router = APIRouter(prefix="/v1", tags=["personal data"])
 
@@ -48,33 +47,16 @@ def erase_member(member_id: UUID, body: ReasonIn, actor: AdminActor, linli: Linl
     address and birth date can never be read again; their points, minutes and history stay
     exact and show 「已注销居民」. Once only (409 `already-erased`)."""
     member = load(linli, Member, member_id)
-    alone = member.household_id is not None and not any(
-        m["member_id"] != str(member_id) and m["name"] != ERASED_NAME
-        for m in household_members(linli.engine, str(member.household_id)))
 
     def render(erasure: registry.Erasure) -> ErasureOut:
         return ErasureOut(member_id=erasure.member_id, household_id=erasure.household_id,
                           name=ERASED_NAME)
 
-    response = write.execute(registry.erase_member(member_id, body.reason, actor,
-                                                   with_household=alone), render, body)
+    response = write.execute(erasure_command(linli, member, body.reason, actor), render, body)
     if response.status_code == 200:
-        keyring = linli.app.keyring  # type: ignore[attr-defined]
-        keyring.destroy(str(member_id))
-        household = load(linli, Member, member_id).household_id
-        if household is not None and load(linli, Household, household).erased:
-            keyring.destroy(str(household))
-        linli.read_your_writes()
-        _settle(linli.engine)
+        erased = ErasureOut.model_validate_json(bytes(response.body))
+        finish_erasure(linli, member_id, erased.household_id)
     return response
-
-
-def _settle(engine: Engine) -> None:
-    """On SQLite, write the log's recent pages back into the database file (whose freed
-    space is zeroed), so the erased values do not linger in the write-ahead log."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @router.get("/members/{member_id}/personal-data", response_model=PersonalDataOut,
