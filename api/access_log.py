@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, select
 
 from api.deps import ActorDep, LinliDep
 from ledger.actor import Actor, Role
-from ledger.commands.points import masked
+from ledger.privacy.masking import masked
 from projections.tables import personal_data_reads
 
 UNLOGGED = {Role.MEMBER, Role.SYSTEM}

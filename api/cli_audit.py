@@ -200,6 +200,29 @@ def keys_init(
                    + (f" LINLI_MASTER_KEY_FILE={master}" if settings.master_key_file else ""))
 
 
+@keys.command("rotate-master")
+def rotate_master(
+    new_key_file: Annotated[Path, typer.Argument(
+        help="Where to write the new master key (a file that does not exist yet).")],
+) -> None:
+    """Wrap every person's key under a new master key (stop the server first). The old key
+    file then opens nothing: keep it only until the new one is backed up."""
+    from ledger.privacy.master_key import read_master_key, write_master_key
+    from ledger.privacy.opening import open_keyring
+
+    settings = Settings()
+    keyring = open_keyring(settings)
+    try:
+        if not write_master_key(new_key_file):
+            typer.echo(f"{new_key_file} exists already: name a new file", err=True)
+            raise typer.Exit(2)
+        count = keyring.rewrap(read_master_key(new_key_file))
+    finally:
+        keyring.engine.dispose()
+    typer.echo(f"wrapped {count} persons' keys under {new_key_file}; serve with "
+               f"LINLI_MASTER_KEY_FILE={new_key_file}")
+
+
 PublicKeyOption = Annotated[Path | None, typer.Option(
     "--public-key", help="Check the seals' signatures with this public key (PEM) only, "
                          "without the server's keys (the MAC of each event is then unchecked).")]

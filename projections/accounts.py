@@ -14,8 +14,9 @@ from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind
 from ledger.domain.holds import Hold, HoldStatus
 from ledger.domain.registry import ERASED_NAME, Member
+from ledger.privacy.masking import masked
 from projections import bulk
-from projections.tables import balances, holds, passbook_lines
+from projections.tables import balances, holds, passbook_lines, registry_members
 from projections.view import OPENED, POSTED, Positioned, Replay
 
 HOLD_PLACED = get_topic(Account.HoldPlaced)  # type: ignore[attr-defined]
@@ -148,19 +149,33 @@ class HoldsView:
 
 
 MEMBER_ERASED = get_topic(Member.Erased)  # type: ignore[attr-defined]
+MEMBER_RENAMED = get_topic(Member.Renamed)  # type: ignore[attr-defined]
+ACCOUNT_REF = "account:"  # how a posting names another account (`ids.account_ref`)
+NAMES_KEPT = 200_000
 
 
 class PassbookView:
     """One passbook line (积分存折) per posting to a member's or merchant's account, with when
-    the deed was done (awards, deposits) and whom it was with (`counterparty`)."""
+    the deed was done (awards, deposits) and whom it was with (`counterparty`). A posting
+    whose other side is a member names no one in the log: its line names them here, masked,
+    from the registry (which comes first in a batch), and 「已注销居民」 once erased."""
 
     name = "passbook"
     tables = (passbook_lines,)
-    topics = (POSTED, MEMBER_ERASED)
+    topics = (POSTED, MEMBER_RENAMED, MEMBER_ERASED)
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}  # an account's id -> how lines name its member ("")
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
-        rows = [
-            {
+        rows: list[dict[str, Any]] = []
+        unnamed: dict[str, list[dict[str, Any]]] = {}  # a counter account -> its lines
+        for item in events:
+            e = item.event
+            if not isinstance(e, Account.Posted):  # type: ignore[attr-defined]
+                continue
+            counterparty = getattr(e, "counterparty", "")
+            row = {
                 "position": item.position, "account_id": item.originator,
                 "at": e.timestamp, "kind": e.kind, "amount": e.amount,
                 "balance_after": e.balance_after, "earned_after": e.earned_after,
@@ -169,16 +184,41 @@ class PassbookView:
                 "actor_role": e.actor_role,
                 "occurred_at": (datetime.fromisoformat(e.occurred_at)
                                 if getattr(e, "occurred_at", None) else None),
-                "counterparty": getattr(e, "counterparty", ""),
+                "counterparty": counterparty,
             }
-            for item in events
-            if isinstance(e := item.event, Account.Posted)  # type: ignore[attr-defined]
-        ]
+            rows.append(row)
+            if not counterparty and e.counter_account.startswith(ACCOUNT_REF):
+                account = e.counter_account[len(ACCOUNT_REF):]
+                named = self._names.get(account)
+                if named is None:
+                    unnamed.setdefault(account, []).append(row)
+                else:
+                    row["counterparty"] = named
+        if unnamed:
+            self._name(conn, unnamed)
         bulk.insert(conn, passbook_lines, rows)
         for item in events:
-            if item.topic == MEMBER_ERASED:
-                unname_counterparties(conn, item.originator)
+            if item.topic in (MEMBER_RENAMED, MEMBER_ERASED):
+                for asset in Asset:
+                    self._names.pop(str(ids.account_id(UUID(item.originator), asset.value)),
+                                    None)
+                if item.topic == MEMBER_ERASED:
+                    unname_counterparties(conn, item.originator)
 
+    def _name(self, conn: Connection, unnamed: dict[str, list[dict[str, Any]]]) -> None:
+        """Name the members on the other side of `unnamed` lines (masked), and remember it."""
+        if len(self._names) > NAMES_KEPT:
+            self._names.clear()
+        b, m = balances.c, registry_members.c
+        found = dict(conn.execute(
+            select(b.account_id, m.name).join(registry_members, m.member_id == b.owner_id)
+            .where(b.account_id.in_(list(unnamed)), b.owner_kind == OwnerKind.MEMBER.value)
+        ).all())
+        for account, lines in unnamed.items():
+            named = masked(found[account]) if account in found else ""
+            self._names[account] = named
+            for row in lines:
+                row["counterparty"] = named
 
 
 def unname_counterparties(conn: Connection, member_id: str) -> None:

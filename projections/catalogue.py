@@ -16,8 +16,8 @@ from projections.webhooks import WebhooksView
 
 def all_views() -> list[View]:
     """A fresh instance of every view. The registry comes before the views that read its
-    tables while applying a batch (leaderboards); `webhooks` comes last and reads the
-    balances of settled merchants."""
-    return [BalancesView(), PassbookView(), HoldsView(), RegistryView(), MerchantsView(),
+    tables while applying a batch (the passbook's names, leaderboards); `webhooks` comes last
+    and reads the balances of settled merchants."""
+    return [BalancesView(), RegistryView(), PassbookView(), HoldsView(), MerchantsView(),
             LeaderboardsView(), TimeBankView(), ApiKeysView(), PendingAwardsView(),
             ServicesView(), WebhooksView()]

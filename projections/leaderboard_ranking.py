@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, TextClause, false, select, text
 
+from ledger.privacy.masking import masked
 from projections import bulk
 from projections.leaderboards import MEMBER, WHOLE_COMMUNITY
 from projections.tables import leaderboard_totals, registry_households, registry_members
@@ -21,16 +22,6 @@ class Standing:
     earned: int
     reached_position: int = 0  # where in the log the total was reached (earlier ranks first)
     community_id: str | None = None
-
-
-def masked(name: str) -> str:
-    """A name for public display (公示): 张小明 -> 张*明, 张三 -> 张*, 张 -> *."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" + name[-1]
 
 
 def ranking(

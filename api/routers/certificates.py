@@ -16,8 +16,8 @@ from api.errors import ApiProblem
 from api.ratelimit import RateLimiter
 from ledger.domain.registry import Community, Member
 from ledger.errors import NotFound
+from ledger.privacy.masking import masked
 from projections.certificates import check, issue, parse_code, ratings
-from projections.leaderboard_ranking import masked
 from web.papers import render_html
 
 router = APIRouter(prefix="/v1", tags=["certificates"])

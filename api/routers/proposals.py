@@ -37,12 +37,12 @@ from api.schemas_voice import (
 )
 from ledger.actor import Actor, Role
 from ledger.commands import proposals as commands
-from ledger.commands.points import masked
 from ledger.commands.proposals import ProposalState
 from ledger.domain.proposals import PUBLIC, Proposal, ProposalList
 from ledger.domain.registry import Member
 from ledger.errors import NotFound
 from ledger.limits import PAGE_MAX
+from ledger.privacy.masking import masked
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 UNRANKED = 9  # a proposal without a priority sorts after the ranked ones

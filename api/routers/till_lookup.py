@@ -19,8 +19,8 @@ from ledger.domain.assets import Asset
 from ledger.domain.consent import ConsentKind, typed_code
 from ledger.domain.registry import Community
 from ledger.errors import NotFound, PaymentCodeInvalid
+from ledger.privacy.masking import masked
 from projections import lookups, queries
-from projections.leaderboard_ranking import masked
 
 router = APIRouter(prefix="/v1", tags=["points"])
 

@@ -24,12 +24,12 @@ from api.idempotency import WriteDep
 from api.schemas_voice import ClaimIn, WishesOut, WishIn, WishOut, WishStatus
 from ledger.actor import Actor, Role
 from ledger.commands import wishes as commands
-from ledger.commands.points import masked
 from ledger.commands.wishes import WishState
 from ledger.domain.registry import Member
 from ledger.domain.wishes import Wish, WishBoard
 from ledger.errors import NotFound
 from ledger.limits import PAGE_MAX
+from ledger.privacy.masking import masked
 
 router = APIRouter(prefix="/v1/wishes", tags=["wishes"])
 

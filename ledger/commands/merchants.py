@@ -117,8 +117,7 @@ def capture_hold(
                                      hold_id=hold.id)
         take_points(uow, member_account=member_account, merchant_account=merchant_account,
                     merchant=merchant, redemption_id=redemption.id, points=amount,
-                    description=hold.description, now=now, by=by,
-                    member_name=uow.get(Member, hold.member_id).name)
+                    description=hold.description, now=now, by=by)
         hold.capture(redemption.id, amount, now, by)
         uow.add(redemption, cache=False)  # read again only by a refund
         return _hold_result(hold, member_account.balance)

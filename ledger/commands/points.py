@@ -85,11 +85,12 @@ def local_day(community: Community, now: datetime) -> str:
 def take_points(
     uow: UnitOfWork, *, member_account: Account, merchant_account: Account, merchant: Merchant,
     redemption_id: UUID, points: int, description: str, now: datetime, by: Actor,
-    consent: Consent | None = None, member_name: str = "",
+    consent: Consent | None = None,
 ) -> list[lots.Change]:
     """Move `points` from the member to the merchant for `redemption`, within the member's
     daily limit, consuming the payment code of `consent`; returns the lots they were taken
-    from. The member's line names the shop; the merchant's, the member (masked)."""
+    from. The member's line names the shop; the merchant's names no one in the log (the
+    passbook view names the member, masked, from the registry: no personal data in it)."""
     community = uow.get(Community, merchant.community_id)
     day = local_day(community, now)
     member_account.check_redemption_limit(points, day,
@@ -103,19 +104,8 @@ def take_points(
     merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
                           transaction_id=redemption_id,
                           counter_account=ids.account_ref(member_account.id), by=by,
-                          description=description, reference=reference,
-                          counterparty=masked(member_name))
+                          description=description, reference=reference)
     return taken
-
-
-def masked(name: str) -> str:
-    """A member's name as a shop's statement shows it: 张小明 -> 张*明, 张三 -> 张*."""
-    name = name.strip()
-    if not name:
-        return ""
-    if len(name) <= 2:
-        return name[0] + "*" if len(name) == 2 else "*"
-    return name[0] + "*" + name[-1]
 
 
 
@@ -308,7 +298,7 @@ def redeem(
         merchant = uow.get(Merchant, merchant_id)
         by.check_community(merchant.community_id, "merchant", merchant_id)
         merchant.check_open()
-        member = member_at_till(uow, merchant, member_id, consent, by)
+        member_at_till(uow, merchant, member_id, consent, by)
         member_account = uow.get(Account, member_account_id)
         merchant_account = uow.get(Account, merchant_account_id)
         redemption = Redemption.make(merchant_id=merchant_id, member_id=member_id,
@@ -319,8 +309,7 @@ def redeem(
         taken = take_points(uow, member_account=member_account,
                             merchant_account=merchant_account, merchant=merchant,
                             redemption_id=redemption.id, points=points,
-                            description=description, now=now, by=by, consent=consent,
-                            member_name=member.name)
+                            description=description, now=now, by=by, consent=consent)
         assert [[i, -d, at] for i, d, at in taken] == redemption.lots_taken
         uow.add(redemption, cache=False)  # read again only by a refund
         return Movement(redemption.id, points, member_account.balance, member_id, merchant_id)
@@ -347,11 +336,9 @@ def refund(
         returned = redemption.lots_to_return(points)
         reference = f"refund:{refund_id}"
         merchant = uow.get(Merchant, redemption.merchant_id)
-        member = uow.get(Member, redemption.member_id)
         merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
                               counter_account=ids.account_ref(member_account.id), by=by,
-                              description=redemption.description, reference=reference,
-                              counterparty=masked(member.name))
+                              description=redemption.description, reference=reference)
         member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
                             counter_account=ids.account_ref(merchant_account.id), by=by,
                             description=redemption.description or merchant.name,

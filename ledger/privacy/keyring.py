@@ -122,6 +122,23 @@ class Keyring:
             self._keys[subject] = ERASED
             return bool(done.rowcount)
 
+    def rewrap(self, new_master: bytes) -> int:
+        """Wrap every person's key (and the check) under `new_master` instead, in one
+        transaction; how many keys. Erased persons stay erased: they have nothing to wrap."""
+        replacement = AESGCM(new_master)
+        with self._lock, self.engine.begin() as conn:
+            rows = conn.execute(text("SELECT subject_id, wrapped_key FROM personal_keys "
+                                     "WHERE wrapped_key IS NOT NULL")).all()
+            for subject, wrapped in rows:
+                raw = self._unwrap(subject, bytes(wrapped))
+                nonce = os.urandom(NONCE_BYTES)
+                conn.execute(text("UPDATE personal_keys SET wrapped_key = :w "
+                                  "WHERE subject_id = :s"),
+                             {"s": subject,
+                              "w": nonce + replacement.encrypt(nonce, raw, subject.encode())})
+        self._master = replacement
+        return len(rows) - 1  # the check is not a person's
+
     def forget(self, subject: str) -> None:
         """Drop the person's key from memory (another process erased them)."""
         self._keys[subject] = ERASED

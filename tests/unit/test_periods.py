@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from projections.leaderboard_ranking import masked
+from ledger.privacy.masking import masked
 from projections.periods import Quarter, is_period, keys_for, zone
 
 SHANGHAI = zone("Asia/Shanghai")
@@ -45,7 +45,7 @@ class TestPeriods:
 class TestMasking:
     @pytest.mark.parametrize(("name", "shown"), [
         ("张小明", "张*明"), ("张三", "张*"), ("欧阳娜娜", "欧*娜"), ("王", "*"), ("", "*"),
-        (" 李四 ", "李*"), ("John Smith", "J*h"),
+        (" 李四 ", "李*"), ("John Smith", "J*h"), ("已注销居民", "已注销居民"),
     ])
     def test_keeps_the_first_and_last_character(self, name, shown):
         assert masked(name) == shown
