@@ -192,6 +192,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "signin_link": "登录链接",
         "member_card": "会员卡",
         "set_pin": "设置密码",
+        "personal_data": "个人信息",
+        "erase": "注销个人信息",
+        "erase_reason": "注销原因（如：本人书面申请，日期）",
+        "erase_help": ("注销后，该居民的姓名、住址、出生日期将永久无法读取，"
+                       "各处显示为「已注销居民」；积分、时长和全部记录保留。此操作不可撤销。"),
+        "erase_confirm": "确定注销这位居民的个人信息吗？此操作不可撤销。",
+        "erase_done": "已注销：姓名等个人信息已无法读取，积分记录保留。",
         "signin_link_help": "请居民用自己的手机扫描此码，扫码即可登录。",
         "signin_link_expires": "请在此时间前扫码：",
         "signin_link_replaces": ("生成新链接后，以前给这位居民的链接都已失效，"
@@ -610,6 +617,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "signin_link": "Sign-in link",
         "member_card": "Member card",
         "set_pin": "Set PIN",
+        "personal_data": "Personal data",
+        "erase": "Erase personal data",
+        "erase_reason": "Reason (e.g. the resident's written request, its date)",
+        "erase_help": ("Once erased, the resident's name, address and birth date can never be "
+                       "read again and show as 「已注销居民」; points, minutes and history stay. "
+                       "This cannot be undone."),
+        "erase_confirm": "Erase this resident's personal data? This cannot be undone.",
+        "erase_done": "Erased: the personal data can no longer be read; the history stays.",
         "signin_link_help": "Let the resident scan this with their own phone: that signs them in.",
         "signin_link_expires": "Scan it before:",
         "signin_link_replaces": ("Earlier links for this resident no longer work; phones signed "

@@ -295,6 +295,7 @@ document.addEventListener("DOMContentLoaded", async () => {
 
   /* --- the residents' list: a sign-in link, the card, a PIN, a payment code -------------- */
   const mayAct = signedIn.role !== "auditor";
+  const ERASED = "已注销居民";  // an erased resident's name, whatever the page's language
   const dialog = $("#member-dialog");
   let dialogTimer = null;
   let dialogImage = null;
@@ -377,6 +378,26 @@ document.addEventListener("DOMContentLoaded", async () => {
     el("button", { type: "submit" }, t("save_pin")));
     openDialog(`${t("set_pin")} · ${m.name}`, el("p", {}, who(m)), form, result);
     first.focus();
+  }
+
+  function eraseMember(m) {
+    const result = el("p", { class: "result", id: "erase-result", "aria-live": "polite" });
+    const reason = el("input", { id: "erase-reason", maxlength: 500, required: true });
+    const form = el("form", { id: "erase-form", onsubmit: async (event) => {
+      event.preventDefault();
+      if (!confirm(t("erase_confirm"))) return;
+      try {
+        await api("POST", `/v1/members/${m.member_id}/erasure`, { reason: reason.value.trim() });
+        form.remove();
+        result.textContent = t("erase_done");
+        showRoster().catch(() => {});
+      } catch (error) { result.textContent = problem(error); }
+    } },
+    el("label", { for: "erase-reason" }, t("erase_reason")), reason,
+    el("button", { type: "submit", class: "danger" }, t("erase")));
+    openDialog(`${t("erase")} · ${m.name}`, el("p", {}, who(m)),
+      el("p", { class: "help" }, t("erase_help")), form, result);
+    reason.focus();
   }
 
   async function paymentCode(m) {
@@ -518,6 +539,13 @@ document.addEventListener("DOMContentLoaded", async () => {
                      onclick: () => setPin(m) }, t("set_pin")),
       el("button", { type: "button", class: "secondary", "data-action": "pay-code",
                      onclick: () => paymentCode(m) }, t("pay_code")),
+      el("button", { type: "button", class: "secondary", "data-action": "personal-data",
+                     onclick: () => paper(`/v1/members/${m.member_id}/personal-data?format=html`) },
+         t("personal_data")),
+      signedIn.role === "admin" && m.name !== ERASED
+        ? el("button", { type: "button", class: "secondary", "data-action": "erase",
+                         onclick: () => eraseMember(m) }, t("erase"))
+        : null,
     ];
   }
 
