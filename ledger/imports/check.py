@@ -241,16 +241,17 @@ class Checker:
             member_id, status, registered_name = found
             if name and name != registered_name:
                 self._problem(problems, number, "name",
-                              f"存折号 {passbook_no} 是“{registered_name}”的，不是“{name}”")
+                              f"存折号 {passbook_no} 登记的不是这一行的姓名（请核对姓名或存折号）")
                 return None
         elif name:
             matches = registry.by_name.get(name, [])
             if not matches:
-                self._problem(problems, number, "name", f"本社区没有叫“{name}”的居民")
+                self._problem(problems, number, "name",
+                              "本社区没有这个姓名的居民（请核对姓名，或填写存折号）")
                 return None
             if len(matches) > 1:
                 self._problem(problems, number, "name",
-                              f"本社区有 {len(matches)} 位叫“{name}”的居民，请填写存折号")
+                              f"本社区有 {len(matches)} 位同名居民，请填写存折号")
                 return None
             member_id, status, _household = matches[0]
         else:
@@ -290,7 +291,7 @@ class Checker:
                               "（新居民的存折号由系统编发，请留空）")
             elif name and found[2] != name:
                 self._problem(problems, number, "name",
-                              f"存折号 {passbook_no} 是“{found[2]}”的，不是“{name}”")
+                              f"存折号 {passbook_no} 登记的不是这一行的姓名（请核对姓名或存折号）")
             existing = True
         household_id = self.registry.households.get(household) if household else None
         if not passbook_no and name and (household_id is not None or not household):
@@ -299,7 +300,7 @@ class Checker:
         if not passbook_no and name:
             if (name, household) in self._seen_members:
                 self._problem(problems, number, "name",
-                              f"“{name}”在同一户{household}中出现了两次")
+                              "这个姓名在同一户中出现了两次（见本表前面的行）")
             self._seen_members.add((name, household))
         if problems:
             return None

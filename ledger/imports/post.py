@@ -3,6 +3,7 @@ covered, atomically, so a retry posts nothing twice), finish it."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -104,6 +105,25 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
     return Reading(command, tuple(reads))
 
 
+def household_origin(import_id: UUID, address: str) -> str:
+    """What a household an import registers is imported from: the import and a digest of
+    its address (which is personal: the event keeps it only encrypted)."""
+    return f"{import_id}:户:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+
+
+def personal_subjects(import_id: UUID, rows: Sequence[Checked | list[Problem]]) -> list[str]:
+    """The members and households the member rows of a chunk register: each has personal
+    data, so a key of its own, made for all of them at once before the chunk is posted."""
+    subjects: list[str] = []
+    for row in rows:
+        if isinstance(row, MemberRow) and not row.existing:
+            subjects.append(str(Member.create_id(f"{import_id}:{row.row}")))
+            if row.household and row.household_id is None:
+                subjects.append(str(ids.imported_id(household_origin(import_id,
+                                                                     row.household))))
+    return subjects
+
+
 class _Chunk:
     """What the rows of one chunk share: their community, its policy, the names of its
     system accounts, the expiry of each day's lots."""
@@ -203,15 +223,16 @@ def _member(uow: UnitOfWork, community: Community, import_id: UUID, origin: str,
                        None) or community.add_grid(row.grid, by)
     household_id = row.household_id
     if row.household and household_id is None:
-        household_origin = f"{import_id}:户:{row.household}"
-        household = uow.find(Household, ids.imported_id(household_origin))
+        origin_of_household = household_origin(import_id, row.household)
+        household = uow.find(Household, ids.imported_id(origin_of_household))
         if household is None:
             if row.building_id is not None:
                 grid_id = UUID(str(building_of_community(uow, community.id,
                                                          row.building_id)["grid_id"]))
             household = Household(community_id=community.id, grid_id=grid_id,
                                   address=row.household, actor_id=by.id,
-                                  actor_role=by.role_value, imported_from=household_origin)
+                                  actor_role=by.role_value,
+                                  imported_from=origin_of_household)
             uow.add(household)
             if row.building_id is not None:
                 household.move_to_building(row.building_id, "导入", by)

@@ -29,7 +29,7 @@ from ledger.errors import Conflict, ImportFileRefused, ImportHasProblems, Import
 from ledger.imports import columns
 from ledger.imports.check import Checked, Checker, Problem, Registry, account_usage
 from ledger.imports.columns import Kind
-from ledger.imports.post import GAP, finish, post_chunk, start
+from ledger.imports.post import GAP, finish, personal_subjects, post_chunk, start
 from ledger.imports.source import Source
 from ledger.write.writer import Writer
 
@@ -247,8 +247,12 @@ def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: 
         except Conflict:
             failed = True
 
+    keyring = getattr(ledger.app, "keyring", None)
+
     def send(through: int) -> None:
         nonlocal sent_through
+        if keyring is not None:
+            keyring.prepare(personal_subjects(record.id, chunk))
         waiting.append(ledger.writer.submit(post_chunk(
             record.id, record.community_id, list(chunk), sent_through, through, by)))
         sent_through = through

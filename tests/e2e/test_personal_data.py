@@ -311,3 +311,22 @@ def test_erasure_and_key_rotation_from_the_command_line(
             assert ok(again_client.get(f"/v1/members/{resident.member_id}"))["name"] == "张三"
     finally:
         reopened.close()
+
+
+def test_an_import_of_residents_stores_no_name_in_clear(resident: Town, linli: Linli,
+                                                        client: TestClient) -> None:
+    csv = {"Content-Type": "text/csv"}
+    sheet = "姓名,户\n司马青云,梧桐巷12号\n上官明月,梧桐巷12号\n".encode()
+    imported = ok(client.post(f"/v1/imports?kind=members&community_id={resident.community_id}",
+                              content=sheet, headers=csv), 201)
+    assert imported["accepted"] == 2
+    awards = "姓名,规则,数量\n诸葛无名,GIFT,1\n".encode()
+    refused = client.post(f"/v1/imports?kind=awards&community_id={resident.community_id}",
+                          content=awards, headers=csv)
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["column"] == "姓名"  # the row's, not the name's
+    stored = stored_bytes(linli)
+    for secret in ("司马青云", "上官明月", "梧桐巷12号", "诸葛无名"):
+        assert secret.encode() not in stored, secret
+    found = ok(client.get(f"/v1/members?community_id={resident.community_id}&q=司马"))
+    assert [m["name"] for m in found["items"]] == ["司马青云"]
