@@ -221,9 +221,9 @@ class Write:
 def personal_subject(model: BaseModel | None) -> str | None:
     """The person whose personal data an answer shows (its record is then encrypted under
     their key), or None."""
-    if model is None or not getattr(model, "shows_personal_data", False):
-        return None
-    return str(model.id)  # type: ignore[attr-defined]
+    field = getattr(model, "personal_subject", None)
+    subject = None if field is None else getattr(model, field)
+    return None if subject is None else str(subject)
 
 
 def nothing(_: Any) -> None:

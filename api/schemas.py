@@ -135,7 +135,7 @@ class HouseholdIn(In):
 
 
 class HouseholdOut(BaseModel):
-    shows_personal_data: ClassVar[bool] = True  # a keyed answer's record is encrypted
+    personal_subject: ClassVar[str] = "id"  # whose personal data a keyed answer shows
     id: UUID
     community_id: UUID
     grid_id: UUID | None
@@ -151,7 +151,7 @@ class MemberIn(In):
 
 
 class MemberOut(BaseModel):
-    shows_personal_data: ClassVar[bool] = True  # a keyed answer's record is encrypted
+    personal_subject: ClassVar[str] = "id"  # whose personal data a keyed answer shows
     id: UUID
     community_id: UUID
     name: str

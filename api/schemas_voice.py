@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -43,6 +43,7 @@ class VisitOut(BaseModel):
 
 
 class CareOut(BaseModel):
+    personal_subject: ClassVar[str] = "member_id"  # whose personal data a keyed answer shows
     member_id: UUID
     name: str
     categories: list[str]
@@ -79,6 +80,7 @@ class ClaimIn(In):
 
 
 class WishOut(BaseModel):
+    personal_subject: ClassVar[str] = "member_id"  # whose personal data a keyed answer shows
     id: UUID
     community_id: UUID
     member_id: UUID | None = Field(description="Shown to staff and to the wisher only.")
@@ -128,6 +130,7 @@ class ProposalStepOut(BaseModel):
 
 
 class ProposalOut(BaseModel):
+    personal_subject: ClassVar[str] = "member_id"  # whose personal data a keyed answer shows
     id: UUID
     community_id: UUID
     member_id: UUID | None = Field(description="Shown to staff and to the author only.")
@@ -162,6 +165,7 @@ class BuildingPatch(In):
 
 
 class BuildingOut(BaseModel):
+    personal_subject: ClassVar[str] = "leader_member_id"  # whose personal data a keyed answer shows
     id: UUID
     community_id: UUID
     name: str

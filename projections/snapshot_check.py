@@ -24,7 +24,7 @@ from ledger.application import LedgerApp
 from ledger.chain import Hmac, snapshot_head, snapshot_ok, split
 from ledger.domain.accounts import Account
 from ledger.domain.base import FieldsApplier, apply_stored, fields_applier
-from ledger.privacy.fields import SNAPSHOTS, PersonalCipher, is_sealed
+from ledger.privacy.fields import NESTED, SNAPSHOTS, PersonalCipher, is_sealed
 from ledger.store import all_latest_snapshots
 from projections.chain_check import Problem, Row, stream_text
 
@@ -162,9 +162,14 @@ class SnapshotChecker:
         if not isinstance(stored_state, dict):
             return "it holds no state"
         personal = SNAPSHOTS.get(ours["topic"])
-        if personal is not None:  # compared in clear: each was encrypted with its own nonce
-            for state in (stored_state, rebuilt_state):
-                self._in_clear(state, str(aggregate.id), personal.fields)
+        walk = NESTED.get(ours["topic"])
+        for state in (stored_state, rebuilt_state):  # in clear: each has nonces of its own
+            if personal is not None:
+                for name in personal.fields:
+                    if name in state:
+                        state[name] = self._in_clear(state[name], str(aggregate.id), name)
+            elif walk is not None:
+                walk(state, self._in_clear)
         for name in sorted(stored_state.keys() | rebuilt_state.keys()):
             if name not in rebuilt_state:
                 return f"its {name} is not in the aggregate the events rebuild"
@@ -175,14 +180,12 @@ class SnapshotChecker:
                         f"{_shown(rebuilt_state[name])}")
         return None
 
-    def _in_clear(self, state: dict[str, Any], stream: str, fields: tuple[str, ...]) -> None:
-        """The personal `fields` of a snapshot's state decrypted (or, without the persons'
-        keys, each encrypted one shown as such)."""
-        cipher = self.cipher
-        for name in fields:
-            if name in state:
-                state[name] = (cipher.plain(state[name], stream, name) if cipher is not None
-                               else "（加密）" if is_sealed(state[name]) else state[name])
+    def _in_clear(self, value: Any, person: str, field: str) -> Any:
+        """A personal value of a snapshot decrypted (or, without the persons' keys, an
+        encrypted one shown as such)."""
+        if self.cipher is not None:
+            return self.cipher.plain(value, person, field)
+        return "（加密）" if is_sealed(value) else value
 
     def _give_up(self, row: Row, snapshot: LatestSnapshot, why: str) -> None:
         stream = row[1]

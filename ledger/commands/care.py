@@ -44,6 +44,7 @@ def put_care(member_id: UUID, categories: list[str], observer_id: UUID, visit_ev
 
     def command(uow: UnitOfWork) -> CareState:
         member = uow.get(Member, member_id)
+        member.check_not_erased()  # what care notes is personal: an erased member has none
         by.check_community(member.community_id, "member", member_id)
         observer = uow.get(Member, observer_id)
         if observer.community_id != member.community_id:
@@ -92,6 +93,7 @@ def log_visit(member_id: UUID, note: str, occurred_at: datetime | None, minutes:
 
     def command(uow: UnitOfWork) -> CareState:
         member = uow.get(Member, member_id)
+        member.check_not_erased()  # what care notes is personal: an erased member has none
         roster = roster_of(uow, member.community_id)
         if by.role is Role.MEMBER:
             entry = roster.entries.get(str(member_id)) if roster is not None else None

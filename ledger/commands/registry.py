@@ -13,6 +13,7 @@ from ledger.actor import Actor
 from ledger.commands.buildings import building_of_community
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind
+from ledger.domain.care import CareRoster
 from ledger.domain.registry import (
     DEFAULT_TIME_ZONE,
     Community,
@@ -344,6 +345,9 @@ def erase_member(member_id: UUID, reason: str, by: Actor, *,
         member = uow.get(Member, member_id)
         by.check_community(member.community_id, "member", member_id)
         member.erase(reason, by)
+        roster = uow.find(CareRoster, CareRoster.create_id(member.community_id))
+        if roster is not None:
+            roster.forget(member.id, reason, by)
         household_id = None
         if with_household and member.household_id is not None:
             household = uow.get(Household, member.household_id)

@@ -54,6 +54,17 @@ class CareRoster(LedgerAggregate):
         self._visited(member_id=member_id, occurred_at=occurred_at, note=note,
                       visitor_id=visitor_id, actor_id=by.id, actor_role=by.role_value)
 
+    def forget(self, member_id: UUID, reason: str, by: Actor) -> None:
+        """Take an erased resident off the roster, with what was noted of their visits;
+        nothing happens when they are not on it."""
+        if str(member_id) in self.entries:
+            self._forgotten(member_id=member_id, reason=reason, actor_id=by.id,
+                            actor_role=by.role_value)
+
+    @event("Forgotten")
+    def _forgotten(self, member_id: UUID, reason: str, actor_id: str, actor_role: str) -> None:
+        del self.entries[str(member_id)]
+
     @staticmethod
     def due_at(entry: dict[str, Any]) -> datetime:
         """When the resident's next visit is due: the interval after the last visit (or after

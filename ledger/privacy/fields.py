@@ -10,7 +10,9 @@ need no key. Once a person's key is destroyed their fields read as `ERASED_VALUE
 from __future__ import annotations
 
 import base64
+import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
+from ledger.domain.care import CareRoster
 from ledger.domain.idempotency import PersonalIdempotencyRecord
 from ledger.domain.registry import ERASED_ADDRESS, ERASED_NAME, Household, Member
 from ledger.privacy.keyring import Erased, Keyring
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 ENVELOPE = "_pd_"
 # What a personal field reads once its person's key is destroyed.
 ERASED_VALUES: dict[str, Any] = {"name": ERASED_NAME, "address": ERASED_ADDRESS, "born_on": None,
-                                 "body": ""}
+                                 "body": "", "categories": [], "note": ""}
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Personal:
 _member: Any = Member
 _household: Any = Household
 _record: Any = PersonalIdempotencyRecord
+_roster: Any = CareRoster
 EVENTS: dict[type, Personal] = {
     _member.Registered: Personal(("name",)),
     _member.Renamed: Personal(("name",)),
@@ -56,6 +60,25 @@ EVENTS: dict[type, Personal] = {
 SNAPSHOTS: dict[str, Personal] = {
     get_topic(Member): Personal(("name", "born_on")),
     get_topic(Household): Personal(("address",)),
+}
+# Care (照护): a resident's categories (独居, 失能…) and what visitors noted are about their
+# health, each under the resident's key, in the events and in the roster's snapshots.
+EVENTS[_roster.Set] = Personal(("categories",), subject="member_id")
+EVENTS[_roster.VisitLogged] = Personal(("note",), subject="member_id")
+Each = Callable[[Any, str, str], Any]  # (value, person, field) -> the value to keep
+
+
+def care_entries(state: dict[str, Any], each: Each) -> None:
+    """Replace each personal value of a care roster's state by `each` of it."""
+    for member_id, entry in state.get("entries", {}).items():
+        entry["categories"] = each(entry.get("categories"), member_id, "categories")
+        for visit in entry.get("visits", ()):
+            visit["note"] = each(visit.get("note"), member_id, "note")
+
+
+# Snapshots whose personal fields sit inside their state: the walk over them.
+NESTED: dict[str, Callable[[dict[str, Any], Each], None]] = {
+    get_topic(CareRoster): care_entries,
 }
 # Events after which the person's key is gone: a process decoding one forgets the key.
 ERASURES: frozenset[type] = frozenset({_member.Erased, _household.Erased})
@@ -79,11 +102,16 @@ class PersonalCipher:
         cls = type(event)
         if cls is Snapshot:
             spec = SNAPSHOTS.get(event.topic)
-            if spec is None:
+            if spec is not None:
+                state = dict(event.state)
+                if not self._seal_fields(state, str(event.originator_id), spec.fields):
+                    return event
+                return _copy(event, state=state)
+            walk = NESTED.get(event.topic)
+            if walk is None:
                 return event
-            state = dict(event.state)
-            if not self._seal_fields(state, str(event.originator_id), spec.fields):
-                return event
+            state = copy.deepcopy(event.state)  # the aggregate's own dicts stay in clear
+            walk(state, self._sealed_value)
             return _copy(event, state=state)
         spec = EVENTS.get(cls)
         if spec is None:
@@ -103,6 +131,8 @@ class PersonalCipher:
             spec = SNAPSHOTS.get(event.topic)
             if spec is not None:
                 self._open_fields(event.state, str(event.originator_id), spec.fields)
+            elif (walk := NESTED.get(event.topic)) is not None:
+                walk(event.state, self.plain)
             return event
         spec = EVENTS.get(cls)
         if spec is not None:
@@ -128,6 +158,11 @@ class PersonalCipher:
                       subject)
             return ERASED_VALUES.get(field)
 
+    def _sealed_value(self, value: Any, subject: str, field: str) -> Any:
+        holder = {field: value}
+        self._seal_fields(holder, subject, (field,))
+        return holder[field]
+
     def _seal_fields(self, state: dict[str, Any], subject: str,
                      fields: tuple[str, ...]) -> bool:
         changed = False
@@ -136,8 +171,12 @@ class PersonalCipher:
             if value is None or is_sealed(value):
                 continue
             key = self.keyring.key_for(subject, create=True)
-            if isinstance(key, Erased):  # an erased person's placeholders stay as they are
-                return changed
+            if isinstance(key, Erased):  # never kept in clear: an erased person has none
+                if field in ERASED_VALUES and value != ERASED_VALUES[field]:
+                    log.error("refused to store %s of %s in clear: erased", field, subject)
+                    state[field] = ERASED_VALUES[field]
+                    changed = True
+                continue
             sealed = Keyring.seal(key, subject, field, orjson.dumps(value))
             state[field] = {ENVELOPE: base64.b64encode(sealed).decode()}
             changed = True

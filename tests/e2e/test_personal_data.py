@@ -26,6 +26,7 @@ from tests.scenario import Town, auth, key, ok, problem_type
 NAME = "欧阳丽华"
 ADDRESS = "钢花村街道幸福里7号楼302室"
 BORN = "1941-03-09"
+VISIT_NOTE = "血压偏高，膝关节疼痛，需每日服药"
 
 
 @pytest.fixture
@@ -57,6 +58,11 @@ def resident(client: TestClient) -> Town:
                     json={"address": ADDRESS, "reason": "门牌更正"}))
     town.award(30, member["id"])
     assert town.redeem(10, member["id"]).status_code == 201
+    ok(client.put(f"/v1/members/{member['id']}/care", headers=town.staff, json={
+        "categories": ["独居", "残疾"], "observer_member_id": town.member_id,
+        "visit_every_days": 7}))
+    ok(client.post(f"/v1/members/{member['id']}/visits", headers={**town.staff, **key()},
+                   json={"note": VISIT_NOTE}), 201)
     town.resident_id = member["id"]  # type: ignore[attr-defined]
     town.resident_household = household  # type: ignore[attr-defined]
     return town
@@ -83,7 +89,7 @@ def test_no_personal_field_is_stored_in_clear(resident: Town, linli: Linli,
                                               client: TestClient) -> None:
     stored = stored_bytes(linli)
     # Not even masked: the shop's line of a redemption names no one in the log.
-    for secret in (NAME, ADDRESS, BORN, "欧*华"):
+    for secret in (NAME, ADDRESS, BORN, "欧*华", VISIT_NOTE, "残疾"):
         assert secret.encode() not in stored, secret
     snapshots = linli.app.snapshots.recorder  # type: ignore[union-attr]
     household = UUID(resident.resident_household)  # type: ignore[attr-defined]
@@ -135,6 +141,12 @@ def test_erasure_keeps_the_books_and_removes_the_person(resident: Town, linli: L
         line["counterparty"] == "已注销居民" for line in statement["items"])
     print_page = client.get(f"/v1/members/{member_id}/passbook/statement", headers=resident.staff)
     assert NAME not in print_page.text and "已注销居民" in print_page.text
+    # Off the care roster, with what visitors noted.
+    assert client.get(f"/v1/members/{member_id}/care", headers=resident.staff).status_code \
+        == 404
+    roster = ok(client.get(f"/v1/care/roster?community_id={resident.community_id}",
+                           headers=resident.staff))
+    assert member_id not in str(roster) and VISIT_NOTE not in str(roster)
     # Renaming an erased member would store personal data again: refused.
     renamed = client.patch(f"/v1/members/{member_id}", headers=resident.staff,
                            json={"name": NAME, "reason": "更正"})
@@ -170,7 +182,7 @@ def test_after_erasure_the_name_is_nowhere_in_the_database(
              url.username or "postgres", url.database or ""],
             check=True, capture_output=True).stdout
         assert b"personal_keys" in content  # the dump is the whole database
-    for secret in (NAME, ADDRESS, BORN):
+    for secret in (NAME, ADDRESS, BORN, VISIT_NOTE):
         assert secret.encode() not in content, secret
 
 
