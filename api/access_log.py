@@ -1,6 +1,7 @@
 """The access log of personal data (个人信息查阅记录): every read of a person's personal data
-by staff, merchants, auditors and admins, one row a member read, and one row a bulk export
-(how many rows it gave). Members reading their own data are not logged.
+by staff, merchants, auditors, admins and residents reading others' (an observer, a resident
+they care for), one row a member read, and one row a bulk export (how many rows it gave). A
+resident reading their own data is not logged.
 
 Readers see names masked where their role asks for it (`shown_name`): merchants and public
 screens always, auditors unless they ask to see them (`reveal`), which is logged as such.
@@ -20,9 +21,7 @@ from sqlalchemy import Engine, insert, select
 from api.deps import ActorDep, LinliDep
 from ledger.actor import Actor, Role
 from ledger.privacy.masking import masked
-from projections.tables import personal_data_reads
-
-UNLOGGED = {Role.MEMBER, Role.SYSTEM}
+from projections.tables import personal_data_reads, registry_members
 
 RevealQuery = Annotated[bool, Query(description=(
     "auditors: show full names and addresses (the read is logged as such); without it "
@@ -45,7 +44,7 @@ class PersonalReads:
 
     def name(self, name: str, reveal: bool = False) -> str:
         """A name as this caller may see it (张*明 when masked)."""
-        return masked(name) if self.masks(reveal) else name
+        return masked(name) if name and self.masks(reveal) else name
 
     def address(self, address: str, reveal: bool = False) -> str:
         """An address as this caller may see it (its first four characters when masked)."""
@@ -58,11 +57,16 @@ class PersonalReads:
     def record(self, what: str, member_ids: Iterable[UUID | str],
                community_id: UUID | str | None = None) -> None:
         """Log that `what` of each of `member_ids` was shown to the caller."""
-        if self.actor.role in UNLOGGED:
+        if self.actor.role is Role.SYSTEM:
             return
+        own = str(self.actor.member_id) if self.actor.member_id else None
+        read = [m for m in dict.fromkeys(str(m) for m in member_ids) if m != own]
+        if not read:
+            return
+        communities = ({m: community_id for m in read} if community_id is not None
+                       else self._communities(read))
         now = datetime.now(UTC)
-        rows = [self._row(now, what, str(member_id), community_id, 1)
-                for member_id in dict.fromkeys(str(m) for m in member_ids)]
+        rows = [self._row(now, what, m, communities.get(m), 1) for m in read]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(personal_data_reads), rows)
@@ -71,7 +75,7 @@ class PersonalReads:
                       community_id: UUID | str | None, count: int | None = None) -> None:
         """Log a bulk read: one row for the whole (how many rows it gave: `count`, else one
         a member) and one for each member in it."""
-        if self.actor.role in UNLOGGED:
+        if self.actor.role is Role.SYSTEM:
             return
         now = datetime.now(UTC)
         total = len(member_ids) if count is None else count
@@ -79,6 +83,13 @@ class PersonalReads:
         rows += [self._row(now, what, m, community_id, 1) for m in dict.fromkeys(member_ids)]
         with self.engine.begin() as conn:
             conn.execute(insert(personal_data_reads), rows)
+
+    def _communities(self, member_ids: list[str]) -> dict[str, str]:
+        """Each member's community, from the registry."""
+        m = registry_members.c
+        with self.engine.connect() as conn:
+            return {row[0]: row[1] for row in conn.execute(
+                select(m.member_id, m.community_id).where(m.member_id.in_(member_ids)))}
 
     def _row(self, now: datetime, what: str, member_id: str | None,
              community_id: UUID | str | None, count: int) -> dict[str, Any]:

@@ -157,15 +157,16 @@ NAMES_KEPT = 200_000
 class PassbookView:
     """One passbook line (积分存折) per posting to a member's or merchant's account, with when
     the deed was done (awards, deposits) and whom it was with (`counterparty`). A posting
-    whose other side is a member names no one in the log: its line names them here, masked,
-    from the registry (which comes first in a batch), and 「已注销居民」 once erased."""
+    whose other side is a member names no one in the log: its line names them here from the
+    registry (which comes first in a batch), masked on a shop's lines, and 「已注销居民」 once
+    erased."""
 
     name = "passbook"
     tables = (passbook_lines,)
     topics = (POSTED, MEMBER_RENAMED, MEMBER_ERASED)
 
     def __init__(self) -> None:
-        self._names: dict[str, str] = {}  # an account's id -> how lines name its member ("")
+        self._names: dict[str, str] = {}  # an account's id -> its member's name (or "")
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         rows: list[dict[str, Any]] = []
@@ -193,7 +194,7 @@ class PassbookView:
                 if named is None:
                     unnamed.setdefault(account, []).append(row)
                 else:
-                    row["counterparty"] = named
+                    row["counterparty"] = shown_to(e.kind, named)
         if unnamed:
             self._name(conn, unnamed)
         bulk.insert(conn, passbook_lines, rows)
@@ -206,7 +207,7 @@ class PassbookView:
                     unname_counterparties(conn, item.originator)
 
     def _name(self, conn: Connection, unnamed: dict[str, list[dict[str, Any]]]) -> None:
-        """Name the members on the other side of `unnamed` lines (masked), and remember it."""
+        """Name the members on the other side of `unnamed` lines, and remember them."""
         if len(self._names) > NAMES_KEPT:
             self._names.clear()
         b, m = balances.c, registry_members.c
@@ -215,10 +216,19 @@ class PassbookView:
             .where(b.account_id.in_(list(unnamed)), b.owner_kind == OwnerKind.MEMBER.value)
         ).all())
         for account, lines in unnamed.items():
-            named = masked(found[account]) if account in found else ""
+            named = found.get(account, "")
             self._names[account] = named
             for row in lines:
-                row["counterparty"] = named
+                row["counterparty"] = shown_to(row["kind"], named)
+
+
+SHOPS_LINES = frozenset({"redemption", "refund"})  # a shop's lines: the member masked
+
+
+def shown_to(kind: str, name: str) -> str:
+    """How a line of `kind` names the member on its other side: masked (张*明) on a shop's
+    statement, whole on a resident's or the pool's (a gift, a donation)."""
+    return masked(name) if name and kind in SHOPS_LINES else name
 
 
 def unname_counterparties(conn: Connection, member_id: str) -> None:

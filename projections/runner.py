@@ -290,6 +290,9 @@ class ProjectionRunner:
             raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
         topics = sorted({t for v in chosen for t in v.topics})
         replayed = 0
+        keyring = getattr(self.app, "keyring", None)
+        if keyring is not None:
+            keyring.warm()  # the persons' keys unwrapped in one query, not one a person
         with _gc_paused(), self.engine.begin() as conn:
             head = self.app.recorder.max_notification_id() or 0
             for view in chosen:

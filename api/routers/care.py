@@ -14,6 +14,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
+from api.access_log import PersonalReadsDep
 from api.bootstrap import Linli
 from api.deps import LinliDep, StaffActor, StaffOrMember, load, readable_community
 from api.idempotency import WriteDep
@@ -24,6 +25,8 @@ from ledger.commands.care import CareState
 from ledger.domain.care import CareRoster
 from ledger.domain.registry import Member
 from ledger.errors import NotFound
+
+CARE_READ = "照护信息（类别、探访记录）"
 
 router = APIRouter(prefix="/v1", tags=["care roster"])
 DAY_SECONDS = 86_400
@@ -99,9 +102,12 @@ def _visible_entry(linli: Linli, member_id: UUID, actor: Actor) -> dict[str, Any
 
 
 @router.get("/members/{member_id}/care", response_model=CareOut)
-def get_care(member_id: UUID, actor: StaffOrMember, linli: LinliDep) -> CareOut:
+def get_care(member_id: UUID, actor: StaffOrMember, linli: LinliDep,
+             reads: PersonalReadsDep) -> CareOut:
     """A resident's care entry and latest visits: staff of the community, or the observer."""
-    return care_out(_visible_entry(linli, member_id, actor), linli.clock(), _names(linli))
+    entry = _visible_entry(linli, member_id, actor)
+    reads.record(CARE_READ, [member_id])
+    return care_out(entry, linli.clock(), _names(linli))
 
 
 @router.post("/members/{member_id}/visits", status_code=201, response_model=LoggedVisitOut)
@@ -134,20 +140,22 @@ def _entries(linli: Linli, actor: Actor, community_id: UUID | None) -> list[dict
 
 
 @router.get("/care/roster", response_model=CareListOut)
-def roster(actor: StaffOrMember, linli: LinliDep, community_id: UUID | None = None
-           ) -> CareListOut:
+def roster(actor: StaffOrMember, linli: LinliDep, reads: PersonalReadsDep,
+           community_id: UUID | None = None) -> CareListOut:
     """Residents in care, the next visit due first: staff see the community's, an observer
     (a member's token) those they look after."""
     now, name = linli.clock(), _names(linli)
     items = [care_out(e, now, name) for e in _entries(linli, actor, community_id)]
+    reads.record(CARE_READ, [i.member_id for i in items])
     return CareListOut(items=sorted(items, key=lambda i: (i.due_at, str(i.member_id))))
 
 
 @router.get("/care/overdue", response_model=CareListOut)
-def overdue(actor: StaffActor, linli: LinliDep, community_id: UUID | None = None
-            ) -> CareListOut:
+def overdue(actor: StaffActor, linli: LinliDep, reads: PersonalReadsDep,
+            community_id: UUID | None = None) -> CareListOut:
     """Residents whose last visit is older than their interval, the most overdue first."""
     now, name = linli.clock(), _names(linli)
     items = [care_out(e, now, name) for e in _entries(linli, actor, community_id)
              if CareRoster.due_at(e) < now]
+    reads.record(CARE_READ, [i.member_id for i in items])
     return CareListOut(items=sorted(items, key=lambda i: (i.due_at, str(i.member_id))))

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from api.access_log import PersonalReadsDep, RevealQuery
 from api.deps import (
     LinliDep,
     PageCursor,
@@ -75,13 +76,14 @@ def create(body: ServiceRequestIn, actor: StaffOrMember, linli: LinliDep, write:
 
 @router.get("", response_model=ServiceRequestsOut)
 def list_requests(
-    actor: StaffAuditorOrMember, linli: LinliDep,
+    actor: StaffAuditorOrMember, linli: LinliDep, reads: PersonalReadsDep,
     community_id: UUID | None = None,
     status: Annotated[OrderStatus | None, Query()] = None,
     requester_id: UUID | None = None,
     volunteer_id: UUID | None = None,
     limit: PageLimit = PAGE_DEFAULT,
     cursor: PageCursor = None,
+    reveal: RevealQuery = False,
 ) -> ServiceRequestsOut:
     """Orders newest first: a community's (staff, auditors) or a member's own, with those
     waiting for a team the member is in."""
@@ -102,11 +104,13 @@ def list_requests(
                     with_teams=actor.role is Role.MEMBER),
         limit=limit, before=cursor)
     people = lookups.names_and_addresses(linli.engine, [r["requester_id"] for r in rows])
+    reads.record(reads.what("姓名、住址", reveal), [r["requester_id"] for r in rows])
     return ServiceRequestsOut(
         items=[ServiceRequestRow(
             id=r["service_request_id"],
-            requester_name=people.get(r["requester_id"], ("", ""))[0],
-            requester_address=people.get(r["requester_id"], ("", ""))[1], **{
+            requester_name=reads.name(people.get(r["requester_id"], ("", ""))[0], reveal),
+            requester_address=reads.address(people.get(r["requester_id"], ("", ""))[1],
+                                            reveal), **{
                 k: v for k, v in r.items() if k in ServiceRequestRow.model_fields})
             for r in rows],
         next_cursor=str(next_before) if next_before is not None else None)
