@@ -131,12 +131,14 @@ class Trust:
 
 def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
            community_id: UUID | None = None, trust: Trust | None = None,
-           communities: Collection[UUID] | None = None) -> Report:
+           communities: Collection[UUID] | None = None, chain_apart: bool = False) -> Report:
     """Check the whole log (with `trust.since_witness`, what came after the last witnessed
     checkpoint). With `community_id`, report only what is about that community's streams and
     accounts, and what is about the log as a whole (its checkpoints, streams of no
     community): a checkpoint covers every community, so the whole chain is checked. With
-    `communities` (a district's), the same for each of them."""
+    `communities` (a district's), the same for each of them. With `chain_apart` (`linli
+    verify`'s own process, not a server's: it forks), a long log's chain is checked in a
+    process of its own (PostgreSQL, two cores or more); the report is the same."""
     trust = Trust.of(app) if trust is None else trust
     report = Report()
     since = trust.witnessed[-1] if trust.since_witness and trust.witnessed else None
@@ -151,7 +153,8 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     position = 0 if since is None else since.position
     # A long log on PostgreSQL: the chain is checked in a process of its own reading the log
     # too, beside this one's snapshots and replay (each about half the work, on two cores).
-    apart = _ChainApart(app, chain, position, last) if _apart(app, last - position) else None
+    apart = (_ChainApart(app, chain, position, last)
+             if chain_apart and _apart(app, last - position) else None)
     before = len(report.problems)
     # The next batch is read while this one is checked (the database's work and the wait for
     # it beside the checks' CPU).
