@@ -210,7 +210,6 @@ def verify(
     """Check every hash chain, MAC, checkpoint and signature, the snapshots, and the books
     against a replay; exit 1 naming the first bad event."""
     from api.bootstrap import open_linli
-    from api.gc_tuning import tune_gc, untune_gc
     from projections.runner import ProjectionRunner
     from projections.verify import Trust
     from projections.verify import verify as run
@@ -232,11 +231,9 @@ def verify(
         if trust.public_key is not None:
             _check_witnessed(trust)
         linli.projections.catch_up()
-        tune_gc()  # as `linli serve`: the pass holds an aggregate a snapshotted stream
         with progress_bar() as progress:
             report = run(linli.app, linli.engine, progress, trust=trust, chain_apart=True)
     finally:
-        untune_gc()
         linli.close()
     if since_witness:
         typer.echo(f"checked only what came after the seal witnessed through position "

@@ -129,9 +129,7 @@ from inspect import signature
 from api.bootstrap import open_linli
 from ledger.settings import Settings
 from projections.verify import verify
-from api.gc_tuning import tune_gc
 linli = open_linli(Settings(database_url=sys.argv[1], projection_worker="thread"))
-tune_gc()  # as `linli verify` and this bench's own run
 try:
     def children():
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
