@@ -169,7 +169,7 @@ def compare(backend: str, events: int, trees: list[tuple[str, Path]], rounds: in
                 run = json.loads(done.stdout.strip().splitlines()[-1])
                 assert run["ok"], f"{name}: verify found problems"
                 cpu = run["cpu"] + run["children"]
-                runs[name].append({"seconds": run["seconds"], "cpu": cpu,
+                runs[name].append({"seconds": run["seconds"], "cpu": cpu, "own cpu": run["cpu"],
                                    "per second": run["events"] / run["seconds"],
                                    "per cpu": run["events"] / cpu})
                 print(f"round {round_ + 1} {name}: {run['events']:,} events in "
@@ -185,7 +185,8 @@ def compare(backend: str, events: int, trees: list[tuple[str, Path]], rounds: in
               f"(×{medians['seconds'] / base['seconds']:.2f}), "
               f"{medians['per second']:,.0f} events a second, CPU {medians['cpu']:.2f} s "
               f"(×{medians['cpu'] / base['cpu']:.2f}), {medians['per cpu']:,.0f} events a CPU "
-              "second")
+              f"second; the verifying process's own CPU {medians['own cpu']:.2f} s "
+              f"(×{medians['own cpu'] / base['own cpu']:.2f})")
 
 
 def main() -> None:
