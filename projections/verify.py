@@ -158,19 +158,25 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     before = len(report.problems)
     # The next batch is read while this one is checked (the database's work and the wait for
     # it beside the checks' CPU).
-    with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
-        ahead = reader.submit(log_rows, app, position, BATCH)
-        while True:
-            batch = ahead.result()
-            if batch and batch[-1][0] > last and apart is not None:
-                batch = [row for row in batch if row[0] <= last]  # what the chain's reads
-            if not batch:
-                break
-            ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
-            position = _check_batch(batch, None if apart else chain.check, report, replay,
-                                    snapshots)
-            if progress is not None:
-                progress(position, max(last, position))
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
+            ahead = reader.submit(log_rows, app, position, BATCH)
+            while True:
+                batch = ahead.result()
+                if batch and batch[-1][0] > last and apart is not None:
+                    # Up to where the chain's process reads: both check the same events.
+                    batch = [row for row in batch if row[0] <= last]
+                if not batch:
+                    break
+                ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
+                position = _check_batch(batch, None if apart else chain.check, report,
+                                        replay, snapshots)
+                if progress is not None:
+                    progress(position, max(last, position))
+    except BaseException:
+        if apart is not None:
+            apart.stop()
+        raise
 
     if apart is not None:
         chain = apart.join(report, before, trust.public_key)
@@ -224,7 +230,9 @@ APART_EVENTS = 50_000
 
 
 def _apart(app: LedgerApp, events: int) -> bool:
-    return (events >= APART_EVENTS and (os.cpu_count() or 1) > 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return (events >= APART_EVENTS and cores > 1
             and "fork" in multiprocessing.get_all_start_methods()
             and isinstance(app.recorder, PostgresApplicationRecorder))
 
@@ -242,6 +250,12 @@ class _ChainApart:
                                        args=(app, chain, after, through, sent), daemon=True)
         self.process.start()
         sent.close()
+
+    def stop(self) -> None:
+        """End the chain's process unheard (this one failed)."""
+        self.process.terminate()
+        self.process.join()
+        self.answer.close()
 
     def join(self, report: Report, before: int, public_key: Ed25519PublicKey | None
              ) -> ChainChecker:
