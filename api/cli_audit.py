@@ -261,7 +261,7 @@ def verify(
             _check_witnessed(trust)
         linli.projections.catch_up()
         with progress_bar() as progress:
-            report = run(linli.app, linli.engine, progress, trust=trust)
+            report = run(linli.app, linli.engine, progress, trust=trust, chain_apart=True)
     finally:
         linli.close()
     if since_witness:

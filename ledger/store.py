@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -59,7 +61,13 @@ def notification_headers(app: LedgerApp, after: int, limit: int) -> list[tuple[i
     return [(row[0], row[1], bytes(row[2])) for row in _rows(app, statement, (after, limit))]
 
 
-def log_rows(app: LedgerApp, after: int, limit: int) -> list[tuple[int, bytes, int, str, bytes]]:
+# (position, stream id as 16 bytes, version, topic, state)
+LogRow = tuple[int, bytes, int, str, bytes]
+_LOG_ROWS = ("SELECT notification_id, uuid_send(originator_id), originator_version, topic, "
+             "state FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s")
+
+
+def log_rows(app: LedgerApp, after: int, limit: int) -> list[LogRow]:
     """(position, stream id as 16 bytes, version, topic, state) of the next `limit` stored
     events after `after`, as plain tuples in PostgreSQL's binary format: what verify reads,
     without an object an event."""
@@ -68,14 +76,34 @@ def log_rows(app: LedgerApp, after: int, limit: int) -> list[tuple[int, bytes, i
     if isinstance(recorder, PostgresApplicationRecorder):
         with (recorder.datastore.get_connection() as conn,
               conn.cursor(row_factory=tuple_row) as cursor):
-            cursor.execute("SELECT notification_id, uuid_send(originator_id), "
-                           f"originator_version, topic, state FROM {table} "
-                           "WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
-                           (after, limit), binary=True)
+            cursor.execute(_LOG_ROWS.format(table=table), (after, limit), binary=True)
             return cursor.fetchall()
     rows = _rows(app, f"SELECT rowid, originator_id, originator_version, topic, state "
                       f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit))
     return [(row[0], bytes.fromhex(row[1]), row[2], row[3], bytes(row[4])) for row in rows]
+
+
+@contextmanager
+def log_reader(app: LedgerApp) -> Iterator[Callable[[int, int], list[LogRow]]]:
+    """`log_rows` on a PostgreSQL connection of its own, opened afresh from the pool's
+    settings: for a forked process, which must not share its parent's connections."""
+    recorder: Any = app.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    pool = recorder.datastore.pool
+    kwargs = pool.kwargs() if callable(pool.kwargs) else pool.kwargs
+    settings = {k: v for k, v in (kwargs or {}).items() if k != "row_factory"}
+    if pool.get_password_func is not None:
+        settings["password"] = pool.get_password_func()
+    conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+    statement = _LOG_ROWS.format(table=recorder.events_table_name)
+    with psycopg.connect(conninfo, autocommit=True, **settings) as conn:
+
+        def read(after: int, limit: int) -> list[LogRow]:
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(statement, (after, limit), binary=True)
+                return cursor.fetchall()
+
+        yield read
 
 
 def events_between(app: LedgerApp, after: int, through: int,

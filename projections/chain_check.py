@@ -159,6 +159,18 @@ class ChainChecker:
         if topic == SEALED and stored_hash is not None:
             self._checkpoint(row)
 
+    def detached(self) -> ChainChecker:
+        """This checker as `finish` needs it, without its callables, keys and streams' heads:
+        what may cross to another process (`attach` gives them back)."""
+        self.report = self.decode = None  # type: ignore[assignment]
+        self.mac = self.public_key = None
+        self.heads = {}
+        return self
+
+    def attach(self, report: Callable[[Problem], None], public_key: Ed25519PublicKey | None
+               ) -> None:
+        self.report, self.public_key = report, public_key
+
     def _problem(self, row: Row, what: str) -> None:
         self.report(Problem(what, row[0], stream_text(row[1]), row[2]))
 

@@ -15,21 +15,26 @@
 
 from __future__ import annotations
 
+import heapq
+import multiprocessing
+import os
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 from uuid import UUID
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy import Engine, func, select
 
 from ledger.application import LedgerApp
 from ledger.chain import MAC_HEADER_BYTES, MAC_MAGIC, split, stored_hashes
 from ledger.domain.assets import PostingKind
-from ledger.store import log_rows
+from ledger.store import log_reader, log_rows
 from projections.chain_check import ChainChecker, Problem, Row, Witnessed, stream_text
 from projections.feed import stream_community
 from projections.snapshot_check import (
@@ -126,12 +131,14 @@ class Trust:
 
 def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
            community_id: UUID | None = None, trust: Trust | None = None,
-           communities: Collection[UUID] | None = None) -> Report:
+           communities: Collection[UUID] | None = None, chain_apart: bool = False) -> Report:
     """Check the whole log (with `trust.since_witness`, what came after the last witnessed
     checkpoint). With `community_id`, report only what is about that community's streams and
     accounts, and what is about the log as a whole (its checkpoints, streams of no
     community): a checkpoint covers every community, so the whole chain is checked. With
-    `communities` (a district's), the same for each of them."""
+    `communities` (a district's), the same for each of them. With `chain_apart` (`linli
+    verify`'s own process, not a server's: it forks), a long log's chain is checked in a
+    process of its own (PostgreSQL, two cores or more); the report is the same."""
     trust = Trust.of(app) if trust is None else trust
     report = Report()
     since = trust.witnessed[-1] if trust.since_witness and trust.witnessed else None
@@ -144,20 +151,35 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
                                 latest_snapshots(app, report.add, trust.mac_key))
     last = app.recorder.max_notification_id() or 0
     position = 0 if since is None else since.position
-    check = chain.check
+    # A long log on PostgreSQL: the chain is checked in a process of its own reading the log
+    # too, beside this one's snapshots and replay (each about half the work, on two cores).
+    apart = (_ChainApart(app, chain, position, last)
+             if chain_apart and _apart(app, last - position) else None)
+    before = len(report.problems)
     # The next batch is read while this one is checked (the database's work and the wait for
     # it beside the checks' CPU).
-    with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
-        ahead = reader.submit(log_rows, app, position, BATCH)
-        while True:
-            batch = ahead.result()
-            if not batch:
-                break
-            ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
-            position = _check_batch(batch, check, report, replay, snapshots)
-            if progress is not None:
-                progress(position, max(last, position))
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="linli-verify-read") as reader:
+            ahead = reader.submit(log_rows, app, position, BATCH)
+            while True:
+                batch = ahead.result()
+                if batch and batch[-1][0] > last and apart is not None:
+                    # Up to where the chain's process reads: both check the same events.
+                    batch = [row for row in batch if row[0] <= last]
+                if not batch:
+                    break
+                ahead = reader.submit(log_rows, app, batch[-1][0], BATCH)
+                position = _check_batch(batch, None if apart else chain.check, report,
+                                        replay, snapshots)
+                if progress is not None:
+                    progress(position, max(last, position))
+    except BaseException:
+        if apart is not None:
+            apart.stop()
+        raise
 
+    if apart is not None:
+        chain = apart.join(report, before, trust.public_key)
     chain.finish(lambda keys: stored_hashes(app.recorder, keys))
     snapshots.finish()
     report.snapshots_rebuilt = snapshots.rebuilt
@@ -179,13 +201,15 @@ def verify(app: LedgerApp, engine: Engine, progress: Progress | None = None,
     return report
 
 
-def _check_batch(batch: list[Row], check: Callable[[Row], None], report: Report,
+def _check_batch(batch: list[Row], check: Callable[[Row], None] | None, report: Report,
                  replay: Replay, snapshots: SnapshotChecker) -> int:
-    """Check a batch of stored events; the last position."""
+    """Check a batch of stored events (`check`: the chain's check, None when a process of
+    its own checks the chain); the last position."""
     report.events_checked += len(batch)
     pending = snapshots.pending
     for row in batch:
-        check(row)
+        if check is not None:
+            check(row)
         if pending and row[1] in pending:  # a stream rebuilt up to its snapshot
             state = row[4]
             payload = state[MAC_HEADER_BYTES:] if state[:4] == MAC_MAGIC else split(state)[1]
@@ -198,6 +222,96 @@ def _check_batch(batch: list[Row], check: Callable[[Row], None], report: Report,
         elif row[3] in REPLAYED:
             _replay(row, report, replay)
     return batch[-1][0]
+
+
+# A log of at least this many events (to check) is checked in two processes, on PostgreSQL
+# with two cores or more: below it, starting the second costs more than it saves.
+APART_EVENTS = 50_000
+
+
+def _apart(app: LedgerApp, events: int) -> bool:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return (events >= APART_EVENTS and cores > 1
+            and "fork" in multiprocessing.get_all_start_methods()
+            and isinstance(app.recorder, PostgresApplicationRecorder))
+
+
+class _ChainApart:
+    """The chain's check of the log's positions after `after` up to `through`, in a forked
+    process reading the log on a connection of its own. Its problems come back each with the
+    position of the event it was checking, so that `join` puts them where one process would
+    have reported them."""
+
+    def __init__(self, app: LedgerApp, chain: ChainChecker, after: int, through: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.answer, sent = context.Pipe(duplex=False)
+        self.process = context.Process(target=_check_chain, name="linli-verify-chain",
+                                       args=(app, chain, after, through, sent), daemon=True)
+        self.process.start()
+        sent.close()
+
+    def stop(self) -> None:
+        """End the chain's process unheard (this one failed)."""
+        self.process.terminate()
+        self.process.join()
+        self.answer.close()
+
+    def join(self, report: Report, before: int, public_key: Ed25519PublicKey | None
+             ) -> ChainChecker:
+        """The chain's problems merged into the report's (its first `before` came before any
+        event), in the order one process adds them; the checker, to finish here."""
+        try:
+            answer = self.answer.recv()
+        except EOFError:
+            answer = ("failed", f"exit code {self.process.exitcode}")
+        finally:
+            self.answer.close()
+            self.process.join()
+        if answer[0] != "done":
+            raise RuntimeError(f"verify: the chain's check failed: {answer[1]}")
+        _, found, chain = answer
+        ours = report.problems[before:]
+        del report.problems[before:]
+        # Each event's problems in log order: the chain's before the snapshots' and replay's.
+        for _, _, problem in heapq.merge(((at, 0, p) for at, p in found),
+                                         ((p.position or 0, 1, p) for p in ours),
+                                         key=lambda item: (item[0], item[1])):
+            report.add(problem, report.about.pop(id(problem), None))
+        chain.attach(report.add, public_key)
+        return chain
+
+
+def _check_chain(app: LedgerApp, chain: ChainChecker, after: int, through: int,
+                 answer: Connection) -> None:
+    """In the forked process: check the chain, send its problems and the checker back."""
+    try:
+        found: list[tuple[int, Problem]] = []
+        at = after
+
+        def note(problem: Problem) -> None:
+            if len(found) < MAX_PROBLEMS:
+                found.append((at, problem))
+
+        chain.report = note
+        check = chain.check
+        with log_reader(app) as read:
+            position = after
+            while position < through:
+                batch = read(position, BATCH)
+                if not batch:
+                    break
+                for row in batch:
+                    at = row[0]
+                    if at > through:
+                        break
+                    check(row)
+                position = batch[-1][0]
+        answer.send(("done", found, chain.detached()))
+    except BaseException as error:  # told to the parent, which raises it
+        answer.send(("failed", repr(error)))
+    finally:
+        answer.close()
 
 
 def _money_problem(row: Row, snapshot: LatestSnapshot, replay: Replay) -> str | None:

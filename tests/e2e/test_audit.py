@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import text
 
+import projections.verify as checked
 from api.bootstrap import Linli
 from ledger.chain import MAC_MAGIC, event_hash, event_mac, split
 from ledger.ids import account_id
@@ -412,3 +413,46 @@ class TestTheCommand:
         assert first.startswith(f"PROBLEM: event at position {target.notification_id} "
                                 f"(stream {rows.stream(target)}, version "
                                 f"{target.originator_version})")
+
+
+class TestTwoProcesses:
+    @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+    @pytest.mark.parametrize("edited", [40, None], ids=["some", "past the cap"])
+    def test_a_long_logs_report_is_the_same_checked_in_two_processes(self, world, linli,
+                                                                      monkeypatch, edited):
+        """`linli verify` checks a long log's chain in a process of its own: the same
+        problems, in the same order, up to the same cap, as one process finds."""
+        for _ in range(60):
+            world.award(1)
+        assert linli.sealer is not None and linli.sealer.seal() is not None
+        world.award(2)
+        linli.projections.catch_up()
+        rows = Rows(linli)
+        for row in postings(rows)[-(edited or 0):]:  # its hash, balance_after, snapshot
+            rows.update(row, state=bytes(row.state).replace(b'"balance_after":',
+                                                             b'"balance_after":1', 1))
+        rows.delete(next(r for r in rows.all() if r.topic.endswith("Award.Recorded")))
+        one = checked.verify(linli.app, linli.engine)
+        started: list[int] = []
+
+        class Counted(checked._ChainApart):
+            def __init__(self, *args: Any) -> None:
+                started.append(1)
+                super().__init__(*args)
+
+        monkeypatch.setattr(checked, "_ChainApart", Counted)
+        monkeypatch.setattr(checked, "APART_EVENTS", 0)
+        two = checked.verify(linli.app, linli.engine, chain_apart=True)
+
+        assert started == [1]
+        named = " ".join(str(p) for p in one.problems)
+        assert "hash does not match" in named and "says balance_after" in named
+        if edited is None:
+            assert len(one.problems) == checked.MAX_PROBLEMS
+        else:  # named at the checkpoint's event, the position before the edited ones
+            assert "was deleted" in named and len(one.problems) < checked.MAX_PROBLEMS
+        assert [str(p) for p in two.problems] == [str(p) for p in one.problems]
+        assert (two.events_checked, two.checkpoints, two.unsealed_events, two.sealed_through,
+                two.sealed_hash, two.snapshots_rebuilt, two.accounts_checked) == (
+            one.events_checked, one.checkpoints, one.unsealed_events, one.sealed_through,
+            one.sealed_hash, one.snapshots_rebuilt, one.accounts_checked)

@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+import projections.verify
 from api.bootstrap import Linli
 from api.cli import cli
 from ledger.chain import (
@@ -37,6 +38,19 @@ from ledger.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_audit import Rows, postings
 from tests.scenario import Town, auth, key, ok
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes"])
+def processes(request: pytest.FixtureRequest, backend: str,
+              monkeypatch: pytest.MonkeyPatch) -> str:
+    """On PostgreSQL verify checks a long log's chain in a process of its own beside the
+    snapshots and the replay: each attack is named alike, small log or long."""
+    if request.param == "two processes":
+        if backend != "postgres":
+            pytest.skip("one process on SQLite")
+        monkeypatch.setattr(projections.verify, "APART_EVENTS", 0)
+    return str(request.param)
+
 
 FIRST_PROBLEM = re.compile(r"^PROBLEM: (?:event at )?position (\d+)", re.MULTILINE)
 
