@@ -193,6 +193,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "member_card": "会员卡",
         "set_pin": "设置密码",
         "personal_data": "个人信息",
+        "my_personal_data": "我的个人信息",
+        "my_personal_data_help": ("社区保存的您的全部个人信息，以及谁查阅过。"
+                                  "如需注销个人信息，请到社区办理。"),
+        "my_personal_data_show": "查看并打印",
         "erase": "注销个人信息",
         "erase_reason": "注销原因（如：本人书面申请，日期）",
         "erase_help": ("注销后，该居民的姓名、住址、出生日期将永久无法读取，"
@@ -618,6 +622,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "member_card": "Member card",
         "set_pin": "Set PIN",
         "personal_data": "Personal data",
+        "my_personal_data": "My personal data",
+        "my_personal_data_help": ("Everything the community holds about you, and who read it. "
+                                  "To have it erased, ask at the community office."),
+        "my_personal_data_show": "Show and print",
         "erase": "Erase personal data",
         "erase_reason": "Reason (e.g. the resident's written request, its date)",
         "erase_help": ("Once erased, the resident's name, address and birth date can never be "

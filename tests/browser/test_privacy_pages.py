@@ -44,3 +44,16 @@ def test_staff_print_personal_data_and_an_admin_erases_it(town: Town, browse: An
     member = call(town.client, "GET", f"/v1/members/{town.member_id}",
                   token=town.tokens["staff"])
     assert member["name"] == "已注销居民"
+
+
+def test_a_resident_reads_what_is_held_about_them(town: Town, browse: Any) -> None:
+    call(town.client, "GET", f"/v1/members/{town.member_id}", token=town.tokens["staff"])
+    page = browse(town.tokens["member"], "/web/volunteer")
+    page.wait_for_selector("#privacy-section")
+    assert serious(page) == []
+    with page.expect_popup() as paper:
+        page.click("#personal-data")
+    paper.value.wait_for_load_state()
+    held = paper.value.inner_text("body")
+    assert "王秀英" in held and "幸福里3栋2单元101" in held
+    assert "社区工作人员" in held  # who read it: the staff's read above

@@ -9,6 +9,10 @@ document.addEventListener("DOMContentLoaded", async () => {
   if (!signedIn) return;
   const memberId = signedIn.member_id || new URLSearchParams(location.search).get("member_id");
   if (!memberId) { notice(Linli.t("need_role"), "error"); return; }
+  $("#personal-data").addEventListener("click", () => Linli.openPaper(
+    `/v1/members/${memberId}/personal-data?format=html`).catch((error) => {
+    $("#personal-data-result").textContent = Linli.problem(error);
+  }));
 
   /* --- the payment code (付款码) ----------------------------------------------------------
      Shown on request; a fresh code (a new Idempotency-Key each) about 10 s before the current
