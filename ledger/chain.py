@@ -494,6 +494,8 @@ class ChainedEventStore(EventStore[UUID]):
         mac = self._mac
         if mac is None:
             raise TamperedEvent("tampered-no-key")
+        if self.mapper.personal is not None:  # type: ignore[attr-defined]
+            self.mapper.personal.prepare(domain_events)  # type: ignore[attr-defined]
         payloads = [self._payload(e) for e in domain_events]
         heads = self._heads_before(payloads)
         stored: list[StoredEvent] = []

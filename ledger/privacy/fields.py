@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +123,17 @@ class PersonalCipher:
         if not self._seal_fields(fields, str(subject), spec.fields):
             return event
         return _copy(event, **fields)
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        """Make the keys the personal fields of `events` need, in one transaction for all
+        of them (a group of registrations, an import's chunk)."""
+        subjects: list[str] = []
+        for event in events:
+            spec = EVENTS.get(type(event))
+            if spec is not None and (subject := getattr(event, spec.subject, None)) is not None:
+                subjects.append(str(subject))
+        if subjects:
+            self.keyring.prepare(subjects)
 
     def opened(self, event: Any) -> Any:
         """`event` (as decoded from the log) with its personal fields decrypted in place."""
