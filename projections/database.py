@@ -19,6 +19,9 @@ def create_read_engine(settings: Settings) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # What a view deletes or rewrites (an erased resident's name) is zeroed, not left
+        # in the file's free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return engine
