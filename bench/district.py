@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -111,15 +112,20 @@ def _run_grouped(writer: Any, commands: list[Callable[[UnitOfWork], Any]]) -> li
 
 
 def measure(client: TestClient, path: str, params: dict[str, Any], reads: int,
-            cold: bool = False) -> list[float]:
-    """Each read's time; `cold`: each read computes (as the first after the views moved)."""
+            cold: bool = False, cpu: list[float] | None = None) -> list[float]:
+    """Each read's time; `cold`: each read computes (as the first after the views moved).
+    `cpu` is given each read's CPU time of this process (the app and, on SQLite, the
+    database; not PostgreSQL's server, nor the projections' process): what the machine's
+    other work does not move."""
     samples = []
     for _ in range(reads):
         if cold:
             ANSWERS.clear()
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         response = client.get(path, params=params)
         samples.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - used)
         assert response.status_code == 200, response.text
     return samples
 
@@ -175,9 +181,11 @@ def measure_reads(client: TestClient, district: UUID, reads: int) -> None:
     }
     for name, (path, params) in asked.items():
         measure(client, path, params, 10)  # warm up
-        cold = measure(client, path, params, reads, cold=True)
+        cpu: list[float] = []
+        cold = measure(client, path, params, reads, cold=True, cpu=cpu)
         warm = measure(client, path, params, reads)
-        print(f"  {name}: computed {summary_ms(cold)}; between changes of the views "
+        print(f"  {name}: computed {summary_ms(cold)} (CPU of this process a read: "
+              f"median {statistics.median(cpu) * 1000:.1f} ms); between changes of the views "
               f"{summary_ms(warm)}", flush=True)
 
 
