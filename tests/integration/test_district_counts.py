@@ -107,8 +107,8 @@ def read(linli: Linli, world: World, year: int) -> dict[str, Any]:
 
 
 def summed_over_members(linli: Linli, world: World, year: int) -> dict[str, list[int]]:
-    """Members and volunteers of each community, month by month then the year, summed over
-    every member's row (as the dashboard read them before it kept counts)."""
+    """Members and volunteers of each community, month by month then the year, counted over
+    every member's row: what the kept counts stand for."""
     zone = ZoneInfo(ZONES[0])
     m, t = registry_members.c, leaderboard_totals.c
     months = year_months(year)
