@@ -2,9 +2,12 @@
 what the communities owe each other now (通存通兑), and the redemption guarantee: the minutes
 residents hold against the communities' reserve (their pools, 公益池).
 
-They read the views' sums (`monthly_postings`, `leaderboard_totals`, `balances`,
-`timebank_interchange`) and the registry, one grouped query per figure for all the district's
-communities together: the district's size moves the rows summed, not the queries sent.
+They read the views' sums (`monthly_postings`, `monthly_members`, `volunteer_counts`,
+`balances`, `timebank_interchange`) and the registry, one grouped query per figure for all the
+district's communities together. The dashboard reads counts per community and month, kept as
+events arrive: its rows grow with the communities and the months, not with the members. (A
+community whose time zone is not the district's has its members counted by the district's
+months from the registry, one index range a month.)
 """
 
 from __future__ import annotations
@@ -17,18 +20,18 @@ from datetime import datetime
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
-from projections.leaderboards import MEMBER, WHOLE_COMMUNITY
 from projections.periods import month_end, year_months
 from projections.tables import (
     balances,
-    leaderboard_totals,
+    monthly_members,
     monthly_postings,
     registry_communities,
     registry_members,
     timebank_interchange,
+    volunteer_counts,
 )
 
 POINTS, MINUTES = Asset.POINTS.value, Asset.MINUTES.value
@@ -74,11 +77,16 @@ class DistrictDashboard:
 
 
 def community_names(engine: Engine, community_ids: list[str]) -> dict[str, str]:
+    return {c: name for c, (name, _zone) in _communities(engine, community_ids).items()}
+
+
+def _communities(engine: Engine, community_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Each community's name and time zone."""
     c = registry_communities.c
     with engine.connect() as conn:
-        rows = conn.execute(select(c.community_id, c.name)
+        rows = conn.execute(select(c.community_id, c.name, c.time_zone)
                             .where(c.community_id.in_(community_ids))).all()
-    return {row.community_id: row.name for row in rows}
+    return {row.community_id: (row.name, row.time_zone) for row in rows}
 
 
 def dashboard(engine: Engine, community_ids: list[str], year: int,
@@ -88,35 +96,35 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
     zone = ZoneInfo(time_zone)
     months = year_months(year)
     year_key = f"{year:04d}"
-    names = community_names(engine, community_ids)
+    found = _communities(engine, community_ids)
+    names = {c: name for c, (name, _zone) in found.items()}
+    # Members are counted by the district's months: from the monthly counts for the
+    # communities in its time zone, from the registry for the others.
+    elsewhere = [c for c in community_ids if found.get(c, ("", time_zone))[1] != time_zone]
+    counted = [c for c in community_ids if c not in elsewhere]
     figures = {c: {m: Figures(m) for m in [*months, year_key]} for c in community_ids}
-    t, p, m = leaderboard_totals.c, monthly_postings.c, registry_members.c
-    start = datetime(year, 1, 1, tzinfo=zone)
+    p, v, j = monthly_postings.c, volunteer_counts.c, monthly_members.c
+    before: dict[str, int] = {}
+    joined: dict[str, list[int]] = {c: [0] * len(months) for c in community_ids}
     with engine.connect() as conn:
         postings = conn.execute(
             select(p.community_id, p.month, p.asset, p.kind, p.amount)
             .where(p.community_id.in_(community_ids), p.month.in_(months))).all()
         volunteers = conn.execute(
-            select(t.community_id, t.period, func.count())
-            .where(t.community_id.in_(community_ids), t.grid_key == WHOLE_COMMUNITY,
-                   t.subject_kind == MEMBER, t.asset == MINUTES,
-                   t.period.in_([*months, year_key]), t.earned > 0)
-            .group_by(t.community_id, t.period)).all()
-        before: dict[str, int] = {row[0]: int(row[1]) for row in conn.execute(
-            select(m.community_id, func.count())
-            .where(m.community_id.in_(community_ids), m.registered_at < start)
-            .group_by(m.community_id)).all()}
-        # Each month's registrations: a count over one range of the (community, registered
-        # at) index, the year's rows read once in all.
-        joined: dict[str, list[int]] = {c: [0] * len(months) for c in community_ids}
-        for n, month in enumerate(months):
-            since = start if n == 0 else month_end(months[n - 1], zone)
-            for community_id, count in conn.execute(
-                    select(m.community_id, func.count())
-                    .where(m.community_id.in_(community_ids), m.registered_at >= since,
-                           m.registered_at < month_end(month, zone))
-                    .group_by(m.community_id)).all():
-                joined[community_id][n] = int(count)
+            select(v.community_id, v.period, v.volunteers)
+            .where(v.community_id.in_(community_ids), v.period.in_([*months, year_key]))).all()
+        if counted:
+            before.update((row[0], int(row[1])) for row in conn.execute(
+                select(j.community_id, func.sum(j.joined))
+                .where(j.community_id.in_(counted), j.month < months[0])
+                .group_by(j.community_id)).all())
+            index = {month: n for n, month in enumerate(months)}
+            for community_id, month, count in conn.execute(
+                    select(j.community_id, j.month, j.joined)
+                    .where(j.community_id.in_(counted), j.month.in_(months))).all():
+                joined[community_id][index[month]] = int(count)
+        if elsewhere:
+            _registered(conn, elsewhere, months, zone, before, joined)
     for row in postings:
         target = (figures[row.community_id][row.month], figures[row.community_id][year_key])
         amount = int(row.amount)
@@ -149,6 +157,27 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
     # A district's volunteers are each community's added: a member belongs to one community.
     return DistrictDashboard(year, time_zone, rows, [district_months[m] for m in months],
                              district_months[year_key])
+
+
+def _registered(conn: Connection, community_ids: list[str], months: list[str], zone: ZoneInfo,
+                before: dict[str, int], joined: dict[str, list[int]]) -> None:
+    """The members registered before the year, and in each of its months (in `zone`), of
+    `community_ids`, from the registry: each month a count over one range of the
+    (community, registered at) index."""
+    m = registry_members.c
+    start = datetime(int(months[0][:4]), 1, 1, tzinfo=zone)
+    before.update((row[0], int(row[1])) for row in conn.execute(
+        select(m.community_id, func.count())
+        .where(m.community_id.in_(community_ids), m.registered_at < start)
+        .group_by(m.community_id)).all())
+    for n, month in enumerate(months):
+        since = start if n == 0 else month_end(months[n - 1], zone)
+        for community_id, count in conn.execute(
+                select(m.community_id, func.count())
+                .where(m.community_id.in_(community_ids), m.registered_at >= since,
+                       m.registered_at < month_end(month, zone))
+                .group_by(m.community_id)).all():
+            joined[community_id][n] = int(count)
 
 
 @dataclass(frozen=True)

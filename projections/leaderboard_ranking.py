@@ -109,19 +109,31 @@ def district_ranking(engine: Engine, community_ids: list[str], *, period: str, s
 def _district_top(communities: int, members: bool, public: bool) -> TextClause:
     """The statement of `district_ranking` for that many communities: plain SQL that both
     databases read alike, made once (building it as SQLAlchemy expressions each time cost
-    more than running it)."""
-    listed = ("SELECT 1 FROM registry_members m WHERE m.opted_out = false AND "
-              + ("m.member_id = t.subject_id" if members else "m.household_id = t.subject_id"))
-    shown = f" AND EXISTS ({listed})" if public else ""
+    more than running it). A public board of members joins each member as its community's
+    top is read (its name, and whether it is shown: one lookup a row, not two); the others
+    name the best after they are chosen."""
+    inside = members and public
+    if inside:
+        named, shown = ("JOIN registry_members s ON s.member_id = t.subject_id",
+                        " AND s.opted_out = false")
+    else:
+        named, shown = "", (" AND EXISTS (SELECT 1 FROM registry_members m WHERE "
+                            "m.opted_out = false AND m.household_id = t.subject_id)"
+                            if public else "")
     tops = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT t.community_id, t.subject_id, t.earned, t.reached_position "
-        f"FROM leaderboard_totals t WHERE t.community_id = :c{n} AND t.grid_key = :grid "
-        f"AND t.subject_kind = :kind AND t.asset = :asset AND t.period = :period "
-        f"AND t.earned > 0{shown} ORDER BY t.earned DESC, t.reached_position "
-        f"LIMIT :limit) AS top{n}" for n in range(communities))
-    named = ("JOIN registry_members s ON s.member_id = best.subject_id" if members
-             else "JOIN registry_households s ON s.household_id = best.subject_id")
-    name = "s.name" if members else "s.address"
+        f"SELECT * FROM (SELECT t.community_id, t.subject_id, t.earned, t.reached_position"
+        f"{', s.name AS name' if inside else ''} FROM leaderboard_totals t {named} "
+        f"WHERE t.community_id = :c{n} AND t.grid_key = :grid AND t.subject_kind = :kind "
+        f"AND t.asset = :asset AND t.period = :period AND t.earned > 0{shown} "
+        f"ORDER BY t.earned DESC, t.reached_position LIMIT :limit) AS top{n}"
+        for n in range(communities))
+    if inside:
+        named, name = "", "best.name"
+    elif members:
+        named, name = "JOIN registry_members s ON s.member_id = best.subject_id", "s.name"
+    else:
+        named = "JOIN registry_households s ON s.household_id = best.subject_id"
+        name = "s.address"
     return text(f"SELECT best.community_id, best.subject_id, best.earned, "
                 f"best.reached_position, {name} AS name FROM ({tops}) AS best {named} "
                 f"ORDER BY best.earned DESC, best.reached_position LIMIT :limit")

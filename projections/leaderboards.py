@@ -21,6 +21,9 @@ so of equal totals the one that got there first ranks first):
 - `monthly_postings`: per community, month, asset and posting kind on members' accounts
   (every kind, known or not, so nothing is lost when new kinds appear).
 - `monthly_rule_points`: per community, month and rule, points earned and awards counted.
+- `volunteer_counts`: per community and period, the members with minutes earned in it on the
+  whole community's board (the rows of `leaderboard_totals` above zero, counted as they cross
+  it).
 
 Reads the registry tables, so `RegistryView` must come before this view in
 `catalogue.all_views()`. The queries that rank are in `leaderboard_ranking`.
@@ -37,7 +40,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table, case, delete, select
 
-from ledger.domain.assets import OwnerKind, PostingKind
+from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award
 from ledger.domain.registry import DEFAULT_TIME_ZONE
 from ledger.domain.timebank import Deposit
@@ -52,6 +55,7 @@ from projections.tables import (
     registry_communities,
     registry_households,
     registry_members,
+    volunteer_counts,
 )
 from projections.view import OPENED, POSTED, Positioned, Replay
 
@@ -94,7 +98,7 @@ class LeaderboardsView:
 
     name = "leaderboards"
     tables = (leaderboard_accounts, earning_occurrences, leaderboard_pending, leaderboard_totals,
-              monthly_postings, monthly_rule_points)
+              monthly_postings, monthly_rule_points, volunteer_counts)
     topics = (OPENED, POSTED, *OCCURRENCE_SOURCES, *board_moves.TOPICS)
 
     def __init__(self) -> None:
@@ -242,6 +246,7 @@ class _Sums:
         return len(self.totals) + len(self.monthly) + len(self.by_rule)
 
     def write(self, conn: Connection) -> None:
+        volunteers = _volunteers_moved(conn, self.totals)  # before the totals change
         bulk.merge(conn, leaderboard_totals, TOTALS_KEY, _add_earned, [
             {"community_id": k[0], "grid_key": k[1], "subject_kind": k[2], "asset": k[3],
              "period": k[4], "subject_id": k[5], "earned": v[0], "reached_position": v[1]}
@@ -255,9 +260,46 @@ class _Sums:
                    _add_points, [
                        {"community_id": k[0], "month": k[1], "rule_code": k[2], "points": v[0],
                         "awards": v[1]} for k, v in sorted(self.by_rule.items())])
+        bulk.merge(conn, volunteer_counts, ("community_id", "period"), _add_volunteers, [
+            {"community_id": k[0], "period": k[1], "volunteers": v}
+            for k, v in sorted(volunteers.items()) if v])
         self.totals.clear()
         self.monthly.clear()
         self.by_rule.clear()
+
+
+MINUTES = Asset.MINUTES.value
+
+
+def _volunteers_moved(conn: Connection,
+                      totals: dict[tuple[str, str, str, str, str, str], list[int]]
+                      ) -> dict[tuple[str, str], int]:
+    """How the sums about to be added move the count of volunteers per community and period:
+    +1 for a member's minutes earned in it going above zero, -1 for going back to zero.
+    Reads the totals these sums change (members' minutes on the whole community's board
+    only), one query per community of the batch."""
+    changes: dict[str, dict[tuple[str, str], int]] = {}
+    for (community_id, grid_key, kind, asset, period, subject_id), (delta, _) in totals.items():
+        if delta and grid_key == WHOLE_COMMUNITY and kind == MEMBER and asset == MINUTES:
+            changes.setdefault(community_id, {})[period, subject_id] = delta
+    moved: dict[tuple[str, str], int] = {}
+    t = leaderboard_totals.c
+    for community_id, deltas in sorted(changes.items()):
+        earned: dict[tuple[str, str], int] = {}
+        subjects = sorted({subject_id for _, subject_id in deltas})
+        for chunk in bulk.chunks(subjects):
+            earned.update(((row.period, row.subject_id), int(row.earned)) for row in conn.execute(
+                select(t.period, t.subject_id, t.earned)
+                .where(t.community_id == community_id, t.grid_key == WHOLE_COMMUNITY,
+                       t.subject_kind == MEMBER, t.asset == MINUTES,
+                       t.period.in_(sorted({period for period, _ in deltas})),
+                       t.subject_id.in_(chunk))))
+        for (period, subject_id), delta in deltas.items():
+            before = earned.get((period, subject_id), 0)
+            change = int(before + delta > 0) - int(before > 0)
+            if change:
+                moved[community_id, period] = moved.get((community_id, period), 0) + change
+    return moved
 
 
 class _Context:
@@ -353,6 +395,10 @@ def _add_earned(table: Table, excluded: Any) -> dict[str, Any]:
 def _add_postings(table: Table, excluded: Any) -> dict[str, Any]:
     return {"amount": table.c.amount + excluded.amount,
             "postings": table.c.postings + excluded.postings}
+
+
+def _add_volunteers(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"volunteers": table.c.volunteers + excluded.volunteers}
 
 
 def _add_points(table: Table, excluded: Any) -> dict[str, Any]:

@@ -12,14 +12,22 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
 
-from ledger.domain.registry import ERASED_ADDRESS, ERASED_NAME, Community, Household, Member
+from ledger.domain.registry import (
+    DEFAULT_TIME_ZONE,
+    ERASED_ADDRESS,
+    ERASED_NAME,
+    Community,
+    Household,
+    Member,
+)
 from ledger.domain.rulebook import Rule
-from projections import bulk
+from projections import bulk, periods
 from projections.natural import natural_key
 from projections.tables import (
     member_pins,
+    monthly_members,
     personal_keys,
     registry_communities,
     registry_grids,
@@ -54,11 +62,12 @@ def _text(value: object) -> str | None:
 
 
 class RegistryView:
-    """Who is who: names, households, grids, time zones, opt-outs, rule names."""
+    """Who is who: names, households, grids, time zones, opt-outs, rule names; and how many
+    residents each community registered each month."""
 
     name = "registry"
     tables = (registry_communities, registry_grids, registry_households, registry_members,
-              registry_rules)
+              registry_rules, monthly_members)
     topics = (COMMUNITY_REGISTERED, GRID_ADDED, HOUSEHOLD_REGISTERED, MEMBER_REGISTERED,
               MEMBER_OPTED_OUT, MEMBER_OPTED_IN, RULE_CREATED, RULE_REVISED, GRID_RENAMED,
               GRID_ORDERED, HOUSEHOLD_ADDRESS_CHANGED, HOUSEHOLD_GRID_CHANGED, MEMBER_RENAMED,
@@ -143,6 +152,7 @@ class RegistryView:
                             (registry_members, list(members.values())),
                             (registry_rules, list(rules.values()))):
             bulk.insert(conn, table, rows)
+        _count_joined(conn, communities, list(members.values()))
         bulk.update(conn, registry_members, "member_id",
                     [{"member_id": k, "opted_out": v} for k, v in opted.items()])
         bulk.update(conn, registry_rules, "rule_id", list(revised.values()))
@@ -161,6 +171,32 @@ def forget(conn: Connection, subject: str, at: datetime) -> None:
                  .where(keys.subject_id == subject, keys.wrapped_key.is_not(None))
                  .values(wrapped_key=None, erased_at=at))
     conn.execute(delete(member_pins).where(member_pins.c.member_id == subject))
+
+
+def _count_joined(conn: Connection, communities: list[dict[str, Any]],
+                  members: list[dict[str, Any]]) -> None:
+    """Add the batch's registrations to `monthly_members`, each in the month it falls in in
+    its community's time zone (a member never changes community, nor when it registered)."""
+    if not members:
+        return
+    zones = {c["community_id"]: c["time_zone"] for c in communities}
+    unknown = sorted({m["community_id"] for m in members} - zones.keys())
+    c = registry_communities.c
+    for chunk in bulk.chunks(unknown):
+        zones.update(conn.execute(select(c.community_id, c.time_zone)
+                                  .where(c.community_id.in_(chunk))).all())
+    joined: dict[tuple[str, str], int] = {}
+    for member in members:
+        community_id = member["community_id"]
+        month = periods.month_of(member["registered_at"],
+                                 periods.zone(zones.get(community_id, DEFAULT_TIME_ZONE)))
+        joined[community_id, month] = joined.get((community_id, month), 0) + 1
+    bulk.merge(conn, monthly_members, ("community_id", "month"), _add_joined, [
+        {"community_id": k[0], "month": k[1], "joined": v} for k, v in sorted(joined.items())])
+
+
+def _add_joined(table: Table, excluded: Any) -> dict[str, Any]:
+    return {"joined": table.c.joined + excluded.joined}
 
 
 CHANGED_TABLES = {"grid": (registry_grids, "grid_id"),

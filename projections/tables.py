@@ -249,6 +249,27 @@ monthly_rule_points = Table(
     Column("awards", BigInteger, nullable=False),
 )
 
+# Counts a district's dashboard (街道) reads, so that its reads do not grow with the members:
+# residents registered per community and month, in the community's time zone (the view
+# `registry`); and residents who banked minutes in a period (all, YYYY, YYYY-Qn, YYYY-MM, as
+# the boards count it: members with minutes earned in it on the whole community's board; the
+# view `leaderboards`).
+monthly_members = Table(
+    "monthly_members",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("joined", BigInteger, nullable=False),
+)
+
+volunteer_counts = Table(
+    "volunteer_counts",
+    metadata,
+    Column("community_id", String(36), primary_key=True),
+    Column("period", String(8), primary_key=True),
+    Column("volunteers", BigInteger, nullable=False),
+)
+
 # --- awards waiting for approval --------------------------------------------------------------
 pending_awards = Table(
     "pending_awards",
