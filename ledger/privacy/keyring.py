@@ -11,10 +11,21 @@ import logging
 import os
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, text
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    LargeBinary,
+    String,
+    column,
+    insert,
+    select,
+    table,
+    text,
+)
 
 from ledger.settings import UnsafeConfiguration
 
@@ -24,6 +35,9 @@ CHECK_SUBJECT = "00000000-0000-0000-0000-000000000000"  # its row proves the mas
 _CHECK_PLAIN = b"linli personal-data master key"
 NONCE_BYTES = 12
 KEY_BYTES = 32
+# The table as this module writes it (alembic owns its DDL; `projections.tables` reads it).
+KEYS = table("personal_keys", column("subject_id", String), column("wrapped_key", LargeBinary),
+             column("created_at", DateTime(timezone=True)))
 
 
 class Erased:
@@ -88,12 +102,12 @@ class Keyring:
             for subject in wanted:
                 if subject not in found:
                     raw = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-                    made.append({"s": subject, "w": self._wrap(subject, raw),
-                                 "t": datetime.now(UTC)})
+                    made.append({"subject_id": subject,
+                                 "wrapped_key": self._wrap(subject, raw),
+                                 "created_at": datetime.now(UTC)})
                     found[subject] = AESGCM(raw)
-            if made:
-                conn.execute(text("INSERT INTO personal_keys (subject_id, wrapped_key, "
-                                  "created_at) VALUES (:s, :w, :t)"), made)
+            if made:  # SQLAlchemy's batches of many rows a statement
+                conn.execute(insert(KEYS), made)
             self._keys.update(found)
 
     def warm(self) -> None:
@@ -171,15 +185,11 @@ class Keyring:
                          {"s": subject, "w": self._wrap(subject, raw), "t": datetime.now(UTC)})
             return AESGCM(raw)
 
-    def _select(self, conn: object, subjects: list[str]) -> dict[str, AESGCM | Erased]:
+    def _select(self, conn: Any, subjects: list[str]) -> dict[str, AESGCM | Erased]:
         found: dict[str, AESGCM | Erased] = {}
         for start in range(0, len(subjects), 500):
-            chunk = subjects[start:start + 500]
-            names = ", ".join(f":s{i}" for i in range(len(chunk)))
-            rows = conn.execute(  # type: ignore[attr-defined]
-                text(f"SELECT subject_id, wrapped_key FROM personal_keys "
-                     f"WHERE subject_id IN ({names})"),
-                {f"s{i}": s for i, s in enumerate(chunk)}).all()
+            rows = conn.execute(select(KEYS.c.subject_id, KEYS.c.wrapped_key).where(
+                KEYS.c.subject_id.in_(subjects[start:start + 500]))).all()
             for subject, wrapped in rows:
                 found[subject] = (ERASED if wrapped is None
                                   else AESGCM(self._unwrap(subject, bytes(wrapped))))
