@@ -37,6 +37,7 @@ def serve(
     settings = Settings()
     if "LINLI_PROJECTION_WORKER" not in os.environ:  # the server's own default
         settings = settings.model_copy(update={"projection_worker": "process"})
+    _check_keys(settings)
     app = create_app(settings)
     tune_gc()
     if settings.gc_full_collection_seconds > 0:
@@ -44,6 +45,18 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
                 http=OneWriteHttpProtocol, proxy_headers=forwarded_allow_ips is not None,
                 forwarded_allow_ips=forwarded_allow_ips or "")
+
+
+def _check_keys(settings: Settings) -> None:
+    """Refuse to start, in one clear line (`main`), without the keys the database needs:
+    never a server whose personal data cannot be read."""
+    from ledger.keys import load_keys
+    from ledger.privacy.opening import open_keyring
+    from projections.schema import migrate as migrate_schema
+
+    migrate_schema(settings)
+    load_keys(settings)
+    open_keyring(settings).engine.dispose()
 
 
 @cli.command()

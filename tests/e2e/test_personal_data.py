@@ -3,7 +3,9 @@ every read by staff, merchants and auditors logged, names masked by role."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from uuid import UUID
@@ -342,3 +344,18 @@ def test_an_import_of_residents_stores_no_name_in_clear(resident: Town, linli: L
         assert secret.encode() not in stored, secret
     found = ok(client.get(f"/v1/members?community_id={resident.community_id}&q=司马"))
     assert [m["name"] for m in found["items"]] == ["司马青云"]
+
+
+def test_serve_refuses_a_wrong_master_key_in_one_line(resident: Town, linli: Linli,
+                                                       database_url: str, tmp_path: Path) -> None:
+    linli.close()
+    wrong = tmp_path / "wrong-master.key"
+    write_master_key(wrong)
+    served = subprocess.run(
+        [str(Path(sys.executable).parent / "linli"), "serve", "--port", "1"],
+        env={**os.environ, "LINLI_DATABASE_URL": database_url,
+             "LINLI_MASTER_KEY_FILE": str(wrong)},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert served.returncode == 2, served.stderr
+    assert "linli: 主密钥与这个数据库不符" in served.stderr
+    assert "Traceback" not in served.stderr
