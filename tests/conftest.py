@@ -123,8 +123,8 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield url
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings_for(database_url: str) -> Settings:
+    """The tests' settings on `database_url`: no timers, no rate limits."""
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, projection_worker="thread",
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
@@ -132,18 +132,39 @@ def settings(database_url: str) -> Settings:
                     auth_failure_burst=1_000_000, webhook_allow_private=True)
 
 
+@contextmanager
+def running_linli(settings: Settings) -> Iterator[Linli]:
+    """Linli started on `settings`' database, a copy of a migrated one (nothing to migrate)."""
+    running = open_linli(settings, run_migrations=False)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@contextmanager
+def admin_client(linli: Linli) -> Iterator[TestClient]:
+    """The app over `linli`, in process, sending the admin token."""
+    with TestClient(create_app(linli=linli)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield test_client
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
 @pytest.fixture
 def linli(settings: Settings) -> Iterator[Linli]:
-    running = open_linli(settings)
-    running.start()
-    yield running
-    running.close()
+    with running_linli(settings) as running:
+        yield running
 
 
 @pytest.fixture
 def client(linli: Linli) -> Iterator[TestClient]:
-    with TestClient(create_app(linli=linli)) as test_client:
-        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+    with admin_client(linli) as test_client:
         yield test_client
 
 
