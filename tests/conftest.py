@@ -12,6 +12,7 @@ Every event encoded is compared with the library's JSON, and with its mapper's v
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import uuid
@@ -123,13 +124,19 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield url
 
 
-def settings_for(database_url: str) -> Settings:
-    """The tests' settings on `database_url`: no timers, no rate limits."""
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, projection_worker="thread",
+@functools.cache
+def _test_settings() -> Settings:
+    """The tests' settings (read once: the environment's LINLI_* do not change in a run)."""
+    return Settings(admin_token=ADMIN_TOKEN, projection_worker="thread",
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
                     rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000,
                     auth_failure_burst=1_000_000, webhook_allow_private=True)
+
+
+def settings_for(database_url: str) -> Settings:
+    """The tests' settings on `database_url`: no timers, no rate limits."""
+    return _test_settings().model_copy(update={"database_url": database_url})
 
 
 @contextmanager
