@@ -21,8 +21,9 @@ from harness.serving import logged_port, port_was_taken, wait_until_up
 
 STARTUP_SECONDS = 30.0
 # A restart keeps the port (clients hold the URL); while the server was down another program
-# may have bound it for a moment (another server checking a port): tried again this long.
-PORT_TAKEN_SECONDS = 10.0
+# may have bound it for a moment (another server checking a port): tried again this long
+# (each try starts the whole server).
+PORT_TAKEN_SECONDS = 60.0
 ADMIN_TOKEN = "reliability-admin-token"
 CLI = "from api.cli import main; main()"
 KEY_SETTINGS = ("LINLI_SIGNING_KEY_FILE", "LINLI_MAC_KEY_FILE")
