@@ -9,8 +9,17 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator
 
 
+def _a_number(text: str) -> bool:
+    """Whether `text` reads as a number, however written (1700000000, -1.5, 1e9)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _rfc3339_text(value: Any) -> Any:
-    if isinstance(value, str) and not value.lstrip("+-").replace(".", "", 1).isdigit():
+    if isinstance(value, str) and not _a_number(value):
         return value
     if hasattr(value, "tzinfo"):  # already a datetime (set from Python)
         return value

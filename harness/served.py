@@ -1,4 +1,5 @@
-"""`linli serve` in a subprocess (real uvicorn on a free port) that a test can kill -9 and restart.
+"""`linli serve` in a subprocess (real uvicorn, on a port of its own) that a test can kill -9
+and restart.
 
 Shared by the reliability tests and the soak benchmarks.
 """
@@ -9,15 +10,20 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-from harness.serving import free_port, wait_until_up
+from harness.serving import logged_port, port_was_taken, wait_until_up
 
 STARTUP_SECONDS = 30.0
+# A restart keeps the port (clients hold the URL); while the server was down another program
+# may have bound it for a moment (another server checking a port): tried again this long
+# (each try starts the whole server).
+PORT_TAKEN_SECONDS = 60.0
 ADMIN_TOKEN = "reliability-admin-token"
 CLI = "from api.cli import main; main()"
 KEY_SETTINGS = ("LINLI_SIGNING_KEY_FILE", "LINLI_MAC_KEY_FILE")
@@ -49,21 +55,48 @@ def run_cli(database_url: str, *args: str, timeout: float = 300.0,
 
 
 class Served:
-    """One `linli serve` process at a time on a fixed port; its output goes to `log_path`."""
+    """One `linli serve` process at a time; its output goes to `log_path`.
+
+    The first start asks for port 0 and reads the port the server bound from its log; a
+    restart asks for that port again, so `url` stays the same."""
 
     def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.env = linli_env(database_url, **env)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0  # the system's choice, until the first start
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
         self._log: IO[bytes] | None = None
         self.args: list[str] = []  # more options of `linli serve`
 
+    @property
+    def url(self) -> str:
+        assert self.port, "not started yet"
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None
+        deadline = time.monotonic() + PORT_TAKEN_SECONDS
+        while True:
+            offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self._spawn()
+            port = logged_port(self.log_path, offset, self._running, STARTUP_SECONDS)
+            if port is not None:
+                break
+            self.stop()
+            if not (self.port and port_was_taken(self.log_path, offset)
+                    and time.monotonic() < deadline):
+                raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
+            time.sleep(0.2)
+        self.port = port
+        if not wait_until_up(f"{self.url}/readyz", self._running, STARTUP_SECONDS):
+            raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
+
+    def _running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop/kill)
         self.process = subprocess.Popen(
             # With the access log, so that the log is checked for secrets too.
@@ -71,10 +104,7 @@ class Served:
              *self.args],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        process = self.process
-        if not wait_until_up(f"{self.url}/readyz", lambda: process.poll() is None,
-                             STARTUP_SECONDS):
-            raise RuntimeError(f"linli serve did not come up; see {self.log_path}")
+        return self.process
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flush, in-flight requests cut."""

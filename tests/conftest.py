@@ -12,6 +12,7 @@ Every event encoded is compared with the library's JSON, and with its mapper's v
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import uuid
@@ -125,27 +126,54 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield url
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, projection_worker="thread",
+@functools.cache
+def _test_settings() -> Settings:
+    """The tests' settings (read once: the environment's LINLI_* do not change in a run)."""
+    return Settings(admin_token=ADMIN_TOKEN, projection_worker="thread",
                     projection_poll_seconds=0.05, sweep_interval_seconds=0,
                     seal_interval_seconds=0,
                     rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000,
                     auth_failure_burst=1_000_000, webhook_allow_private=True)
 
 
+def settings_for(database_url: str) -> Settings:
+    """The tests' settings on `database_url`: no timers, no rate limits."""
+    return _test_settings().model_copy(update={"database_url": database_url})
+
+
+@contextmanager
+def running_linli(settings: Settings) -> Iterator[Linli]:
+    """Linli started on `settings`' database, a copy of a migrated one (nothing to migrate)."""
+    running = open_linli(settings, run_migrations=False)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@contextmanager
+def admin_client(linli: Linli) -> Iterator[TestClient]:
+    """The app over `linli`, in process, sending the admin token."""
+    with TestClient(create_app(linli=linli)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield test_client
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
 @pytest.fixture
 def linli(settings: Settings) -> Iterator[Linli]:
-    running = open_linli(settings)
-    running.start()
-    yield running
-    running.close()
+    with running_linli(settings) as running:
+        yield running
 
 
 @pytest.fixture
 def client(linli: Linli) -> Iterator[TestClient]:
-    with TestClient(create_app(linli=linli)) as test_client:
-        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+    with admin_client(linli) as test_client:
         yield test_client
 
 

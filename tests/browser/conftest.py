@@ -1,5 +1,5 @@
 """Browser tests: Debian's chromium driven by playwright against the real app served by
-uvicorn on a free port, once per backend. One browser for the whole session; a fresh context
+uvicorn on a port of its own, once per backend. One browser for the whole session; a fresh context
 (its own storage) per test.
 
 Without /usr/bin/chromium the tests are skipped, except under CI=true, where that fails.
@@ -56,7 +56,7 @@ def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def served(database_url: str, name: str, **overrides: Any) -> Iterator[str]:
-    """`linli serve`'s app on a free port over `database_url`, with settings `overrides` (as
+    """`linli serve`'s app on a port of its own over `database_url`, with settings `overrides` (as
     the LINLI_* variables would set them)."""
     settings = Settings(**{
         "database_url": database_url, "admin_token": ADMIN_TOKEN,
@@ -73,7 +73,7 @@ def served(database_url: str, name: str, **overrides: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def base_url(web_database: str) -> Iterator[str]:
-    """`linli serve`'s app on a free port, over the backend's database."""
+    """`linli serve`'s app on a port of its own, over the backend's database."""
     yield from served(web_database, "uvicorn-web")
 
 

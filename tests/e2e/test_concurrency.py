@@ -19,7 +19,7 @@ ALL_DONE_SECONDS = 90.0
 
 @pytest.fixture
 def base_url(linli):
-    """A uvicorn server on a free 127.0.0.1 port, serving the app over `linli`."""
+    """A uvicorn server on a 127.0.0.1 port of its own, serving the app over `linli`."""
     with serving(linli) as url:
         yield url
 

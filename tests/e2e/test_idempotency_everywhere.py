@@ -5,18 +5,24 @@ valid body answers the same status and bytes, and the second stores nothing.
 approve, an order to dispatch...) and returns who sends it, the path and a valid body. A write
 route missing from the table fails `test_every_write_route_has_a_maker`, so a new route joins
 by adding one line.
+
+The tests share one running Linli per backend (`client`, for the module): each builds its own
+community (`Cast`, `Town.standard`), and the route cases count only what their own two
+requests store.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.conftest import BACKENDS, admin_client, backend_database, running_linli, settings_for
 from tests.scenario import Town, auth, key, ok
 
 Made = tuple[dict[str, str], str, Any]  # headers, path, body
@@ -396,6 +402,17 @@ def write_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
             for method in item if method in ("post", "put", "patch", "delete")}
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One running Linli per backend for the module's tests, in place of one per test: each
+    test makes its own community."""
+    folder = tmp_path_factory.mktemp("idempotency")
+    with (backend_database(request.param, folder, "linli_t_", request) as url,
+          running_linli(settings_for(url)) as linli, admin_client(linli) as client):
+        yield client
+
+
 def test_every_write_route_has_a_maker(client):
     routes = write_routes(client.get("/openapi.json").json())
     assert routes - WRITES.keys() - BY_CONTENT == set(), \
@@ -412,7 +429,8 @@ def _without_secrets(body: bytes) -> Any:
 
 
 @pytest.mark.parametrize("route", sorted(WRITES), ids=lambda r: f"{r[0]} {r[1]}")
-def test_the_same_key_twice_has_one_effect_and_the_same_answer(route, client, linli):
+def test_the_same_key_twice_has_one_effect_and_the_same_answer(route, client):
+    linli = client.app.state.linli
     cast = Cast(client)
     headers, path, body = WRITES[route](cast)
     method, _ = route

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ import httpx
 import pytest
 
 from api.bootstrap import open_linli
-from harness.serving import free_port, wait_until_up
+from harness.serving import logged_port, wait_until_up
 from ledger.actor import Actor, Role
 from ledger.commands import points, registry
 from ledger.domain.assets import Asset
@@ -81,22 +83,24 @@ def test_a_read_after_a_write_sees_it_with_the_projections_in_a_child(settings):
 def _serving(database_url: str, log: Path | None = None, cwd: Path | None = None,
              ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`linli serve` in its own process group (as in a terminal), started in `cwd`, ready, its
-    output in `log`; its `/readyz` address."""
-    port = free_port()
-    environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
-    output = log.open("wb") if log is not None else subprocess.DEVNULL
-    server = subprocess.Popen([LINLI, "serve", "--port", str(port)], env=environment,
-                              stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                              cwd=cwd)
-    ready = f"http://127.0.0.1:{port}/readyz"
-    try:
-        assert wait_until_up(ready, lambda: server.poll() is None, 60)
-        yield server, ready
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if log is not None:
-            output.close()
+    output in `log` (else in a temporary file); its `/readyz` address, on the port it bound."""
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "serve.log"
+        environment = {**os.environ, "LINLI_DATABASE_URL": database_url}
+        output = stack.enter_context(log.open("wb"))
+        server = subprocess.Popen([LINLI, "serve", "--port", "0"], env=environment,
+                                  stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True, cwd=cwd)
+        try:
+            port = logged_port(log, 0, lambda: server.poll() is None, 60)
+            assert port is not None, log.read_text()
+            ready = f"http://127.0.0.1:{port}/readyz"
+            assert wait_until_up(ready, lambda: server.poll() is None, 60)
+            yield server, ready
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def test_the_projection_process_ends_with_its_server_even_by_kill_9(database_url):
