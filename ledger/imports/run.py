@@ -45,7 +45,7 @@ from ledger.imports.source import Source
 from ledger.write.writer import Writer
 
 CHUNK_ROWS = 500  # rows a command posts
-IN_FLIGHT = 4  # chunks queued for the writer at once (a group holds what is queued)
+IN_FLIGHT = 16  # chunks queued for the writer at once (a group holds what is queued)
 RESUMES = 100  # times a run goes on from where it stands after a chunk failed
 
 Progress = Callable[[str, int, int | None], None]  # told (phase, rows done, rows in all)
