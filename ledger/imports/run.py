@@ -8,6 +8,7 @@ import with the rows it covered, so a run interrupted and retried goes on where 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import tempfile
@@ -281,7 +282,10 @@ def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
 
 def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
              now: datetime, spool: BinaryIO | None) -> None:
-    """The checking process of `_check_apart`."""
+    """The checking process of `_check_apart`. It leaves what it inherited alone: no
+    collection of cycles, whose finalizers might close the importing process's connections
+    (the process ends by `os._exit`, running none)."""
+    gc.disable()
     def usage(member_id: UUID) -> dict[str, int]:
         there.send((USAGE, member_id))
         ok, value = there.recv()
