@@ -47,6 +47,8 @@ from ledger.write.writer import Writer
 
 CHUNK_ROWS = 500  # rows a command posts
 IN_FLIGHT = 16  # chunks queued for the writer at once (a group holds what is queued)
+# `run_import`'s `in_flight` where memory counts more than speed (`linli import`): a group's
+# events and their encodings weigh about 1 kB a row while the group is stored.
 RESUMES = 100  # times a run goes on from where it stands after a chunk failed
 
 Progress = Callable[[str, int, int | None], None]  # told (phase, rows done, rows in all)
@@ -103,9 +105,11 @@ def _one_at_a_time(community_id: UUID) -> Iterator[None]:
 
 
 def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *,
-               dry_run: bool, by: Actor, progress: Progress | None = None) -> Answer:
+               dry_run: bool, by: Actor, progress: Progress | None = None,
+               in_flight: int = IN_FLIGHT) -> Answer:
     """Checks `source` as a file of `kind` for the community; a dry run answers there, a real
-    run posts it (see the module's docstring)."""
+    run posts it (see the module's docstring), `in_flight` chunks queued for the writer at
+    once."""
     by.check_community(community_id, "community", community_id)
     import_id = ids.import_id(community_id, kind.value, source.digest)
     with _one_at_a_time(community_id):
@@ -116,15 +120,15 @@ def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *
         now = ledger.clock()
         if dry_run:
             return _run(ledger, source, kind, registry, now, import_id, earlier, None,
-                        dry_run=True, by=by, progress=progress)
+                        dry_run=True, by=by, progress=progress, in_flight=in_flight)
         with tempfile.TemporaryFile(prefix="linli-import-") as spool:
             return _run(ledger, source, kind, registry, now, import_id, earlier, spool,
-                        dry_run=False, by=by, progress=progress)
+                        dry_run=False, by=by, progress=progress, in_flight=in_flight)
 
 
 def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
          import_id: UUID, earlier: Import | None, spool: BinaryIO | None, *, dry_run: bool,
-         by: Actor, progress: Progress | None) -> Answer:
+         by: Actor, progress: Progress | None, in_flight: int) -> Answer:
     community_id = registry.community.id
     if earlier is None:  # a run retried after an interruption was checked before
         rows, problems, rejected = _check(source, kind, registry, now,
@@ -141,7 +145,7 @@ def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: da
     else:
         record = earlier
     _post(ledger, source, kind, registry, now, record, by, progress,
-          spool if earlier is None else None)
+          spool if earlier is None else None, in_flight)
     answer = ledger.writer.execute(finish(import_id, _final, by))
     return _answer(answer, replayed=False)
 
@@ -340,14 +344,14 @@ def _number(item: Checked | list[Problem]) -> int:
 
 
 def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
-          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None
-          ) -> None:
+          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None,
+          in_flight: int) -> None:
     """Posts the rows after `record.posted_through`; where a chunk could not be posted (the
     server kept changing the same accounts), goes on from where the import stands."""
     for _attempt in range(RESUMES):
         rows = (_spooled(spool) if spool is not None
                 else _checked_again(source, kind, registry, now))
-        if _post_from(ledger, rows, record, by, progress):
+        if _post_from(ledger, rows, record, by, progress, in_flight):
             return
         found = _earlier(ledger, record.id)
         assert found is not None
@@ -356,8 +360,8 @@ def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: d
 
 
 def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: Import,
-               by: Actor, progress: Progress | None) -> bool:
-    """Posts the `rows` after `record.posted_through`, in chunks, with at most `IN_FLIGHT`
+               by: Actor, progress: Progress | None, in_flight: int) -> bool:
+    """Posts the `rows` after `record.posted_through`, in chunks, with at most `in_flight`
     chunks queued for the writer; tells whether every chunk was posted."""
     waiting: list[Future[int]] = []
     chunk: list[Checked | list[Problem]] = []
@@ -379,7 +383,7 @@ def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: 
             record.id, record.community_id, list(chunk), sent_through, through, by)))
         sent_through = through
         chunk.clear()
-        while len(waiting) >= IN_FLIGHT:
+        while len(waiting) >= in_flight:
             settle(waiting.pop(0))
         if progress is not None:
             progress(POSTING, through - 1, total)
