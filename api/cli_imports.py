@@ -20,6 +20,8 @@ from ledger.settings import Settings
 # Accounts an import keeps in memory, unless LINLI_CACHE_MAX_AGGREGATES says otherwise: an
 # account holds a lot for each award, so after a long history it weighs tens of kilobytes.
 IMPORT_CACHE_AGGREGATES = 2_000
+# Chunks of rows queued for the writer at once: a group's events weigh while it is stored.
+IMPORT_IN_FLIGHT = 4
 
 
 @contextmanager
@@ -79,7 +81,7 @@ def import_file(
         with _progress_bar() as progress:
             answer: Answer | None = run_import(
                 linli, open_source(file), chosen, community, dry_run=dry_run, by=by,
-                progress=progress)  # type: ignore[arg-type]
+                progress=progress, in_flight=IMPORT_IN_FLIGHT)  # type: ignore[arg-type]
         linli.writer.stop()  # the views follow: the server's projections, or the next run's
     except ImportHasProblems as error:
         _print({"rows": None, "problems": error.problems}, error.detail, as_json)

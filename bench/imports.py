@@ -79,34 +79,69 @@ def prepare(linli: Linli, members: int) -> tuple[UUID, list[str]]:
     return community, passbooks
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of the children it waited for (a large file's
+    checking process)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def in_process(linli: Linli, community: UUID, path: Path, database: str | None
                ) -> tuple[int, float, float, float]:
     """Rows imported, rows a second, rows a CPU second of this process (its threads
-    together: what it would do with a core of its own, on a shared machine), and the
+    together, and its checking process: what it would do with a core of its own, on a
+    shared machine), and the
     database's CPU seconds meanwhile (PostgreSQL: 0 on SQLite)."""
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     pg = postgres_cpu_seconds(database) if database else 0.0
     answer = run_import(linli, open_source(path), Kind.AWARDS, community, dry_run=False,
                         by=ADMIN)
     assert answer.rejected == 0, answer.problems[:3]
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     pg = postgres_cpu_seconds(database) - pg if database else 0.0
     return answer.accepted, answer.accepted / seconds, answer.accepted / cpu, pg
 
 
-def by_command(url: str, community: UUID, path: Path, rows: int) -> tuple[float, float]:
-    """Rows a second and peak memory (MB) of `linli import` in its own process."""
+def _pss_mb(pid: int) -> float:
+    """The proportional set size of `pid` and its children (the checking process), in MB:
+    pages they share counted once between them; 0 once gone."""
+    total = 0.0
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def by_command(url: str, community: UUID, path: Path, rows: int) -> tuple[float, float, float]:
+    """Rows a second of `linli import` in its own process, its peak resident memory (MB: the
+    largest of it and its checking process), and the peak of their PSS together, sampled."""
     env = {**os.environ, "LINLI_DATABASE_URL": url}
     env.pop("POSTGRES_ENABLE_DB_FUNCTIONS", None)
     linli = str(Path(sys.executable).parent / "linli")
     started = time.perf_counter()
-    done = subprocess.run([linli, "import", str(path), "--kind", "awards", "--community",
-                           str(community)], env=env, capture_output=True, text=True, check=False)
+    process = subprocess.Popen([linli, "import", str(path), "--kind", "awards", "--community",
+                                str(community)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    peak_pss = 0.0
+    while process.poll() is None:
+        peak_pss = max(peak_pss, _pss_mb(process.pid))
+        time.sleep(0.25)
+    _out, err = process.communicate()
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"linli import failed: {done.stderr[-2000:]}")
+    if process.returncode != 0:
+        raise SystemExit(f"linli import failed: {err[-2000:]}")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return rows / seconds, peak_mb
+    return rows / seconds, peak_mb, peak_pss
 
 
 def main() -> None:
@@ -142,9 +177,12 @@ def main() -> None:
             if args.big_rows:
                 big = Path(folder) / "big.csv"
                 write_awards(big, args.big_rows, passbooks, by_resident=True)
-                rate, peak = by_command(url, community, big, args.big_rows)
+                rate, peak, pss = by_command(url, community, big, args.big_rows)
                 print(f"{backend}: {args.big_rows:,} award rows by `linli import`: "
-                      f"{rate:,.0f} rows/s, peak memory {peak:,.0f} MB", flush=True)
+                      f"{rate:,.0f} rows/s, peak memory {peak:,.0f} MB resident, "
+                      f"{pss:,.0f} MB proportional with its checking process "
+                      f"({datetime.now(UTC):%H:%M}Z, load average "
+                      f"{os.getloadavg()[0]:.1f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,13 @@ def apply(lots: list[Lot], changes: list[Change]) -> list[Lot]:
         return lots
     if all(delta < 0 for _, delta, _ in changes):
         return _taken_from(lots, changes)
+    if len(changes) == 1:
+        lot_id, delta, expires_at = changes[0]
+        if (delta > 0 and (not lots or (expires_at or NEVER) >= _key(lots[-1]))
+                and all(lot[0] != lot_id for lot in lots)):
+            # A new lot that sorts last (an award of a history in date order): appended,
+            # where `rebuilt` would copy and sort every lot.
+            return [*lots, [lot_id, delta, expires_at]]
     return rebuilt(lots, changes)
 
 

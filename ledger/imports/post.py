@@ -72,6 +72,7 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
         if record.posted_through < after_row:
             return GAP
         after = record.posted_through
+        uow.load_many(reads[2:])  # the rows' accounts: those let go since fetched, in one go
         chunk = _Chunk(uow.get(Community, community_id), import_id, by, points_accounts)
         problems: list[Problem] = []
         accepted = 0

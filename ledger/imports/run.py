@@ -8,6 +8,8 @@ import with the rows it covered, so a run interrupted and retried goes on where 
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import pickle
 import tempfile
 import threading
@@ -16,6 +18,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import Any, BinaryIO, Protocol
 from uuid import UUID
 
@@ -24,21 +27,35 @@ from sqlalchemy import Engine
 
 from ledger import ids
 from ledger.actor import Actor
+from ledger.domain.assets import Asset
 from ledger.domain.imports import PROBLEMS_KEPT, Import
 from ledger.errors import Conflict, ImportFileRefused, ImportHasProblems, ImportRunning
 from ledger.imports import columns
-from ledger.imports.check import Checked, Checker, Problem, Registry, account_usage
+from ledger.imports.check import (
+    AwardRow,
+    Checked,
+    Checker,
+    OpeningRow,
+    Problem,
+    Registry,
+    account_usage,
+)
 from ledger.imports.columns import Kind
 from ledger.imports.post import GAP, finish, personal_subjects, post_chunk, start
 from ledger.imports.source import Source
 from ledger.write.writer import Writer
 
 CHUNK_ROWS = 500  # rows a command posts
-IN_FLIGHT = 4  # chunks queued for the writer at once (a group holds what is queued)
+IN_FLIGHT = 16  # chunks queued for the writer at once (a group holds what is queued)
+# `run_import`'s `in_flight` where memory counts more than speed (`linli import`): a group's
+# events and their encodings weigh about 1 kB a row while the group is stored.
 RESUMES = 100  # times a run goes on from where it stands after a chunk failed
 
 Progress = Callable[[str, int, int | None], None]  # told (phase, rows done, rows in all)
 CHECKING, POSTING = "检查", "导入"
+# What the checking process of a large file tells (`_check_apart`), beside CHECKING.
+SPOOLED, USAGE, DONE, FAILED = "spooled", "usage", "done", "failed"
+CHECK_APART_BYTES = 1 << 20  # a file this large is checked in a process of its own
 
 
 class Ledger(Protocol):
@@ -88,9 +105,11 @@ def _one_at_a_time(community_id: UUID) -> Iterator[None]:
 
 
 def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *,
-               dry_run: bool, by: Actor, progress: Progress | None = None) -> Answer:
+               dry_run: bool, by: Actor, progress: Progress | None = None,
+               in_flight: int = IN_FLIGHT) -> Answer:
     """Checks `source` as a file of `kind` for the community; a dry run answers there, a real
-    run posts it (see the module's docstring)."""
+    run posts it (see the module's docstring), `in_flight` chunks queued for the writer at
+    once."""
     by.check_community(community_id, "community", community_id)
     import_id = ids.import_id(community_id, kind.value, source.digest)
     with _one_at_a_time(community_id):
@@ -101,19 +120,20 @@ def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *
         now = ledger.clock()
         if dry_run:
             return _run(ledger, source, kind, registry, now, import_id, earlier, None,
-                        dry_run=True, by=by, progress=progress)
+                        dry_run=True, by=by, progress=progress, in_flight=in_flight)
         with tempfile.TemporaryFile(prefix="linli-import-") as spool:
             return _run(ledger, source, kind, registry, now, import_id, earlier, spool,
-                        dry_run=False, by=by, progress=progress)
+                        dry_run=False, by=by, progress=progress, in_flight=in_flight)
 
 
 def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
          import_id: UUID, earlier: Import | None, spool: BinaryIO | None, *, dry_run: bool,
-         by: Actor, progress: Progress | None) -> Answer:
+         by: Actor, progress: Progress | None, in_flight: int) -> Answer:
     community_id = registry.community.id
     if earlier is None:  # a run retried after an interruption was checked before
         rows, problems, rejected = _check(source, kind, registry, now,
-                                          account_usage(ledger.app), progress, spool)
+                                          account_usage(ledger.app), progress, spool,
+                                          None if dry_run else _ahead(ledger))
         if dry_run:
             return Answer(import_id, rows, rows - rejected, rejected, problems, dry_run=True)
         if rejected:
@@ -125,9 +145,23 @@ def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: da
     else:
         record = earlier
     _post(ledger, source, kind, registry, now, record, by, progress,
-          spool if earlier is None else None)
+          spool if earlier is None else None, in_flight)
     answer = ledger.writer.execute(finish(import_id, _final, by))
     return _answer(answer, replayed=False)
+
+
+def _ahead(ledger: Ledger) -> Callable[[list[UUID]], None]:
+    """Loads the points accounts of the members it is given for the writer, up to half
+    what its cache keeps: the first rows' accounts, kept until they are posted."""
+    room = ledger.writer.cache_max_aggregates // 2
+
+    def load(members: list[UUID]) -> None:
+        nonlocal room
+        if room > 0:
+            room -= len(members)
+            ledger.writer.prefetch([ids.account_id(m, Asset.POINTS.value) for m in members])
+
+    return load
 
 
 def _earlier(ledger: Ledger, import_id: UUID) -> Import | None:
@@ -161,10 +195,27 @@ def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[in
 
 def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
            usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
-           spool: BinaryIO | None) -> tuple[int, list[Problem], int]:
+           spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None = None
+           ) -> tuple[int, list[Problem], int]:
     """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems).
     What each row will post goes to `spool` (if any) in chunks, for the posting to read
-    back rather than read and check the file again."""
+    back rather than read and check the file again. A large file is checked in a process of
+    its own (see `_check_apart`), `ahead` told the members of its first chunks."""
+    if source.size >= CHECK_APART_BYTES and "fork" in multiprocessing.get_all_start_methods():
+        return _check_apart(source, kind, registry, now, usage, progress, spool, ahead)
+
+    def tell(what: str, value: Any) -> None:
+        if what == CHECKING and progress is not None:
+            progress(CHECKING, value, None)
+
+    return _check_rows(source, kind, registry, now, usage, spool, tell)
+
+
+def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
+                usage: Callable[[UUID], dict[str, int]] | None, spool: BinaryIO | None,
+                tell: Callable[[str, Any], None]) -> tuple[int, list[Problem], int]:
+    """`_check`'s reading: tells `tell` (CHECKING, rows so far) every 1,000 rows and
+    (SPOOLED, the members it names) for each chunk spooled."""
     header, rows = _rows(source, kind)
     checker = Checker(kind, header, registry, now, usage)
     count = rejected = 0
@@ -180,12 +231,91 @@ def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
             chunk.append(checked)
             if len(chunk) >= CHUNK_ROWS:
                 pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+                tell(SPOOLED, chunk)
                 chunk.clear()
-        if progress is not None and count % 1000 == 0:
-            progress(CHECKING, count, None)
+        if count % 1000 == 0:
+            tell(CHECKING, count)
     if spool is not None and chunk:
         pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
     return count, problems, rejected
+
+
+def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
+                 usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+                 spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None
+                 ) -> tuple[int, list[Problem], int]:
+    """`_check` in a forked process, on the machine's other core: it reads, checks and
+    spools the file; this one answers what it asks (a member's cap usage: the store is read
+    here only) and meanwhile loads the accounts its first chunks name (`ahead`), which the
+    posting then finds in memory. Its error (a file refused) is raised here."""
+    context = multiprocessing.get_context("fork")
+    here, there = context.Pipe()
+    process = context.Process(target=_checker, name="linli-import-check", daemon=True,
+                              args=(there, source, kind, registry, now, spool))
+    process.start()
+    there.close()
+    try:
+        while True:
+            try:
+                what, value = here.recv()
+            except EOFError:
+                raise RuntimeError("the import's checking process ended early") from None
+            if what == USAGE:
+                try:
+                    here.send((True, usage(value)))
+                except Exception as error:  # raised there, and so here
+                    here.send((False, error))
+            elif what == CHECKING:
+                if progress is not None:
+                    progress(CHECKING, value, None)
+            elif what == SPOOLED:
+                if ahead is not None:
+                    ahead(value)
+            elif what == DONE:
+                result: tuple[int, list[Problem], int] = value
+                return result
+            else:
+                raise value
+    finally:
+        here.close()
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
+             now: datetime, spool: BinaryIO | None) -> None:
+    """The checking process of `_check_apart`. It leaves what it inherited alone: no
+    collection of cycles, whose finalizers might close the importing process's connections
+    (the process ends by `os._exit`, running none)."""
+    gc.disable()
+    def usage(member_id: UUID) -> dict[str, int]:
+        there.send((USAGE, member_id))
+        ok, value = there.recv()
+        if not ok:
+            raise value
+        result: dict[str, int] = value
+        return result
+
+    def tell(what: str, value: Any) -> None:
+        if what == SPOOLED:
+            value = list(dict.fromkeys(row.member_id for row in value
+                                       if isinstance(row, (AwardRow, OpeningRow))))
+        there.send((what, value))
+
+    try:
+        result = _check_rows(source, kind, registry, now, usage, spool, tell)
+        if spool is not None:
+            spool.flush()
+        there.send((DONE, result))
+    except Exception as error:
+        try:
+            there.send((FAILED, error))
+        except Exception:  # an error that does not pickle
+            there.send((FAILED, RuntimeError(repr(error))))
+    finally:
+        there.close()
 
 
 def _spooled(spool: BinaryIO) -> Iterator[Checked | list[Problem]]:
@@ -214,14 +344,14 @@ def _number(item: Checked | list[Problem]) -> int:
 
 
 def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
-          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None
-          ) -> None:
+          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None,
+          in_flight: int) -> None:
     """Posts the rows after `record.posted_through`; where a chunk could not be posted (the
     server kept changing the same accounts), goes on from where the import stands."""
     for _attempt in range(RESUMES):
         rows = (_spooled(spool) if spool is not None
                 else _checked_again(source, kind, registry, now))
-        if _post_from(ledger, rows, record, by, progress):
+        if _post_from(ledger, rows, record, by, progress, in_flight):
             return
         found = _earlier(ledger, record.id)
         assert found is not None
@@ -230,8 +360,8 @@ def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: d
 
 
 def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: Import,
-               by: Actor, progress: Progress | None) -> bool:
-    """Posts the `rows` after `record.posted_through`, in chunks, with at most `IN_FLIGHT`
+               by: Actor, progress: Progress | None, in_flight: int) -> bool:
+    """Posts the `rows` after `record.posted_through`, in chunks, with at most `in_flight`
     chunks queued for the writer; tells whether every chunk was posted."""
     waiting: list[Future[int]] = []
     chunk: list[Checked | list[Problem]] = []
@@ -257,7 +387,7 @@ def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: 
             record.id, record.community_id, list(chunk), sent_through, through, by)))
         sent_through = through
         chunk.clear()
-        while len(waiting) >= IN_FLIGHT:
+        while len(waiting) >= in_flight:
             settle(waiting.pop(0))
         if progress is not None:
             progress(POSTING, through - 1, total)

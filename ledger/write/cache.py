@@ -75,6 +75,25 @@ class AggregateCache:
         self.remember(aggregate)
         return aggregate
 
+    def load_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
+        """`load` for many: those kept first (so that loading the others lets none of them
+        go), then the others in one query; those not in the store left out."""
+        found: dict[UUID, Aggregate] = {}
+        missing: list[UUID] = []
+        for aggregate_id in aggregate_ids:
+            aggregate = self.aggregates.get(aggregate_id)
+            if aggregate is None:
+                missing.append(aggregate_id)
+            else:
+                self.aggregates.move_to_end(aggregate_id)
+                found[aggregate_id] = aggregate
+        self.fetch(missing)
+        for aggregate_id in missing:
+            aggregate = self.load(aggregate_id)
+            if aggregate is not None:
+                found[aggregate_id] = aggregate
+        return found
+
     def remember(self, aggregate: Aggregate) -> None:
         """Keeps `aggregate` as the most recently used, and lets the least recently used go
         past the bound (never one with unsaved events, and with it its stream's head)."""

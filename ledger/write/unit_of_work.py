@@ -3,7 +3,7 @@ names up front what it will read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
@@ -20,6 +20,8 @@ class Loader(Protocol):
     """Where a unit of work loads the aggregates it has not loaded yet (the writer's cache)."""
 
     def load(self, aggregate_id: UUID, cls: type[Aggregate]) -> Aggregate | None: ...
+
+    def load_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate]: ...
 
 
 class UnitOfWork:
@@ -47,6 +49,14 @@ class UnitOfWork:
             self.loaded[aggregate_id] = aggregate
             self.pending_before.append(len(aggregate._pending_events))
         return aggregate if isinstance(aggregate, cls) else None
+
+    def load_many(self, aggregate_ids: Sequence[UUID]) -> None:
+        """Loads the aggregates of `aggregate_ids` that exist, those not in memory in one go:
+        for a command about to `find` many, which then finds them here."""
+        wanted = [i for i in aggregate_ids if i not in self.loaded and i not in self.created]
+        for aggregate_id, aggregate in self._loader.load_many(wanted).items():
+            self.loaded[aggregate_id] = aggregate
+            self.pending_before.append(len(aggregate._pending_events))
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
         """Returns the aggregate, or raises `NotFound`."""

@@ -145,3 +145,32 @@ def test_only_staff_of_the_community_import_into_it(world: Town) -> None:
     member = world.client.post(f"/v1/imports?kind=members&community_id={world.community_id}",
                                content=sheet, headers={**CSV, **world.member})
     assert member.status_code == 403
+
+
+def test_a_large_file_is_checked_in_a_process_of_its_own_with_the_same_answers(
+    world: Town, monkeypatch: Any
+) -> None:
+    """Past `CHECK_APART_BYTES` the file is read and checked in a forked process (the other
+    core), which asks this one for a resident's cap usage: the same problems, the same
+    refusals, every row posted once."""
+    monkeypatch.setattr("ledger.imports.run.CHECK_APART_BYTES", 0)
+    world.add_rule("VOLUNTEER", 10, "hour", name="志愿服务", daily_cap=40)
+    passbook = world.passbooks[world.member_id]
+    today = datetime.now(UTC).date().isoformat()
+    ok(send(world, "awards", f"存折号,规则,分钟,日期\n{passbook},VOLUNTEER,120,{today}\n"
+            .encode()), 201)  # 20 of today's 40 used before the file
+    assert "颜色" in str(send(world, "awards", "姓名,颜色\n张三,红\n".encode(),
+                              dry_run=True).json()["detail"])
+    rows = "".join(f"{passbook},VOLUNTEER,60,{today}\n" for _ in range(3))
+    body = f"存折号,规则,分钟,日期\n{rows}{passbook},GIFT,30,\n".encode()
+    checked = ok(send(world, "awards", body, dry_run=True))
+    assert (checked["rows"], checked["accepted"], checked["rejected"]) == (4, 2, 2)
+    assert [(p["row"], p["column"]) for p in checked["problems"]] == [(4, "分钟"), (5, "分钟")]
+    assert "已有 40 积分" in checked["problems"][0]["detail"]
+    before = ok(world.client.get(f"/v1/members/{world.member_id}/balance"))["points"]
+    good = f"存折号,规则,分钟,日期\n{rows.splitlines()[0]}\n{passbook},GIFT,,\n".encode()
+    answer = ok(send(world, "awards", good), 201)
+    assert (answer["accepted"], answer["rejected"]) == (2, 0)
+    assert ok(send(world, "awards", good)) == answer
+    after = ok(world.client.get(f"/v1/members/{world.member_id}/balance"))["points"]
+    assert after - before == 10 + 1

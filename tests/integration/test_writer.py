@@ -568,6 +568,33 @@ class TestTwoProcessesOnOneDatabase:
                 type(built), vars(built))
         assert [loaded[a].balance for a in accounts] == [43, 50, 41]
 
+    def test_a_command_loads_many_aggregates_in_one_go_and_holds_them_all(
+        self, town, monkeypatch
+    ):
+        """`UnitOfWork.load_many`: those the cache keeps, then the others in one query; a
+        cache smaller than what the command names lets none go before the command has it,
+        and its `find`s then ask the store nothing."""
+        members = [funded(town, 10 * (n + 1)) for n in range(4)]
+        accounts = [ids.account_id(m, Asset.POINTS.value) for m in members]
+        cache = write_cache.AggregateCache(town.linli.app, max_aggregates=3, max_records=3)
+        for account_id in accounts[:2]:
+            cache.load(account_id)
+        queries: list[list[UUID]] = []
+        real = write_cache.load_aggregates
+
+        def counted(app: Any, wanted: list[UUID]) -> Any:
+            queries.append(list(wanted))
+            return real(app, wanted)
+
+        monkeypatch.setattr(write_cache, "load_aggregates", counted)
+        monkeypatch.setattr(town.linli.app.repository, "get", None)  # no query one by one
+        uow = UnitOfWork(cache)
+
+        uow.load_many(accounts[::-1])  # those kept last: loading the others would push them out
+
+        assert len(queries) == 1 and set(queries[0]) >= set(accounts[2:])
+        assert [uow.get(Account, a).balance for a in accounts] == [10, 20, 30, 40]
+
     def test_a_keyed_command_done_by_another_process_is_answered_not_done_again(
         self, town, other
     ):

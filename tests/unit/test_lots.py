@@ -74,3 +74,17 @@ def test_a_spend_leaves_the_lots_it_does_not_take_from_as_they_were():
     assert after[0] == ["award-3", 3, EXPIRIES[1]] and len(after) == 999
     assert all(a is b for a, b in zip(after[1:], held[2:], strict=True))
     assert held[0] == ["award-0", 5, EXPIRIES[1]]  # the lots before are not changed
+
+
+def test_an_award_that_sorts_last_is_added_without_copying_the_lots_before():
+    """A history in date order (an import): each award's lot goes after the others."""
+    held = lots.apply([], [["award-0", 5, EXPIRIES[1]]])
+    held = lots.apply(held, [["award-1", 4, EXPIRIES[1]]])  # the same instant: by arrival
+    held = lots.apply(held, [["award-2", 3, EXPIRIES[3]]])
+
+    after = lots.apply(held, [["award-3", 2, None]])
+
+    assert after == lots.rebuilt(held, [["award-3", 2, None]])
+    assert [lot[0] for lot in after] == ["award-0", "award-1", "award-2", "award-3"]
+    assert all(a is b for a, b in zip(after, held, strict=False))
+    assert lots.apply(after, [["award-1", 2, EXPIRIES[1]]])[1] == ["award-1", 6, EXPIRIES[1]]
