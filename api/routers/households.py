@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from api.access_log import PersonalReadsDep
 from api.deps import LinliDep, PageCursor, PageLimit, StaffAuditorOrMember, visible_household
 from api.schemas_reports import (
     HouseholdBalanceOut,
@@ -22,10 +23,12 @@ router = APIRouter(prefix="/v1/households/{household_id}", tags=["households"])
 
 @router.get("/balance", response_model=HouseholdBalanceOut)
 def get_household_balance(
-    household_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep
+    household_id: UUID, actor: StaffAuditorOrMember, linli: LinliDep,
+    reads: PersonalReadsDep,
 ) -> HouseholdBalanceOut:
     visible_household(linli, actor, household_id)
     figures = households.household_figures(linli.engine, str(household_id))
+    reads.record("姓名（户账本）", [m.member_id for m in figures.members])
     return HouseholdBalanceOut(
         household_id=household_id, points=figures.points, points_held=figures.points_held,
         points_available=figures.points - figures.points_held, minutes=figures.minutes,

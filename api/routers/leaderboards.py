@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from api.access_log import PersonalReadsDep
 from api.bootstrap import Linli
 from api.deps import (
     AnyRoleActor,
@@ -38,6 +39,7 @@ router = APIRouter(prefix="/v1", tags=["leaderboards"])
 def get_leaderboard(
     actor: AnyRoleActor,
     linli: LinliDep,
+    reads: PersonalReadsDep,
     community_id: UUID | None = None,
     period: Annotated[str, Query(max_length=8, description="all, YYYY, YYYY-Qn or YYYY-MM, "
                                  "in the community's time zone")] = periods.ALL,
@@ -78,6 +80,9 @@ def get_leaderboard(
                         grid_id=str(grid_id) if grid_id else None, limit=limit,
                         public=shown_public,
                         building_id=str(building_id) if building_id else None)
+    if subject == "member" and not shown_public:
+        reads.record("姓名（排行榜）", [s.subject_id for s in standings],
+                     community["community_id"])
     return LeaderboardOut(
         items=[StandingOut(rank=s.rank, subject_id=UUID(s.subject_id), name=s.name,
                            earned=s.earned) for s in standings],
