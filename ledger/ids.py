@@ -70,6 +70,16 @@ def account_ref(account_id: UUID) -> str:
     return f"account:{account_id}"
 
 
+MEMBER_REF = "member:"
+
+
+@lru_cache(maxsize=16_384)  # as `account_ref`: a UUID's text costs more than the look-up
+def member_ref(member_id: UUID) -> str:
+    """How a posting names the member on its other side: by id, never by name (the passbook
+    view puts the name in from the registry)."""
+    return f"{MEMBER_REF}{member_id}"
+
+
 def imported_id(imported_from: str) -> UUID:
     """The id of what an import's row (or a household it names) becomes: the same on a retry."""
     return uuid5(LINLI_NAMESPACE, f"imported:{imported_from}")

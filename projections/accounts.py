@@ -150,27 +150,26 @@ class HoldsView:
 
 MEMBER_ERASED = get_topic(Member.Erased)  # type: ignore[attr-defined]
 MEMBER_RENAMED = get_topic(Member.Renamed)  # type: ignore[attr-defined]
-ACCOUNT_REF = "account:"  # how a posting names another account (`ids.account_ref`)
 NAMES_KEPT = 200_000
 
 
 class PassbookView:
     """One passbook line (积分存折) per posting to a member's or merchant's account, with when
     the deed was done (awards, deposits) and whom it was with (`counterparty`). A posting
-    whose other side is a member names no one in the log: its line names them here from the
-    registry (which comes first in a batch), masked on a shop's lines, and 「已注销居民」 once
-    erased."""
+    names a member on its other side by id (`ids.member_ref`), never by name: its line shows
+    the name from the registry (which comes first in a batch), masked on a shop's lines, and
+    「已注销居民」 once erased."""
 
     name = "passbook"
     tables = (passbook_lines,)
     topics = (POSTED, MEMBER_RENAMED, MEMBER_ERASED)
 
     def __init__(self) -> None:
-        self._names: dict[str, str] = {}  # an account's id -> its member's name (or "")
+        self._names: dict[str, str] = {}  # a member's id -> their name in the registry
 
     def apply(self, conn: Connection, events: list[Positioned]) -> None:
         rows: list[dict[str, Any]] = []
-        unnamed: dict[str, list[dict[str, Any]]] = {}  # a counter account -> its lines
+        unnamed: dict[str, list[dict[str, Any]]] = {}  # a member's id -> lines naming them
         for item in events:
             e = item.event
             if not isinstance(e, Account.Posted):  # type: ignore[attr-defined]
@@ -188,11 +187,11 @@ class PassbookView:
                 "counterparty": counterparty,
             }
             rows.append(row)
-            if not counterparty and e.counter_account.startswith(ACCOUNT_REF):
-                account = e.counter_account[len(ACCOUNT_REF):]
-                named = self._names.get(account)
+            if counterparty.startswith(ids.MEMBER_REF):
+                member = counterparty[len(ids.MEMBER_REF):]
+                named = self._names.get(member)
                 if named is None:
-                    unnamed.setdefault(account, []).append(row)
+                    unnamed.setdefault(member, []).append(row)
                 else:
                     row["counterparty"] = shown_to(e.kind, named)
         if unnamed:
@@ -200,9 +199,7 @@ class PassbookView:
         bulk.insert(conn, passbook_lines, rows)
         for item in events:
             if item.topic in (MEMBER_RENAMED, MEMBER_ERASED):
-                for asset in Asset:
-                    self._names.pop(str(ids.account_id(UUID(item.originator), asset.value)),
-                                    None)
+                self._names.pop(item.originator, None)
                 if item.topic == MEMBER_ERASED:
                     unname_counterparties(conn, item.originator)
 
@@ -210,14 +207,12 @@ class PassbookView:
         """Name the members on the other side of `unnamed` lines, and remember them."""
         if len(self._names) > NAMES_KEPT:
             self._names.clear()
-        b, m = balances.c, registry_members.c
-        found = dict(conn.execute(
-            select(b.account_id, m.name).join(registry_members, m.member_id == b.owner_id)
-            .where(b.account_id.in_(list(unnamed)), b.owner_kind == OwnerKind.MEMBER.value)
-        ).all())
-        for account, lines in unnamed.items():
-            named = found.get(account, "")
-            self._names[account] = named
+        m = registry_members.c
+        found = dict(conn.execute(select(m.member_id, m.name)
+                                  .where(m.member_id.in_(list(unnamed)))).all())
+        for member, lines in unnamed.items():
+            named = found.get(member, "")
+            self._names[member] = named
             for row in lines:
                 row["counterparty"] = shown_to(row["kind"], named)
 

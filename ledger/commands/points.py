@@ -89,8 +89,8 @@ def take_points(
 ) -> list[lots.Change]:
     """Move `points` from the member to the merchant for `redemption`, within the member's
     daily limit, consuming the payment code of `consent`; returns the lots they were taken
-    from. The member's line names the shop; the merchant's names no one in the log (the
-    passbook view names the member, masked, from the registry: no personal data in it)."""
+    from. The member's line names the shop; the merchant's names the member by id (the
+    passbook view shows their name, masked, from the registry: no personal data in the log)."""
     community = uow.get(Community, merchant.community_id)
     day = local_day(community, now)
     member_account.check_redemption_limit(points, day,
@@ -104,7 +104,8 @@ def take_points(
     merchant_account.post(amount=points, kind=PostingKind.REDEMPTION,
                           transaction_id=redemption_id,
                           counter_account=ids.account_ref(member_account.id), by=by,
-                          description=description, reference=reference)
+                          description=description, reference=reference,
+                          counterparty=ids.member_ref(member_account.owner_id))
     return taken
 
 
@@ -338,7 +339,8 @@ def refund(
         merchant = uow.get(Merchant, redemption.merchant_id)
         merchant_account.post(amount=-points, kind=PostingKind.REFUND, transaction_id=refund_id,
                               counter_account=ids.account_ref(member_account.id), by=by,
-                              description=redemption.description, reference=reference)
+                              description=redemption.description, reference=reference,
+                              counterparty=ids.member_ref(redemption.member_id))
         member_account.post(amount=points, kind=PostingKind.REFUND, transaction_id=refund_id,
                             counter_account=ids.account_ref(merchant_account.id), by=by,
                             description=redemption.description or merchant.name,

@@ -84,15 +84,14 @@ def _today(community: Community, now: datetime) -> date:
 
 
 POOL_NAME = "时间银行公益池"
-MEMBER = ""  # a member on the other side: the passbook view names them from the registry
 
 
 def _move(source: Account, target: Account, minutes: int, kind: PostingKind, by: Actor,
           description: str, restricted_delta: int = 0, *, source_name: str = POOL_NAME,
           target_name: str = POOL_NAME) -> UUID:
     """`minutes` from one account to another, both posted in one transaction; each line
-    names the other side: the community's pool by name, a member by `MEMBER` (no personal
-    data in the log)."""
+    names the other side: the community's pool by name, a member by id (`ids.member_ref`:
+    the passbook view shows the name; no personal data in the log)."""
     transaction_id = ids.new_id()
     reference = f"{kind.value}:{transaction_id}"
     source.post(amount=-minutes, kind=kind, transaction_id=transaction_id,
@@ -112,7 +111,8 @@ def _donate(uow: UnitOfWork, account: Account, community_id: UUID, minutes: int,
                                   asked=minutes)
     used_restricted = min(account.restricted, minutes)  # donate-only minutes go first
     return _move(account, _pool(uow, community_id, by), minutes, PostingKind.DONATION, by,
-                 description, restricted_delta=-used_restricted, source_name=MEMBER)
+                 description, restricted_delta=-used_restricted,
+                 source_name=ids.member_ref(account.owner_id))
 
 
 def _service_points(uow: UnitOfWork, volunteer: Member, rule_code: str | None, minutes: int,
@@ -277,7 +277,8 @@ def transfer(
         if room is not None and minutes > room:
             raise StorageCapReached("storage-room", room=room)
         gift_id = _move(source, target, minutes, PostingKind.GIFT, by, "转赠",
-                        source_name=MEMBER, target_name=MEMBER)
+                        source_name=ids.member_ref(from_member_id),
+                        target_name=ids.member_ref(to_member_id))
         return MinutesMoved(gift_id, from_member_id, minutes, source.balance,
                             to_member_id=to_member_id, to_balance_after=target.balance)
 
@@ -317,7 +318,7 @@ def allocate(
         if room is not None and minutes > room:
             raise StorageCapReached("storage-room", room=room)
         allocation_id = _move(pool, target, minutes, PostingKind.ALLOCATION, by, reason,
-                              target_name=MEMBER)
+                              target_name=ids.member_ref(member_id))
         return MinutesMoved(allocation_id, member_id, minutes, target.balance)
 
     return command

@@ -213,6 +213,8 @@ WRITES: dict[tuple[str, str], Maker] = {
         c.town.member, f"/v1/members/{c.town.member_id}/payment-codes", {}),
     ("PUT", "/v1/members/{member_id}/pin"): lambda c: (
         c.town.staff, f"/v1/members/{c.town.member_id}/pin", {"pin": "135790"}),
+    ("POST", "/v1/members/{member_id}/erasure"): lambda c: (
+        ADMIN, f"/v1/members/{c.other_member}/erasure", {"reason": "本人申请"}),
     ("POST", "/v1/members/{member_id}/sign-in-links"): lambda c: (
         c.town.staff, f"/v1/members/{c.town.member_id}/sign-in-links", {}),
     ("POST", "/v1/sign-in"): lambda c: (auth(c.sign_in_link_token()), "/v1/sign-in", None),

@@ -72,7 +72,7 @@ class TestCommandLine:
         # every view, the log read 50 positions at a time: the books still agree
         rebuild = run(database_url, "rebuild", LINLI_REBUILD_BATCH_EVENTS="50")
         assert rebuild.returncode == 0, rebuild.stderr
-        assert ("rebuilt balances, passbook, holds, registry, merchants, leaderboards, timebank, "
+        assert ("rebuilt balances, registry, passbook, holds, merchants, leaderboards, timebank, "
                 "api_keys, pending_awards") in rebuild.stdout
         assert run(database_url, "verify").returncode == 0
 
