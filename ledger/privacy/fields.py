@@ -55,16 +55,16 @@ EVENTS: dict[type, Personal] = {
     _household.AddressChanged: Personal(("address",)),
     # A keyed request's first answer, when it shows a person (a registration, a correction).
     _record.Recorded: Personal(("body",), subject="subject_id"),
+    # Care (照护): a resident's categories (独居, 残疾…) and what visitors noted are about
+    # their health, under the resident's key (in the roster's snapshots too: `NESTED`).
+    _roster.Set: Personal(("categories",), subject="member_id"),
+    _roster.VisitLogged: Personal(("note",), subject="member_id"),
 }
 # Snapshots, by the topic of the aggregate they hold: the personal fields of its state.
 SNAPSHOTS: dict[str, Personal] = {
     get_topic(Member): Personal(("name", "born_on")),
     get_topic(Household): Personal(("address",)),
 }
-# Care (照护): a resident's categories (独居, 失能…) and what visitors noted are about their
-# health, each under the resident's key, in the events and in the roster's snapshots.
-EVENTS[_roster.Set] = Personal(("categories",), subject="member_id")
-EVENTS[_roster.VisitLogged] = Personal(("note",), subject="member_id")
 Each = Callable[[Any, str, str], Any]  # (value, person, field) -> the value to keep
 
 
