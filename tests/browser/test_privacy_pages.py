@@ -57,3 +57,13 @@ def test_a_resident_reads_what_is_held_about_them(town: Town, browse: Any) -> No
     held = paper.value.inner_text("body")
     assert "王秀英" in held and "幸福里3栋2单元101" in held
     assert "社区工作人员" in held  # who read it: the staff's read above
+
+
+def test_an_auditor_reads_who_read_personal_data(town: Town, browse: Any) -> None:
+    call(town.client, "GET", f"/v1/members/{town.member_id}", token=town.tokens["staff"])
+    auditor = town.issue_token(role="auditor", community_id=town.community_id)
+    page = browse(auditor, "/web/staff")
+    page.wait_for_selector("#access-log li[data-read]")
+    text = page.inner_text("#access-log")
+    assert "社区工作人员" in text and "姓名" in text and town.member_id in text
+    assert serious(page) == []

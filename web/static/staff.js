@@ -807,6 +807,27 @@ document.addEventListener("DOMContentLoaded", async () => {
           `${Math.floor(now.getMonth() / 3) + 1}/print`);
   });
 
+  /* --- the access log of personal data (auditors) ------------------------------------- */
+  let accessCursor = null;
+
+  async function showAccessLog(more = false) {
+    const query = new URLSearchParams({ limit: 20 });
+    if (more && accessCursor) query.set("cursor", accessCursor);
+    const page = await api("GET", "/v1/audit/access-log?" + query);
+    accessCursor = page.next_cursor;
+    $("#access-log-more").hidden = !accessCursor;
+    const rows = page.items.map((read) => el("li", { "data-read": String(read.id) },
+      el("span", { class: "what" }, `${t("key_role_" + read.actor_role)} · ${read.what}`,
+        read.rows > 1 ? ` · ${read.rows}` : ""),
+      el("span", { class: "when" }, when(read.read_at)),
+      el("small", {}, read.route)));
+    if (more) $("#access-log").append(...rows);
+    else $("#access-log").replaceChildren(...(rows.length ? rows
+      : [el("li", { class: "empty" }, t("no_lines"))]));
+  }
+  $("#access-log-more").addEventListener("click", () => showAccessLog(true).catch(
+    (error) => beside($("#access-log-more"), problem(error), "error")));
+
   /* --- sign-in keys ------------------------------------------------------------------ */
   const REVOCABLE = ["member", "merchant"];
   let keysCursor = null;
@@ -911,6 +932,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       await Promise.all([showCharts(), showReport()]);
     }
     C.startReports(communityId, signedIn.role, people);
+    if (["auditor", "admin"].includes(signedIn.role)) await showAccessLog();
     document.body.dataset.ready = "true";
   } catch (error) {
     C.fail(error);
