@@ -20,6 +20,7 @@ from bench.args import add_backend, parser_for
 from bench.common import backends, machine, open_bench, scratch_database
 from ledger.actor import Actor, Role
 from ledger.commands import registry
+from ledger.privacy.fields import CLASSES
 from ledger.store import load_aggregates
 
 
@@ -52,18 +53,17 @@ def run(backend: str, members: int, rounds: int) -> dict[str, list[float]]:
             community = linli.writer.execute(registry.register_community("加密社区", admin)).id
             staff = Actor("bench:staff", Role.STAFF, community_id=community)
             mapper: Any = linli.app.mapper
-            cipher = mapper.personal
             figures: dict[str, list[float]] = {}
             order = [True, False, False, True] * rounds
             for number, on in enumerate(order):
-                mapper.personal = cipher if on else None
+                mapper.personal_classes = CLASSES if on else frozenset()
                 rate, cpu, ids = _register(linli, community, staff, members, number)
                 loads = _cold_loads(linli, ids)
                 side = "on" if on else "off"
                 figures.setdefault(f"registrations/s {side}", []).append(rate)
                 figures.setdefault(f"writer CPU µs a registration {side}", []).append(cpu)
                 figures.setdefault(f"cold loads/s {side}", []).append(loads)
-            mapper.personal = cipher
+            mapper.personal_classes = CLASSES
             return figures
         finally:
             linli.close()

@@ -227,15 +227,17 @@ class ChainMapper(Mapper[UUID]):
 
     personal: Any = None  # a `PersonalCipher`, once the master key is loaded
 
+    personal_classes: frozenset[type] = frozenset()  # the classes `personal` looks at
+
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        if self.personal is not None:
+        if type(domain_event) in self.personal_classes:
             domain_event = self.personal.sealed(domain_event)
         return super().to_stored_event(domain_event)
 
     def to_payload(self, domain_event: Any) -> tuple[UUID, int, str, bytes]:
         """(originator id, version, topic, state) of the event: `to_stored_event`'s values,
         without the `StoredEvent` that `seal` would replace at once."""
-        if self.personal is not None:
+        if type(domain_event) in self.personal_classes:
             domain_event = self.personal.sealed(domain_event)
         if self.compressor or self.cipher:
             stored = self.to_stored_event(domain_event)
@@ -265,7 +267,7 @@ class ChainMapper(Mapper[UUID]):
                                        stored_event.originator_version, stored_event.topic,
                                        payload)
         domain_event = super().to_domain_event(stored_event)
-        if self.personal is not None:
+        if type(domain_event) in self.personal_classes:
             self.personal.opened(domain_event)
         return domain_event
 

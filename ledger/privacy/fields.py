@@ -84,6 +84,10 @@ NESTED: dict[str, Callable[[dict[str, Any], Each], None]] = {
 ERASURES: frozenset[type] = frozenset({_member.Erased, _household.Erased})
 
 
+# Every class the cipher looks at: the mapper calls it for these only.
+CLASSES: frozenset[type] = frozenset({*EVENTS, *ERASURES, Snapshot})
+
+
 def is_sealed(value: Any) -> bool:
     """Whether `value` is a personal field as stored (encrypted)."""
     return type(value) is dict and ENVELOPE in value

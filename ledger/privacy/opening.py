@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 
-from ledger.privacy.fields import PersonalCipher
+from ledger.privacy.fields import CLASSES, PersonalCipher
 from ledger.privacy.keyring import CHECK_SUBJECT, Keyring
 from ledger.privacy.master_key import master_key_path, read_master_key, write_master_key
 from ledger.settings import Settings, UnsafeConfiguration
@@ -63,6 +63,7 @@ def use_personal_data(app: Any, settings: Settings) -> Keyring:
     keyring = open_keyring(settings)
     app.keyring = keyring
     app.mapper.personal = PersonalCipher(keyring)
+    app.mapper.personal_classes = CLASSES
     return keyring
 
 
