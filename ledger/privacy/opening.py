@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, text
 
+from ledger.engines import sql_engine
 from ledger.privacy.fields import CLASSES, PersonalCipher
 from ledger.privacy.keyring import CHECK_SUBJECT, Keyring
 from ledger.privacy.master_key import master_key_path, read_master_key, write_master_key
@@ -17,21 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def keyring_engine(settings: Settings) -> Engine:
-    """A small connection pool for the persons' keys; on SQLite, what it deletes is zeroed."""
-    if settings.is_postgres:
-        return create_engine(settings.sqlalchemy_url, pool_size=2, max_overflow=4,
-                             pool_pre_ping=True)
-    engine = create_engine(settings.sqlalchemy_url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA secure_delete=ON")
-        cursor.close()
-
-    return engine
+    """A small connection pool for the persons' keys."""
+    return sql_engine(settings, pool_size=2, max_overflow=4)
 
 
 def open_keyring(settings: Settings) -> Keyring:
