@@ -7,7 +7,6 @@ again and what was written under the old one cannot be read by anyone.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from datetime import UTC, datetime
@@ -28,8 +27,6 @@ from sqlalchemy import (
 )
 
 from ledger.settings import UnsafeConfiguration
-
-log = logging.getLogger(__name__)
 
 CHECK_SUBJECT = "00000000-0000-0000-0000-000000000000"  # its row proves the master key
 _CHECK_PLAIN = b"linli personal-data master key"
@@ -85,8 +82,11 @@ class Keyring:
         key = self._keys.get(subject)
         if key is not None:
             return key
-        with self._lock:
-            key = self._keys.get(subject) or self._load(subject, create)
+        if create:
+            self.prepare([subject])
+            return self._keys[subject]
+        with self._lock, self.engine.connect() as conn:
+            key = self._select(conn, [subject]).get(subject, ERASED)  # no row: nothing written
             self._keys[subject] = key
             return key
 
@@ -171,19 +171,6 @@ class Keyring:
         return key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _aad(subject, field))
 
     # --- storage ---------------------------------------------------------------------------
-
-    def _load(self, subject: str, create: bool) -> AESGCM | Erased:
-        with self.engine.begin() as conn:
-            found = self._select(conn, [subject])
-            if subject in found:
-                return found[subject]
-            if not create:
-                return ERASED
-            raw = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-            conn.execute(text("INSERT INTO personal_keys (subject_id, wrapped_key, created_at) "
-                              "VALUES (:s, :w, :t)"),
-                         {"s": subject, "w": self._wrap(subject, raw), "t": datetime.now(UTC)})
-            return AESGCM(raw)
 
     def _select(self, conn: Any, subjects: list[str]) -> dict[str, AESGCM | Erased]:
         found: dict[str, AESGCM | Erased] = {}
