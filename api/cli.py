@@ -30,6 +30,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.bootstrap import open_linli
     from api.gc_tuning import FullCollection, tune_gc
     from api.http_protocol import OneWriteHttpProtocol
 
@@ -37,26 +38,15 @@ def serve(
     settings = Settings()
     if "LINLI_PROJECTION_WORKER" not in os.environ:  # the server's own default
         settings = settings.model_copy(update={"projection_worker": "process"})
-    _check_keys(settings)
-    app = create_app(settings)
+    # Opened here, before the server: a missing or wrong key is refused in one line (`main`)
+    linli = open_linli(settings)
+    app = create_app(linli=linli)
     tune_gc()
     if settings.gc_full_collection_seconds > 0:
         FullCollection(settings.gc_full_collection_seconds).start()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
                 http=OneWriteHttpProtocol, proxy_headers=forwarded_allow_ips is not None,
                 forwarded_allow_ips=forwarded_allow_ips or "")
-
-
-def _check_keys(settings: Settings) -> None:
-    """Refuse to start, in one clear line (`main`), without the keys the database needs:
-    never a server whose personal data cannot be read."""
-    from ledger.keys import load_keys
-    from ledger.privacy.opening import open_keyring
-    from projections.schema import migrate as migrate_schema
-
-    migrate_schema(settings)
-    load_keys(settings)
-    open_keyring(settings).engine.dispose()
 
 
 @cli.command()

@@ -174,27 +174,29 @@ class PersonalCipher:
             return ERASED_VALUES.get(field)
 
     def _sealed_value(self, value: Any, subject: str, field: str) -> Any:
-        holder = {field: value}
-        self._seal_fields(holder, subject, (field,))
-        return holder[field]
+        """`value` as stored: encrypted under the person's key (an erased person has none:
+        their placeholder, never the value in clear)."""
+        if value is None or is_sealed(value):
+            return value
+        key = self.keyring.key_for(subject, create=True)
+        if isinstance(key, Erased):
+            if field in ERASED_VALUES and value != ERASED_VALUES[field]:
+                log.error("refused to store %s of %s in clear: erased", field, subject)
+                return ERASED_VALUES[field]
+            return value
+        sealed = Keyring.seal(key, subject, field, orjson.dumps(value))
+        return {ENVELOPE: base64.b64encode(sealed).decode()}
 
     def _seal_fields(self, state: dict[str, Any], subject: str,
                      fields: tuple[str, ...]) -> bool:
+        """Seal `fields` of `state` in place; whether any changed."""
         changed = False
         for field in fields:
             value = state.get(field)
-            if value is None or is_sealed(value):
-                continue
-            key = self.keyring.key_for(subject, create=True)
-            if isinstance(key, Erased):  # never kept in clear: an erased person has none
-                if field in ERASED_VALUES and value != ERASED_VALUES[field]:
-                    log.error("refused to store %s of %s in clear: erased", field, subject)
-                    state[field] = ERASED_VALUES[field]
-                    changed = True
-                continue
-            sealed = Keyring.seal(key, subject, field, orjson.dumps(value))
-            state[field] = {ENVELOPE: base64.b64encode(sealed).decode()}
-            changed = True
+            sealed = self._sealed_value(value, subject, field)
+            if sealed is not value:
+                state[field] = sealed
+                changed = True
         return changed
 
     def _open_fields(self, state: dict[str, Any], subject: str,
