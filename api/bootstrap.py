@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +15,9 @@ from sqlalchemy import Engine
 
 from ledger.application import LedgerApp, open_ledger
 from ledger.commands import webhooks
+from ledger.leadership import JOBS, WEBHOOKS, Leader
 from ledger.payment_codes import PaymentCodeBook
+from ledger.periodic import Periodic
 from ledger.sealer import Sealer
 from ledger.settings import Settings
 from ledger.sweeper import Sweeper
@@ -22,6 +26,7 @@ from projections.credentials import PinStore
 from projections.database import create_read_engine
 from projections.due import DueInViews
 from projections.expiry_reminders import ExpiryReminders
+from projections.payment_code_store import SqlCodeStore
 from projections.queries import recently_active
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
@@ -38,7 +43,12 @@ def utc_now() -> datetime:
 @dataclass
 class Linli:
     """A running Linli: commands go to `writer`, reads to `engine` after `read_your_writes`;
-    the live payment codes in `payment_codes`, the residents' PINs in `pins`."""
+    the live payment codes in `payment_codes`, the residents' PINs in `pins`.
+
+    Several may serve one database: each runs its own writer, projections and warm-up (each
+    has its own cache); the periodic jobs (sealer, sweeper, expiry reminders, webhook
+    give-ups, the payment codes' sweep) run where `leader` holds the jobs' lock, one process
+    at a time."""
 
     settings: Settings
     app: LedgerApp
@@ -53,10 +63,14 @@ class Linli:
     webhooks: WebhookSender | None = field(init=False)
     give_ups: GiveUps = field(init=False)
     reminders: ExpiryReminders = field(init=False)
+    leader: Leader = field(init=False)
+    webhooks_leader: Leader | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.payment_codes = PaymentCodeBook(
-            timedelta(seconds=self.settings.payment_code_seconds))
+            timedelta(seconds=self.settings.payment_code_seconds), SqlCodeStore(self.engine),
+            code_secret(self.app))
+        self.payment_codes.sweep.clock = lambda: self.clock()
         self.pins = PinStore(self.engine)
         self.sealer = Sealer(self.app, self.writer, self.settings.seal_interval_seconds)
         # The sweeper asks `self.clock` each time, so a test can move time by replacing it.
@@ -72,12 +86,35 @@ class Linli:
         self.reminders = ExpiryReminders(self.engine, lambda: self.clock(),
                                          self.settings.expiry_reminder_days,
                                          self.settings.reminder_interval_seconds)
+        self.leader = Leader(self.settings, JOBS, on_lead=self._lead)
+        for job in self._jobs():
+            job.gated_by(self.leader.leading)
+        self.webhooks_leader = None
+        if self.webhooks is not None:
+            self.webhooks_leader = Leader(self.settings, WEBHOOKS, on_lead=self.webhooks.wake)
+            self.webhooks.gated_by(self.webhooks_leader.leading)
+
+    def _jobs(self) -> list[Periodic]:
+        """The jobs one process of several runs at a time."""
+        return [job for job in (self.sealer, self.sweeper, self.give_ups, self.reminders,
+                                self.payment_codes.sweep) if job is not None]
+
+    def _lead(self) -> None:
+        """This process took the jobs over: each runs a pass now."""
+        for job in self._jobs():
+            job.wake()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the periodic jobs now."""
+        return self.leader.leading()
 
     def start(self) -> None:
         self.projections.start()
         if self.settings.warm_up_seconds > 0 and not self.writer.running:
             self.warm_up()
         self.writer.start()
+        self.leader.start()
         if self.settings.sweep_interval_seconds > 0:
             assert self.sweeper is not None
             self.sweeper.start()
@@ -85,10 +122,13 @@ class Linli:
             assert self.sealer is not None
             self.sealer.start()
         if self.webhooks is not None:
+            assert self.webhooks_leader is not None
+            self.webhooks_leader.start()
             self.webhooks.start()
         self.give_ups.start()
         if self.settings.expiry_reminder_days > 0 and self.settings.reminder_interval_seconds > 0:
             self.reminders.start()
+        self.payment_codes.sweep.start()
 
     def warm_up(self) -> int:
         """Load what the next commands most likely read into the writer (before it starts);
@@ -105,14 +145,19 @@ class Linli:
         return cached
 
     def stop(self) -> None:
+        self.payment_codes.sweep.stop()
         self.reminders.stop()
         self.give_ups.stop()
         if self.webhooks is not None:
             self.webhooks.stop()
+        if self.webhooks_leader is not None:
+            self.webhooks_leader.stop()
         if self.sealer is not None:
             self.sealer.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
+        self.leader.stop()  # after the sealer's last seal: another process takes over
+        self.payment_codes.close()
         self.writer.stop()
         self.projections.stop()
 
@@ -125,6 +170,15 @@ class Linli:
         """Wait until the views hold every write this process has committed."""
         return self.projections.wait_for(self.writer.last_position,
                                          self.settings.read_wait_seconds)
+
+
+def code_secret(app: LedgerApp) -> bytes | None:
+    """The secret every server on the database shares for the payment codes kept for a
+    retry (made from the MAC key); None without keys (codes kept for this process only)."""
+    keys = getattr(app, "keys", None)
+    if keys is None:
+        return None
+    return hmac.new(keys.mac, b"linli/payment-code-keys/v1", hashlib.sha256).digest()
 
 
 def open_linli(settings: Settings, *, run_migrations: bool = True, keys: bool = True) -> Linli:

@@ -1,10 +1,12 @@
 """A background task run every few seconds on its own daemon thread (sweeper, sealer), or
-sooner when woken."""
+sooner when woken; a job that one process of several runs at a time is gated on a leader
+(`ledger.leadership`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -12,7 +14,8 @@ log = logging.getLogger(__name__)
 class Periodic:
     """Calls `tick()` every `interval_seconds` until stopped, or as soon as `wake()` is
     called; a failing pass is logged and the next one comes after the interval, woken or
-    not (a task woken at every commit would otherwise fail at every commit)."""
+    not (a task woken at every commit would otherwise fail at every commit). While `gate()`
+    is false (another process leads), each pass is `idle()` instead."""
 
     thread_name = "linli-periodic"
 
@@ -21,9 +24,17 @@ class Periodic:
         self._stop = threading.Event()
         self._woken = threading.Event()
         self._thread: threading.Thread | None = None
+        self.gate: Callable[[], bool] = lambda: True
 
     def tick(self) -> None:
         raise NotImplementedError
+
+    def idle(self) -> None:
+        """A pass while another process runs this job: nothing, unless said otherwise."""
+
+    def gated_by(self, leading: Callable[[], bool]) -> None:
+        """Run the passes only while `leading()` says this process leads."""
+        self.gate = leading
 
     def start(self) -> None:
         if self._thread is None:
@@ -51,7 +62,10 @@ class Periodic:
             if self._stop.is_set():
                 return
             try:
-                self.tick()
+                if self.gate():
+                    self.tick()
+                else:
+                    self.idle()
             except Exception:
                 log.warning("%s: a pass failed; trying again later", self.thread_name,
                             exc_info=True)

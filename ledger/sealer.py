@@ -8,6 +8,12 @@ What a checkpoint covers is what this process committed (`ledger.chain.Committed
 deleted, edited or moved in the database before the pass is sealed as it was written, and
 verify names it. Only positions this process did not write (another process's, or from before
 a restart) are read from the log. Each checkpoint is signed with the signing key.
+
+With several servers on one database, one seals at a time (`ledger.leadership`): its passes
+read the others' events from the log. Another server's sealer only forgets what has been
+sealed; when it stops, it seals the log itself if its own last write is not sealed yet (a
+race with the leader's pass is lost harmlessly and tried again), so every clean stop leaves
+what that server wrote sealed.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from eventsourcing.utils import get_topic
 from ledger.actor import Actor
 from ledger.application import LedgerApp
 from ledger.chain import GENESIS, HASH_BYTES, MAC_MAGIC, Committed, head_hash
-from ledger.domain.audit import AUDIT_LOG_ID, AuditLog, fingerprints_of, log_hash
+from ledger.domain.audit import AUDIT_LOG_ID, AlreadySealed, AuditLog, fingerprints_of, log_hash
 from ledger.keys import Keys
 from ledger.periodic import Periodic
 from ledger.store import notification_headers
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 SEAL_MAX_EVENTS = 100_000
 READ_BATCH = 5_000
 SEAL_WAIT_SECONDS = 600.0
+STOP_TRIES = 5  # seals tried at a stop, each after another process's sealed first
 SEALED = get_topic(AuditLog.Sealed)  # type: ignore[attr-defined]
 OPENED = get_topic(AuditLog.Opened)  # type: ignore[attr-defined]
 OWN = frozenset({SEALED, OPENED})
@@ -76,20 +83,41 @@ class Sealer(Periodic):
     def tick(self) -> None:
         self.seal()
 
+    def idle(self) -> None:
+        """Another process seals: forget what this one committed that it has sealed."""
+        self.committed.forget_through(self.sealed_through())
+
+    def sealed_through(self) -> int:
+        """The position the audit log is sealed through (0: never sealed)."""
+        try:
+            audit_log: Any = self.app.repository.get(AUDIT_LOG_ID)
+        except AggregateNotFoundError:
+            return 0
+        return int(audit_log.through_position)
+
     def stop(self) -> None:
         """Stop sealing; a sealer that was running first seals what is still unsealed (the
-        writer must still be running), so a clean stop leaves the whole log sealed."""
+        writer must still be running), so a clean stop leaves the whole log sealed. One
+        that another process's sealer stood in for seals only if this process's last write
+        is not sealed yet."""
         was_running = self._thread is not None
         super().stop()
         if not was_running:
             return
-        try:
-            sealed = self.seal()
-        except Exception:
-            log.warning("could not seal the log's tail while stopping", exc_info=True)
+        leading = self.gate()
+        for _ in range(STOP_TRIES):
+            try:
+                if not leading and self.sealed_through() >= self.writer.last_position:
+                    return
+                sealed = self.seal()
+            except AlreadySealed:
+                continue  # the leader's pass came first: look again
+            except Exception:
+                log.warning("could not seal the log's tail while stopping", exc_info=True)
+                return
+            if sealed is not None:
+                log.info("sealed the log through position %d while stopping", sealed)
             return
-        if sealed is not None:
-            log.info("sealed the log through position %d while stopping", sealed)
 
     def seal(self) -> int | None:
         """Seal what the log holds now; the position sealed through, or None if nothing new."""

@@ -7,7 +7,9 @@ Both backends are followed the same way: by polling the log (SQLite cannot subsc
 at once by the writer after each commit so reads wait milliseconds, not a poll
 interval. Each view's rows and its tracking position change in one transaction, and the
 position only moves forward from the value this runner last read, so an event is never applied
-twice, even with several runners (or a rebuild) on the same database.
+twice, even with several runners (or a rebuild) on the same database. A runner that finds a
+view moved by another takes up the stored positions: its `position` (what reads of this
+process wait for) passes the events the other applied.
 """
 
 from __future__ import annotations
@@ -218,6 +220,8 @@ class ProjectionRunner:
                 if not self._advance(conn, before, end):
                     conn.rollback()
                     self._reload_positions()
+                    with self._changed:  # a read waiting may find its write applied there
+                        self._changed.notify_all()
                     return 1  # someone else moved one: read again from where they now are
                 for view, events in zip(behind, _by_view(decoded, behind), strict=True):
                     was = before[view.name]

@@ -10,7 +10,9 @@ subscription (the writer is the only one that writes events).
 
 A delivery is marked delivered only after its receiver answered 2xx, so a crash before the
 record sends it again (at least once); a stop records first. One marked delivered is never
-sent again unless asked (`redeliver`).
+sent again unless asked (`redeliver`). With several servers on one database, one sender at a
+time delivers (the one whose process holds the webhooks' lock, `ledger.leadership`); one that
+loses the lock stops before its next post.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ class WebhookSender(Periodic):
             while not self._stopping.is_set():
                 rows = store.pending(self.engine, webhook_id, BATCH)
                 for row in rows:
-                    if row["next_attempt_at"] > self.clock() or self._stopping.is_set():
+                    if (row["next_attempt_at"] > self.clock() or self._stopping.is_set()
+                            or not self.gate()):
                         return delivered
                     code = self._attempt(target, row, acknowledged, refusal)
                     if code is None:

@@ -7,7 +7,9 @@ the thread does; the parent wakes it after each commit through a pipe and reads 
 it has reached from shared memory, so `read_your_writes` works the same.
 
 The child also runs the webhook sender (`projections.webhook_sender`): its posting stays off
-the server's GIL too.
+the server's GIL too. With several servers on one database, each child follows the log (each
+event is applied once, by whichever comes first; the other's position moves past it all the
+same), but only the child holding the webhooks' lock sends (`ledger.leadership`).
 
 The child is a Python running `projections.worker.main`, started by `subprocess` rather than
 `multiprocessing`: it imports what following the log needs and nothing else (not the CLI that
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import open_ledger
+from ledger.leadership import WEBHOOKS, Leader
 from ledger.settings import Settings
 from projections.database import create_read_engine
 from projections.runner import ProjectionRunner, ReadsWaiting
@@ -231,17 +234,21 @@ def _follow(parent: int, shared: _Shared, listen: int) -> None:
     shared.ready.value = 1
 
     sender = WebhookSender(engine, chosen, lambda: datetime.now(UTC))
+    leader = Leader(chosen, WEBHOOKS, on_lead=sender.wake)
+    sender.gated_by(leader.leading)
 
     def published(reached: int) -> None:
         shared.position.value = reached
         sender.wake()  # the batch may have put deliveries in the outbox
 
+    leader.start()
     sender.start()
     try:
         runner.follow(_Flag(shared.stop), _Bell(listen), published,
                       hurry=ReadsWaiting(shared.reads).any)
     finally:
         sender.stop()
+        leader.stop()
         app.close()
         engine.dispose()
 

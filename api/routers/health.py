@@ -1,4 +1,5 @@
-"""Liveness and readiness."""
+"""Liveness and readiness; `leader` says whether this server runs the periodic jobs (one of
+several on a database at a time)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,4 @@ def readyz(linli: LinliDep) -> dict[str, object]:
     if not linli.projections.running:
         raise ApiProblem(503, "not-ready", "projections-stopped")
     return {"status": "ready", "projection_position": linli.projections.position,
-            "last_write_position": linli.writer.last_position}
+            "last_write_position": linli.writer.last_position, "leader": linli.leading}

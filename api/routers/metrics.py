@@ -54,6 +54,9 @@ class LinliCollector(Collector):
              "do not hold yet", max(0, writer.last_position - position)),
             ("linli_writer_cached_aggregates", "Aggregates the writer keeps in memory",
              writer.cached_aggregates),
+            ("linli_leader", "1 while this process runs the periodic jobs (sealer, sweeper, "
+             "reminders): one process of those on the database at a time",
+             int(self.linli.leading)),
         ]
         for name, documentation, value in gauges:
             yield GaugeMetricFamily(name, documentation, value=value)
