@@ -31,7 +31,7 @@ from api.idempotency import KEY_MAX_CHARS, Keyed, run_keyed
 from api.jsonguard import BodyRefused, check_json
 from api.limits import read_body, replaying
 from api.schemas import HoldIn, PaymentCodeIn, RedemptionIn
-from api.till import hold, payment_code_response, redemption
+from api.till import hold, payment_code_response, recalled, redemption
 from ledger.actor import Actor
 from ledger.errors import DomainError
 
@@ -81,24 +81,28 @@ def _keyed(build: Callable[[Linli, Actor, Any], Keyed]
     """A route whose command runs in the writer, once per key (`run_keyed`)."""
 
     def answer(linli: Linli, request: _Admissible, path: str, _: str) -> Answer:
-        return lambda: run_keyed(linli, request.actor, request.key, method="POST", path=path,
-                                 body=request.body,
-                                 keyed=build(linli, request.actor, request.body))
+        async def answered() -> Response:
+            await recalled(linli, request.body)
+            return await run_keyed(linli, request.actor, request.key, method="POST",
+                                   path=path, body=request.body,
+                                   keyed=build(linli, request.actor, request.body))
+
+        return answered
 
     return answer
 
 
 def _own_payment_code(linli: Linli, request: _Admissible, path: str,
                       member_id: str) -> Answer | None:
-    """A member's own phone asking for a code: answered from memory. Staff at the counter
-    (whose member the stack loads) are passed on."""
+    """A member's own phone asking for a code: answered here. Staff at the counter (whose
+    member the stack loads) are passed on."""
     actor = request.actor
     if actor.member_id is None or str(actor.member_id) != member_id or actor.community_id is None:
         return None
     community_id = actor.community_id
 
     async def answer() -> Response:
-        return payment_code_response(linli, actor, actor.member_id or UUID(member_id),
+        return await payment_code_response(linli, actor, actor.member_id or UUID(member_id),
                                      community_id, request.key, path, request.body)
 
     return answer

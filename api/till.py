@@ -4,12 +4,15 @@ payment code a member's phone shows the till.
 Both the routes (`api/routers/payments.py`, `api/routers/holds.py`, `api/routers/consent.py`)
 and the till's fast path (`api/fastpath.py`) build their keyed commands here, so both answer
 alike. A till names the
-member by a payment code (found in memory, here), by passbook number and PIN (checked before,
-on a thread: `pin_holder`), or by id where the community allows it.
+member by a payment code (found in memory, here, once `recalled` has brought one another server
+made from the database), by passbook number and PIN (checked before, on a thread:
+`pin_holder`), or by id where the community allows it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -83,16 +86,31 @@ def payment_code_out(code: PaymentCode) -> PaymentCodeOut:
     return PaymentCodeOut(code=code.code, member_id=code.member_id, expires_at=code.expires_at)
 
 
-def payment_code_response(linli: Linli, actor: Actor, member_id: UUID, community_id: UUID,
-                          key: str | None, path: str, body: BaseModel) -> Response:
+async def payment_code_response(linli: Linli, actor: Actor, member_id: UUID,
+                                community_id: UUID, key: str | None, path: str,
+                                body: BaseModel) -> Response:
     """Makes a payment code for the member (their own token, or staff at the counter) and
-    answers with it; a retry under the same key gets the same code (see
-    `ledger.payment_codes`)."""
+    answers with it once stored for every server; a retry under the same key, through any
+    server, gets the same code (see `ledger.payment_codes`)."""
     require_role(actor, Role.STAFF, Role.MEMBER)
-    made = linli.payment_codes.make(member_id, community_id, linli.clock(), actor.id, CodeKey(
-        actor.principal, checked_key(key), fingerprint("POST", path, body)))
+    made = await asyncio.wrap_future(linli.payment_codes.issue(
+        member_id, community_id, linli.clock(), actor.id,
+        CodeKey(actor.principal, checked_key(key), fingerprint("POST", path, body))))
     return Response(payment_code_out(made).model_dump_json(), status_code=201,
                     media_type="application/json")
+
+
+async def recalled(linli: Linli, body: BaseModel) -> None:
+    """Bring the payment code the till sent into this server's memory when another server
+    made it (a lookup on a thread; a code known here costs nothing). What it finds wrong is
+    left for `_named` to answer."""
+    sent = getattr(body, "payment_code", None)
+    if sent is None:
+        return
+    with contextlib.suppress(DomainError):
+        code = typed_code(sent)
+        if not linli.payment_codes.knows(code):
+            await run_in_threadpool(linli.payment_codes.recall, code, linli.clock())
 
 
 def _named(linli: Linli, body: AtTill, pin_holder: UUID | None
@@ -130,6 +148,7 @@ async def till_request(linli: Linli, actor: Actor, key: str | None, path: str, b
         if replay is not None:
             return replay
     holder = await pin_holder(linli, actor, body, wrong_pins)
+    await recalled(linli, body)
     return await run_keyed(linli, actor, key, method="POST", path=path, body=body,
                            keyed=build(linli, actor, body, holder))
 

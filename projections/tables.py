@@ -359,6 +359,24 @@ member_pins = Table(
     Column("set_at", UtcDateTime(), nullable=False),
 )
 
+# Not a read model: the payment codes alive now, so that every server on the database knows a
+# code another made (`ledger.payment_codes`). A code's digest, never the code: a code asked for
+# under an idempotency key is kept sealed for a retry under that key to open.
+payment_codes = Table(
+    "payment_codes",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("community_id", String(36), nullable=False),
+    Column("made_by", Text, nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("kept_until", UtcDateTime(), nullable=False),
+    Column("key_digest", String(64), nullable=True, unique=True),
+    Column("fingerprint", String(64), nullable=True),
+    Column("sealed", String(16), nullable=True),
+    Index("payment_codes_kept_until_idx", "kept_until"),
+)
+
 # --- API keys ---------------------------------------------------------------------------------
 # Never a token or its hash: what a console lists to revoke.
 api_keys = Table(

@@ -41,15 +41,16 @@ KEY_PREFIX = "key:"
 
 @router.post("/members/{member_id}/payment-codes", status_code=201,
              response_model=PaymentCodeOut, responses={400: PROBLEM, 404: PROBLEM})
-def make_payment_code(
+async def make_payment_code(
     member_id: UUID, request: Request, actor: StaffOrMember, member: ServedMember,
     linli: LinliDep, key: IdempotencyKey = None, body: PaymentCodeIn | None = None,
 ) -> Response:
     """A fresh payment code (◆ Idempotency-Key) for the member's own phone, or made by staff
     at the counter for a resident who stands there. It lives `LINLI_PAYMENT_CODE_SECONDS`
-    and is consumed by the one redemption or hold that succeeds with it. Codes are kept in
-    the serving process's memory, never in the log."""
-    return payment_code_response(linli, actor, member_id, member.community_id, key,
+    and is consumed by the one redemption or hold that succeeds with it, through any server
+    on the database. Codes are never in the log; the database keeps a code's digest while it
+    lives (and, sealed, for a retry under its key)."""
+    return await payment_code_response(linli, actor, member_id, member.community_id, key,
                                  request.url.path, body or PaymentCodeIn())
 
 

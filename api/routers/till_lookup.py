@@ -49,7 +49,7 @@ def _holder(linli: Linli, actor: Actor, body: AtTill, holder: UUID | None) -> Ti
     """The named resident's masked name, passbook number and available points."""
     caught_up(linli)
     if body.payment_code is not None:
-        code = linli.payment_codes.find(typed_code(body.payment_code), linli.clock())
+        code = linli.payment_codes.recall(typed_code(body.payment_code), linli.clock())
         if code.community_id != actor.community_id:
             raise PaymentCodeInvalid("payment-code-invalid")
         member_id = code.member_id
