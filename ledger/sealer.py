@@ -160,9 +160,12 @@ class Sealer(Periodic):
     def _span_after(self, after: int, previous: str) -> Span | None:
         """What a checkpoint after `after` covers; None if there is nothing new but the audit
         log's own events. From what this process committed while it follows on without a gap
-        (no read at all), else from the log's headers, each position this process committed
-        taken from what it committed, not from the row."""
+        to the log's head (no read but the head's), else from the log's headers, each position
+        this process committed taken from what it committed, not from the row."""
         run = self.committed.run_after(after, SEAL_MAX_EVENTS, OWN)
+        if (run is not None and run.count < SEAL_MAX_EVENTS
+                and run.first + run.count - 1 < (self.app.recorder.max_notification_id() or 0)):
+            run = None  # another process wrote after this one's run: the log says what
         if run is not None:
             if run.own_only:
                 return None
