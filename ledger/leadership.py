@@ -3,7 +3,7 @@ lock that lives exactly as long as its holder.
 
 - PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) held on a connection of
   its own. When the process dies or its connection breaks, the database ends the session and
-  the lock is free.
+  the lock is free (within about 10 s when the holder's machine just goes silent).
 - SQLite: an OS lock (`flock`) on a file beside the database (`linli.db.jobs.lock`). When the
   process dies the system frees it.
 
@@ -36,6 +36,11 @@ from ledger.settings import Settings
 log = logging.getLogger(__name__)
 
 TRY_SECONDS = 1.0
+# The server ends the lock's session (and frees the lock) within about 10 s of its holder's
+# machine going silent, not after the system's two hours of keepalive: each try's answer
+# unacknowledged for 10 s, or the line idle and unanswered for 5 + 2 × 3 s.
+DEAD_PEER_SETTINGS = ("SET tcp_user_timeout = 10000; SET tcp_keepalives_idle = 5; "
+                      "SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3")
 JOBS = "jobs"  # sealer, sweeper, expiry reminders, webhook give-ups, payment codes' sweep
 WEBHOOKS = "webhooks"  # the webhook sender, in the projection process
 
@@ -73,6 +78,7 @@ class AdvisoryLock:
                 self._held = False
                 self._conn = self.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT")
+                self._conn.execute(text(DEAD_PEER_SETTINGS))
             if self._held:  # the session still alive is the lock still held
                 self._conn.execute(text("SELECT 1"))
             else:

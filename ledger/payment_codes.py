@@ -15,9 +15,10 @@ again, a different request under it is refused, for `KEYS_KEPT` (or, in memory, 
 the code sealed under a pad only the servers' secret and that key make, so only a retry under
 the key opens it.
 
-Codes to store are sent by a thread of their own in groups (one transaction for all the codes
-asked for meanwhile); a code is answered once stored. Rows past keeping are deleted by `sweep`,
-a job one server runs at a time.
+Codes to store are sent by threads of their own in groups (one transaction for all the codes
+asked for meanwhile, a few transactions under way at once, not waiting for the disk on
+PostgreSQL: a code lost in a crash is asked for again); a code is answered once stored. Rows
+past keeping are deleted by `sweep`, a job one server runs at a time.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 KEYS_KEPT = timedelta(hours=24)
 KEYS_MAX = 500_000
 STORE_BATCH = 512  # codes stored in one transaction at most
+STORE_THREADS = 4  # transactions of codes under way at once (each waits on the database)
 SWEEP_SECONDS = 60.0
 ISSUE_WAIT_SECONDS = 60.0
 
@@ -149,7 +151,7 @@ class PaymentCodeBook:
         self._keys_in_order: deque[_Keyed] = deque()
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self.sweep = CodeSweep(self)
 
     def issue(self, member_id: UUID, community_id: UUID, now: datetime, made_by: str,
@@ -220,10 +222,12 @@ class PaymentCodeBook:
         return 0 if self.store is None else self.store.forget(now)
 
     def close(self) -> None:
-        """Stop the storing thread (once the codes asked for are stored)."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
+        """Stop the storing threads (once the codes asked for are stored)."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
             self._queue.put(None)
+        for thread in threads:
             thread.join(timeout=30)
 
     def __len__(self) -> int:
@@ -231,10 +235,12 @@ class PaymentCodeBook:
 
     # --- storing ---------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._store_loop, name="linli-codes",
-                                            daemon=True)
-            self._thread.start()
+        """Start the storing threads (under the lock)."""
+        if not self._threads:
+            self._threads = [threading.Thread(target=self._store_loop, name=f"linli-codes-{n}",
+                                              daemon=True) for n in range(STORE_THREADS)]
+            for thread in self._threads:
+                thread.start()
 
     def _row(self, made: PaymentCode, key: CodeKey | None, now: datetime) -> StoredCode:
         digest = made.consent.code_digest

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 
 from ledger.payment_codes import StoredCode
 from projections.bulk import upsert
@@ -16,6 +16,12 @@ from projections.tables import payment_codes
 
 _COLUMNS = ("digest", "member_id", "community_id", "made_by", "expires_at", "kept_until",
             "key_digest", "fingerprint", "sealed")
+
+
+_INSERT_ARRAYS = (
+    f"INSERT INTO payment_codes ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], "
+    "%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING RETURNING digest")
 
 
 class SqlCodeStore:
@@ -29,8 +35,15 @@ class SqlCodeStore:
         are left out, and not among the digests returned."""
         if not codes:
             return set()
-        rows = [{name: _value(getattr(code, name)) for name in _COLUMNS} for code in codes]
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Not waiting for the disk: a code lost in a crash is asked for again. One
+                # array a column: the driver sends the group as one statement.
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+                columns = tuple([_value(getattr(code, name)) for code in codes]
+                                for name in _COLUMNS)
+                return set(conn.exec_driver_sql(_INSERT_ARRAYS, columns).scalars())
+            rows = [{name: _value(getattr(code, name)) for name in _COLUMNS} for code in codes]
             statement = (upsert(conn, payment_codes).on_conflict_do_nothing()
                          .returning(payment_codes.c.digest))
             return set(conn.execute(statement, rows).scalars())
