@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # reads still see its own writes: a read waits for the replica to replay past them, or goes
     # to the primary when the replica is too far behind.
     read_database_url: str | None = None
+    # How long a read waits for the replica to replay the caller's writes before it goes to
+    # the primary instead.
+    replica_wait_seconds: float = Field(default=0.5, ge=0, le=30)
     admin_token: str | None = None
     # Group commit: at most this many commands share one transaction.
     batch_max_commands: int = 256
