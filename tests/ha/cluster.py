@@ -248,6 +248,51 @@ class Cluster:
         log = self.directory / name / "patroni.log"
         return log.exists() and "pg_rewind exit code=0" in log.read_text(errors="replace")
 
+    # -- backups
+
+    @property
+    def archive(self) -> Path:
+        """Return the directory the members' `archive_command` copies WAL segments into."""
+        return self.directory / "archive"
+
+    @property
+    def spare_port(self) -> int:
+        """Return a port of this cluster's range that no member uses (for a restored copy)."""
+        return self.port_base + 30
+
+    def run_as_cluster_user(self, *command: str, timeout: float = 120) -> str:
+        """Run a program as the cluster's OS user; return its output (raises on failure)."""
+        done = subprocess.run(
+            as_cluster_user(list(command)), capture_output=True, text=True, timeout=timeout,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed ({done.returncode}): {done.stderr}")
+        return done.stdout
+
+    def basebackup(self, target: Path) -> None:
+        """Take a base backup of the leader into `target` (pg_basebackup, WAL streamed along)."""
+        _, port = self.leader()
+        self.run_as_cluster_user(
+            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(port), "-U", "replicator",
+            "-D", str(target), "-X", "stream", "-c", "fast", "--no-password",
+        )
+
+    def archive_current_wal(self, timeout: float = 30) -> str:
+        """Switch the leader to a new WAL segment and wait until the one holding everything
+        written so far is in the archive; return its name."""
+        name, _ = self.leader()
+        with self.connect(name) as conn:
+            row = conn.execute("select pg_walfile_name(pg_current_wal_lsn())").fetchone()
+            assert row is not None
+            segment = str(row[0])
+            conn.execute("select pg_switch_wal()")
+            deadline = time.monotonic() + timeout
+            while not (self.archive / segment).exists():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{segment} not archived within {timeout}s")
+                time.sleep(0.1)
+        return segment
+
     # -- failures
 
     def postmaster_pid(self, name: str) -> int | None:
