@@ -127,27 +127,35 @@ def writes_through_failures(served: Served, fail: Callable[[], None],
                             writes: int, clients: int, seed: int,
                             database_url: str | None = None,
                             limit_seconds: float = 300.0) -> FailoverFigures:
-    """`writes` keyed redemptions and awards from `clients` clients while the database is
-    failed (`fail()`, which returns once it is down) and `recover()`ed, `failures` times; then
-    the checks (see the module). `database_url` is where to read the
-    log afterwards (the served one by default)."""
+    """Keyed redemptions and awards from `clients` clients, at least `writes` of them, while
+    the database is failed (`fail()`, which returns once it is down) and `recover()`ed,
+    `failures` times, each after `writes / (failures + 1)` answered writes and the last
+    followed by as many; then the checks (see the module). `database_url` is where to read
+    the log afterwards (the served one by default)."""
     figures = FailoverFigures()
     population = populate_over_http(served.url, members=8, merchants=2,
                                     points_each=START_POINTS)
     before = set(stored_writes(database_url or served.database_url))  # the starting points
     rng = random.Random(seed)
-    plan = [(rng.choice(["redemption", "award"]), rng.choice(population.members),
-             rng.choice(population.merchants), rng.randint(1, 5)) for _ in range(writes)]
     started = time.monotonic()
     run = _Run(figures, started + limit_seconds)
+    # The run in phases of `step` writes: steady, then each failure followed by `step` writes
+    # once it is recovered from (so each failure lands in a running load and is got over).
+    step = max(1, writes // (failures + 1))
+    phase_ends = [step]  # the writes count at which the current phase ends
+    done = threading.Event()  # every failure made and recovered from, the last phase run
 
-    def client(share: list[tuple[str, str, str, int]]) -> None:
+    def client(n: int) -> None:
+        own = random.Random(seed * 1_000 + n)
         with httpx.Client(base_url=served.url, timeout=TIMEOUT) as http:
-            for kind, member, merchant, points in share:
+            while not done.is_set():
+                kind = own.choice(["redemption", "award"])
+                member, points = own.choice(population.members), own.randint(1, 5)
                 if kind == "redemption":
                     response = _definite(http, run, "/v1/redemptions",
                                          {"member_id": member, "points": points,
-                                          "description": "大米"}, population.tills[merchant])
+                                          "description": "大米"},
+                                         population.tills[own.choice(population.merchants)])
                 else:
                     response = _definite(http, run, "/v1/awards",
                                          {"member_id": member, "rule_code": "GIFT",
@@ -160,26 +168,32 @@ def writes_through_failures(served: Served, fail: Callable[[], None],
                             f"{kind}: {response.status_code} {response.text[:200]}")
                     figures.writes += 1
 
-    def chaos(stop: threading.Event) -> None:
-        for n in range(1, failures + 1):
-            while figures.writes < n * writes // (failures + 1):
-                if stop.wait(0.01):
-                    return
-            time.sleep(rng.uniform(0.0, 0.05))
-            fail()
-            with run.lock:
-                run.failed_at.append(time.monotonic())
-            figures.failures += 1
-            recover()
+    def until_phase_ends() -> None:
+        while figures.writes < phase_ends[-1] and time.monotonic() < run.deadline:
+            time.sleep(0.01)
 
-    stop = threading.Event()
-    chaos_thread = threading.Thread(target=chaos, args=(stop,), daemon=True)
+    def chaos() -> None:
+        try:
+            for _ in range(failures):
+                until_phase_ends()
+                time.sleep(rng.uniform(0.0, 0.05))
+                fail()
+                with run.lock:
+                    run.failed_at.append(time.monotonic())
+                figures.failures += 1
+                recover()
+                phase_ends.append(figures.writes + step)
+            until_phase_ends()
+        finally:
+            done.set()
+
+    chaos_thread = threading.Thread(target=chaos, daemon=True)
     chaos_thread.start()
     try:
         with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(client, [plan[i::clients] for i in range(clients)]))
+            list(pool.map(client, range(clients)))
     finally:
-        stop.set()
+        done.set()
         chaos_thread.join()
     figures.seconds = time.monotonic() - started
     figures.problems += _check(served, population, run.answered, before,

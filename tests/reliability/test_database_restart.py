@@ -59,7 +59,7 @@ def test_a_primary_killed_and_restarted_loses_nothing_and_answers_no_500(databas
         print(figures.line("primary restarted"))
         assert figures.problems == []
         assert figures.failures == 2
-        assert figures.writes == 240
+        assert figures.writes >= 240
         # Every failure was felt, then got over: a 201 after each, within seconds of its end.
         assert len(figures.recoveries) == 2
         assert all(r < DOWN_SECONDS + 10 for r in figures.recoveries), figures.line("restart")
