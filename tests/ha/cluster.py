@@ -354,3 +354,46 @@ class Cluster:
                 return time.monotonic() - start
             time.sleep(0.2)
         raise TimeoutError(f"not healthy within {timeout}s\n{self.status()}{self.logs()}")
+
+
+def first_write(url: str, timeout: float = 60) -> float:
+    """Insert a row through `url` until it commits; return the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
+                conn.execute("create table if not exists failover_probe (at timestamptz)")
+                conn.execute("insert into failover_probe values (now())")
+            return time.monotonic()
+        except psycopg.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def measure(kills: int) -> None:
+    """Kill the primary's postmaster `kills` times; print the seconds to each milestone."""
+    cluster = Cluster()
+    try:
+        url = cluster.up()
+        first_write(url)
+        print("kill  old → new        leader  write  healthy  rewound")
+        for i in range(1, kills + 1):
+            old = cluster.kill_primary_postmaster()
+            leader = cluster.wait_for_new_leader(old)
+            assert cluster.killed_at is not None
+            write = first_write(url) - cluster.killed_at
+            healthy = cluster.wait_until_healthy()
+            new, _ = cluster.leader()
+            print(f"{i:>4}  {old} → {new}  {leader:6.1f}  {write:5.1f}  {healthy:7.1f}"
+                  f"  {cluster.rewound(old)}")
+    finally:
+        cluster.down()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=measure.__doc__)
+    parser.add_argument("--kills", type=int, default=5)
+    measure(parser.parse_args().kills)
