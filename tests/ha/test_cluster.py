@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from tests.ha.cluster import Cluster, ha_available, requires_ha
+from harness.patroni import Cluster, ha_available, requires_ha
 
 pytestmark = requires_ha
 

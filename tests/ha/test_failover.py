@@ -23,8 +23,8 @@ import psycopg
 import pytest
 
 from harness.failover import writes_through_failures
+from harness.patroni import Cluster, ha_available, requires_ha
 from harness.served import Served, run_cli
-from tests.ha.cluster import Cluster, ha_available, requires_ha
 
 pytestmark = requires_ha
 

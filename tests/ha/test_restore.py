@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from tests.ha.cluster import PG_BIN, Cluster, ha_available, requires_ha
+from harness.patroni import PG_BIN, Cluster, ha_available, requires_ha
 
 pytestmark = requires_ha
 

@@ -27,7 +27,7 @@ from typing import IO, Any
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 PG_BIN = Path(os.environ.get("LINLI_HA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MEMBERS = ("member1", "member2", "member3")
