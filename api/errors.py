@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api import language
-from api.unreachable import RETRY_AFTER_SECONDS, database_unreachable
+from api.unreachable import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_unreachable
 from api.validation import issue_detail
 from ledger import errors, messages
 from ledger.errors import IdempotencyKeyReused
@@ -155,6 +155,14 @@ def install(app: FastAPI) -> None:
         return render_problem(keyed_problem(error.status_code, slug, key,
                                             {"max": BODY_MAX_BYTES}),
                               error.status_code, headers or None)
+
+    async def _database(_: Request, error: Exception) -> JSONResponse:
+        return unexpected_response(error)
+
+    # Answered here, not by the catch-all below: Starlette re-raises what reaches that one
+    # after answering, and the server then closes the connection, the answer maybe unread.
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

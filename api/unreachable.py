@@ -23,6 +23,11 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     psycopg2.InterfaceError,
     sqlalchemy.exc.TimeoutError,  # their pool had no connection to give in time
 )
+# Every error of a database driver or library: each is answered by `database_unreachable`'s
+# verdict (503 or 500) by the API's handler of these.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    persistence.PersistenceError, psycopg.Error, psycopg2.Error, sqlalchemy.exc.SQLAlchemyError,
+    sqlite3.Error)
 # The event store's own errors, when they name no cause (their cause decides otherwise).
 WITHOUT_CAUSE = (persistence.OperationalError, persistence.InterfaceError)
 

@@ -472,7 +472,8 @@ class Writer:
                 return self._failed(prepared.touched)
             notification_ids = []
         except PersistenceError as error:
-            stored = self.store.were_stored(events)
+            reachable = self.store.reachable()
+            stored = self.store.were_stored(events) if reachable else None
             if not stored:
                 self.cache.evict(prepared.staged)
                 verdict = "did not take" if stored is False else "may not have taken"
@@ -481,7 +482,7 @@ class Writer:
                 detail = "write-not-taken" if stored is False else "write-unknown"
                 for submission in prepared.group:
                     submission.future.set_exception(Unavailable(detail))
-                self.database_down = stored is None or not self.store.reachable()
+                self.database_down = not reachable
                 return Outcome.ANSWERED
             notification_ids = []
         self._stored(prepared, notification_ids, time.perf_counter() - insert.started)

@@ -19,8 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.failover import writes_through_failures
+from harness.failover import ADMIN, writes_through_failures
 from harness.pg_instance import PostgresInstance, postgres_bin
+from harness.scenarios import populate_over_http
 from harness.served import Served, run_cli
 
 DOWN_SECONDS = 3.0
@@ -67,3 +68,32 @@ def test_a_primary_killed_and_restarted_loses_nothing_and_answers_no_500(databas
             ready = http.get("/readyz")
         assert ready.status_code == 200, ready.text  # the projection process lived through it
     assert run_cli(database.url, "verify").returncode == 0
+
+
+def test_while_the_database_is_down_reads_and_writes_get_503_with_retry_after(database,
+                                                                              tmp_path):
+    with Served(database.url, tmp_path / "serve.log") as served:
+        population = populate_over_http(served.url, members=1, merchants=1, points_each=10)
+        member = population.members[0]
+        with httpx.Client(base_url=served.url, headers=ADMIN, timeout=30) as http:
+            database.kill()
+            read = http.get(f"/v1/members/{member}/balance")
+            award = {"member_id": member, "rule_code": "GIFT", "quantity": 5}
+            key = {"Idempotency-Key": "award-while-down"}
+            first = http.post("/v1/awards", json=award, headers=key)
+            for response in (read, first):
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"].isdigit()
+                assert response.headers["content-type"] == "application/problem+json"
+                problem = response.json()
+                assert problem["type"].endswith("/unavailable")
+                assert "数据库" in problem["detail"]  # Chinese by default
+            assert http.get("/readyz").status_code == 503
+            database.start()
+            deadline = time.monotonic() + 30
+            while (again := http.post("/v1/awards", json=award, headers=key)).status_code \
+                    == 503 and time.monotonic() < deadline:
+                time.sleep(float(again.headers["retry-after"]))
+            assert again.status_code == 201, again.text
+            assert http.post("/v1/awards", json=award, headers=key).json() == again.json()
+            assert http.get(f"/v1/members/{member}/balance").json()["points"] == 15
