@@ -28,6 +28,7 @@ from projections.due import DueInViews
 from projections.expiry_reminders import ExpiryReminders
 from projections.payment_code_store import SqlCodeStore
 from projections.queries import recently_active
+from projections.replica import Replica, open_replica
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
 from projections.webhook_sender import GiveUps, WebhookSender
@@ -58,6 +59,7 @@ class Linli:
     clock: Callable[[], datetime] = field(default=utc_now)
     sweeper: Sweeper | None = None
     sealer: Sealer | None = None
+    replica: Replica | None = None
     payment_codes: PaymentCodeBook = field(init=False)
     pins: PinStore = field(init=False)
     webhooks: WebhookSender | None = field(init=False)
@@ -165,6 +167,15 @@ class Linli:
         self.stop()
         self.app.close()
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.engine.dispose()
+
+    def read_engine(self) -> Engine:
+        """Where a read of the views goes: the replica (`LINLI_READ_DATABASE_URL`) once its
+        views hold every write this process has answered, else the primary."""
+        if self.replica is None:
+            return self.engine
+        return self.replica.engine_for(self.writer.last_position, self.engine)
 
     def read_your_writes(self) -> bool:
         """Wait until the views hold every write this process has committed."""
@@ -194,4 +205,4 @@ def open_linli(settings: Settings, *, run_migrations: bool = True, keys: bool = 
                     cache_max_aggregates=settings.cache_max_aggregates,
                     cache_max_records=settings.cache_max_records,
                     on_commit=projections.wake)
-    return Linli(settings, app, writer, projections, engine)
+    return Linli(settings, app, writer, projections, engine, replica=open_replica(settings))

@@ -20,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KeyCache, actor_for_token, require_role, unauthorized
@@ -150,6 +151,16 @@ def caught_up(linli: LinliDep) -> Linli:
 
 CaughtUp = Annotated[Linli, Depends(caught_up)]
 """The Linli, once its views hold every write this process has answered."""
+
+
+def views_engine(linli: CaughtUp) -> Engine:
+    """The engine a read of the views goes to: the replica when one is configured and holds
+    every write this process has answered, else the primary."""
+    return linli.read_engine()
+
+
+ViewsEngine = Annotated[Engine, Depends(views_engine)]
+"""Where to read the views from, once they hold every write this process has answered."""
 
 
 # --- roles ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api import language
+from api.unreachable import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_unreachable
 from api.validation import issue_detail
 from ledger import errors, messages
 from ledger.errors import IdempotencyKeyReused
@@ -111,7 +112,8 @@ def problem_response(error: ApiProblem | errors.DomainError) -> JSONResponse:
     if isinstance(error, ApiProblem):
         return render_problem(error.body(), error.status, error.headers)
     status, body = domain_problem(error)
-    return render_problem(body, status)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return render_problem(body, status, retry)
 
 
 def install(app: FastAPI) -> None:
@@ -154,12 +156,26 @@ def install(app: FastAPI) -> None:
                                             {"max": BODY_MAX_BYTES}),
                               error.status_code, headers or None)
 
+    async def _database(_: Request, error: Exception) -> JSONResponse:
+        return unexpected_response(error)
+
+    # Answered here, not by the catch-all below: Starlette re-raises what reaches that one
+    # after answering, and the server then closes the connection, the answer maybe unread.
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
         return unexpected_response(error)
 
 
 def unexpected_response(error: Exception) -> JSONResponse:
-    """The response to a failure nothing foresaw: logged, and a 500 problem."""
+    """The response to a failure nothing foresaw: 503 with Retry-After when the database
+    could not be reached (a failover, a restart: the request may be retried, with its
+    Idempotency-Key if it writes), else a 500 problem; logged either way."""
+    if database_unreachable(error):
+        log.warning("the database could not be reached: %s", error)
+        return render_problem(keyed_problem(503, "unavailable", "database-unavailable"), 503,
+                              {"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unexpected error", exc_info=error)
     return render_problem(keyed_problem(500, "internal-error", "internal-error"), 500)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from harness.serving import logged_port, port_was_taken, wait_until_up
 
@@ -139,10 +138,7 @@ class Served:
 
 def terminate_backends(database_url: str) -> int:
     """pg_terminate_backend every other connection to the database; how many were cut."""
-    url = make_url(database_url)
-    with psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
-                         user=url.username or "postgres", password=url.password or None,
-                         dbname=url.database, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"

@@ -37,7 +37,6 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 from eventsourcing.application import AggregateNotFoundError
-from sqlalchemy.engine import make_url
 
 from ledger.domain.audit import AUDIT_LOG_ID
 from ledger.settings import Settings, UnsafeConfiguration
@@ -101,9 +100,8 @@ def key_paths(settings: Settings) -> tuple[Path, Path] | None:
     if settings.signing_key_file:
         signing = Path(settings.signing_key_file)
     else:
-        url = make_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            database = Path(url.database).resolve()
+        if settings.sqlite_path is not None:
+            database = Path(settings.sqlite_path).resolve()
             signing = database.with_name(f"{database.stem}-signing.pem")
         elif settings.dev_keys:
             signing = Path(SIGNING_KEY_NAME).resolve()

@@ -230,6 +230,10 @@ DETAILS: dict[str, tuple[str, str]] = {
                    "often; retry it"),
     "write-not-taken": ("数据库未能保存这笔写入，什么也没有改变，可以重试。",
                         "the database did not save this write; nothing changed; retry it."),
+    "database-unavailable": ("数据库暂时连不上（可能正在切换主库），请稍后重试；写入请用同一个 "
+                             "Idempotency-Key 重试。", "the database cannot be reached for the "
+                             "moment (a failover may be under way); retry shortly, a write "
+                             "with the same Idempotency-Key."),
     "write-unknown": ("数据库可能没有保存这笔写入，请用同一个 Idempotency-Key 重试。",
                       "the database may not have saved this write; retry with the same "
                       "Idempotency-Key."),

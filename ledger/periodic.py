@@ -56,6 +56,7 @@ class Periodic:
             self._thread = None
 
     def _loop(self) -> None:
+        failing = False  # the pass before failed too: one line, not another traceback
         while True:
             self._woken.wait(self.interval_seconds)
             self._woken.clear()
@@ -66,8 +67,14 @@ class Periodic:
                     self.tick()
                 else:
                     self.idle()
-            except Exception:
-                log.warning("%s: a pass failed; trying again later", self.thread_name,
-                            exc_info=True)
+                failing = False
+            except Exception as error:
+                if failing:
+                    log.warning("%s: a pass failed again; trying again later: %s",
+                                self.thread_name, str(error).split("\n", 1)[0])
+                else:
+                    log.warning("%s: a pass failed; trying again later", self.thread_name,
+                                exc_info=True)
+                failing = True
                 if self._stop.wait(self.interval_seconds):
                     return

@@ -25,17 +25,23 @@ them between the check and the commit, and it costs no round trip.
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing import postgres
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
 from psycopg import Connection, pq
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.errors import error_from_result
@@ -66,6 +72,7 @@ def _numbered(statement: str) -> bytes:
 
 
 SEND = {False: _numbered(INSERT), True: _numbered(INSERT_WITH_SNAPSHOTS)}
+RETRY_PAUSE_SECONDS = 0.2
 
 
 def _wait(socket: int, event: int) -> None:
@@ -161,11 +168,28 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
     it ahead with `send_events`. The writer uses it through
     `ledger.write.group_store.PostgresGroupStore`."""
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    wait_seconds = 5.0  # how long `insert_events` tries a database out of reach
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent],
         read_versions: Mapping[UUID, int] | None = None,
         snapshots: Sequence[StoredEvent] = (), **_: Any,
+    ) -> Sequence[int] | None:
+        """Inserts the group, trying again while the database is out of reach (a connection
+        lost, a failover) for `wait_seconds`; then raises the last error."""
+        until = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                return self._insert_once(stored_events, read_versions, snapshots)
+            except (InterfaceError, OperationalError):
+                if time.monotonic() + RETRY_PAUSE_SECONDS > until:
+                    raise
+                time.sleep(RETRY_PAUSE_SECONDS)
+
+    def _insert_once(
+        self, stored_events: Sequence[StoredEvent],
+        read_versions: Mapping[UUID, int] | None,
+        snapshots: Sequence[StoredEvent],
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
@@ -205,9 +229,21 @@ class GroupInsertRecorder(PostgresApplicationRecorder):
 
 
 class PostgresFactory(postgres.PostgresFactory):
-    """The library's factory; its pool's connections open with `SESSION_OPTIONS`."""
+    """The library's factory; its pool's connections open with `SESSION_OPTIONS` and libpq's
+    parameters of the URL the library has no setting for (`LINLI_POSTGRES_CONNINFO`, e.g.
+    `target_session_attrs=read-write` for several hosts)."""
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
+        extra = json.loads(env.get("LINLI_POSTGRES_CONNINFO") or "{}")
+        self.wait_seconds = float(env.get("LINLI_DATABASE_WAIT_SECONDS") or 5.0)
         pool = self.datastore.pool  # not opened yet: every connection gets the options
-        pool.kwargs = {**(pool.kwargs or {}), "options": SESSION_OPTIONS}  # type: ignore[dict-item]
+        pool.kwargs = {**(pool.kwargs or {}), **extra,  # type: ignore[dict-item]
+                       "options": SESSION_OPTIONS}
+
+    def application_recorder(self) -> ApplicationRecorder:
+        """The library's, or `GroupInsertRecorder` waiting `LINLI_DATABASE_WAIT_SECONDS`."""
+        recorder = super().application_recorder()
+        if isinstance(recorder, GroupInsertRecorder):
+            recorder.wait_seconds = self.wait_seconds
+        return recorder

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Literal
+from urllib.parse import urlencode, urlsplit
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -17,7 +20,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore")
 
+    # SQLite: `sqlite:///path/to/linli.db`. PostgreSQL: libpq's URL, with several hosts for a
+    # replicated cluster: `postgresql://user@h1:5432,h2:5432/linli?target_session_attrs=read-write`
+    # (every connection then goes to whichever host is the primary; docs/operations.md).
     database_url: str = "sqlite:///./linli.db"
+    # A replica the read models may be read from (same form; unset: the primary). A caller's
+    # reads still see its own writes: a read waits for the replica to replay past them, or goes
+    # to the primary when the replica is too far behind.
+    read_database_url: str | None = None
+    # How long a read waits for the replica to replay the caller's writes before it goes to
+    # the primary instead.
+    replica_wait_seconds: float = Field(default=0.5, ge=0, le=30)
     admin_token: str | None = None
     # Group commit: at most this many commands share one transaction.
     batch_max_commands: int = 256
@@ -112,20 +125,70 @@ class Settings(BaseSettings):
     expiry_reminder_days: int = Field(default=30, ge=0, le=366)
     reminder_interval_seconds: float = 3600.0
     postgres_lock_timeout_seconds: int = 5
+    # How long a write waits for a database out of reach (a primary that died, a failover
+    # under way) before its request is answered 503 with Retry-After: the outcome, when not
+    # known, is then the idempotency key's to settle (a retry with it gets the first answer
+    # if the write had committed). A connection from the pool is waited for at most
+    # `postgres_connect_timeout_seconds` a try.
+    database_wait_seconds: float = Field(default=5.0, gt=0, le=300)
+    postgres_connect_timeout_seconds: int = Field(default=2, ge=1, le=60)
     postgres_idle_in_transaction_timeout_seconds: int = 10
     postgres_pool_size: int = 8
 
     @property
     def is_postgres(self) -> bool:
-        return make_url(self.database_url).get_backend_name() == "postgresql"
+        return is_postgres_url(self.database_url)
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite database's file (None on PostgreSQL, or an in-memory database)."""
+        if self.is_postgres:
+            return None
+        url = make_url(self.database_url)
+        return url.database if url.database and url.database != ":memory:" else None
 
     @property
     def sqlalchemy_url(self) -> str:
         """The URL for SQLAlchemy (read models, alembic): psycopg2 on PostgreSQL."""
-        url = make_url(self.database_url)
-        if url.get_backend_name() == "postgresql":
-            url = url.set(drivername="postgresql+psycopg2")
-        return url.render_as_string(hide_password=False)
+        return sqlalchemy_url(self.database_url)
+
+    @property
+    def read_sqlalchemy_url(self) -> str | None:
+        """The replica's URL for SQLAlchemy, if one is configured."""
+        return sqlalchemy_url(self.read_database_url) if self.read_database_url else None
+
+
+def is_postgres_url(url: str) -> bool:
+    """Tells whether `url` names a PostgreSQL database (one host or several)."""
+    return urlsplit(url).scheme.split("+")[0] in {"postgresql", "postgres"}
+
+
+def postgres_conninfo(url: str) -> dict[str, str]:
+    """libpq's parameters of a PostgreSQL URL, as libpq itself reads them: several hosts
+    and ports come as comma-separated lists (`host=h1,h2 port=5432,5433`)."""
+    scheme, rest = url.split("://", 1)
+    return {k: str(v) for k, v in conninfo_to_dict(f"{scheme.split('+')[0]}://{rest}").items()
+            if v is not None}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`url` for SQLAlchemy: psycopg2 on PostgreSQL, each host as a `host=h:p` parameter (the
+    form SQLAlchemy hands to libpq for several hosts), libpq's other parameters kept."""
+    if not is_postgres_url(url):
+        return make_url(url).render_as_string(hide_password=False)
+    info = postgres_conninfo(url)
+    hosts = info.pop("host", "127.0.0.1").split(",")
+    ports = info.pop("port", "5432").split(",")
+    if len(ports) == 1:
+        ports *= len(hosts)
+    user = info.pop("user", "postgres")
+    password = info.pop("password", "")
+    database = info.pop("dbname", "postgres")
+    query = [("host", f"{h}:{p}") for h, p in zip(hosts, ports, strict=True)]
+    base = make_url("postgresql+psycopg2://").set(username=user, password=password or None,
+                                                 database=database)
+    return (base.render_as_string(hide_password=False)
+            + "?" + urlencode([*query, *sorted(info.items())]))
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -139,33 +202,45 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_ENABLE_DB_FUNCTIONS is set: with it a reader following the "
             "notification log can skip events written concurrently. Unset it."
         )
-    url = make_url(settings.database_url)
-    backend = url.get_backend_name()
+    if settings.is_postgres:
+        return _postgres_env(settings)
+    backend = make_url(settings.database_url).get_backend_name()
     if backend == "sqlite":
-        if not url.database or url.database == ":memory:":
+        if settings.sqlite_path is None:
             raise UnsafeConfiguration("LINLI_DATABASE_URL must name a SQLite file")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": url.database,
+            "SQLITE_DBNAME": settings.sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "30",
             "CREATE_TABLE": "y",
         }
-    if backend == "postgresql":
-        return {
-            "PERSISTENCE_MODULE": "ledger.pg_recorder:PostgresFactory",
-            "POSTGRES_DBNAME": url.database or "postgres",
-            "POSTGRES_HOST": url.host or "127.0.0.1",
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": url.username or "postgres",
-            "POSTGRES_PASSWORD": url.password or "",
-            "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_seconds),
-            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
-                settings.postgres_idle_in_transaction_timeout_seconds
-            ),
-            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:GroupInsertRecorder",
-            # The tables belong to the alembic migrations.
-            "CREATE_TABLE": "n",
-        }
     raise UnsafeConfiguration(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _postgres_env(settings: Settings) -> dict[str, str]:
+    """The library's PostgreSQL settings; libpq's other parameters of the URL (several hosts'
+    `target_session_attrs`, `connect_timeout`, `sslmode`, ...) go to every connection of its
+    pool through `LINLI_POSTGRES_CONNINFO` (`ledger.pg_recorder.PostgresFactory`)."""
+    info = postgres_conninfo(settings.database_url)
+    env = {
+        "PERSISTENCE_MODULE": "ledger.pg_recorder:PostgresFactory",
+        "POSTGRES_DBNAME": info.pop("dbname", "postgres"),
+        "POSTGRES_HOST": info.pop("host", "127.0.0.1"),
+        "POSTGRES_PORT": info.pop("port", "5432"),
+        "POSTGRES_USER": info.pop("user", "postgres"),
+        "POSTGRES_PASSWORD": info.pop("password", ""),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_seconds),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+            settings.postgres_idle_in_transaction_timeout_seconds
+        ),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout_seconds),
+        "LINLI_DATABASE_WAIT_SECONDS": str(settings.database_wait_seconds),
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:GroupInsertRecorder",
+        # The tables belong to the alembic migrations.
+        "CREATE_TABLE": "n",
+    }
+    if info:
+        env["LINLI_POSTGRES_CONNINFO"] = json.dumps(info)
+    return env

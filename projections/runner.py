@@ -37,6 +37,16 @@ from projections.view import Positioned, Remembering, Replay, View, replay_of
 log = logging.getLogger(__name__)
 
 GATHER_STEP_SECONDS = 0.002  # how soon a waiting read ends a gathering
+# After a failed batch (the database out of reach: a restart, a failover), the next try waits
+# this long, then reads the views' positions again.
+FAILED_PAUSE_SECONDS = 0.5
+
+
+def _pause(stop: Signal, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile (a process's flag does not wait)."""
+    until = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < until:
+        time.sleep(0.05)
 
 
 class Signal(Protocol):
@@ -178,19 +188,28 @@ class ProjectionRunner:
         `published` is told the position after each batch. After a batch that caught up,
         the log gathers events for `gather_seconds` before the next, unless `hurry` says a
         read is waiting: fewer, larger batches cost the views and the database less."""
+        failing = False  # since the last batch that went through
         while not stop.is_set():
             try:
                 began = time.monotonic()
+                if failing:  # what the views hold, read again once the database answers
+                    self._reload_positions()
                 if self.run_once() > 0:
                     if published is not None:
                         published(self.position)
                     self._gather(stop, hurry, until=began + self.gather_seconds)
+                    failing = False
                     continue
-            except Exception:
+                failing = False
+            except Exception as error:
                 self.errors += 1
-                log.exception("projection batch failed; retrying")
-                self._reload_positions()
-                time.sleep(self.poll_seconds)
+                if failing:  # the database still out of reach: one line, not a traceback
+                    log.warning("projection batch failed again; retrying: %s",
+                                str(error).split("\n", 1)[0])
+                else:
+                    log.exception("projection batch failed; retrying")
+                failing = True
+                _pause(stop, FAILED_PAUSE_SECONDS)
             wake.wait(self.poll_seconds)
             wake.clear()
 

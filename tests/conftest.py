@@ -193,7 +193,7 @@ def books(world: Town, linli: Linli) -> Books:
 
 # Files whose tests take seconds each (servers in subprocesses, long scenarios): they start
 # first, so that no worker is left running one of them alone at the end of the run.
-LONG_FIRST = ("tests/reliability/", "tests/integration/test_cli.py",
+LONG_FIRST = ("tests/ha/", "tests/reliability/", "tests/integration/test_cli.py",
               "tests/integration/test_import_cli.py",
               "tests/integration/test_projection_process.py",
               "tests/integration/test_bench_commands.py", "tests/integration/test_properties.py")

@@ -75,7 +75,7 @@ def get_leaderboard(
     shown_public = public or sees_public_only(actor)
     if subject == "team":
         return _team_board(linli, community, period, limit, shown_public)
-    standings = ranking(linli.engine, community["community_id"], period=period,
+    standings = ranking(linli.read_engine(), community["community_id"], period=period,
                         subject=subject, asset=asset.value,
                         grid_id=str(grid_id) if grid_id else None, limit=limit,
                         public=shown_public,

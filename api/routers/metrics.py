@@ -58,6 +58,15 @@ class LinliCollector(Collector):
              "reminders): one process of those on the database at a time",
              int(self.linli.leading)),
         ]
+        if (replica := self.linli.replica) is not None:
+            gauges += [
+                ("linli_replica_position", "Log position every view holds on the read replica, "
+                 "as last read", replica.position),
+                ("linli_replica_reads", "Reads of the views served by the replica",
+                 replica.reads),
+                ("linli_replica_fallbacks", "Reads the replica was too far behind for (or out "
+                 "of reach): served by the primary", replica.fallbacks),
+            ]
         for name, documentation, value in gauges:
             yield GaugeMetricFamily(name, documentation, value=value)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NoReturn
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from ledger.application import LedgerApp
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Waits for (or makes) a group's insert, and returns its events' notification ids.
 PendingInsert = Callable[[], Sequence[int]]
+# How long `reachable` waits for a connection to the primary.
+PROBE_SECONDS = 1.0
 
 
 class GroupStore(ABC):
@@ -79,16 +82,25 @@ class GroupStore(ABC):
         if not events:
             return False
         first: Any = events[0]
+        recorder: Any = self.app.recorder
+        # One try, not the library's ten: a database still out of reach makes it unknown now,
+        # and the request's idempotency key settles it later.
+        select = getattr(type(recorder).select_events, "__wrapped__",
+                         type(recorder).select_events)
         try:
-            found = list(self.app.events.get(first.originator_id,
-                                             gt=first.originator_version - 1,
-                                             lte=first.originator_version))
+            rows = select(recorder, first.originator_id, gt=first.originator_version - 1,
+                          lte=first.originator_version)
+            found = [self.app.mapper.to_domain_event(row) for row in rows]
         except PersistenceError:
             log.warning("could not re-read a write whose commit outcome is unknown",
                         exc_info=True)
             return None
         stored: Any = found[0] if found else None
         return type(stored) is type(first) and stored.timestamp == first.timestamp
+
+    def reachable(self) -> bool:
+        """Tells whether the database answers now (one try, a short wait)."""
+        return True
 
     def _changed_since(self, read_only: dict[UUID, int]) -> list[UUID]:
         """Lists those of `read_only` stored at a newer version than read, in one query."""
@@ -119,6 +131,17 @@ class PostgresGroupStore(GroupStore):
                                      **self._with_events(read_only, snapshots))
         except PersistenceError as error:  # read as an insert that failed
             return functools.partial(_raise, error)
+
+    def reachable(self) -> bool:
+        """Tells whether the primary answers now: one connection from the pool, waited for
+        at most `PROBE_SECONDS` (a broken one it hands out is dropped from the pool)."""
+        recorder: Any = self.app.recorder
+        try:
+            with recorder.datastore.pool.connection(timeout=PROBE_SECONDS) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     def hold_snapshots(self, snapshots: list[StoredEvent]) -> None:
         """Nothing to hold: a group's snapshots go in with its events."""

@@ -115,6 +115,8 @@ class Writer:
         self.store_seconds = 0.0
         self.cpu_seconds = 0.0
         self.attempts_failed = 0
+        # A write found the database out of reach: groups are refused until a probe reaches it.
+        self.database_down = False
         self.cache = AggregateCache(app, max_aggregates=cache_max_aggregates,
                                     max_records=cache_max_records)
         self.store: GroupStore = group_store_for(app, self.cache.holds)
@@ -276,7 +278,17 @@ class Writer:
     def _run_group(self, group: list[Submission],
                    sent_before: _GroupInsert | None) -> _GroupInsert | None:
         """Runs `group` to its answers, answering the group sent before on the way; returns
-        the group if it is left sent ahead."""
+        the group if it is left sent ahead. While the database is out of reach (a write
+        failed so, and a probe still finds no primary) the group is refused at once, nothing
+        attempted, rather than each group waiting out its own failed insert."""
+        if self.database_down:
+            self._settle(sent_before)
+            if not self.store.reachable():
+                for submission in group:
+                    submission.future.set_exception(Unavailable("write-not-taken"))
+                return None
+            self.database_down = False
+            log.warning("the database answers again: writes resume")
         keyed.presume_new(self.cache, group)
         if len(group) == 1:
             self._settle(sent_before)
@@ -460,7 +472,8 @@ class Writer:
                 return self._failed(prepared.touched)
             notification_ids = []
         except PersistenceError as error:
-            stored = self.store.were_stored(events)
+            reachable = self.store.reachable()
+            stored = self.store.were_stored(events) if reachable else None
             if not stored:
                 self.cache.evict(prepared.staged)
                 verdict = "did not take" if stored is False else "may not have taken"
@@ -469,6 +482,7 @@ class Writer:
                 detail = "write-not-taken" if stored is False else "write-unknown"
                 for submission in prepared.group:
                     submission.future.set_exception(Unavailable(detail))
+                self.database_down = not reachable
                 return Outcome.ANSWERED
             notification_ids = []
         self._stored(prepared, notification_ids, time.perf_counter() - insert.started)

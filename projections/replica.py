@@ -1,0 +1,73 @@
+"""Reads of the read models from a replica (`LINLI_READ_DATABASE_URL`), each still seeing
+every write its process answered before it: the replica is used once it has replayed the
+views past that position, waited for a moment; a replica further behind (or out of reach)
+leaves the read to the primary."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import Engine, bindparam, func, select
+
+from ledger.settings import Settings
+from projections.catalogue import all_views
+from projections.tables import tracking
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.005
+
+
+class Replica:
+    """The replica's engine and how far its views have replayed the log."""
+
+    def __init__(self, engine: Engine, wait_seconds: float) -> None:
+        self.engine = engine
+        self.wait_seconds = wait_seconds
+        self.position = 0  # the least position of every view, as last read on the replica
+        self.reads = 0  # reads served by the replica
+        self.fallbacks = 0  # reads it was too far behind for (or out of reach): the primary's
+        self._names = [view.name for view in all_views()]
+        self._lock = threading.Lock()
+        self._query = (select(func.min(tracking.c.position))
+                       .where(tracking.c.name.in_(bindparam("names", expanding=True))))
+
+    def engine_for(self, position: int, primary: Engine) -> Engine:
+        """The replica's engine if its views hold `position` (waiting up to `wait_seconds`
+        for it to replay that far), else `primary`."""
+        if self.position < position:
+            until = time.monotonic() + self.wait_seconds
+            while not self._refresh_reaches(position):
+                if time.monotonic() >= until:
+                    with self._lock:
+                        self.fallbacks += 1
+                    return primary
+                time.sleep(POLL_SECONDS)
+        with self._lock:
+            self.reads += 1
+        return self.engine
+
+    def _refresh_reaches(self, position: int) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                seen = conn.execute(self._query, {"names": self._names}).scalar() or 0
+        except Exception as error:  # out of reach: the primary serves meanwhile
+            log.warning("the read replica could not be read: %s", str(error).split("\n")[0])
+            return False
+        with self._lock:
+            self.position = max(self.position, int(seen))
+        return self.position >= position
+
+
+def open_replica(settings: Settings) -> Replica | None:
+    """The replica configured by `LINLI_READ_DATABASE_URL`, if any."""
+    from ledger.engines import sql_engine
+
+    url = settings.read_database_url
+    if not url:
+        return None
+    engine = sql_engine(settings.model_copy(update={"database_url": url}), pool_size=8,
+                        max_overflow=8)
+    return Replica(engine, settings.replica_wait_seconds)
