@@ -93,9 +93,9 @@ async def payment_code_response(linli: Linli, actor: Actor, member_id: UUID,
     answers with it once stored for every server; a retry under the same key, through any
     server, gets the same code (see `ledger.payment_codes`)."""
     require_role(actor, Role.STAFF, Role.MEMBER)
-    made = await asyncio.wrap_future(linli.payment_codes.issue(
-        member_id, community_id, linli.clock(), actor.id,
-        CodeKey(actor.principal, checked_key(key), fingerprint("POST", path, body))))
+    made = await linli.payment_codes.issue_on(
+        asyncio.get_running_loop(), member_id, community_id, linli.clock(), actor.id,
+        CodeKey(actor.principal, checked_key(key), fingerprint("POST", path, body)))
     return Response(payment_code_out(made).model_dump_json(), status_code=201,
                     media_type="application/json")
 

@@ -23,8 +23,9 @@ past keeping are deleted by `sweep`, a job one server runs at a time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-import hmac
 import logging
 import queue
 import secrets
@@ -35,7 +36,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from ledger.domain.consent import Consent, code_digest, new_code
@@ -127,13 +128,48 @@ class _Keyed:
     made_at: datetime
 
 
+class _Answer(Protocol):
+    def set_result(self, result: PaymentCode) -> None: ...
+    def set_exception(self, exception: BaseException) -> None: ...
+
+
+class _OnLoop:
+    """An event loop's future answered from a storing thread: the outcome is kept, and a
+    group's outcomes are handed to the loop in one call (one wake-up a group, not a code)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[PaymentCode] = loop.create_future()
+        self.outcome: tuple[bool, Any] = (False, RuntimeError("not answered"))
+
+    def set_result(self, result: PaymentCode) -> None:
+        self.outcome = (True, result)
+
+    def set_exception(self, exception: BaseException) -> None:
+        self.outcome = (False, exception)
+
+    def settle(self) -> None:
+        """On the loop: answer the future (unless its request was cancelled)."""
+        if not self.future.done():
+            ok, value = self.outcome
+            if ok:
+                self.future.set_result(value)
+            else:
+                self.future.set_exception(value)
+
+
+def _settle_all(answers: list[_OnLoop]) -> None:
+    for answer in answers:
+        answer.settle()
+
+
 @dataclass(frozen=True)
 class _Pending:
     made: PaymentCode
     key: CodeKey | None
     row: StoredCode
     now: datetime
-    answer: Future[PaymentCode]
+    answer: _Answer
 
 
 class PaymentCodeBook:
@@ -160,6 +196,21 @@ class PaymentCodeBook:
         same `key` (through this server or another), the first one again (refused if the
         request differs)."""
         answer: Future[PaymentCode] = Future()
+        self._issue(member_id, community_id, now, made_by, key, answer)
+        return answer
+
+    def issue_on(self, loop: asyncio.AbstractEventLoop, member_id: UUID, community_id: UUID,
+                 now: datetime, made_by: str, key: CodeKey | None = None
+                 ) -> asyncio.Future[PaymentCode]:
+        """`issue` for the event loop `loop` (called on it): the future to await."""
+        answer = _OnLoop(loop)
+        if self._issue(member_id, community_id, now, made_by, key, answer):
+            answer.settle()
+        return answer.future
+
+    def _issue(self, member_id: UUID, community_id: UUID, now: datetime, made_by: str,
+               key: CodeKey | None, answer: _Answer) -> bool:
+        """Answer at once (True) or queue the code to be stored (False)."""
         with self._lock:
             self._forget(now)
             earlier = self._keys.get((key.principal, key.key)) if key is not None else None
@@ -168,7 +219,7 @@ class PaymentCodeBook:
                     answer.set_exception(IdempotencyKeyReused("idempotency-key-reused"))
                 else:
                     answer.set_result(earlier.made)
-                return answer
+                return True
             code = new_code()
             while code in self._codes:  # one in 10^17 a draw: no two live codes alike
                 code = new_code()
@@ -177,10 +228,10 @@ class PaymentCodeBook:
             if self.store is None:
                 self._publish(made, key, now)
                 answer.set_result(made)
-                return answer
+                return True
             self._ensure_thread()
         self._queue.put(_Pending(made, key, self._row(made, key, now), now, answer))
-        return answer
+        return False
 
     def make(self, member_id: UUID, community_id: UUID, now: datetime, made_by: str,
              key: CodeKey | None = None) -> PaymentCode:
@@ -254,10 +305,11 @@ class PaymentCodeBook:
                           key.digest, key.fingerprint, sealed)
 
     def _pad(self, key: CodeKey) -> int:
-        """64 bits only the servers' secret and this key make (one key, one code)."""
-        mac = hmac.new(self._secret, f"linli/payment-code/v1\0{key.digest}".encode(),
-                       hashlib.sha256)
-        return int.from_bytes(mac.digest()[:8], "big")
+        """64 bits only the servers' secret and this key make (one key, one code): keyed
+        BLAKE2b, a MAC."""
+        mac = hashlib.blake2b(f"linli/payment-code/v1\0{key.digest}".encode(),
+                              key=self._secret[:64], digest_size=8)
+        return int.from_bytes(mac.digest(), "big")
 
     def _store_loop(self) -> None:
         while True:
@@ -277,6 +329,18 @@ class PaymentCodeBook:
             self._store(batch)
 
     def _store(self, batch: list[_Pending]) -> None:
+        try:
+            self._answer(batch)
+        finally:
+            on_loops: dict[asyncio.AbstractEventLoop, list[_OnLoop]] = {}
+            for pending in batch:
+                if isinstance(pending.answer, _OnLoop):
+                    on_loops.setdefault(pending.answer.loop, []).append(pending.answer)
+            for loop, answers in on_loops.items():
+                with contextlib.suppress(RuntimeError):  # a loop closed: nobody waits
+                    loop.call_soon_threadsafe(_settle_all, answers)
+
+    def _answer(self, batch: list[_Pending]) -> None:
         assert self.store is not None
         try:
             stored = self.store.add([p.row for p in batch])
