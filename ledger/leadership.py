@@ -71,6 +71,7 @@ class AdvisoryLock:
         self.key = lock_key(name)
         self._conn: Connection | None = None
         self._held = False
+        self._failing = False
 
     def try_hold(self) -> bool:
         try:
@@ -85,9 +86,13 @@ class AdvisoryLock:
                 self._held = bool(self._conn.execute(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
         except Exception as error:
-            log.warning("leader lock: the database connection failed (%s); trying again",
-                        error)
+            if not self._failing:  # the database out of reach: said once, not every second
+                log.warning("leader lock: the database connection failed (%s); trying "
+                            "again every %g s", str(error).split("\n", 1)[0], TRY_SECONDS)
+            self._failing = True
             self._drop()
+            return False
+        self._failing = False
         return self._held
 
     def release(self) -> None:
