@@ -19,6 +19,7 @@ what that server wrote sealed.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 SEAL_MAX_EVENTS = 100_000
 READ_BATCH = 5_000
 SEAL_WAIT_SECONDS = 600.0
+RUN_TRIES = 3  # looks at what this process committed before reading the log instead
+RUN_WAIT_SECONDS = 0.005
 STOP_TRIES = 5  # seals tried at a stop, each after another process's sealed first
 SEALED = get_topic(AuditLog.Sealed)  # type: ignore[attr-defined]
 OPENED = get_topic(AuditLog.Opened)  # type: ignore[attr-defined]
@@ -162,10 +165,17 @@ class Sealer(Periodic):
         log's own events. From what this process committed while it follows on without a gap
         to the log's head (no read but the head's), else from the log's headers, each position
         this process committed taken from what it committed, not from the row."""
+        head = self.app.recorder.max_notification_id() or 0  # before the run: ours after it
         run = self.committed.run_after(after, SEAL_MAX_EVENTS, OWN)
-        if (run is not None and run.count < SEAL_MAX_EVENTS
-                and run.first + run.count - 1 < (self.app.recorder.max_notification_id() or 0)):
-            run = None  # another process wrote after this one's run: the log says what
+        tries = RUN_TRIES
+        while (run is not None and run.count < SEAL_MAX_EVENTS
+               and run.first + run.count <= head):
+            if not tries:  # another process wrote after this one's run: the log says what
+                run = None
+                break
+            tries -= 1  # or a commit of ours the writer has not noted yet
+            time.sleep(RUN_WAIT_SECONDS)
+            run = self.committed.run_after(after, SEAL_MAX_EVENTS, OWN)
         if run is not None:
             if run.own_only:
                 return None
