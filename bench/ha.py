@@ -4,7 +4,7 @@ loads taking turns A B B A on one cluster, each through a fresh `linli serve` on
 URL; then the primary killed -9 under a load of keyed writes: acknowledged writes lost, and the
 seconds from the kill to the first write answered 201.
 
-    python -m bench.ha --members 2000 --seconds 10 --kills 2
+    python -m bench.ha --members 2000 --seconds 10 --rounds 2 --kills 2
 """
 
 from __future__ import annotations
@@ -50,10 +50,12 @@ def set_commit_mode(url: str, mode: str) -> None:
         conn.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = {mode}')
 
 
-def throughput(url: str, till: Till, seconds: float, connections: int) -> dict[str, list]:
-    """A B B A loads, each through a fresh server: requests a second and p99 ms by mode."""
+def throughput(url: str, till: Till, seconds: float, connections: int,
+               rounds: int) -> dict[str, list]:
+    """`rounds` of A B B A loads, each through a fresh server: requests a second and p99 ms
+    by mode."""
     figures: dict[str, list] = {name: [] for name in MODES}
-    for name in [*MODES, *reversed(MODES)]:
+    for name in [*MODES, *reversed(MODES)] * rounds:
         set_commit_mode(url, MODES[name])
         with linli_serve(url) as (server, base):
             load = run_wrk(till, base, server.pid, seconds=seconds, connections=connections)
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of A B B A loads")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="linli-bench-ha-"))
@@ -103,7 +106,7 @@ def main() -> None:
         till = prepare(url, args.members)
         print(f"HTTP redemptions, {args.members} members, {args.connections} connections, "
               f"{args.seconds:g} s a load, A B B A:")
-        figures = throughput(url, till, args.seconds, args.connections)
+        figures = throughput(url, till, args.seconds, args.connections, args.rounds)
         sync = statistics.median(r for r, _ in figures["synchronous standby"])
         alone = statistics.median(r for r, _ in figures["primary alone"])
         print(f"  median: synchronous standby {sync:,.0f}/s, primary alone {alone:,.0f}/s "

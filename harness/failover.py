@@ -48,14 +48,17 @@ class FailoverFigures:
     failures: int = 0
     # seconds from each failure to the first 201 of a write first sent after it
     recoveries: list[float] = field(default_factory=list)
+    # the longest time without any 201 around each failure, seconds: how long writes stalled
+    stalls: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def line(self, name: str) -> str:
         shown = ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
         recovered = ", ".join(f"{r:.1f}" for r in self.recoveries)
+        stalled = ", ".join(f"{r:.1f}" for r in self.stalls)
         return (f"{name}: {self.seconds:.0f} s, {self.writes} writes ({self.requests} requests:"
                 f" {shown}), {self.failures} failures, first 201 after each: {recovered} s, "
-                f"problems {len(self.problems)}")
+                f"writes stalled {stalled} s, problems {len(self.problems)}")
 
 
 @dataclass
@@ -66,6 +69,7 @@ class _Run:
     deadline: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     failed_at: list[float] = field(default_factory=list)
+    ok_at: list[float] = field(default_factory=list)  # when each 201 came
     # (kind, member, points, id) of each write answered 201
     answered: list[tuple[str, str, int, str]] = field(default_factory=list)
 
@@ -81,6 +85,8 @@ class _Run:
             if response.status_code == 503 and not response.headers.get("retry-after"):
                 self.figures.problems.append(f"503 without Retry-After: {response.text[:200]}")
             # The first write sent after the failure and answered 201: the service is back.
+            if response.status_code == 201:
+                self.ok_at.append(time.monotonic())
             if response.status_code == 201 and len(self.figures.recoveries) < len(
                     self.failed_at) and first_sent > self.failed_at[-1]:
                 self.figures.recoveries.append(time.monotonic() - self.failed_at[-1])
@@ -196,6 +202,7 @@ def writes_through_failures(served: Served, fail: Callable[[], None],
         done.set()
         chaos_thread.join()
     figures.seconds = time.monotonic() - started
+    figures.stalls = _stalls(run.ok_at, run.failed_at)
     figures.problems += _check(served, population, run.answered, before,
                                database_url or served.database_url)
     return figures
@@ -224,3 +231,13 @@ def _check(served: Served, population: Population, answered: list[tuple[str, str
                 problems.append(f"member {member}: balance {balance}, expected {points}")
     return problems + verify_problems(served)
 
+
+def _stalls(ok_at: list[float], failed_at: list[float]) -> list[float]:
+    """For each failure, the longest gap between 201s from it to the next failure."""
+    stalls = []
+    for n, start in enumerate(failed_at):
+        end = failed_at[n + 1] if n + 1 < len(failed_at) else float("inf")
+        times = [start, *(t for t in sorted(ok_at) if start < t < end)]
+        stalls.append(max(b - a for a, b in zip(times, times[1:], strict=False))
+                      if len(times) > 1 else 0.0)
+    return stalls

@@ -186,6 +186,20 @@ class Cluster:
                 return m.name, m.port
         raise RuntimeError("the cluster has no leader")
 
+    def primary(self, timeout: float = 30) -> str:
+        """Wait until the member Patroni names leader takes read-write sessions (Patroni's
+        view lags a moment behind a promotion); return its name."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(RuntimeError, psycopg.Error):
+                name, _ = self.leader()
+                with self.connect(name) as conn:
+                    if conn.execute("select pg_is_in_recovery()").fetchone() == (False,):
+                        return name
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no read-write leader within {timeout}s\n{self.status()}")
+            time.sleep(0.1)
+
     def sync_standby(self) -> tuple[str, int] | None:
         """Return the synchronous standby's name and port, or None."""
         for m in self.members():
@@ -306,7 +320,7 @@ class Cluster:
     def kill_primary_postmaster(self) -> str:
         """Kill -9 the leader's postmaster (and the WAL senders `freeze_wal_senders` stopped,
         which would never see it die); return the leader's name."""
-        name, _ = self.leader()
+        name = self.primary()
         pid = self.postmaster_pid(name)
         if pid is None:
             raise RuntimeError(f"{name} has no postmaster.pid")

@@ -90,6 +90,7 @@ class GroupStore(ABC):
         try:
             rows = select(recorder, first.originator_id, gt=first.originator_version - 1,
                           lte=first.originator_version)
+            self._events.check_loaded(rows)  # as a load checks them
             found = [self.app.mapper.to_domain_event(row) for row in rows]
         except PersistenceError:
             log.warning("could not re-read a write whose commit outcome is unknown",
