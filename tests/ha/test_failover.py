@@ -13,7 +13,6 @@ primary.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -38,10 +37,7 @@ def test_a_primary_killed_twice_under_load_loses_no_acknowledged_write(tmp_path:
         pytest.fail("CI=true and Patroni is not installed")
     cluster = Cluster()
     try:
-        url = cluster.up()
-        keys = {"LINLI_SIGNING_KEY_FILE": str(tmp_path / "signing.pem")}
-        os.environ.update(keys)  # the served process and the CLI take the caller's keys
-        assert run_cli(url, "keys", "init").returncode == 0
+        url = cluster.up()  # the keys are the test run's (tests/conftest.py)
         with Served(url, tmp_path / "serve.log",
                     LINLI_READ_DATABASE_URL=standby_url(url)) as served:
             old_leaders: list[str] = []
@@ -73,6 +69,4 @@ def test_a_primary_killed_twice_under_load_loses_no_acknowledged_write(tmp_path:
         done = run_cli(url, "verify")
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
-        for key in ("LINLI_SIGNING_KEY_FILE",):
-            os.environ.pop(key, None)
         cluster.down()
