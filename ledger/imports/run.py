@@ -90,6 +90,41 @@ _running: set[UUID] = set()
 _running_lock = threading.Lock()
 
 
+_deferring = 0  # posting runs that defer the collector's collections
+_deferring_lock = threading.Lock()
+_collector_was_on = False
+
+
+@contextmanager
+def _collections_deferred() -> Iterator[None]:
+    """Turns the cyclic collector's automatic collections off while rows post (in this and
+    any other posting run of the process); once the last run ends, freezes what is left (as
+    `api.gc_tuning` does after each collection) and turns them back on.
+
+    Each row's checked row, events and award live until its group is stored, so a collection
+    of the youngest generation every few thousand allocations (`api.gc_tuning`) scanned each
+    of them once, only for reference counting to free them a moment later: a tenth of the
+    importing process's CPU. What outlives the posting (an account's new lots, say) is frozen
+    unscanned: one collection of all of it would hold the GIL for a second after a million
+    rows, and one every few seconds for some tens of milliseconds (the rows in flight). Cyclic
+    garbage other threads make meanwhile (a server's periodic jobs: some hundreds of objects
+    a second) waits for the next full collection (`api.gc_tuning.FullCollection`)."""
+    global _deferring, _collector_was_on
+    with _deferring_lock:
+        if _deferring == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _deferring += 1
+    try:
+        yield
+    finally:
+        with _deferring_lock:
+            _deferring -= 1
+            if _deferring == 0 and _collector_was_on:
+                gc.freeze()
+                gc.enable()
+
+
 @contextmanager
 def _one_at_a_time(community_id: UUID) -> Iterator[None]:
     """Refuses a second import into a community while one runs in this process."""
@@ -351,7 +386,9 @@ def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: d
     for _attempt in range(RESUMES):
         rows = (_spooled(spool) if spool is not None
                 else _checked_again(source, kind, registry, now))
-        if _post_from(ledger, rows, record, by, progress, in_flight):
+        with _collections_deferred():
+            posted = _post_from(ledger, rows, record, by, progress, in_flight)
+        if posted:
             return
         found = _earlier(ledger, record.id)
         assert found is not None
