@@ -154,9 +154,17 @@ class Checker:
     _versions: dict[tuple[str, datetime], dict[str, Any]] = field(default_factory=dict,
                                                                   init=False)
     _days: dict[datetime, date] = field(default_factory=dict, init=False)
+    _usage_since: datetime = field(init=False)
+    _passbook_prefix: str = field(init=False)  # this community's passbook numbers' start
+    # The (cap key, cap) pairs of a rule's version on a day: one tuple shared by its rows.
+    _cap_pairs: dict[tuple[str, date, int], tuple[tuple[str, int], ...]] = field(
+        default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.registry.community.time_zone)
+        # Rows dated before this use no cap usage stored before the file (`_used`).
+        self._usage_since = self.now - timedelta(days=CAP_HISTORY_DAYS)
+        self._passbook_prefix = self.registry.community.code + "-"
 
     def check(self, number: int, row: list[Cell]) -> Checked | list[Problem]:
         """What row `number` will post, or its problems."""
@@ -230,7 +238,7 @@ class Checker:
         name = columns.text(self.header.cell(row, "name"))
         registry = self.registry
         if passbook_no:
-            if not passbook_no.startswith(registry.community.code + "-"):
+            if not passbook_no.startswith(self._passbook_prefix):
                 self._problem(problems, number, "passbook_no",
                               f"存折号 {passbook_no} 不是本社区的存折号")
                 return None
@@ -385,15 +393,21 @@ class Checker:
             day = at.astimezone(self._zone).date()
             if len(self._days) < 100_000:
                 self._days[at] = day
+        pairs = self._cap_pairs.get((code, day, version["version"]))
+        if pairs is not None:
+            return pairs
         keys = self._keys.get((code, day))
         if keys is None:
             keys = self._keys[(code, day)] = cap_keys_for(code, day)
-        return tuple((k, c) for k, c in ((keys[0], version["daily_cap"]),
-                                         (keys[1], version["monthly_cap"])) if c is not None)
+        pairs = tuple((k, c) for k, c in ((keys[0], version["daily_cap"]),
+                                          (keys[1], version["monthly_cap"])) if c is not None)
+        if len(self._cap_pairs) < 100_000:
+            self._cap_pairs[(code, day, version["version"])] = pairs
+        return pairs
 
     def _used(self, member_id: UUID, key: str, at: datetime) -> int:
         used = self._usage.get(member_id, {}).get(key, 0)
-        if self.existing_usage is not None and at >= self.now - timedelta(days=CAP_HISTORY_DAYS):
+        if self.existing_usage is not None and at >= self._usage_since:
             usage = self._loaded.get(member_id)
             if usage is None:
                 usage = self._loaded[member_id] = self.existing_usage(member_id)
