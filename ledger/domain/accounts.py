@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -361,6 +362,7 @@ def cap_keys_for(rule_code: str, day: date) -> tuple[str, str]:
     return f"{rule_code}|D|{day.isoformat()}", f"{rule_code}|M|{day:%Y-%m}"
 
 
+@lru_cache(maxsize=8_192)  # a few keys a rule a day: parsing one costs ten look-ups
 def _key_last_day(key: str) -> date:
     """The last day a cap key counts for: its day, or the last day of its month."""
     _, period, when = key.rsplit("|", 2)
