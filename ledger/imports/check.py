@@ -32,8 +32,11 @@ from ledger.limits import (
     QUANTITY_MAX,
     TEXT_MAX_CHARS,
 )
+from ledger.store import load_aggregates
 
 Problem = dict[str, Any]  # {row, column, detail}
+# Members' cap usage of the periods their accounts still remember, asked for many at once.
+Usage = Callable[[list[UUID]], dict[UUID, dict[str, int]]]
 
 
 @dataclass(frozen=True)
@@ -135,14 +138,15 @@ class Registry:
 @dataclass
 class Checker:
     """Checks the rows of one file of one kind, in order; counts what earlier rows of the same
-    file used of each cap. `existing_usage(member_id)` gives an account's cap usage of the
-    periods it still remembers (None: caps are not checked, as when posting)."""
+    file used of each cap. `existing_usage(member_ids)` gives accounts' cap usage of the
+    periods they still remember (None: caps are not checked, as when posting), asked for the
+    members of many rows at once (`ask_usage`)."""
 
     kind: Kind
     header: Header
     registry: Registry
     now: datetime
-    existing_usage: Callable[[UUID], dict[str, int]] | None = None
+    existing_usage: Usage | None = None
     _zone: ZoneInfo = field(init=False)
     # A member's cap usage by the file's rows so far, by cap key (one small dict a member: a
     # long history's monthly keys would otherwise each cost a tuple too).
@@ -165,6 +169,30 @@ class Checker:
         # Rows dated before this use no cap usage stored before the file (`_used`).
         self._usage_since = self.now - timedelta(days=CAP_HISTORY_DAYS)
         self._passbook_prefix = self.registry.community.code + "-"
+
+    def ask_usage(self, rows: list[tuple[int, list[Cell]]]) -> None:
+        """Asks in one go the cap usage of the members `rows` name by passbook number or by a
+        name one resident has, where a row is dated late enough to count it and it is not
+        known yet: one look-up for many rows, where `_used` would ask member by member."""
+        if self.existing_usage is None or self.kind is not Kind.AWARDS:
+            return
+        registry = self.registry
+        wanted: dict[UUID, None] = {}  # in the order first named
+        for number, cells in rows:
+            passbook_no = columns.text(self.header.cell(cells, "passbook_no"))
+            if passbook_no:
+                found = registry.by_passbook.get(passbook_no)
+                member_id = found[0] if found is not None else None
+            else:
+                matches = registry.by_name.get(columns.text(self.header.cell(cells, "name")))
+                member_id = matches[0][0] if matches and len(matches) == 1 else None
+            if member_id is None or member_id in self._loaded or member_id in wanted:
+                continue
+            at = self._occurred_at(cells, [], number)
+            if at is not None and at >= self._usage_since:
+                wanted[member_id] = None
+        if wanted:
+            self._loaded.update(self.existing_usage(list(wanted)))
 
     def check(self, number: int, row: list[Cell]) -> Checked | list[Problem]:
         """What row `number` will post, or its problems."""
@@ -410,7 +438,7 @@ class Checker:
         if self.existing_usage is not None and at >= self._usage_since:
             usage = self._loaded.get(member_id)
             if usage is None:
-                usage = self._loaded[member_id] = self.existing_usage(member_id)
+                usage = self._loaded[member_id] = self.existing_usage([member_id])[member_id]
             used += usage.get(key, 0)
         return used
 
@@ -432,10 +460,13 @@ class Checker:
         return OpeningRow(number, member_id, points or 0, minutes or 0, occurred_at, note)
 
 
-def account_usage(app: Any) -> Callable[[UUID], dict[str, int]]:
-    """How a checker reads a member's cap usage: from its points account in the store."""
-    def usage(member_id: UUID) -> dict[str, int]:
-        account = app.repository.get(ids.account_id(member_id, Asset.POINTS.value))
-        return dict(account.cap_usage)
+def account_usage(app: Any) -> Usage:
+    """How a checker reads members' cap usage: from their points accounts in the store, in
+    one query a few hundred of them (`load_aggregates`)."""
+    def usage(member_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
+        accounts = {m: ids.account_id(m, Asset.POINTS.value) for m in member_ids}
+        loaded = load_aggregates(app, list(accounts.values()))
+        return {m: dict(getattr(loaded.get(a), "cap_usage", None) or {})
+                for m, a in accounts.items()}
 
     return usage

@@ -9,6 +9,7 @@ import with the rows it covered, so a run interrupted and retried goes on where 
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import pickle
 import tempfile
@@ -38,11 +39,12 @@ from ledger.imports.check import (
     OpeningRow,
     Problem,
     Registry,
+    Usage,
     account_usage,
 )
 from ledger.imports.columns import Kind
 from ledger.imports.post import GAP, finish, personal_subjects, post_chunk, start
-from ledger.imports.source import Source
+from ledger.imports.source import Cell, Source
 from ledger.write.writer import Writer
 
 CHUNK_ROWS = 500  # rows a command posts
@@ -229,7 +231,7 @@ def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[in
 
 
 def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
-           usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+           usage: Usage, progress: Progress | None,
            spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None = None
            ) -> tuple[int, list[Problem], int]:
     """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems).
@@ -247,16 +249,17 @@ def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
 
 
 def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
-                usage: Callable[[UUID], dict[str, int]] | None, spool: BinaryIO | None,
+                usage: Usage | None, spool: BinaryIO | None,
                 tell: Callable[[str, Any], None]) -> tuple[int, list[Problem], int]:
     """`_check`'s reading: tells `tell` (CHECKING, rows so far) every 1,000 rows and
-    (SPOOLED, the members it names) for each chunk spooled."""
+    (SPOOLED, the members it names) for each chunk spooled. The rows are read a chunk ahead,
+    the cap usage their members need asked for all of them at once."""
     header, rows = _rows(source, kind)
     checker = Checker(kind, header, registry, now, usage)
     count = rejected = 0
     problems: list[Problem] = []
     chunk: list[Checked | list[Problem]] = []
-    for number, cells in rows:
+    for number, cells in _asked_ahead(rows, checker):
         count += 1
         checked = checker.check(number, cells)
         if isinstance(checked, list):
@@ -275,8 +278,17 @@ def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
     return count, problems, rejected
 
 
+def _asked_ahead(rows: Iterator[tuple[int, list[Cell]]], checker: Checker
+                 ) -> Iterator[tuple[int, list[Cell]]]:
+    """`rows`, read `CHUNK_ROWS` at a time, the checker asked each time for the cap usage
+    those rows need (`Checker.ask_usage`)."""
+    while block := list(itertools.islice(rows, CHUNK_ROWS)):
+        checker.ask_usage(block)
+        yield from block
+
+
 def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
-                 usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+                 usage: Usage, progress: Progress | None,
                  spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None
                  ) -> tuple[int, list[Problem], int]:
     """`_check` in a forked process, on the machine's other core: it reads, checks and
@@ -325,12 +337,12 @@ def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
     collection of cycles, whose finalizers might close the importing process's connections
     (the process ends by `os._exit`, running none)."""
     gc.disable()
-    def usage(member_id: UUID) -> dict[str, int]:
-        there.send((USAGE, member_id))
+    def usage(member_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
+        there.send((USAGE, member_ids))
         ok, value = there.recv()
         if not ok:
             raise value
-        result: dict[str, int] = value
+        result: dict[UUID, dict[str, int]] = value
         return result
 
     def tell(what: str, value: Any) -> None:
