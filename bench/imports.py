@@ -11,12 +11,22 @@ imported:
 
     python -m bench.imports [--backend postgres|sqlite|both] [--rows 100000]
                             [--big-rows 1000000] [--members 10000]
+
+With trees of the code (`NAME=PATH`, worktrees say: `git worktree add /tmp/before REV`), the
+in-process import runs from each tree in a process of its own, taking turns (A B, B A, …), on
+one database, each run into a community of its own prepared beforehand: each run's rows a
+second, rows a CPU second of the importing process and its checking process, PostgreSQL's CPU
+meanwhile and the load average; each tree's medians and their ratios to the first.
+
+    python -m bench.imports NAME=PATH NAME=PATH … [--backend] [--rows] [--members] [--rounds 2]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from api.bootstrap import Linli
-from bench.args import add_backend, add_members, parser_for
+from bench.args import add_backend, add_members, add_rounds, add_trees, parser_for
 from bench.common import (
     ADMIN,
     backends,
@@ -144,15 +154,101 @@ def by_command(url: str, community: UUID, path: Path, rows: int) -> tuple[float,
     return rows / seconds, peak_mb, peak_pss
 
 
+# Run in a tree's own process: the in-process import of one file into one community, timed.
+_RUN_IMPORT = """
+import json, resource, sys, time
+from pathlib import Path
+from uuid import UUID
+from bench.common import ADMIN, open_bench, postgres_cpu_seconds
+from ledger.imports.columns import Kind
+from ledger.imports.run import run_import
+from ledger.imports.source import open_source
+linli = open_bench(sys.argv[1], projection_worker="thread")
+try:
+    linli.projections.stop()  # as `linli import` runs: the views follow later
+    def children():
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
+    database = sys.argv[4] or None  # its backends' CPU, read while they are there
+    pg = postgres_cpu_seconds(database) if database else 0.0
+    started, cpu, kids = time.perf_counter(), time.process_time(), children()
+    answer = run_import(linli, open_source(Path(sys.argv[2])), Kind.AWARDS, UUID(sys.argv[3]),
+                        dry_run=False, by=ADMIN)
+    seconds, cpu, kids = time.perf_counter() - started, time.process_time() - cpu, children() - kids
+    pg = postgres_cpu_seconds(database) - pg if database else 0.0
+    print(json.dumps({"rows": answer.accepted, "rejected": answer.rejected, "seconds": seconds,
+                      "cpu": cpu, "children": kids, "pg": pg}))
+finally:
+    linli.close()
+"""
+
+
+def compare(backend: str, trees: list[tuple[str, Path]], rows: int, members: int,
+            rounds: int) -> None:
+    """The in-process import from each tree in turn (see the module's docstring)."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
+    order = [t for round_ in range(rounds)
+             for t in (trees if round_ % 2 == 0 else list(reversed(trees)))]
+    with scratch_database(backend) as url, tempfile.TemporaryDirectory() as folder:
+        database = make_url(url).database if backend == "postgres" else None
+        files: list[tuple[Path, UUID]] = []
+        linli = open_bench(url, projection_worker="thread")
+        try:
+            for index in range(len(order)):
+                community, passbooks = prepare(linli, members)
+                path = Path(folder) / f"awards-{index}.csv"
+                write_awards(path, rows, passbooks)
+                files.append((path, community))
+        finally:
+            linli.close()
+        for index, (name, code) in enumerate(order):
+            path, community = files[index]
+            busy, wall = machine_busy_seconds(), time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", _RUN_IMPORT, url, str(path),
+                                   str(community), database or ""],
+                                  env={**os.environ, "PYTHONPATH": str(code)}, cwd=code,
+                                  capture_output=True, text=True, check=True)
+            load = (machine_busy_seconds() - busy) / (time.perf_counter() - wall)
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            pg = run["pg"]
+            assert run["rows"] == rows and run["rejected"] == 0, f"{name}: {run}"
+            cpu = run["cpu"] + run["children"]
+            runs[name].append({"per second": rows / run["seconds"], "per cpu": rows / cpu,
+                               "own cpu": run["cpu"], "pg": pg})
+            print(f"{backend} run {index + 1} {name}: {rows:,} rows in {run['seconds']:.2f} s "
+                  f"({rows / run['seconds']:,.0f} rows/s), CPU {run['cpu']:.2f} s + "
+                  f"{run['children']:.2f} s checking ({rows / cpu:,.0f} rows a CPU second)"
+                  + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
+                  + f"; cores busy {load:.1f} of {os.cpu_count()}, load average "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
+    first = trees[0][0]
+    base = {k: statistics.median(r[k] for r in runs[first]) for k in runs[first][0]}
+    for name, _ in trees:
+        medians = {k: statistics.median(r[k] for r in runs[name]) for k in runs[name][0]}
+        print(f"{backend} {name}: median {medians['per second']:,.0f} rows/s "
+              f"(×{medians['per second'] / base['per second']:.2f}), "
+              f"{medians['per cpu']:,.0f} rows a CPU second of the importer and its checking "
+              f"process (×{medians['per cpu'] / base['per cpu']:.2f}), the importer's own CPU "
+              f"{medians['own cpu']:.2f} s (×{medians['own cpu'] / base['own cpu']:.2f})"
+              + (f", PostgreSQL {medians['pg']:.1f} CPU s" if backend == "postgres" else ""),
+              flush=True)
+
+
 def main() -> None:
     parser = parser_for(__doc__, raw=True)
+    add_trees(parser, "*")
     add_backend(parser, "both", both=True)
     add_members(parser, 10_000)
+    add_rounds(parser, 2)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--big-rows", type=int, default=0,
                         help="also import this many rows by `linli import` (e.g. 1000000)")
     args = parser.parse_args()
     print(machine())
+    if args.trees:
+        for backend in backends(args.backend):
+            compare(backend, args.trees, args.rows, args.members, args.rounds)
+        return
     for backend in backends(args.backend):
         with scratch_database(backend) as url, tempfile.TemporaryDirectory() as folder:
             linli = open_bench(url, projection_worker="thread")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,12 @@ CODES_KEPT = timedelta(days=1)
 _MEMBER, _POINTS = OwnerKind.MEMBER.value, Asset.POINTS.value
 _EARNING = frozenset(k.value for k in EARNING_KINDS)
 
+
+# The lots `post` worked out (the lots before, the changes, the lots after), which `_posted`
+# takes when it applies those very changes to those very lots (it is called at once, by the
+# same thread; a replay's objects are others): each posting's lots made once. A tuple
+# replaced whole, so a thread reads one posting's or another's, never a mix.
+_applied: tuple[list[lots.Lot], list[lots.Change], list[lots.Lot]] = ([], [], [])
 
 # The message that says an account is short, by its owner's kind and its asset.
 _SHORT = {("member", "POINTS"): "member-points-short",
@@ -136,6 +143,8 @@ class Account(LedgerAggregate):
                                       available=self.available, asked=-amount)
         changes = self._lot_changes(amount, transaction_id, new_lots, take_first)
         after = lots.apply(self.lots, changes)
+        global _applied
+        _applied = (self.lots, changes, after)  # for `_posted`, applying the same changes
         next_at, next_points = lots.next_expiry(after)
         kind_value = kind._value_  # the value itself, not through the `value` property
         earned_delta = amount if kind_value in _EARNING else 0
@@ -310,7 +319,9 @@ class Account(LedgerAggregate):
         self.earned = earned_after
         self._apply_cap_delta(cap_keys, cap_delta)
         if lot_changes:
-            self.lots = lots.apply(self.lots, lot_changes)
+            applied = _applied
+            self.lots = (applied[2] if applied[0] is self.lots and applied[1] is lot_changes
+                         else lots.apply(self.lots, lot_changes))
         if redeemed_on is not None:
             self.redeemed_by_day[redeemed_on] = self.redeemed_by_day.get(redeemed_on, 0) - amount
             horizon = (date.fromisoformat(redeemed_on)
@@ -351,6 +362,7 @@ def cap_keys_for(rule_code: str, day: date) -> tuple[str, str]:
     return f"{rule_code}|D|{day.isoformat()}", f"{rule_code}|M|{day:%Y-%m}"
 
 
+@lru_cache(maxsize=8_192)  # a few keys a rule a day: parsing one costs ten look-ups
 def _key_last_day(key: str) -> date:
     """The last day a cap key counts for: its day, or the last day of its month."""
     _, period, when = key.rsplit("|", 2)

@@ -32,8 +32,11 @@ from ledger.limits import (
     QUANTITY_MAX,
     TEXT_MAX_CHARS,
 )
+from ledger.store import load_aggregates
 
 Problem = dict[str, Any]  # {row, column, detail}
+# Members' cap usage of the periods their accounts still remember, asked for many at once.
+Usage = Callable[[list[UUID]], dict[UUID, dict[str, int]]]
 
 
 @dataclass(frozen=True)
@@ -135,14 +138,15 @@ class Registry:
 @dataclass
 class Checker:
     """Checks the rows of one file of one kind, in order; counts what earlier rows of the same
-    file used of each cap. `existing_usage(member_id)` gives an account's cap usage of the
-    periods it still remembers (None: caps are not checked, as when posting)."""
+    file used of each cap. `existing_usage(member_ids)` gives accounts' cap usage of the
+    periods they still remember (None: caps are not checked, as when posting), asked for the
+    members of many rows at once (`ask_usage`)."""
 
     kind: Kind
     header: Header
     registry: Registry
     now: datetime
-    existing_usage: Callable[[UUID], dict[str, int]] | None = None
+    existing_usage: Usage | None = None
     _zone: ZoneInfo = field(init=False)
     # A member's cap usage by the file's rows so far, by cap key (one small dict a member: a
     # long history's monthly keys would otherwise each cost a tuple too).
@@ -154,9 +158,41 @@ class Checker:
     _versions: dict[tuple[str, datetime], dict[str, Any]] = field(default_factory=dict,
                                                                   init=False)
     _days: dict[datetime, date] = field(default_factory=dict, init=False)
+    _usage_since: datetime = field(init=False)
+    _passbook_prefix: str = field(init=False)  # this community's passbook numbers' start
+    # The (cap key, cap) pairs of a rule's version on a day: one tuple shared by its rows.
+    _cap_pairs: dict[tuple[str, date, int], tuple[tuple[str, int], ...]] = field(
+        default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.registry.community.time_zone)
+        # Rows dated before this use no cap usage stored before the file (`_used`).
+        self._usage_since = self.now - timedelta(days=CAP_HISTORY_DAYS)
+        self._passbook_prefix = self.registry.community.code + "-"
+
+    def ask_usage(self, rows: list[tuple[int, list[Cell]]]) -> None:
+        """Asks in one go the cap usage of the members `rows` name by passbook number or by a
+        name one resident has, where a row is dated late enough to count it and it is not
+        known yet: one look-up for many rows, where `_used` would ask member by member."""
+        if self.existing_usage is None or self.kind is not Kind.AWARDS:
+            return
+        registry = self.registry
+        wanted: dict[UUID, None] = {}  # in the order first named
+        for number, cells in rows:
+            passbook_no = columns.text(self.header.cell(cells, "passbook_no"))
+            if passbook_no:
+                found = registry.by_passbook.get(passbook_no)
+                member_id = found[0] if found is not None else None
+            else:
+                matches = registry.by_name.get(columns.text(self.header.cell(cells, "name")))
+                member_id = matches[0][0] if matches and len(matches) == 1 else None
+            if member_id is None or member_id in self._loaded or member_id in wanted:
+                continue
+            at = self._occurred_at(cells, [], number)
+            if at is not None and at >= self._usage_since:
+                wanted[member_id] = None
+        if wanted:
+            self._loaded.update(self.existing_usage(list(wanted)))
 
     def check(self, number: int, row: list[Cell]) -> Checked | list[Problem]:
         """What row `number` will post, or its problems."""
@@ -230,7 +266,7 @@ class Checker:
         name = columns.text(self.header.cell(row, "name"))
         registry = self.registry
         if passbook_no:
-            if not passbook_no.startswith(registry.community.code + "-"):
+            if not passbook_no.startswith(self._passbook_prefix):
                 self._problem(problems, number, "passbook_no",
                               f"存折号 {passbook_no} 不是本社区的存折号")
                 return None
@@ -385,18 +421,24 @@ class Checker:
             day = at.astimezone(self._zone).date()
             if len(self._days) < 100_000:
                 self._days[at] = day
+        pairs = self._cap_pairs.get((code, day, version["version"]))
+        if pairs is not None:
+            return pairs
         keys = self._keys.get((code, day))
         if keys is None:
             keys = self._keys[(code, day)] = cap_keys_for(code, day)
-        return tuple((k, c) for k, c in ((keys[0], version["daily_cap"]),
-                                         (keys[1], version["monthly_cap"])) if c is not None)
+        pairs = tuple((k, c) for k, c in ((keys[0], version["daily_cap"]),
+                                          (keys[1], version["monthly_cap"])) if c is not None)
+        if len(self._cap_pairs) < 100_000:
+            self._cap_pairs[(code, day, version["version"])] = pairs
+        return pairs
 
     def _used(self, member_id: UUID, key: str, at: datetime) -> int:
         used = self._usage.get(member_id, {}).get(key, 0)
-        if self.existing_usage is not None and at >= self.now - timedelta(days=CAP_HISTORY_DAYS):
+        if self.existing_usage is not None and at >= self._usage_since:
             usage = self._loaded.get(member_id)
             if usage is None:
-                usage = self._loaded[member_id] = self.existing_usage(member_id)
+                usage = self._loaded[member_id] = self.existing_usage([member_id])[member_id]
             used += usage.get(key, 0)
         return used
 
@@ -418,10 +460,13 @@ class Checker:
         return OpeningRow(number, member_id, points or 0, minutes or 0, occurred_at, note)
 
 
-def account_usage(app: Any) -> Callable[[UUID], dict[str, int]]:
-    """How a checker reads a member's cap usage: from its points account in the store."""
-    def usage(member_id: UUID) -> dict[str, int]:
-        account = app.repository.get(ids.account_id(member_id, Asset.POINTS.value))
-        return dict(account.cap_usage)
+def account_usage(app: Any) -> Usage:
+    """How a checker reads members' cap usage: from their points accounts in the store, in
+    one query a few hundred of them (`load_aggregates`)."""
+    def usage(member_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
+        accounts = {m: ids.account_id(m, Asset.POINTS.value) for m in member_ids}
+        loaded = load_aggregates(app, list(accounts.values()))
+        return {m: dict(getattr(loaded.get(a), "cap_usage", None) or {})
+                for m, a in accounts.items()}
 
     return usage

@@ -99,6 +99,8 @@ def read_header(cells: list[Cell], kind: Kind) -> Header:
 
 
 def is_blank(row: list[Cell]) -> bool:
+    if row and type(first := row[0]) is str and first.strip():  # the usual row, at once
+        return False
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
@@ -107,6 +109,8 @@ class CellProblem(ValueError):
 
 
 def text(cell: Cell) -> str:
+    if type(cell) is str:  # the usual cell, at once
+        return cell.strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():

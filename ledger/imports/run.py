@@ -9,6 +9,7 @@ import with the rows it covered, so a run interrupted and retried goes on where 
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import pickle
 import tempfile
@@ -38,11 +39,12 @@ from ledger.imports.check import (
     OpeningRow,
     Problem,
     Registry,
+    Usage,
     account_usage,
 )
 from ledger.imports.columns import Kind
 from ledger.imports.post import GAP, finish, personal_subjects, post_chunk, start
-from ledger.imports.source import Source
+from ledger.imports.source import Cell, Source
 from ledger.write.writer import Writer
 
 CHUNK_ROWS = 500  # rows a command posts
@@ -88,6 +90,41 @@ class Answer:
 
 _running: set[UUID] = set()
 _running_lock = threading.Lock()
+
+
+_deferring = 0  # posting runs that defer the collector's collections
+_deferring_lock = threading.Lock()
+_collector_was_on = False
+
+
+@contextmanager
+def _collections_deferred() -> Iterator[None]:
+    """Turns the cyclic collector's automatic collections off while rows post (in this and
+    any other posting run of the process); once the last run ends, freezes what is left (as
+    `api.gc_tuning` does after each collection) and turns them back on.
+
+    Each row's checked row, events and award live until its group is stored, so a collection
+    of the youngest generation every few thousand allocations (`api.gc_tuning`) scanned each
+    of them once, only for reference counting to free them a moment later: a tenth of the
+    importing process's CPU. What outlives the posting (an account's new lots, say) is frozen
+    unscanned: one collection of all of it would hold the GIL for a second after a million
+    rows, and one every few seconds for some tens of milliseconds (the rows in flight). Cyclic
+    garbage other threads make meanwhile (a server's periodic jobs: some hundreds of objects
+    a second) waits for the next full collection (`api.gc_tuning.FullCollection`)."""
+    global _deferring, _collector_was_on
+    with _deferring_lock:
+        if _deferring == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _deferring += 1
+    try:
+        yield
+    finally:
+        with _deferring_lock:
+            _deferring -= 1
+            if _deferring == 0 and _collector_was_on:
+                gc.freeze()
+                gc.enable()
 
 
 @contextmanager
@@ -194,7 +231,7 @@ def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[in
 
 
 def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
-           usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+           usage: Usage, progress: Progress | None,
            spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None = None
            ) -> tuple[int, list[Problem], int]:
     """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems).
@@ -212,16 +249,17 @@ def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
 
 
 def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
-                usage: Callable[[UUID], dict[str, int]] | None, spool: BinaryIO | None,
+                usage: Usage | None, spool: BinaryIO | None,
                 tell: Callable[[str, Any], None]) -> tuple[int, list[Problem], int]:
     """`_check`'s reading: tells `tell` (CHECKING, rows so far) every 1,000 rows and
-    (SPOOLED, the members it names) for each chunk spooled."""
+    (SPOOLED, the members it names) for each chunk spooled. The rows are read a chunk ahead,
+    the cap usage their members need asked for all of them at once."""
     header, rows = _rows(source, kind)
     checker = Checker(kind, header, registry, now, usage)
     count = rejected = 0
     problems: list[Problem] = []
     chunk: list[Checked | list[Problem]] = []
-    for number, cells in rows:
+    for number, cells in _asked_ahead(rows, checker):
         count += 1
         checked = checker.check(number, cells)
         if isinstance(checked, list):
@@ -240,8 +278,17 @@ def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
     return count, problems, rejected
 
 
+def _asked_ahead(rows: Iterator[tuple[int, list[Cell]]], checker: Checker
+                 ) -> Iterator[tuple[int, list[Cell]]]:
+    """`rows`, read `CHUNK_ROWS` at a time, the checker asked each time for the cap usage
+    those rows need (`Checker.ask_usage`)."""
+    while block := list(itertools.islice(rows, CHUNK_ROWS)):
+        checker.ask_usage(block)
+        yield from block
+
+
 def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
-                 usage: Callable[[UUID], dict[str, int]], progress: Progress | None,
+                 usage: Usage, progress: Progress | None,
                  spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None
                  ) -> tuple[int, list[Problem], int]:
     """`_check` in a forked process, on the machine's other core: it reads, checks and
@@ -290,12 +337,12 @@ def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
     collection of cycles, whose finalizers might close the importing process's connections
     (the process ends by `os._exit`, running none)."""
     gc.disable()
-    def usage(member_id: UUID) -> dict[str, int]:
-        there.send((USAGE, member_id))
+    def usage(member_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
+        there.send((USAGE, member_ids))
         ok, value = there.recv()
         if not ok:
             raise value
-        result: dict[str, int] = value
+        result: dict[UUID, dict[str, int]] = value
         return result
 
     def tell(what: str, value: Any) -> None:
@@ -351,7 +398,9 @@ def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: d
     for _attempt in range(RESUMES):
         rows = (_spooled(spool) if spool is not None
                 else _checked_again(source, kind, registry, now))
-        if _post_from(ledger, rows, record, by, progress, in_flight):
+        with _collections_deferred():
+            posted = _post_from(ledger, rows, record, by, progress, in_flight)
+        if posted:
             return
         found = _earlier(ledger, record.id)
         assert found is not None
