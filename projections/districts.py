@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, func, or_, select
 
 from ledger.domain.assets import EARNING_KINDS, Asset, OwnerKind, PostingKind
 from projections.periods import month_end, year_months
@@ -82,11 +82,14 @@ def community_names(engine: Engine, community_ids: list[str]) -> dict[str, str]:
 
 def _communities(engine: Engine, community_ids: list[str]) -> dict[str, tuple[str, str]]:
     """Each community's name and time zone."""
-    c = registry_communities.c
     with engine.connect() as conn:
-        rows = conn.execute(select(c.community_id, c.name, c.time_zone)
-                            .where(c.community_id.in_(community_ids))).all()
+        rows = conn.execute(_COMMUNITIES, {"ids": community_ids}).all()
     return {row.community_id: (row.name, row.time_zone) for row in rows}
+
+
+_COMMUNITIES = select(registry_communities.c.community_id, registry_communities.c.name,
+                      registry_communities.c.time_zone).where(
+    registry_communities.c.community_id.in_(bindparam("ids", expanding=True)))
 
 
 def dashboard(engine: Engine, community_ids: list[str], year: int,
@@ -103,25 +106,18 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
     elsewhere = [c for c in community_ids if found.get(c, ("", time_zone))[1] != time_zone]
     counted = [c for c in community_ids if c not in elsewhere]
     figures = {c: {m: Figures(m) for m in [*months, year_key]} for c in community_ids}
-    p, v, j = monthly_postings.c, volunteer_counts.c, monthly_members.c
     before: dict[str, int] = {}
     joined: dict[str, list[int]] = {c: [0] * len(months) for c in community_ids}
     with engine.connect() as conn:
-        postings = conn.execute(
-            select(p.community_id, p.month, p.asset, p.kind, p.amount)
-            .where(p.community_id.in_(community_ids), p.month.in_(months))).all()
-        volunteers = conn.execute(
-            select(v.community_id, v.period, v.volunteers)
-            .where(v.community_id.in_(community_ids), v.period.in_([*months, year_key]))).all()
+        postings = conn.execute(_POSTINGS, {"ids": community_ids, "months": months}).all()
+        volunteers = conn.execute(_VOLUNTEERS, {"ids": community_ids,
+                                                "periods": [*months, year_key]}).all()
         if counted:
             before.update((row[0], int(row[1])) for row in conn.execute(
-                select(j.community_id, func.sum(j.joined))
-                .where(j.community_id.in_(counted), j.month < months[0])
-                .group_by(j.community_id)).all())
+                _JOINED_BEFORE, {"ids": counted, "month": months[0]}).all())
             index = {month: n for n, month in enumerate(months)}
             for community_id, month, count in conn.execute(
-                    select(j.community_id, j.month, j.joined)
-                    .where(j.community_id.in_(counted), j.month.in_(months))).all():
+                    _JOINED, {"ids": counted, "months": months}).all():
                 joined[community_id][index[month]] = int(count)
         if elsewhere:
             _registered(conn, elsewhere, months, zone, before, joined)
@@ -157,6 +153,21 @@ def dashboard(engine: Engine, community_ids: list[str], year: int,
     # A district's volunteers are each community's added: a member belongs to one community.
     return DistrictDashboard(year, time_zone, rows, [district_months[m] for m in months],
                              district_months[year_key])
+
+
+# The dashboard's statements, made once (building them for each read, with their lists of
+# communities and months, cost more than running them).
+_p, _v, _j = monthly_postings.c, volunteer_counts.c, monthly_members.c
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_POSTINGS = select(_p.community_id, _p.month, _p.asset, _p.kind, _p.amount).where(
+    _p.community_id.in_(_IDS), _p.month.in_(bindparam("months", expanding=True)))
+_VOLUNTEERS = select(_v.community_id, _v.period, _v.volunteers).where(
+    _v.community_id.in_(_IDS), _v.period.in_(bindparam("periods", expanding=True)))
+_JOINED_BEFORE = (select(_j.community_id, func.sum(_j.joined))
+                  .where(_j.community_id.in_(_IDS), _j.month < bindparam("month"))
+                  .group_by(_j.community_id))
+_JOINED = select(_j.community_id, _j.month, _j.joined).where(
+    _j.community_id.in_(_IDS), _j.month.in_(bindparam("months", expanding=True)))
 
 
 def _registered(conn: Connection, community_ids: list[str], months: list[str], zone: ZoneInfo,

@@ -72,7 +72,9 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
         if record.posted_through < after_row:
             return GAP
         after = record.posted_through
-        uow.load_many(reads[2:])  # the rows' accounts: those let go since fetched, in one go
+        # The rows' accounts (those let go since fetched) and their new households (those an
+        # earlier run posted, the others known not to be there): in one go.
+        uow.load_many([*reads[2:], *households])
         chunk = _Chunk(uow.get(Community, community_id), import_id, by, points_accounts)
         problems: list[Problem] = []
         accepted = 0
@@ -94,6 +96,7 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
 
     reads: list[UUID] = [import_id, community_id]
     points_accounts: dict[UUID, UUID] = {}  # member -> points account: each id hashed once
+    households: set[UUID] = set()  # not fetched ahead: their absence is believed only here
     for row in rows:
         if isinstance(row, (AwardRow, OpeningRow)):
             account = points_accounts.get(row.member_id)
@@ -103,6 +106,9 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
                 reads.append(account)
             if isinstance(row, OpeningRow) and row.minutes:
                 reads.append(ids.account_id(row.member_id, Asset.MINUTES.value))
+        elif isinstance(row, MemberRow) and row.household and row.household_id is None:
+            household = ids.imported_id(household_origin(import_id, row.household))
+            households.add(household)
     return Reading(command, tuple(reads))
 
 

@@ -77,7 +77,9 @@ class AggregateCache:
 
     def load_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
         """`load` for many: those kept first (so that loading the others lets none of them
-        go), then the others in one query; those not in the store left out."""
+        go), then the others in one query; those not in the store left out. An absence this
+        query found is believed (not looked up again one by one): the writer's thread asks,
+        and a stream another process creates meanwhile fails the insert's version check."""
         found: dict[UUID, Aggregate] = {}
         missing: list[UUID] = []
         for aggregate_id in aggregate_ids:
@@ -87,8 +89,12 @@ class AggregateCache:
             else:
                 self.aggregates.move_to_end(aggregate_id)
                 found[aggregate_id] = aggregate
+        asked_now = set(self.uncached(missing))
         self.fetch(missing)
         for aggregate_id in missing:
+            if aggregate_id in asked_now and self._fetched.get(aggregate_id) is ABSENT:
+                del self._fetched[aggregate_id]
+                continue
             aggregate = self.load(aggregate_id)
             if aggregate is not None:
                 found[aggregate_id] = aggregate

@@ -37,12 +37,15 @@ class UnitOfWork:
         self.pending_before: list[int] = []  # of each aggregate loaded, in `loaded`'s order
         self.created: dict[UUID, Aggregate] = {}
         self.uncached: set[UUID] = set()
+        self.absent: set[UUID] = set()  # what `load_many` found not stored
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         """Returns the aggregate, or None if there is none of that class."""
         aggregate = ((self.created.get(aggregate_id) if self.created else None)
                      or self.loaded.get(aggregate_id))
         if aggregate is None:
+            if aggregate_id in self.absent:
+                return None
             aggregate = self._loader.load(aggregate_id, cls)
             if aggregate is None:
                 return None
@@ -52,11 +55,14 @@ class UnitOfWork:
 
     def load_many(self, aggregate_ids: Sequence[UUID]) -> None:
         """Loads the aggregates of `aggregate_ids` that exist, those not in memory in one go:
-        for a command about to `find` many, which then finds them here."""
+        for a command about to `find` many, which then finds them here (and those that do
+        not exist not at all, without asking the store again)."""
         wanted = [i for i in aggregate_ids if i not in self.loaded and i not in self.created]
-        for aggregate_id, aggregate in self._loader.load_many(wanted).items():
+        found = self._loader.load_many(wanted)
+        for aggregate_id, aggregate in found.items():
             self.loaded[aggregate_id] = aggregate
             self.pending_before.append(len(aggregate._pending_events))
+        self.absent.update(i for i in wanted if i not in found)
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
         """Returns the aggregate, or raises `NotFound`."""

@@ -13,12 +13,14 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from sqlalchemy import func, select
 
 from api.bootstrap import Linli
 from ledger.actor import Actor, Role
 from ledger.imports.columns import Kind
 from ledger.imports.run import POSTING, run_import
 from ledger.imports.source import open_source
+from projections.tables import registry_households, registry_members
 from projections.verify import verify
 from tests.scenario import Town, ok
 
@@ -93,3 +95,46 @@ def test_an_interrupted_import_sent_again_posts_each_row_once(world: Town, linli
         headers={"Content-Type": "text/csv"}), 201)
     assert (answer["rows"], answer["accepted"], answer["rejected"]) == (1200, 1200, 0)
     assert ok(world.client.get(f"/v1/members/{world.member_id}/balance"))["points"] == 1300
+
+
+def test_households_across_chunks_and_runs_are_each_registered_once(
+        world: Town, linli: Linli, other: Linli, tmp_path: Path) -> None:
+    """A residents' file whose households straddle the chunks, interrupted after its first
+    chunk and sent again by another process before the views hold the first chunk's
+    households (nothing in its memory either): each household registered once, with all its
+    residents."""
+    lines = ["姓名,户"]
+    for n in range(1300):  # households of three: one straddles each chunk's end
+        lines.append(f"居民{n},和平路{n // 3}号")
+    path = tmp_path / "居民.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    community = UUID(world.community_id)
+    linli.read_your_writes()
+    for running in (linli, other):
+        running.projections.stop()
+
+    def stop(phase: str, done: int, total: int | None) -> None:
+        if phase == POSTING:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run_import(linli, open_source(path), Kind.MEMBERS, community, dry_run=False,
+                   by=Actor("test", Role.ADMIN), progress=stop)
+    linli.writer.execute(lambda uow: None)  # after the first chunk's commit
+    answer = run_import(other, open_source(path), Kind.MEMBERS, community, dry_run=False,
+                        by=Actor("test", Role.ADMIN))
+    assert (answer.rows, answer.accepted, answer.rejected) == (1300, 1300, 0)
+
+    other.projections.start()
+    assert other.projections.wait_for(other.writer.last_position, 60)
+    m, h = registry_members.c, registry_households.c
+    with other.engine.connect() as conn:
+        residents = conn.execute(select(m.name, h.address).join(
+            registry_households, h.household_id == m.household_id).where(
+            m.community_id == world.community_id, m.name.like("居民%"))).all()
+        addresses = conn.execute(select(h.address, func.count()).where(
+            h.community_id == world.community_id, h.address.like("和平路%"))
+            .group_by(h.address)).all()
+    assert sorted(residents) == sorted((f"居民{n}", f"和平路{n // 3}号") for n in range(1300))
+    assert {count for _address, count in addresses} == {1}
+    assert len(addresses) == 434

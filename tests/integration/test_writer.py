@@ -595,6 +595,32 @@ class TestTwoProcessesOnOneDatabase:
         assert len(queries) == 1 and set(queries[0]) >= set(accounts[2:])
         assert [uow.get(Account, a).balance for a in accounts] == [10, 20, 30, 40]
 
+    def test_what_one_load_of_many_finds_absent_is_not_asked_for_again(self, town,
+                                                                      monkeypatch):
+        """An aggregate the command's own `load_many` did not find is absent to its `find`s
+        without a query; one fetched as absent before (by the prefetch, say, which may be
+        out of date) is looked up again."""
+        member = funded(town, 10)
+        account, nowhere, fetched_before = (ids.account_id(member, Asset.POINTS.value),
+                                            uuid.uuid4(), uuid.uuid4())
+        cache = write_cache.AggregateCache(town.linli.app, max_aggregates=10, max_records=10)
+        cache.fetch([fetched_before])
+        asked: list[UUID] = []
+        real = town.linli.app.repository.get
+
+        def get(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
+            asked.append(aggregate_id)
+            return real(aggregate_id, *args, **kwargs)
+
+        monkeypatch.setattr(town.linli.app.repository, "get", get)
+        uow = UnitOfWork(cache)
+
+        uow.load_many([account, nowhere, fetched_before])
+
+        assert uow.find(Account, nowhere) is None
+        assert uow.find(Account, account) is not None
+        assert asked == [fetched_before]
+
     def test_a_keyed_command_done_by_another_process_is_answered_not_done_again(
         self, town, other
     ):
