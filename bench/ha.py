@@ -18,29 +18,13 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import ADMIN, machine, open_bench, populate
-from bench.http import Till, linli_serve, run_wrk
+from bench.common import machine
+from bench.http import Till, linli_serve, prepare, run_wrk
 from harness.failover import writes_through_failures
 from harness.patroni import Cluster
 from harness.served import Served, run_cli
-from ledger.actor import Role
-from ledger.commands import access
 
 MODES = {"synchronous standby": "on", "primary alone": "local"}
-
-
-def prepare(url: str, members: int) -> Till:
-    """A community of `members` members holding points, and a till's key."""
-    linli = open_bench(url)
-    try:
-        _, merchant, member_ids = populate(linli, members=members, points_each=1_000)
-        token = linli.writer.execute(access.issue_api_key(
-            Role.MERCHANT, community_id=None, merchant_id=merchant, member_id=None,  # type: ignore[arg-type]
-            label="bench till", by=ADMIN)).token
-        linli.read_your_writes()
-    finally:
-        linli.close()
-    return Till([str(m) for m in member_ids], token, merchant)  # type: ignore[arg-type]
 
 
 def set_commit_mode(url: str, mode: str) -> None:

@@ -34,7 +34,6 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench.args import add_backend, add_members, add_rounds, add_seconds, parser_for
 from bench.baseline_raw import measure as raw_baseline
@@ -56,7 +55,7 @@ from ledger.application import open_ledger
 from ledger.commands import access
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset
-from ledger.settings import Settings
+from ledger.settings import Settings, is_postgres_url, postgres_conninfo
 
 LUA = """
 local members = {%(members)s}
@@ -273,7 +272,7 @@ def prepare(url: str, members: int) -> Till:
     finally:
         linli.close()
     return Till([str(m) for m in member_ids], token, merchant,  # type: ignore[arg-type]
-                make_url(url).database if url.startswith("postgresql") else None)
+                postgres_conninfo(url).get("dbname") if is_postgres_url(url) else None)
 
 
 def main() -> None:
