@@ -11,6 +11,7 @@ import time
 
 from sqlalchemy import Engine, bindparam, func, select
 
+from ledger.engines import sql_engine
 from ledger.settings import Settings
 from projections.catalogue import all_views
 from projections.tables import tracking
@@ -63,8 +64,6 @@ class Replica:
 
 def open_replica(settings: Settings) -> Replica | None:
     """The replica configured by `LINLI_READ_DATABASE_URL`, if any."""
-    from ledger.engines import sql_engine
-
     url = settings.read_database_url
     if not url:
         return None
