@@ -23,7 +23,13 @@ from typing import Any
 import httpx
 from eventsourcing.utils import get_topic
 
-from harness.scenarios import TIMEOUT, Population, populate_over_http, verify_problems
+from harness.scenarios import (
+    TIMEOUT,
+    Population,
+    populate_over_http,
+    retryable,
+    verify_problems,
+)
 from harness.served import ADMIN_TOKEN, Served
 from ledger.application import open_ledger
 from ledger.domain.awards import Award
@@ -94,8 +100,8 @@ class _Run:
 
 def _definite(http: httpx.Client, run: _Run, path: str, body: dict[str, Any],
               headers: dict[str, str]) -> httpx.Response:
-    """POST with one Idempotency-Key until the answer is definite (5xx, 429 and a key still
-    in flight are not), waiting what a 503's Retry-After asks (capped: a test's time)."""
+    """POST with one Idempotency-Key until the answer is definite (`retryable` says which are
+    not), each try recorded, waiting what a 503's Retry-After asks (capped: a test's time)."""
     headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
     first_sent = time.monotonic()
     while True:
@@ -105,8 +111,7 @@ def _definite(http: httpx.Client, run: _Run, path: str, body: dict[str, Any],
         except httpx.TransportError:
             response = None
         run.record(response, first_sent)
-        if response is not None and response.status_code < 500 and response.status_code != 429 \
-                and "idempotency-key-in-flight" not in response.text:
+        if response is not None and not retryable(response):
             return response
         if time.monotonic() > run.deadline:
             raise TimeoutError(f"no definite answer for {path} before the deadline")

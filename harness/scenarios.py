@@ -98,7 +98,7 @@ def populate_over_http(url: str, members: int, merchants: int,
     return Population(cid, member_ids, list(tills), tills, {"Authorization": f"Bearer {auditor}"})
 
 
-def _retryable(response: httpx.Response) -> bool:
+def retryable(response: httpx.Response) -> bool:
     """No definite answer yet: a 5xx, or the same key still running (before a crash)."""
     if response.status_code >= 500 or response.status_code == 429:
         return True
@@ -114,7 +114,7 @@ def send_until_definite(http: httpx.Client, path: str, body: dict[str, Any],
         figures.requests += 1
         try:
             response = http.post(path, json=body, headers=headers)
-            if not _retryable(response):
+            if not retryable(response):
                 return response
         except httpx.TransportError:
             pass
