@@ -6,7 +6,9 @@ checks on every tab."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from tests.browser.conftest import call, screenshot, until
@@ -63,6 +65,15 @@ def done_and_rated(town: Town, order_id: str, volunteer: str, stars: int) -> Non
 def status(town: Town, order_id: str) -> str:
     return str(call(town.client, "GET", f"/v1/service-requests/{order_id}",
                     token=town.tokens["staff"])["status"])
+
+
+def waited(page: Any, condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Lets the page run (and playwright call its route and event handlers) until
+    `condition` holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        page.wait_for_timeout(50)
 
 
 def every_tab(page: Any, size: str) -> None:
@@ -241,6 +252,34 @@ class TestStaffAtADesk:
         assert "志愿服务" in paper.value.inner_text("body")
         page.wait_for_selector("#certificate-result.done")
         every_tab(page, "desktop")
+
+    def test_a_slow_answer_for_an_earlier_year_never_covers_the_year_asked_for(
+            self, town: Town, browse: Any) -> None:
+        town.award(50)
+        page = browse(town.tokens["staff"], "/web/staff?tab=reports", **DESKTOP)
+        this_year = page.input_value("#dashboard-year")
+        held: list[Any] = []
+        finished: list[str] = []
+        page.on("requestfinished", lambda request: finished.append(request.url))
+        page.route("**/web/charts/dashboard.svg?*", lambda route: (
+            held.append(route) if f"year={this_year}&" in route.request.url
+            else route.continue_()))
+
+        # This year's charts asked for and held back; then 2001's, answered at once.
+        page.dispatch_event("#dashboard-year", "change")
+        waited(page, lambda: len(held) == 2)
+        page.fill("#dashboard-year", "2001")
+        page.dispatch_event("#dashboard-year", "change")
+        page.wait_for_selector("#chart-points .chart-empty:has-text('这一年还没有数据')")
+        page.wait_for_selector("#chart-hours .chart-empty")
+
+        # This year's answers come in last, and are dropped: 2001's charts stay.
+        for route in held:
+            route.continue_()
+        waited(page, lambda: all(route.request.url in finished for route in held))
+        page.wait_for_timeout(300)  # time for the page to read them
+        assert page.locator("#chart-points .chart-empty").count() == 1
+        assert page.locator("#chart-hours .chart-empty").count() == 1
 
 
 class TestAuditor:

@@ -764,10 +764,24 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
 
   /* --- the service report ------------------------------------------------------------ */
+  /** Returns a counter of requests: each call gives a check that is true until the next call,
+   *  so an answer that comes back after a later request's is dropped rather than shown. */
+  function latestOnly() {
+    let asked = 0;
+    return () => {
+      const mine = ++asked;
+      return () => mine === asked;
+    };
+  }
+  const reportAsked = latestOnly();
+  const chartsAsked = latestOnly();
+
   async function showReport() {
+    const current = reportAsked();
     const period = $("#report-period").value.trim() || "all";
     const query = new URLSearchParams({ community_id: communityId, period });
     const report = await api("GET", "/v1/reports/service?" + query);
+    if (!current()) return;
     const minutes = (value) => value === null ? "—" : `${value} ${t("minutes_unit")}`;
     const figures = [
       ["requests", report.requests], ["completed", report.completed], ["rated", report.rated],
@@ -782,6 +796,7 @@ document.addEventListener("DOMContentLoaded", async () => {
                                              lang: Linli.lang === "en" ? "en" : "zh" });
     const svg = await api("GET", "/web/charts/service.svg?" + chartQuery, undefined,
                           { Accept: "image/svg+xml" });
+    if (!current()) return;
     const parsed = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
     $("#chart-service").replaceChildren(document.importNode(parsed, true));
   }
@@ -889,20 +904,23 @@ document.addEventListener("DOMContentLoaded", async () => {
       (error) => beside($("#dashboard-year"), problem(error), "error"));
   });
 
-  async function chart(figure, box) {
+  async function chart(figure, box, current) {
     const year = $("#dashboard-year").value;
     const query = new URLSearchParams({ year, figure, community_id: communityId,
                                         width: chartWidth(),
                                         lang: Linli.lang === "en" ? "en" : "zh" });
     const svg = await api("GET", "/web/charts/dashboard.svg?" + query, undefined,
                           { Accept: "image/svg+xml" });
+    if (!current()) return;
     const parsed = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
     box.replaceChildren(document.importNode(parsed, true));
   }
 
   async function showCharts() {
     drawnAt = chartWidth();
-    await Promise.all([chart("points", $("#chart-points")), chart("hours", $("#chart-hours"))]);
+    const current = chartsAsked();
+    await Promise.all([chart("points", $("#chart-points"), current),
+                       chart("hours", $("#chart-hours"), current)]);
   }
 
   $("#dashboard-year").value = new Date().getFullYear();
