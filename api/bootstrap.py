@@ -200,9 +200,5 @@ def open_linli(settings: Settings, *, run_migrations: bool = True, keys: bool = 
     projections: ProjectionRunner | ProjectionProcess = (
         ProjectionProcess(settings) if settings.projection_worker == "process"
         else ProjectionRunner.configured(app, engine, settings))
-    writer = Writer(app, batch_max_commands=settings.batch_max_commands,
-                    snapshot_interval_events=settings.snapshot_interval_events,
-                    cache_max_aggregates=settings.cache_max_aggregates,
-                    cache_max_records=settings.cache_max_records,
-                    on_commit=projections.wake)
+    writer = Writer.configured(app, settings, on_commit=projections.wake)
     return Linli(settings, app, writer, projections, engine, replica=open_replica(settings))

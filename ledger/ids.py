@@ -97,6 +97,11 @@ def import_id(community_id: UUID, kind: str, digest: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"import:{community_id}:{kind}:{digest}")
 
 
+def import_lane_id(import_id: UUID, lane: int) -> UUID:
+    """The record of lane `lane` (after the first) of an import."""
+    return uuid5(LINLI_NAMESPACE, f"import-lane:{import_id}:{lane}")
+
+
 def rule_id(community_id: UUID, code: str) -> UUID:
     return uuid5(LINLI_NAMESPACE, f"rule:{community_id}:{code}")
 

@@ -1,5 +1,5 @@
 """The commands of an import: start it, post a chunk of its checked rows (with the rows it
-covered, atomically, so a retry posts nothing twice), finish it."""
+covered, on its lane's record, atomically, so a retry posts nothing twice), finish it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ledger.domain import lots
 from ledger.domain.accounts import Account
 from ledger.domain.assets import Asset, OwnerKind, PostingKind
 from ledger.domain.awards import Award, AwardStatus
-from ledger.domain.imports import Import
+from ledger.domain.imports import Import, ImportLane, Progress, answer_of
 from ledger.domain.registry import Community, Household, Member
 from ledger.errors import CapReached, DomainError, NotFound
 from ledger.imports.check import AwardRow, Checked, MemberRow, OpeningRow, Problem
@@ -25,9 +25,10 @@ from ledger.write.unit_of_work import Reading, UnitOfWork
 OPENING = "期初余额"
 
 
-def start(community_id: UUID, kind: str, digest: str, rows: int, file_name: str, by: Actor
-          ) -> Callable[[UnitOfWork], Import]:
-    """The import of this file into this community: the one started before, or a new one."""
+def start(community_id: UUID, kind: str, digest: str, rows: int, file_name: str, by: Actor,
+          lanes: int = 1) -> Callable[[UnitOfWork], Import]:
+    """The import of this file into this community, posted in `lanes` lanes: the one started
+    before (with its own lanes), or a new one."""
     def command(uow: UnitOfWork) -> Import:
         by.check_community(community_id, "community", community_id)
         uow.get(Community, community_id)
@@ -35,20 +36,22 @@ def start(community_id: UUID, kind: str, digest: str, rows: int, file_name: str,
         if found is not None:
             return found
         new = Import(community_id=community_id, kind=kind, digest=digest, rows=rows,
-                     file_name=file_name, actor_id=by.id, actor_role=by.role_value)
-        uow.add(new)
+                     file_name=file_name, actor_id=by.id, actor_role=by.role_value,
+                     lanes=lanes)
+        uow.add(new, *(ImportLane(import_id=new.id, lane=lane, actor_id=by.id,
+                                  actor_role=by.role_value) for lane in range(1, lanes)))
         return new
 
     return command
 
 
-def finish(import_id: UUID, answer: Callable[[Import], dict[str, Any]], by: Actor
-           ) -> Callable[[UnitOfWork], dict[str, Any]]:
-    """Records the import's answer (once) and returns it."""
+def finish(import_id: UUID, by: Actor) -> Callable[[UnitOfWork], dict[str, Any]]:
+    """Records the import's answer, from what its lanes posted (once), and returns it."""
     def command(uow: UnitOfWork) -> dict[str, Any]:
         record = uow.get(Import, import_id)
         if record.answer is None:
-            record.finish(answer(record), by)
+            lanes = [uow.get(ImportLane, lane_id) for lane_id in record.lane_ids()]
+            record.finish(answer_of(record, lanes), by)
         assert record.answer is not None
         return record.answer
 
@@ -59,14 +62,17 @@ GAP = -1  # what `post_chunk` answers when a chunk before it is not posted yet
 
 
 def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | list[Problem]],
-               after_row: int, through_row: int, by: Actor) -> Reading[int]:
-    """Posts the rows of one chunk (the rows after `after_row` through `through_row`) not
-    posted before, and records the chunk on the import; a row the ledger refuses now (a cap
-    filled, a member moved out since the check) is recorded with its problem, the others
-    stand. Returns the rows posted, or `GAP` (changing nothing) if the import is not posted
-    through `after_row` yet: a chunk before it failed, and the run must go on from there."""
+               after_row: int, through_row: int, by: Actor, lane: int = 0) -> Reading[int]:
+    """Posts the rows of one chunk of lane `lane` (its rows after `after_row` through
+    `through_row`) not posted before, and records the chunk on the lane's record; a row the
+    ledger refuses now (a cap filled, a member moved out since the check) is recorded with its
+    problem, the others stand. Returns the rows posted, or `GAP` (changing nothing) if the
+    lane is not posted through `after_row` yet: a chunk before it failed, and the run must go
+    on from there."""
+    progress_id = import_id if lane == 0 else ImportLane.create_id(import_id, lane)
+
     def command(uow: UnitOfWork) -> int:
-        record = uow.get(Import, import_id)
+        record = uow.get(Progress, progress_id)
         if record.posted_through >= through_row:
             return 0  # posted by an earlier run
         if record.posted_through < after_row:
@@ -94,7 +100,7 @@ def post_chunk(import_id: UUID, community_id: UUID, rows: Sequence[Checked | lis
         record.chunk_posted(through_row, accepted, problems, by)
         return accepted
 
-    reads: list[UUID] = [import_id, community_id]
+    reads: list[UUID] = [progress_id, community_id]
     points_accounts: dict[UUID, UUID] = {}  # member -> points account: each id hashed once
     households: set[UUID] = set()  # not fetched ahead: their absence is believed only here
     for row in rows:

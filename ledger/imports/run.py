@@ -3,11 +3,14 @@
 A real run refuses the whole file, posting nothing, when any row has a problem (the dry run
 shows them all); a file whose bytes were imported before answers the first import's answer.
 The rows are posted in chunks through the writer (group commit), each chunk recorded on the
-import with the rows it covered, so a run interrupted and retried goes on where it stopped.
+import with the rows it covered, so a run interrupted and retried goes on where it stopped. A
+large file of awards or opening balances on PostgreSQL is posted in lanes shared out by member,
+the other lanes by processes of their own (`ledger.imports.lanes`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing
@@ -15,7 +18,6 @@ import pickle
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,12 +31,11 @@ from sqlalchemy import Engine
 from ledger import ids
 from ledger.actor import Actor
 from ledger.domain.assets import Asset
-from ledger.domain.imports import PROBLEMS_KEPT, Import
+from ledger.domain.imports import PROBLEMS_KEPT, Import, ImportLane, lane_of
 from ledger.errors import Conflict, ImportFileRefused, ImportHasProblems, ImportRunning
 from ledger.imports import columns
 from ledger.imports.check import (
     AwardRow,
-    Checked,
     Checker,
     OpeningRow,
     Problem,
@@ -43,26 +44,39 @@ from ledger.imports.check import (
     account_usage,
 )
 from ledger.imports.columns import Kind
-from ledger.imports.post import GAP, finish, personal_subjects, post_chunk, start
+from ledger.imports.lanes import LANES, LanesApart, may_post_apart
+from ledger.imports.post import finish, start
+from ledger.imports.posting import (
+    CHECKING,
+    CHUNK_ROWS,
+    POSTING,
+    Lane,
+    Progress,
+    Row,
+    lanes_of,
+    post_lane,
+)
 from ledger.imports.source import Cell, Source
+from ledger.settings import Settings
 from ledger.write.writer import Writer
 
-CHUNK_ROWS = 500  # rows a command posts
+__all__ = ["CHECKING", "POSTING", "Answer", "run_import"]
+
 IN_FLIGHT = 16  # chunks queued for the writer at once (a group holds what is queued)
 # `run_import`'s `in_flight` where memory counts more than speed (`linli import`): a group's
 # events and their encodings weigh about 1 kB a row while the group is stored.
 RESUMES = 100  # times a run goes on from where it stands after a chunk failed
 
-Progress = Callable[[str, int, int | None], None]  # told (phase, rows done, rows in all)
-CHECKING, POSTING = "检查", "导入"
 # What the checking process of a large file tells (`_check_apart`), beside CHECKING.
 SPOOLED, USAGE, DONE, FAILED = "spooled", "usage", "done", "failed"
 CHECK_APART_BYTES = 1 << 20  # a file this large is checked in a process of its own
+LANES_FROM_BYTES = CHECK_APART_BYTES  # a file this large is posted in lanes, where it may
 
 
 class Ledger(Protocol):
     """What an import needs of a running Linli."""
 
+    settings: Settings
     app: Any
     writer: Writer
     engine: Engine
@@ -158,18 +172,30 @@ def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *
         if dry_run:
             return _run(ledger, source, kind, registry, now, import_id, earlier, None,
                         dry_run=True, by=by, progress=progress, in_flight=in_flight)
-        with tempfile.TemporaryFile(prefix="linli-import-") as spool:
-            return _run(ledger, source, kind, registry, now, import_id, earlier, spool,
+        with contextlib.ExitStack() as files:
+            spools: list[BinaryIO] = [
+                files.enter_context(tempfile.TemporaryFile(prefix="linli-import-"))
+                for _ in range(_lanes(ledger, kind, source))]
+            return _run(ledger, source, kind, registry, now, import_id, earlier, spools,
                         dry_run=False, by=by, progress=progress, in_flight=in_flight)
 
 
+def _lanes(ledger: Ledger, kind: Kind, source: Source) -> int:
+    """The lanes a new import of `source` is posted in: `LANES` for a large file of awards
+    or opening balances where other processes may post them, else one."""
+    if (kind is Kind.MEMBERS or source.size < LANES_FROM_BYTES
+            or not may_post_apart(ledger.settings)):
+        return 1
+    return LANES
+
+
 def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
-         import_id: UUID, earlier: Import | None, spool: BinaryIO | None, *, dry_run: bool,
-         by: Actor, progress: Progress | None, in_flight: int) -> Answer:
+         import_id: UUID, earlier: Import | None, spools: list[BinaryIO] | None, *,
+         dry_run: bool, by: Actor, progress: Progress | None, in_flight: int) -> Answer:
     community_id = registry.community.id
     if earlier is None:  # a run retried after an interruption was checked before
         rows, problems, rejected = _check(source, kind, registry, now,
-                                          account_usage(ledger.app), progress, spool,
+                                          account_usage(ledger.app), progress, spools,
                                           None if dry_run else _ahead(ledger))
         if dry_run:
             return Answer(import_id, rows, rows - rejected, rejected, problems, dry_run=True)
@@ -177,13 +203,15 @@ def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: da
             raise ImportHasProblems("import-has-problems", problems, rejected=rejected)
         if not rows:
             raise ImportFileRefused("import-no-rows")
+        assert spools is not None
         record = ledger.writer.execute(start(community_id, kind.value, source.digest,
-                                             rows, source.name, by))
+                                             rows, source.name, by, len(spools)))
+        if record.lanes != len(spools):  # started meanwhile by another run, in its lanes
+            spools = None
     else:
-        record = earlier
-    _post(ledger, source, kind, registry, now, record, by, progress,
-          spool if earlier is None else None, in_flight)
-    answer = ledger.writer.execute(finish(import_id, _final, by))
+        record, spools = earlier, None
+    _post(ledger, source, kind, registry, now, record, by, progress, spools, in_flight)
+    answer = ledger.writer.execute(finish(import_id, by))
     return _answer(answer, replayed=False)
 
 
@@ -215,11 +243,6 @@ def _answer(answer: dict[str, Any], *, replayed: bool) -> Answer:
                   answer["problems"], replayed=replayed)
 
 
-def _final(record: Import) -> dict[str, Any]:
-    return {"id": str(record.id), "rows": record.rows, "accepted": record.accepted,
-            "rejected": record.rejected, "problems": record.problems}
-
-
 def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[int, list[Any]]]]:
     """The header and then the data rows (blank rows left out)."""
     rows = source.rows()
@@ -232,49 +255,56 @@ def _rows(source: Source, kind: Kind) -> tuple[columns.Header, Iterator[tuple[in
 
 def _check(source: Source, kind: Kind, registry: Registry, now: datetime,
            usage: Usage, progress: Progress | None,
-           spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None = None
+           spools: list[BinaryIO] | None, ahead: Callable[[list[UUID]], None] | None = None
            ) -> tuple[int, list[Problem], int]:
     """Reads every row once: (rows, problems up to `PROBLEMS_KEPT`, rows with problems).
-    What each row will post goes to `spool` (if any) in chunks, for the posting to read
+    What each row will post goes to its lane's spool of `spools` (if any) in chunks, for the
+    posting to read
     back rather than read and check the file again. A large file is checked in a process of
     its own (see `_check_apart`), `ahead` told the members of its first chunks."""
     if source.size >= CHECK_APART_BYTES and "fork" in multiprocessing.get_all_start_methods():
-        return _check_apart(source, kind, registry, now, usage, progress, spool, ahead)
+        return _check_apart(source, kind, registry, now, usage, progress, spools, ahead)
 
     def tell(what: str, value: Any) -> None:
         if what == CHECKING and progress is not None:
             progress(CHECKING, value, None)
 
-    return _check_rows(source, kind, registry, now, usage, spool, tell)
+    return _check_rows(source, kind, registry, now, usage, spools, tell)
 
 
 def _check_rows(source: Source, kind: Kind, registry: Registry, now: datetime,
-                usage: Usage | None, spool: BinaryIO | None,
+                usage: Usage | None, spools: list[BinaryIO] | None,
                 tell: Callable[[str, Any], None]) -> tuple[int, list[Problem], int]:
     """`_check`'s reading: tells `tell` (CHECKING, rows so far) every 1,000 rows and
-    (SPOOLED, the members it names) for each chunk spooled. The rows are read a chunk ahead,
-    the cap usage their members need asked for all of them at once."""
+    (SPOOLED, the members it names) for each chunk of lane 0 spooled. The rows are read a
+    chunk ahead, the cap usage their members need asked for all of them at once."""
     header, rows = _rows(source, kind)
     checker = Checker(kind, header, registry, now, usage)
     count = rejected = 0
     problems: list[Problem] = []
-    chunk: list[Checked | list[Problem]] = []
+    lanes = len(spools) if spools else 1
+    chunks: list[list[Row]] = [[] for _ in range(lanes)]
     for number, cells in _asked_ahead(rows, checker):
         count += 1
         checked = checker.check(number, cells)
         if isinstance(checked, list):
             rejected += 1
             problems.extend(checked[:max(0, PROBLEMS_KEPT - len(problems))])
-        elif spool is not None and not rejected:
+        elif spools is not None and not rejected:
+            lane = (lane_of(checked.member_id, lanes)
+                    if lanes > 1 and isinstance(checked, (AwardRow, OpeningRow)) else 0)
+            chunk = chunks[lane]
             chunk.append(checked)
             if len(chunk) >= CHUNK_ROWS:
-                pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
-                tell(SPOOLED, chunk)
+                pickle.dump(chunk, spools[lane], pickle.HIGHEST_PROTOCOL)
+                if lane == 0:
+                    tell(SPOOLED, chunk)
                 chunk.clear()
         if count % 1000 == 0:
             tell(CHECKING, count)
-    if spool is not None and chunk:
-        pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+    for lane, chunk in enumerate(chunks):
+        if spools is not None and chunk:
+            pickle.dump(chunk, spools[lane], pickle.HIGHEST_PROTOCOL)
     return count, problems, rejected
 
 
@@ -289,7 +319,7 @@ def _asked_ahead(rows: Iterator[tuple[int, list[Cell]]], checker: Checker
 
 def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
                  usage: Usage, progress: Progress | None,
-                 spool: BinaryIO | None, ahead: Callable[[list[UUID]], None] | None
+                 spools: list[BinaryIO] | None, ahead: Callable[[list[UUID]], None] | None
                  ) -> tuple[int, list[Problem], int]:
     """`_check` in a forked process, on the machine's other core: it reads, checks and
     spools the file; this one answers what it asks (a member's cap usage: the store is read
@@ -298,7 +328,7 @@ def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
     context = multiprocessing.get_context("fork")
     here, there = context.Pipe()
     process = context.Process(target=_checker, name="linli-import-check", daemon=True,
-                              args=(there, source, kind, registry, now, spool))
+                              args=(there, source, kind, registry, now, spools))
     process.start()
     there.close()
     try:
@@ -332,7 +362,7 @@ def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
 
 
 def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
-             now: datetime, spool: BinaryIO | None) -> None:
+             now: datetime, spools: list[BinaryIO] | None) -> None:
     """The checking process of `_check_apart`. It leaves what it inherited alone: no
     collection of cycles, whose finalizers might close the importing process's connections
     (the process ends by `os._exit`, running none)."""
@@ -352,8 +382,8 @@ def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
         there.send((what, value))
 
     try:
-        result = _check_rows(source, kind, registry, now, usage, spool, tell)
-        if spool is not None:
+        result = _check_rows(source, kind, registry, now, usage, spools, tell)
+        for spool in spools or ():
             spool.flush()
         there.send((DONE, result))
     except Exception as error:
@@ -365,8 +395,8 @@ def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
         there.close()
 
 
-def _spooled(spool: BinaryIO) -> Iterator[Checked | list[Problem]]:
-    """The rows `_check` spooled, in order."""
+def _spooled(spool: BinaryIO) -> Iterator[Row]:
+    """The rows `_check` spooled to `spool`, in order."""
     spool.seek(0)
     while True:
         try:
@@ -377,7 +407,7 @@ def _spooled(spool: BinaryIO) -> Iterator[Checked | list[Problem]]:
 
 
 def _checked_again(source: Source, kind: Kind, registry: Registry, now: datetime
-                   ) -> Iterator[Checked | list[Problem]]:
+                   ) -> Iterator[Row]:
     """The file read and checked again (caps left to the accounts: they already hold the
     rows posted before)."""
     header, rows = _rows(source, kind)
@@ -386,20 +416,30 @@ def _checked_again(source: Source, kind: Kind, registry: Registry, now: datetime
         yield checker.check(number, cells)
 
 
-def _number(item: Checked | list[Problem]) -> int:
-    return item[0]["row"] if isinstance(item, list) else item.row
-
-
 def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
-          record: Import, by: Actor, progress: Progress | None, spool: BinaryIO | None,
-          in_flight: int) -> None:
-    """Posts the rows after `record.posted_through`; where a chunk could not be posted (the
-    server kept changing the same accounts), goes on from where the import stands."""
+          record: Import, by: Actor, progress: Progress | None,
+          spools: list[BinaryIO] | None, in_flight: int) -> None:
+    """Posts each lane's rows after where it stands (from its spool, or the file checked
+    again); where a chunk could not be posted (the server kept changing the same accounts,
+    a lane's process failed), goes on from where the lanes stand."""
+    def rows_of(lane: Lane) -> Iterator[Row]:
+        if spools is not None:
+            return _spooled(spools[lane.number])
+        return lane.rows_of(_checked_again(source, kind, registry, now))
+
     for _attempt in range(RESUMES):
-        rows = (_spooled(spool) if spool is not None
-                else _checked_again(source, kind, registry, now))
+        lanes = lanes_of(record, [_lane_record(ledger, lane_id)
+                                  for lane_id in record.lane_ids()])
+        keyring = getattr(ledger.app, "keyring", None)
         with _collections_deferred():
-            posted = _post_from(ledger, rows, record, by, progress, in_flight)
+            if len(lanes) == 1:
+                posted = post_lane(ledger.writer, keyring, rows_of(lanes[0]), lanes[0], by,
+                                   progress, in_flight)
+            else:
+                with LanesApart(ledger.settings, lanes, rows_of, by, in_flight) as others:
+                    posted = post_lane(ledger.writer, keyring, rows_of(lanes[0]), lanes[0],
+                                       by, others.told(progress), in_flight)
+                    posted = others.wait(progress) and posted
         if posted:
             return
         found = _earlier(ledger, record.id)
@@ -408,51 +448,7 @@ def _post(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: d
     raise Conflict("import-contended")
 
 
-def _post_from(ledger: Ledger, rows: Iterator[Checked | list[Problem]], record: Import,
-               by: Actor, progress: Progress | None, in_flight: int) -> bool:
-    """Posts the `rows` after `record.posted_through`, in chunks, with at most `in_flight`
-    chunks queued for the writer; tells whether every chunk was posted."""
-    waiting: list[Future[int]] = []
-    chunk: list[Checked | list[Problem]] = []
-    done_before = record.posted_through
-    total = record.rows
-    sent_through = done_before
-    failed = False
-
-    def settle(future: Future[int]) -> None:
-        nonlocal failed
-        try:
-            failed = future.result() == GAP or failed
-        except Conflict:
-            failed = True
-
-    keyring = getattr(ledger.app, "keyring", None)
-
-    def send(through: int) -> None:
-        nonlocal sent_through
-        if keyring is not None:
-            keyring.prepare(personal_subjects(record.id, chunk))
-        waiting.append(ledger.writer.submit(post_chunk(
-            record.id, record.community_id, list(chunk), sent_through, through, by)))
-        sent_through = through
-        chunk.clear()
-        while len(waiting) >= in_flight:
-            settle(waiting.pop(0))
-        if progress is not None:
-            progress(POSTING, through - 1, total)
-
-    number = 0
-    for item in rows:
-        number = _number(item)
-        if number <= done_before:
-            continue
-        chunk.append(item)
-        if len(chunk) >= CHUNK_ROWS:
-            send(number)
-            if failed:
-                break
-    if chunk and not failed:
-        send(number)
-    for future in waiting:
-        settle(future)
-    return not failed
+def _lane_record(ledger: Ledger, lane_id: UUID) -> ImportLane:
+    found = ledger.app.repository.get(lane_id)
+    assert isinstance(found, ImportLane)
+    return found

@@ -36,6 +36,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from ledger.application import LedgerApp
 from ledger.errors import Conflict, DomainError, Unavailable
+from ledger.settings import Settings
 from ledger.write import keyed
 from ledger.write.bridge import Submission, fail_unanswered, queued, take, wake_waiters
 from ledger.write.cache import AggregateCache
@@ -124,6 +125,16 @@ class Writer:
         self._prefetcher: Prefetcher | None = None
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
+
+    @classmethod
+    def configured(cls, app: LedgerApp, settings: Settings,
+                   on_commit: Callable[[int], None] | None = None) -> Writer:
+        """A writer for `app` with the group size, snapshot interval and cache bounds of
+        `settings`."""
+        return cls(app, batch_max_commands=settings.batch_max_commands,
+                   snapshot_interval_events=settings.snapshot_interval_events,
+                   cache_max_aggregates=settings.cache_max_aggregates,
+                   cache_max_records=settings.cache_max_records, on_commit=on_commit)
 
     # --- public ---------------------------------------------------------------------------
     @property
