@@ -22,6 +22,9 @@ from ledger.settings import Settings
 IMPORT_CACHE_AGGREGATES = 2_000
 # Chunks of rows queued for the writer at once: a group's events weigh while it is stored.
 IMPORT_IN_FLIGHT = 4
+# One lane: a second lane's process would hold as much again (its accounts, and the pages of
+# this process's memory it writes to after the fork).
+IMPORT_LANES = 1
 
 
 @contextmanager
@@ -81,7 +84,8 @@ def import_file(
         with _progress_bar() as progress:
             answer: Answer | None = run_import(
                 linli, open_source(file), chosen, community, dry_run=dry_run, by=by,
-                progress=progress, in_flight=IMPORT_IN_FLIGHT)  # type: ignore[arg-type]
+                progress=progress, in_flight=IMPORT_IN_FLIGHT,  # type: ignore[arg-type]
+                lanes=IMPORT_LANES)
         linli.writer.stop()  # the views follow: the server's projections, or the next run's
     except ImportHasProblems as error:
         _print({"rows": None, "problems": error.problems}, error.detail, as_json)

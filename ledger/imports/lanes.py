@@ -135,7 +135,9 @@ def _post_apart(there: Connection, settings: Settings, lane: Lane,
     try:
         app = open_ledger(settings)
         try:
-            writer = Writer.configured(app, settings)
+            # The lane's members' accounts only: its share of the accounts kept.
+            writer = Writer.configured(app, settings.model_copy(update={
+                "cache_max_aggregates": settings.cache_max_aggregates // lane.lanes}))
             writer.start()
             try:
                 def tell(_phase: str, done: int, _total: int | None) -> None:

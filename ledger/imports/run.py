@@ -157,10 +157,11 @@ def _one_at_a_time(community_id: UUID) -> Iterator[None]:
 
 def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *,
                dry_run: bool, by: Actor, progress: Progress | None = None,
-               in_flight: int = IN_FLIGHT) -> Answer:
+               in_flight: int = IN_FLIGHT, lanes: int | None = None) -> Answer:
     """Checks `source` as a file of `kind` for the community; a dry run answers there, a real
-    run posts it (see the module's docstring), `in_flight` chunks queued for the writer at
-    once."""
+    run posts it (see the module's docstring), `in_flight` chunks queued for each lane's
+    writer at once, in `lanes` lanes if it may (by default, `LANES` for a large file of
+    awards or opening balances)."""
     by.check_community(community_id, "community", community_id)
     import_id = ids.import_id(community_id, kind.value, source.digest)
     with _one_at_a_time(community_id):
@@ -175,18 +176,19 @@ def run_import(ledger: Ledger, source: Source, kind: Kind, community_id: UUID, *
         with contextlib.ExitStack() as files:
             spools: list[BinaryIO] = [
                 files.enter_context(tempfile.TemporaryFile(prefix="linli-import-"))
-                for _ in range(_lanes(ledger, kind, source))]
+                for _ in range(_lanes(ledger, kind, source, lanes))]
             return _run(ledger, source, kind, registry, now, import_id, earlier, spools,
                         dry_run=False, by=by, progress=progress, in_flight=in_flight)
 
 
-def _lanes(ledger: Ledger, kind: Kind, source: Source) -> int:
-    """The lanes a new import of `source` is posted in: `LANES` for a large file of awards
-    or opening balances where other processes may post them, else one."""
-    if (kind is Kind.MEMBERS or source.size < LANES_FROM_BYTES
-            or not may_post_apart(ledger.settings)):
+def _lanes(ledger: Ledger, kind: Kind, source: Source, asked: int | None) -> int:
+    """The lanes a new import of `source` is posted in: those `asked` for, by default `LANES`
+    for a large file; one for residents, or where no other process may post."""
+    if kind is Kind.MEMBERS or not may_post_apart(ledger.settings):
         return 1
-    return LANES
+    if asked is not None:
+        return max(1, asked)
+    return LANES if source.size >= LANES_FROM_BYTES else 1
 
 
 def _run(ledger: Ledger, source: Source, kind: Kind, registry: Registry, now: datetime,
