@@ -37,9 +37,14 @@ def lanes_for_small_files(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def award_file(world: Town, tmp_path: Path) -> tuple[Path, dict[str, int]]:
-    """`ROWS` awards of GIFT (a point each) round twenty residents, dated over the past
-    year; and the points each resident is given."""
-    members = [world.add_member(f"居民{i}") for i in range(20)]
+    """`ROWS` awards of GIFT (a point each) round twenty residents, ten in each of two lanes,
+    dated over the past year; and the points each resident is given."""
+    members: list[str] = []
+    while len(members) < 20:
+        member = world.add_member(f"居民{len(members)}")
+        if sum(lane_of(UUID(m), lanes.LANES) == lane_of(UUID(member), lanes.LANES)
+               for m in members) < 20 // lanes.LANES:
+            members.append(member)
     old = datetime.now(UTC) - timedelta(days=360)
     lines = ["存折号,规则,数量,日期"]
     given = dict.fromkeys(members, 0)
@@ -116,7 +121,7 @@ def test_a_lane_whose_process_dies_is_taken_up_again_where_it_stood(
 
         def then_killed() -> Iterator[Row]:
             for count, row in enumerate(rows):
-                if count == 1200:
+                if count == 1200:  # of its 1,500
                     time.sleep(1)  # the first two chunks' commits
                     died.touch()
                     os._exit(9)
