@@ -3,11 +3,13 @@ column, detail in Chinese), against the community as it stands."""
 
 from __future__ import annotations
 
+import copyreg
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
-from uuid import UUID
+from typing import Any, BinaryIO, NamedTuple
+from uuid import UUID, SafeUUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
@@ -52,6 +54,8 @@ class MemberRow:
 
 @dataclass(frozen=True)
 class AwardRow:
+    # `Checker._award` makes one field by field, as `__init__` would: a field added here
+    # goes there too.
     row: int
     member_id: UUID
     rule_code: str
@@ -75,6 +79,25 @@ class OpeningRow:
 
 
 Checked = MemberRow | AwardRow | OpeningRow
+
+# The cells of an award row other than its member's, in this order (those the file has).
+PLAN_FIELDS = ("rule", "quantity", "minutes", "date", "note")
+
+
+class AwardPlan(NamedTuple):
+    """What an award row posts but for its member: the same for every row of a file whose
+    cells other than the member's are the same."""
+
+    rule_code: str
+    version: dict[str, Any]
+    quantity: int | None
+    minutes: int | None
+    points: int
+    occurred_at: datetime
+    caps: tuple[tuple[str, int], ...]
+    note: str
+    column: str  # the column a cap's problem names
+    recent: bool  # dated late enough to count the cap usage stored before the file
 
 
 @dataclass
@@ -149,8 +172,9 @@ class Checker:
     existing_usage: Usage | None = None
     _zone: ZoneInfo = field(init=False)
     # A member's cap usage by the file's rows so far, by cap key (one small dict a member: a
-    # long history's monthly keys would otherwise each cost a tuple too).
-    _usage: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
+    # long history's monthly keys would otherwise each cost a tuple too), by the member's
+    # UUID as a number (hashed in C, a UUID in Python).
+    _usage: dict[int, dict[str, int]] = field(default_factory=dict, init=False)
     _loaded: dict[UUID, dict[str, int]] = field(default_factory=dict, init=False)
     _keys: dict[tuple[str, date], tuple[str, str]] = field(default_factory=dict, init=False)
     _seen_members: set[tuple[str, str]] = field(default_factory=set, init=False)
@@ -163,33 +187,46 @@ class Checker:
     # The (cap key, cap) pairs of a rule's version on a day: one tuple shared by its rows.
     _cap_pairs: dict[tuple[str, date, int], tuple[tuple[str, int], ...]] = field(
         default_factory=dict, init=False)
+    # Whether a time counts the cap usage stored before the file (`_recent`).
+    _recent_at: dict[datetime, bool] = field(default_factory=dict, init=False)
+    # The members that rows' passbook and name cells named, and the award plans of rows'
+    # other cells, where those cells were texts or blank and the row had no problem.
+    _members: dict[tuple[Cell, ...], UUID] = field(default_factory=dict, init=False)
+    _plans: dict[tuple[Cell, ...], AwardPlan] = field(default_factory=dict, init=False)
+    _member_cells: Callable[[list[Cell]], tuple[Cell, ...]] = field(init=False)
+    _plan_cells: Callable[[list[Cell]], tuple[Cell, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.registry.community.time_zone)
-        # Rows dated before this use no cap usage stored before the file (`_used`).
+        # Rows dated before this use no cap usage stored before the file (`_recent`).
         self._usage_since = self.now - timedelta(days=CAP_HISTORY_DAYS)
         self._passbook_prefix = self.registry.community.code + "-"
+        self._member_cells = self.header.cells(("passbook_no", "name"))
+        self._plan_cells = self.header.cells(PLAN_FIELDS)
 
     def ask_usage(self, rows: list[tuple[int, list[Cell]]]) -> None:
         """Asks in one go the cap usage of the members `rows` name by passbook number or by a
         name one resident has, where a row is dated late enough to count it and it is not
-        known yet: one look-up for many rows, where `_used` would ask member by member."""
+        known yet: one look-up for many rows, where `_award` would ask member by member."""
         if self.existing_usage is None or self.kind is not Kind.AWARDS:
             return
         registry = self.registry
         wanted: dict[UUID, None] = {}  # in the order first named
         for number, cells in rows:
-            passbook_no = columns.text(self.header.cell(cells, "passbook_no"))
-            if passbook_no:
-                found = registry.by_passbook.get(passbook_no)
-                member_id = found[0] if found is not None else None
-            else:
-                matches = registry.by_name.get(columns.text(self.header.cell(cells, "name")))
-                member_id = matches[0][0] if matches and len(matches) == 1 else None
-            if member_id is None or member_id in self._loaded or member_id in wanted:
-                continue
             at = self._occurred_at(cells, [], number)
-            if at is not None and at >= self._usage_since:
+            if at is None or not self._recent(at):
+                continue
+            member_id = self._members.get(self._member_cells(cells))
+            if member_id is None:
+                passbook_no = columns.text(self.header.cell(cells, "passbook_no"))
+                if passbook_no:
+                    found = registry.by_passbook.get(passbook_no)
+                    member_id = found[0] if found is not None else None
+                else:
+                    matches = registry.by_name.get(columns.text(self.header.cell(cells,
+                                                                                 "name")))
+                    member_id = matches[0][0] if matches and len(matches) == 1 else None
+            if member_id is not None and member_id not in self._loaded:
                 wanted[member_id] = None
         if wanted:
             self._loaded.update(self.existing_usage(list(wanted)))
@@ -259,9 +296,30 @@ class Checker:
             return None
         return at
 
+    def _recent(self, at: datetime) -> bool:
+        """Whether a row dated `at` counts the cap usage stored before the file."""
+        recent = self._recent_at.get(at)
+        if recent is None:
+            recent = at >= self._usage_since
+            if len(self._recent_at) < 100_000:
+                self._recent_at[at] = recent
+        return recent
+
     def _member_of(self, row: list[Cell], problems: list[Problem], number: int
                    ) -> UUID | None:
-        """The resident a row names by passbook number, or by a name only one resident has."""
+        """The resident a row names by passbook number, or by a name only one resident has
+        (found once for the same cells, where they are texts or blank)."""
+        cells = self._member_cells(row)
+        member_id = self._members.get(cells)
+        if member_id is not None:
+            return member_id
+        member_id = self._find_member(row, problems, number)
+        if member_id is not None and len(self._members) < 100_000 and columns.all_text(cells):
+            self._members[cells] = member_id
+        return member_id
+
+    def _find_member(self, row: list[Cell], problems: list[Problem], number: int
+                     ) -> UUID | None:
         passbook_no = columns.text(self.header.cell(row, "passbook_no"))
         name = columns.text(self.header.cell(row, "name"))
         registry = self.registry
@@ -346,6 +404,45 @@ class Checker:
     def _award(self, number: int, row: list[Cell], problems: list[Problem]
                ) -> AwardRow | None:
         member_id = self._member_of(row, problems, number)
+        cells = self._plan_cells(row)
+        plan = None if problems else self._plans.get(cells)
+        if plan is None:
+            plan = self._plan(number, row, problems)
+            if plan is None:
+                return None
+            if len(self._plans) < 100_000 and columns.all_text(cells):
+                self._plans[cells] = plan
+        assert member_id is not None
+        code, version, quantity, minutes, points, occurred_at, caps, note, column, recent = plan
+        if caps and self.existing_usage is not None:
+            usage = self._usage.get(member_id.int)
+            stored = self._stored_usage(member_id) if recent else None
+            for key, cap in caps:
+                used = usage.get(key, 0) if usage is not None else 0
+                if stored is not None:
+                    used += stored.get(key, 0)
+                if used + points > cap:
+                    period = "每日" if "|D|" in key else "每月"
+                    self._problem(problems, number, column,
+                                  f"超过规则“{version['name']}”{period}上限 {cap} 积分"
+                                  f"（该居民这期已有 {used} 积分，本行 {points} 积分）")
+                    return None
+            if usage is None:
+                usage = self._usage[member_id.int] = {}
+            for key, _cap in caps:
+                usage[key] = usage.get(key, 0) + points
+        # As `AwardRow(...)` makes it, in a third of the time: a frozen dataclass's `__init__`
+        # sets each field by `object.__setattr__`.
+        award: AwardRow = object.__new__(AwardRow)
+        award.__dict__.update(row=number, member_id=member_id, rule_code=code, version=version,
+                              quantity=quantity, minutes=minutes, points=points,
+                              occurred_at=occurred_at, caps=caps, note=note)
+        return award
+
+    def _plan(self, number: int, row: list[Cell], problems: list[Problem]
+              ) -> AwardPlan | None:
+        """What an award row posts but for its member, or None with its problems (added to
+        those of its member, if any)."""
         code = columns.text(self.header.cell(row, "rule"))
         rule = self.registry.rules.get(code) if code else None
         if not code:
@@ -394,25 +491,10 @@ class Checker:
         if points > POINTS_MAX:
             self._problem(problems, number, column, f"一笔最多 {POINTS_MAX} 积分")
             return None
-        assert member_id is not None
-        caps = self._caps(version, rule.code, occurred_at)
-        if caps and self.existing_usage is not None:
-            for key, cap in caps:
-                used = self._used(member_id, key, occurred_at)
-                if used + points > cap:
-                    period = "每日" if "|D|" in key else "每月"
-                    self._problem(problems, number, column,
-                                  f"超过规则“{version['name']}”{period}上限 {cap} 积分"
-                                  f"（该居民这期已有 {used} 积分，本行 {points} 积分）")
-                    return None
-            usage = self._usage.get(member_id)
-            if usage is None:
-                usage = self._usage[member_id] = {}
-            for key, _cap in caps:
-                usage[key] = usage.get(key, 0) + points
-        return AwardRow(number, member_id, rule.code, version, quantity if column == "quantity"
-                        else None, minutes if column == "minutes" else None, points,
-                        occurred_at, caps, note)
+        return AwardPlan(rule.code, version, quantity if column == "quantity" else None,
+                         minutes if column == "minutes" else None, points, occurred_at,
+                         self._caps(version, rule.code, occurred_at), note, column,
+                         self._recent(occurred_at))
 
     def _caps(self, version: dict[str, Any], code: str, at: datetime
               ) -> tuple[tuple[str, int], ...]:
@@ -433,14 +515,13 @@ class Checker:
             self._cap_pairs[(code, day, version["version"])] = pairs
         return pairs
 
-    def _used(self, member_id: UUID, key: str, at: datetime) -> int:
-        used = self._usage.get(member_id, {}).get(key, 0)
-        if self.existing_usage is not None and at >= self._usage_since:
-            usage = self._loaded.get(member_id)
-            if usage is None:
-                usage = self._loaded[member_id] = self.existing_usage([member_id])[member_id]
-            used += usage.get(key, 0)
-        return used
+    def _stored_usage(self, member_id: UUID) -> dict[str, int]:
+        """A member's cap usage stored before the file (asked alone if `ask_usage` did not)."""
+        usage = self._loaded.get(member_id)
+        if usage is None:
+            assert self.existing_usage is not None
+            usage = self._loaded[member_id] = self.existing_usage([member_id])[member_id]
+        return usage
 
     def _opening(self, number: int, row: list[Cell], problems: list[Problem]
                  ) -> OpeningRow | None:
@@ -458,6 +539,39 @@ class Checker:
         if problems or member_id is None or occurred_at is None:
             return None
         return OpeningRow(number, member_id, points or 0, minutes or 0, occurred_at, note)
+
+
+_UNKNOWN = SafeUUID.unknown
+
+
+def _uuid(number: int) -> UUID:
+    """The UUID of `number`, made as unpickling makes one (`reduce_uuid`)."""
+    made: UUID = object.__new__(UUID)
+    object.__setattr__(made, "int", number)
+    object.__setattr__(made, "is_safe", _UNKNOWN)
+    return made
+
+
+def reduce_uuid(value: UUID) -> tuple[Any, ...]:
+    """How a pickler may pickle a UUID: by its number, which loads again in two thirds of
+    the time its state would (a dictionary, set by `UUID.__setstate__`), and pickles in half
+    of it; one that knows whether it is safe, by its state."""
+    if value.is_safe is _UNKNOWN:
+        return _uuid, (value.int,)
+    reduced = value.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    assert isinstance(reduced, tuple)
+    return reduced
+
+
+_ROW_REDUCERS = {**copyreg.dispatch_table, UUID: reduce_uuid}
+
+
+def dump_rows(rows: list[Checked | list[Problem]], file: BinaryIO) -> None:
+    """Pickles `rows` to `file` as `pickle.dump` would, for `pickle.load` to read back; their
+    UUIDs by number (`reduce_uuid`)."""
+    pickler = pickle.Pickler(file, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _ROW_REDUCERS
+    pickler.dump(rows)
 
 
 def account_usage(app: Any) -> Usage:

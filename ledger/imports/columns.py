@@ -4,9 +4,11 @@ and how a cell becomes a text, a whole number or a date."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from operator import itemgetter
 
 from ledger.errors import ImportFileRefused
 from ledger.imports.source import Cell
@@ -63,6 +65,23 @@ class Header:
         at = self.index.get(field)
         return row[at] if at is not None and at < len(row) else None
 
+    def cells(self, fields: Sequence[str]) -> Callable[[list[Cell]], tuple[Cell, ...]]:
+        """A function that gives a row's cells of those `fields` the header has, in one
+        tuple (None for a cell past the row's end), as `cell` would one by one."""
+        at = [self.index[f] for f in fields if f in self.index]
+        if not at:
+            return lambda row: ()
+        whole = itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],)
+        last = max(at)
+
+        def cells(row: list[Cell]) -> tuple[Cell, ...]:
+            if len(row) > last:
+                found: tuple[Cell, ...] = whole(row)
+                return found
+            return tuple(row[i] if i < len(row) else None for i in at)
+
+        return cells
+
 
 def read_header(cells: list[Cell], kind: Kind) -> Header:
     """The header row read for `kind`; `ImportFileRefused` for unknown or repeated headers, or
@@ -102,6 +121,12 @@ def is_blank(row: list[Cell]) -> bool:
     if row and type(first := row[0]) is str and first.strip():  # the usual row, at once
         return False
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
+
+
+def all_text(cells: tuple[Cell, ...]) -> bool:
+    """Whether every cell is a text or blank: cells that equal only cells of their own kind
+    (where a number 1 equals a 1.0 and a True, which read otherwise)."""
+    return all(c is None or type(c) is str for c in cells)
 
 
 class CellProblem(ValueError):

@@ -89,8 +89,7 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Cell]]]:
     with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
         reader = csv.reader(text)
         try:
-            for number, row in enumerate(reader, start=1):
-                yield number, list(row)
+            yield from enumerate(reader, start=1)  # a new list each row
         except csv.Error:
             raise ImportFileRefused("import-csv-broken", line=reader.line_num) from None
 
