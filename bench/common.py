@@ -113,10 +113,12 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return used(pid), sum(used(int(child)) for child in children)
 
 
-def _cpu(stat_after_name: str) -> float:
-    """User + system seconds from the fields of /proc/PID/stat after the process's name."""
+def _cpu(stat_after_name: str, ended: bool = False) -> float:
+    """User + system seconds from the fields of /proc/PID/stat after the process's name: the
+    process's own, or (`ended`) those of its children that ended."""
     fields = stat_after_name.split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    at = 13 if ended else 11
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 _CLIENT = re.compile(r"\(\d+\)|\[local\]")  # a backend's title names its client's address
@@ -124,7 +126,8 @@ _CLIENT = re.compile(r"\(\d+\)|\[local\]")  # a backend's title names its client
 
 def postgres_cpu_seconds(database: str | None = None) -> float:
     """CPU time used so far by every PostgreSQL process on this machine (its server is local
-    here), in seconds; 0 where none can be read. With `database`, the backends of other
+    here), and by those that ended (a backend whose connection closed: its server counts
+    it), in seconds; 0 where none can be read. With `database`, the running backends of other
     databases are left out (on a shared machine, other work's), the server's own processes
     (WAL writer, checkpointer, …) kept."""
     total = 0.0
@@ -133,6 +136,7 @@ def postgres_cpu_seconds(database: str | None = None) -> float:
             name, fields = stat.read_text().split(" (", 1)[1].split(")", 1)
             if name != "postgres":
                 continue
+            total += _cpu(fields, ended=True)
             if database is not None:
                 title = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
                 if _CLIENT.search(title) and f" {database} " not in title:

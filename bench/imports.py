@@ -15,8 +15,8 @@ imported:
 With trees of the code (`NAME=PATH`, worktrees say: `git worktree add /tmp/before REV`), the
 in-process import runs from each tree in a process of its own, taking turns (A B, B A, …), on
 one database, each run into a community of its own prepared beforehand: each run's rows a
-second, rows a CPU second of the importing process and its checking process, PostgreSQL's CPU
-meanwhile and the load average; each tree's medians and their ratios to the first.
+second, rows a CPU second of the importing process and its checking and lane processes,
+PostgreSQL's CPU meanwhile and the load average; each tree's medians and their ratios to the first.
 
     python -m bench.imports NAME=PATH NAME=PATH … [--backend] [--rows] [--members] [--rounds 2]
 """
@@ -91,7 +91,7 @@ def prepare(linli: Linli, members: int) -> tuple[UUID, list[str]]:
 
 def _cpu_seconds() -> float:
     """CPU seconds of this process and of the children it waited for (a large file's
-    checking process)."""
+    checking process, and the process of its second lane)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 
@@ -99,9 +99,9 @@ def _cpu_seconds() -> float:
 def in_process(linli: Linli, community: UUID, path: Path, database: str | None
                ) -> tuple[int, float, float, float]:
     """Rows imported, rows a second, rows a CPU second of this process (its threads
-    together, and its checking process: what it would do with a core of its own, on a
-    shared machine), and the
-    database's CPU seconds meanwhile (PostgreSQL: 0 on SQLite)."""
+    together, and its checking and lane processes: what it would do with the cores of its
+    own, on a shared machine), and the database's CPU seconds meanwhile (PostgreSQL: 0 on
+    SQLite)."""
     started, cpu = time.perf_counter(), _cpu_seconds()
     pg = postgres_cpu_seconds(database) if database else 0.0
     answer = run_import(linli, open_source(path), Kind.AWARDS, community, dry_run=False,
@@ -217,7 +217,8 @@ def compare(backend: str, trees: list[tuple[str, Path]], rows: int, members: int
                                "own cpu": run["cpu"], "pg": pg})
             print(f"{backend} run {index + 1} {name}: {rows:,} rows in {run['seconds']:.2f} s "
                   f"({rows / run['seconds']:,.0f} rows/s), CPU {run['cpu']:.2f} s + "
-                  f"{run['children']:.2f} s checking ({rows / cpu:,.0f} rows a CPU second)"
+                  f"{run['children']:.2f} s in its checking and lane processes "
+                  f"({rows / cpu:,.0f} rows a CPU second)"
                   + (f", PostgreSQL {pg:.1f} CPU s" if database else "")
                   + f"; cores busy {load:.1f} of {os.cpu_count()}, load average "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
@@ -227,8 +228,9 @@ def compare(backend: str, trees: list[tuple[str, Path]], rows: int, members: int
         medians = {k: statistics.median(r[k] for r in runs[name]) for k in runs[name][0]}
         print(f"{backend} {name}: median {medians['per second']:,.0f} rows/s "
               f"(×{medians['per second'] / base['per second']:.2f}), "
-              f"{medians['per cpu']:,.0f} rows a CPU second of the importer and its checking "
-              f"process (×{medians['per cpu'] / base['per cpu']:.2f}), the importer's own CPU "
+              f"{medians['per cpu']:,.0f} rows a CPU second of the importer and its checking and "
+              f"lane processes (×{medians['per cpu'] / base['per cpu']:.2f}), "
+              f"the importer's own CPU "
               f"{medians['own cpu']:.2f} s (×{medians['own cpu'] / base['own cpu']:.2f})"
               + (f", PostgreSQL {medians['pg']:.1f} CPU s" if backend == "postgres" else ""),
               flush=True)
