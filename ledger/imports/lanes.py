@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterable
 from multiprocessing import connection
@@ -122,12 +123,20 @@ class LanesApart:
             self.posted[number] = False
 
 
+def as_forked_child() -> None:
+    """Settles a process forked from the importing one: it leaves what it inherited alone (no
+    collection of cycles, whose finalizers might close the importing process's connections; a
+    forked process ends by `os._exit`, running none), and SIGTERM and SIGINT end it (the
+    server's handlers it inherited would wait for a server loop that does not run here)."""
+    gc.disable()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _post_apart(there: Connection, settings: Settings, lane: Lane,
                 rows_of: Callable[[Lane], Iterable[Row]], by: Actor, in_flight: int) -> None:
-    """A lane's process: its own application and writer, its lane posted, its word sent. It
-    leaves what it inherited alone: no collection of cycles, whose finalizers might close the
-    importing process's connections (a forked process ends by `os._exit`, running none)."""
-    gc.disable()
+    """A lane's process: its own application and writer, its lane posted, its word sent."""
+    as_forked_child()
     from ledger.application import open_ledger
     from ledger.write.writer import Writer
 

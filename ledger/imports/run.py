@@ -47,7 +47,7 @@ from ledger.imports.check import (
     reduce_uuid,
 )
 from ledger.imports.columns import Kind
-from ledger.imports.lanes import LANES, LanesApart, may_post_apart
+from ledger.imports.lanes import LANES, LanesApart, as_forked_child, may_post_apart
 from ledger.imports.post import finish, start
 from ledger.imports.posting import (
     CHECKING,
@@ -368,10 +368,8 @@ def _check_apart(source: Source, kind: Kind, registry: Registry, now: datetime,
 
 def _checker(there: Connection, source: Source, kind: Kind, registry: Registry,
              now: datetime, spools: list[BinaryIO] | None) -> None:
-    """The checking process of `_check_apart`. It leaves what it inherited alone: no
-    collection of cycles, whose finalizers might close the importing process's connections
-    (the process ends by `os._exit`, running none)."""
-    gc.disable()
+    """The checking process of `_check_apart` (settled by `as_forked_child`)."""
+    as_forked_child()
     ForkingPickler.register(UUID, reduce_uuid)  # the members it tells, pickled the faster
 
     def usage(member_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
