@@ -14,7 +14,6 @@ import gc
 import logging
 import multiprocessing
 import signal
-import time
 from collections.abc import Callable, Iterable
 from multiprocessing import connection
 from multiprocessing.connection import Connection
@@ -22,8 +21,10 @@ from types import TracebackType
 from typing import Any
 
 from ledger.actor import Actor
+from ledger.application import open_ledger
 from ledger.imports.posting import POSTING, Lane, Progress, Row, post_lane
 from ledger.settings import Settings, is_postgres_url
+from ledger.write.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,13 @@ def may_post_apart(settings: Settings) -> bool:
 
 class LanesApart:
     """The other lanes of an import, each posted by a forked process; a context manager that
-    kills those still running when it exits (after an error here)."""
+    kills those still running when it exits after an error here."""
 
     def __init__(self, settings: Settings, lanes: list[Lane],
                  rows_of: Callable[[Lane], Iterable[Row]], by: Actor, in_flight: int) -> None:
         context = multiprocessing.get_context("fork")
         self.rows = lanes[0].rows
         self.reached = {lane.number: lane.posted_through for lane in lanes}
-        self.reached[0] = 0  # this process's lane, told by `told`
         self.posted: dict[int, bool] = {}
         self._pipes: dict[int, Connection] = {}
         self._processes: list[Any] = []
@@ -70,9 +70,10 @@ class LanesApart:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         for process in self._processes:
+            process.join(timeout=10 if error is None else 0)  # its last word said: ending
             if process.is_alive():
                 process.kill()
-            process.join()
+                process.join()
         for pipe in self._pipes.values():
             pipe.close()
 
@@ -137,10 +138,6 @@ def _post_apart(there: Connection, settings: Settings, lane: Lane,
                 rows_of: Callable[[Lane], Iterable[Row]], by: Actor, in_flight: int) -> None:
     """A lane's process: its own application and writer, its lane posted, its word sent."""
     as_forked_child()
-    from ledger.application import open_ledger
-    from ledger.write.writer import Writer
-
-    started = time.monotonic()
     try:
         app = open_ledger(settings)
         try:
@@ -158,7 +155,6 @@ def _post_apart(there: Connection, settings: Settings, lane: Lane,
                 writer.stop()
         finally:
             app.close()
-        log.debug("lane %d posted in %.1f s", lane.number, time.monotonic() - started)
         there.send((DONE, posted))
     except Exception as error:
         there.send((FAILED, repr(error)))
