@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from api import errors
@@ -71,10 +72,14 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 class _TillsFirst(FastAPI):
     """FastAPI with the tills' fast path in front of its whole middleware stack, and the
-    reader's language chosen in front of both."""
+    reader's language chosen in front of both; a defect answered by `DefectsAnswered`, in
+    place of the stack's outermost layer."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return ChosenLanguage(TillFastPath(super().build_middleware_stack(),
+        stack = super().build_middleware_stack()
+        if isinstance(stack, ServerErrorMiddleware):
+            stack = stack.app
+        return ChosenLanguage(TillFastPath(errors.DefectsAnswered(stack),
                                            max_bytes=BODY_MAX_BYTES))
 
     def openapi(self) -> dict[str, Any]:

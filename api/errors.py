@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import language
 from api.unreachable import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_unreachable
@@ -156,26 +157,54 @@ def install(app: FastAPI) -> None:
                                             {"max": BODY_MAX_BYTES}),
                               error.status_code, headers or None)
 
-    async def _database(_: Request, error: Exception) -> JSONResponse:
-        return unexpected_response(error)
+    async def _database(request: Request, error: Exception) -> JSONResponse:
+        return unexpected_response(error, request.scope)
 
-    # Answered here, not by the catch-all below: Starlette re-raises what reaches that one
-    # after answering, and the server then closes the connection, the answer maybe unread.
+    # Answered where the domain's errors are; any other error by `DefectsAnswered`.
     for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, _database)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        return unexpected_response(error)
+
+class DefectsAnswered:
+    """ASGI layer in place of Starlette's outermost one (`ServerErrorMiddleware`): answers an
+    error no handler took (a defect) with `unexpected_response`, and ends there. Starlette's
+    raises the error again once it has answered, and the server then logs it a second time
+    and closes the connection, its answer maybe unread (a till's next request on it reset).
+    An error once the answer has begun is logged, and the server closes the connection on
+    the answer cut short."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            response = unexpected_response(error, scope)
+            if not started:
+                await response(scope, receive, send)
 
 
-def unexpected_response(error: Exception) -> JSONResponse:
-    """The response to a failure nothing foresaw: 503 with Retry-After when the database
-    could not be reached (a failover, a restart: the request may be retried, with its
-    Idempotency-Key if it writes), else a 500 problem; logged either way."""
+def unexpected_response(error: Exception, scope: Scope) -> JSONResponse:
+    """The response to a failure nothing foresaw in the request `scope`: 503 with Retry-After
+    when the database could not be reached (a failover, a restart: the request may be
+    retried, with its Idempotency-Key if it writes), else a 500 problem, its traceback
+    logged; logged with the request's method and path either way."""
+    method, path = scope.get("method", ""), scope.get("path", "")
     if database_unreachable(error):
-        log.warning("the database could not be reached: %s", error)
+        log.warning("%s %s: the database could not be reached: %s", method, path, error)
         return render_problem(keyed_problem(503, "unavailable", "database-unavailable"), 503,
                               {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    log.exception("unexpected error", exc_info=error)
+    log.error("%s %s: unexpected error", method, path, exc_info=error)
     return render_problem(keyed_problem(500, "internal-error", "internal-error"), 500)

@@ -173,7 +173,7 @@ class TillFastPath:
         except (ApiProblem, DomainError) as error:
             response = problem_response(error)
         except Exception as error:
-            response = unexpected_response(error)
+            response = unexpected_response(error, scope)
         # Sent as it stands: a Response's own sending wraps it for background tasks.
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": response.raw_headers})

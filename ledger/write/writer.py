@@ -413,8 +413,8 @@ class Writer:
                 outcome = (False, error)
             except Exception as error:  # a defect: fail this command, never the others
                 cache.evict([*staged, *uow.loaded])
-                if alone:
-                    log.exception("command failed")
+                if alone:  # its caller logs the traceback, having the error
+                    log.error("a command failed: %s", type(error).__name__)
                     submission.future.set_exception(error)
                     return Outcome.ANSWERED
                 return self._failed(())
