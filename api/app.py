@@ -71,16 +71,16 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 class _TillsFirst(FastAPI):
-    """FastAPI with the tills' fast path in front of its whole middleware stack, and the
-    reader's language chosen in front of both; a defect answered by `DefectsAnswered`, in
-    place of the stack's outermost layer."""
+    """FastAPI with the tills' fast path in front of its whole middleware stack, a defect in
+    either answered by `DefectsAnswered` (in place of the stack's outermost layer), and the
+    reader's language chosen in front of all."""
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if isinstance(stack, ServerErrorMiddleware):
             stack = stack.app
-        return ChosenLanguage(TillFastPath(errors.DefectsAnswered(stack),
-                                           max_bytes=BODY_MAX_BYTES))
+        return ChosenLanguage(errors.DefectsAnswered(TillFastPath(stack,
+                                                                  max_bytes=BODY_MAX_BYTES)))
 
     def openapi(self) -> dict[str, Any]:
         """The document, saying where an Idempotency-Key is required (◆)."""

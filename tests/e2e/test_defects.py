@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api import fastpath
 from api.bootstrap import Linli
 from api.errors import PROBLEM_BASE
 from harness.serving import serving
@@ -121,3 +122,30 @@ def test_a_defect_is_told_in_english_when_asked(
 
     assert (failed.status_code, failed.json()["title"]) == (500, "Internal error")
     assert after.extensions["network_stream"] is failed.extensions["network_stream"]
+
+
+def test_a_defect_in_the_tills_fast_path_is_a_500_problem_too(
+        client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = Town.standard(client)
+    world.award(5)
+    redemption = {"member_id": world.member_id, "points": 2, "description": "大米"}
+
+    def broken(*_: Any) -> None:
+        raise Defect("a defect in the fast path's own checks")
+
+    with tracebacks() as logged:
+        with monkeypatch.context() as patched:
+            patched.setattr(fastpath, "_admissible", broken)
+            failed = client.post("/v1/redemptions", json=redemption,
+                                 headers={**world.merchant, **key()})
+        retried = client.post("/v1/redemptions", json=redemption,
+                              headers={**world.merchant, **key()})
+
+    assert (failed.status_code, failed.headers["content-type"]) == (
+        500, "application/problem+json")
+    assert failed.json()["type"] == PROBLEM_BASE + "internal-error"
+    assert retried.extensions["network_stream"] is failed.extensions["network_stream"]
+    assert retried.status_code == 201, retried.text
+    assert world.balance()["points"] == 3
+    [record] = logged
+    assert "POST /v1/redemptions" in record.getMessage()
