@@ -81,10 +81,7 @@ class Linli:
         # The sender runs beside the projections: in their process when they have one.
         self.webhooks = (None if isinstance(self.projections, ProjectionProcess)
                          else WebhookSender(self.engine, self.settings, lambda: self.clock()))
-        self.give_ups = GiveUps(
-            self.engine, lambda webhook_id, reason: self.writer.execute(
-                webhooks.disable(UUID(webhook_id), reason)),
-            self.settings.webhook_poll_seconds * 10)
+        self.give_ups = GiveUps(self.engine, self._disable, self.settings.webhook_poll_seconds * 10)
         self.reminders = ExpiryReminders(self.engine, lambda: self.clock(),
                                          self.settings.expiry_reminder_days,
                                          self.settings.reminder_interval_seconds)
@@ -95,6 +92,11 @@ class Linli:
         if self.webhooks is not None:
             self.webhooks_leader = Leader(self.settings, WEBHOOKS, on_lead=self.webhooks.wake)
             self.webhooks.gated_by(self.webhooks_leader.leading)
+
+    def _disable(self, webhook_id: str, reason: str) -> bool:
+        """Disable a subscription the sender gave up on; whether the views show it yet."""
+        self.writer.execute(webhooks.disable(UUID(webhook_id), reason))
+        return self.read_your_writes()
 
     def _jobs(self) -> list[Periodic]:
         """The jobs one process of several runs at a time."""

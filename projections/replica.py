@@ -1,7 +1,8 @@
 """Reads of the read models from a replica (`LINLI_READ_DATABASE_URL`), each still seeing
 every write its process answered before it: the replica is used once it has replayed the
 views past that position, waited for a moment; a replica further behind (or out of reach)
-leaves the read to the primary."""
+leaves the read to the primary. Going out of reach is logged once, and so is being reached
+again, not every read meanwhile."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Replica:
         self.position = 0  # the least position of every view, as last read on the replica
         self.reads = 0  # reads served by the replica
         self.fallbacks = 0  # reads it was too far behind for (or out of reach): the primary's
+        self.reachable = True  # as the last try found it
         self._names = [view.name for view in all_views()]
         self._lock = threading.Lock()
         self._query = (select(func.min(tracking.c.position))
@@ -55,11 +57,21 @@ class Replica:
             with self.engine.connect() as conn:
                 seen = conn.execute(self._query, {"names": self._names}).scalar() or 0
         except Exception as error:  # out of reach: the primary serves meanwhile
-            log.warning("the read replica could not be read: %s", str(error).split("\n")[0])
+            self._reached(False, str(error).split("\n")[0])
             return False
+        self._reached(True)
         with self._lock:
             self.position = max(self.position, int(seen))
         return self.position >= position
+
+    def _reached(self, reachable: bool, error: str = "") -> None:
+        """Note whether the last try reached the replica; log only when that changes."""
+        with self._lock:
+            changed, self.reachable = reachable != self.reachable, reachable
+        if changed and reachable:
+            log.info("the read replica is reached again")
+        elif changed:
+            log.warning("the read replica is out of reach (reads go to the primary): %s", error)
 
 
 def open_replica(settings: Settings) -> Replica | None:

@@ -60,7 +60,7 @@ class WebhookSender(Periodic):
                  clock: Callable[[], datetime]) -> None:
         super().__init__(settings.webhook_poll_seconds)
         self.engine, self.settings, self.clock = engine, settings, clock
-        self._given_up: set[str] = set()  # until the view shows them disabled
+        self._given_up: set[str] = set()  # until their give-up is done
         self._busy: set[str] = set()  # subscriptions being delivered to
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -123,7 +123,10 @@ class WebhookSender(Periodic):
             self._given_up.discard(webhook_id)
             return 0
         if webhook_id in self._given_up:
-            return 0
+            if store.giving_up(self.engine, webhook_id):
+                return 0
+            # Done, so the view has shown it disabled: active now, it was taken up again
+            self._given_up.discard(webhook_id)
         acknowledged: list[tuple[str, int]] = []
         delivered = 0
         try:  # checked once a pass: a name that now resolves inward is refused
@@ -238,16 +241,17 @@ def _said(error: BaseException) -> str:
 
 class GiveUps(Periodic):
     """In the server's process: disables each subscription the sender gave up on, through
-    the writer (an event with the reason), every `interval_seconds`."""
+    the writer (an event with the reason), every `interval_seconds`; `execute` says whether
+    the views show it yet, and only then is the give-up forgotten (the sender waits on that)."""
 
     thread_name = "linli-webhook-give-ups"
 
-    def __init__(self, engine: Engine, execute: Callable[[str, str], None],
+    def __init__(self, engine: Engine, execute: Callable[[str, str], bool],
                  interval_seconds: float) -> None:
         super().__init__(interval_seconds)
         self.engine, self.execute = engine, execute
 
     def tick(self) -> None:
         for webhook_id, reason in store.given_up(self.engine):
-            self.execute(webhook_id, reason)
-            store.forget_give_up(self.engine, webhook_id)
+            if self.execute(webhook_id, reason):
+                store.forget_give_up(self.engine, webhook_id)

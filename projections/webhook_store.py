@@ -157,6 +157,13 @@ def given_up(engine: Engine) -> list[tuple[str, str]]:
         return [(r.webhook_id, r.reason) for r in conn.execute(select(webhook_give_ups))]
 
 
+def giving_up(engine: Engine, webhook_id: str) -> bool:
+    """Whether a give-up of the subscription is not done yet (not shown by the views)."""
+    with engine.connect() as conn:
+        return conn.execute(select(webhook_give_ups.c.webhook_id).where(
+            webhook_give_ups.c.webhook_id == webhook_id)).first() is not None
+
+
 def forget_give_up(engine: Engine, webhook_id: str) -> None:
     with engine.begin() as conn:
         conn.execute(delete(webhook_give_ups).where(webhook_give_ups.c.webhook_id == webhook_id))

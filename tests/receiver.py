@@ -14,6 +14,8 @@ from typing import Any
 
 from ledger.webhook_signing import HEADER, verify
 
+DEADLINE = 30.0  # seconds a wait may take before it fails (a loaded 2-core machine)
+
 
 @dataclass(frozen=True)
 class Received:
@@ -96,7 +98,7 @@ class Receiver:
             return all(verify(secret, r.signature, r.body, int(time.time()))
                        for r in self.acknowledged)
 
-    def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], seconds: float = 10.0
+    def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], seconds: float = DEADLINE
                  ) -> list[dict[str, Any]]:
         """The events acknowledged, once `done(events)` holds (fails after `seconds`)."""
         deadline = time.monotonic() + seconds
@@ -117,7 +119,7 @@ def receiving() -> Iterator[Receiver]:
         receiver.down()
 
 
-def until(check: Callable[[], Any], seconds: float = 10.0) -> Any:
+def until(check: Callable[[], Any], seconds: float = DEADLINE) -> Any:
     """`check()` once it is truthy (polls; fails after `seconds`)."""
     deadline = time.monotonic() + seconds
     while not (value := check()):

@@ -2,12 +2,15 @@
 each still seeing the caller's own writes.
 
 A replica that holds them serves the read; one that lags behind them (here: a database the
-views never reach) leaves it to the primary after a short wait, and the answer is the same.
+views never reach) or is out of reach (a closed port) leaves it to the primary after a short
+wait, and the answer is the same.
 The failover test (tests/ha/) reads from a real streaming standby.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +44,16 @@ def lagging_replica(database_url: str, backend: str, tmp_path: Path,
         yield from _served_with_replica(database_url, stale)
 
 
+@pytest.fixture
+def unreachable_replica(database_url: str) -> Iterator[tuple[Linli, Town]]:
+    """A replica on a port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yield from _served_with_replica(database_url,
+                                    f"postgresql://linli@127.0.0.1:{port}/linli_replica")
+
+
 def test_a_replica_holding_the_writes_serves_the_reads(caught_up_replica):
     linli, town = caught_up_replica
     town.award(30)
@@ -63,3 +76,21 @@ def test_a_lagging_replica_leaves_the_read_to_the_primary_and_the_caller_sees_it
     assert [item["earned"] for item in board] == [30]
     assert linli.replica is not None
     assert linli.replica.fallbacks >= 2 and linli.replica.reads == 0
+
+
+def test_a_replica_out_of_reach_is_logged_once_and_again_once_it_is_reached(
+        unreachable_replica, caplog):
+    linli, town = unreachable_replica
+    assert linli.replica is not None
+    town.award(30)
+    balance = f"/v1/members/{town.member_id}/balance"
+    with caplog.at_level(logging.INFO, logger="projections.replica"):
+        for _ in range(5):
+            assert town.client.get(balance).json()["points"] == 30
+        linli.replica.engine = linli.engine  # the replica comes back
+        assert town.client.get(balance).json()["points"] == 30
+    said = [r.getMessage() for r in caplog.get_records("setup") + caplog.records
+            if r.name == "projections.replica"]
+    assert len(said) == 2, said
+    assert "out of reach" in said[0] and said[1] == "the read replica is reached again"
+    assert linli.replica.fallbacks >= 5 and linli.replica.reads >= 1
