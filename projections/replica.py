@@ -1,14 +1,16 @@
 """Reads of the read models from a replica (`LINLI_READ_DATABASE_URL`), each still seeing
 every write its process answered before it: the replica is used once it has replayed the
 views past that position, waited for a moment; a replica further behind (or out of reach)
-leaves the read to the primary. Going out of reach is logged once, and so is being reached
-again, not every read meanwhile."""
+leaves the read to the primary. A replica found out of reach is tried again once every
+`RETRY_SECONDS`, the primary serving every read meanwhile at once; going out of reach is logged
+once, and so is being reached again."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine, bindparam, func, select
 
@@ -20,6 +22,7 @@ from projections.tables import tracking
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.005
+RETRY_SECONDS = 5.0  # how often a replica found out of reach is tried again
 
 
 class Replica:
@@ -32,6 +35,8 @@ class Replica:
         self.reads = 0  # reads served by the replica
         self.fallbacks = 0  # reads it was too far behind for (or out of reach): the primary's
         self.reachable = True  # as the last try found it
+        self.clock: Callable[[], float] = time.monotonic  # when to try it again, by this
+        self._retry_at = 0.0
         self._names = [view.name for view in all_views()]
         self._lock = threading.Lock()
         self._query = (select(func.min(tracking.c.position))
@@ -39,18 +44,23 @@ class Replica:
 
     def engine_for(self, position: int, primary: Engine) -> Engine:
         """The replica's engine if its views hold `position` (waiting up to `wait_seconds`
-        for it to replay that far), else `primary`."""
+        for it to replay that far), else `primary` (at once while it is out of reach)."""
         if self.position < position:
+            if not self.reachable and self.clock() < self._retry_at:
+                return self._fallback(primary)
             until = time.monotonic() + self.wait_seconds
             while not self._refresh_reaches(position):
-                if time.monotonic() >= until:
-                    with self._lock:
-                        self.fallbacks += 1
-                    return primary
+                if not self.reachable or time.monotonic() >= until:
+                    return self._fallback(primary)
                 time.sleep(POLL_SECONDS)
         with self._lock:
             self.reads += 1
         return self.engine
+
+    def _fallback(self, primary: Engine) -> Engine:
+        with self._lock:
+            self.fallbacks += 1
+        return primary
 
     def _refresh_reaches(self, position: int) -> bool:
         try:
@@ -68,6 +78,8 @@ class Replica:
         """Note whether the last try reached the replica; log only when that changes."""
         with self._lock:
             changed, self.reachable = reachable != self.reachable, reachable
+            if not reachable:
+                self._retry_at = self.clock() + RETRY_SECONDS
         if changed and reachable:
             log.info("the read replica is reached again")
         elif changed:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from api.bootstrap import Linli
+from projections.replica import RETRY_SECONDS
 from tests.conftest import admin_client, backend_database, running_linli, settings_for
 from tests.scenario import Town
 
@@ -79,18 +80,31 @@ def test_a_lagging_replica_leaves_the_read_to_the_primary_and_the_caller_sees_it
 
 
 def test_a_replica_out_of_reach_is_logged_once_and_again_once_it_is_reached(
-        unreachable_replica, caplog):
+        unreachable_replica, caplog, monkeypatch):
+    """Found out of reach, the replica is left alone for `RETRY_SECONDS` (every read served
+    by the primary at once, not after a wait each), then tried again."""
     linli, town = unreachable_replica
-    assert linli.replica is not None
+    replica = linli.replica
+    assert replica is not None
+    now = [0.0]
+    monkeypatch.setattr(replica, "clock", lambda: now[0])
+    tries: list[int] = []
+    reaches = replica._refresh_reaches
+    monkeypatch.setattr(replica, "_refresh_reaches",
+                        lambda position: tries.append(position) or reaches(position))
     town.award(30)
     balance = f"/v1/members/{town.member_id}/balance"
     with caplog.at_level(logging.INFO, logger="projections.replica"):
         for _ in range(5):
             assert town.client.get(balance).json()["points"] == 30
-        linli.replica.engine = linli.engine  # the replica comes back
+        assert len(tries) == 1 and replica.fallbacks >= 5
+        replica.engine = linli.engine  # the replica comes back
+        assert town.client.get(balance).json()["points"] == 30
+        assert len(tries) == 1  # not tried again yet
+        now[0] += RETRY_SECONDS
         assert town.client.get(balance).json()["points"] == 30
     said = [r.getMessage() for r in caplog.get_records("setup") + caplog.records
             if r.name == "projections.replica"]
     assert len(said) == 2, said
     assert "out of reach" in said[0] and said[1] == "the read replica is reached again"
-    assert linli.replica.fallbacks >= 5 and linli.replica.reads >= 1
+    assert len(tries) == 2 and replica.reads >= 1
